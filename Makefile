@@ -1,0 +1,29 @@
+# ModelFetch. `make run` starts the app, `make test` runs every check; both
+# install the system packages they need first.
+
+GO ?= go
+BIN := bin/modelfetch
+
+# cgo + GLFW headers for Fyne (see ../shared/PLATFORM.md).
+BUILD_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
+	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
+TEST_PKGS := $(BUILD_PKGS) curl
+
+.PHONY: run test build bench deps-build deps-test
+
+deps-build:
+	@sh .ci/packages.sh $(BUILD_PKGS)
+
+deps-test:
+	@sh .ci/packages.sh $(TEST_PKGS)
+
+build: deps-build
+	$(GO) build -o $(BIN) .
+
+run: build
+	./$(BIN)
+
+test: deps-test
+	test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	$(GO) vet ./...
+	$(GO) test -race -timeout 20m ./...

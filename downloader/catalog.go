@@ -1,0 +1,113 @@
+package downloader
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+)
+
+// Model is one catalog entry: a model a person can download by id.
+type Model struct {
+	ID          string      `json:"id"`
+	Title       string      `json:"title"`
+	Description string      `json:"description,omitempty"`
+	Icon        string      `json:"icon,omitempty"`
+	Files       []ModelFile `json:"files"`
+}
+
+// ModelFile is one file of a catalog model.
+type ModelFile struct {
+	URL    string `json:"url"`
+	Name   string `json:"name,omitempty"`
+	Size   int64  `json:"size,omitempty"`
+	SHA256 string `json:"sha256,omitempty"`
+}
+
+// Requests turns the model's files into fetch requests.
+func (m Model) Requests() []Request {
+	reqs := make([]Request, len(m.Files))
+	for i, f := range m.Files {
+		reqs[i] = Request{URL: f.URL, Name: f.Name, Size: f.Size, SHA256: f.SHA256}
+	}
+	return reqs
+}
+
+// Size is the sum of the file sizes, or -1 when one is not known.
+func (m Model) Size() int64 {
+	var n int64
+	for _, f := range m.Files {
+		if f.Size <= 0 {
+			return -1
+		}
+		n += f.Size
+	}
+	return n
+}
+
+// ParseCatalog reads a catalog: a JSON array of models. Every entry is
+// checked, so that a mistake is reported with the entry it is in.
+func ParseCatalog(data []byte) ([]Model, error) {
+	var models []Model
+	if err := json.Unmarshal(data, &models); err != nil {
+		return nil, fmt.Errorf("the catalog is not a JSON array of models: %w", err)
+	}
+	for i, m := range models {
+		if !validID(m.ID) {
+			return nil, fmt.Errorf("catalog entry %d: %w", i+1, ErrInvalidID)
+		}
+		if len(m.Files) == 0 {
+			return nil, fmt.Errorf("catalog entry %q has no files", m.ID)
+		}
+		for _, f := range m.Files {
+			if err := checkRequest(Request{URL: f.URL, SHA256: f.SHA256, Size: f.Size}); err != nil {
+				return nil, fmt.Errorf("catalog entry %q: %w", m.ID, err)
+			}
+		}
+		if m.Title == "" {
+			models[i].Title = m.ID
+		}
+	}
+	return models, nil
+}
+
+// LoadCatalog is the built-in catalog with the user's catalog at userPath
+// laid over it: a user entry replaces the built-in one with its id and
+// new ones follow. A missing user file is no error; a broken one returns
+// the built-in catalog and an error that names the file.
+func LoadCatalog(builtin []byte, userPath string) ([]Model, error) {
+	models, err := ParseCatalog(builtin)
+	if err != nil {
+		return nil, fmt.Errorf("built-in catalog: %w", err)
+	}
+	data, err := os.ReadFile(userPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return models, nil
+	}
+	if err != nil {
+		return models, fmt.Errorf("read %s: %w", userPath, err)
+	}
+	user, err := ParseCatalog(data)
+	if err != nil {
+		return models, fmt.Errorf("%s: %w", userPath, err)
+	}
+	for _, u := range user {
+		if i := slices.IndexFunc(models, func(m Model) bool { return m.ID == u.ID }); i >= 0 {
+			models[i] = u
+		} else {
+			models = append(models, u)
+		}
+	}
+	return models, nil
+}
+
+// FindModel returns the model with id.
+func FindModel(models []Model, id string) (Model, bool) {
+	i := slices.IndexFunc(models, func(m Model) bool { return m.ID == id })
+	if i < 0 {
+		return Model{}, false
+	}
+	return models[i], true
+}

@@ -1,0 +1,201 @@
+package downloader
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// State is where a fetch or one of its records stands.
+type State string
+
+// The states a fetch or record moves through. Queued, Running, WaitingNetwork,
+// Verifying and Paused are active; Succeeded, Failed and Aborted are settled.
+const (
+	StateQueued         State = "queued"
+	StateRunning        State = "running"
+	StateWaitingNetwork State = "waiting-network"
+	StateVerifying      State = "verifying"
+	StatePaused         State = "paused"
+	StateSucceeded      State = "succeeded"
+	StateFailed         State = "failed"
+	StateAborted        State = "aborted"
+)
+
+// Settled reports whether s is final: the fetch's id is free again.
+func (s State) Settled() bool {
+	return s == StateSucceeded || s == StateFailed || s == StateAborted
+}
+
+// Result is Background Fetch's result: empty while active.
+type Result string
+
+// The results of a settled fetch or record.
+const (
+	ResultNone    Result = ""
+	ResultSuccess Result = "success"
+	ResultFailure Result = "failure"
+)
+
+// Reason is Background Fetch's failureReason, plus integrity.
+type Reason string
+
+// The failure reasons of a fetch or record.
+const (
+	ReasonNone          Reason = ""
+	ReasonAborted       Reason = "aborted"
+	ReasonBadStatus     Reason = "bad-status"
+	ReasonFetchError    Reason = "fetch-error"
+	ReasonQuotaExceeded Reason = "quota-exceeded"
+	ReasonTotalExceeded Reason = "download-total-exceeded"
+	ReasonIntegrity     Reason = "integrity"
+)
+
+// Request is one file of a fetch.
+type Request struct {
+	URL string `json:"url"`
+	// Name is the file name to save as; empty means the server's
+	// Content-Disposition name, else the last part of the URL.
+	Name string `json:"name,omitempty"`
+	// SHA256 is the expected digest in hex; empty means the server's digest
+	// headers decide, else none is checked.
+	SHA256 string `json:"sha256,omitempty"`
+	// Size is the expected length in bytes, 0 when unknown.
+	Size int64 `json:"size,omitempty"`
+}
+
+// Options describe a fetch as a person sees it.
+type Options struct {
+	Title string `json:"title,omitempty"`
+	Icon  string `json:"icon,omitempty"`
+	// DownloadTotal caps the bytes of all records together; 0 means the sum
+	// of the sizes the servers report, with no cap.
+	DownloadTotal int64 `json:"downloadTotal,omitempty"`
+	// Dir is where completed files go instead of the models folder.
+	Dir string `json:"dir,omitempty"`
+	// Connections caps the connections per file; 0 means automatic.
+	Connections int `json:"connections,omitempty"`
+}
+
+// Snapshot is a fetch as it stands at one moment. It is a copy: holding it
+// holds no lock and it never changes.
+type Snapshot struct {
+	ID            string           `json:"id"`
+	Title         string           `json:"title"`
+	Icon          string           `json:"icon,omitempty"`
+	State         State            `json:"state"`
+	Result        Result           `json:"result"`
+	FailureReason Reason           `json:"failureReason"`
+	Message       string           `json:"message,omitempty"`
+	Status        int              `json:"status,omitempty"`
+	Downloaded    int64            `json:"downloaded"`
+	DownloadTotal int64            `json:"downloadTotal"` // -1 while unknown
+	Speed         float64          `json:"speed"`         // bytes per second
+	ETA           time.Duration    `json:"eta"`           // -1 while unknown
+	Paused        bool             `json:"paused"`
+	Created       time.Time        `json:"created"`
+	Records       []RecordSnapshot `json:"records"`
+}
+
+// RecordSnapshot is one file of a fetch at one moment.
+type RecordSnapshot struct {
+	URL           string `json:"url"`
+	Name          string `json:"name"`
+	Path          string `json:"path,omitempty"` // the completed file, once succeeded
+	State         State  `json:"state"`
+	Result        Result `json:"result"`
+	FailureReason Reason `json:"failureReason"`
+	Message       string `json:"message,omitempty"`
+	Status        int    `json:"status,omitempty"`
+	Offset        int64  `json:"offset,omitempty"` // where a failure happened
+	Downloaded    int64  `json:"downloaded"`
+	Size          int64  `json:"size"` // -1 while unknown
+	Verified      int64  `json:"verified"`
+	SHA256        string `json:"sha256,omitempty"`
+	Connections   int    `json:"connections"`
+	// Restarted says why the downloaded bytes went back to zero, if they did.
+	Restarted string `json:"restarted,omitempty"`
+}
+
+// Paths returns the completed files of a succeeded fetch.
+func (s Snapshot) Paths() []string {
+	paths := make([]string, 0, len(s.Records))
+	for _, r := range s.Records {
+		if r.Path != "" {
+			paths = append(paths, r.Path)
+		}
+	}
+	return paths
+}
+
+// Active reports whether the fetch is not yet settled.
+func (s Snapshot) Active() bool { return !s.State.Settled() }
+
+// EventKind says what an Event reports.
+type EventKind string
+
+// The kinds of events a subscriber receives.
+const (
+	EventProgress EventKind = "progress" // bytes, speed or state changed
+	EventSuccess  EventKind = "success"
+	EventFailure  EventKind = "failure"
+	EventAbort    EventKind = "abort"
+)
+
+// Event tells a subscriber that a fetch changed.
+type Event struct {
+	Kind  EventKind `json:"kind"`
+	Fetch Snapshot  `json:"fetch"`
+}
+
+// Errors the Manager returns for caller mistakes.
+var (
+	ErrDuplicateID = errors.New("a fetch with this id is already active")
+	ErrNotFound    = errors.New("no fetch with this id")
+	ErrInvalidID   = errors.New("a fetch id is 1 to 128 letters, digits, '.', '_' or '-', not starting with '.'")
+	ErrNoRequests  = errors.New("a fetch needs at least one request")
+	ErrLocked      = errors.New("another ModelFetch engine is using the journal")
+	ErrNotSettled  = errors.New("the fetch is still active")
+	ErrNotFailed   = errors.New("only a failed fetch can be retried")
+)
+
+// Cancellation causes of a running record.
+var (
+	errPaused  = errors.New("paused")
+	errAborted = errors.New("aborted")
+	errStalled = errors.New("no data arrived for too long")
+)
+
+// StatusError is an HTTP response that ended a request.
+type StatusError struct {
+	Code       int
+	URL        string
+	RetryAfter time.Duration // what the server asked us to wait, 0 if nothing
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("server answered %d %s", e.Code, http.StatusText(e.Code))
+}
+
+// FailError is why a record failed: a reason, a sentence for people, and
+// where it happened.
+type FailError struct {
+	Reason Reason
+	Status int
+	Offset int64
+	Msg    string
+	Err    error
+}
+
+func (e *FailError) Error() string { return e.Msg }
+func (e *FailError) Unwrap() error { return e.Err }
+
+func fail(reason Reason, offset int64, err error, format string, args ...any) *FailError {
+	fe := &FailError{Reason: reason, Offset: offset, Msg: fmt.Sprintf(format, args...), Err: err}
+	var se *StatusError
+	if errors.As(err, &se) {
+		fe.Status = se.Code
+	}
+	return fe
+}

@@ -1,0 +1,283 @@
+package downloader
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+const userAgent = "ModelFetch/0.1"
+
+// info is what resolving a URL learnt about the file behind it.
+type info struct {
+	url       string // after redirects
+	size      int64  // -1 when unknown
+	ranges    bool
+	validator string // strong ETag, else Last-Modified
+	name      string // from Content-Disposition
+	sha256    string // from digest headers, hex
+}
+
+// newRequest is a GET or HEAD that asks for the bytes as they are stored.
+func newRequest(ctx context.Context, method, url string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept-Encoding", "identity")
+	req.Header.Set("User-Agent", userAgent)
+	return req, nil
+}
+
+// resolve learns the size, range support, validator, digest and final
+// URL of raw, with HEAD, or when HEAD is refused with a one-byte ranged
+// GET (signed URLs are often signed for GET only).
+func (m *Manager) resolve(ctx context.Context, raw string) (info, error) {
+	in, err := m.probe(ctx, http.MethodHead, raw)
+	var se *StatusError
+	if errors.As(err, &se) && !transientStatus(se.Code) {
+		in, err = m.probe(ctx, http.MethodGet, raw)
+	}
+	return in, err
+}
+
+func (m *Manager) probe(ctx context.Context, method, raw string) (info, error) {
+	var sha string
+	client := *m.cfg.Client
+	client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 10 {
+			return errors.New("more than 10 redirects")
+		}
+		// Hubs put the digest on the redirect, not on the CDN's answer.
+		if s := digestOf(req.Response.Header); s != "" {
+			sha = s
+		}
+		return nil
+	}
+	req, err := newRequest(ctx, method, raw)
+	if err != nil {
+		return info{}, err
+	}
+	if method == http.MethodGet {
+		req.Header.Set("Range", "bytes=0-0")
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return info{}, err
+	}
+	defer resp.Body.Close()
+	in := info{url: resp.Request.URL.String(), size: -1, name: nameFromDisposition(resp.Header.Get("Content-Disposition"))}
+	switch {
+	case resp.StatusCode == http.StatusPartialContent && method == http.MethodGet:
+		cr, err := parseContentRange(resp.Header.Get("Content-Range"))
+		if err != nil {
+			return info{}, err
+		}
+		in.size, in.ranges = cr.total, true
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		in.size = resp.ContentLength
+		in.ranges = resp.Header.Get("Accept-Ranges") == "bytes" && in.size > 0
+	default:
+		return info{}, &StatusError{Code: resp.StatusCode, URL: in.url, RetryAfter: retryAfter(resp.Header, time.Now())}
+	}
+	if in.size >= 0 && !strings.EqualFold(resp.Header.Get("Content-Encoding"), "") && !strings.EqualFold(resp.Header.Get("Content-Encoding"), "identity") {
+		in.size = -1 // the length is of an encoded body we did not ask for
+	}
+	in.validator = validatorOf(resp.Header)
+	if s := digestOf(resp.Header); s != "" {
+		sha = s
+	}
+	in.sha256 = sha
+	return in, nil
+}
+
+// validatorOf is the strong validator of a response: its ETag unless weak,
+// else its Last-Modified.
+func validatorOf(h http.Header) string {
+	if etag := h.Get("ETag"); etag != "" && !strings.HasPrefix(etag, "W/") {
+		return etag
+	}
+	return h.Get("Last-Modified")
+}
+
+// digestOf reads a SHA-256 from the headers hubs and servers send:
+// X-Linked-Etag (Hugging Face, the LFS object's hash), Repr-Digest and
+// Digest.
+func digestOf(h http.Header) string {
+	if v := strings.Trim(h.Get("X-Linked-Etag"), `"`); sha256Hex.MatchString(v) {
+		return strings.ToLower(v)
+	}
+	for _, name := range []string{"Repr-Digest", "Digest"} {
+		for _, part := range strings.Split(h.Get(name), ",") {
+			alg, val, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if !ok || !strings.EqualFold(alg, "sha-256") {
+				continue
+			}
+			raw, err := base64.StdEncoding.DecodeString(strings.Trim(val, ":"))
+			if err == nil && len(raw) == 32 {
+				return hex.EncodeToString(raw)
+			}
+		}
+	}
+	return ""
+}
+
+// contentRange is a parsed "bytes first-last/total"; total is -1 for "*".
+type contentRange struct{ first, last, total int64 }
+
+func parseContentRange(v string) (contentRange, error) {
+	bad := fmt.Errorf("%w: bad Content-Range %q", errInvalidResponse, v)
+	rest, ok := strings.CutPrefix(v, "bytes ")
+	if !ok {
+		return contentRange{}, bad
+	}
+	span, total, ok := strings.Cut(rest, "/")
+	if !ok {
+		return contentRange{}, bad
+	}
+	a, b, ok := strings.Cut(span, "-")
+	if !ok {
+		return contentRange{}, bad
+	}
+	var cr contentRange
+	var err1, err2, err3 error
+	cr.first, err1 = strconv.ParseInt(a, 10, 64)
+	cr.last, err2 = strconv.ParseInt(b, 10, 64)
+	if total == "*" {
+		cr.total = -1
+	} else {
+		cr.total, err3 = strconv.ParseInt(total, 10, 64)
+	}
+	if err1 != nil || err2 != nil || err3 != nil || cr.first < 0 || cr.last < cr.first || (cr.total >= 0 && cr.last >= cr.total) {
+		return contentRange{}, bad
+	}
+	return cr, nil
+}
+
+// errInvalidResponse is a response that contradicts what was asked or
+// what is known; a few in a row fail the record.
+var errInvalidResponse = errors.New("invalid response")
+
+// restartError asks for the record to be resolved again; discard says the
+// partial data is no good and the transfer starts from zero.
+type restartError struct {
+	why      string
+	discard  bool
+	noRanges bool  // the server ignored a range: use one connection from byte 0
+	err      error // the answer that caused it, if any
+}
+
+func (e *restartError) Error() string { return e.why }
+
+// transientStatus reports whether a server may answer differently later.
+func transientStatus(code int) bool {
+	switch code {
+	case http.StatusRequestTimeout, http.StatusTooEarly, http.StatusTooManyRequests,
+		http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// expiredStatus reports whether a redirect target's answer may mean its
+// signature expired, so that the origin should be asked again.
+func expiredStatus(code int) bool {
+	switch code {
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusGone:
+		return true
+	}
+	return false
+}
+
+// retryAfter reads Retry-After as seconds or a date; 0 when absent.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// errClass is how a failed attempt is handled.
+type errClass int
+
+const (
+	classNetwork   errClass = iota // wait for the network, never fail
+	classTransient                 // back off and retry, a few times in a row at most
+	classFatal                     // fail the record
+)
+
+// classify sorts an error from a request or a body read.
+func classify(err error) errClass {
+	var se *StatusError
+	var tlsErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var certErr x509.CertificateInvalidError
+	var recErr tls.RecordHeaderError
+	switch {
+	case errors.As(err, &se):
+		if transientStatus(se.Code) {
+			return classTransient
+		}
+		return classFatal
+	case errors.As(err, &tlsErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr),
+		errors.As(err, &certErr), errors.As(err, &recErr):
+		return classFatal
+	case errors.Is(err, errInvalidResponse), errors.Is(err, errStalled):
+		return classTransient
+	}
+	var netErr net.Error
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &dnsErr), errors.As(err, &netErr),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH),
+		errors.Is(err, syscall.EPIPE), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return classNetwork
+	}
+	return classTransient
+}
+
+// backoff is the wait before retry n (from 0): exponential, capped, with
+// full jitter, and never shorter than the server asked.
+func (m *Manager) backoff(n int, err error) time.Duration {
+	d := m.cfg.BackoffBase << min(n, 20)
+	d = min(d, m.cfg.BackoffMax)
+	d = d/2 + rand.N(d/2+1)
+	var se *StatusError
+	if errors.As(err, &se) && se.RetryAfter > d {
+		d = min(se.RetryAfter, time.Hour)
+	}
+	return d
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,137 @@
+package downloader
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// journalVersion changes when the on-disk shape does in a way older code
+// cannot read.
+const journalVersion = 1
+
+// journalFile is what the journal holds on disk. It is separate from the
+// live state so that the live structs can change freely.
+type journalFile struct {
+	Version int            `json:"version"`
+	Fetches []journalFetch `json:"fetches"`
+}
+
+type journalFetch struct {
+	ID      string          `json:"id"`
+	Options Options         `json:"options"`
+	Created time.Time       `json:"created"`
+	Paused  bool            `json:"paused,omitempty"`
+	State   State           `json:"state"`
+	Reason  Reason          `json:"reason,omitempty"`
+	Message string          `json:"message,omitempty"`
+	Status  int             `json:"status,omitempty"`
+	Records []journalRecord `json:"records"`
+}
+
+type journalRecord struct {
+	Request   Request          `json:"request"`
+	Name      string           `json:"name,omitempty"`
+	URL       string           `json:"resolvedURL,omitempty"`
+	Size      int64            `json:"size"`
+	Validator string           `json:"validator,omitempty"`
+	SHA256    string           `json:"sha256,omitempty"`
+	Ranges    bool             `json:"ranges,omitempty"`
+	Segments  []journalSegment `json:"segments,omitempty"`
+	HashState []byte           `json:"hashState,omitempty"`
+	Path      string           `json:"path,omitempty"`
+	State     State            `json:"state"`
+	Reason    Reason           `json:"reason,omitempty"`
+	Message   string           `json:"message,omitempty"`
+	Status    int              `json:"status,omitempty"`
+	Offset    int64            `json:"offset,omitempty"`
+}
+
+// journalSegment is a byte range [Start, End) of which [Start, Done) is
+// synced to disk. End is -1 while the length is unknown.
+type journalSegment struct {
+	Start int64 `json:"start"`
+	End   int64 `json:"end"`
+	Done  int64 `json:"done"`
+}
+
+// CorruptJournalError says the journal could not be read and where it was
+// moved so that nothing is lost.
+type CorruptJournalError struct {
+	Path    string
+	MovedTo string
+	Err     error
+}
+
+func (e *CorruptJournalError) Error() string {
+	return fmt.Sprintf("the download journal %s could not be read (%v); it was moved to %s and ModelFetch started with an empty list", e.Path, e.Err, e.MovedTo)
+}
+
+func (e *CorruptJournalError) Unwrap() error { return e.Err }
+
+// readJournal loads the journal at path. A missing file is an empty
+// journal. A file that does not parse is renamed aside and reported as a
+// *CorruptJournalError together with an empty journal.
+func readJournal(path string, now time.Time) (journalFile, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return journalFile{Version: journalVersion}, nil
+	}
+	if err != nil {
+		return journalFile{}, fmt.Errorf("read journal: %w", err)
+	}
+	var j journalFile
+	err = json.Unmarshal(data, &j)
+	if err == nil && j.Version != journalVersion {
+		err = fmt.Errorf("unknown journal version %d", j.Version)
+	}
+	if err == nil {
+		err = j.check()
+	}
+	if err == nil {
+		return j, nil
+	}
+	aside := fmt.Sprintf("%s.corrupt-%s", path, now.UTC().Format("20060102T150405Z"))
+	if rerr := os.Rename(path, aside); rerr != nil {
+		return journalFile{}, fmt.Errorf("journal %s is unreadable (%v) and could not be moved aside: %w", path, err, rerr)
+	}
+	return journalFile{Version: journalVersion}, &CorruptJournalError{Path: path, MovedTo: aside, Err: err}
+}
+
+// check rejects a journal that parses but cannot be right, so that it is
+// set aside rather than acted on.
+func (j journalFile) check() error {
+	seen := map[string]bool{}
+	for _, f := range j.Fetches {
+		if !validID(f.ID) || seen[f.ID] {
+			return fmt.Errorf("bad or repeated fetch id %q", f.ID)
+		}
+		seen[f.ID] = true
+		if len(f.Records) == 0 {
+			return fmt.Errorf("fetch %q has no records", f.ID)
+		}
+		for _, r := range f.Records {
+			for _, s := range r.Segments {
+				if s.Start < 0 || s.Done < s.Start || (s.End >= 0 && s.Done > s.End) {
+					return fmt.Errorf("fetch %q has an impossible segment %+v", f.ID, s)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func writeJournal(path string, j journalFile) error {
+	data, err := json.MarshalIndent(j, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	return writeFileAtomic(path, data)
+}

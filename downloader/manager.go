@@ -1,0 +1,710 @@
+// Package downloader is ModelFetch's engine: Background Fetch for the
+// desktop. A Manager keeps fetches (each one or more records, i.e. files),
+// moves their bytes with a resumable, validated protocol, keeps a journal
+// that survives kill -9, and tells subscribers what changed. It never
+// imports a UI toolkit: the window, the command line and the local API are
+// its clients.
+package downloader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/adrg/xdg"
+	"golang.org/x/time/rate"
+)
+
+// Config is how a Manager is set up. Zero fields take the defaults of
+// DefaultConfig.
+type Config struct {
+	StateDir   string // the journal and its lock
+	PartialDir string // .part files
+	ModelsDir  string // completed files, in one folder per fetch
+
+	// Client makes every request; it must not have a Timeout, since bodies
+	// are many gigabytes (stalls are caught per connection instead).
+	Client *http.Client
+
+	MaxActive      int   // records transferring at once
+	MaxConnections int   // connections per record at most
+	LimitRate      int64 // bytes per second over all transfers; 0 is no limit
+
+	StallTimeout       time.Duration // no byte for this long restarts a connection
+	CheckpointInterval time.Duration // how often data is synced and the journal told
+	ProgressInterval   time.Duration // how often subscribers hear of progress
+	ScaleInterval      time.Duration // how often a transfer decides to add connections
+	BackoffBase        time.Duration
+	BackoffMax         time.Duration
+	// MaxRetries is how many server errors in a row, with no byte between
+	// them, fail a record. Network errors never count.
+	MaxRetries int
+	// MinSegment is the smallest range worth a connection of its own.
+	MinSegment int64
+
+	Logger *slog.Logger
+}
+
+// DefaultConfig is the configuration of a desktop user: XDG folders and
+// settings that suit multi-gigabyte files.
+func DefaultConfig() Config {
+	return Config{
+		StateDir:           filepath.Join(xdg.StateHome, "modelfetch"),
+		PartialDir:         filepath.Join(xdg.CacheHome, "modelfetch", "partial"),
+		ModelsDir:          filepath.Join(xdg.CacheHome, "modelfetch", "models"),
+		MaxActive:          3,
+		MaxConnections:     16,
+		StallTimeout:       30 * time.Second,
+		CheckpointInterval: time.Second,
+		ProgressInterval:   250 * time.Millisecond,
+		ScaleInterval:      250 * time.Millisecond,
+		BackoffBase:        time.Second,
+		BackoffMax:         time.Minute,
+		MaxRetries:         8,
+		MinSegment:         8 << 20,
+	}
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	for _, p := range []struct{ v, def *string }{{&c.StateDir, &d.StateDir}, {&c.PartialDir, &d.PartialDir}, {&c.ModelsDir, &d.ModelsDir}} {
+		if *p.v == "" {
+			*p.v = *p.def
+		}
+	}
+	for _, p := range []struct{ v, def *time.Duration }{
+		{&c.StallTimeout, &d.StallTimeout}, {&c.CheckpointInterval, &d.CheckpointInterval},
+		{&c.ProgressInterval, &d.ProgressInterval}, {&c.ScaleInterval, &d.ScaleInterval},
+		{&c.BackoffBase, &d.BackoffBase}, {&c.BackoffMax, &d.BackoffMax},
+	} {
+		if *p.v <= 0 {
+			*p.v = *p.def
+		}
+	}
+	if c.MaxActive <= 0 {
+		c.MaxActive = d.MaxActive
+	}
+	if c.MaxConnections <= 0 {
+		c.MaxConnections = d.MaxConnections
+	}
+	if c.MaxRetries <= 0 {
+		c.MaxRetries = d.MaxRetries
+	}
+	if c.MinSegment <= 0 {
+		c.MinSegment = d.MinSegment
+	}
+	if c.Client == nil {
+		c.Client = newClient()
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// newClient is an HTTP/1.1 client: CDNs cap each TCP connection, so the
+// connections of a segmented transfer must be real ones, not HTTP/2 streams
+// sharing one. TLS is verified as always.
+func newClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Protocols = new(http.Protocols)
+	t.Protocols.SetHTTP1(true)
+	t.MaxIdleConnsPerHost = 64
+	t.ResponseHeaderTimeout = time.Minute
+	t.DisableCompression = true
+	return &http.Client{Transport: t}
+}
+
+// Manager runs fetches. Create it with New, start it with Run, and Close it
+// when Run has returned (or when it was never run).
+type Manager struct {
+	cfg         Config
+	limiter     *rate.Limiter
+	lock        *os.File
+	journalPath string
+	journalErr  error
+
+	journalMu sync.Mutex // keeps writers of the journal file in order
+
+	wake     chan struct{} // the dispatcher has work
+	dirty    chan struct{} // the journal should be written
+	activity chan struct{} // a record started running
+
+	mu        sync.Mutex
+	fetches   map[string]*fetch
+	order     []*fetch
+	maxActive int
+	maxConns  int
+	running   int
+	subs      map[*Subscription]struct{}
+}
+
+// New opens the journal in cfg.StateDir, locking it so that no second
+// engine writes it, and loads the fetches it holds. A journal that cannot
+// be read is moved aside; JournalError reports it.
+func New(cfg Config) (*Manager, error) {
+	cfg = cfg.withDefaults()
+	lock, err := lockDir(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	m := &Manager{
+		cfg:         cfg,
+		limiter:     rate.NewLimiter(rate.Inf, 0),
+		lock:        lock,
+		journalPath: filepath.Join(cfg.StateDir, "journal.json"),
+		wake:        make(chan struct{}, 1),
+		dirty:       make(chan struct{}, 1),
+		activity:    make(chan struct{}, 1),
+		fetches:     map[string]*fetch{},
+		maxActive:   cfg.MaxActive,
+		maxConns:    cfg.MaxConnections,
+		subs:        map[*Subscription]struct{}{},
+	}
+	m.SetLimitRate(cfg.LimitRate)
+	j, err := readJournal(m.journalPath, time.Now())
+	var corrupt *CorruptJournalError
+	if errors.As(err, &corrupt) {
+		m.journalErr = err
+		cfg.Logger.Warn("journal set aside", "err", err)
+	} else if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	for _, jf := range j.Fetches {
+		f := fetchFromJournal(jf)
+		m.fetches[f.id] = f
+		m.order = append(m.order, f)
+	}
+	return m, nil
+}
+
+// JournalError is the *CorruptJournalError New met, or nil.
+func (m *Manager) JournalError() error { return m.journalErr }
+
+// Close writes the journal and releases its lock. Call it after Run has
+// returned.
+func (m *Manager) Close() error {
+	err := m.writeJournal()
+	if cerr := m.lock.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Run transfers queued records until ctx is done, then stops every
+// transfer (they stay queued), writes the journal and returns. It owns every
+// goroutine it starts and returns only after they have exited.
+func (m *Manager) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Go(func() { m.journalLoop(ctx) })
+	wg.Go(func() { m.progressLoop(ctx) })
+	for {
+		m.dispatch(ctx, &wg)
+		select {
+		case <-ctx.Done():
+			wg.Wait()
+			return m.writeJournal()
+		case <-m.wake:
+		}
+	}
+}
+
+// dispatch starts queued records while the pool has room.
+func (m *Manager) dispatch(ctx context.Context, wg *sync.WaitGroup) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, f := range m.order {
+		if f.paused || f.settled() {
+			continue
+		}
+		for _, r := range f.records {
+			if m.running >= m.maxActive {
+				return
+			}
+			if r.state != StateQueued {
+				continue
+			}
+			rctx, cancel := context.WithCancelCause(ctx)
+			r.cancel = cancel
+			r.state = StateRunning
+			m.running++
+			wg.Go(func() { m.runRecord(rctx, r) })
+			poke(m.activity)
+		}
+	}
+}
+
+func (m *Manager) runRecord(ctx context.Context, r *record) {
+	err := m.download(ctx, r)
+	cause := context.Cause(ctx)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r.cancel(nil)
+	r.cancel = nil
+	m.running--
+	switch {
+	case err == nil:
+		r.state = StateSucceeded
+	case errors.Is(cause, errAborted):
+		r.state = StateAborted
+		m.removePartial(r)
+	case ctx.Err() != nil:
+		r.state = StateQueued // paused, or the engine is stopping
+	default:
+		var fe *FailError
+		if !errors.As(err, &fe) {
+			fe = fail(ReasonFetchError, 0, err, "the download stopped: %v", err)
+		}
+		r.state = StateFailed
+		r.reason, r.message, r.status, r.offset = fe.Reason, fe.Msg, fe.Status, fe.Offset
+		m.cfg.Logger.Warn("record failed", "fetch", r.f.id, "url", r.req.URL, "err", err)
+	}
+	m.settle(r.f)
+	m.markDirty()
+	poke(m.wake)
+}
+
+// settle makes a fetch whose records are all settled settled too, and
+// tells subscribers. m.mu is held.
+func (m *Manager) settle(f *fetch) {
+	if f.settled() {
+		return
+	}
+	var failed *record
+	for _, r := range f.records {
+		if !r.state.Settled() {
+			return
+		}
+		if r.state == StateFailed && failed == nil {
+			failed = r
+		}
+	}
+	kind := EventSuccess
+	switch {
+	case f.aborted:
+		f.state, f.reason, f.message, kind = StateAborted, ReasonAborted, "cancelled", EventAbort
+		os.Remove(filepath.Join(m.cfg.PartialDir, f.id))
+	case failed != nil:
+		f.state, f.reason, f.message, f.status, kind = StateFailed, failed.reason, failed.message, failed.status, EventFailure
+	default:
+		f.state, f.reason, f.message = StateSucceeded, ReasonNone, ""
+		os.Remove(filepath.Join(m.cfg.PartialDir, f.id))
+	}
+	m.publish(Event{Kind: kind, Fetch: m.snapshot(f)})
+}
+
+// Fetch starts a fetch of requests under id. An id that belongs to an
+// active fetch is ErrDuplicateID; a settled fetch's id is reused (a failed
+// fetch of the same URLs is retried, keeping its partial data). A request
+// whose URL was already downloaded and verified is not downloaded again.
+func (m *Manager) Fetch(id string, requests []Request, opts Options) (Snapshot, error) {
+	if !validID(id) {
+		return Snapshot{}, ErrInvalidID
+	}
+	if len(requests) == 0 {
+		return Snapshot{}, ErrNoRequests
+	}
+	for _, req := range requests {
+		if err := checkRequest(req); err != nil {
+			return Snapshot{}, err
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if old, ok := m.fetches[id]; ok {
+		if !old.settled() {
+			return m.snapshot(old), ErrDuplicateID
+		}
+		if old.state == StateFailed && sameURLs(old, requests) {
+			m.retry(old)
+			return m.snapshot(old), nil
+		}
+		m.drop(old)
+	}
+	f := &fetch{id: id, opts: opts, created: time.Now(), state: StateQueued}
+	for i, req := range requests {
+		r := &record{f: f, index: i, req: req, size: -1, state: StateQueued, sha256: req.SHA256}
+		if req.Size > 0 {
+			r.size = req.Size
+		}
+		if path, size, ok := m.match(req.URL, req.SHA256); ok {
+			r.path, r.size, r.name, r.state = path, size, filepath.Base(path), StateSucceeded
+		}
+		f.records = append(f.records, r)
+	}
+	m.fetches[id] = f
+	m.order = append(m.order, f)
+	m.settle(f)
+	if !f.settled() {
+		m.publish(Event{Kind: EventProgress, Fetch: m.snapshot(f)})
+	}
+	m.markDirty()
+	poke(m.wake)
+	return m.snapshot(f), nil
+}
+
+var sha256Hex = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+
+// URLError is a request whose URL cannot be fetched.
+type URLError struct{ URL, Why string }
+
+func (e *URLError) Error() string {
+	return fmt.Sprintf("%q is not a download address: %s", e.URL, e.Why)
+}
+
+func checkRequest(req Request) error {
+	u, err := url.Parse(req.URL)
+	switch {
+	case err != nil:
+		return &URLError{req.URL, "it does not parse as a URL"}
+	case u.Scheme != "http" && u.Scheme != "https":
+		return &URLError{req.URL, "only http and https addresses can be downloaded"}
+	case u.Host == "":
+		return &URLError{req.URL, "it has no host name"}
+	case req.SHA256 != "" && !sha256Hex.MatchString(req.SHA256):
+		return fmt.Errorf("the SHA-256 %q is not 64 hexadecimal digits", req.SHA256)
+	case req.Size < 0:
+		return fmt.Errorf("the size %d is negative", req.Size)
+	}
+	return nil
+}
+
+func sameURLs(f *fetch, requests []Request) bool {
+	return slices.EqualFunc(f.records, requests, func(r *record, req Request) bool { return r.req.URL == req.URL })
+}
+
+// Get returns a snapshot of the fetch with id.
+func (m *Manager) Get(id string) (Snapshot, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f, ok := m.fetches[id]
+	if !ok {
+		return Snapshot{}, false
+	}
+	return m.snapshot(f), true
+}
+
+// IDs lists the fetches in the order they were started.
+func (m *Manager) IDs() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ids := make([]string, len(m.order))
+	for i, f := range m.order {
+		ids[i] = f.id
+	}
+	return ids
+}
+
+// Snapshots returns every fetch, in the order they were started.
+func (m *Manager) Snapshots() []Snapshot {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Snapshot, len(m.order))
+	for i, f := range m.order {
+		out[i] = m.snapshot(f)
+	}
+	return out
+}
+
+// Abort stops the fetch with id and removes its partial files. It reports
+// whether the fetch was active; aborting a settled or unknown fetch does
+// nothing.
+func (m *Manager) Abort(id string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f, ok := m.fetches[id]
+	if !ok || f.settled() {
+		return false
+	}
+	f.aborted = true
+	for _, r := range f.records {
+		switch {
+		case r.cancel != nil:
+			r.cancel(errAborted) // runRecord removes the partial file once stopped
+		case !r.state.Settled():
+			r.state = StateAborted
+			m.removePartial(r)
+		}
+	}
+	m.settle(f)
+	m.markDirty()
+	return true
+}
+
+// Pause stops the fetch with id, keeping its partial data; it stays paused
+// across restarts until Resume.
+func (m *Manager) Pause(id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f, ok := m.fetches[id]
+	if !ok {
+		return ErrNotFound
+	}
+	if f.settled() || f.paused {
+		return nil
+	}
+	f.paused = true
+	for _, r := range f.records {
+		if r.cancel != nil {
+			r.cancel(errPaused)
+		}
+	}
+	m.publish(Event{Kind: EventProgress, Fetch: m.snapshot(f)})
+	m.markDirty()
+	return nil
+}
+
+// Resume lets a paused fetch carry on from where it stopped.
+func (m *Manager) Resume(id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f, ok := m.fetches[id]
+	if !ok {
+		return ErrNotFound
+	}
+	if !f.paused {
+		return nil
+	}
+	f.paused = false
+	m.publish(Event{Kind: EventProgress, Fetch: m.snapshot(f)})
+	m.markDirty()
+	poke(m.wake)
+	return nil
+}
+
+// PauseAll pauses every active fetch.
+func (m *Manager) PauseAll() {
+	for _, id := range m.IDs() {
+		m.Pause(id)
+	}
+}
+
+// ResumeAll resumes every paused fetch.
+func (m *Manager) ResumeAll() {
+	for _, id := range m.IDs() {
+		m.Resume(id)
+	}
+}
+
+// Retry queues the failed records of a failed fetch again; they resume from
+// the partial data they kept.
+func (m *Manager) Retry(id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f, ok := m.fetches[id]
+	if !ok {
+		return ErrNotFound
+	}
+	if f.state != StateFailed {
+		return ErrNotFailed
+	}
+	m.retry(f)
+	return nil
+}
+
+func (m *Manager) retry(f *fetch) {
+	f.state, f.reason, f.message, f.status, f.paused = StateQueued, ReasonNone, "", 0, false
+	for _, r := range f.records {
+		if r.state == StateFailed {
+			r.state, r.reason, r.message, r.status, r.offset = StateQueued, ReasonNone, "", 0, 0
+		}
+	}
+	m.publish(Event{Kind: EventProgress, Fetch: m.snapshot(f)})
+	m.markDirty()
+	poke(m.wake)
+}
+
+// Remove forgets a settled fetch. Completed files stay where they are;
+// the partial files of a failed fetch are deleted.
+func (m *Manager) Remove(id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f, ok := m.fetches[id]
+	if !ok {
+		return ErrNotFound
+	}
+	if !f.settled() {
+		return ErrNotSettled
+	}
+	m.drop(f)
+	m.markDirty()
+	return nil
+}
+
+func (m *Manager) drop(f *fetch) {
+	for _, r := range f.records {
+		m.removePartial(r)
+	}
+	os.Remove(filepath.Join(m.cfg.PartialDir, f.id))
+	delete(m.fetches, f.id)
+	m.order = slices.DeleteFunc(m.order, func(g *fetch) bool { return g == f })
+}
+
+// Match returns the path of a completed, intact download of url.
+func (m *Manager) Match(url string) (string, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	path, _, ok := m.match(url, "")
+	return path, ok
+}
+
+// match finds a succeeded record of url (with digest sha256, when given)
+// whose file is still there at its full length. m.mu is held.
+func (m *Manager) match(url, sha256 string) (string, int64, bool) {
+	for _, f := range m.order {
+		for _, r := range f.records {
+			if r.state != StateSucceeded || r.req.URL != url || r.path == "" {
+				continue
+			}
+			if sha256 != "" && !strings.EqualFold(sha256, r.sha256) {
+				continue
+			}
+			if st, err := os.Stat(r.path); err == nil && st.Mode().IsRegular() && (r.size < 0 || st.Size() == r.size) {
+				return r.path, st.Size(), true
+			}
+		}
+	}
+	return "", 0, false
+}
+
+// SetMaxActive changes how many records transfer at once.
+func (m *Manager) SetMaxActive(n int) {
+	if n <= 0 {
+		n = DefaultConfig().MaxActive
+	}
+	m.mu.Lock()
+	m.maxActive = n
+	m.mu.Unlock()
+	poke(m.wake)
+}
+
+// SetMaxConnections changes the cap on connections per record for
+// transfers that start from now on.
+func (m *Manager) SetMaxConnections(n int) {
+	if n <= 0 {
+		n = DefaultConfig().MaxConnections
+	}
+	m.mu.Lock()
+	m.maxConns = n
+	m.mu.Unlock()
+}
+
+// SetLimitRate caps the bytes per second of all transfers together, at
+// once; 0 removes the cap.
+func (m *Manager) SetLimitRate(bytesPerSecond int64) {
+	if bytesPerSecond <= 0 {
+		m.limiter.SetLimit(rate.Inf)
+		return
+	}
+	// A burst of a tenth of a second keeps the flow smooth, within the
+	// bounds of what one read returns.
+	m.limiter.SetBurst(int(min(max(bytesPerSecond/10, 16<<10), bufSize)))
+	m.limiter.SetLimit(rate.Limit(bytesPerSecond))
+}
+
+// poke wakes whoever waits on c, without blocking.
+func poke(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+func (m *Manager) markDirty() { poke(m.dirty) }
+
+// journalLoop writes the journal when something changed, at most every
+// quarter second, and once more when ctx ends.
+func (m *Manager) journalLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-m.dirty:
+		}
+		if err := m.writeJournal(); err != nil {
+			m.cfg.Logger.Error("write journal", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+func (m *Manager) writeJournal() error {
+	m.journalMu.Lock()
+	defer m.journalMu.Unlock()
+	m.mu.Lock()
+	j := journalFile{Version: journalVersion}
+	for _, f := range m.order {
+		j.Fetches = append(j.Fetches, f.journal())
+	}
+	m.mu.Unlock()
+	return writeJournal(m.journalPath, j)
+}
+
+// progressLoop tells subscribers of progress while anything runs, and
+// sleeps while nothing does.
+func (m *Manager) progressLoop(ctx context.Context) {
+	t := time.NewTicker(m.cfg.ProgressInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if !m.reportProgress(time.Now()) {
+			t.Stop()
+			select {
+			case <-ctx.Done():
+				return
+			case <-m.activity:
+				t.Reset(m.cfg.ProgressInterval)
+			}
+		}
+	}
+}
+
+// reportProgress updates speeds and publishes the fetches that changed. It
+// reports whether anything is running.
+func (m *Manager) reportProgress(now time.Time) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, f := range m.order {
+		if f.settled() {
+			continue
+		}
+		f.meter.sample(now, f.downloaded())
+		s := m.snapshot(f)
+		if s.Downloaded != f.lastSent.Downloaded || s.State != f.lastSent.State || s.Speed != f.lastSent.Speed {
+			m.publish(Event{Kind: EventProgress, Fetch: s})
+			f.lastSent = s
+		}
+	}
+	return m.running > 0
+}
+
+// removePartial deletes a record's .part file. m.mu is held.
+func (m *Manager) removePartial(r *record) {
+	if err := os.Remove(m.partPath(r)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		m.cfg.Logger.Warn("remove partial file", "err", err)
+	}
+	r.resetPlan()
+}
+
+func (m *Manager) partPath(r *record) string {
+	return filepath.Join(m.cfg.PartialDir, r.f.id, fmt.Sprintf("%d.part", r.index))
+}

@@ -1,0 +1,9 @@
+//go:build !linux
+
+package downloader
+
+import "os"
+
+// preallocate does nothing where the system has no fallocate: segments are
+// written with WriteAt, which extends the file as needed.
+func preallocate(*os.File, int64) error { return nil }

@@ -1,0 +1,873 @@
+package downloader
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dustin/go-humanize"
+	"golang.org/x/time/rate"
+)
+
+// bufSize is the most one connection reads before writing: large enough
+// that syscalls stay cheap, small enough that 16 connections stay small.
+const bufSize = 512 << 10
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
+
+// maxRestarts bounds how often one download may start again because the
+// server changed the file, lied about ranges or let its link expire.
+const maxRestarts = 5
+
+// download runs attempts until the record is complete, fails, or ctx ends.
+func (m *Manager) download(ctx context.Context, r *record) error {
+	var noRanges, retriedIntegrity bool
+	for restarts := 0; ; restarts++ {
+		err := m.attempt(ctx, r, noRanges)
+		var re *restartError
+		var fe *FailError
+		switch {
+		case err == nil || ctx.Err() != nil:
+			return err
+		case errors.As(err, &fe) && fe.Reason == ReasonIntegrity && !retriedIntegrity:
+			retriedIntegrity = true
+			m.discard(r, "the file did not match its SHA-256, so it is downloaded once more")
+			continue
+		case !errors.As(err, &re):
+			return err
+		case restarts >= maxRestarts:
+			if re.err != nil && classify(re.err) == classFatal {
+				return m.failure(r, re.err)
+			}
+			return fail(ReasonFetchError, r.downloaded(), err, "The server kept changing the file or breaking the download (%s).", re.why)
+		}
+		noRanges = noRanges || re.noRanges
+		if re.discard {
+			m.discard(r, re.why)
+		}
+	}
+}
+
+// discard forgets a record's partial data, saying why.
+func (m *Manager) discard(r *record, why string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.removePartial(r)
+	r.restarted = why
+	m.markDirty()
+}
+
+func (m *Manager) setState(r *record, s State) {
+	m.mu.Lock()
+	r.state = s
+	m.mu.Unlock()
+}
+
+// transfer is one attempt at a record's bytes: a plan of segments over one
+// file, and the connections that fill them.
+type transfer struct {
+	m         *Manager
+	r         *record
+	file      *os.File
+	url       string
+	validator string
+	size      int64
+	ranges    bool
+	limit     int64 // the most bytes this record may hold before the fetch's total is exceeded; -1 for none
+	hash      *hasher
+
+	// guarded by r.segMu
+	maxConns int
+	plateau  bool
+	lastRate float64
+	grace    bool
+}
+
+// attempt resolves the record, checks its partial data still fits, and
+// transfers what is missing.
+func (m *Manager) attempt(ctx context.Context, r *record, noRanges bool) error {
+	in, err := m.resolveRetrying(ctx, r)
+	if err != nil {
+		return err
+	}
+	t, err := m.plan(r, in, noRanges)
+	if err != nil {
+		return err
+	}
+	defer t.file.Close()
+	if err := t.run(ctx); err != nil {
+		return err
+	}
+	return t.finish(ctx)
+}
+
+// resolveRetrying resolves the record's original URL, waiting out the
+// network and transient server errors.
+func (m *Manager) resolveRetrying(ctx context.Context, r *record) (info, error) {
+	for n, waits := 0, 0; ; {
+		in, err := m.resolve(ctx, r.req.URL)
+		if err == nil {
+			m.setState(r, StateRunning)
+			return in, nil
+		}
+		if ctx.Err() != nil {
+			return info{}, context.Cause(ctx)
+		}
+		var d time.Duration
+		switch classify(err) {
+		case classFatal:
+			return info{}, m.failure(r, err)
+		case classNetwork:
+			m.setState(r, StateWaitingNetwork)
+			d = m.backoff(waits, err)
+			waits++
+		case classTransient:
+			if n >= m.cfg.MaxRetries {
+				return info{}, m.failure(r, err)
+			}
+			d = m.backoff(n, err)
+			n++
+		}
+		m.cfg.Logger.Info("resolve failed, retrying", "url", r.req.URL, "err", err, "wait", d)
+		if err := sleep(ctx, d); err != nil {
+			return info{}, err
+		}
+	}
+}
+
+// failure turns err into the reason and sentence a person sees.
+func (m *Manager) failure(r *record, err error) *FailError {
+	var fe *FailError
+	if errors.As(err, &fe) {
+		return fe
+	}
+	var se *StatusError
+	if errors.As(err, &se) {
+		return fail(ReasonBadStatus, r.downloaded(), err, "The server answered %d %s for %s.", se.Code, http.StatusText(se.Code), r.req.URL)
+	}
+	if classify(err) == classFatal {
+		return fail(ReasonFetchError, r.downloaded(), err, "The secure connection to the server could not be trusted (%v).", err)
+	}
+	return fail(ReasonFetchError, r.downloaded(), err, "The download kept failing (%v).", err)
+}
+
+// plan fits the resolved file to the partial data on disk: keeps it when it
+// is the same file, starts again when it is not, and checks the space.
+func (m *Manager) plan(r *record, in info, noRanges bool) (*transfer, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f := r.f
+	part := m.partPath(r)
+	if len(r.segs) > 0 {
+		why := ""
+		switch {
+		case in.validator != r.validator || in.size != r.size:
+			why = "the file changed on the server, so it is downloaded from the start"
+		case !in.ranges || noRanges:
+			why = "the server cannot resume, so the file is downloaded from the start"
+		case !partIntact(part, r.journalSegments()):
+			why = "the partial file was missing or short, so the file is downloaded from the start"
+		}
+		if why != "" {
+			m.removePartial(r)
+			r.restarted = why
+		}
+	}
+	r.url, r.size, r.validator, r.ranges = in.url, in.size, in.validator, in.ranges && !noRanges
+	if r.sha256 == "" {
+		r.sha256 = in.sha256
+	}
+	if r.name == "" {
+		r.name = m.uniqueName(r, cmp.Or(r.req.Name, in.name, nameFromURL(r.req.URL)))
+	}
+	t := &transfer{m: m, r: r, url: in.url, validator: in.validator, size: in.size, ranges: r.ranges, limit: -1,
+		maxConns: cmp.Or(f.opts.Connections, m.maxConns)}
+	if total := f.opts.DownloadTotal; total > 0 {
+		others := int64(0)
+		for _, o := range f.records {
+			if o != r {
+				others += max(o.size, o.downloaded())
+			}
+		}
+		if in.size >= 0 && others+in.size > total {
+			return nil, fail(ReasonTotalExceeded, 0, nil, "The files are %s, more than the %s this download may use.",
+				humanize.IBytes(uint64(others+in.size)), humanize.IBytes(uint64(total)))
+		}
+		t.limit = total - others
+	}
+	if err := os.MkdirAll(filepath.Dir(part), 0o755); err != nil {
+		return nil, fail(ReasonFetchError, 0, err, "The download folder could not be created: %v.", err)
+	}
+	fresh := len(r.segs) == 0
+	if in.size > 0 {
+		need := in.size
+		if !fresh {
+			need = in.size - r.downloaded()
+		}
+		if free, err := freeSpace(filepath.Dir(part)); err == nil && free < need {
+			return nil, fail(ReasonQuotaExceeded, r.downloaded(), nil, "There is not enough disk space: %s is needed and %s is free.",
+				humanize.IBytes(uint64(need)), humanize.IBytes(uint64(free)))
+		}
+	}
+	file, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fail(ReasonFetchError, 0, err, "The partial file could not be opened: %v.", err)
+	}
+	if fresh {
+		if in.size > 0 {
+			if err := preallocate(file, in.size); err != nil {
+				file.Close()
+				return nil, m.writeFailure(r, err)
+			}
+		}
+		r.segMu.Lock()
+		r.segs = []*segment{newSegment(0, in.size, 0)}
+		r.segMu.Unlock()
+	}
+	t.file = file
+	if r.sha256 != "" {
+		t.hash = newHasher(m, r, file)
+	}
+	m.markDirty()
+	return t, nil
+}
+
+// partIntact reports whether the file at part holds every durable byte.
+func partIntact(part string, segs []journalSegment) bool {
+	st, err := os.Stat(part)
+	if err != nil {
+		return false
+	}
+	for _, s := range segs {
+		if s.Done > st.Size() {
+			return false
+		}
+	}
+	return true
+}
+
+// uniqueName sanitises name and keeps it apart from the other files of the
+// fetch. m.mu is held.
+func (m *Manager) uniqueName(r *record, name string) string {
+	name = SanitizeName(name)
+	taken := func(n string) bool {
+		return slices.ContainsFunc(r.f.records, func(o *record) bool { return o != r && o.name == n })
+	}
+	base, ext := name, filepath.Ext(name)
+	base = strings.TrimSuffix(base, ext)
+	for i := 2; taken(name); i++ {
+		name = fmt.Sprintf("%s-%d%s", base, i, ext)
+	}
+	return name
+}
+
+func cmpOr[T comparable](vals ...T) T {
+	var zero T
+	for _, v := range vals {
+		if v != zero {
+			return v
+		}
+	}
+	return zero
+}
+
+// writeFailure says why a write to the partial file failed.
+func (m *Manager) writeFailure(r *record, err error) *FailError {
+	if isNoSpace(err) {
+		return fail(ReasonQuotaExceeded, r.downloaded(), err, "The disk is full. Free some space and press Retry: the %s already downloaded are kept.",
+			humanize.IBytes(uint64(r.downloaded())))
+	}
+	return fail(ReasonFetchError, r.downloaded(), err, "The partial file could not be written: %v.", err)
+}
+
+// run fills every segment, adding connections while that helps, and
+// checkpoints durable progress on the way. It returns when every
+// connection has stopped.
+func (t *transfer) run(ctx context.Context) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	exited := make(chan error)
+	live := 0
+	spawn := func(n int) {
+		for range n {
+			live++
+			t.r.conns.Add(1)
+			go func() { exited <- t.worker(ctx) }()
+		}
+	}
+	var hashDone chan struct{}
+	if t.hash != nil {
+		hashDone = make(chan struct{})
+		go func() {
+			defer close(hashDone)
+			t.hash.follow(ctx)
+		}()
+	}
+	spawn(t.initialConns())
+	checkpoint := time.NewTicker(t.m.cfg.CheckpointInterval)
+	defer checkpoint.Stop()
+	scale := time.NewTicker(t.m.cfg.ScaleInterval)
+	defer scale.Stop()
+	var firstErr error
+	lastBytes, lastAt := t.r.downloaded(), time.Now()
+	for live > 0 {
+		select {
+		case err := <-exited:
+			live--
+			t.r.conns.Add(-1)
+			if err != nil && firstErr == nil {
+				firstErr = err
+				cancel(err)
+			}
+		case <-checkpoint.C:
+			if err := t.checkpoint(); err != nil && firstErr == nil {
+				firstErr = t.m.writeFailure(t.r, err)
+				cancel(firstErr)
+			}
+		case now := <-scale.C:
+			bytes := t.r.downloaded()
+			if firstErr == nil {
+				spawn(t.scale(live, float64(bytes-lastBytes)/now.Sub(lastAt).Seconds()))
+			}
+			lastBytes, lastAt = bytes, now
+		}
+	}
+	if err := t.checkpoint(); err != nil && firstErr == nil {
+		firstErr = t.m.writeFailure(t.r, err)
+	}
+	cancel(firstErr)
+	if hashDone != nil {
+		<-hashDone
+	}
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = context.Cause(ctx)
+	}
+	return firstErr
+}
+
+// initialConns is how many connections a transfer starts with: one where
+// the file cannot be split, a few where it can.
+func (t *transfer) initialConns() int {
+	if !t.ranges || t.size < 0 {
+		return 1
+	}
+	t.r.segMu.Lock()
+	defer t.r.segMu.Unlock()
+	open := 0
+	for _, s := range t.r.segs {
+		if s.remaining() > 0 {
+			open++
+		}
+	}
+	return max(1, min(t.maxConns, max(open, min(4, int(t.size/t.m.cfg.MinSegment)))))
+}
+
+// scale decides how many connections to add, given the rate of the last
+// interval: double while the rate keeps growing, stop for good once two
+// intervals in a row show no gain.
+func (t *transfer) scale(live int, rate float64) int {
+	t.r.segMu.Lock()
+	defer t.r.segMu.Unlock()
+	if !t.ranges || t.size < 0 || t.plateau || live >= t.maxConns {
+		return 0
+	}
+	switch {
+	case t.lastRate == 0 || rate > t.lastRate*1.1:
+		t.lastRate, t.grace = rate, false
+		return min(live, t.maxConns-live)
+	case !t.grace:
+		t.grace = true // new connections may still be starting
+		return 0
+	default:
+		t.plateau = true
+		return 0
+	}
+}
+
+// shed lowers the connection cap after a server refused one connection
+// too many; it reports whether the caller should stop (another connection
+// carries on).
+func (t *transfer) shed(live int) bool {
+	t.r.segMu.Lock()
+	defer t.r.segMu.Unlock()
+	if live <= 1 {
+		return false
+	}
+	t.maxConns, t.plateau = live-1, true
+	return true
+}
+
+// claim gives a connection a segment: an unclaimed one, else the second
+// half of the one with the most left to do; nil when none is worth it.
+func (t *transfer) claim() *segment {
+	t.r.segMu.Lock()
+	defer t.r.segMu.Unlock()
+	var big *segment
+	for _, s := range t.r.segs {
+		rem := s.remaining()
+		if !s.claimed && (rem > 0 || rem < 0) {
+			s.claimed = true
+			return s
+		}
+		if s.claimed && rem >= 2*t.m.cfg.MinSegment && (big == nil || rem > big.remaining()) {
+			big = s
+		}
+	}
+	if big == nil || !t.ranges {
+		return nil
+	}
+	mid := big.pos + big.remaining()/2
+	s := newSegment(mid, big.end.Load(), mid)
+	s.claimed = true
+	big.end.Store(mid)
+	t.r.segs = append(t.r.segs, s)
+	return s
+}
+
+func (t *transfer) release(s *segment) {
+	t.r.segMu.Lock()
+	s.claimed = false
+	t.r.segMu.Unlock()
+}
+
+// worker is one connection: it fills segments until none is left, retrying
+// what can be retried. A nil return means there is nothing left for it.
+func (t *transfer) worker(ctx context.Context) error {
+	failures, waits, invalid := 0, 0, 0
+	for {
+		s := t.claim()
+		if s == nil {
+			return nil
+		}
+		for {
+			progressed, err := t.fetchSegment(ctx, s)
+			if err == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				t.release(s)
+				return nil
+			}
+			if progressed {
+				failures, waits, invalid = 0, 0, 0
+			}
+			var re *restartError
+			var fe *FailError
+			if errors.As(err, &re) || errors.As(err, &fe) {
+				t.release(s)
+				return err
+			}
+			var d time.Duration
+			var se *StatusError
+			switch classify(err) {
+			case classFatal:
+				t.release(s)
+				return t.m.failure(t.r, err)
+			case classNetwork:
+				t.m.setState(t.r, StateWaitingNetwork)
+				d = t.m.backoff(waits, err)
+				waits++
+			case classTransient:
+				if errors.As(err, &se) && (se.Code == http.StatusTooManyRequests || se.Code == http.StatusServiceUnavailable) && t.shed(int(t.r.conns.Load())) {
+					t.release(s)
+					return nil
+				}
+				if errors.Is(err, errInvalidResponse) {
+					invalid++
+					if invalid > 3 {
+						t.release(s)
+						return fail(ReasonFetchError, t.r.downloaded(), err, "The server keeps sending the wrong part of the file (%v).", err)
+					}
+				}
+				failures++
+				if failures > t.m.cfg.MaxRetries {
+					t.release(s)
+					return t.m.failure(t.r, err)
+				}
+				d = t.m.backoff(failures-1, err)
+			}
+			t.m.cfg.Logger.Info("connection failed, retrying", "url", t.url, "err", err, "wait", d)
+			if err := sleep(ctx, d); err != nil {
+				t.release(s)
+				return nil
+			}
+		}
+		t.release(s)
+		failures, waits, invalid = 0, 0, 0
+	}
+}
+
+// fetchSegment fills s from its next byte to its end with one request.
+// progressed says whether any byte was written.
+func (t *transfer) fetchSegment(ctx context.Context, s *segment) (progressed bool, err error) {
+	t.r.segMu.Lock()
+	from, end := s.pos, s.end.Load()
+	t.r.segMu.Unlock()
+	if end >= 0 && from >= end {
+		return false, nil
+	}
+	ranged := from > 0 || (end >= 0 && end < t.size)
+	sctx, scancel := context.WithCancelCause(ctx)
+	defer scancel(nil)
+	stall := t.m.cfg.StallTimeout
+	watchdog := time.AfterFunc(stall, func() { scancel(errStalled) })
+	defer watchdog.Stop()
+	req, err := newRequest(sctx, http.MethodGet, t.url)
+	if err != nil {
+		return false, err
+	}
+	if ranged {
+		last := ""
+		if end >= 0 {
+			last = strconv.FormatInt(end-1, 10)
+		}
+		req.Header.Set("Range", fmt.Sprintf("bytes=%d-%s", from, last))
+		if t.validator != "" {
+			req.Header.Set("If-Range", t.validator)
+		}
+	}
+	resp, err := t.m.cfg.Client.Do(req)
+	if err != nil {
+		return false, stallCause(sctx, err)
+	}
+	defer resp.Body.Close()
+	if err := t.check(resp, ranged, from, end); err != nil {
+		return false, err
+	}
+	t.m.setState(t.r, StateRunning)
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	body := &stallReader{r: resp.Body, watchdog: watchdog, d: stall}
+	for {
+		n, rerr := io.ReadFull(body, (*bp)[:t.m.chunk()])
+		if n > 0 {
+			watchdog.Stop()
+			if err := t.m.throttle(ctx, n); err != nil {
+				return progressed, err
+			}
+			watchdog.Reset(stall)
+			t.r.segMu.Lock()
+			end = s.end.Load()
+			at, w := s.pos, int64(n)
+			if end >= 0 {
+				w = min(w, end-at)
+			}
+			s.pos += w
+			t.r.segMu.Unlock()
+			if w > 0 {
+				if _, err := t.file.WriteAt((*bp)[:w], at); err != nil {
+					return progressed, t.m.writeFailure(t.r, err)
+				}
+				s.written.Store(at + w)
+				progressed = true
+			}
+			if t.limit >= 0 && t.r.downloaded() > t.limit {
+				return progressed, fail(ReasonTotalExceeded, at+w, nil, "The server sent more than the %s this download may use.", humanize.IBytes(uint64(t.limit)))
+			}
+			if end >= 0 && at+w >= end {
+				return progressed, nil
+			}
+		}
+		switch {
+		case rerr == nil:
+		case errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF):
+			if end < 0 {
+				s.end.Store(s.written.Load()) // an unknown length ends where the body does
+				return progressed, nil
+			}
+			return progressed, io.ErrUnexpectedEOF
+		default:
+			return progressed, stallCause(sctx, rerr)
+		}
+	}
+}
+
+// stallCause reports a request cut by the stall watchdog as a stall.
+func stallCause(ctx context.Context, err error) error {
+	if errors.Is(context.Cause(ctx), errStalled) {
+		return errStalled
+	}
+	return err
+}
+
+// stallReader resets the stall watchdog whenever bytes arrive.
+type stallReader struct {
+	r        io.Reader
+	watchdog *time.Timer
+	d        time.Duration
+}
+
+func (s *stallReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if n > 0 {
+		s.watchdog.Reset(s.d)
+	}
+	return n, err
+}
+
+// chunk is how much one connection reads at a time: a buffer, or less
+// when a bandwidth limit is set, so that the limit stays smooth.
+func (m *Manager) chunk() int {
+	if m.limiter.Limit() == rate.Inf {
+		return bufSize
+	}
+	return min(bufSize, m.limiter.Burst())
+}
+
+// throttle waits until n more bytes fit the bandwidth limit.
+func (m *Manager) throttle(ctx context.Context, n int) error {
+	for n > 0 {
+		if m.limiter.Limit() == rate.Inf {
+			return nil
+		}
+		step := min(n, m.limiter.Burst())
+		if err := m.limiter.WaitN(ctx, step); err != nil {
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
+			}
+			continue // the limit changed under us; take the new burst
+		}
+		n -= step
+	}
+	return nil
+}
+
+// check validates a response before a byte of it is written.
+func (t *transfer) check(resp *http.Response, ranged bool, from, end int64) error {
+	if enc := resp.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
+		return fmt.Errorf("%w: the server sent a %s-encoded body", errInvalidResponse, enc)
+	}
+	switch code := resp.StatusCode; {
+	case code == http.StatusPartialContent && ranged:
+		cr, err := parseContentRange(resp.Header.Get("Content-Range"))
+		if err != nil {
+			return err
+		}
+		if cr.first != from || (end >= 0 && cr.last != end-1) {
+			return fmt.Errorf("%w: asked for bytes %d-%d, got %d-%d", errInvalidResponse, from, end-1, cr.first, cr.last)
+		}
+		if t.size >= 0 && cr.total >= 0 && cr.total != t.size {
+			return &restartError{why: "the file's length changed on the server, so it is downloaded from the start", discard: true}
+		}
+		if etag := resp.Header.Get("ETag"); strings.HasPrefix(t.validator, `"`) && strings.HasPrefix(etag, `"`) && etag != t.validator {
+			return &restartError{why: "the file changed on the server, so it is downloaded from the start", discard: true}
+		}
+		if resp.ContentLength >= 0 && resp.ContentLength != cr.last-cr.first+1 {
+			return fmt.Errorf("%w: Content-Length %d for a range of %d bytes", errInvalidResponse, resp.ContentLength, cr.last-cr.first+1)
+		}
+		return nil
+	case code == http.StatusPartialContent:
+		return fmt.Errorf("%w: a partial answer to a request for the whole file", errInvalidResponse)
+	case code == http.StatusOK && ranged:
+		return &restartError{why: "the server sent the whole file instead of the missing part, so it is downloaded from the start", discard: true, noRanges: true}
+	case code == http.StatusOK:
+		if t.size >= 0 && resp.ContentLength >= 0 && resp.ContentLength != t.size {
+			return &restartError{why: "the file's length changed on the server, so it is downloaded from the start", discard: true}
+		}
+		return nil
+	case code == http.StatusRequestedRangeNotSatisfiable:
+		return &restartError{why: "the server refused the missing part, so the file is downloaded from the start", discard: true}
+	default:
+		se := &StatusError{Code: code, URL: t.url, RetryAfter: retryAfter(resp.Header, time.Now())}
+		if expiredStatus(code) && t.url != t.r.req.URL {
+			return &restartError{why: "the download link expired", err: se}
+		}
+		return se
+	}
+}
+
+// checkpoint makes the bytes written so far durable: it syncs the file and
+// only then moves each segment's durable mark, so that the journal never
+// claims a byte the disk does not hold.
+func (t *transfer) checkpoint() error {
+	t.r.segMu.Lock()
+	segs := slices.Clone(t.r.segs)
+	marks := make([]int64, len(segs))
+	for i, s := range segs {
+		marks[i] = s.written.Load()
+	}
+	t.r.segMu.Unlock()
+	if err := t.file.Sync(); err != nil {
+		return err
+	}
+	for i, s := range segs {
+		s.durable.Store(marks[i])
+	}
+	t.m.markDirty()
+	if t.hash != nil {
+		poke(t.hash.wake)
+	}
+	return nil
+}
+
+// finish checks the complete file, verifies its digest, and moves it to
+// its final name.
+func (t *transfer) finish(ctx context.Context) error {
+	r, m := t.r, t.m
+	size := t.size
+	if size < 0 {
+		size = r.downloaded()
+		if err := t.file.Truncate(size); err != nil {
+			return m.writeFailure(r, err)
+		}
+	}
+	st, err := t.file.Stat()
+	if err != nil || st.Size() != size {
+		return fail(ReasonFetchError, size, err, "The downloaded file has the wrong length, so it was not kept.")
+	}
+	if t.hash != nil {
+		m.setState(r, StateVerifying)
+		sum, err := t.hash.finish(ctx, size)
+		if err != nil {
+			return err
+		}
+		if !strings.EqualFold(sum, r.sha256) {
+			return fail(ReasonIntegrity, size, nil, "The downloaded file's SHA-256 is %s, not the expected %s, so it was not kept.", sum, r.sha256)
+		}
+	}
+	if err := t.file.Close(); err != nil {
+		return m.writeFailure(r, err)
+	}
+	m.mu.Lock()
+	dir := cmp.Or(r.f.opts.Dir, filepath.Join(m.cfg.ModelsDir, r.f.id))
+	dest := filepath.Join(dir, r.name)
+	part := m.partPath(r)
+	m.mu.Unlock()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fail(ReasonFetchError, size, err, "The folder %s could not be created: %v.", dir, err)
+	}
+	if err := os.Rename(part, dest); err != nil {
+		return fail(ReasonFetchError, size, err, "The finished file could not be moved to %s: %v.", dest, err)
+	}
+	if err := syncDir(dir); err != nil {
+		return fail(ReasonFetchError, size, err, "The finished file could not be saved in %s: %v.", dir, err)
+	}
+	m.mu.Lock()
+	r.path, r.size = dest, size
+	r.segMu.Lock()
+	r.segs = []*segment{newSegment(0, size, size)}
+	r.segMu.Unlock()
+	r.hashState = nil
+	m.mu.Unlock()
+	return nil
+}
+
+// hasher computes a record's SHA-256 over its durable prefix while the
+// transfer runs, so that verifying at the end costs little more than the
+// last checkpoint's bytes; its state goes into the journal.
+type hasher struct {
+	m    *Manager
+	r    *record
+	file *os.File
+	h    hash.Hash
+	wake chan struct{}
+}
+
+func newHasher(m *Manager, r *record, file *os.File) *hasher {
+	h := sha256.New()
+	if len(r.hashState) > 0 && h.(encoding.BinaryUnmarshaler).UnmarshalBinary(r.hashState) == nil {
+		r.hashed.Store(hashedLen(r.hashState))
+	} else {
+		h.Reset()
+		r.hashState = nil
+		r.hashed.Store(0)
+	}
+	return &hasher{m: m, r: r, file: file, h: h, wake: make(chan struct{}, 1)}
+}
+
+// hashedLen is how many bytes a marshalled sha256 state has consumed: the
+// last 8 bytes of the state, big-endian.
+func hashedLen(state []byte) int64 {
+	if len(state) < 8 {
+		return 0
+	}
+	var n int64
+	for _, b := range state[len(state)-8:] {
+		n = n<<8 | int64(b)
+	}
+	return n
+}
+
+// follow hashes the durable prefix whenever a checkpoint moved it, until
+// ctx ends.
+func (h *hasher) follow(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-h.wake:
+		}
+		if err := h.hashTo(ctx, durablePrefix(h.r)); err != nil {
+			return // finish hashes again and reports the error
+		}
+	}
+}
+
+// finish hashes what is left up to size and returns the digest in hex.
+func (h *hasher) finish(ctx context.Context, size int64) (string, error) {
+	if err := h.hashTo(ctx, size); err != nil {
+		return "", h.m.writeFailure(h.r, err)
+	}
+	return hex.EncodeToString(h.h.Sum(nil)), nil
+}
+
+// hashTo feeds the hash the file's bytes up to end and records its state.
+func (h *hasher) hashTo(ctx context.Context, end int64) error {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	pos := h.r.hashed.Load()
+	for pos < end {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		n, err := h.file.ReadAt((*bp)[:min(int64(bufSize), end-pos)], pos)
+		h.h.Write((*bp)[:n])
+		pos += int64(n)
+		h.r.hashed.Store(pos)
+		if err != nil && !(errors.Is(err, io.EOF) && pos == end) {
+			return err
+		}
+	}
+	state, err := h.h.(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil {
+		return err
+	}
+	h.m.mu.Lock()
+	h.r.hashState = state
+	h.m.mu.Unlock()
+	return nil
+}
+
+// durablePrefix is how far from byte 0 the record's file is durable
+// without a gap.
+func durablePrefix(r *record) int64 {
+	r.segMu.Lock()
+	segs := slices.Clone(r.segs)
+	r.segMu.Unlock()
+	slices.SortFunc(segs, func(a, b *segment) int { return cmp.Compare(a.start, b.start) })
+	var pos int64
+	for _, s := range segs {
+		if s.start != pos {
+			break
+		}
+		pos = s.durable.Load()
+		if e := s.end.Load(); e < 0 || pos < e {
+			break
+		}
+	}
+	return pos
+}

@@ -1,0 +1,146 @@
+// Package term puts a fetch into words for people: the state, the
+// progress line, and a progress bar for terminals. The window uses the
+// same words, so it has no Fyne in it.
+package term
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/dustin/go-humanize"
+
+	"github.com/modelfetch/modelfetch/downloader"
+)
+
+// StateText is the state of a fetch in words, with the reason of a failure.
+func StateText(s downloader.Snapshot) string {
+	switch s.State {
+	case downloader.StateQueued:
+		return "Queued"
+	case downloader.StateRunning:
+		return "Downloading"
+	case downloader.StateWaitingNetwork:
+		return "Waiting for network"
+	case downloader.StatePaused:
+		return "Paused"
+	case downloader.StateVerifying:
+		return "Verifying"
+	case downloader.StateSucceeded:
+		return "Ready"
+	case downloader.StateAborted:
+		return "Cancelled"
+	case downloader.StateFailed:
+		return "Failed: " + ReasonText(s.FailureReason)
+	}
+	return string(s.State)
+}
+
+// ReasonText is a failure reason in plain words.
+func ReasonText(r downloader.Reason) string {
+	switch r {
+	case downloader.ReasonBadStatus:
+		return "the server refused the file"
+	case downloader.ReasonFetchError:
+		return "the download kept failing"
+	case downloader.ReasonQuotaExceeded:
+		return "the disk is full"
+	case downloader.ReasonTotalExceeded:
+		return "larger than allowed"
+	case downloader.ReasonIntegrity:
+		return "the file was corrupt"
+	case downloader.ReasonAborted:
+		return "cancelled"
+	}
+	return string(r)
+}
+
+// ProgressLine is "640 MB of 1.3 GB · 42 MB/s · 15 s left", with the
+// parts that are known.
+func ProgressLine(s downloader.Snapshot) string {
+	parts := []string{humanize.Bytes(uint64(s.Downloaded))}
+	if s.DownloadTotal > 0 {
+		parts[0] += " of " + humanize.Bytes(uint64(s.DownloadTotal))
+	}
+	if s.Speed > 0 && !s.State.Settled() && s.State != downloader.StatePaused {
+		parts = append(parts, humanize.Bytes(uint64(s.Speed))+"/s")
+	}
+	if s.ETA >= 0 && s.State == downloader.StateRunning {
+		parts = append(parts, ETAText(s.ETA))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// ETAText is a time left, rounded as a person would say it.
+func ETAText(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d s left", int(d.Seconds()+0.5))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min left", int(d.Minutes()+0.5))
+	default:
+		return fmt.Sprintf("%.1f h left", d.Hours())
+	}
+}
+
+// Fraction is how far the fetch is, from 0 to 1, or -1 while the total is
+// unknown.
+func Fraction(s downloader.Snapshot) float64 {
+	if s.State == downloader.StateSucceeded {
+		return 1
+	}
+	if s.DownloadTotal <= 0 {
+		return -1
+	}
+	return min(float64(s.Downloaded)/float64(s.DownloadTotal), 1)
+}
+
+// Bar draws progress on a writer: redrawn in place on a terminal, a plain
+// line on each change of state and every few seconds otherwise.
+type Bar struct {
+	w     io.Writer
+	live  bool
+	last  time.Time
+	state downloader.State
+	drawn bool
+}
+
+// NewBar returns a Bar on w; live says w is a terminal.
+func NewBar(w io.Writer, live bool) *Bar { return &Bar{w: w, live: live} }
+
+// Show draws s if enough time passed or its state changed.
+func (b *Bar) Show(s downloader.Snapshot) {
+	now := time.Now()
+	every := 5 * time.Second
+	if b.live {
+		every = 100 * time.Millisecond
+	}
+	if s.State == b.state && now.Sub(b.last) < every {
+		return
+	}
+	b.last, b.state = now, s.State
+	line := fmt.Sprintf("%s  %s  %s", s.Title, StateText(s), ProgressLine(s))
+	if !b.live {
+		fmt.Fprintln(b.w, line)
+		return
+	}
+	const width = 30
+	bar := strings.Repeat("·", width)
+	if f := Fraction(s); f >= 0 {
+		n := int(f * width)
+		bar = strings.Repeat("█", n) + strings.Repeat("·", width-n)
+		line = fmt.Sprintf("%s %3.0f%%  %s", bar, f*100, line)
+	} else {
+		line = bar + "  " + line
+	}
+	fmt.Fprintf(b.w, "\r\x1b[K%s", line)
+	b.drawn = true
+}
+
+// Done ends the live line.
+func (b *Bar) Done() {
+	if b.drawn {
+		fmt.Fprintln(b.w)
+	}
+}
