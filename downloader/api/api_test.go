@@ -1,0 +1,567 @@
+package api
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/modelfetch/modelfetch/downloader"
+)
+
+func TestListenSocketMode(t *testing.T) {
+	// A wide umask must not make the socket reachable, not even for a
+	// moment: the socket is bound in a private folder first.
+	old := syscall.Umask(0)
+	defer syscall.Umask(old)
+	dir := shortTemp(t)
+	sock := filepath.Join(dir, "modelfetch.sock")
+	m, err := downloader.New(downloader.Config{StateDir: filepath.Join(dir, "state"), PartialDir: filepath.Join(dir, "p"), ModelsDir: filepath.Join(dir, "m")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	s := New(m, Options{})
+	if err := s.Listen(sock); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, p := range []string{sock, sock + ".lock"} {
+		fi, err := os.Lstat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", filepath.Base(p), got)
+		}
+	}
+	if fi, _ := os.Lstat(sock); fi.Mode().Type() != fs.ModeSocket {
+		t.Errorf("got file type %v, want a socket", fi.Mode().Type())
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".modelfetch-sock-") {
+			t.Errorf("the temporary socket folder %s was left behind", e.Name())
+		}
+	}
+}
+
+func TestListenReplacesStaleSocket(t *testing.T) {
+	dir := shortTemp(t)
+	sock := filepath.Join(dir, "modelfetch.sock")
+	// A crashed server leaves its socket file and nobody listening.
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.SetUnlinkOnClose(false)
+	l.Close()
+	if _, err := net.Dial("unix", sock); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("the stale socket answers dial with %v, want ECONNREFUSED", err)
+	}
+	if _, err := NewClient(sock).Ping(t.Context()); !errors.Is(err, ErrNotRunning) {
+		t.Fatalf("Ping of a stale socket: got %v, want ErrNotRunning", err)
+	}
+
+	m, err := downloader.New(downloader.Config{StateDir: filepath.Join(dir, "state"), PartialDir: filepath.Join(dir, "p"), ModelsDir: filepath.Join(dir, "m")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	s := New(m, Options{})
+	if err := s.Listen(sock); err != nil {
+		t.Fatalf("Listen over a stale socket: %v", err)
+	}
+	ctx := t.Context()
+	done := make(chan error, 1)
+	sctx, stop := context.WithCancel(ctx)
+	go func() { done <- s.Serve(sctx) }()
+	in, err := NewClient(sock).Ping(ctx)
+	if err != nil {
+		t.Fatalf("Ping after replacing the stale socket: %v", err)
+	}
+	if in.PID != os.Getpid() || in.API != "v1" {
+		t.Errorf("got %+v, want this process's v1", in)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+}
+
+func TestListenRefusesSecondServer(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	second := New(e.m, Options{})
+	if err := second.Listen(e.sock); !errors.Is(err, ErrRunning) {
+		t.Fatalf("second Listen on a served socket: got %v, want ErrRunning", err)
+	}
+	if _, err := e.c.Ping(t.Context()); err != nil {
+		t.Fatalf("the first server stopped answering after a second Listen: %v", err)
+	}
+
+	// A server that does not take the lock (another version, say) is found
+	// by answering the socket.
+	other := filepath.Join(shortTemp(t), "other.sock")
+	l, err := net.Listen("unix", other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	if err := New(e.m, Options{}).Listen(other); !errors.Is(err, ErrRunning) {
+		t.Fatalf("Listen on a socket that answers: got %v, want ErrRunning", err)
+	}
+
+	// Something that is not a socket is not ours to delete.
+	file := filepath.Join(shortTemp(t), "modelfetch.sock")
+	if err := os.WriteFile(file, []byte("keep me"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := New(e.m, Options{}).Listen(file); err == nil {
+		t.Fatal("Listen over a regular file succeeded, want an error")
+	}
+	if data, err := os.ReadFile(file); err != nil || string(data) != "keep me" {
+		t.Fatalf("the regular file changed: %q, %v", data, err)
+	}
+}
+
+func TestOtherUserRefused(t *testing.T) {
+	e := newEnv(t, envOptions{sizes: map[string]int{"a": 1 << 10}, uid: os.Getuid() + 1})
+	_, _, err := e.c.Create(t.Context(), CreateRequest{Model: "model-a"})
+	if err == nil {
+		t.Fatal("a connection from a user other than the server's was served")
+	}
+	var apiErr *Error
+	if errors.As(err, &apiErr) {
+		t.Fatalf("got an answer (%d %s), want the connection closed unanswered", apiErr.Status, apiErr.Message)
+	}
+	if ids := e.m.IDs(); len(ids) != 0 {
+		t.Fatalf("the refused request created fetches %v", ids)
+	}
+}
+
+func TestResources(t *testing.T) {
+	const size = 3<<20 + 123
+	e := newEnv(t, envOptions{sizes: map[string]int{"a": size, "b": 1 << 20, "c": 200 << 10, "held": 1 << 20}})
+	ctx := ctxT(t)
+	c := e.c
+
+	t.Run("catalog", func(t *testing.T) {
+		models, err := c.Catalog(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(models) != len(e.catalog) {
+			t.Fatalf("got %d models, want %d", len(models), len(e.catalog))
+		}
+		m, err := c.Model(ctx, "model-a")
+		if err != nil || m.Files[0].URL != e.origin.url("a") {
+			t.Fatalf("got %+v, %v, want model-a", m, err)
+		}
+		if _, err := c.Model(ctx, "nope"); !errors.Is(err, downloader.ErrNotFound) {
+			t.Fatalf("unknown model: got %v, want a 404", err)
+		}
+	})
+
+	var first downloader.Snapshot
+	t.Run("create a model and wait", func(t *testing.T) {
+		snap, created, err := c.Create(ctx, CreateRequest{Model: "model-a"})
+		if err != nil || !created {
+			t.Fatalf("got created=%v, %v, want a new fetch", created, err)
+		}
+		if snap.ID != "model-a" || snap.Title != "Model a" {
+			t.Errorf("got id %q title %q, want the model's", snap.ID, snap.Title)
+		}
+		var kinds []downloader.EventKind
+		final, err := c.Wait(ctx, snap.ID, func(ev downloader.Event) { kinds = append(kinds, ev.Kind) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if final.State != downloader.StateSucceeded {
+			t.Fatalf("got state %s (%s), want succeeded", final.State, final.Message)
+		}
+		if kinds[0] != KindSnapshot || kinds[len(kinds)-1] != downloader.EventSuccess {
+			t.Errorf("got events %v, want a snapshot first and success last", kinds)
+		}
+		data, err := os.ReadFile(final.Paths()[0])
+		if err != nil || !bytes.Equal(data, e.origin.files["a"]) {
+			t.Fatalf("the downloaded file differs from the origin's (%v)", err)
+		}
+		first = final
+	})
+
+	t.Run("get list match", func(t *testing.T) {
+		got, err := c.Get(ctx, "model-a")
+		if err != nil || got.State != downloader.StateSucceeded {
+			t.Fatalf("got %s, %v", got.State, err)
+		}
+		all, err := c.List(ctx)
+		if err != nil || len(all) != 1 || all[0].ID != "model-a" {
+			t.Fatalf("got %d fetches, %v, want model-a alone", len(all), err)
+		}
+		paths, err := c.MatchModel(ctx, "model-a")
+		if err != nil || len(paths) != 1 || paths[0] != first.Paths()[0] {
+			t.Fatalf("match by model: got %v, %v, want %v", paths, err, first.Paths())
+		}
+		p, err := c.MatchURL(ctx, e.origin.url("a"))
+		if err != nil || p != first.Paths()[0] {
+			t.Fatalf("match by URL: got %q, %v", p, err)
+		}
+		if _, err := c.MatchURL(ctx, e.origin.url("b")); !errors.Is(err, downloader.ErrNotFound) {
+			t.Fatalf("match of a file not downloaded: got %v, want a 404", err)
+		}
+		if _, err := c.MatchModel(ctx, "model-b"); !errors.Is(err, downloader.ErrNotFound) {
+			t.Fatalf("match of a model not downloaded: got %v, want a 404", err)
+		}
+	})
+
+	t.Run("create again attaches without downloading", func(t *testing.T) {
+		before := e.origin.bytes.Load()
+		snap, created, err := c.Create(ctx, CreateRequest{Model: "model-a"})
+		if err != nil || created {
+			t.Fatalf("got created=%v, %v, want the existing fetch", created, err)
+		}
+		if snap.State != downloader.StateSucceeded || snap.Paths()[0] != first.Paths()[0] {
+			t.Fatalf("got %s %v, want the succeeded fetch", snap.State, snap.Paths())
+		}
+		if got := e.origin.bytes.Load() - before; got != 0 {
+			t.Fatalf("the origin sent %d more bytes, want 0", got)
+		}
+	})
+
+	t.Run("create by URL with an id made for it, into a folder of home", func(t *testing.T) {
+		dir := filepath.Join(e.home, "Models", "mine")
+		req := CreateRequest{Requests: []downloader.Request{{URL: e.origin.url("b"), SHA256: e.origin.sha("b")}}}
+		req.Dir, req.Title = dir, "b by URL"
+		snap, created, err := c.Create(ctx, req)
+		if err != nil || !created {
+			t.Fatalf("got created=%v, %v", created, err)
+		}
+		if want := downloader.IDForURLs([]string{e.origin.url("b")}); snap.ID != want {
+			t.Errorf("got id %q, want %q", snap.ID, want)
+		}
+		final, err := c.Wait(ctx, snap.ID, nil)
+		if err != nil || final.State != downloader.StateSucceeded {
+			t.Fatalf("got %s, %v", final.State, err)
+		}
+		if got := filepath.Dir(final.Paths()[0]); got != dir {
+			t.Fatalf("the file went to %s, want %s", got, dir)
+		}
+	})
+
+	t.Run("pause resume abort remove", func(t *testing.T) {
+		req := CreateRequest{ID: "held", Requests: []downloader.Request{{URL: e.origin.srv.URL + "/hold/held"}}}
+		snap, _, err := c.Create(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		snap, err = c.Pause(ctx, snap.ID)
+		if err != nil || !snap.Paused {
+			t.Fatalf("pause: got paused=%v, %v", snap.Paused, err)
+		}
+		if got, _ := e.m.Get("held"); !got.Paused {
+			t.Fatal("the engine does not have the fetch paused")
+		}
+		// Asking for the same files again attaches to the paused fetch and
+		// leaves it paused.
+		if again, created, err := c.Create(ctx, req); err != nil || created || !again.Paused {
+			t.Fatalf("create of a paused fetch: got created=%v paused=%v, %v", created, again.Paused, err)
+		}
+		snap, err = c.Resume(ctx, "held")
+		if err != nil || snap.Paused {
+			t.Fatalf("resume: got paused=%v, %v", snap.Paused, err)
+		}
+		if err := c.Remove(ctx, "held"); !isStatus(err, http.StatusConflict) {
+			t.Fatalf("remove of an active fetch: got %v, want 409", err)
+		}
+		if _, err := c.Retry(ctx, "held"); !isStatus(err, http.StatusConflict) {
+			t.Fatalf("retry of an active fetch: got %v, want 409", err)
+		}
+		snap, err = c.Abort(ctx, "held")
+		if err != nil || snap.State != downloader.StateAborted {
+			t.Fatalf("abort: got %s, %v", snap.State, err)
+		}
+		if snap, err = c.Abort(ctx, "held"); err != nil || snap.State != downloader.StateAborted {
+			t.Fatalf("second abort: got %s, %v, want the aborted fetch", snap.State, err)
+		}
+		if err := c.Remove(ctx, "held"); err != nil {
+			t.Fatalf("remove: %v", err)
+		}
+		if _, err := c.Get(ctx, "held"); !errors.Is(err, downloader.ErrNotFound) {
+			t.Fatalf("get after remove: got %v, want a 404", err)
+		}
+		if _, ok := e.m.Get("held"); ok {
+			t.Fatal("the engine still has the removed fetch")
+		}
+	})
+
+	t.Run("retry a failed fetch", func(t *testing.T) {
+		snap, _, err := c.Create(ctx, CreateRequest{ID: "missing", Requests: []downloader.Request{{URL: e.origin.srv.URL + "/files/missing"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		final, err := c.Wait(ctx, snap.ID, nil)
+		if err != nil || final.State != downloader.StateFailed || final.FailureReason != downloader.ReasonBadStatus || final.Status != 404 {
+			t.Fatalf("got %s %s %d, %v, want failed bad-status 404", final.State, final.FailureReason, final.Status, err)
+		}
+		again, err := c.Retry(ctx, "missing")
+		if err != nil || again.State.Settled() {
+			t.Fatalf("retry: got %s, %v, want active again", again.State, err)
+		}
+		if final, err = c.Wait(ctx, "missing", nil); err != nil || final.State != downloader.StateFailed {
+			t.Fatalf("after retry: got %s, %v, want failed again", final.State, err)
+		}
+	})
+
+	t.Run("event stream is server-sent events", func(t *testing.T) {
+		resp, err := c.send(ctx, http.MethodGet, "/v1/fetches/model-a/events", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+			t.Errorf("got Content-Type %q, want text/event-stream", ct)
+		}
+		r := bufio.NewReader(resp.Body)
+		line1, _ := r.ReadString('\n')
+		line2, _ := r.ReadString('\n')
+		if line1 != "event: snapshot\n" || !strings.HasPrefix(line2, "data: {") {
+			t.Fatalf("got %q %q, want an event line and a data line", line1, line2)
+		}
+		var ev downloader.Event
+		if err := json.Unmarshal([]byte(strings.TrimPrefix(line2, "data: ")), &ev); err != nil || ev.Fetch.ID != "model-a" {
+			t.Fatalf("got %+v, %v, want model-a's snapshot", ev, err)
+		}
+	})
+
+	t.Run("stream of every fetch", func(t *testing.T) {
+		st, err := c.Events(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		seen := map[string]bool{}
+		for range e.m.IDs() {
+			ev, err := st.Next()
+			if err != nil || ev.Kind != KindSnapshot {
+				t.Fatalf("got %s, %v, want a snapshot", ev.Kind, err)
+			}
+			seen[ev.Fetch.ID] = true
+		}
+		snap, _, err := c.Create(ctx, CreateRequest{Model: "model-c"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			ev, err := st.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev.Fetch.ID == snap.ID && ev.Kind == downloader.EventSuccess {
+				break
+			}
+		}
+		if !seen["model-a"] || !seen["missing"] {
+			t.Errorf("the first snapshots covered %v, want every fetch", seen)
+		}
+	})
+}
+
+func isStatus(err error, status int) bool {
+	var apiErr *Error
+	return errors.As(err, &apiErr) && apiErr.Status == status
+}
+
+// TestRefusedRequests sends what a confused or hostile client might, and
+// checks that each gets the right 4xx with a JSON sentence, and that
+// neither the engine nor the disk changed.
+func TestRefusedRequests(t *testing.T) {
+	e := newEnv(t, envOptions{sizes: map[string]int{"a": 64 << 10}})
+	ctx := ctxT(t)
+	outside := filepath.Join(e.root, "outside")
+	if err := os.Symlink(outside, filepath.Join(e.home, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(e.home, ".ssh"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	before := tree(t, e.root)
+
+	withDir := func(dir string) string {
+		return fmt.Sprintf(`{"model":"model-a","id":"x","dir":%q}`, dir)
+	}
+	cases := []struct {
+		name, method, path, body string
+		want                     int
+	}{
+		{"dir outside home and models", "POST", "/v1/fetches", withDir(filepath.Join(outside, "models")), 400},
+		{"dir not absolute", "POST", "/v1/fetches", withDir("Models"), 400},
+		{"dir with ..", "POST", "/v1/fetches", withDir(e.home + "/Models/../../outside"), 400},
+		{"dir hidden in home", "POST", "/v1/fetches", withDir(filepath.Join(e.home, ".ssh")), 400},
+		{"dir is the journal's", "POST", "/v1/fetches", withDir(e.cfg.StateDir), 400},
+		{"dir is the partial folder", "POST", "/v1/fetches", withDir(e.cfg.PartialDir), 400},
+		{"dir through a link out of home", "POST", "/v1/fetches", withDir(filepath.Join(e.home, "link", "models")), 400},
+		{"dir is root", "POST", "/v1/fetches", withDir("/"), 400},
+		{"oversized body", "POST", "/v1/fetches", `{"model":"model-a","title":"` + strings.Repeat("x", MaxBody) + `"}`, 413},
+		{"malformed JSON", "POST", "/v1/fetches", `{"model": "model-a"`, 400},
+		{"not an object", "POST", "/v1/fetches", `["model-a"]`, 400},
+		{"wrong type", "POST", "/v1/fetches", `{"model": 5}`, 400},
+		{"unknown field", "POST", "/v1/fetches", `{"modle": "model-a"}`, 400},
+		{"trailing data", "POST", "/v1/fetches", `{"model": "model-a"} {"model": "model-a"}`, 400},
+		{"empty body", "POST", "/v1/fetches", ``, 400},
+		{"model and requests", "POST", "/v1/fetches", fmt.Sprintf(`{"model":"model-a","requests":[{"url":%q}]}`, e.origin.url("a")), 400},
+		{"nothing to fetch", "POST", "/v1/fetches", `{"title":"nothing"}`, 400},
+		{"unknown model", "POST", "/v1/fetches", `{"model":"nope"}`, 400},
+		{"file URL", "POST", "/v1/fetches", `{"requests":[{"url":"file:///etc/passwd"}]}`, 400},
+		{"bad digest", "POST", "/v1/fetches", fmt.Sprintf(`{"requests":[{"url":%q,"sha256":"abc"}]}`, e.origin.url("a")), 400},
+		{"id with a path", "POST", "/v1/fetches", `{"model":"model-a","id":"../../x"}`, 400},
+		{"too many connections", "POST", "/v1/fetches", `{"model":"model-a","connections":100000}`, 400},
+		{"negative total", "POST", "/v1/fetches", `{"model":"model-a","downloadTotal":-1}`, 400},
+		{"unknown id", "GET", "/v1/fetches/nope", "", 404},
+		{"pause unknown id", "POST", "/v1/fetches/nope/pause", "", 404},
+		{"resume unknown id", "POST", "/v1/fetches/nope/resume", "", 404},
+		{"abort unknown id", "POST", "/v1/fetches/nope/abort", "", 404},
+		{"retry unknown id", "POST", "/v1/fetches/nope/retry", "", 404},
+		{"remove unknown id", "DELETE", "/v1/fetches/nope", "", 404},
+		{"events of unknown id", "GET", "/v1/fetches/nope/events", "", 404},
+		{"unknown route", "GET", "/v2/fetches", "", 404},
+		{"unknown sub-resource", "POST", "/v1/fetches/nope/explode", "", 404},
+		{"wrong method", "PUT", "/v1/fetches", "{}", 405},
+		{"wrong method on an action", "GET", "/v1/fetches/nope/pause", "", 405},
+		{"match without a query", "GET", "/v1/match", "", 400},
+		{"match of an unknown model", "GET", "/v1/match?model=nope", "", 404},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var body io.Reader
+			if tc.body != "" {
+				body = strings.NewReader(tc.body)
+			}
+			req, err := http.NewRequestWithContext(ctx, tc.method, "http://modelfetch"+tc.path, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := e.c.hc.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != tc.want {
+				t.Errorf("got status %d, want %d", resp.StatusCode, tc.want)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+				t.Errorf("got Content-Type %q, want application/json", ct)
+			}
+			var eb errorBody
+			if err := json.NewDecoder(resp.Body).Decode(&eb); err != nil || eb.Error == "" {
+				t.Errorf("got error body %+v, %v, want a sentence", eb, err)
+			}
+			if tc.want == 405 && resp.Header.Get("Allow") == "" {
+				t.Error("a 405 without an Allow header")
+			}
+			t.Logf("%d %s", resp.StatusCode, eb.Error)
+		})
+	}
+	if ids := e.m.IDs(); len(ids) != 0 {
+		t.Errorf("refused requests created fetches %v", ids)
+	}
+	if n := e.origin.gets.Load(); n != 0 {
+		t.Errorf("refused requests made the origin serve %d downloads", n)
+	}
+	after := tree(t, e.root)
+	for p := range after {
+		if _, ok := before[p]; !ok && !strings.HasPrefix(p, filepath.Dir(e.sock)) {
+			t.Errorf("refused requests created %s", p)
+		}
+	}
+	if _, err := os.Lstat(outside); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the folder outside exists: %v", err)
+	}
+}
+
+// TestConcurrentCreatesMakeOneDownload is several programs asking for the
+// same model at once: one download, and every one of them gets the path.
+func TestConcurrentCreatesMakeOneDownload(t *testing.T) {
+	// Smaller than MinSegment, so one connection: the origin's byte count
+	// is then exactly one copy of the file.
+	const size = 900 << 10
+	// The origin holds the file until all three have asked, so that they
+	// meet the download while it is active.
+	e := newEnv(t, envOptions{sizes: map[string]int{"shared": size}, held: true})
+	ctx := ctxT(t)
+	const clients = 3
+	var wg sync.WaitGroup
+	results := make([]downloader.Snapshot, clients)
+	createdBy := make([]bool, clients)
+	errs := make([]error, clients)
+	var asked sync.WaitGroup
+	asked.Add(clients)
+	for i := range clients {
+		wg.Go(func() {
+			// Each its own client: a separate process would have one.
+			c := NewClient(e.sock)
+			defer c.CloseIdleConnections()
+			snap, created, err := c.Create(ctx, CreateRequest{Model: "model-shared"})
+			asked.Done()
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			createdBy[i] = created
+			results[i], errs[i] = c.Wait(ctx, snap.ID, nil)
+		})
+	}
+	asked.Wait()
+	e.origin.releaseAll()
+	wg.Wait()
+	created := 0
+	for i := range clients {
+		if errs[i] != nil {
+			t.Fatalf("client %d: %v", i, errs[i])
+		}
+		if results[i].State != downloader.StateSucceeded {
+			t.Fatalf("client %d: got %s (%s), want succeeded", i, results[i].State, results[i].Message)
+		}
+		if results[i].Paths()[0] != results[0].Paths()[0] {
+			t.Errorf("client %d got %s, client 0 got %s", i, results[i].Paths()[0], results[0].Paths()[0])
+		}
+		if createdBy[i] {
+			created++
+		}
+	}
+	if created != 1 {
+		t.Errorf("%d clients created a fetch, want 1", created)
+	}
+	if got := len(e.m.IDs()); got != 1 {
+		t.Errorf("the engine has %d fetches, want 1", got)
+	}
+	if got := e.origin.gets.Load(); got != 1 {
+		t.Errorf("the origin served %d GETs, want 1", got)
+	}
+	if got := e.origin.bytes.Load(); got != size {
+		t.Errorf("the origin sent %d bytes, want %d (one download)", got, size)
+	}
+}

@@ -1,0 +1,266 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io/fs"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/modelfetch/modelfetch/downloader"
+)
+
+// origin is a real HTTP server on 127.0.0.1 serving generated files with
+// http.ServeContent (a correct range server), counting what it sends.
+//
+//	/files/NAME  the file NAME
+//	/hold/NAME   the file NAME, once release is closed (or the client leaves)
+//	anything else 404
+type origin struct {
+	srv     *httptest.Server
+	files   map[string][]byte
+	gets    atomic.Int64 // GET requests for files
+	bytes   atomic.Int64 // body bytes sent
+	release chan struct{}
+	once    sync.Once
+}
+
+func newOrigin(t *testing.T, sizes map[string]int) *origin {
+	t.Helper()
+	o := &origin{files: map[string][]byte{}, release: make(chan struct{})}
+	for name, size := range sizes {
+		o.files[name] = content(name, size)
+	}
+	o.srv = httptest.NewServer(http.HandlerFunc(o.serve))
+	t.Cleanup(func() {
+		o.releaseAll()
+		o.srv.Close()
+	})
+	return o
+}
+
+// content is size bytes that depend on name, so that every file differs.
+func content(name string, size int) []byte {
+	var seed [32]byte
+	copy(seed[:], name)
+	b := make([]byte, size)
+	rand.NewChaCha8(seed).Read(b)
+	return b
+}
+
+func (o *origin) releaseAll() { o.once.Do(func() { close(o.release) }) }
+
+func (o *origin) serve(w http.ResponseWriter, r *http.Request) {
+	dir, name := path.Split(r.URL.Path)
+	data, ok := o.files[name]
+	if !ok || (dir != "/files/" && dir != "/hold/") {
+		http.NotFound(w, r)
+		return
+	}
+	if dir == "/hold/" {
+		select {
+		case <-o.release:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if r.Method == http.MethodGet {
+		o.gets.Add(1)
+	}
+	sum := sha256.Sum256(data)
+	w.Header().Set("ETag", `"`+hex.EncodeToString(sum[:8])+`"`)
+	http.ServeContent(&countingWriter{ResponseWriter: w, n: &o.bytes}, r, name, time.Unix(1_700_000_000, 0), bytes.NewReader(data))
+}
+
+func (o *origin) url(name string) string { return o.srv.URL + "/files/" + name }
+
+func (o *origin) sha(name string) string {
+	sum := sha256.Sum256(o.files[name])
+	return hex.EncodeToString(sum[:])
+}
+
+type countingWriter struct {
+	http.ResponseWriter
+	n *atomic.Int64
+}
+
+func (w *countingWriter) Write(b []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(b)
+	w.n.Add(int64(n))
+	return n, err
+}
+
+// env is a real engine on temporary folders, served on a real socket.
+type env struct {
+	origin  *origin
+	root    string // everything on disk lives below
+	home    string
+	cfg     downloader.Config
+	m       *downloader.Manager
+	srv     *Server
+	sock    string
+	c       *Client
+	catalog []downloader.Model
+}
+
+// shortTemp is a temporary folder with a short path: a socket address holds
+// 107 bytes, and t.TempDir's paths carry the test's name.
+func shortTemp(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "mfapi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+type envOptions struct {
+	sizes      map[string]int
+	held       bool // catalog models point at /hold/ URLs
+	tweak      func(*Options)
+	sendBuffer int
+	uid        int // 0: the test's own
+	progress   time.Duration
+}
+
+func newEnv(t *testing.T, eo envOptions) *env {
+	t.Helper()
+	e := &env{origin: newOrigin(t, eo.sizes), root: shortTemp(t)}
+	e.home = filepath.Join(e.root, "home")
+	e.cfg = downloader.Config{
+		StateDir:           filepath.Join(e.home, ".local", "state", "modelfetch"),
+		PartialDir:         filepath.Join(e.home, ".cache", "modelfetch", "partial"),
+		ModelsDir:          filepath.Join(e.home, ".cache", "modelfetch", "models"),
+		Client:             &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}},
+		StallTimeout:       5 * time.Second,
+		CheckpointInterval: 50 * time.Millisecond,
+		ProgressInterval:   max(eo.progress, 20*time.Millisecond),
+		ScaleInterval:      20 * time.Millisecond,
+		BackoffBase:        5 * time.Millisecond,
+		BackoffMax:         50 * time.Millisecond,
+		MaxRetries:         2,
+		MaxActive:          4,
+		MaxConnections:     4,
+		MinSegment:         1 << 20,
+	}
+	names := make([]string, 0, len(eo.sizes))
+	for name := range eo.sizes {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		u := e.origin.url(name)
+		if eo.held {
+			u = e.origin.srv.URL + "/hold/" + name
+		}
+		e.catalog = append(e.catalog, downloader.Model{ID: "model-" + strings.ToLower(name), Title: "Model " + name,
+			Files: []downloader.ModelFile{{URL: u, Name: name + ".bin", Size: int64(eo.sizes[name]), SHA256: e.origin.sha(name)}}})
+	}
+	m, err := downloader.New(e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.m = m
+	runCtx, stopRun := context.WithCancel(context.Background())
+	runDone := make(chan error, 1)
+	go func() { runDone <- m.Run(runCtx) }()
+	t.Cleanup(func() {
+		stopRun()
+		if err := <-runDone; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		if err := m.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+
+	opts := Options{Catalog: e.catalog, Config: e.cfg, Home: e.home, WriteTimeout: 2 * time.Second}
+	if eo.tweak != nil {
+		eo.tweak(&opts)
+	}
+	e.srv = New(m, opts)
+	e.srv.sendBuffer = eo.sendBuffer
+	if eo.uid != 0 {
+		e.srv.uid = eo.uid
+	}
+	e.sock = filepath.Join(e.root, "run", "modelfetch.sock")
+	if err := e.srv.Listen(e.sock); err != nil {
+		t.Fatal(err)
+	}
+	serveCtx, stopServe := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- e.srv.Serve(serveCtx) }()
+	e.c = NewClient(e.sock)
+	// Registered last, so it runs first: the server stops before the engine.
+	t.Cleanup(func() {
+		e.c.CloseIdleConnections()
+		stopServe()
+		if err := <-served; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+		if _, err := os.Lstat(e.sock); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("the socket is still there after Serve returned: %v", err)
+		}
+	})
+	return e
+}
+
+// waitFor polls cond until it holds, failing the test after a deadline.
+// It polls a real condition; nothing is slept away.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		<-tick.C
+	}
+}
+
+// tree lists every file and folder below root with its size, to show that
+// a refused request wrote nothing.
+func tree(t *testing.T, root string) map[string]int64 {
+	t.Helper()
+	out := map[string]int64{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Name() == "lock" || strings.HasPrefix(d.Name(), "journal.json") {
+			return nil // the engine's own bookkeeping, rewritten at will
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		out[p] = fi.Size()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}

@@ -1,0 +1,747 @@
+// Package api is ModelFetch's local API: HTTP and JSON over a unix socket
+// that only the user can reach, so that other programs (a terminal, a
+// script, an inference server waiting for its model) use the one running
+// engine instead of starting a second one. Server serves it for a
+// downloader.Manager; Client is its typed client.
+//
+// Resources (all JSON; errors are {"error": "a sentence"} with a 4xx or
+// 5xx status):
+//
+//	GET    /v1                          this instance: {"api": "v1", "pid": …}
+//	POST   /v1/fetches                  create a fetch (201), or attach to the active one for the same files (200)
+//	GET    /v1/fetches                  every fetch, oldest first
+//	GET    /v1/fetches/{id}             one fetch
+//	DELETE /v1/fetches/{id}             forget a settled fetch (its files stay)
+//	POST   /v1/fetches/{id}/pause       pause, keeping the partial data
+//	POST   /v1/fetches/{id}/resume      carry on
+//	POST   /v1/fetches/{id}/abort       cancel, deleting the partial data
+//	POST   /v1/fetches/{id}/retry       retry a failed fetch from where it stopped
+//	GET    /v1/fetches/{id}/events      Server-Sent Events of that fetch
+//	GET    /v1/events                   Server-Sent Events of every fetch
+//	GET    /v1/match?url=U | ?model=ID  the paths of completed, verified files
+//	GET    /v1/catalog                  the models that can be fetched by id
+//	GET    /v1/catalog/{id}             one model
+package api
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/modelfetch/modelfetch/downloader"
+)
+
+// Limits on what a client may send.
+const (
+	// MaxBody is the largest request body: a fetch of a thousand files
+	// fits many times over.
+	MaxBody = 1 << 20
+	// MaxRequests is the most files one fetch may have.
+	MaxRequests = 1000
+	// MaxConnections is the most connections per file a client may ask for.
+	MaxConnections = 64
+)
+
+// Options configure a Server. Zero fields take sensible defaults.
+type Options struct {
+	// Catalog is what GET /v1/catalog lists and what a create by model id
+	// looks in.
+	Catalog []downloader.Model
+	// Config is the configuration the Manager was created with; its
+	// folders decide where a fetch's dir may point (see the dir rule in the
+	// README). Empty folders take downloader.DefaultConfig's.
+	Config downloader.Config
+	// Home is the user's home folder, in which visible folders may receive
+	// downloads; empty means os.UserHomeDir.
+	Home string
+	// StreamBuffer is how many events may wait for one event stream before
+	// the engine drops it (default 64).
+	StreamBuffer int
+	// Heartbeat is how often an idle event stream sends a comment, so that
+	// clients and proxies see the connection is alive (default 15s).
+	Heartbeat time.Duration
+	// WriteTimeout is how long writing one event to a stream may block
+	// before the client is given up as stuck (default 10s).
+	WriteTimeout time.Duration
+	Logger       *slog.Logger
+}
+
+// Stats count what the event streams did, for tests and diagnostics.
+type Stats struct {
+	Streams int64 // open now
+	Opened  int64 // since the server started
+	Dropped int64 // ended because the client did not keep up
+	Events  int64 // events written to streams
+}
+
+// Server serves the API of one Manager. Create it with New, call Listen,
+// then Serve; Serve closes everything when its context ends. Close releases
+// a server that was never served.
+type Server struct {
+	m       *downloader.Manager
+	opts    Options
+	dirs    dirRule
+	handler http.Handler
+
+	uid        int // the only user whose connections are accepted
+	sendBuffer int // SO_SNDBUF of accepted connections; tests make it small
+
+	createMu sync.Mutex // one create at a time, so that concurrent creates of the same files attach to one fetch
+
+	mu      sync.Mutex
+	ln      *peerListener
+	lock    *os.File
+	path    string
+	sock    os.FileInfo // the socket we created, to remove only our own
+	closing bool
+	active  sync.WaitGroup // running handlers
+
+	streams, opened, dropped, events atomic.Int64
+}
+
+// New returns a server for m.
+func New(m *downloader.Manager, opts Options) *Server {
+	def := downloader.DefaultConfig()
+	cfg := opts.Config
+	opts.StreamBuffer = cmp.Or(opts.StreamBuffer, 64)
+	opts.Heartbeat = cmp.Or(opts.Heartbeat, 15*time.Second)
+	opts.WriteTimeout = cmp.Or(opts.WriteTimeout, 10*time.Second)
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		m:    m,
+		opts: opts,
+		uid:  os.Getuid(),
+		dirs: newDirRule(cmp.Or(cfg.ModelsDir, def.ModelsDir), cmp.Or(opts.Home, homeDir()),
+			cmp.Or(cfg.StateDir, def.StateDir), cmp.Or(cfg.PartialDir, def.PartialDir)),
+	}
+	s.handler = s.routes()
+	return s
+}
+
+// Handler is the API as an http.Handler, for serving it elsewhere (tests,
+// a different listener). Listen and Serve use it.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Listen creates the socket at path (see SocketPath) with mode 0600. A
+// socket left by a crashed server is replaced; one where a server answers
+// is ErrRunning.
+func (s *Server) Listen(path string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln != nil {
+		return fmt.Errorf("the local API already listens at %s", s.path)
+	}
+	if len(path) > maxSocketPath {
+		return fmt.Errorf("the socket path %s is longer than the %d bytes a socket address holds", path, maxSocketPath)
+	}
+	if err := privateDir(filepath.Dir(path)); err != nil {
+		return err
+	}
+	lock, err := lockSocket(path)
+	if err != nil {
+		return err
+	}
+	if err := checkStale(path); err != nil {
+		lock.Close()
+		return err
+	}
+	l, err := bindPrivate(path)
+	if err != nil {
+		lock.Close()
+		return err
+	}
+	fi, err := os.Lstat(path)
+	if err != nil {
+		l.Close()
+		lock.Close()
+		return fmt.Errorf("check the new socket: %w", err)
+	}
+	s.ln = &peerListener{UnixListener: l, uid: s.uid, sendBuffer: s.sendBuffer, log: s.opts.Logger}
+	s.lock, s.path, s.sock = lock, path, fi
+	return nil
+}
+
+// Serve answers requests until ctx is done, then closes the listener and
+// every event stream, waits for its handlers to return, removes the socket
+// and returns nil. It owns every goroutine it starts.
+func (s *Server) Serve(ctx context.Context) error {
+	s.mu.Lock()
+	ln := s.ln
+	s.mu.Unlock()
+	if ln == nil {
+		return ErrNotListening
+	}
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		// Every request's context ends with ctx, which is what ends the
+		// event streams.
+		BaseContext: func(net.Listener) context.Context { return ctx },
+		ErrorLog:    slog.NewLogLogger(s.opts.Logger.Handler(), slog.LevelDebug),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-served:
+		served <- err
+	}
+	// Plain requests take milliseconds; a stream whose client is stuck in
+	// a write is cut by Close.
+	sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	if serr := srv.Shutdown(sctx); serr != nil {
+		srv.Close()
+	}
+	cancel()
+	<-served
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
+	s.active.Wait()
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, http.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+// Close stops listening, removes the socket (if it is still the one Listen
+// made) and releases the lock. Serve calls it; call it yourself only when
+// Serve never ran.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	err := s.ln.Close()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	if fi, serr := os.Lstat(s.path); serr == nil && os.SameFile(fi, s.sock) {
+		if rerr := os.Remove(s.path); rerr != nil && err == nil {
+			err = rerr
+		}
+	}
+	if lerr := s.lock.Close(); lerr != nil && err == nil {
+		err = lerr
+	}
+	s.ln, s.lock = nil, nil
+	return err
+}
+
+// Stats returns the counters of the event streams.
+func (s *Server) Stats() Stats {
+	return Stats{Streams: s.streams.Load(), Opened: s.opened.Load(), Dropped: s.dropped.Load(), Events: s.events.Load()}
+}
+
+// enter registers a handler with Serve's wait, or reports that the server
+// is closing.
+func (s *Server) enter() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.active.Add(1)
+	return true
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1", s.instance)
+	mux.HandleFunc("POST /v1/fetches", s.create)
+	mux.HandleFunc("GET /v1/fetches", s.list)
+	mux.HandleFunc("GET /v1/fetches/{id}", s.get)
+	mux.HandleFunc("DELETE /v1/fetches/{id}", s.remove)
+	for _, action := range []string{"pause", "resume", "abort", "retry"} {
+		mux.HandleFunc("POST /v1/fetches/{id}/"+action, func(w http.ResponseWriter, r *http.Request) { s.control(w, r, action) })
+	}
+	mux.HandleFunc("GET /v1/fetches/{id}/events", s.fetchEvents)
+	mux.HandleFunc("GET /v1/events", s.allEvents)
+	mux.HandleFunc("GET /v1/match", s.match)
+	mux.HandleFunc("GET /v1/catalog", s.catalog)
+	mux.HandleFunc("GET /v1/catalog/{id}", s.model)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.enter() {
+			writeError(w, http.StatusServiceUnavailable, "ModelFetch is shutting down; try again in a moment")
+			return
+		}
+		defer s.active.Done()
+		defer func() {
+			// A bug in a handler must not take the engine down with it;
+			// http.ErrAbortHandler is how a handler gives up on a client.
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.opts.Logger.Error("local API handler panicked", "panic", v, "path", r.URL.Path)
+				writeError(w, http.StatusInternalServerError, "the request failed inside ModelFetch; the problem has been logged")
+			}
+		}()
+		if _, pattern := mux.Handler(r); pattern == "" {
+			s.noRoute(w, r, mux)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// noRoute answers what the mux has no handler for (unknown path, wrong
+// method, or a redirect to a cleaned path) with a JSON error, keeping the
+// status and headers (Allow, Location) the mux chose.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) {
+	h, _ := mux.Handler(r)
+	rec := &recorder{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	for _, k := range []string{"Allow", "Location"} {
+		if v := rec.header.Get(k); v != "" {
+			w.Header().Set(k, v)
+		}
+	}
+	switch rec.status {
+	case http.StatusMethodNotAllowed:
+		writeError(w, rec.status, fmt.Sprintf("%s does not accept %s; it accepts %s", r.URL.Path, r.Method, rec.header.Get("Allow")))
+	case http.StatusNotFound, 0:
+		writeError(w, http.StatusNotFound, fmt.Sprintf("there is no resource at %s; the resources are listed in ModelFetch's README", r.URL.Path))
+	default:
+		writeError(w, rec.status, fmt.Sprintf("%s is at %s", r.URL.Path, rec.header.Get("Location")))
+	}
+}
+
+// recorder captures the status and headers of the mux's own answers.
+type recorder struct {
+	header http.Header
+	status int
+}
+
+func (r *recorder) Header() http.Header         { return r.header }
+func (r *recorder) Write(b []byte) (int, error) { return len(b), nil }
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+}
+
+// errorBody is every error's JSON.
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, errorBody{msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		status, data = http.StatusInternalServerError, []byte(`{"error":"the answer could not be encoded"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	// A write error means the client went away; there is no one to tell.
+	w.Write(append(data, '\n'))
+}
+
+// Instance describes the server answering GET /v1.
+type Instance struct {
+	API string `json:"api"`
+	PID int    `json:"pid"`
+}
+
+func (s *Server) instance(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, Instance{API: "v1", PID: os.Getpid()})
+}
+
+// CreateRequest is the body of POST /v1/fetches: either Model (a catalog
+// id) or Requests, plus the engine's options. ID is optional: a model's
+// id, else one made from the URLs (downloader.IDForURLs).
+type CreateRequest struct {
+	ID       string               `json:"id,omitempty"`
+	Model    string               `json:"model,omitempty"`
+	Requests []downloader.Request `json:"requests,omitempty"`
+	downloader.Options
+}
+
+// decode reads one JSON value of at most MaxBody bytes into v, answering
+// the client itself when it cannot.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = errors.New("more follows the JSON object")
+		}
+	}
+	var tooBig *http.MaxBytesError
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		return true
+	case errors.As(err, &tooBig):
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d bytes", tooBig.Limit))
+	case errors.Is(err, io.EOF):
+		writeError(w, http.StatusBadRequest, "the request body is empty; send a JSON object")
+	case errors.As(err, &syntax):
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("the request body is not valid JSON (at byte %d)", syntax.Offset))
+	case errors.As(err, &typ):
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("the field %q must be a JSON %s, not a %s", typ.Field, jsonKind(typ.Type.Kind().String()), typ.Value))
+	default:
+		// Unknown fields, truncated bodies and trailing data.
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("the request body is not a fetch: %v", err))
+	}
+	return false
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "slice", "array":
+		return "array"
+	case "struct", "map":
+		return "object"
+	case "bool":
+		return "boolean"
+	default:
+		return "number"
+	}
+}
+
+func (s *Server) create(w http.ResponseWriter, r *http.Request) {
+	var req CreateRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	requests, id, opts, err := s.prepare(req)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, sentence(err))
+		return
+	}
+	s.createMu.Lock()
+	defer s.createMu.Unlock()
+	if snap, ok := s.existing(id, req.ID != "", requests); ok {
+		writeJSON(w, http.StatusOK, snap)
+		return
+	}
+	snap, err := s.m.Fetch(id, requests, opts)
+	switch {
+	case err == nil:
+		w.Header().Set("Location", "/v1/fetches/"+snap.ID)
+		writeJSON(w, http.StatusCreated, snap)
+	case errors.Is(err, downloader.ErrDuplicateID):
+		// existing ruled out the same files, so this is another download.
+		writeError(w, http.StatusConflict, fmt.Sprintf("a different download with id %q is in progress; choose another id", id))
+	default:
+		// Fetch fails only on what it was given (ErrInvalidID, ErrNoRequests,
+		// *URLError, a malformed digest or size): the client's doing.
+		writeError(w, http.StatusBadRequest, sentence(err))
+	}
+}
+
+// prepare turns a create request into the engine's arguments, checking
+// what the engine leaves to its callers.
+func (s *Server) prepare(req CreateRequest) ([]downloader.Request, string, downloader.Options, error) {
+	opts := req.Options
+	requests := req.Requests
+	id := req.ID
+	switch {
+	case req.Model != "" && len(req.Requests) > 0:
+		return nil, "", opts, errors.New("give either a model id or requests, not both")
+	case req.Model != "":
+		m, ok := downloader.FindModel(s.opts.Catalog, req.Model)
+		if !ok {
+			return nil, "", opts, fmt.Errorf("there is no model %q in the catalog (see GET /v1/catalog)", req.Model)
+		}
+		requests = m.Requests()
+		id = cmp.Or(id, m.ID)
+		opts.Title = cmp.Or(opts.Title, m.Title)
+		opts.Icon = cmp.Or(opts.Icon, m.Icon)
+	case len(req.Requests) == 0:
+		return nil, "", opts, errors.New(`a fetch needs a "model" id or at least one entry in "requests"`)
+	case len(req.Requests) > MaxRequests:
+		return nil, "", opts, fmt.Errorf("a fetch may have at most %d files, and %d were asked for", MaxRequests, len(req.Requests))
+	}
+	for _, q := range requests {
+		if err := checkRequest(q); err != nil {
+			return nil, "", opts, err
+		}
+	}
+	if id == "" {
+		urls := make([]string, len(requests))
+		for i, q := range requests {
+			urls[i] = q.URL
+		}
+		id = downloader.IDForURLs(urls)
+	}
+	if opts.DownloadTotal < 0 {
+		return nil, "", opts, fmt.Errorf("downloadTotal %d is negative", opts.DownloadTotal)
+	}
+	if opts.Connections < 0 || opts.Connections > MaxConnections {
+		return nil, "", opts, fmt.Errorf("connections must be between 0 (automatic) and %d, not %d", MaxConnections, opts.Connections)
+	}
+	dir, err := s.dirs.check(opts.Dir)
+	if err != nil {
+		return nil, "", opts, err
+	}
+	opts.Dir = dir
+	return requests, id, opts, nil
+}
+
+// checkRequest refuses what the engine's Fetch would refuse, before a
+// create may attach to an existing fetch: a bad request must get its 400
+// even when the same URL is being downloaded.
+func checkRequest(q downloader.Request) error {
+	u, err := url.Parse(q.URL)
+	switch {
+	case err != nil:
+		return &downloader.URLError{URL: q.URL, Why: "it does not parse as a URL"}
+	case u.Scheme != "http" && u.Scheme != "https":
+		return &downloader.URLError{URL: q.URL, Why: "only http and https addresses can be downloaded"}
+	case u.Host == "":
+		return &downloader.URLError{URL: q.URL, Why: "it has no host name"}
+	case q.SHA256 != "" && !isSHA256(q.SHA256):
+		return fmt.Errorf("the SHA-256 %q is not 64 hexadecimal digits", q.SHA256)
+	case q.Size < 0:
+		return fmt.Errorf("the size %d is negative", q.Size)
+	}
+	return nil
+}
+
+func isSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// existing finds a fetch the create should attach to instead of starting
+// one: an active fetch of the same files (under any id, unless the client
+// chose the id), or a succeeded fetch with this id and these files whose
+// files are all still there. The engine would download the latter again,
+// since reusing a settled id drops the old fetch before matching files.
+func (s *Server) existing(id string, explicitID bool, requests []downloader.Request) (downloader.Snapshot, bool) {
+	if snap, ok := s.m.Get(id); ok && sameFiles(snap, requests) {
+		if snap.Active() {
+			return snap, true
+		}
+		if snap.State == downloader.StateSucceeded && s.intact(snap) {
+			return snap, true
+		}
+	}
+	if explicitID {
+		return downloader.Snapshot{}, false
+	}
+	for _, snap := range s.m.Snapshots() {
+		if snap.Active() && sameFiles(snap, requests) {
+			return snap, true
+		}
+	}
+	return downloader.Snapshot{}, false
+}
+
+// intact reports whether every file of a succeeded fetch is still the one
+// the engine completed.
+func (s *Server) intact(snap downloader.Snapshot) bool {
+	for _, rec := range snap.Records {
+		if p, ok := s.m.Match(rec.URL); !ok || p != rec.Path {
+			return false
+		}
+	}
+	return true
+}
+
+func sameFiles(snap downloader.Snapshot, requests []downloader.Request) bool {
+	return slices.EqualFunc(snap.Records, requests, func(r downloader.RecordSnapshot, q downloader.Request) bool {
+		return r.URL == q.URL
+	})
+}
+
+// sentence is err's message for a person; the engine's and this
+// package's errors are written to be read.
+func sentence(err error) string { return err.Error() }
+
+func (s *Server) list(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.m.Snapshots())
+}
+
+func (s *Server) get(w http.ResponseWriter, r *http.Request) {
+	snap, ok := s.m.Get(r.PathValue("id"))
+	if !ok {
+		notFound(w, r.PathValue("id"))
+		return
+	}
+	writeJSON(w, http.StatusOK, snap)
+}
+
+func notFound(w http.ResponseWriter, id string) {
+	writeError(w, http.StatusNotFound, fmt.Sprintf("there is no fetch with id %q (see GET /v1/fetches)", id))
+}
+
+func (s *Server) remove(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	switch err := s.m.Remove(id); {
+	case errors.Is(err, downloader.ErrNotFound):
+		notFound(w, id)
+	case errors.Is(err, downloader.ErrNotSettled):
+		writeError(w, http.StatusConflict, fmt.Sprintf("the fetch %q is still active; abort it first", id))
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, sentence(err))
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// control is pause, resume, abort and retry: each answers with the fetch
+// as it stands afterwards.
+func (s *Server) control(w http.ResponseWriter, r *http.Request, action string) {
+	id := r.PathValue("id")
+	if _, ok := s.m.Get(id); !ok {
+		notFound(w, id)
+		return
+	}
+	var err error
+	switch action {
+	case "pause":
+		err = s.m.Pause(id)
+	case "resume":
+		err = s.m.Resume(id)
+	case "abort":
+		// Idempotent like the engine's: a settled fetch stays as it is, and
+		// the answer shows its state.
+		s.abort(r.Context(), id)
+	case "retry":
+		err = s.m.Retry(id)
+	}
+	switch {
+	case errors.Is(err, downloader.ErrNotFound):
+		notFound(w, id)
+		return
+	case errors.Is(err, downloader.ErrNotFailed):
+		writeError(w, http.StatusConflict, fmt.Sprintf("the fetch %q has not failed, so there is nothing to retry", id))
+		return
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, sentence(err))
+		return
+	}
+	snap, ok := s.m.Get(id)
+	if !ok {
+		notFound(w, id)
+		return
+	}
+	writeJSON(w, http.StatusOK, snap)
+}
+
+// abortWait bounds how long an abort waits for the fetch's transfers to
+// stop, so that its answer shows the fetch aborted.
+const abortWait = 5 * time.Second
+
+// abort aborts the fetch with id and waits, briefly, until the engine has
+// stopped its transfers: Abort only asks running transfers to stop.
+func (s *Server) abort(ctx context.Context, id string) {
+	sub := s.m.Subscribe(id, 16)
+	defer sub.Close()
+	s.m.Abort(id)
+	timeout := time.NewTimer(abortWait)
+	defer timeout.Stop()
+	for {
+		if snap, ok := s.m.Get(id); !ok || snap.State.Settled() {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-timeout.C:
+			return
+		case _, ok := <-sub.C:
+			if !ok {
+				// Dropped: the engine is busy publishing; keep checking.
+				sub = s.m.Subscribe(id, 16)
+				defer sub.Close()
+			}
+		}
+	}
+}
+
+// MatchResult is the answer of GET /v1/match: the completed files, in the
+// order of the model's files (one for a URL).
+type MatchResult struct {
+	Paths []string `json:"paths"`
+}
+
+func (s *Server) match(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	rawURL, model := q.Get("url"), q.Get("model")
+	var urls []string
+	switch {
+	case (rawURL == "") == (model == ""):
+		writeError(w, http.StatusBadRequest, "give exactly one of the query parameters url and model")
+		return
+	case rawURL != "":
+		urls = []string{rawURL}
+	default:
+		m, ok := downloader.FindModel(s.opts.Catalog, model)
+		if !ok {
+			writeError(w, http.StatusNotFound, fmt.Sprintf("there is no model %q in the catalog (see GET /v1/catalog)", model))
+			return
+		}
+		for _, f := range m.Files {
+			urls = append(urls, f.URL)
+		}
+	}
+	res := MatchResult{Paths: []string{}}
+	for _, u := range urls {
+		p, ok := s.m.Match(u)
+		if !ok {
+			writeError(w, http.StatusNotFound, fmt.Sprintf("%s has not been downloaded (or its file is gone)", u))
+			return
+		}
+		res.Paths = append(res.Paths, p)
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (s *Server) catalog(w http.ResponseWriter, r *http.Request) {
+	models := s.opts.Catalog
+	if models == nil {
+		models = []downloader.Model{} // [] rather than null
+	}
+	writeJSON(w, http.StatusOK, models)
+}
+
+func (s *Server) model(w http.ResponseWriter, r *http.Request) {
+	m, ok := downloader.FindModel(s.opts.Catalog, r.PathValue("id"))
+	if !ok {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("there is no model %q in the catalog (see GET /v1/catalog)", r.PathValue("id")))
+		return
+	}
+	writeJSON(w, http.StatusOK, m)
+}

@@ -1,0 +1,136 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/modelfetch/modelfetch/downloader"
+)
+
+// Stream event names besides the engine's kinds (progress, success,
+// failure, abort).
+const (
+	// KindSnapshot is the first event of a stream for each fetch it
+	// covers: the fetch as it stands when the stream starts, so that a
+	// client that connects (or reconnects) late misses nothing, and one
+	// waiting for a fetch that already settled learns it at once.
+	KindSnapshot downloader.EventKind = "snapshot"
+	// KindDropped is the last event of a stream whose client fell behind:
+	// reconnect, and the snapshot catches up.
+	KindDropped downloader.EventKind = "dropped"
+)
+
+func (s *Server) fetchEvents(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if _, ok := s.m.Get(id); !ok {
+		notFound(w, id)
+		return
+	}
+	s.stream(w, r, id)
+}
+
+func (s *Server) allEvents(w http.ResponseWriter, r *http.Request) {
+	s.stream(w, r, "")
+}
+
+// stream sends the events of the fetch with id (every fetch when id is
+// empty) as Server-Sent Events until the client leaves, the server stops,
+// or the client falls behind. The engine never waits for a stream: it
+// drops a subscription whose buffer is full, and the stream then ends.
+// Every write has a deadline, so a client that stops reading ties up only
+// this handler, and only for Options.WriteTimeout.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, id string) {
+	sub := s.m.Subscribe(id, s.opts.StreamBuffer)
+	defer sub.Close()
+	s.streams.Add(1)
+	s.opened.Add(1)
+	defer s.streams.Add(-1)
+
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+
+	var buf bytes.Buffer
+	send := func(ev downloader.Event) bool {
+		buf.Reset()
+		buf.WriteString("event: ")
+		buf.WriteString(string(ev.Kind))
+		buf.WriteString("\ndata: ")
+		data, err := json.Marshal(ev)
+		if err != nil {
+			s.opts.Logger.Error("encode an event", "err", err)
+			return false
+		}
+		buf.Write(data)
+		buf.WriteString("\n\n")
+		if !s.write(w, rc, buf.Bytes()) {
+			return false
+		}
+		s.events.Add(1)
+		return true
+	}
+
+	// Subscribed first, then the snapshot: an event in between is sent
+	// twice at worst, never missed.
+	var snaps []downloader.Snapshot
+	if id != "" {
+		if snap, ok := s.m.Get(id); ok {
+			snaps = append(snaps, snap)
+		}
+	} else {
+		snaps = s.m.Snapshots()
+	}
+	for _, snap := range snaps {
+		if !send(downloader.Event{Kind: KindSnapshot, Fetch: snap}) {
+			s.dropped.Add(1)
+			return
+		}
+	}
+	if len(snaps) == 0 && !s.write(w, rc, []byte(": no fetches yet\n\n")) {
+		s.dropped.Add(1)
+		return
+	}
+
+	beat := time.NewTicker(s.opts.Heartbeat)
+	defer beat.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-beat.C:
+			if !s.write(w, rc, []byte(": keep-alive\n\n")) {
+				s.dropped.Add(1)
+				return
+			}
+		case ev, ok := <-sub.C:
+			if !ok {
+				// The engine dropped us: tell the client why, if it still
+				// reads at all.
+				s.dropped.Add(1)
+				s.write(w, rc, []byte("event: "+string(KindDropped)+"\ndata: {\"error\":\"this stream fell behind and was closed; reconnect to carry on\"}\n\n"))
+				return
+			}
+			if !send(ev) {
+				s.dropped.Add(1)
+				return
+			}
+		}
+	}
+}
+
+// write sends b and flushes it, giving up after Options.WriteTimeout. The
+// deadline stays set when the handler returns, so the server's final write
+// of the response cannot hang on a stuck client either.
+func (s *Server) write(w http.ResponseWriter, rc *http.ResponseController, b []byte) bool {
+	if err := rc.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout)); err != nil {
+		s.opts.Logger.Debug("set a write deadline", "err", err)
+	}
+	if _, err := w.Write(b); err != nil {
+		return false
+	}
+	return rc.Flush() == nil
+}
