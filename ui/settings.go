@@ -1,0 +1,153 @@
+package ui
+
+import (
+	"errors"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+	"github.com/dustin/go-humanize"
+
+	"github.com/modelfetch/modelfetch/downloader"
+)
+
+// Preference keys. They are part of the user's saved settings: renaming
+// one forgets what people chose.
+const (
+	prefFolder   = "download.folder"
+	prefParallel = "download.parallel"
+	prefLimit    = "download.limit" // bytes per second, 0 for none
+)
+
+// maxParallel bounds the parallel downloads a person can choose: more only
+// splits the same bandwidth further.
+const maxParallel = 8
+
+// settings are what the person chose in the settings dialog.
+type settings struct {
+	dir      string // where new downloads go
+	parallel int    // files downloading at once
+	limit    int64  // bytes per second over all downloads; 0 is none
+}
+
+// loadSettings reads the settings once, falling back to the engine's
+// defaults for anything missing or out of range.
+func loadSettings(p fyne.Preferences, modelsDir string) settings {
+	s := settings{
+		dir:      p.StringWithFallback(prefFolder, modelsDir),
+		parallel: p.IntWithFallback(prefParallel, downloader.DefaultConfig().MaxActive),
+		limit:    int64(p.IntWithFallback(prefLimit, 0)),
+	}
+	if s.dir == "" {
+		s.dir = modelsDir
+	}
+	if s.parallel < 1 || s.parallel > maxParallel {
+		s.parallel = downloader.DefaultConfig().MaxActive
+	}
+	s.limit = max(s.limit, 0)
+	return s
+}
+
+func (s settings) save(p fyne.Preferences) {
+	p.SetString(prefFolder, s.dir)
+	p.SetInt(prefParallel, s.parallel)
+	p.SetInt(prefLimit, int(s.limit))
+}
+
+// applySettings makes s the settings, live: the engine changes its pool
+// and bandwidth at once, and new downloads go to the new folder.
+func (u *UI) applySettings(s settings) {
+	u.prefs = s
+	u.m.SetMaxActive(s.parallel)
+	u.m.SetLimitRate(s.limit)
+}
+
+// settingsForm is the settings dialog.
+type settingsForm struct {
+	dialog   *dialog.CustomDialog
+	folder   *widget.Entry
+	parallel *widget.Select
+	limit    *widget.Entry
+	problem  *widget.Label
+	save     *widget.Button
+}
+
+func (u *UI) showSettings() {
+	f := &settingsForm{folder: widget.NewEntry(), limit: widget.NewEntry(), problem: widget.NewLabel("")}
+	f.folder.SetText(u.prefs.dir)
+	choose := widget.NewButton("Choose…", func() { u.chooseFolder(f.folder) })
+	var counts []string
+	for i := 1; i <= maxParallel; i++ {
+		counts = append(counts, strconv.Itoa(i))
+	}
+	f.parallel = widget.NewSelect(counts, nil)
+	f.parallel.SetSelected(strconv.Itoa(u.prefs.parallel))
+	f.limit.SetPlaceHolder("No limit (for example 20 MB)")
+	if u.prefs.limit > 0 {
+		f.limit.SetText(humanize.Bytes(uint64(u.prefs.limit)))
+	}
+	f.problem.Importance = widget.DangerImportance
+	f.problem.Wrapping = fyne.TextWrapWord
+	f.problem.Hide()
+	form := widget.NewForm(
+		widget.NewFormItem("Download folder", container.NewBorder(nil, nil, nil, choose, f.folder)),
+		widget.NewFormItem("Parallel downloads", f.parallel),
+		widget.NewFormItem("Bandwidth limit per second", f.limit),
+	)
+	f.dialog = dialog.NewCustomWithoutButtons("Settings", container.NewVBox(form, f.problem), u.win)
+	cancel := widget.NewButton("Cancel", f.dialog.Hide)
+	f.save = widget.NewButton("Save", func() { u.submitSettings(f) })
+	f.save.Importance = widget.HighImportance
+	f.dialog.SetButtons([]fyne.CanvasObject{cancel, f.save})
+	f.dialog.SetOnClosed(func() { u.setup = nil })
+	f.dialog.Resize(fyne.NewSize(600, f.dialog.MinSize().Height))
+	u.setup = f
+	f.dialog.Show()
+}
+
+func (u *UI) chooseFolder(into *widget.Entry) {
+	d := dialog.NewFolderOpen(func(dir fyne.ListableURI, err error) {
+		if err == nil && dir != nil {
+			into.SetText(dir.Path())
+		}
+	}, u.win)
+	d.Show()
+}
+
+func (u *UI) submitSettings(f *settingsForm) {
+	s, err := parseSettings(f.folder.Text, f.parallel.Selected, f.limit.Text)
+	if err != nil {
+		f.problem.SetText(sentence(err))
+		f.problem.Show()
+		return
+	}
+	s.save(u.app.Preferences())
+	u.applySettings(s)
+	f.dialog.Hide()
+}
+
+// parseSettings checks what was typed in the settings dialog.
+func parseSettings(dir, parallel, limit string) (settings, error) {
+	var s settings
+	s.dir = strings.TrimSpace(dir)
+	if !filepath.IsAbs(s.dir) {
+		return s, errors.New("the download folder must be a full path, such as /home/you/models")
+	}
+	n, err := strconv.Atoi(parallel)
+	if err != nil || n < 1 || n > maxParallel {
+		return s, errors.New("choose how many files download at once")
+	}
+	s.parallel = n
+	if limit = strings.TrimSpace(limit); limit != "" && limit != "0" {
+		b, err := humanize.ParseBytes(strings.TrimSuffix(limit, "/s"))
+		if err != nil {
+			return s, errors.New("the bandwidth limit should be a size such as 20 MB, or empty for no limit")
+		}
+		s.limit = int64(b)
+	}
+	return s, nil
+}

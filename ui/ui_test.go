@@ -1,0 +1,488 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/modelfetch/modelfetch/assets"
+	"github.com/modelfetch/modelfetch/downloader"
+)
+
+// fileSize is small enough to download in a moment on 127.0.0.1 and large
+// enough to need many reads.
+const fileSize = 3 << 20
+
+// server serves one generated model file, with the faults a test switches
+// on: answering 404, or holding back the second half of the file until
+// the test lets it go.
+type server struct {
+	data     []byte
+	fail     atomic.Bool   // answer 404 Not Found
+	gate     chan struct{} // when not nil, reads past the middle wait for it to close
+	gateOnce sync.Once
+}
+
+func newServer(t *testing.T, gated bool) (*server, *httptest.Server) {
+	t.Helper()
+	s := &server{data: make([]byte, fileSize)}
+	r := rand.New(rand.NewChaCha8([32]byte{'m', 'f'}))
+	for i := range s.data {
+		s.data[i] = byte(r.Uint32())
+	}
+	if gated {
+		s.gate = make(chan struct{})
+	}
+	srv := httptest.NewServer(s) // listens on 127.0.0.1
+	t.Cleanup(func() {
+		s.open()
+		srv.Close()
+	})
+	return s, srv
+}
+
+// open lets the held-back half of the file through.
+func (s *server) open() {
+	if s.gate != nil {
+		s.gateOnce.Do(func() { close(s.gate) })
+	}
+}
+
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.fail.Load() {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("ETag", `"v1"`)
+	http.ServeContent(w, r, "model.bin", time.Time{}, &gatedReader{s: s, ctx: r.Context(), r: bytes.NewReader(s.data)})
+}
+
+type gatedReader struct {
+	s   *server
+	ctx context.Context
+	r   *bytes.Reader
+}
+
+func (g *gatedReader) Read(p []byte) (int, error) {
+	pos := int64(len(g.s.data)) - int64(g.r.Len())
+	if g.s.gate != nil && pos >= int64(len(g.s.data)/2) {
+		select {
+		case <-g.s.gate:
+		case <-g.ctx.Done():
+			return 0, g.ctx.Err()
+		}
+	}
+	if half := int64(len(g.s.data) / 2); g.s.gate != nil && pos < half {
+		p = p[:min(int64(len(p)), half-pos)]
+	}
+	return g.r.Read(p)
+}
+
+func (g *gatedReader) Seek(offset int64, whence int) (int64, error) {
+	return g.r.Seek(offset, whence)
+}
+
+// harness is a window on a real engine that downloads from a local
+// server. UI work that the app would run on its UI goroutine runs on the
+// test goroutine instead, inside waitFor.
+type harness struct {
+	t        *testing.T
+	srv      *server
+	m        *downloader.Manager
+	u        *UI
+	cfg      downloader.Config
+	queue    chan func()
+	closed   chan struct{}
+	revealed []string
+}
+
+func newHarness(t *testing.T, gated bool) *harness {
+	t.Helper()
+	test.NewTempApp(t)
+	srv, hs := newServer(t, gated)
+	h := &harness{t: t, srv: srv, queue: make(chan func(), 64), closed: make(chan struct{})}
+
+	// A user catalog laid over the built-in one points Gemma 2B at the
+	// local server, as a person's catalog.json would.
+	userCatalog := filepath.Join(t.TempDir(), "catalog.json")
+	entry := []downloader.Model{{ID: "gemma-2b", Title: "Gemma 2B", Files: []downloader.ModelFile{
+		{URL: hs.URL + "/g-2b-it-gpu-int4.bin", Name: "g-2b-it-gpu-int4.bin"},
+	}}}
+	data, err := json.Marshal(entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(userCatalog, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	catalog, err := downloader.LoadCatalog(assets.Catalog, userCatalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	h.cfg = downloader.Config{
+		StateDir: t.TempDir(), PartialDir: t.TempDir(), ModelsDir: t.TempDir(),
+		StallTimeout: 10 * time.Second, CheckpointInterval: 20 * time.Millisecond,
+		ProgressInterval: 20 * time.Millisecond, BackoffBase: 10 * time.Millisecond,
+		BackoffMax: 20 * time.Millisecond, MaxRetries: 1, Logger: slog.New(slog.NewTextHandler(t.Output(), nil)),
+	}
+	h.m, err = downloader.New(h.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	runDone := make(chan error, 1)
+	go func() { runDone <- h.m.Run(ctx) }()
+	h.u = New(fyne.CurrentApp(), h.m, Options{
+		Catalog:   catalog,
+		Icon:      assets.Icon,
+		ModelsDir: h.cfg.ModelsDir,
+		Interval:  10 * time.Millisecond,
+		Do:        h.do,
+		Reveal:    func(p string) error { h.revealed = append(h.revealed, p); return nil },
+	})
+	t.Cleanup(func() {
+		close(h.closed)
+		h.u.Stop()
+		cancel()
+		if err := <-runDone; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		if err := h.m.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return h
+}
+
+// do queues f for the test goroutine, as fyne.Do queues it for the UI
+// goroutine.
+func (h *harness) do(f func()) {
+	select {
+	case h.queue <- f:
+	case <-h.closed:
+	}
+}
+
+// waitFor runs queued UI work until cond holds, failing the test after a
+// generous deadline. cond is checked after each piece of UI work, since
+// only UI work changes what the window shows.
+func (h *harness) waitFor(what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.NewTimer(20 * time.Second)
+	defer deadline.Stop()
+	for !cond() {
+		select {
+		case f := <-h.queue:
+			f()
+		case <-deadline.C:
+			h.t.Fatalf("timed out waiting for %s; the fetches are %+v", what, h.m.Snapshots())
+		}
+	}
+}
+
+// row is the list row that shows fetch id now, or nil.
+func (h *harness) row(id string) *fetchRow {
+	for i, d := range h.u.rows {
+		if d.id != id {
+			continue
+		}
+		for _, r := range h.u.widgets {
+			if r.data == h.u.rows[i] {
+				return r
+			}
+		}
+	}
+	return nil
+}
+
+// rowState is the state words the row of fetch id shows, "" while none.
+func (h *harness) rowState(id string) string {
+	if r := h.row(id); r != nil {
+		return r.state.Text
+	}
+	return ""
+}
+
+func (h *harness) gemmaCard() *modelCard {
+	for _, c := range h.u.cards {
+		if c.model.ID == "gemma-2b" {
+			return c
+		}
+	}
+	h.t.Fatal("no Gemma 2B card")
+	return nil
+}
+
+func (h *harness) partials(id string) []string {
+	names, err := filepath.Glob(filepath.Join(h.cfg.PartialDir, id, "*.part"))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return names
+}
+
+func TestDownloadModelUntilReady(t *testing.T) {
+	h := newHarness(t, false)
+	card := h.gemmaCard()
+	if card != h.u.cards[0] {
+		t.Errorf("got %s first in the models panel, want Gemma 2B", h.u.cards[0].model.Title)
+	}
+	if card.button.Text != "Download" {
+		t.Fatalf("got button %q on the Gemma 2B card, want Download", card.button.Text)
+	}
+	want := filepath.Join(h.cfg.ModelsDir, "gemma-2b", "g-2b-it-gpu-int4.bin")
+	test.AssertNotificationSent(t, &fyne.Notification{Title: "Gemma 2B ready", Content: "Saved as " + want}, func() {
+		test.Tap(card.button)
+		h.waitFor("the row to read Ready", func() bool { return h.rowState("gemma-2b") == "Ready" })
+	})
+	r := h.row("gemma-2b")
+	if r.bar.Value != 1 || !r.bar.Visible() {
+		t.Errorf("got bar at %v (visible %v), want it full", r.bar.Value, r.bar.Visible())
+	}
+	if r.title.Text != "Gemma 2B ready" {
+		t.Errorf("got title %q, want %q", r.title.Text, "Gemma 2B ready")
+	}
+	if !r.open.Visible() || r.pause.Visible() || r.cancel.Visible() {
+		t.Errorf("got Open folder %v, Pause %v, Cancel %v visible; want only Open folder", r.open.Visible(), r.pause.Visible(), r.cancel.Visible())
+	}
+	got, err := os.ReadFile(want)
+	if err != nil || !bytes.Equal(got, h.srv.data) {
+		t.Fatalf("got %d bytes at %s (err %v), want the server's %d", len(got), want, err, len(h.srv.data))
+	}
+
+	h.waitFor("the card to offer Open folder", func() bool { return card.button.Text == "Open folder" })
+	test.Tap(card.button)
+	h.u.activate(0) // Background Fetch's click: the ready row reveals its file
+	if len(h.revealed) != 2 || h.revealed[0] != want || h.revealed[1] != want {
+		t.Errorf("got revealed %q, want %s twice", h.revealed, want)
+	}
+	if ids := h.m.IDs(); len(ids) != 1 {
+		t.Errorf("got fetches %q after Open folder, want only gemma-2b: a ready model is never downloaded again", ids)
+	}
+}
+
+func TestCancelRemovesPartialFile(t *testing.T) {
+	h := newHarness(t, true)
+	test.Tap(h.gemmaCard().button)
+	h.waitFor("half the file on disk", func() bool {
+		s, _ := h.m.Get("gemma-2b")
+		return h.rowState("gemma-2b") == "Downloading" && s.Downloaded > 0 && len(h.partials("gemma-2b")) == 1
+	})
+	test.Tap(h.row("gemma-2b").cancel)
+	h.waitFor("the row to read Cancelled", func() bool { return h.rowState("gemma-2b") == "Cancelled" })
+	if p := h.partials("gemma-2b"); len(p) != 0 {
+		t.Errorf("got partial files %q after Cancel, want none", p)
+	}
+	r := h.row("gemma-2b")
+	if !r.remove.Visible() || r.cancel.Visible() || r.pause.Visible() {
+		t.Errorf("got Remove %v, Cancel %v, Pause %v visible; want only Remove", r.remove.Visible(), r.cancel.Visible(), r.pause.Visible())
+	}
+	test.Tap(r.remove)
+	h.waitFor("the list to be empty", func() bool { return len(h.u.rows) == 0 })
+	if h.gemmaCard().button.Text != "Download" {
+		t.Errorf("got card button %q after Remove, want Download", h.gemmaCard().button.Text)
+	}
+}
+
+func TestPauseAndResume(t *testing.T) {
+	h := newHarness(t, true)
+	test.Tap(h.gemmaCard().button)
+	h.waitFor("bytes to arrive", func() bool {
+		s, _ := h.m.Get("gemma-2b")
+		return h.rowState("gemma-2b") == "Downloading" && s.Downloaded > 0
+	})
+	test.Tap(h.row("gemma-2b").pause)
+	h.waitFor("the row to read Paused", func() bool { return h.rowState("gemma-2b") == "Paused" })
+	r := h.row("gemma-2b")
+	if r.pause.Text != "Resume" {
+		t.Errorf("got button %q on a paused row, want Resume", r.pause.Text)
+	}
+	if s, _ := h.m.Get("gemma-2b"); !s.Paused {
+		t.Errorf("got engine state %s, want paused", s.State)
+	}
+	if h.u.status.Text != "1 paused" {
+		t.Errorf("got status %q, want %q", h.u.status.Text, "1 paused")
+	}
+	if p := h.partials("gemma-2b"); len(p) != 1 {
+		t.Errorf("got partial files %q while paused, want the one kept", p)
+	}
+
+	h.srv.open()
+	test.Tap(r.pause)
+	h.waitFor("the row to read Ready", func() bool { return h.rowState("gemma-2b") == "Ready" })
+	got, err := os.ReadFile(filepath.Join(h.cfg.ModelsDir, "gemma-2b", "g-2b-it-gpu-int4.bin"))
+	if err != nil || !bytes.Equal(got, h.srv.data) {
+		t.Fatalf("got %d bytes (err %v), want the server's %d", len(got), err, len(h.srv.data))
+	}
+}
+
+func TestFailureShowsReasonAndRetryRecovers(t *testing.T) {
+	h := newHarness(t, false)
+	h.srv.fail.Store(true)
+	var failed downloader.Snapshot
+	test.AssertNotificationSent(t, nil, func() {}) // clears any earlier notification
+	test.Tap(h.gemmaCard().button)
+	h.waitFor("the row to read Failed", func() bool {
+		failed, _ = h.m.Get("gemma-2b")
+		return failed.State == downloader.StateFailed && h.rowState("gemma-2b") != "Downloading" && h.rowState("gemma-2b") != "Queued"
+	})
+	r := h.row("gemma-2b")
+	if want := "Failed: the server refused the file"; r.state.Text != want {
+		t.Errorf("got state %q, want %q", r.state.Text, want)
+	}
+	if r.progress.Text != failed.Message || failed.Message == "" {
+		t.Errorf("got %q under the bar, want the engine's sentence %q", r.progress.Text, failed.Message)
+	}
+	if !r.retry.Visible() {
+		t.Fatal("got no Retry button on a failed row")
+	}
+
+	h.srv.fail.Store(false)
+	test.AssertNotificationSent(t, &fyne.Notification{Title: "Gemma 2B ready",
+		Content: "Saved as " + filepath.Join(h.cfg.ModelsDir, "gemma-2b", "g-2b-it-gpu-int4.bin")}, func() {
+		test.Tap(r.retry)
+		h.waitFor("the row to read Ready", func() bool { return h.rowState("gemma-2b") == "Ready" })
+	})
+}
+
+func TestFailureNotifies(t *testing.T) {
+	h := newHarness(t, false)
+	h.srv.fail.Store(true)
+	h.waitFor("the first poll", func() bool { return h.u.status.Text == "Nothing downloading" })
+	test.Tap(h.gemmaCard().button)
+	h.waitFor("the fetch to fail", func() bool {
+		s, _ := h.m.Get("gemma-2b")
+		return s.State == downloader.StateFailed
+	})
+	failed, _ := h.m.Get("gemma-2b")
+	test.AssertNotificationSent(t, &fyne.Notification{Title: "Gemma 2B failed", Content: failed.Message}, func() {
+		h.waitFor("the row to read Failed", func() bool { return h.rowState("gemma-2b") == "Failed: the server refused the file" })
+	})
+}
+
+func TestAddURLRejectsMalformedURL(t *testing.T) {
+	h := newHarness(t, false)
+	for _, bad := range []string{"", "not a url", "ftp://example.org/model.bin", "http://", "mailto:someone@example.org"} {
+		t.Run(bad, func(t *testing.T) {
+			h.u.showAddURL()
+			f := h.u.add
+			test.Type(f.url, bad)
+			test.Tap(f.add)
+			if !f.problem.Visible() || f.problem.Text == "" {
+				t.Errorf("got no message in the dialog for %q", bad)
+			}
+			if h.u.add != f {
+				t.Errorf("the dialog closed on %q, want it open", bad)
+			}
+			if ids := h.m.IDs(); len(ids) != 0 {
+				t.Errorf("got fetches %q, want none", ids)
+			}
+			f.dialog.Hide()
+		})
+	}
+
+	h.u.showAddURL()
+	f := h.u.add
+	test.Type(f.url, "http://127.0.0.1:1/model.bin")
+	test.Type(f.sha, "abc")
+	test.Tap(f.add)
+	if !f.problem.Visible() || len(h.m.IDs()) != 0 {
+		t.Errorf("got a bad SHA-256 accepted (message shown %v, fetches %q)", f.problem.Visible(), h.m.IDs())
+	}
+	f.sha.SetText("")
+	test.Tap(f.add)
+	if h.u.add != nil || len(h.m.IDs()) != 1 {
+		t.Errorf("got dialog open %v and fetches %q for a good address, want it closed and one fetch", h.u.add != nil, h.m.IDs())
+	}
+	s, _ := h.m.Get(h.m.IDs()[0])
+	if s.Title != "model.bin" {
+		t.Errorf("got title %q, want the file name model.bin", s.Title)
+	}
+	h.m.Abort(s.ID) // 127.0.0.1:1 refuses; the fetch would wait for the network
+}
+
+func TestSettingsAppliedAndKept(t *testing.T) {
+	h := newHarness(t, false)
+	h.u.showSettings()
+	f := h.u.setup
+	dir := t.TempDir()
+	f.folder.SetText(dir)
+	f.parallel.SetSelected("5")
+	f.limit.SetText("not a size")
+	test.Tap(f.save)
+	if !f.problem.Visible() || h.u.setup == nil {
+		t.Fatal("got a bad bandwidth limit accepted")
+	}
+	f.limit.SetText("20 MB")
+	test.Tap(f.save)
+	if h.u.setup != nil {
+		t.Fatalf("got the dialog still open: %q", f.problem.Text)
+	}
+	want := settings{dir: dir, parallel: 5, limit: 20_000_000}
+	if got := loadSettings(fyne.CurrentApp().Preferences(), h.cfg.ModelsDir); got != want {
+		t.Errorf("got saved settings %+v, want %+v", got, want)
+	}
+	test.Tap(h.gemmaCard().button)
+	h.waitFor("the row to read Ready", func() bool { return h.rowState("gemma-2b") == "Ready" })
+	if _, err := os.Stat(filepath.Join(dir, "gemma-2b", "g-2b-it-gpu-int4.bin")); err != nil {
+		t.Errorf("got no file in the chosen folder: %v", err)
+	}
+}
+
+func TestStatusLine(t *testing.T) {
+	running := func(done, total int64) downloader.Snapshot {
+		return downloader.Snapshot{State: downloader.StateRunning, Downloaded: done, DownloadTotal: total}
+	}
+	for _, c := range []struct {
+		name  string
+		snaps []downloader.Snapshot
+		want  string
+	}{
+		{"none", nil, "Nothing downloading"},
+		{"settled", []downloader.Snapshot{{State: downloader.StateSucceeded}}, "Nothing downloading"},
+		{"two", []downloader.Snapshot{running(30, 100), running(60, 100)}, "2 downloading · 45 %"},
+		{"unknown total", []downloader.Snapshot{running(30, 100), running(5, -1)}, "2 downloading"},
+		{"paused", []downloader.Snapshot{{State: downloader.StatePaused}}, "1 paused"},
+		{"both", []downloader.Snapshot{running(1, 4), {State: downloader.StatePaused}}, "1 downloading · 25 % · 1 paused"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := statusLine(c.snaps); got != c.want {
+				t.Errorf("got %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestCheckURL(t *testing.T) {
+	for _, c := range []struct {
+		url string
+		ok  bool
+	}{
+		{"https://example.org/model.gguf", true},
+		{"http://127.0.0.1:8080/x", true},
+		{"", false},
+		{"example.org/model.gguf", false},
+		{"https://", false},
+		{"file:///etc/passwd", false},
+		{"https://exa mple.org/", false},
+	} {
+		err := checkURL(c.url)
+		if (err == nil) != c.ok {
+			t.Errorf("checkURL(%q) = %v, want ok %v", c.url, err, c.ok)
+		}
+	}
+}
