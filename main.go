@@ -5,14 +5,22 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"runtime"
+	"syscall"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/driver/desktop"
 	"github.com/adrg/xdg"
 
 	"github.com/modelfetch/modelfetch/assets"
 	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/ui"
 	"github.com/modelfetch/modelfetch/ui/cli"
 )
 
@@ -35,6 +43,101 @@ func main() {
 
 // runWindow opens the window with the fetches args name.
 func runWindow(args []string, env cli.Env) int {
-	fmt.Fprint(env.Stderr, cli.Usage)
-	return 2
+	if !haveDisplay() {
+		fmt.Fprintln(env.Stderr, "modelfetch: there is no display to open the window on; download in the terminal with `modelfetch get URL|MODEL-ID` instead")
+		return 1
+	}
+	if env.CatalogErr != nil {
+		fmt.Fprintf(env.Stderr, "modelfetch: warning: the user catalog is ignored: %v\n", env.CatalogErr)
+	}
+	m, err := downloader.New(env.Config)
+	if errors.Is(err, downloader.ErrLocked) {
+		fmt.Fprintln(env.Stderr, "modelfetch: ModelFetch is already running (a window or `modelfetch get`); use it, or quit it and try again")
+		return 1
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "modelfetch: cannot open the download journal: %v\n", err)
+		return 1
+	}
+	if jerr := m.JournalError(); jerr != nil {
+		fmt.Fprintf(env.Stderr, "modelfetch: warning: %v\n", jerr)
+	}
+
+	a := app.NewWithID("io.github.modelfetch")
+	a.SetIcon(assets.Icon)
+	ctx, stop := context.WithCancel(context.Background())
+	runDone := make(chan error, 1)
+	go func() { runDone <- m.Run(ctx) }()
+
+	w := ui.New(a, m, ui.Options{Catalog: env.Catalog, Icon: assets.Icon, ModelsDir: env.Config.ModelsDir})
+	if d, ok := a.(desktop.App); ok && haveSessionBus() {
+		w.SetupTray(d)
+	}
+	for _, arg := range args {
+		if err := w.Open(arg); err != nil {
+			fmt.Fprintf(env.Stderr, "modelfetch: %v\n", err)
+		}
+	}
+	running := make(chan struct{})
+	quitOnSignal(w, running)
+	w.Window().ShowAndRun()
+	close(running)
+
+	w.Stop()
+	stop()
+	code := 0
+	if err := <-runDone; err != nil {
+		fmt.Fprintf(env.Stderr, "modelfetch: the download journal could not be saved: %v\n", err)
+		code = 1
+	}
+	if err := m.Close(); err != nil {
+		fmt.Fprintf(env.Stderr, "modelfetch: the download journal could not be saved: %v\n", err)
+		code = 1
+	}
+	return code
+}
+
+// haveDisplay reports whether a window can open: on Linux and the BSDs an
+// X11 or Wayland display must be named; elsewhere there always is one.
+func haveDisplay() bool {
+	switch runtime.GOOS {
+	case "linux", "freebsd", "openbsd", "netbsd", "dragonfly":
+		return os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
+	}
+	return true
+}
+
+// haveSessionBus reports whether the tray can work. On Linux and the BSDs
+// the tray talks over the D-Bus session bus, and Fyne panics on quit when
+// a tray was set up without one (fyne-io/fyne#6403).
+func haveSessionBus() bool {
+	switch runtime.GOOS {
+	case "linux", "freebsd", "openbsd", "netbsd", "dragonfly":
+	default:
+		return true
+	}
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "" {
+		return true
+	}
+	runtimeDir := os.Getenv("XDG_RUNTIME_DIR")
+	if runtimeDir == "" {
+		return false
+	}
+	st, err := os.Stat(filepath.Join(runtimeDir, "bus")) // systemd's default session bus
+	return err == nil && st.Mode().Type() == os.ModeSocket
+}
+
+// quitOnSignal quits the app cleanly (journal written) on Ctrl-C or a
+// polite kill, until done is closed.
+func quitOnSignal(w *ui.UI, done <-chan struct{}) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		defer signal.Stop(sigs)
+		select {
+		case <-sigs:
+			fyne.Do(w.Quit)
+		case <-done:
+		}
+	}()
 }
