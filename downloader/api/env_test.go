@@ -32,17 +32,29 @@ import (
 type origin struct {
 	srv     *httptest.Server
 	files   map[string][]byte
-	gets    atomic.Int64 // GET requests for files
-	bytes   atomic.Int64 // body bytes sent
+	sums    map[string]string // hex SHA-256 of each file, computed once
+	gets    atomic.Int64      // GET requests for files
+	bytes   atomic.Int64      // body bytes sent
 	release chan struct{}
 	once    sync.Once
 }
 
-func newOrigin(t *testing.T, sizes map[string]int) *origin {
+func newOrigin(t *testing.T, sizes map[string]int, sameData bool) *origin {
 	t.Helper()
-	o := &origin{files: map[string][]byte{}, release: make(chan struct{})}
+	o := &origin{files: map[string][]byte{}, sums: map[string]string{}, release: make(chan struct{})}
+	var same []byte
 	for name, size := range sizes {
-		o.files[name] = content(name, size)
+		switch {
+		case !sameData:
+			o.files[name] = content(name, size)
+		case same == nil || len(same) != size:
+			same = content("same", size)
+			fallthrough
+		default:
+			o.files[name] = same
+		}
+		sum := sha256.Sum256(o.files[name])
+		o.sums[name] = hex.EncodeToString(sum[:])
 	}
 	o.srv = httptest.NewServer(http.HandlerFunc(o.serve))
 	t.Cleanup(func() {
@@ -80,17 +92,13 @@ func (o *origin) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet {
 		o.gets.Add(1)
 	}
-	sum := sha256.Sum256(data)
-	w.Header().Set("ETag", `"`+hex.EncodeToString(sum[:8])+`"`)
+	w.Header().Set("ETag", `"`+o.sums[name][:16]+`"`)
 	http.ServeContent(&countingWriter{ResponseWriter: w, n: &o.bytes}, r, name, time.Unix(1_700_000_000, 0), bytes.NewReader(data))
 }
 
 func (o *origin) url(name string) string { return o.srv.URL + "/files/" + name }
 
-func (o *origin) sha(name string) string {
-	sum := sha256.Sum256(o.files[name])
-	return hex.EncodeToString(sum[:])
-}
+func (o *origin) sha(name string) string { return o.sums[name] }
 
 type countingWriter struct {
 	http.ResponseWriter
@@ -131,6 +139,7 @@ func shortTemp(t *testing.T) string {
 type envOptions struct {
 	sizes      map[string]int
 	held       bool // catalog models point at /hold/ URLs
+	sameData   bool // every file has the same content, to save memory
 	tweak      func(*Options)
 	sendBuffer int
 	uid        int // 0: the test's own
@@ -139,7 +148,7 @@ type envOptions struct {
 
 func newEnv(t *testing.T, eo envOptions) *env {
 	t.Helper()
-	e := &env{origin: newOrigin(t, eo.sizes), root: shortTemp(t)}
+	e := &env{origin: newOrigin(t, eo.sizes, eo.sameData), root: shortTemp(t)}
 	e.home = filepath.Join(e.root, "home")
 	e.cfg = downloader.Config{
 		StateDir:           filepath.Join(e.home, ".local", "state", "modelfetch"),

@@ -83,7 +83,7 @@ type Options struct {
 type Stats struct {
 	Streams int64 // open now
 	Opened  int64 // since the server started
-	Dropped int64 // ended because the client did not keep up
+	Dropped int64 // ended because the client did not keep up (the engine dropped it, or a write timed out)
 	Events  int64 // events written to streams
 }
 
@@ -108,6 +108,8 @@ type Server struct {
 	sock    os.FileInfo // the socket we created, to remove only our own
 	closing bool
 	active  sync.WaitGroup // running handlers
+
+	encoded encodings // the JSON of recent events, shared by the streams
 
 	streams, opened, dropped, events atomic.Int64
 }

@@ -3,7 +3,10 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"os"
+	"sync"
 	"time"
 
 	"github.com/modelfetch/modelfetch/downloader"
@@ -60,7 +63,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, id string) {
 		buf.WriteString("event: ")
 		buf.WriteString(string(ev.Kind))
 		buf.WriteString("\ndata: ")
-		data, err := json.Marshal(ev)
+		data, err := s.encoded.get(ev)
 		if err != nil {
 			s.opts.Logger.Error("encode an event", "err", err)
 			return false
@@ -86,12 +89,10 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, id string) {
 	}
 	for _, snap := range snaps {
 		if !send(downloader.Event{Kind: KindSnapshot, Fetch: snap}) {
-			s.dropped.Add(1)
 			return
 		}
 	}
 	if len(snaps) == 0 && !s.write(w, rc, []byte(": no fetches yet\n\n")) {
-		s.dropped.Add(1)
 		return
 	}
 
@@ -103,7 +104,6 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, id string) {
 			return
 		case <-beat.C:
 			if !s.write(w, rc, []byte(": keep-alive\n\n")) {
-				s.dropped.Add(1)
 				return
 			}
 		case ev, ok := <-sub.C:
@@ -111,11 +111,10 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, id string) {
 				// The engine dropped us: tell the client why, if it still
 				// reads at all.
 				s.dropped.Add(1)
-				s.write(w, rc, []byte("event: "+string(KindDropped)+"\ndata: {\"error\":\"this stream fell behind and was closed; reconnect to carry on\"}\n\n"))
+				s.writeLast(w, rc, []byte("event: "+string(KindDropped)+"\ndata: {\"error\":\"this stream fell behind and was closed; reconnect to carry on\"}\n\n"))
 				return
 			}
 			if !send(ev) {
-				s.dropped.Add(1)
 				return
 			}
 		}
@@ -124,13 +123,82 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, id string) {
 
 // write sends b and flushes it, giving up after Options.WriteTimeout. The
 // deadline stays set when the handler returns, so the server's final write
-// of the response cannot hang on a stuck client either.
+// of the response cannot hang on a stuck client either. It reports
+// whether the stream may go on, counting a client that stopped reading
+// (the deadline passed) as dropped, and one that left as just gone.
 func (s *Server) write(w http.ResponseWriter, rc *http.ResponseController, b []byte) bool {
 	if err := rc.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout)); err != nil {
 		s.opts.Logger.Debug("set a write deadline", "err", err)
 	}
-	if _, err := w.Write(b); err != nil {
-		return false
+	_, err := w.Write(b)
+	if err == nil {
+		err = rc.Flush()
 	}
-	return rc.Flush() == nil
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		s.dropped.Add(1)
+	}
+	return err == nil
+}
+
+// writeLast writes the last words of a dropped stream, for a client that
+// still reads; one that does not is not waited for.
+func (s *Server) writeLast(w http.ResponseWriter, rc *http.ResponseController, b []byte) {
+	if err := rc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond)); err != nil {
+		return
+	}
+	if _, err := w.Write(b); err == nil {
+		rc.Flush()
+	}
+}
+
+// encodings remembers the JSON of recent events. The engine publishes one
+// Event to every subscriber, so a hundred streams would otherwise encode
+// the same snapshot a hundred times, taking CPU from the downloads.
+type encodings struct {
+	mu    sync.Mutex
+	byKey map[encodingKey][]byte
+	order []encodingKey // oldest first, at most maxEncodings
+}
+
+// encodingKey identifies one published event: the subscribers' copies of
+// an Event share its records' backing array, and a new snapshot always
+// has a new one. Holding the pointer keeps the array alive, so it cannot
+// be reused by another snapshot while the key is remembered.
+type encodingKey struct {
+	kind downloader.EventKind
+	rec  *downloader.RecordSnapshot
+}
+
+// maxEncodings bounds the memory: enough for every fetch's latest events.
+const maxEncodings = 256
+
+func (c *encodings) get(ev downloader.Event) ([]byte, error) {
+	if len(ev.Fetch.Records) == 0 || ev.Kind == KindSnapshot {
+		return json.Marshal(ev)
+	}
+	key := encodingKey{ev.Kind, &ev.Fetch.Records[0]}
+	c.mu.Lock()
+	data, ok := c.byKey[key]
+	c.mu.Unlock()
+	if ok {
+		return data, nil
+	}
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byKey == nil {
+		c.byKey = map[encodingKey][]byte{}
+	}
+	if _, ok := c.byKey[key]; !ok {
+		if len(c.order) == maxEncodings {
+			delete(c.byKey, c.order[0])
+			c.order = append(c.order[:0], c.order[1:]...)
+		}
+		c.byKey[key] = data
+		c.order = append(c.order, key)
+	}
+	return data, nil
 }
