@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -43,6 +44,7 @@ type indexedRow struct {
 type modelState struct {
 	ready  bool
 	active bool
+	paused bool
 	file   string // the first file, when ready
 	size   int64  // -1 while unknown
 }
@@ -117,7 +119,6 @@ type differ struct {
 	icon    fyne.Resource
 
 	started bool
-	order   []string
 	rows    []rowData
 	states  map[string]downloader.State
 	models  []modelState
@@ -134,34 +135,19 @@ func (d *differ) step() (batch, bool) {
 	snaps := d.m.Snapshots()
 	var b batch
 	rows := make([]rowData, len(snaps))
-	sameOrder := len(snaps) == len(d.order)
 	busy := false
 	for i, s := range snaps {
 		rows[i] = d.row(s)
-		if sameOrder && d.order[i] != s.ID {
-			sameOrder = false
-		}
-		if rows[i].running {
-			busy = true
-		}
+		busy = busy || rows[i].running
 		if n := d.note(s); n != nil {
 			b.notes = append(b.notes, n)
 		}
 	}
-	changed := !sameOrder
-	if sameOrder {
-		for i := range rows {
-			if rows[i] != d.rows[i] {
-				b.changed = append(b.changed, indexedRow{i, rows[i]})
-			}
-		}
-		changed = len(b.changed) > 0
-	} else {
+	changed, reordered := diffRows(d.rows, rows)
+	if reordered {
 		b.rows = rows
-		d.order = d.order[:0]
-		for _, s := range snaps {
-			d.order = append(d.order, s.ID)
-		}
+	} else {
+		b.changed = changed
 	}
 	d.rows = rows
 	states := make(map[string]downloader.State, len(snaps))
@@ -169,8 +155,8 @@ func (d *differ) step() (batch, bool) {
 		states[s.ID] = s.State
 	}
 	d.states = states
-	if changed || !d.started {
-		if models := d.modelStates(snaps); !equalModels(models, d.models) || !d.started {
+	if reordered || len(changed) > 0 || !d.started {
+		if models := d.modelStates(snaps); !slices.Equal(models, d.models) || !d.started {
 			b.models, d.models = models, models
 		}
 	}
@@ -287,6 +273,7 @@ func (d *differ) modelStates(snaps []downloader.Snapshot) []modelState {
 		}
 		if s, ok := byID[model.ID]; ok {
 			ms.active = s.Active()
+			ms.paused = s.State == downloader.StatePaused
 			if ms.size < 0 && s.DownloadTotal > 0 {
 				ms.size = s.DownloadTotal
 			}
@@ -296,16 +283,22 @@ func (d *differ) modelStates(snaps []downloader.Snapshot) []modelState {
 	return out
 }
 
-func equalModels(a, b []modelState) bool {
-	if len(a) != len(b) {
-		return false
+// diffRows compares the rows of two polls. When the same fetches are in
+// the same order it returns the rows that changed; otherwise it reports
+// that the list must be rebuilt.
+func diffRows(prev, next []rowData) (changed []indexedRow, reordered bool) {
+	if len(prev) != len(next) {
+		return nil, true
 	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
+	for i := range next {
+		if prev[i].id != next[i].id {
+			return nil, true
+		}
+		if prev[i] != next[i] {
+			changed = append(changed, indexedRow{i, next[i]})
 		}
 	}
-	return true
+	return changed, false
 }
 
 // statusLine sums up the fetches for the tray and the window:

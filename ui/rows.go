@@ -184,6 +184,11 @@ func (c *modelCard) set(ms modelState) {
 		c.button.SetIcon(theme.FolderOpenIcon())
 		c.button.Importance = widget.MediumImportance
 		c.button.Enable()
+	case ms.paused:
+		c.button.SetText("Resume")
+		c.button.SetIcon(theme.MediaPlayIcon())
+		c.button.Importance = widget.MediumImportance
+		c.button.Enable()
 	case ms.active:
 		c.button.SetText("Downloading…")
 		c.button.SetIcon(nil)

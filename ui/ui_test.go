@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -315,6 +317,9 @@ func TestPauseAndResume(t *testing.T) {
 	if s, _ := h.m.Get("gemma-2b"); !s.Paused {
 		t.Errorf("got engine state %s, want paused", s.State)
 	}
+	if card := h.gemmaCard(); card.button.Text != "Resume" {
+		t.Errorf("got card button %q while paused, want Resume", card.button.Text)
+	}
 	if h.u.status.Text != "1 paused" {
 		t.Errorf("got status %q, want %q", h.u.status.Text, "1 paused")
 	}
@@ -465,6 +470,30 @@ func TestStatusLine(t *testing.T) {
 				t.Errorf("got %q, want %q", got, c.want)
 			}
 		})
+	}
+}
+
+func TestDiffRowsRefreshesOnlyChangedRows(t *testing.T) {
+	prev := make([]rowData, 200)
+	for i := range prev {
+		prev[i] = rowData{id: fmt.Sprintf("fetch-%03d", i), state: "Downloading", progress: "1 MB of 2 MB", fraction: 0.5}
+	}
+	next := slices.Clone(prev)
+	next[137].progress, next[137].fraction = "1.5 MB of 2 MB", 0.75
+	changed, reordered := diffRows(prev, next)
+	if reordered || len(changed) != 1 || changed[0].index != 137 || changed[0].row != next[137] {
+		t.Errorf("got changed %v (reordered %v), want row 137 alone", changed, reordered)
+	}
+	if changed, reordered := diffRows(prev, slices.Clone(prev)); reordered || len(changed) != 0 {
+		t.Errorf("got changed %v (reordered %v) for an unchanged list, want nothing", changed, reordered)
+	}
+	if _, reordered := diffRows(prev, next[1:]); !reordered {
+		t.Error("got no rebuild for a list that lost a fetch")
+	}
+	swapped := slices.Clone(prev)
+	swapped[3], swapped[4] = swapped[4], swapped[3]
+	if _, reordered := diffRows(prev, swapped); !reordered {
+		t.Error("got no rebuild for a list in another order")
 	}
 }
 
