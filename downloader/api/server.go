@@ -37,6 +37,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -385,6 +386,9 @@ type CreateRequest struct {
 	downloader.Options
 }
 
+// createFields lists CreateRequest's fields for error messages.
+const createFields = `"id", "model", "requests" (each with "url", "name", "sha256", "size"), "title", "icon", "downloadTotal", "dir" and "connections"`
+
 // decode reads one JSON value of at most MaxBody bytes into v, answering
 // the client itself when it cannot.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
@@ -407,17 +411,36 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d bytes", tooBig.Limit))
 	case errors.Is(err, io.EOF):
 		writeError(w, http.StatusBadRequest, "the request body is empty; send a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		writeError(w, http.StatusBadRequest, "the request body ends in the middle of its JSON")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("the request body has the unknown field %s; a fetch has %s",
+			strings.TrimPrefix(err.Error(), "json: unknown field "), createFields))
 	case errors.As(err, &syntax):
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("the request body is not valid JSON (at byte %d)", syntax.Offset))
+	case errors.As(err, &typ) && typ.Field == "":
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("the request body must be a JSON object, not %s", withArticle(typ.Value)))
 	case errors.As(err, &typ):
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("the field %q must be a JSON %s, not a %s", typ.Field, jsonKind(typ.Type.Kind().String()), typ.Value))
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("the field %q must be %s, not %s", typ.Field, withArticle(jsonKind(typ.Type.Kind().String())), withArticle(typ.Value)))
 	default:
-		// Unknown fields, truncated bodies and trailing data.
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("the request body is not a fetch: %v", err))
+		// Trailing data, and whatever else the decoder meets.
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("the request body is not a fetch: %v", strings.TrimPrefix(err.Error(), "json: ")))
 	}
 	return false
 }
 
+// withArticle is "a string", "an array" and so on.
+func withArticle(kind string) string {
+	if kind == "" {
+		return "nothing"
+	}
+	if strings.ContainsRune("aeiou", rune(kind[0])) {
+		return "an " + kind
+	}
+	return "a " + kind
+}
+
+// jsonKind names a Go kind as JSON does.
 func jsonKind(goKind string) string {
 	switch goKind {
 	case "string":
