@@ -224,6 +224,13 @@ func (c *Client) Model(ctx context.Context, id string) (downloader.Model, error)
 	return m, err
 }
 
+// Show asks the running app to bring its window forward; a 501 *Error
+// means it runs without one.
+func (c *Client) Show(ctx context.Context) error {
+	_, err := c.do(ctx, http.MethodPost, "/v1/show", nil, nil)
+	return err
+}
+
 // Events opens the event stream of the fetch with id, or of every fetch
 // when id is empty. The caller must Close it. It starts with a KindSnapshot
 // event per fetch.

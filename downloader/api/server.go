@@ -21,6 +21,7 @@
 //	GET    /v1/match?url=U | ?model=ID  the paths of completed, verified files
 //	GET    /v1/catalog                  the models that can be fetched by id
 //	GET    /v1/catalog/{id}             one model
+//	POST   /v1/show                     bring the window forward (204; 501 when headless)
 package api
 
 import (
@@ -78,6 +79,11 @@ type Options struct {
 	// before the client is given up as stuck (default 10s).
 	WriteTimeout time.Duration
 	Logger       *slog.Logger
+	// Show brings the window forward, for a second start of the app that
+	// hands over to this one (POST /v1/show). Nil when there is no window
+	// (a headless engine): the route then answers 501. It is called on a
+	// request goroutine and must not block.
+	Show func()
 }
 
 // Stats count what the event streams did, for tests and diagnostics.
@@ -284,6 +290,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /v1/match", s.match)
 	mux.HandleFunc("GET /v1/catalog", s.catalog)
 	mux.HandleFunc("GET /v1/catalog/{id}", s.model)
+	mux.HandleFunc("POST /v1/show", s.show)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.enter() {
 			writeError(w, http.StatusServiceUnavailable, "ModelFetch is shutting down; try again in a moment")
@@ -769,4 +776,13 @@ func (s *Server) model(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, m)
+}
+
+func (s *Server) show(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Show == nil {
+		writeError(w, http.StatusNotImplemented, "this ModelFetch runs without a window")
+		return
+	}
+	s.opts.Show()
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -1,0 +1,215 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/modelfetch/modelfetch/downloader"
+)
+
+func TestHeartbeat(t *testing.T) {
+	e := newEnv(t, envOptions{tweak: func(o *Options) { o.Heartbeat = 10 * time.Millisecond }})
+	resp, err := e.c.send(ctxT(t), http.MethodGet, "/v1/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := bufio.NewReader(resp.Body)
+	var comments []string
+	for len(comments) < 3 {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(line, ":") {
+			comments = append(comments, strings.TrimSpace(line))
+		}
+	}
+	if comments[0] != ": no fetches yet" || comments[1] != ": keep-alive" {
+		t.Errorf("got comments %q, want the empty notice then keep-alives", comments)
+	}
+}
+
+// TestWaitSurvivesBeingDropped is a client too slow for its stream: the
+// server drops it, and Wait reconnects and still returns the result.
+func TestWaitSurvivesBeingDropped(t *testing.T) {
+	e := newEnv(t, envOptions{sizes: map[string]int{"a": 2 << 20}, held: true, sendBuffer: 4 << 10,
+		tweak: func(o *Options) {
+			o.StreamBuffer = 1
+			o.WriteTimeout = 50 * time.Millisecond
+		}})
+	ctx := ctxT(t)
+	snap, _, err := e.c.Create(ctx, CreateRequest{Model: "model-a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snapshots atomic.Int64
+	block := make(chan struct{})
+	final, err := e.c.Wait(ctx, snap.ID, func(ev downloader.Event) {
+		if ev.Kind != KindSnapshot {
+			return
+		}
+		if snapshots.Add(1) == 1 {
+			// The first time, stop reading until the server has given up
+			// on this stream, while events keep coming.
+			go func() {
+				defer close(block)
+				// Pausing and resuming makes events; nothing reads them.
+				deadline := time.Now().Add(30 * time.Second)
+				for e.srv.Stats().Dropped == 0 && time.Now().Before(deadline) {
+					if s, _ := e.m.Get(snap.ID); s.Paused {
+						e.m.Resume(snap.ID)
+					} else {
+						e.m.Pause(snap.ID)
+					}
+				}
+				e.m.Resume(snap.ID)
+				e.origin.releaseAll()
+			}()
+			<-block
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if final.State != downloader.StateSucceeded {
+		t.Fatalf("got %s (%s), want succeeded", final.State, final.Message)
+	}
+	if e.srv.Stats().Dropped == 0 {
+		t.Fatal("the stream was never dropped")
+	}
+	if n := snapshots.Load(); n < 2 {
+		t.Errorf("got %d snapshots, want a second one after reconnecting", n)
+	}
+}
+
+// TestServeStopsWithStuckClient stops the server while a client holds a
+// stream it never reads: Serve must still return, and remove the socket.
+func TestServeStopsWithStuckClient(t *testing.T) {
+	dir := shortTemp(t)
+	m, err := downloader.New(downloader.Config{StateDir: filepath.Join(dir, "state"), PartialDir: filepath.Join(dir, "p"), ModelsDir: filepath.Join(dir, "m")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	// Only closing the connection can end a blocked write.
+	s := New(m, Options{Heartbeat: time.Millisecond, WriteTimeout: time.Hour})
+	s.sendBuffer = 4 << 10
+	sock := filepath.Join(dir, "s.sock")
+	if err := s.Listen(sock); err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(t.Context())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx) }()
+	stuck, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stuck.Close()
+	if _, err := io.WriteString(stuck, "GET /v1/events HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the stream to open", func() bool { return s.Stats().Streams == 1 })
+	// The keep-alives fill the small socket buffer: once the bytes waiting
+	// for the client stop growing for a while, the server is blocked in a
+	// write.
+	raw, err := stuck.(*net.UnixConn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	queued := func() int {
+		var n int
+		raw.Control(func(fd uintptr) { n, _ = unix.IoctlGetInt(int(fd), unix.SIOCINQ) })
+		return n
+	}
+	last, same := -1, 0
+	waitFor(t, "the server to block writing", func() bool {
+		n := queued()
+		if n > 0 && n == last {
+			same++
+		} else {
+			same = 0
+		}
+		last = n
+		return same >= 40
+	})
+	stop()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("Serve did not return with a client stuck in a write")
+	}
+	if _, err := os.Lstat(sock); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the socket is still there: %v", err)
+	}
+	if _, err := NewClient(sock).Ping(t.Context()); !errors.Is(err, ErrNotRunning) {
+		t.Errorf("Ping after Serve returned: got %v, want ErrNotRunning", err)
+	}
+}
+
+func TestShow(t *testing.T) {
+	var shown atomic.Int64
+	e := newEnv(t, envOptions{tweak: func(o *Options) { o.Show = func() { shown.Add(1) } }})
+	if err := e.c.Show(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if shown.Load() != 1 {
+		t.Errorf("Show was called %d times, want 1", shown.Load())
+	}
+	headless := newEnv(t, envOptions{})
+	if err := headless.c.Show(t.Context()); !isStatus(err, http.StatusNotImplemented) {
+		t.Errorf("Show without a window: got %v, want 501", err)
+	}
+}
+
+func TestSocketPath(t *testing.T) {
+	t.Setenv("XDG_RUNTIME_DIR", "/run/user/1234")
+	if got := SocketPath(); got != "/run/user/1234/modelfetch.sock" {
+		t.Errorf("got %s, want the runtime folder's", got)
+	}
+	t.Setenv("XDG_RUNTIME_DIR", "")
+	got := SocketPath()
+	if !filepath.IsAbs(got) || filepath.Base(got) != "modelfetch.sock" || strings.HasPrefix(got, "/run/user/1234") {
+		t.Errorf("without XDG_RUNTIME_DIR: got %s, want a per-user fallback", got)
+	}
+}
+
+func TestPrivateDirRefusesSharedFolder(t *testing.T) {
+	shared := filepath.Join(shortTemp(t), "shared")
+	if err := os.Mkdir(shared, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// Mkdir's mode is masked by the umask; Chmod is not.
+	if err := os.Chmod(shared, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	m, err := downloader.New(downloader.Config{StateDir: filepath.Join(shared, "state")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	s := New(m, Options{})
+	if err := s.Listen(filepath.Join(shared, "modelfetch.sock")); err == nil {
+		s.Close()
+		t.Fatal("Listen in a folder everyone can write succeeded, want an error")
+	}
+	if _, err := os.Lstat(filepath.Join(shared, "modelfetch.sock")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a socket was created: %v", err)
+	}
+}
