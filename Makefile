@@ -27,3 +27,13 @@ test: deps-test
 	test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	$(GO) test -race -timeout 20m ./...
+
+# Speed, CPU and memory against curl and aria2c, on a local server (see
+# downloader/bench and README.md); BENCHFLAGS="-runs 1 -size 256MiB" etc.
+# for a quick run.
+BENCHFLAGS ?=
+
+bench: build
+	@sh .ci/packages.sh curl aria2 || echo "bench: curl or aria2c is missing; its rows are skipped"
+	$(GO) build -o bin/bench ./downloader/bench
+	./bin/bench -bin $(BIN) $(BENCHFLAGS)
