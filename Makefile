@@ -28,6 +28,18 @@ test: deps-test
 	$(GO) vet ./...
 	$(GO) test -race -timeout 20m ./...
 
+# Screenshots of the real window (see ../shared/PLATFORM.md): Xvfb, a session
+# bus, dunst for notifications and status-notifier-watcher as the tray host;
+# a local server feeds a real download. Also prints time to first paint and
+# idle CPU and memory.
+SHOT_PKGS := xvfb xauth dbus dunst imagemagick haskell-status-notifier-item-utils x11-utils
+
+.PHONY: screenshot
+screenshot: build
+	@sh .ci/packages.sh $(SHOT_PKGS)
+	$(GO) build -o bin/screenshot ./ui/internal/screenshot
+	xvfb-run -a -s '-screen 0 1600x900x24' dbus-run-session -- bin/screenshot -bin $(BIN) -out ui/testdata
+
 # Speed, CPU and memory against curl and aria2c, on a local server (see
 # downloader/bench and README.md); BENCHFLAGS="-runs 1 -size 256MiB" etc.
 # for a quick run.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -27,8 +28,7 @@ type fetchRow struct {
 	data rowData
 
 	icon     *widget.Icon
-	title    *widget.Label
-	host     *widget.Label
+	heading  *widget.RichText // the title in bold, then where it comes from
 	bar      *widget.ProgressBar
 	spinner  *widget.ProgressBarInfinite
 	state    *widget.Label
@@ -40,12 +40,12 @@ type fetchRow struct {
 func newFetchRow(u *UI) *fetchRow {
 	r := &fetchRow{u: u}
 	r.icon = widget.NewIcon(u.opts.Icon)
-	r.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	r.title.Truncation = fyne.TextTruncateEllipsis
-	r.host = widget.NewLabel("")
-	r.host.Importance = widget.LowImportance
-	r.host.SizeName = theme.SizeNameCaptionText
+	r.heading = widget.NewRichText()
+	r.heading.Truncation = fyne.TextTruncateEllipsis
 	r.bar = widget.NewProgressBar()
+	// The line under the bar says how far in bytes; a percentage in the bar
+	// would be white on the pale unfilled part in the light theme.
+	r.bar.TextFormatter = func() string { return "" }
 	r.spinner = widget.NewProgressBarInfinite()
 	r.spinner.Hide() // it animates while shown; only running rows of unknown size show it
 	r.state = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -63,10 +63,9 @@ func newFetchRow(u *UI) *fetchRow {
 }
 
 func (r *fetchRow) CreateRenderer() fyne.WidgetRenderer {
-	heading := container.NewBorder(nil, nil, nil, r.host, r.title)
 	bars := container.NewStack(r.bar, r.spinner)
 	line := container.NewBorder(nil, nil, r.state, nil, r.progress)
-	text := container.NewVBox(heading, bars, line)
+	text := container.NewVBox(r.heading, bars, line)
 	buttons := container.NewHBox(r.pause, r.cancel, r.retry, r.open, r.remove)
 	icon := container.NewCenter(container.NewGridWrap(fyne.NewSquareSize(40), r.icon))
 	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, icon, container.NewCenter(buttons), text))
@@ -78,8 +77,11 @@ func (r *fetchRow) bind(d rowData) {
 	if d.icon != nil {
 		r.icon.SetResource(d.icon)
 	}
-	r.title.SetText(d.title)
-	r.host.SetText(d.host)
+	r.heading.Segments = []widget.RichTextSegment{
+		&widget.TextSegment{Text: d.title, Style: widget.RichTextStyleStrong},
+		&widget.TextSegment{Text: "   " + d.host, Style: widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePlaceHolder}},
+	}
+	r.heading.Refresh()
 	r.state.SetText(d.state)
 	r.state.Importance = widget.MediumImportance
 	switch {
@@ -95,6 +97,9 @@ func (r *fetchRow) bind(d rowData) {
 		r.bar.Hide()
 		r.spinner.Show()
 	} else {
+		// Stop before Hide: Fyne marks a new spinner running when it makes
+		// its renderer, and a hidden one would animate on for nothing.
+		r.spinner.Stop()
 		r.spinner.Hide()
 		r.bar.SetValue(max(d.fraction, 0))
 		r.bar.Show()
@@ -140,7 +145,6 @@ func newModelCard(u *UI, model downloader.Model) *modelCard {
 	c.title = widget.NewLabelWithStyle(model.Title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	c.detail = widget.NewLabel("")
 	c.detail.Wrapping = fyne.TextWrapWord
-	c.detail.Importance = widget.LowImportance
 	c.detail.SizeName = theme.SizeNameCaptionText
 	c.button = widget.NewButton("", c.tapped)
 	c.ExtendBaseWidget(c)
@@ -173,7 +177,7 @@ func (c *modelCard) set(ms modelState) {
 		parts = append(parts, humanize.Bytes(uint64(ms.size)))
 	}
 	if ms.ready && ms.file != "" {
-		parts = append(parts, "in "+filepath.Dir(ms.file))
+		parts = append(parts, "in "+shortPath(filepath.Dir(ms.file)))
 	} else if c.model.Description != "" {
 		parts = append(parts, c.model.Description)
 	}
@@ -200,4 +204,16 @@ func (c *modelCard) set(ms modelState) {
 		c.button.Enable()
 	}
 	c.button.Refresh()
+}
+
+// shortPath writes a path under the home folder with ~, as people read it.
+func shortPath(p string) string {
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" {
+		return p
+	}
+	if rel, err := filepath.Rel(home, p); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+		return filepath.Join("~", rel)
+	}
+	return p
 }

@@ -138,7 +138,6 @@ func (u *UI) build() fyne.CanvasObject {
 	addURL := widget.NewButtonWithIcon("Add URL…", theme.ContentAddIcon(), u.showAddURL)
 	settingsBtn := widget.NewButtonWithIcon("Settings", theme.SettingsIcon(), u.showSettings)
 	u.status = widget.NewLabel("Nothing downloading")
-	u.status.Importance = widget.LowImportance
 	bar := container.NewHBox(addURL, settingsBtn, layout.NewSpacer(), u.status)
 
 	modelsTitle := widget.NewLabelWithStyle("Models", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -163,7 +162,6 @@ func (u *UI) build() fyne.CanvasObject {
 	u.list.OnSelected = u.activate
 	hint := widget.NewLabel("Nothing downloaded yet: pick a model, or add a URL.")
 	hint.Alignment = fyne.TextAlignCenter
-	hint.Importance = widget.LowImportance
 	u.empty = container.NewCenter(hint)
 	downloadsTitle := widget.NewLabelWithStyle("Downloads", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	downloads := container.NewBorder(downloadsTitle, nil, nil, nil, container.NewStack(u.list, u.empty))

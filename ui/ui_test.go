@@ -256,8 +256,8 @@ func TestDownloadModelUntilReady(t *testing.T) {
 	if r.bar.Value != 1 || !r.bar.Visible() {
 		t.Errorf("got bar at %v (visible %v), want it full", r.bar.Value, r.bar.Visible())
 	}
-	if r.title.Text != "Gemma 2B ready" {
-		t.Errorf("got title %q, want %q", r.title.Text, "Gemma 2B ready")
+	if got := r.heading.String(); !strings.HasPrefix(got, "Gemma 2B ready ") {
+		t.Errorf("got heading %q, want the title %q first", got, "Gemma 2B ready")
 	}
 	if !r.open.Visible() || r.pause.Visible() || r.cancel.Visible() {
 		t.Errorf("got Open folder %v, Pause %v, Cancel %v visible; want only Open folder", r.open.Visible(), r.pause.Visible(), r.cancel.Visible())
@@ -494,6 +494,19 @@ func TestDiffRowsRefreshesOnlyChangedRows(t *testing.T) {
 	swapped[3], swapped[4] = swapped[4], swapped[3]
 	if _, reordered := diffRows(prev, swapped); !reordered {
 		t.Error("got no rebuild for a list in another order")
+	}
+}
+
+func TestShortPath(t *testing.T) {
+	t.Setenv("HOME", "/home/ada")
+	for _, c := range []struct{ in, want string }{
+		{"/home/ada/.cache/modelfetch/models/gemma-2b", "~/.cache/modelfetch/models/gemma-2b"},
+		{"/home/adam/models", "/home/adam/models"},
+		{"/srv/models", "/srv/models"},
+	} {
+		if got := shortPath(c.in); got != c.want {
+			t.Errorf("shortPath(%q) = %q, want %q", c.in, got, c.want)
+		}
 	}
 }
 

@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -89,9 +90,10 @@ func run(bin, out string, idle time.Duration) error {
 	}
 	time.Sleep(time.Second) // let the watcher claim its bus name before the tray looks for it
 
-	// First run: a real download of Gemma 2B (by model id) and of a second
-	// file (by URL), as `modelfetch gemma-2b URL` starts them.
-	app, err := launch(bin, env, filepath.Join(tmp, "run1.log"), "gemma-2b", base+"/files/tinyllama-1.1b-q4.gguf")
+	// First run, in the light theme: a real download of Gemma 2B (by model
+	// id) and of a second file (by URL), as `modelfetch gemma-2b URL`
+	// starts them.
+	app, err := launch(bin, append(env, "FYNE_THEME=light"), filepath.Join(tmp, "run1.log"), "gemma-2b", base+"/files/tinyllama-1.1b-q4.gguf")
 	if err != nil {
 		return err
 	}
@@ -101,7 +103,6 @@ func run(bin, out string, idle time.Duration) error {
 		return err
 	}
 	fmt.Printf("first run: window mapped %v after start, first paint %v after start\n", paint.mapped.Round(time.Millisecond), paint.painted.Round(time.Millisecond))
-	fmt.Printf("tray: %s\n", trayItems())
 
 	models := filepath.Join(tmp, "cache", "modelfetch", "models")
 	gemma := filepath.Join(models, "gemma-2b", "g-2b-it-gpu-int4.bin")
@@ -113,16 +114,30 @@ func run(bin, out string, idle time.Duration) error {
 		app.kill()
 		return err
 	}
+	bus := trayBus()
+	fmt.Printf("tray menu mid-download: %v\n", trayMenu(bus))
 	if err := waitFor(3*time.Minute, func() bool { return exists(gemma) }); err != nil {
 		app.kill()
 		return fmt.Errorf("gemma 2B did not arrive: %w", err)
 	}
 	time.Sleep(1500 * time.Millisecond) // the poller's next tick, and dunst drawing its bubble
-	if err := capture("root", filepath.Join(out, "screenshot-ready.png")); err != nil {
+	if err := capture(paint.window, filepath.Join(out, "screenshot-ready.png")); err != nil {
 		app.kill()
 		return err
 	}
-	if err := app.quit(); err != nil {
+	if err := capture("root", filepath.Join(out, "screenshot-desktop.png")); err != nil {
+		app.kill()
+		return err
+	}
+	menu := trayMenu(bus)
+	fmt.Printf("tray menu when ready: %v\n", menu)
+	quit := slices.IndexFunc(menu, func(t trayItem) bool { return t.label == "Quit" })
+	if quit < 0 {
+		app.kill()
+		return errors.New("the tray menu has no Quit")
+	}
+	// Quit from the tray, as a person would with the window closed.
+	if err := app.stop(func() { clickTray(bus, menu[quit].id) }); err != nil {
 		return err
 	}
 
@@ -150,7 +165,7 @@ func run(bin, out string, idle time.Duration) error {
 		return err
 	}
 	fmt.Printf("idle over %v: %.2f %% of one core, RSS %d MB\n", idle, cpu, rss>>20)
-	return app.quit()
+	return app.stop(func() { app.cmd.Process.Signal(syscall.SIGTERM) })
 }
 
 // sandbox makes XDG folders under tmp, with a user catalog that points
@@ -307,15 +322,15 @@ func launch(bin string, env []string, logName string, args ...string) (*app, err
 	return a, nil
 }
 
-// quit asks the app to quit as Ctrl-C would, and checks that it did so
-// cleanly: exit status 0 and no error from Fyne in its output.
-func (a *app) quit() error {
-	a.cmd.Process.Signal(syscall.SIGTERM)
+// stop asks the app to quit with ask, and checks that it did so cleanly:
+// exit status 0 and no error from Fyne in its output.
+func (a *app) stop(ask func()) error {
+	ask()
 	select {
 	case <-a.exited:
 	case <-time.After(20 * time.Second):
 		a.kill()
-		return errors.New("the app did not quit within 20 s of SIGTERM")
+		return errors.New("the app did not quit within 20 s")
 	}
 	a.logFile.Close()
 	output, err := os.ReadFile(a.log)
@@ -450,22 +465,63 @@ func capture(window, name string) error {
 	return nil
 }
 
-// trayItems asks the tray host which items registered: the app's, when
-// its tray works.
-func trayItems() string {
+// trayBus asks the tray host which items registered, and returns the bus
+// name of the first: the app's, when its tray works.
+func trayBus() string {
 	out, err := exec.Command("dbus-send", "--session", "--print-reply", "--dest=org.kde.StatusNotifierWatcher",
 		"/StatusNotifierWatcher", "org.freedesktop.DBus.Properties.Get",
-		"string:org.kde.StatusNotifierWatcher", "string:RegisteredStatusNotifierItems").CombinedOutput()
+		"string:org.kde.StatusNotifierWatcher", "string:RegisteredStatusNotifierItems").Output()
 	if err != nil {
-		return fmt.Sprintf("no tray host answered (%v)", err)
+		return ""
 	}
-	var items []string
 	for _, line := range strings.Split(string(out), "\n") {
 		if line = strings.TrimSpace(line); strings.HasPrefix(line, `string "`) {
-			items = append(items, strings.Trim(strings.TrimPrefix(line, "string "), `"`))
+			return strings.Trim(strings.TrimPrefix(line, "string "), `"`)
 		}
 	}
-	return fmt.Sprintf("%d item(s) registered %q", len(items), items)
+	return ""
+}
+
+// trayItem is one entry of the tray's menu.
+type trayItem struct {
+	id    int
+	label string
+}
+
+func (t trayItem) String() string { return t.label }
+
+// trayMenu reads the tray's menu over D-Bus (com.canonical.dbusmenu).
+func trayMenu(bus string) []trayItem {
+	var items []trayItem
+	if bus == "" {
+		return items
+	}
+	out, err := exec.Command("dbus-send", "--session", "--print-reply", "--dest="+bus, "/StatusNotifierMenu",
+		"com.canonical.dbusmenu.GetLayout", "int32:0", "int32:-1", "array:string:label").Output()
+	if err != nil {
+		return items
+	}
+	lines := strings.Split(string(out), "\n")
+	id := -1
+	for i, line := range lines {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 2 && f[0] == "int32" && i > 0 && strings.HasSuffix(lines[i-1], "struct {"):
+			id, _ = strconv.Atoi(f[1])
+		case strings.TrimSpace(line) == `string "label"` && i+1 < len(lines):
+			if _, label, ok := strings.Cut(lines[i+1], "string "); ok {
+				items = append(items, trayItem{id, strings.Trim(label, `"`)})
+			}
+		}
+	}
+	return items
+}
+
+// clickTray clicks the tray menu item id, as the tray host does when a
+// person picks it.
+func clickTray(bus string, id int) {
+	exec.Command("dbus-send", "--session", "--type=method_call", "--dest="+bus, "/StatusNotifierMenu",
+		"com.canonical.dbusmenu.Event", fmt.Sprintf("int32:%d", id), "string:clicked", "variant:int32:0", "uint32:0").Run()
 }
 
 func exists(name string) bool {
