@@ -55,7 +55,7 @@ func TestLoad(t *testing.T) {
 		// blocks the server's writes after a few events instead of after
 		// the kernel's default of 200 KB, so the test sees it dropped
 		// while the downloads run.
-		sendBuffer: 16 << 10,
+		sendBuffer: 4 << 10,
 		tweak: func(o *Options) {
 			o.WriteTimeout = time.Second
 		},
@@ -136,6 +136,10 @@ func TestLoad(t *testing.T) {
 			})
 		}
 		waitFor(t, "every client to read its snapshots", func() bool { return ready.Load() == int64(clients) })
+		if phase == "loaded0" {
+			// And the slow client's stream is open too.
+			waitFor(t, "the slow stream to open", func() bool { return e.srv.Stats().Opened == int64(clients)+1 })
+		}
 		took := download(phase)
 		wg.Wait()
 		close(errs)
@@ -148,21 +152,23 @@ func TestLoad(t *testing.T) {
 		return took, delivered.Load()
 	}
 
-	// The slow client: asks for every event and never reads a byte.
-	slow, err := net.Dial("unix", e.sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer slow.Close()
-	if _, err := io.WriteString(slow, "GET /v1/events HTTP/1.1\r\nHost: modelfetch\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
-
 	var alone, busy []time.Duration
 	var delivered int64
 	start := time.Now()
 	for r := range rounds {
 		alone = append(alone, download(fmt.Sprintf("alone%d", r)))
+		var slow net.Conn
+		if r == 0 {
+			// The slow client: asks for every event and never reads a byte.
+			var err error
+			if slow, err = net.Dial("unix", e.sock); err != nil {
+				t.Fatal(err)
+			}
+			defer slow.Close()
+			if _, err := io.WriteString(slow, "GET /v1/events HTTP/1.1\r\nHost: modelfetch\r\n\r\n"); err != nil {
+				t.Fatal(err)
+			}
+		}
 		took, n := loaded(fmt.Sprintf("loaded%d", r))
 		busy = append(busy, took)
 		delivered += n
@@ -191,10 +197,16 @@ func TestLoad(t *testing.T) {
 	if st.Dropped != 1 {
 		t.Errorf("%d streams were dropped, want only the slow one", st.Dropped)
 	}
-	// Generous: the point is that no client holds the engine back, and on
-	// a shared machine under the race detector the figures are noisy.
-	if ratio < 0.5 {
-		t.Errorf("the downloads ran at %.2f of their speed with the clients, want at least 0.5", ratio)
+	// Generous: the point is that no client holds the engine back (one
+	// that did would stop the downloads, not slow them), and the clients
+	// here share the machine's cores with the engine. The race detector
+	// makes their JSON decoding several times dearer.
+	floor := 0.5
+	if raceEnabled {
+		floor = 0.3
+	}
+	if ratio < floor {
+		t.Errorf("the downloads ran at %.2f of their speed with the clients, want at least %.1f", ratio, floor)
 	}
 }
 
