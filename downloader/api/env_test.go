@@ -122,6 +122,8 @@ type env struct {
 	sock    string
 	c       *Client
 	catalog []downloader.Model
+
+	stopServer func() // ends Serve and waits for it; the cleanup calls it too
 }
 
 // shortTemp is a temporary folder with a short path: a socket address holds
@@ -214,13 +216,19 @@ func newEnv(t *testing.T, eo envOptions) *env {
 	served := make(chan error, 1)
 	go func() { served <- e.srv.Serve(serveCtx) }()
 	e.c = NewClient(e.sock)
+	var stopOnce sync.Once
+	e.stopServer = func() {
+		stopOnce.Do(func() {
+			stopServe()
+			if err := <-served; err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		})
+	}
 	// Registered last, so it runs first: the server stops before the engine.
 	t.Cleanup(func() {
 		e.c.CloseIdleConnections()
-		stopServe()
-		if err := <-served; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
+		e.stopServer()
 		if _, err := os.Lstat(e.sock); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("the socket is still there after Serve returned: %v", err)
 		}

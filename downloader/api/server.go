@@ -146,9 +146,12 @@ func New(m *downloader.Manager, opts Options) *Server {
 // a different listener). Listen and Serve use it.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Listen creates the socket at path (see SocketPath) with mode 0600. A
-// socket left by a crashed server is replaced; one where a server answers
-// is ErrRunning.
+// Listen creates the socket at path (see SocketPath) with mode 0600, in a
+// folder that must belong to the user and be closed to others' writes. It
+// holds a lock on path+".lock" until Close, so that of two servers
+// starting at once one gets ErrRunning. A socket left by a crashed server
+// is replaced; one where a server answers is ErrRunning; anything else at
+// path is an error, and left alone.
 func (s *Server) Listen(path string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -67,7 +67,7 @@ func privateDir(dir string) error {
 		return fmt.Errorf("the socket folder %s is not a folder", dir)
 	case ok && int(st.Uid) != os.Getuid():
 		return fmt.Errorf("the socket folder %s belongs to another user (uid %d); remove it or set XDG_RUNTIME_DIR", dir, st.Uid)
-	case fi.Mode().Perm()&0o022 != 0 && fi.Mode()&fs.ModeSticky == 0:
+	case fi.Mode().Perm()&0o022 != 0:
 		return fmt.Errorf("the socket folder %s can be written by other users (mode %v); make it private with chmod 700", dir, fi.Mode().Perm())
 	}
 	return nil

@@ -213,3 +213,26 @@ func TestPrivateDirRefusesSharedFolder(t *testing.T) {
 		t.Errorf("a socket was created: %v", err)
 	}
 }
+
+// TestWaitWhenServerStops is a `modelfetch get` whose server quits: Wait
+// must return ErrNotRunning, so that the command can carry on with an
+// engine of its own.
+func TestWaitWhenServerStops(t *testing.T) {
+	e := newEnv(t, envOptions{sizes: map[string]int{"a": 1 << 20}, held: true})
+	ctx := ctxT(t)
+	snap, _, err := e.c.Create(ctx, CreateRequest{Model: "model-a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan error, 1)
+	var seen atomic.Int64
+	go func() {
+		_, err := e.c.Wait(ctx, snap.ID, func(downloader.Event) { seen.Add(1) })
+		waited <- err
+	}()
+	waitFor(t, "Wait to have the snapshot", func() bool { return seen.Load() > 0 })
+	e.stopServer()
+	if err := <-waited; !errors.Is(err, ErrNotRunning) {
+		t.Fatalf("got %v, want ErrNotRunning", err)
+	}
+}
