@@ -294,6 +294,10 @@ func TestResources(t *testing.T) {
 		if err != nil || snap.Paused {
 			t.Fatalf("resume: got paused=%v, %v", snap.Paused, err)
 		}
+		other := CreateRequest{ID: "held", Requests: []downloader.Request{{URL: e.origin.url("b")}}}
+		if _, _, err := c.Create(ctx, other); !isStatus(err, http.StatusConflict) {
+			t.Fatalf("a different download under an active id: got %v, want 409", err)
+		}
 		if err := c.Remove(ctx, "held"); !isStatus(err, http.StatusConflict) {
 			t.Fatalf("remove of an active fetch: got %v, want 409", err)
 		}
