@@ -69,8 +69,15 @@ func runWindow(args []string, env cli.Env) int {
 	runDone := make(chan error, 1)
 	go func() { runDone <- m.Run(ctx) }()
 
-	w := ui.New(a, m, ui.Options{Catalog: env.Catalog, Icon: assets.Icon, ModelsDir: env.Config.ModelsDir})
-	if d, ok := a.(desktop.App); ok && haveSessionBus() {
+	opts := ui.Options{Catalog: env.Catalog, Icon: assets.Icon, ModelsDir: env.Config.ModelsDir}
+	bus := haveSessionBus()
+	if !bus {
+		// Notifications go over the session bus too; without one, Fyne's
+		// attempt would start a bus of its own (dbus-launch) or fail.
+		opts.Notify = func(*fyne.Notification) {}
+	}
+	w := ui.New(a, m, opts)
+	if d, ok := a.(desktop.App); ok && bus {
 		w.SetupTray(d)
 	}
 	for _, arg := range args {
@@ -107,9 +114,9 @@ func haveDisplay() bool {
 	return true
 }
 
-// haveSessionBus reports whether the tray can work. On Linux and the BSDs
-// the tray talks over the D-Bus session bus, and Fyne panics on quit when
-// a tray was set up without one (fyne-io/fyne#6403).
+// haveSessionBus reports whether the tray and notifications can work. On
+// Linux and the BSDs they talk over the D-Bus session bus, and Fyne panics
+// on quit when a tray was set up without one (fyne-io/fyne#6403).
 func haveSessionBus() bool {
 	switch runtime.GOOS {
 	case "linux", "freebsd", "openbsd", "netbsd", "dragonfly":

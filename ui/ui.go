@@ -47,6 +47,10 @@ type Options struct {
 	// Reveal shows a file's folder to the person; nil opens the folder
 	// with the desktop's file manager.
 	Reveal func(path string) error
+	// Notify sends a system notification. nil sends it with the app on a
+	// goroutine of its own: on Linux that is a D-Bus call, which must not
+	// hold up the UI goroutine.
+	Notify func(n *fyne.Notification)
 }
 
 // UI is the window and the goroutine that keeps it up to date. Create it
@@ -88,6 +92,9 @@ func New(a fyne.App, m *downloader.Manager, opts Options) *UI {
 	u := &UI{app: a, m: m, opts: opts, kick: make(chan struct{}, 1), done: make(chan struct{})}
 	if u.opts.Reveal == nil {
 		u.opts.Reveal = u.openFolder
+	}
+	if u.opts.Notify == nil {
+		u.opts.Notify = func(n *fyne.Notification) { go a.SendNotification(n) }
 	}
 	u.prefs = loadSettings(a.Preferences(), opts.ModelsDir)
 	u.applySettings(u.prefs)
@@ -201,7 +208,7 @@ func (u *UI) apply(b batch) {
 		u.cards[i].set(ms)
 	}
 	for _, n := range b.notes {
-		u.app.SendNotification(n)
+		u.opts.Notify(n)
 	}
 	if b.status != "" {
 		u.status.SetText(b.status)

@@ -137,7 +137,7 @@ func run(bin, out string, idle time.Duration) error {
 		return errors.New("the tray menu has no Quit")
 	}
 	// Quit from the tray, as a person would with the window closed.
-	if err := app.stop(func() { clickTray(bus, menu[quit].id) }); err != nil {
+	if err := app.stop(func() error { return clickTray(bus, menu[quit].id) }); err != nil {
 		return err
 	}
 
@@ -165,7 +165,7 @@ func run(bin, out string, idle time.Duration) error {
 		return err
 	}
 	fmt.Printf("idle over %v: %.2f %% of one core, RSS %d MB\n", idle, cpu, rss>>20)
-	return app.stop(func() { app.cmd.Process.Signal(syscall.SIGTERM) })
+	return app.stop(func() error { return app.cmd.Process.Signal(syscall.SIGTERM) })
 }
 
 // sandbox makes XDG folders under tmp, with a user catalog that points
@@ -222,7 +222,7 @@ func serve() (*http.Server, error) {
 		http.ServeContent(w, r, r.PathValue("name"), time.Time{}, f)
 	})
 	srv := &http.Server{Addr: ln.Addr().String(), Handler: mux}
-	go srv.Serve(ln)
+	go srv.Serve(ln) // returns http.ErrServerClosed once run closes it
 	return srv, nil
 }
 
@@ -284,6 +284,8 @@ func start(argv []string, logName string) (func(), error) {
 		return nil, fmt.Errorf("start %s: %w", argv[0], err)
 	}
 	return func() {
+		// A daemon killed by the signal exits with an error; that is the
+		// point, so neither error says anything.
 		cmd.Process.Signal(syscall.SIGTERM)
 		cmd.Wait()
 		logFile.Close()
@@ -324,8 +326,11 @@ func launch(bin string, env []string, logName string, args ...string) (*app, err
 
 // stop asks the app to quit with ask, and checks that it did so cleanly:
 // exit status 0 and no error from Fyne in its output.
-func (a *app) stop(ask func()) error {
-	ask()
+func (a *app) stop(ask func() error) error {
+	if err := ask(); err != nil {
+		a.kill()
+		return fmt.Errorf("asking the app to quit: %w", err)
+	}
 	select {
 	case <-a.exited:
 	case <-time.After(20 * time.Second):
@@ -519,9 +524,13 @@ func trayMenu(bus string) []trayItem {
 
 // clickTray clicks the tray menu item id, as the tray host does when a
 // person picks it.
-func clickTray(bus string, id int) {
-	exec.Command("dbus-send", "--session", "--type=method_call", "--dest="+bus, "/StatusNotifierMenu",
-		"com.canonical.dbusmenu.Event", fmt.Sprintf("int32:%d", id), "string:clicked", "variant:int32:0", "uint32:0").Run()
+func clickTray(bus string, id int) error {
+	out, err := exec.Command("dbus-send", "--session", "--print-reply", "--dest="+bus, "/StatusNotifierMenu",
+		"com.canonical.dbusmenu.Event", fmt.Sprintf("int32:%d", id), "string:clicked", "variant:int32:0", "uint32:0").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("dbusmenu click: %v: %s", err, out)
+	}
+	return nil
 }
 
 func exists(name string) bool {
