@@ -35,6 +35,7 @@ type config struct {
 	cases      map[int]bool
 	dir        string
 	timeout    time.Duration
+	serve      bool
 }
 
 func main() {
@@ -56,7 +57,12 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := runBench(ctx, cfg); err != nil {
+	if cfg.serve {
+		err = serveOnly(ctx, cfg)
+	} else {
+		err = runBench(ctx, cfg)
+	}
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		os.Exit(1)
 	}
@@ -76,6 +82,7 @@ func parseFlags(args []string) (config, error) {
 	cases := fs.String("cases", "1,2,3,4,5", "which cases to run")
 	fs.StringVar(&cfg.dir, "dir", os.TempDir(), "where downloads are written (needs the largest size free)")
 	fs.DurationVar(&cfg.timeout, "timeout", 5*time.Minute, "the longest one run may take")
+	fs.BoolVar(&cfg.serve, "serve", false, "only serve the files, print their URLs and wait for Ctrl-C: for profiling a client by hand")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -178,6 +185,9 @@ func runBench(ctx context.Context, cfg config) error {
 	}
 	defer b.srv.close()
 
+	if err := b.warm(cfg.size); err != nil {
+		return err
+	}
 	b.diskContext(ctx, min(cfg.size, 1<<30))
 	for n, run := range []func(context.Context) error{b.case1, b.case2, b.case3, b.case4} {
 		if !cfg.cases[n+1] {
@@ -194,6 +204,28 @@ func runBench(ctx context.Context, cfg config) error {
 		b.case5()
 	}
 	b.print(start, load)
+	return nil
+}
+
+// serveOnly serves the files of every case until ctx ends.
+func serveOnly(ctx context.Context, cfg config) error {
+	c := newContent()
+	srv, err := startServer(c, cfg.capRate, cfg.cutEvery)
+	if err != nil {
+		return err
+	}
+	defer srv.close()
+	sizes := slices.Compact(slices.Sorted(slices.Values(append([]int64{cfg.size, cfg.cappedSize}, cfg.rssSizes...))))
+	for _, mode := range []string{"plain", "capped", "cut"} {
+		for _, size := range sizes {
+			fmt.Printf("%s\n", srv.url(mode, size))
+		}
+	}
+	sums := c.sums(sizes)
+	for _, size := range sizes {
+		fmt.Printf("SHA-256 of %d bytes: %s\n", size, sums[size])
+	}
+	<-ctx.Done()
 	return nil
 }
 

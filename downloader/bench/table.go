@@ -45,6 +45,10 @@ func (r *row) cores() float64 {
 	return r.median(func(s sample) float64 { return (s.cpu + s.server).Seconds() / s.wall.Seconds() })
 }
 
+func (r *row) connsMedian() int64 {
+	return int64(r.median(func(s sample) float64 { return float64(s.conns) }))
+}
+
 func (r *row) rssMedian() int64 {
 	return int64(r.median(func(s sample) float64 { return float64(s.rss) }))
 }
@@ -104,7 +108,7 @@ func (b *bench) print(start time.Time, load string) {
 		}
 		if len(r.samples) > 0 && !r.noCPU && !r.cpuOnly {
 			rss = humanize.IBytes(uint64(r.rssMedian()))
-			conns = fmt.Sprintf("%.0f", r.median(func(s sample) float64 { return float64(s.conns) }))
+			conns = fmt.Sprint(r.connsMedian())
 			reqs = fmt.Sprintf("%.0f", r.median(func(s sample) float64 { return float64(s.requests) }))
 			cores = fmt.Sprintf("%.2f", r.cores())
 			busy = fmt.Sprintf("%.0f%%", 100*r.median(func(s sample) float64 { return s.busy }))
