@@ -82,7 +82,7 @@ func parseFlags(args []string) (config, error) {
 	cases := fs.String("cases", "1,2,3,4,5", "which cases to run")
 	fs.StringVar(&cfg.dir, "dir", os.TempDir(), "where downloads are written (needs the largest size free)")
 	fs.DurationVar(&cfg.timeout, "timeout", 5*time.Minute, "the longest one run may take")
-	fs.BoolVar(&cfg.serve, "serve", false, "only serve the files, print their URLs and wait for Ctrl-C: for profiling a client by hand")
+	fs.BoolVar(&cfg.serve, "serve", false, "only serve the files, print their URLs, log each response and wait for Ctrl-C: for profiling a client by hand")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -180,7 +180,7 @@ func runBench(ctx context.Context, cfg config) error {
 	}
 	progress("hashing the served file at each size")
 	b.sums = b.c.sums(sizes)
-	if b.srv, err = startServer(b.c, cfg.capRate, cfg.cutEvery); err != nil {
+	if b.srv, err = startServer(b.c, cfg.capRate, cfg.cutEvery, nil); err != nil {
 		return err
 	}
 	defer b.srv.close()
@@ -210,7 +210,7 @@ func runBench(ctx context.Context, cfg config) error {
 // serveOnly serves the files of every case until ctx ends.
 func serveOnly(ctx context.Context, cfg config) error {
 	c := newContent()
-	srv, err := startServer(c, cfg.capRate, cfg.cutEvery)
+	srv, err := startServer(c, cfg.capRate, cfg.cutEvery, os.Stdout)
 	if err != nil {
 		return err
 	}

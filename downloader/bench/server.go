@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -79,6 +80,10 @@ type server struct {
 	peak     atomic.Int64 // the most bodies sent at once since the last reset
 	http     *http.Server
 	ln       net.Listener
+	// log, when set, hears of every body sent, with the times since the
+	// server started: how a client spreads its connections over time.
+	log   io.Writer
+	start time.Time
 }
 
 // connLimiter is the context key of a connection's token bucket.
@@ -87,12 +92,13 @@ type connLimiter struct{}
 // lastModified is the same for every URL: the content never changes.
 var lastModified = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Format(http.TimeFormat)
 
-func startServer(c *content, capRate float64, cutEvery int64) (*server, error) {
+// startServer serves c on a free port of 127.0.0.1; log may be nil.
+func startServer(c *content, capRate float64, cutEvery int64, log io.Writer) (*server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	s := &server{c: c, capRate: rate.Limit(capRate), cutEvery: cutEvery, ln: ln}
+	s := &server{c: c, capRate: rate.Limit(capRate), cutEvery: cutEvery, ln: ln, log: log, start: time.Now()}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{mode}/{size}/model.bin", s.serve)
 	s.http = &http.Server{
@@ -167,13 +173,21 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request) {
 		s.peak.Store(n) // a race between two new peaks loses at most one
 	}
 	defer s.active.Add(-1)
+	off := start
+	if s.log != nil {
+		began := time.Since(s.start)
+		defer func() {
+			fmt.Fprintf(s.log, "%8.3fs %8.3fs  %-15s bytes %d-%d: sent %d\n", began.Seconds(), time.Since(s.start).Seconds(),
+				r.RemoteAddr, start, end-1, off-start)
+		}()
+	}
 	chunk := maxChunk
 	var lim *rate.Limiter
 	if mode == "capped" {
 		lim = r.Context().Value(connLimiter{}).(*rate.Limiter)
 		chunk = cappedChunk
 	}
-	for off := start; off < end; {
+	for off < end {
 		n := int(min(int64(chunk), end-off))
 		if lim != nil {
 			if err := lim.WaitN(r.Context(), n); err != nil {
