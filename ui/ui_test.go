@@ -562,3 +562,54 @@ func BenchmarkPollStep200(b *testing.B) {
 		}
 	}
 }
+
+// fakeTray is the desktop's tray as SetupTray sees it.
+type fakeTray struct {
+	menu   *fyne.Menu
+	icon   fyne.Resource
+	window fyne.Window
+	sets   int // how often the menu was (re)set
+}
+
+func (f *fakeTray) SetSystemTrayMenu(m *fyne.Menu)    { f.menu = m; f.sets++ }
+func (f *fakeTray) SetSystemTrayIcon(r fyne.Resource) { f.icon = r }
+func (f *fakeTray) SetSystemTrayWindow(w fyne.Window) { f.window = w }
+func (f *fakeTray) item(label string) *fyne.MenuItem {
+	for _, it := range f.menu.Items {
+		if it.Label == label {
+			return it
+		}
+	}
+	return nil
+}
+
+func TestTrayMenuFollowsAndControlsDownloads(t *testing.T) {
+	h := newHarness(t, true)
+	tray := &fakeTray{}
+	h.u.SetupTray(tray)
+	if tray.window != h.u.Window() || tray.icon == nil {
+		t.Errorf("got tray window %v and icon %v, want the main window and the app icon", tray.window, tray.icon)
+	}
+	var labels []string
+	for _, it := range tray.menu.Items {
+		if !it.IsSeparator {
+			labels = append(labels, it.Label)
+		}
+	}
+	if want := []string{"Show ModelFetch", "Nothing downloading", "Pause all", "Resume all", "Quit"}; !slices.Equal(labels, want) {
+		t.Errorf("got tray menu %q, want %q", labels, want)
+	}
+	status := tray.menu.Items[1]
+
+	test.Tap(h.gemmaCard().button)
+	h.waitFor("the tray to count the download", func() bool { return strings.HasPrefix(status.Label, "1 downloading") })
+	sets := tray.sets
+	tray.item("Pause all").Action()
+	h.waitFor("the tray to say paused", func() bool { return status.Label == "1 paused" && h.rowState("gemma-2b") == "Paused" })
+	if tray.sets == sets {
+		t.Error("got the tray menu never set again, want it refreshed for the new status")
+	}
+	tray.item("Resume all").Action()
+	h.srv.open()
+	h.waitFor("the download to finish", func() bool { return status.Label == "Nothing downloading" && h.rowState("gemma-2b") == "Ready" })
+}
