@@ -64,6 +64,8 @@ func (u *UI) submitAddURL(f *addURLForm) {
 	if err != nil {
 		f.problem.SetText(sentence(err))
 		f.problem.Show()
+		// The dialog was sized without the message: grow it to fit.
+		f.dialog.Resize(fyne.NewSize(560, f.dialog.MinSize().Height))
 		return
 	}
 	f.dialog.Hide()

@@ -123,6 +123,8 @@ func (u *UI) submitSettings(f *settingsForm) {
 	if err != nil {
 		f.problem.SetText(sentence(err))
 		f.problem.Show()
+		// The dialog was sized without the message: grow it to fit.
+		f.dialog.Resize(fyne.NewSize(600, f.dialog.MinSize().Height))
 		return
 	}
 	s.save(u.app.Preferences())
