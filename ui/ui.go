@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image/color"
 	"net/url"
 	"path"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
@@ -175,7 +177,11 @@ func (u *UI) build() fyne.CanvasObject {
 
 	split := container.NewHSplit(models, downloads)
 	split.Offset = 0.34
-	return container.NewBorder(container.NewVBox(bar, widget.NewSeparator()), nil, nil, nil, split)
+	// The window may not shrink below a size where a few rows of each
+	// panel still show: the scrolling panels alone would allow a sliver.
+	floor := canvas.NewRectangle(color.Transparent)
+	floor.SetMinSize(fyne.NewSize(720, 460))
+	return container.NewStack(floor, container.NewBorder(container.NewVBox(bar, widget.NewSeparator()), nil, nil, nil, split))
 }
 
 // activate is Background Fetch's click event: selecting a ready row
