@@ -219,6 +219,15 @@ func (d *differ) row(s downloader.Snapshot) rowData {
 		paused:   s.State == downloader.StatePaused,
 	}
 	r.running = r.active && !r.paused
+	if r.active {
+		// Bytes only go back when a server forced a fresh start; say why.
+		for _, rec := range s.Records {
+			if rec.Restarted != "" {
+				r.progress += " · " + rec.Restarted
+				break
+			}
+		}
+	}
 	switch s.State {
 	case downloader.StateSucceeded:
 		// Background Fetch's updateUI: the title says the model is ready.

@@ -34,6 +34,7 @@ const fileSize = 3 << 20
 // the test lets it go.
 type server struct {
 	data     []byte
+	etag     atomic.Value  // the file's ETag; a new one says the file changed
 	fail     atomic.Bool   // answer 404 Not Found
 	gate     chan struct{} // when not nil, reads past the middle wait for it to close
 	gateOnce sync.Once
@@ -49,6 +50,7 @@ func newServer(t *testing.T, gated bool) (*server, *httptest.Server) {
 	if gated {
 		s.gate = make(chan struct{})
 	}
+	s.etag.Store(`"v1"`)
 	srv := httptest.NewServer(s) // listens on 127.0.0.1
 	t.Cleanup(func() {
 		s.open()
@@ -69,7 +71,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	w.Header().Set("ETag", `"v1"`)
+	w.Header().Set("ETag", s.etag.Load().(string))
 	http.ServeContent(w, r, "model.bin", time.Time{}, &gatedReader{s: s, ctx: r.Context(), r: bytes.NewReader(s.data)})
 }
 
@@ -336,6 +338,32 @@ func TestPauseAndResume(t *testing.T) {
 	got, err := os.ReadFile(filepath.Join(h.cfg.ModelsDir, "gemma-2b", "g-2b-it-gpu-int4.bin"))
 	if err != nil || !bytes.Equal(got, h.srv.data) {
 		t.Fatalf("got %d bytes (err %v), want the server's %d", len(got), err, len(h.srv.data))
+	}
+}
+
+func TestRestartSaysWhy(t *testing.T) {
+	h := newHarness(t, true)
+	test.Tap(h.gemmaCard().button)
+	h.waitFor("bytes to arrive", func() bool {
+		s, _ := h.m.Get("gemma-2b")
+		return h.rowState("gemma-2b") == "Downloading" && s.Downloaded > 0
+	})
+	r := h.row("gemma-2b")
+	test.Tap(r.pause)
+	h.waitFor("the row to read Paused", func() bool { return h.rowState("gemma-2b") == "Paused" })
+	if strings.Contains(r.progress.Text, "start") {
+		t.Errorf("got %q before any restart, want no reason", r.progress.Text)
+	}
+	h.srv.etag.Store(`"v2"`) // the file changed on the server while paused
+	test.Tap(r.pause)
+	h.waitFor("the row to say why it started again", func() bool {
+		s, _ := h.m.Get("gemma-2b")
+		return s.Records[0].Restarted != "" && strings.HasSuffix(h.row("gemma-2b").progress.Text, " · "+s.Records[0].Restarted)
+	})
+	h.srv.open()
+	h.waitFor("the row to read Ready", func() bool { return h.rowState("gemma-2b") == "Ready" })
+	if got := h.row("gemma-2b").progress.Text; strings.Contains(got, "start") {
+		t.Errorf("got %q on a ready row, want no restart reason", got)
 	}
 }
 
