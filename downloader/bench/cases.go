@@ -225,11 +225,14 @@ func (b *bench) find(cas, what string) *row {
 	return nil
 }
 
-// warm writes a file of size bytes to the page cache and deletes it
-// unsynced. In a virtual machine, memory the guest has never touched
+// warm writes a file of the largest size to the page cache and deletes
+// it unsynced. In a virtual machine, memory the guest has never touched
 // costs the host a page fault on first use, which made the first runs
 // here several times slower than the later ones.
 func (b *bench) warm(size int64) error {
+	if err := b.enoughSpace(size); err != nil {
+		return err
+	}
 	progress("warming the page cache with %s", humanize.IBytes(uint64(size)))
 	path := filepath.Join(b.cfg.dir, "warm.bin")
 	defer os.Remove(path)

@@ -185,7 +185,7 @@ func runBench(ctx context.Context, cfg config) error {
 	}
 	defer b.srv.close()
 
-	if err := b.warm(cfg.size); err != nil {
+	if err := b.warm(slices.Max(sizes)); err != nil {
 		return err
 	}
 	b.diskContext(ctx, min(cfg.size, 1<<30))

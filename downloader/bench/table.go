@@ -129,7 +129,8 @@ func (b *bench) print(start time.Time, load string) {
 	for _, n := range []string{
 		"MB = 10^6 bytes. A rate is the file's size over the program's wall time, from its start to its exit.",
 		"CPU s/GB is the program's user + system time per 10^9 bytes. Peak RSS is its own maximum resident set (rusage), measured through a small launcher.",
-		"conns is the most response bodies the server sent at once, reqs its GET requests. cores is the program's and the server's CPU time over the wall time.",
+		"conns is the most response bodies the server sent at once (one a client has just dropped may count a moment longer), reqs its GET requests.",
+		"cores is the program's and the server's CPU time over the wall time.",
 		"machine busy and iowait are shares of all CPUs' time during the run (/proc/stat), whoever used them: near 100% busy, the CPUs were the limit.",
 		"check: every file written was compared with the served file's SHA-256.",
 		"aria2c runs with --file-allocation=falloc, as ModelFetch preallocates; its default writes the file twice.",
