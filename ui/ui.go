@@ -58,22 +58,21 @@ type Options struct {
 // UI is the window and the goroutine that keeps it up to date. Create it
 // with New and call Stop before the app's event loop ends; Quit does both.
 type UI struct {
-	app   fyne.App
-	m     *downloader.Manager
-	opts  Options
-	win   fyne.Window
-	prefs settings
+	app  fyne.App
+	m    *downloader.Manager
+	opts Options
+	win  fyne.Window
 
 	// Fields below are touched on the UI goroutine only.
-	rows    []rowData
-	list    *widget.List
-	widgets []*fetchRow // every row widget the list made, for tests to find
-	empty   fyne.CanvasObject
-	cards   []*modelCard
-	status  *widget.Label
-	tray    *tray
-	add     *addURLForm // the Add URL dialog while it is open
-	setup   *settingsForm
+	prefs  settings
+	rows   []rowData
+	list   *widget.List
+	empty  fyne.CanvasObject
+	cards  []*modelCard
+	status *widget.Label
+	tray   *tray
+	add    *addURLForm // the Add URL dialog while it is open
+	setup  *settingsForm
 
 	kick     chan struct{} // asks the poller to look now
 	cancel   context.CancelFunc
@@ -161,11 +160,7 @@ func (u *UI) build() fyne.CanvasObject {
 
 	u.list = widget.NewList(
 		func() int { return len(u.rows) },
-		func() fyne.CanvasObject {
-			r := newFetchRow(u)
-			u.widgets = append(u.widgets, r)
-			return r
-		},
+		func() fyne.CanvasObject { return newFetchRow(u) },
 		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*fetchRow).bind(u.rows[i]) },
 	)
 	u.list.OnSelected = u.activate

@@ -202,16 +202,12 @@ func (h *harness) waitFor(what string, cond func() bool) {
 	}
 }
 
-// row is the list row that shows fetch id now, or nil.
+// row is the list row that shows fetch id now, or nil. The list reuses
+// row widgets as it lays out, so look the row up again before each tap.
 func (h *harness) row(id string) *fetchRow {
-	for i, d := range h.u.rows {
-		if d.id != id {
-			continue
-		}
-		for _, r := range h.u.widgets {
-			if r.data == h.u.rows[i] {
-				return r
-			}
+	for _, o := range test.LaidOutObjects(h.u.list) {
+		if r, ok := o.(*fetchRow); ok && r.Visible() && r.data.id == id {
+			return r
 		}
 	}
 	return nil
@@ -333,7 +329,7 @@ func TestPauseAndResume(t *testing.T) {
 	}
 
 	h.srv.open()
-	test.Tap(r.pause)
+	test.Tap(h.row("gemma-2b").pause)
 	h.waitFor("the row to read Ready", func() bool { return h.rowState("gemma-2b") == "Ready" })
 	got, err := os.ReadFile(filepath.Join(h.cfg.ModelsDir, "gemma-2b", "g-2b-it-gpu-int4.bin"))
 	if err != nil || !bytes.Equal(got, h.srv.data) {
@@ -348,14 +344,13 @@ func TestRestartSaysWhy(t *testing.T) {
 		s, _ := h.m.Get("gemma-2b")
 		return h.rowState("gemma-2b") == "Downloading" && s.Downloaded > 0
 	})
-	r := h.row("gemma-2b")
-	test.Tap(r.pause)
+	test.Tap(h.row("gemma-2b").pause)
 	h.waitFor("the row to read Paused", func() bool { return h.rowState("gemma-2b") == "Paused" })
-	if strings.Contains(r.progress.Text, "start") {
-		t.Errorf("got %q before any restart, want no reason", r.progress.Text)
+	if got := h.row("gemma-2b").progress.Text; strings.Contains(got, "start") {
+		t.Errorf("got %q before any restart, want no reason", got)
 	}
 	h.srv.etag.Store(`"v2"`) // the file changed on the server while paused
-	test.Tap(r.pause)
+	test.Tap(h.row("gemma-2b").pause)
 	h.waitFor("the row to say why it started again", func() bool {
 		s, _ := h.m.Get("gemma-2b")
 		return s.Records[0].Restarted != "" && strings.HasSuffix(h.row("gemma-2b").progress.Text, " · "+s.Records[0].Restarted)
@@ -391,7 +386,7 @@ func TestFailureShowsReasonAndRetryRecovers(t *testing.T) {
 	h.srv.fail.Store(false)
 	test.AssertNotificationSent(t, &fyne.Notification{Title: "Gemma 2B ready",
 		Content: "Saved as " + filepath.Join(h.cfg.ModelsDir, "gemma-2b", "g-2b-it-gpu-int4.bin")}, func() {
-		test.Tap(r.retry)
+		test.Tap(h.row("gemma-2b").retry)
 		h.waitFor("the row to read Ready", func() bool { return h.rowState("gemma-2b") == "Ready" })
 	})
 }
