@@ -233,16 +233,22 @@ func (u *UI) download(model downloader.Model) {
 }
 
 // Open starts the fetch an argument of `modelfetch ARG…` names: a model id
-// from the catalog or an http(s) URL.
+// from the catalog or an http(s) URL. What cannot be downloaded is also
+// shown in the window, since a desktop launcher has no terminal.
 func (u *UI) Open(arg string) error {
 	if model, ok := downloader.FindModel(u.opts.Catalog, arg); ok {
 		u.download(model)
 		return nil
 	}
-	if err := checkURL(arg); err != nil {
-		return fmt.Errorf("%q is neither a model id from the catalog nor a download address: %w", arg, err)
+	err := checkURL(arg)
+	if err != nil {
+		err = fmt.Errorf("%q is neither a model id from the catalog nor a download address: %w", arg, err)
+	} else {
+		_, err = u.fetchURL(arg, "", "")
 	}
-	_, err := u.fetchURL(arg, "", "")
+	if err != nil {
+		u.showProblem("Cannot download "+arg, sentence(err))
+	}
 	return err
 }
 

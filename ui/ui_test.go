@@ -447,6 +447,20 @@ func TestAddURLRejectsMalformedURL(t *testing.T) {
 	h.m.Abort(s.ID) // 127.0.0.1:1 refuses; the fetch would wait for the network
 }
 
+func TestOpenArguments(t *testing.T) {
+	h := newHarness(t, false)
+	if err := h.u.Open("no-such-model"); err == nil {
+		t.Error("got no error for an argument that is neither a model id nor a URL")
+	}
+	if ids := h.m.IDs(); len(ids) != 0 {
+		t.Errorf("got fetches %q for a bad argument, want none", ids)
+	}
+	if err := h.u.Open("gemma-2b"); err != nil {
+		t.Fatalf("Open(gemma-2b): %v", err)
+	}
+	h.waitFor("the row to read Ready", func() bool { return h.rowState("gemma-2b") == "Ready" })
+}
+
 func TestSettingsAppliedAndKept(t *testing.T) {
 	h := newHarness(t, false)
 	h.u.showSettings()
