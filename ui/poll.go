@@ -117,6 +117,7 @@ type differ struct {
 	m       *downloader.Manager
 	catalog []downloader.Model
 	icon    fyne.Resource
+	icons   map[string]fyne.Resource // fetch icons by what Options.Icon said
 
 	started bool
 	rows    []rowData
@@ -126,7 +127,7 @@ type differ struct {
 }
 
 func newDiffer(m *downloader.Manager, catalog []downloader.Model, icon fyne.Resource) *differ {
-	return &differ{m: m, catalog: catalog, icon: icon, states: map[string]downloader.State{}}
+	return &differ{m: m, catalog: catalog, icon: icon, icons: map[string]fyne.Resource{}, states: map[string]downloader.State{}}
 }
 
 // step reads the engine once. It reports whether anything is moving (so
@@ -214,7 +215,7 @@ func (d *differ) row(s downloader.Snapshot) rowData {
 		state:    term.StateText(s),
 		progress: term.ProgressLine(s),
 		fraction: term.Fraction(s),
-		icon:     d.icon,
+		icon:     d.iconFor(s.Icon),
 		active:   s.Active(),
 		paused:   s.State == downloader.StatePaused,
 	}
@@ -242,6 +243,31 @@ func (d *differ) row(s downloader.Snapshot) rowData {
 		r.progress, r.fraction = "", 0
 	}
 	return r
+}
+
+// iconFor is a fetch's icon: the image file its Icon option names, read
+// once, or the app's icon. Icons on the web are not fetched: a window
+// that downloads what a catalog names on its own would surprise people.
+func (d *differ) iconFor(spec string) fyne.Resource {
+	if res, ok := d.icons[spec]; ok {
+		return res
+	}
+	res := loadIcon(spec, d.icon)
+	d.icons[spec] = res
+	return res
+}
+
+// loadIcon reads the icon file at path, falling back to fallback for
+// anything but a readable absolute path.
+func loadIcon(path string, fallback fyne.Resource) fyne.Resource {
+	if !filepath.IsAbs(path) {
+		return fallback
+	}
+	res, err := fyne.LoadResourceFromPath(path)
+	if err != nil {
+		return fallback
+	}
+	return res
 }
 
 // hostOf is where a fetch comes from: the server of its first file, and

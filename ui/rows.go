@@ -153,7 +153,7 @@ func newModelCard(u *UI, model downloader.Model) *modelCard {
 }
 
 func (c *modelCard) CreateRenderer() fyne.WidgetRenderer {
-	icon := container.NewCenter(container.NewGridWrap(fyne.NewSquareSize(40), widget.NewIcon(c.u.opts.Icon)))
+	icon := container.NewCenter(container.NewGridWrap(fyne.NewSquareSize(40), widget.NewIcon(loadIcon(c.model.Icon, c.u.opts.Icon))))
 	heading := container.NewBorder(nil, nil, nil, c.button, c.title)
 	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, icon, nil, container.NewVBox(heading, c.detail)))
 }

@@ -537,6 +537,28 @@ func TestDiffRowsRefreshesOnlyChangedRows(t *testing.T) {
 	}
 }
 
+func TestFetchIcon(t *testing.T) {
+	icon := filepath.Join(t.TempDir(), "gemma.png")
+	if err := os.WriteFile(icon, assets.Icon.Content(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fallback := fyne.NewStaticResource("app.png", []byte("app"))
+	d := newDiffer(nil, nil, fallback)
+	for _, c := range []struct {
+		spec string
+		want []byte
+	}{
+		{icon, assets.Icon.Content()},
+		{"", fallback.Content()},
+		{"https://example.org/icon.png", fallback.Content()},
+		{filepath.Join(t.TempDir(), "missing.png"), fallback.Content()},
+	} {
+		if got := d.row(downloader.Snapshot{Icon: c.spec}).icon; !bytes.Equal(got.Content(), c.want) {
+			t.Errorf("got icon %s for %q, want %d bytes", got.Name(), c.spec, len(c.want))
+		}
+	}
+}
+
 func TestShortPath(t *testing.T) {
 	t.Setenv("HOME", "/home/ada")
 	for _, c := range []struct{ in, want string }{
