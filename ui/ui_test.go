@@ -444,7 +444,11 @@ func TestAddURLRejectsMalformedURL(t *testing.T) {
 	if s.Title != "model.bin" {
 		t.Errorf("got title %q, want the file name model.bin", s.Title)
 	}
-	h.m.Abort(s.ID) // 127.0.0.1:1 refuses; the fetch would wait for the network
+	// Nothing listens on 127.0.0.1:1: a refused connection is the network
+	// being away, which never fails a fetch.
+	h.waitFor("the row to wait for the network", func() bool { return h.rowState(s.ID) == "Waiting for network" })
+	test.Tap(h.row(s.ID).cancel)
+	h.waitFor("the row to read Cancelled", func() bool { return h.rowState(s.ID) == "Cancelled" })
 }
 
 func TestOpenArguments(t *testing.T) {
