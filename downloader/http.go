@@ -88,7 +88,7 @@ func (m *Manager) probe(ctx context.Context, method, raw string) (info, error) {
 		in.size, in.ranges = cr.total, true
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		in.size = resp.ContentLength
-		in.ranges = resp.Header.Get("Accept-Ranges") == "bytes" && in.size > 0
+		in.ranges = resp.Header.Get("Accept-Ranges") == "bytes"
 	default:
 		return info{}, &StatusError{Code: resp.StatusCode, URL: in.url, RetryAfter: retryAfter(resp.Header, time.Now())}
 	}

@@ -248,9 +248,10 @@ func (m *Manager) dispatch(ctx context.Context, wg *sync.WaitGroup) {
 func (m *Manager) runRecord(ctx context.Context, r *record) {
 	err := m.download(ctx, r)
 	cause := context.Cause(ctx)
+	stopped := ctx.Err() != nil
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	r.cancel(nil)
+	r.cancel(nil) // releases the context; stopped was read before
 	r.cancel = nil
 	m.running--
 	switch {
@@ -259,7 +260,7 @@ func (m *Manager) runRecord(ctx context.Context, r *record) {
 	case errors.Is(cause, errAborted):
 		r.state = StateAborted
 		m.removePartial(r)
-	case ctx.Err() != nil:
+	case stopped:
 		r.state = StateQueued // paused, or the engine is stopping
 	default:
 		var fe *FailError
@@ -322,15 +323,13 @@ func (m *Manager) Fetch(id string, requests []Request, opts Options) (Snapshot, 
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if old, ok := m.fetches[id]; ok {
-		if !old.settled() {
-			return m.snapshot(old), ErrDuplicateID
-		}
-		if old.state == StateFailed && sameURLs(old, requests) {
-			m.retry(old)
-			return m.snapshot(old), nil
-		}
-		m.drop(old)
+	old, exists := m.fetches[id]
+	if exists && !old.settled() {
+		return m.snapshot(old), ErrDuplicateID
+	}
+	if exists && old.state == StateFailed && sameURLs(old, requests) {
+		m.retry(old)
+		return m.snapshot(old), nil
 	}
 	f := &fetch{id: id, opts: opts, created: time.Now(), state: StateQueued}
 	for i, req := range requests {
@@ -342,6 +341,9 @@ func (m *Manager) Fetch(id string, requests []Request, opts Options) (Snapshot, 
 			r.path, r.size, r.name, r.state = path, size, filepath.Base(path), StateSucceeded
 		}
 		f.records = append(f.records, r)
+	}
+	if exists {
+		m.drop(old)
 	}
 	m.fetches[id] = f
 	m.order = append(m.order, f)
@@ -424,8 +426,8 @@ func (m *Manager) Abort(id string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	f, ok := m.fetches[id]
-	if !ok || f.settled() {
-		return false
+	if !ok || f.settled() || f.aborted {
+		return false // a second Abort while the first winds down is not news
 	}
 	f.aborted = true
 	for _, r := range f.records {

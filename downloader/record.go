@@ -78,20 +78,23 @@ type segment struct {
 	written atomic.Int64 // [start, written) is in the file
 	durable atomic.Int64 // [start, durable) is synced
 	pos     int64        // next byte a connection will write; guarded by record.segMu
+	reading int64        // the end of the read in progress, >= pos; guarded by record.segMu
 	claimed bool         // a connection works on it; guarded by record.segMu
 }
 
 func newSegment(start, end, done int64) *segment {
-	s := &segment{start: start, pos: done}
+	s := &segment{start: start, pos: done, reading: done}
 	s.end.Store(end)
 	s.written.Store(done)
 	s.durable.Store(done)
 	return s
 }
 
+// remaining is what no connection has read or is reading yet; -1 while the
+// end is unknown.
 func (s *segment) remaining() int64 {
 	if e := s.end.Load(); e >= 0 {
-		return e - s.pos
+		return max(0, e-s.reading)
 	}
 	return -1
 }

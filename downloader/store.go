@@ -37,6 +37,9 @@ func validID(id string) bool {
 func SanitizeName(name string) string {
 	name = strings.ReplaceAll(name, "\\", "/")
 	name = path.Base("/" + name)
+	if name == "/" || name == ".." {
+		name = ""
+	}
 	var b strings.Builder
 	for _, r := range name {
 		switch {
@@ -182,4 +185,61 @@ func IDForURLs(urls []string) string {
 		id = "download"
 	}
 	return id + "-" + hex.EncodeToString(h.Sum(nil))[:8]
+}
+
+// moveFile puts src at dst by an atomic rename. Across file systems (the
+// partial folder on one disk, the models on another) it copies to a
+// temporary name beside dst, syncs, and renames that, so dst still appears
+// only when complete.
+func moveFile(src, dst string) error {
+	err := os.Rename(src, dst)
+	if errors.Is(err, unix.EXDEV) {
+		err = copyFile(src, dst)
+		if err == nil {
+			err = os.Remove(src)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(dst))
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(dst), filepath.Base(dst)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
+	if _, err := io.Copy(tmp, in); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), dst)
+}
+
+// freePath is path, or "name-2.ext", "name-3.ext"… when something is
+// already there: a download never replaces a file a person put in its
+// folder.
+func freePath(path string) string {
+	ext := filepath.Ext(path)
+	base := strings.TrimSuffix(path, ext)
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
+			return path
+		}
+		path = fmt.Sprintf("%s-%d%s", base, i, ext)
+	}
 }

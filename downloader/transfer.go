@@ -27,6 +27,10 @@ import (
 // that syscalls stay cheap, small enough that 16 connections stay small.
 const bufSize = 512 << 10
 
+// minRead is the least one read waits for (unless the body ends first):
+// enough to keep syscalls few, little enough that progress stays smooth.
+const minRead = 64 << 10
+
 var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
 
 // maxRestarts bounds how often one download may start again because the
@@ -235,9 +239,17 @@ func (m *Manager) plan(r *record, in info, noRanges bool) (*transfer, error) {
 			}
 		}
 		r.segMu.Lock()
-		r.segs = []*segment{newSegment(0, in.size, 0)}
+		r.segs = t.split(in.size)
 		r.segMu.Unlock()
 	}
+	r.segMu.Lock()
+	for _, s := range r.segs {
+		// A failed write leaves pos past what is in the file: go on from
+		// what was written.
+		s.pos = s.written.Load()
+		s.reading, s.claimed = s.pos, false
+	}
+	r.segMu.Unlock()
 	t.file = file
 	if r.sha256 != "" {
 		t.hash = newHasher(m, r, file)
@@ -297,8 +309,8 @@ func (m *Manager) writeFailure(r *record, err error) *FailError {
 // run fills every segment, adding connections while that helps, and
 // checkpoints durable progress on the way. It returns when every
 // connection has stopped.
-func (t *transfer) run(ctx context.Context) error {
-	ctx, cancel := context.WithCancelCause(ctx)
+func (t *transfer) run(parent context.Context) error {
+	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	exited := make(chan error)
 	live := 0
@@ -353,27 +365,43 @@ func (t *transfer) run(ctx context.Context) error {
 	if hashDone != nil {
 		<-hashDone
 	}
-	if firstErr == nil && ctx.Err() != nil {
-		firstErr = context.Cause(ctx)
+	if firstErr == nil && parent.Err() != nil {
+		firstErr = context.Cause(parent) // paused, aborted or stopping
 	}
 	return firstErr
 }
 
-// initialConns is how many connections a transfer starts with: one where
-// the file cannot be split, a few where it can.
-func (t *transfer) initialConns() int {
-	if !t.ranges || t.size < 0 {
-		return 1
+// split plans a fresh file: one segment where it cannot be split, else a
+// few equal ones, so that the first connections ask for their own ranges
+// rather than stealing from a request for the whole file.
+func (t *transfer) split(size int64) []*segment {
+	n := int64(1)
+	if t.ranges && size > 0 {
+		n = max(1, min(4, int64(t.maxConns), size/t.m.cfg.MinSegment))
 	}
+	segs := make([]*segment, n)
+	for i := range n {
+		start, end := size*i/n, size*(i+1)/n
+		if size < 0 {
+			start, end = 0, -1
+		}
+		segs[i] = newSegment(start, end, start)
+	}
+	return segs
+}
+
+// initialConns is how many connections a transfer starts with: one for
+// each segment left to fill, within the cap.
+func (t *transfer) initialConns() int {
 	t.r.segMu.Lock()
 	defer t.r.segMu.Unlock()
 	open := 0
 	for _, s := range t.r.segs {
-		if s.remaining() > 0 {
+		if s.remaining() != 0 {
 			open++
 		}
 	}
-	return max(1, min(t.maxConns, max(open, min(4, int(t.size/t.m.cfg.MinSegment)))))
+	return max(1, min(t.maxConns, open))
 }
 
 // scale decides how many connections to add, given the rate of the last
@@ -419,7 +447,7 @@ func (t *transfer) claim() *segment {
 	var big *segment
 	for _, s := range t.r.segs {
 		rem := s.remaining()
-		if !s.claimed && (rem > 0 || rem < 0) {
+		if !s.claimed && rem != 0 {
 			s.claimed = true
 			return s
 		}
@@ -430,7 +458,7 @@ func (t *transfer) claim() *segment {
 	if big == nil || !t.ranges {
 		return nil
 	}
-	mid := big.pos + big.remaining()/2
+	mid := big.reading + big.remaining()/2
 	s := newSegment(mid, big.end.Load(), mid)
 	s.claimed = true
 	big.end.Store(mid)
@@ -553,7 +581,20 @@ func (t *transfer) fetchSegment(ctx context.Context, s *segment) (progressed boo
 	defer bufPool.Put(bp)
 	body := &stallReader{r: resp.Body, watchdog: watchdog, d: stall}
 	for {
-		n, rerr := io.ReadFull(body, (*bp)[:t.m.chunk()])
+		// Reserve what this read may bring, so that a thief splits the
+		// segment beyond it and no received byte is thrown away.
+		t.r.segMu.Lock()
+		end = s.end.Load()
+		want := int64(t.m.chunk())
+		if end >= 0 {
+			want = min(want, end-s.pos)
+		}
+		s.reading = s.pos + want
+		t.r.segMu.Unlock()
+		if want == 0 {
+			return progressed, nil
+		}
+		n, rerr := readSome(body, (*bp)[:want], int(min(want, minRead)))
 		if n > 0 {
 			watchdog.Stop()
 			if err := t.m.throttle(ctx, n); err != nil {
@@ -561,39 +602,47 @@ func (t *transfer) fetchSegment(ctx context.Context, s *segment) (progressed boo
 			}
 			watchdog.Reset(stall)
 			t.r.segMu.Lock()
-			end = s.end.Load()
-			at, w := s.pos, int64(n)
-			if end >= 0 {
-				w = min(w, end-at)
-			}
-			s.pos += w
+			at := s.pos
+			s.pos += int64(n)
+			s.reading = s.pos
 			t.r.segMu.Unlock()
-			if w > 0 {
-				if _, err := t.file.WriteAt((*bp)[:w], at); err != nil {
-					return progressed, t.m.writeFailure(t.r, err)
-				}
-				s.written.Store(at + w)
-				progressed = true
+			if _, err := t.file.WriteAt((*bp)[:n], at); err != nil {
+				return progressed, t.m.writeFailure(t.r, err)
 			}
+			s.written.Store(at + int64(n))
+			progressed = true
 			if t.limit >= 0 && t.r.downloaded() > t.limit {
-				return progressed, fail(ReasonTotalExceeded, at+w, nil, "The server sent more than the %s this download may use.", humanize.IBytes(uint64(t.limit)))
-			}
-			if end >= 0 && at+w >= end {
-				return progressed, nil
+				return progressed, fail(ReasonTotalExceeded, at+int64(n), nil, "The server sent more than the %s this download may use.", humanize.IBytes(uint64(t.limit)))
 			}
 		}
 		switch {
 		case rerr == nil:
-		case errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF):
-			if end < 0 {
-				s.end.Store(s.written.Load()) // an unknown length ends where the body does
-				return progressed, nil
+		case rerr == io.EOF && end < 0:
+			t.r.segMu.Lock()
+			s.end.Store(s.pos) // an unknown length ends where the body does
+			s.reading = s.pos
+			t.r.segMu.Unlock()
+			return progressed, nil
+		case rerr == io.EOF:
+			if s.written.Load() < end {
+				return progressed, io.ErrUnexpectedEOF // the body was shorter than its range
 			}
-			return progressed, io.ErrUnexpectedEOF
 		default:
 			return progressed, stallCause(sctx, rerr)
 		}
 	}
+}
+
+// readSome reads into buf until it holds at least least bytes or the body
+// ends. Unlike io.ReadAtLeast it passes on the body's own error, so that a
+// normal end (io.EOF) and a cut connection (io.ErrUnexpectedEOF) stay apart.
+func readSome(r io.Reader, buf []byte, least int) (n int, err error) {
+	for n < least && err == nil {
+		var k int
+		k, err = r.Read(buf[n:])
+		n += k
+	}
+	return n, err
 }
 
 // stallCause reports a request cut by the stall watchdog as a stall.
@@ -744,17 +793,17 @@ func (t *transfer) finish(ctx context.Context) error {
 	}
 	m.mu.Lock()
 	dir := cmp.Or(r.f.opts.Dir, filepath.Join(m.cfg.ModelsDir, r.f.id))
-	dest := filepath.Join(dir, r.name)
 	part := m.partPath(r)
 	m.mu.Unlock()
+	dest := freePath(filepath.Join(dir, r.name))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fail(ReasonFetchError, size, err, "The folder %s could not be created: %v.", dir, err)
 	}
-	if err := os.Rename(part, dest); err != nil {
+	if err := moveFile(part, dest); err != nil {
+		if isNoSpace(err) {
+			return m.writeFailure(r, err)
+		}
 		return fail(ReasonFetchError, size, err, "The finished file could not be moved to %s: %v.", dest, err)
-	}
-	if err := syncDir(dir); err != nil {
-		return fail(ReasonFetchError, size, err, "The finished file could not be saved in %s: %v.", dir, err)
 	}
 	m.mu.Lock()
 	r.path, r.size = dest, size

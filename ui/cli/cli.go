@@ -138,7 +138,6 @@ type target struct {
 // its id and title; anything else gets an id made from the URLs.
 func resolveTargets(models []downloader.Model, args []string) (target, error) {
 	var t target
-	var urls []string
 	for _, a := range args {
 		if m, ok := downloader.FindModel(models, a); ok {
 			t.requests = append(t.requests, m.Requests()...)
@@ -151,9 +150,9 @@ func resolveTargets(models []downloader.Model, args []string) (target, error) {
 			return t, fmt.Errorf("%q is neither a model id from `modelfetch catalog` nor a URL", a)
 		}
 		t.requests = append(t.requests, downloader.Request{URL: a})
-		urls = append(urls, a)
 	}
 	if t.id == "" {
+		var urls []string
 		for _, r := range t.requests {
 			urls = append(urls, r.URL)
 		}

@@ -1,0 +1,388 @@
+package downloader
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// slow serves every GET at bytesPerSec, so that a test can act mid-way.
+func slow(bytesPerSec int) fault {
+	return func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
+		if r.Method != http.MethodGet {
+			return false
+		}
+		lim := rate.NewLimiter(rate.Limit(bytesPerSec), 16<<10)
+		o.serveFile(&throttledWriter{ResponseWriter: w, lim: lim, ctx: r.Context()}, r)
+		return true
+	}
+}
+
+type throttledWriter struct {
+	http.ResponseWriter
+	lim *rate.Limiter
+	ctx context.Context
+}
+
+func (tw *throttledWriter) Write(p []byte) (int, error) {
+	written := 0
+	for len(p) > 0 {
+		n := min(len(p), 16<<10)
+		if err := tw.lim.WaitN(tw.ctx, n); err != nil {
+			return written, err
+		}
+		m, err := tw.ResponseWriter.Write(p[:n])
+		written += m
+		if err != nil {
+			return written, err
+		}
+		tw.ResponseWriter.(http.Flusher).Flush()
+		p = p[n:]
+	}
+	return written, nil
+}
+
+func TestFetchIDs(t *testing.T) {
+	o := newOrigin(t, 2<<20, slow(4<<20))
+	m := start(t, testConfig(t))
+	req := []Request{{URL: o.url()}}
+	if _, err := m.Fetch("bad/id", req, Options{}); !errors.Is(err, ErrInvalidID) {
+		t.Errorf("bad id: got %v, want ErrInvalidID", err)
+	}
+	if _, err := m.Fetch("x", nil, Options{}); !errors.Is(err, ErrNoRequests) {
+		t.Errorf("no requests: got %v, want ErrNoRequests", err)
+	}
+	var ue *URLError
+	for _, u := range []string{"ftp://host/x", "not a url", "http:///nohost", "/relative"} {
+		if _, err := m.Fetch("x", []Request{{URL: u}}, Options{}); !errors.As(err, &ue) {
+			t.Errorf("URL %q: got %v, want *URLError", u, err)
+		}
+	}
+	if _, err := m.Fetch("x", []Request{{URL: o.url(), SHA256: "abc"}}, Options{}); err == nil {
+		t.Error("a short SHA-256 was accepted")
+	}
+	if _, err := m.Fetch("model", req, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Fetch("model", req, Options{}); !errors.Is(err, ErrDuplicateID) {
+		t.Errorf("second fetch of an active id: got %v, want ErrDuplicateID", err)
+	}
+	if got := m.IDs(); len(got) != 1 || got[0] != "model" {
+		t.Errorf("IDs %v, want [model]", got)
+	}
+	if !m.Abort("model") {
+		t.Error("Abort of an active fetch reported false")
+	}
+	if m.Abort("model") {
+		t.Error("a second Abort reported true")
+	}
+	if s := settle(t, m, "model"); s.State != StateAborted || s.FailureReason != ReasonAborted {
+		t.Errorf("after Abort: %s %s, want aborted", s.State, s.FailureReason)
+	}
+	if _, err := m.Fetch("model", req, Options{}); err != nil {
+		t.Errorf("the id of a settled fetch is not free again: %v", err)
+	}
+}
+
+// TestDownloadOnce: the same file asked for twice, under any id, is
+// downloaded once.
+func TestDownloadOnce(t *testing.T) {
+	o := newOrigin(t, 1<<20)
+	m := start(t, testConfig(t))
+	m.Fetch("first", []Request{{URL: o.url()}}, Options{})
+	first := settle(t, m, "first")
+	sent := o.sent.Load()
+	if p, ok := m.Match(o.url()); !ok || p != first.Records[0].Path {
+		t.Fatalf("Match = %q, %v; want %q", p, ok, first.Records[0].Path)
+	}
+	for _, id := range []string{"first", "second"} {
+		if _, err := m.Fetch(id, []Request{{URL: o.url()}}, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		s := settle(t, m, id)
+		if s.State != StateSucceeded || s.Records[0].Path != first.Records[0].Path {
+			t.Errorf("%s: %s at %q, want succeeded at %q", id, s.State, s.Records[0].Path, first.Records[0].Path)
+		}
+	}
+	if got := o.sent.Load(); got != sent {
+		t.Errorf("the server sent %d more bytes for a file already here", got-sent)
+	}
+	os.Remove(first.Records[0].Path)
+	if _, ok := m.Match(o.url()); ok {
+		t.Error("Match returned a file that was deleted")
+	}
+}
+
+// TestAbortRemovesPartial: aborting mid-way removes the partial file.
+func TestAbortRemovesPartial(t *testing.T) {
+	o := newOrigin(t, 4<<20, slow(2<<20))
+	cfg := testConfig(t)
+	m := start(t, cfg)
+	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+	until(t, "bytes arrive", func() bool { s, _ := m.Get("model"); return s.Downloaded > 0 })
+	m.Abort("model")
+	settle(t, m, "model")
+	noPartials(t, cfg)
+	if _, err := os.Stat(filepath.Join(cfg.PartialDir, "model")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("partial folder left: %v", err)
+	}
+}
+
+// TestPauseResume: a paused fetch stops, keeps its bytes, stays paused
+// across a restart of the engine, and resumes where it stopped.
+func TestPauseResume(t *testing.T) {
+	const size = 4 << 20
+	o := newOrigin(t, size, slow(4<<20))
+	cfg := testConfig(t)
+	m := start(t, cfg)
+	m.Fetch("model", []Request{{URL: o.url(), SHA256: o.sha()}}, Options{})
+	until(t, "bytes arrive", func() bool { s, _ := m.Get("model"); return s.Downloaded > 512<<10 })
+	if err := m.Pause("model"); err != nil {
+		t.Fatal(err)
+	}
+	until(t, "connections stop", func() bool { s, _ := m.Get("model"); return s.Records[0].Connections == 0 })
+	s, _ := m.Get("model")
+	if s.State != StatePaused || !s.Paused {
+		t.Fatalf("state %s, want paused", s.State)
+	}
+	m.stop()
+
+	m = start(t, cfg)
+	s, ok := m.Get("model")
+	if !ok || s.State != StatePaused {
+		t.Fatalf("after restart: %v %s, want paused", ok, s.State)
+	}
+	if s.Downloaded == 0 {
+		t.Error("the restarted engine does not know the bytes already there")
+	}
+	if err := m.Resume("model"); err != nil {
+		t.Fatal(err)
+	}
+	s = settle(t, m, "model")
+	if s.State != StateSucceeded {
+		t.Fatalf("state %s (%s)", s.State, s.Message)
+	}
+	checkFile(t, s.Records[0].Path, o.data)
+	// Bytes synced before the pause are not fetched again; in-flight data
+	// and socket buffers at the pause are.
+	if got := o.sent.Load(); got > size+size/2 {
+		t.Errorf("server sent %d bytes for a %d-byte file", got, size)
+	}
+}
+
+// TestResumeAfterStop: stopping the engine mid-download (as Quit does)
+// and starting a new one resumes from the journal.
+func TestResumeAfterStop(t *testing.T) {
+	const size = 4 << 20
+	o := newOrigin(t, size, slow(8<<20))
+	cfg := testConfig(t)
+	m := start(t, cfg)
+	m.Fetch("model", []Request{{URL: o.url()}}, Options{Title: "Model"})
+	until(t, "a durable megabyte", func() bool {
+		j, err := readJournal(filepath.Join(cfg.StateDir, "journal.json"), time.Time{})
+		return err == nil && len(j.Fetches) == 1 && durableBytes(j.Fetches[0]) > 1<<20
+	})
+	m.stop()
+	m = start(t, cfg)
+	s := settle(t, m, "model")
+	if s.State != StateSucceeded || s.Title != "Model" {
+		t.Fatalf("state %s title %q", s.State, s.Title)
+	}
+	checkFile(t, s.Records[0].Path, o.data)
+	if got := o.sent.Load(); got > size+size/2 {
+		t.Errorf("server sent %d bytes for a %d-byte file (restarted: %q)", got, size, s.Records[0].Restarted)
+	}
+}
+
+func durableBytes(f journalFetch) int64 {
+	var n int64
+	for _, r := range f.Records {
+		for _, s := range r.Segments {
+			n += s.Done - s.Start
+		}
+	}
+	return n
+}
+
+func TestCorruptJournal(t *testing.T) {
+	for name, data := range map[string]string{
+		"not JSON":       "{\"version\": 1, \"fetches\": [",
+		"wrong version":  `{"version": 99, "fetches": []}`,
+		"bad id":         `{"version": 1, "fetches": [{"id": "../x", "records": [{}]}]}`,
+		"bad segment":    `{"version": 1, "fetches": [{"id": "x", "records": [{"segments": [{"start": 10, "end": 5, "done": 20}]}]}]}`,
+		"binary garbage": "\x00\x01\x02",
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := testConfig(t)
+			os.MkdirAll(cfg.StateDir, 0o700)
+			path := filepath.Join(cfg.StateDir, "journal.json")
+			os.WriteFile(path, []byte(data), 0o600)
+			m, err := New(cfg)
+			if err != nil {
+				t.Fatalf("New: %v", err)
+			}
+			defer m.Close()
+			var ce *CorruptJournalError
+			if !errors.As(m.JournalError(), &ce) {
+				t.Fatalf("JournalError = %v, want *CorruptJournalError", m.JournalError())
+			}
+			kept, err := os.ReadFile(ce.MovedTo)
+			if err != nil || string(kept) != data {
+				t.Errorf("the unreadable journal was not kept at %s: %v", ce.MovedTo, err)
+			}
+			if len(m.IDs()) != 0 {
+				t.Errorf("IDs %v from a corrupt journal", m.IDs())
+			}
+		})
+	}
+}
+
+func TestLock(t *testing.T) {
+	cfg := testConfig(t)
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(cfg); !errors.Is(err, ErrLocked) {
+		t.Errorf("second engine on one journal: got %v, want ErrLocked", err)
+	}
+	m.Close()
+	m2, err := New(cfg)
+	if err != nil {
+		t.Fatalf("after Close the journal is still locked: %v", err)
+	}
+	m2.Close()
+}
+
+// TestWorkStealing: one connection is very slow; the others take over
+// its range, so the file completes long before that connection could.
+func TestWorkStealing(t *testing.T) {
+	const size = 4 << 20
+	var slowOnce = make(chan struct{}, 1)
+	slowOnce <- struct{}{}
+	oneSlow := func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
+		if r.Method != http.MethodGet || !strings.HasPrefix(r.Header.Get("Range"), "bytes=0-") {
+			return false
+		}
+		select {
+		case <-slowOnce:
+			return slow(32<<10)(o, w, r, n) // 32 KiB/s: 32 s for its first megabyte
+		default:
+			return false
+		}
+	}
+	o := newOrigin(t, size, oneSlow)
+	cfg := testConfig(t)
+	cfg.MaxConnections = 4
+	cfg.StallTimeout = time.Minute
+	m := start(t, cfg)
+	began := time.Now()
+	m.Fetch("model", []Request{{URL: o.url(), SHA256: o.sha()}}, Options{})
+	s := settle(t, m, "model")
+	if s.State != StateSucceeded {
+		t.Fatalf("state %s (%s)", s.State, s.Message)
+	}
+	checkFile(t, s.Records[0].Path, o.data)
+	if d := time.Since(began); d > 20*time.Second {
+		t.Errorf("took %v: the slow connection's range was not stolen", d)
+	}
+}
+
+func TestSubscribe(t *testing.T) {
+	o := newOrigin(t, 1<<20)
+	m := start(t, testConfig(t))
+	all := m.Subscribe("", 1024)
+	defer all.Close()
+	stuck := m.Subscribe("", 1) // never read: must be dropped, not waited for
+	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+	var last Event
+	events := 0
+	for ev := range all.C {
+		last, events = ev, events+1
+		if ev.Fetch.State.Settled() {
+			break
+		}
+	}
+	if last.Kind != EventSuccess || last.Fetch.Records[0].Path == "" {
+		t.Errorf("last event %s with path %q, want success with a path", last.Kind, last.Fetch.Records[0].Path)
+	}
+	if events < 2 {
+		t.Fatalf("%d events, want at least a progress and a success", events)
+	}
+	// Two events were published to a buffer of one: the stuck subscriber
+	// was dropped rather than waited for.
+	m.mu.Lock()
+	_, subscribed := m.subs[stuck]
+	buffered := len(stuck.c)
+	m.mu.Unlock()
+	if subscribed || buffered != 1 {
+		t.Errorf("stuck subscriber: subscribed %v with %d events, want dropped with 1", subscribed, buffered)
+	}
+}
+
+func TestSanitizeName(t *testing.T) {
+	for in, want := range map[string]string{
+		"model.bin":              "model.bin",
+		"../../etc/passwd":       "passwd",
+		`..\..\win.ini`:          "win.ini",
+		"..":                     "download",
+		"":                       "download",
+		".bashrc":                "bashrc",
+		"a\x00b\nc.gguf":         "a_b_c.gguf",
+		"x..y":                   "x_y",
+		strings.Repeat("é", 150): strings.Repeat("é", 100),
+	} {
+		if got := SanitizeName(in); got != want {
+			t.Errorf("SanitizeName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestIDForURLs(t *testing.T) {
+	a := IDForURLs([]string{"https://h/a/Model Q4.gguf?x=1"})
+	b := IDForURLs([]string{"https://other/b/Model Q4.gguf"})
+	if !validID(a) || !validID(b) || a == b {
+		t.Errorf("ids %q and %q: want two different valid ids", a, b)
+	}
+	if !strings.HasPrefix(a, "model-q4-") {
+		t.Errorf("id %q does not start with the file name", a)
+	}
+}
+
+func TestCatalog(t *testing.T) {
+	builtin := []byte(`[{"id": "gemma-2b", "title": "Gemma 2B", "files": [{"url": "https://example.org/g.bin"}]},
+		{"id": "other", "title": "Other", "files": [{"url": "https://example.org/o.bin", "size": 10}]}]`)
+	dir := t.TempDir()
+	user := filepath.Join(dir, "catalog.json")
+	os.WriteFile(user, []byte(`[{"id": "gemma-2b", "title": "Local Gemma", "files": [{"url": "http://127.0.0.1:1/g.bin"}]},
+		{"id": "new", "files": [{"url": "https://example.org/n.bin"}]}]`), 0o600)
+	models, err := LoadCatalog(builtin, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range models {
+		ids = append(ids, m.ID+"="+m.Title)
+	}
+	if got, want := strings.Join(ids, ","), "gemma-2b=Local Gemma,other=Other,new=new"; got != want {
+		t.Errorf("catalog %s, want %s", got, want)
+	}
+	if n := models[1].Size(); n != 10 {
+		t.Errorf("size %d, want 10", n)
+	}
+	os.WriteFile(user, []byte(`[{"id": "x", "files": [{"url": "file:///etc/passwd"}]}]`), 0o600)
+	models, err = LoadCatalog(builtin, user)
+	if err == nil || !strings.Contains(err.Error(), user) || len(models) != 2 {
+		t.Errorf("broken user catalog: %d models, err %v; want the built-in two and an error naming the file", len(models), err)
+	}
+	if _, err := LoadCatalog(builtin, filepath.Join(dir, "missing.json")); err != nil {
+		t.Errorf("a missing user catalog is an error: %v", err)
+	}
+}

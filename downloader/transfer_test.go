@@ -1,0 +1,348 @@
+package downloader
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestFaults runs one download per injected fault and checks that each
+// ends in the right file, having sent little more than the file.
+func TestFaults(t *testing.T) {
+	const size = 1 << 20
+	tests := []struct {
+		name     string
+		faults   []fault
+		maxSent  int64 // body bytes the server may send in all; 0 means 2×size
+		minGets  int64
+		cfg      func(*Config)
+		minDelay time.Duration
+	}{
+		{name: "plain"},
+		{name: "connection cut mid-body", faults: []fault{onRequests(cut(300<<10), 1, 2)}, minGets: 3},
+		{name: "stall", faults: []fault{onRequests(stall(200<<10), 1)}, minGets: 2},
+		{name: "503 with Retry-After", faults: []fault{onRequests(status(503, "1"), 1)}, minGets: 2, minDelay: time.Second},
+		{name: "429 with Retry-After", faults: []fault{onRequests(status(429, "1"), 1)}, minGets: 2, minDelay: time.Second},
+		// The client drops a 200 to a ranged request after its head, but the
+		// server has written some of the body into the socket by then.
+		{name: "ranges ignored after a cut", faults: []fault{onRequests(cut(300<<10), 1), ignoreRanges}, maxSent: 3 * size, minGets: 3},
+		// Each wrong 206 is rejected unread, but counts as sent.
+		{name: "206 at the wrong start", faults: []fault{onRequests(cut(300<<10), 1), onRequests(shiftRange, 2, 3)}, maxSent: 3 * size, minGets: 4},
+		{name: "no Content-Length", faults: []fault{onRequests(cut(300<<10), 1), chunked}, minGets: 2},
+		{name: "500, 502, 504, 408", faults: []fault{onRequests(status(500, ""), 1), onRequests(status(502, ""), 2), onRequests(status(504, ""), 3), onRequests(status(408, ""), 4)}, minGets: 5},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := newOrigin(t, size, tc.faults...)
+			cfg := testConfig(t)
+			cfg.MaxConnections = 1
+			m := start(t, cfg)
+			began := time.Now()
+			if _, err := m.Fetch("model", []Request{{URL: o.url(), SHA256: o.sha()}}, Options{Title: "Model"}); err != nil {
+				t.Fatal(err)
+			}
+			s := settle(t, m, "model")
+			if s.State != StateSucceeded {
+				t.Fatalf("state %s (%s: %s), want succeeded", s.State, s.FailureReason, s.Message)
+			}
+			checkFile(t, s.Records[0].Path, o.data)
+			noPartials(t, cfg)
+			maxSent := cmpOrInt(tc.maxSent, 2*size)
+			if got := o.sent.Load(); got > maxSent {
+				t.Errorf("server sent %d bytes, want at most %d", got, maxSent)
+			}
+			if got := o.requests.Load(); got < tc.minGets {
+				t.Errorf("%d GET requests, want at least %d (the fault never fired)", got, tc.minGets)
+			}
+			if d := time.Since(began); d < tc.minDelay {
+				t.Errorf("finished after %v, before the %v Retry-After", d, tc.minDelay)
+			}
+		})
+	}
+}
+
+func cmpOrInt(a, b int64) int64 {
+	if a != 0 {
+		return a
+	}
+	return b
+}
+
+// TestFailures checks the failures that must not be retried for ever, and
+// that each leaves no file presented as done.
+func TestFailures(t *testing.T) {
+	const size = 256 << 10
+	tests := []struct {
+		name   string
+		faults []fault
+		req    func(o *origin) Request
+		opts   Options
+		want   Reason
+		status int
+	}{
+		{name: "404", faults: []fault{status(404, "")}, want: ReasonBadStatus, status: 404},
+		{name: "403 from the origin", faults: []fault{status(403, "")}, want: ReasonBadStatus, status: 403},
+		{name: "503 for ever", faults: []fault{status(503, "")}, want: ReasonBadStatus, status: 503},
+		{name: "more bytes than the total", opts: Options{DownloadTotal: size / 2}, want: ReasonTotalExceeded},
+		{name: "unknown length over the total", faults: []fault{chunked}, opts: Options{DownloadTotal: size / 2}, want: ReasonTotalExceeded},
+		{name: "hash mismatch", req: func(o *origin) Request {
+			return Request{URL: o.url(), SHA256: strings.Repeat("ab", 32)}
+		}, want: ReasonIntegrity},
+		{name: "wrong start every time", faults: []fault{onRequests(cut(1000), 1), func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
+			return n > 1 && shiftRange(o, w, r, n)
+		}}, want: ReasonFetchError},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := newOrigin(t, size, tc.faults...)
+			cfg := testConfig(t)
+			cfg.MaxRetries = 3
+			m := start(t, cfg)
+			req := Request{URL: o.url()}
+			if tc.req != nil {
+				req = tc.req(o)
+			}
+			if _, err := m.Fetch("model", []Request{req}, tc.opts); err != nil {
+				t.Fatal(err)
+			}
+			s := settle(t, m, "model")
+			if s.State != StateFailed || s.Result != ResultFailure || s.FailureReason != tc.want {
+				t.Fatalf("state %s, result %q, reason %q (%s); want failed, failure, %q", s.State, s.Result, s.FailureReason, s.Message, tc.want)
+			}
+			if r := s.Records[0]; r.FailureReason != tc.want || r.Result != ResultFailure {
+				t.Errorf("record reason %q result %q, want %q failure", r.FailureReason, r.Result, tc.want)
+			}
+			if tc.status != 0 && s.Status != tc.status {
+				t.Errorf("status %d, want %d", s.Status, tc.status)
+			}
+			if s.Message == "" {
+				t.Error("no message for a person")
+			}
+			if _, err := os.Stat(filepath.Join(cfg.ModelsDir, "model")); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("a failed fetch left something in the models folder: %v", err)
+			}
+		})
+	}
+	t.Run("hash mismatch downloads twice, no more", func(t *testing.T) {
+		o := newOrigin(t, size)
+		cfg := testConfig(t)
+		cfg.MaxConnections = 1
+		m := start(t, cfg)
+		m.Fetch("model", []Request{{URL: o.url(), SHA256: strings.Repeat("cd", 32)}}, Options{})
+		settle(t, m, "model")
+		if got := o.sent.Load(); got != 2*size {
+			t.Errorf("server sent %d bytes, want %d (one fresh retry)", got, 2*size)
+		}
+	})
+}
+
+// TestContentChanges: the file changes on the server while it is being
+// downloaded. The result is one version whole, never a mix of the two: with
+// one connection the new one, since the old one was cut.
+func TestContentChanges(t *testing.T) {
+	const size = 1 << 20
+	for _, conns := range []int{1, 16} {
+		t.Run(fmt.Sprintf("%d connections", conns), func(t *testing.T) {
+			v2 := content(size, 2)
+			var changed atomic.Bool
+			change := func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
+				if n == 1 {
+					cut(100<<10)(o, w, r, n)
+					o.setData(v2)
+					changed.Store(true)
+					return true
+				}
+				return false
+			}
+			o := newOrigin(t, size, change)
+			v1 := o.data
+			cfg := testConfig(t)
+			cfg.MaxConnections = conns
+			m := start(t, cfg)
+			m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+			s := settle(t, m, "model")
+			if s.State != StateSucceeded || !changed.Load() {
+				t.Fatalf("state %s (%s), changed %v", s.State, s.Message, changed.Load())
+			}
+			got, err := os.ReadFile(s.Records[0].Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, v2) && (conns == 1 || !bytes.Equal(got, v1)) {
+				t.Fatalf("the file is neither version whole (%d bytes)", len(got))
+			}
+			if bytes.Equal(got, v2) && s.Records[0].Restarted == "" {
+				t.Error("the snapshot does not say why the progress went back")
+			}
+		})
+	}
+}
+
+// TestRedirects follows a redirect chain, and re-resolves a signed URL
+// that expires mid-download from the original address.
+func TestRedirects(t *testing.T) {
+	const size = 1 << 20
+	o := newOrigin(t, size)
+	var issued, expired atomic.Int64
+	mux := http.NewServeMux()
+	mux.HandleFunc("/a", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/b", http.StatusFound) })
+	mux.HandleFunc("/b", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Linked-Etag", `"`+o.sha()+`"`)
+		http.Redirect(w, r, fmt.Sprintf("/signed?token=%d", issued.Add(1)), http.StatusTemporaryRedirect)
+	})
+	mux.HandleFunc("/signed", func(w http.ResponseWriter, r *http.Request) {
+		// The first token expires once the first GET has begun.
+		if r.Method == http.MethodGet && r.URL.Query().Get("token") == "1" && r.Header.Get("Range") != "" {
+			expired.Add(1)
+			http.Error(w, "expired", http.StatusForbidden)
+			return
+		}
+		o.serve(w, r)
+	})
+	hub := httptest.NewServer(mux)
+	defer hub.Close()
+	o.faults = []fault{onRequests(cut(300<<10), 1)}
+	cfg := testConfig(t)
+	cfg.MaxConnections = 1
+	m := start(t, cfg)
+	m.Fetch("model", []Request{{URL: hub.URL + "/a"}}, Options{})
+	s := settle(t, m, "model")
+	if s.State != StateSucceeded {
+		t.Fatalf("state %s (%s)", s.State, s.Message)
+	}
+	checkFile(t, s.Records[0].Path, o.data)
+	if expired.Load() == 0 || issued.Load() < 2 {
+		t.Errorf("expired %d times, issued %d tokens: the expiry was never exercised", expired.Load(), issued.Load())
+	}
+	if got := s.Records[0].SHA256; got != o.sha() {
+		t.Errorf("digest %q from X-Linked-Etag on the redirect, want %q", got, o.sha())
+	}
+	if got := o.sent.Load(); got > size+300<<10 {
+		t.Errorf("server sent %d bytes, want at most %d", got, size+300<<10)
+	}
+}
+
+// TestHostileName: names from Content-Disposition and URLs never leave
+// the fetch's folder.
+func TestHostileName(t *testing.T) {
+	for _, name := range []string{"../../../../etc/passwd", "..", "a/../../b", "\x00evil\n.bin", `..\..\win.ini`, ".hidden"} {
+		t.Run(name, func(t *testing.T) {
+			o := newOrigin(t, 1000, func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
+				w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
+				return false
+			})
+			cfg := testConfig(t)
+			m := start(t, cfg)
+			m.Fetch("model", []Request{{URL: o.URL + "/x/%2e%2e%2fescape"}}, Options{})
+			s := settle(t, m, "model")
+			if s.State != StateSucceeded {
+				t.Fatalf("state %s (%s)", s.State, s.Message)
+			}
+			p := s.Records[0].Path
+			if filepath.Dir(p) != filepath.Join(cfg.ModelsDir, "model") {
+				t.Fatalf("file at %s, outside %s", p, filepath.Join(cfg.ModelsDir, "model"))
+			}
+			base := filepath.Base(p)
+			if strings.ContainsAny(base, "/\\\x00\n") || strings.Contains(base, "..") || strings.HasPrefix(base, ".") {
+				t.Errorf("unsafe name %q", base)
+			}
+		})
+	}
+}
+
+// TestDiskFull uses a real 1 MiB tmpfs: a file larger than the free space
+// fails at once without a byte downloaded, and running out of space
+// mid-way keeps the partial data so that Retry resumes.
+func TestDiskFull(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("mounting a small tmpfs needs root")
+	}
+	mountTmpfs := func(t *testing.T, dir, size string) {
+		if out, err := runCmd("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir); err != nil {
+			t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
+		}
+		t.Cleanup(func() { runCmd("umount", dir) })
+	}
+	t.Run("known size", func(t *testing.T) {
+		o := newOrigin(t, 2<<20)
+		cfg := testConfig(t)
+		os.MkdirAll(cfg.PartialDir, 0o755)
+		mountTmpfs(t, cfg.PartialDir, "1m")
+		m := start(t, cfg)
+		m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+		s := settle(t, m, "model")
+		if s.FailureReason != ReasonQuotaExceeded {
+			t.Fatalf("reason %q (%s), want quota-exceeded", s.FailureReason, s.Message)
+		}
+		if got := o.sent.Load(); got != 0 {
+			t.Errorf("server sent %d bytes before the space check", got)
+		}
+	})
+	t.Run("unknown size, then retry", func(t *testing.T) {
+		o := newOrigin(t, 2<<20, chunked)
+		cfg := testConfig(t)
+		os.MkdirAll(cfg.PartialDir, 0o755)
+		mountTmpfs(t, cfg.PartialDir, "1m")
+		m := start(t, cfg)
+		m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+		s := settle(t, m, "model")
+		if s.FailureReason != ReasonQuotaExceeded {
+			t.Fatalf("reason %q (%s), want quota-exceeded", s.FailureReason, s.Message)
+		}
+		kept := s.Downloaded
+		if kept == 0 {
+			t.Fatal("no partial data kept")
+		}
+		if out, err := runCmd("mount", "-o", "remount,size=4m", cfg.PartialDir); err != nil {
+			t.Fatalf("remount: %v %s", err, out)
+		}
+		sentBefore := o.sent.Load()
+		if err := m.Retry("model"); err != nil {
+			t.Fatal(err)
+		}
+		until(t, "the retry settles", func() bool {
+			s, _ = m.Get("model")
+			return s.State.Settled()
+		})
+		if s.State != StateSucceeded {
+			t.Fatalf("after Retry: %s (%s)", s.State, s.Message)
+		}
+		checkFile(t, s.Records[0].Path, o.data)
+		if resent := o.sent.Load() - sentBefore; resent > int64(len(o.data))-kept/2 {
+			t.Errorf("Retry fetched %d bytes with %d kept: it did not resume", resent, kept)
+		}
+	})
+}
+
+func runCmd(name string, args ...string) (string, error) {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	return string(out), err
+}
+
+// TestKeepsExistingFile: a file of the same name already in the target
+// folder is left alone; the download gets a name of its own.
+func TestKeepsExistingFile(t *testing.T) {
+	o := newOrigin(t, 1000)
+	dir := t.TempDir()
+	mine := filepath.Join(dir, "model.bin")
+	os.WriteFile(mine, []byte("mine"), 0o644)
+	m := start(t, testConfig(t))
+	m.Fetch("model", []Request{{URL: o.url()}}, Options{Dir: dir})
+	s := settle(t, m, "model")
+	if got, _ := os.ReadFile(mine); string(got) != "mine" {
+		t.Errorf("the existing file was replaced")
+	}
+	if want := filepath.Join(dir, "model-2.bin"); s.Records[0].Path != want {
+		t.Errorf("path %q, want %q", s.Records[0].Path, want)
+	}
+	checkFile(t, s.Records[0].Path, o.data)
+}
