@@ -67,11 +67,11 @@ func DefaultConfig() Config {
 		StallTimeout:       30 * time.Second,
 		CheckpointInterval: time.Second,
 		ProgressInterval:   250 * time.Millisecond,
-		ScaleInterval:      250 * time.Millisecond,
+		ScaleInterval:      100 * time.Millisecond,
 		BackoffBase:        time.Second,
 		BackoffMax:         time.Minute,
 		MaxRetries:         8,
-		MinSegment:         8 << 20,
+		MinSegment:         4 << 20,
 	}
 }
 

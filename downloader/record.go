@@ -90,6 +90,9 @@ func newSegment(start, end, done int64) *segment {
 	return s
 }
 
+func (s *segment) writtenTo() int64 { return s.written.Load() }
+func (s *segment) durableTo() int64 { return s.durable.Load() }
+
 // remaining is what no connection has read or is reading yet; -1 while the
 // end is unknown.
 func (s *segment) remaining() int64 {

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dustin/go-humanize"
@@ -93,6 +94,7 @@ type transfer struct {
 	ranges    bool
 	limit     int64 // the most bytes this record may hold before the fetch's total is exceeded; -1 for none
 	hash      *hasher
+	waiting   atomic.Int32 // connections waiting for the network
 
 	// guarded by r.segMu
 	maxConns int
@@ -239,7 +241,7 @@ func (m *Manager) plan(r *record, in info, noRanges bool) (*transfer, error) {
 			}
 		}
 		r.segMu.Lock()
-		r.segs = t.split(in.size)
+		r.segs = []*segment{newSegment(0, in.size, 0)}
 		r.segMu.Unlock()
 	}
 	r.segMu.Lock()
@@ -351,6 +353,9 @@ func (t *transfer) run(parent context.Context) error {
 				cancel(firstErr)
 			}
 		case now := <-scale.C:
+			if t.hash != nil {
+				poke(t.hash.wake) // follow the written prefix closely
+			}
 			bytes := t.r.downloaded()
 			if firstErr == nil {
 				spawn(t.scale(live, float64(bytes-lastBytes)/now.Sub(lastAt).Seconds()))
@@ -371,38 +376,26 @@ func (t *transfer) run(parent context.Context) error {
 	return firstErr
 }
 
-// split plans a fresh file: one segment where it cannot be split, else a
-// few equal ones, so that the first connections ask for their own ranges
-// rather than stealing from a request for the whole file.
-func (t *transfer) split(size int64) []*segment {
-	n := int64(1)
-	if t.ranges && size > 0 {
-		n = max(1, min(4, int64(t.maxConns), size/t.m.cfg.MinSegment))
-	}
-	segs := make([]*segment, n)
-	for i := range n {
-		start, end := size*i/n, size*(i+1)/n
-		if size < 0 {
-			start, end = 0, -1
-		}
-		segs[i] = newSegment(start, end, start)
-	}
-	return segs
-}
-
-// initialConns is how many connections a transfer starts with: one for
-// each segment left to fill, within the cap.
+// initialConns is how many connections a transfer starts with: one where
+// the file cannot be split, else a few, one piece each, within the cap.
 func (t *transfer) initialConns() int {
+	if !t.ranges || t.size < 0 {
+		return 1
+	}
 	t.r.segMu.Lock()
 	defer t.r.segMu.Unlock()
-	open := 0
+	var left int64
 	for _, s := range t.r.segs {
-		if s.remaining() != 0 {
-			open++
-		}
+		left += s.remaining()
 	}
-	return max(1, min(t.maxConns, open))
+	return int(max(1, min(4, int64(t.maxConns), left/t.piece())))
 }
+
+// piece is how much of the file one request asks for. Pieces are handed
+// out in file order, so that the bytes complete roughly front to back and
+// the hash can follow them during the transfer; a piece is large enough
+// that the round trip of its request is a few per cent of its time.
+func (t *transfer) piece() int64 { return 4 * t.m.cfg.MinSegment }
 
 // scale decides how many connections to add, given the rate of the last
 // interval: double while the rate keeps growing, stop for good once two
@@ -439,8 +432,9 @@ func (t *transfer) shed(live int) bool {
 	return true
 }
 
-// claim gives a connection a segment: an unclaimed one, else the second
-// half of the one with the most left to do; nil when none is worth it.
+// claim gives a connection work: the next piece of the first unclaimed
+// segment, else the second half of the segment with the most left to do;
+// nil when nothing is worth a connection.
 func (t *transfer) claim() *segment {
 	t.r.segMu.Lock()
 	defer t.r.segMu.Unlock()
@@ -449,6 +443,11 @@ func (t *transfer) claim() *segment {
 		rem := s.remaining()
 		if !s.claimed && rem != 0 {
 			s.claimed = true
+			if t.ranges && rem > t.piece()+t.m.cfg.MinSegment {
+				cut := s.pos + t.piece()
+				t.r.segs = append(t.r.segs, newSegment(cut, s.end.Load(), cut))
+				s.end.Store(cut)
+			}
 			return s
 		}
 		if s.claimed && rem >= 2*t.m.cfg.MinSegment && (big == nil || rem > big.remaining()) {
@@ -481,62 +480,70 @@ func (t *transfer) worker(ctx context.Context) error {
 		if s == nil {
 			return nil
 		}
-		for {
-			progressed, err := t.fetchSegment(ctx, s)
-			if err == nil {
-				break
-			}
-			if ctx.Err() != nil {
-				t.release(s)
-				return nil
-			}
-			if progressed {
-				failures, waits, invalid = 0, 0, 0
-			}
-			var re *restartError
-			var fe *FailError
-			if errors.As(err, &re) || errors.As(err, &fe) {
-				t.release(s)
-				return err
-			}
-			var d time.Duration
-			var se *StatusError
-			switch classify(err) {
-			case classFatal:
-				t.release(s)
-				return t.m.failure(t.r, err)
-			case classNetwork:
-				t.m.setState(t.r, StateWaitingNetwork)
+		progressed, err := t.fetchSegment(ctx, s)
+		t.release(s) // while this connection waits, another may take the segment
+		if progressed {
+			failures, waits, invalid = 0, 0, 0
+		}
+		if err == nil {
+			continue
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		var re *restartError
+		var fe *FailError
+		var se *StatusError
+		if errors.As(err, &re) || errors.As(err, &fe) {
+			return err
+		}
+		var d time.Duration
+		switch classify(err) {
+		case classFatal:
+			return t.m.failure(t.r, err)
+		case classNetwork:
+			// A connection that was delivering is reconnected at once: a
+			// cut is not an outage. Only repeated failures wait.
+			if !progressed {
 				d = t.m.backoff(waits, err)
 				waits++
-			case classTransient:
-				if errors.As(err, &se) && (se.Code == http.StatusTooManyRequests || se.Code == http.StatusServiceUnavailable) && t.shed(int(t.r.conns.Load())) {
-					t.release(s)
-					return nil
-				}
-				if errors.Is(err, errInvalidResponse) {
-					invalid++
-					if invalid > 3 {
-						t.release(s)
-						return fail(ReasonFetchError, t.r.downloaded(), err, "The server keeps sending the wrong part of the file (%v).", err)
-					}
-				}
-				failures++
-				if failures > t.m.cfg.MaxRetries {
-					t.release(s)
-					return t.m.failure(t.r, err)
-				}
-				d = t.m.backoff(failures-1, err)
 			}
-			t.m.cfg.Logger.Info("connection failed, retrying", "url", t.url, "err", err, "wait", d)
-			if err := sleep(ctx, d); err != nil {
-				t.release(s)
+		case classTransient:
+			if errors.As(err, &se) && (se.Code == http.StatusTooManyRequests || se.Code == http.StatusServiceUnavailable) && t.shed(int(t.r.conns.Load())) {
 				return nil
 			}
+			if errors.Is(err, errInvalidResponse) {
+				if invalid++; invalid > 3 {
+					return fail(ReasonFetchError, t.r.downloaded(), err, "The server keeps sending the wrong part of the file (%v).", err)
+				}
+			}
+			if failures++; failures > t.m.cfg.MaxRetries {
+				return t.m.failure(t.r, err)
+			}
+			d = t.m.backoff(failures-1, err)
 		}
-		t.release(s)
-		failures, waits, invalid = 0, 0, 0
+		t.m.cfg.Logger.Info("connection failed, retrying", "url", t.url, "err", err, "wait", d)
+		if err := t.wait(ctx, d, classify(err) == classNetwork); err != nil {
+			return nil
+		}
 	}
+}
+
+// wait sleeps d. The record says it is waiting for the network only when
+// every connection is waiting for it, not when one of several was cut.
+func (t *transfer) wait(ctx context.Context, d time.Duration, network bool) error {
+	if d <= 0 {
+		return nil
+	}
+	if network && t.waiting.Add(1) == t.r.conns.Load() {
+		t.m.setState(t.r, StateWaitingNetwork)
+	}
+	defer func() {
+		if network {
+			t.waiting.Add(-1)
+		}
+	}()
+	return sleep(ctx, d)
 }
 
 // fetchSegment fills s from its next byte to its end with one request.
@@ -851,8 +858,7 @@ func hashedLen(state []byte) int64 {
 	return n
 }
 
-// follow hashes the durable prefix whenever a checkpoint moved it, until
-// ctx ends.
+// follow hashes the written prefix whenever woken, until ctx ends.
 func (h *hasher) follow(ctx context.Context) {
 	for {
 		select {
@@ -860,7 +866,7 @@ func (h *hasher) follow(ctx context.Context) {
 			return
 		case <-h.wake:
 		}
-		if err := h.hashTo(ctx, durablePrefix(h.r)); err != nil {
+		if err := h.hashTo(ctx, prefix(h.r, (*segment).writtenTo)); err != nil {
 			return // finish hashes again and reports the error
 		}
 	}
@@ -874,10 +880,14 @@ func (h *hasher) finish(ctx context.Context, size int64) (string, error) {
 	return hex.EncodeToString(h.h.Sum(nil)), nil
 }
 
-// hashTo feeds the hash the file's bytes up to end and records its state.
+// hashTo feeds the hash the file's bytes up to end. The journal gets the
+// last state that covers only durable bytes, so that after a crash the
+// hash resumes from data that is really on disk.
 func (h *hasher) hashTo(ctx context.Context, end int64) error {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
+	durable := prefix(h.r, (*segment).durableTo)
+	var saved []byte
 	pos := h.r.hashed.Load()
 	for pos < end {
 		if ctx.Err() != nil {
@@ -890,20 +900,23 @@ func (h *hasher) hashTo(ctx context.Context, end int64) error {
 		if err != nil && !(errors.Is(err, io.EOF) && pos == end) {
 			return err
 		}
+		if pos <= durable {
+			if saved, err = h.h.(encoding.BinaryMarshaler).MarshalBinary(); err != nil {
+				return err
+			}
+		}
 	}
-	state, err := h.h.(encoding.BinaryMarshaler).MarshalBinary()
-	if err != nil {
-		return err
+	if saved != nil {
+		h.m.mu.Lock()
+		h.r.hashState = saved
+		h.m.mu.Unlock()
 	}
-	h.m.mu.Lock()
-	h.r.hashState = state
-	h.m.mu.Unlock()
 	return nil
 }
 
-// durablePrefix is how far from byte 0 the record's file is durable
-// without a gap.
-func durablePrefix(r *record) int64 {
+// prefix is how far from byte 0 the record's file is filled without a gap,
+// by the measure done (written or durable).
+func prefix(r *record, done func(*segment) int64) int64 {
 	r.segMu.Lock()
 	segs := slices.Clone(r.segs)
 	r.segMu.Unlock()
@@ -913,7 +926,7 @@ func durablePrefix(r *record) int64 {
 		if s.start != pos {
 			break
 		}
-		pos = s.durable.Load()
+		pos = done(s)
 		if e := s.end.Load(); e < 0 || pos < e {
 			break
 		}
