@@ -397,6 +397,11 @@ func (t *transfer) initialConns() int {
 // that the round trip of its request is a few per cent of its time.
 func (t *transfer) piece() int64 { return 4 * t.m.cfg.MinSegment }
 
+// minSteal is the least an idle connection takes from a busy one at the
+// end of a file: small, so that the last pieces do not leave connections
+// idle while one finishes alone.
+func (t *transfer) minSteal() int64 { return t.m.cfg.MinSegment / 4 }
+
 // scale decides how many connections to add, given the rate of the last
 // interval: double while the rate keeps growing, stop for good once two
 // intervals in a row show no gain.
@@ -443,14 +448,14 @@ func (t *transfer) claim() *segment {
 		rem := s.remaining()
 		if !s.claimed && rem != 0 {
 			s.claimed = true
-			if t.ranges && rem > t.piece()+t.m.cfg.MinSegment {
+			if t.ranges && rem > t.piece()+t.minSteal() {
 				cut := s.pos + t.piece()
 				t.r.segs = append(t.r.segs, newSegment(cut, s.end.Load(), cut))
 				s.end.Store(cut)
 			}
 			return s
 		}
-		if s.claimed && rem >= 2*t.m.cfg.MinSegment && (big == nil || rem > big.remaining()) {
+		if s.claimed && rem >= 2*t.minSteal() && (big == nil || rem > big.remaining()) {
 			big = s
 		}
 	}
