@@ -141,6 +141,7 @@ const (
 	EventSuccess  EventKind = "success"
 	EventFailure  EventKind = "failure"
 	EventAbort    EventKind = "abort"
+	EventRemove   EventKind = "remove" // a settled fetch left the list
 )
 
 // Event tells a subscriber that a fetch changed.

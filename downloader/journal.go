@@ -17,8 +17,18 @@ const journalVersion = 1
 // journalFile is what the journal holds on disk. It is separate from the
 // live state so that the live structs can change freely.
 type journalFile struct {
-	Version int            `json:"version"`
-	Fetches []journalFetch `json:"fetches"`
+	Version   int             `json:"version"`
+	Fetches   []journalFetch  `json:"fetches"`
+	Completed []completedFile `json:"completed,omitempty"`
+}
+
+// completedFile is a verified download, kept after its fetch is removed
+// from the list so that it is never downloaded again.
+type completedFile struct {
+	URL    string `json:"url"`
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256,omitempty"`
 }
 
 type journalFetch struct {

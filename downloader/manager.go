@@ -147,6 +147,7 @@ type Manager struct {
 	maxConns  int
 	running   int
 	subs      map[*Subscription]struct{}
+	completed []completedFile // every verified download, oldest first
 }
 
 // New opens the journal in cfg.StateDir, locking it so that no second
@@ -181,6 +182,7 @@ func New(cfg Config) (*Manager, error) {
 		lock.Close()
 		return nil, err
 	}
+	m.completed = j.Completed
 	for _, jf := range j.Fetches {
 		f := fetchFromJournal(jf)
 		m.fetches[f.id] = f
@@ -257,6 +259,7 @@ func (m *Manager) runRecord(ctx context.Context, r *record) {
 	switch {
 	case err == nil:
 		r.state = StateSucceeded
+		m.remember(r)
 	case errors.Is(cause, errAborted):
 		r.state = StateAborted
 		m.removePartial(r)
@@ -539,6 +542,7 @@ func (m *Manager) Remove(id string) error {
 	if !f.settled() {
 		return ErrNotSettled
 	}
+	m.publish(Event{Kind: EventRemove, Fetch: m.snapshot(f)})
 	m.drop(f)
 	m.markDirty()
 	return nil
@@ -561,23 +565,25 @@ func (m *Manager) Match(url string) (string, bool) {
 	return path, ok
 }
 
-// match finds a succeeded record of url (with digest sha256, when given)
-// whose file is still there at its full length. m.mu is held.
+// match finds a completed download of url (with digest sha256, when
+// given) whose file is still there at its full length. m.mu is held.
 func (m *Manager) match(url, sha256 string) (string, int64, bool) {
-	for _, f := range m.order {
-		for _, r := range f.records {
-			if r.state != StateSucceeded || r.req.URL != url || r.path == "" {
-				continue
-			}
-			if sha256 != "" && !strings.EqualFold(sha256, r.sha256) {
-				continue
-			}
-			if st, err := os.Stat(r.path); err == nil && st.Mode().IsRegular() && (r.size < 0 || st.Size() == r.size) {
-				return r.path, st.Size(), true
-			}
+	for _, c := range slices.Backward(m.completed) {
+		if c.URL != url || (sha256 != "" && !strings.EqualFold(sha256, c.SHA256)) {
+			continue
+		}
+		if st, err := os.Stat(c.Path); err == nil && st.Mode().IsRegular() && st.Size() == c.Size {
+			return c.Path, c.Size, true
 		}
 	}
 	return "", 0, false
+}
+
+// remember records a completed file, so that it is found by Match even
+// after its fetch is removed from the list. m.mu is held.
+func (m *Manager) remember(r *record) {
+	m.completed = slices.DeleteFunc(m.completed, func(c completedFile) bool { return c.URL == r.req.URL && c.Path == r.path })
+	m.completed = append(m.completed, completedFile{URL: r.req.URL, Path: r.path, Size: r.size, SHA256: r.sha256})
 }
 
 // SetMaxActive changes how many records transfer at once.
@@ -649,7 +655,7 @@ func (m *Manager) writeJournal() error {
 	m.journalMu.Lock()
 	defer m.journalMu.Unlock()
 	m.mu.Lock()
-	j := journalFile{Version: journalVersion}
+	j := journalFile{Version: journalVersion, Completed: slices.Clone(m.completed)}
 	for _, f := range m.order {
 		j.Fetches = append(j.Fetches, f.journal())
 	}

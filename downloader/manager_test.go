@@ -114,6 +114,12 @@ func TestDownloadOnce(t *testing.T) {
 	if got := o.sent.Load(); got != sent {
 		t.Errorf("the server sent %d more bytes for a file already here", got-sent)
 	}
+	if err := m.Remove("second"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m.Match(o.url()); !ok {
+		t.Error("removing a fetch from the list forgot its completed file")
+	}
 	os.Remove(first.Records[0].Path)
 	if _, ok := m.Match(o.url()); ok {
 		t.Error("Match returned a file that was deleted")

@@ -225,8 +225,13 @@ func (m *Manager) snapshot(f *fetch) Snapshot {
 	default:
 		s.State = activeState(f.records)
 	}
-	if s.Speed > 0 && s.DownloadTotal > 0 && s.State == StateRunning {
-		s.ETA = time.Duration(float64(max(s.DownloadTotal-s.Downloaded, 0)) / s.Speed * float64(time.Second))
+	// Below a byte a second a stalled transfer has no honest ETA.
+	if s.Speed < 1 {
+		s.Speed = 0
+	} else if s.DownloadTotal > 0 && s.State == StateRunning {
+		if eta := float64(max(s.DownloadTotal-s.Downloaded, 0)) / s.Speed; eta < 30*24*3600 {
+			s.ETA = time.Duration(eta * float64(time.Second))
+		}
 	}
 	return s
 }
