@@ -346,3 +346,59 @@ func TestKeepsExistingFile(t *testing.T) {
 	}
 	checkFile(t, s.Records[0].Path, o.data)
 }
+
+// TestServerLimitsConnections: a server that refuses more than two
+// connections at once with 503 gets two, and the download succeeds.
+func TestServerLimitsConnections(t *testing.T) {
+	const size = 4 << 20
+	var active, most, refused atomic.Int64
+	limit := func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
+		if r.Method != http.MethodGet {
+			return false
+		}
+		if active.Add(1) > 2 {
+			active.Add(-1)
+			refused.Add(1)
+			status(http.StatusServiceUnavailable, "")(o, w, r, n)
+			return true
+		}
+		defer active.Add(-1)
+		for m := most.Load(); active.Load() > m && !most.CompareAndSwap(m, active.Load()); m = most.Load() {
+		}
+		return slow(8<<20)(o, w, r, n)
+	}
+	o := newOrigin(t, size, limit)
+	cfg := testConfig(t)
+	cfg.MaxRetries = 2 // each connection may be refused more often than this
+	m := start(t, cfg)
+	m.Fetch("model", []Request{{URL: o.url(), SHA256: o.sha()}}, Options{})
+	s := settle(t, m, "model")
+	if s.State != StateSucceeded {
+		t.Fatalf("state %s (%s)", s.State, s.Message)
+	}
+	checkFile(t, s.Records[0].Path, o.data)
+	if refused.Load() == 0 || most.Load() > 2 {
+		t.Errorf("refused %d, most at once %d: the limit was never exercised or was passed", refused.Load(), most.Load())
+	}
+}
+
+// TestLimitRate: with a bandwidth cap every connection together stays
+// under it. The bound is a floor on the time, which a slow machine only
+// makes easier to meet.
+func TestLimitRate(t *testing.T) {
+	const size = 2 << 20
+	o := newOrigin(t, size)
+	cfg := testConfig(t)
+	cfg.LimitRate = 4 << 20
+	m := start(t, cfg)
+	began := time.Now()
+	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+	s := settle(t, m, "model")
+	if s.State != StateSucceeded {
+		t.Fatalf("state %s (%s)", s.State, s.Message)
+	}
+	// 2 MiB at 4 MiB/s, less the limiter's initial burst of 0.4 MiB.
+	if d := time.Since(began); d < 350*time.Millisecond {
+		t.Errorf("2 MiB took %v under a 4 MiB/s cap", d)
+	}
+}
