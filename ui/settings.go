@@ -20,8 +20,13 @@ import (
 const (
 	prefFolder   = "download.folder"
 	prefParallel = "download.parallel"
-	prefLimit    = "download.limit" // bytes per second, 0 for none
+	prefLimit    = "download.limit"       // bytes per second, 0 for none
+	prefConns    = "download.connections" // per file, 0 for automatic
 )
+
+// connChoices are the connection counts offered; automatic lets the engine
+// add connections while the rate grows, up to its cap.
+var connChoices = []string{"Automatic", "1", "2", "4", "8", "16"}
 
 // maxParallel bounds the parallel downloads a person can choose: more only
 // splits the same bandwidth further.
@@ -31,6 +36,7 @@ const maxParallel = 8
 type settings struct {
 	dir      string // where new downloads go
 	parallel int    // files downloading at once
+	conns    int    // connections per file; 0 is automatic
 	limit    int64  // bytes per second over all downloads; 0 is none
 }
 
@@ -40,7 +46,11 @@ func loadSettings(p fyne.Preferences, modelsDir string) settings {
 	s := settings{
 		dir:      p.StringWithFallback(prefFolder, modelsDir),
 		parallel: p.IntWithFallback(prefParallel, downloader.DefaultConfig().MaxActive),
+		conns:    p.IntWithFallback(prefConns, 0),
 		limit:    int64(p.IntWithFallback(prefLimit, 0)),
+	}
+	if s.conns < 0 || s.conns > 64 {
+		s.conns = 0
 	}
 	if s.dir == "" {
 		s.dir = modelsDir
@@ -55,6 +65,7 @@ func loadSettings(p fyne.Preferences, modelsDir string) settings {
 func (s settings) save(p fyne.Preferences) {
 	p.SetString(prefFolder, s.dir)
 	p.SetInt(prefParallel, s.parallel)
+	p.SetInt(prefConns, s.conns)
 	p.SetInt(prefLimit, int(s.limit))
 }
 
@@ -63,6 +74,7 @@ func (s settings) save(p fyne.Preferences) {
 func (u *UI) applySettings(s settings) {
 	u.prefs = s
 	u.m.SetMaxActive(s.parallel)
+	u.m.SetMaxConnections(s.conns)
 	u.m.SetLimitRate(s.limit)
 }
 
@@ -71,6 +83,7 @@ type settingsForm struct {
 	dialog   *dialog.CustomDialog
 	folder   *widget.Entry
 	parallel *widget.Select
+	conns    *widget.Select
 	limit    *widget.Entry
 	problem  *widget.Label
 	save     *widget.Button
@@ -86,6 +99,11 @@ func (u *UI) showSettings() {
 	}
 	f.parallel = widget.NewSelect(counts, nil)
 	f.parallel.SetSelected(strconv.Itoa(u.prefs.parallel))
+	f.conns = widget.NewSelect(connChoices, nil)
+	f.conns.SetSelected(connChoices[0])
+	if u.prefs.conns > 0 {
+		f.conns.SetSelected(strconv.Itoa(u.prefs.conns))
+	}
 	f.limit.SetPlaceHolder("No limit (for example 20 MB)")
 	if u.prefs.limit > 0 {
 		f.limit.SetText(humanize.Bytes(uint64(u.prefs.limit)))
@@ -96,6 +114,7 @@ func (u *UI) showSettings() {
 	form := widget.NewForm(
 		widget.NewFormItem("Download folder", container.NewBorder(nil, nil, nil, choose, f.folder)),
 		widget.NewFormItem("Parallel downloads", f.parallel),
+		widget.NewFormItem("Connections per file", f.conns),
 		widget.NewFormItem("Bandwidth limit per second", f.limit),
 	)
 	f.dialog = dialog.NewCustomWithoutButtons("Settings", container.NewVBox(form, f.problem), u.win)
@@ -119,7 +138,7 @@ func (u *UI) chooseFolder(into *widget.Entry) {
 }
 
 func (u *UI) submitSettings(f *settingsForm) {
-	s, err := parseSettings(f.folder.Text, f.parallel.Selected, f.limit.Text)
+	s, err := parseSettings(f.folder.Text, f.parallel.Selected, f.conns.Selected, f.limit.Text)
 	if err != nil {
 		f.problem.SetText(sentence(err))
 		f.problem.Show()
@@ -133,7 +152,7 @@ func (u *UI) submitSettings(f *settingsForm) {
 }
 
 // parseSettings checks what was typed in the settings dialog.
-func parseSettings(dir, parallel, limit string) (settings, error) {
+func parseSettings(dir, parallel, conns, limit string) (settings, error) {
 	var s settings
 	s.dir = strings.TrimSpace(dir)
 	if !filepath.IsAbs(s.dir) {
@@ -144,6 +163,11 @@ func parseSettings(dir, parallel, limit string) (settings, error) {
 		return s, errors.New("choose how many files download at once")
 	}
 	s.parallel = n
+	if conns != connChoices[0] {
+		if s.conns, err = strconv.Atoi(conns); err != nil || s.conns < 1 {
+			return s, errors.New("choose how many connections each file may use")
+		}
+	}
 	if limit = strings.TrimSpace(limit); limit != "" && limit != "0" {
 		b, err := humanize.ParseBytes(strings.TrimSuffix(limit, "/s"))
 		if err != nil {

@@ -472,6 +472,7 @@ func TestSettingsAppliedAndKept(t *testing.T) {
 	dir := t.TempDir()
 	f.folder.SetText(dir)
 	f.parallel.SetSelected("5")
+	f.conns.SetSelected("4")
 	f.limit.SetText("not a size")
 	test.Tap(f.save)
 	if !f.problem.Visible() || h.u.setup == nil {
@@ -482,7 +483,7 @@ func TestSettingsAppliedAndKept(t *testing.T) {
 	if h.u.setup != nil {
 		t.Fatalf("got the dialog still open: %q", f.problem.Text)
 	}
-	want := settings{dir: dir, parallel: 5, limit: 20_000_000}
+	want := settings{dir: dir, parallel: 5, conns: 4, limit: 20_000_000}
 	if got := loadSettings(fyne.CurrentApp().Preferences(), h.cfg.ModelsDir); got != want {
 		t.Errorf("got saved settings %+v, want %+v", got, want)
 	}
