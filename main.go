@@ -16,7 +16,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/driver/desktop"
-	"github.com/adrg/xdg"
 
 	"github.com/modelfetch/modelfetch/assets"
 	"github.com/modelfetch/modelfetch/downloader"
@@ -25,15 +24,7 @@ import (
 )
 
 func main() {
-	models, catalogErr := downloader.LoadCatalog(assets.Catalog, filepath.Join(xdg.ConfigHome, "modelfetch", "catalog.json"))
-	env := cli.Env{
-		Config:     downloader.DefaultConfig(),
-		Catalog:    models,
-		CatalogErr: catalogErr,
-		Stdout:     os.Stdout,
-		Stderr:     os.Stderr,
-		Terminal:   cli.IsTerminal(os.Stderr),
-	}
+	env := cli.NewEnv(assets.Catalog)
 	args := os.Args[1:]
 	if len(args) > 0 && cli.IsCommand(args[0]) {
 		os.Exit(cli.Main(context.Background(), args, env))
@@ -41,7 +32,8 @@ func main() {
 	os.Exit(runWindow(args, env))
 }
 
-// runWindow opens the window with the fetches args name.
+// runWindow opens the window with the fetches args name, or hands them
+// to the ModelFetch that is already running and brings its window forward.
 func runWindow(args []string, env cli.Env) int {
 	if !haveDisplay() {
 		fmt.Fprintln(env.Stderr, "modelfetch: there is no display to open the window on; download in the terminal with `modelfetch get URL|MODEL-ID` instead")
@@ -50,9 +42,13 @@ func runWindow(args []string, env cli.Env) int {
 	if env.CatalogErr != nil {
 		fmt.Fprintf(env.Stderr, "modelfetch: warning: the user catalog is ignored: %v\n", env.CatalogErr)
 	}
-	m, err := downloader.New(env.Config)
+	c, m, err := cli.Connect(context.Background(), env)
+	if c != nil {
+		defer c.CloseIdleConnections()
+		return cli.HandOver(context.Background(), c, args, env)
+	}
 	if errors.Is(err, downloader.ErrLocked) {
-		fmt.Fprintln(env.Stderr, "modelfetch: ModelFetch is already running (a window or `modelfetch get`); use it, or quit it and try again")
+		fmt.Fprintln(env.Stderr, "modelfetch: another ModelFetch holds the download journal and does not answer on its socket; quit it and try again")
 		return 1
 	}
 	if err != nil {
@@ -77,6 +73,12 @@ func runWindow(args []string, env cli.Env) int {
 		opts.Notify = func(*fyne.Notification) {}
 	}
 	w := ui.New(a, m, opts)
+	served, err := cli.ServeAPI(ctx, m, env, func() { fyne.Do(w.Show) })
+	if err != nil {
+		// The window works without it; other programs then cannot reach
+		// this engine.
+		fmt.Fprintf(env.Stderr, "modelfetch: warning: the local API is not served: %v\n", err)
+	}
 	if d, ok := a.(desktop.App); ok && bus {
 		w.SetupTray(d)
 	}
@@ -93,6 +95,11 @@ func runWindow(args []string, env cli.Env) int {
 	w.Stop()
 	stop()
 	code := 0
+	if served != nil {
+		if err := <-served; err != nil {
+			fmt.Fprintf(env.Stderr, "modelfetch: warning: the local API stopped: %v\n", err)
+		}
+	}
 	if err := <-runDone; err != nil {
 		fmt.Fprintf(env.Stderr, "modelfetch: the download journal could not be saved: %v\n", err)
 		code = 1

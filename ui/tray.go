@@ -23,7 +23,7 @@ func (u *UI) SetupTray(d desktop.App) {
 	quit := fyne.NewMenuItem("Quit", u.Quit)
 	quit.IsQuit = true
 	t.menu = fyne.NewMenu("ModelFetch",
-		fyne.NewMenuItem("Show ModelFetch", u.show),
+		fyne.NewMenuItem("Show ModelFetch", u.Show),
 		t.status,
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Pause all", func() { u.m.PauseAll(); u.refresh() }),
@@ -40,7 +40,9 @@ func (u *UI) SetupTray(d desktop.App) {
 	u.win.SetCloseIntercept(u.win.Hide)
 }
 
-func (u *UI) show() {
+// Show brings the window forward: from the tray, or for a second start of
+// the app. Call it on the UI goroutine.
+func (u *UI) Show() {
 	u.win.Show()
 	u.win.RequestFocus()
 }

@@ -19,9 +19,11 @@ import (
 	"syscall"
 	"text/tabwriter"
 
+	"github.com/adrg/xdg"
 	"github.com/dustin/go-humanize"
 
 	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/api"
 	"github.com/modelfetch/modelfetch/ui/term"
 )
 
@@ -43,9 +45,28 @@ Usage:
   modelfetch pause|resume|cancel ID       control a fetch
   modelfetch catalog [--json]             the models that can be downloaded by id
   modelfetch path URL|MODEL-ID            print the path of a downloaded file, exit 1 if none
+  modelfetch serve                        run the engine and its local API without a window
 
-Ctrl-C pauses a download; running the same command again resumes it.
+When ModelFetch is running (the window, serve, or another get), the commands use
+it, and get joins a download of the same files. Otherwise get runs the engine
+itself, and Ctrl-C pauses the download (the same command again resumes it); with
+a running ModelFetch, Ctrl-C only stops waiting.
 `
+
+// NewEnv is the environment of the modelfetch command: folders from the
+// XDG variables, the catalog builtin (a JSON array) with the user's laid
+// over it, and the process's output.
+func NewEnv(builtin []byte) Env {
+	models, err := downloader.LoadCatalog(builtin, filepath.Join(xdg.ConfigHome, "modelfetch", "catalog.json"))
+	return Env{
+		Config:     downloader.DefaultConfig(),
+		Catalog:    models,
+		CatalogErr: err,
+		Stdout:     os.Stdout,
+		Stderr:     os.Stderr,
+		Terminal:   IsTerminal(os.Stderr),
+	}
+}
 
 // Env is what the commands take from the outside world.
 type Env struct {
@@ -59,7 +80,7 @@ type Env struct {
 
 var commands = map[string]func(context.Context, []string, Env) int{
 	"get": get, "list": list, "pause": control, "resume": control, "cancel": control,
-	"catalog": catalog, "path": path, "help": help,
+	"catalog": catalog, "path": path, "serve": serve, "help": help,
 }
 
 // IsCommand reports whether name is a subcommand.
@@ -103,20 +124,36 @@ func newFlags(name string, env Env) *flag.FlagSet {
 	return fs
 }
 
-// open starts an engine on the journal, explaining the failures a person
-// can act on.
-func open(env Env) (*downloader.Manager, int) {
-	m, err := downloader.New(env.Config)
-	if errors.Is(err, downloader.ErrLocked) {
-		return nil, failf(env, "another ModelFetch is running and holds the download journal; use its window, or quit it and try again")
-	}
-	if err != nil {
-		return nil, failf(env, "cannot open the download journal: %v", err)
+// connect finds the engine for a command (see Connect), explaining the
+// failures a person can act on; when it finds none it returns an exit code.
+func connect(ctx context.Context, env Env) (*api.Client, *downloader.Manager, int) {
+	c, m, err := Connect(ctx, env)
+	switch {
+	case c != nil:
+		return c, nil, 0
+	case errors.Is(err, downloader.ErrLocked):
+		return nil, nil, failf(env, "another ModelFetch holds the download journal and does not answer at %s; quit it and try again", api.SocketPath())
+	case ctx.Err() != nil:
+		return nil, nil, 130
+	case err != nil:
+		return nil, nil, failf(env, "cannot open the download journal: %v", err)
 	}
 	if jerr := m.JournalError(); jerr != nil {
 		fmt.Fprintf(env.Stderr, "modelfetch: warning: %v\n", jerr)
 	}
-	return m, 0
+	return nil, m, 0
+}
+
+// open is connect for the commands that work with either engine alike.
+func open(ctx context.Context, env Env) (engine, int) {
+	c, m, code := connect(ctx, env)
+	switch {
+	case c != nil:
+		return remote{c}, 0
+	case m != nil:
+		return local{m}, 0
+	}
+	return nil, code
 }
 
 // closeManager writes the journal, reporting a failure to do so.
@@ -131,6 +168,7 @@ func closeManager(m *downloader.Manager, env Env, code int) int {
 // target is what a command line names: a catalog model or URLs.
 type target struct {
 	id, title string
+	model     string // the catalog id, when the command line names one model
 	requests  []downloader.Request
 }
 
@@ -142,7 +180,7 @@ func resolveTargets(models []downloader.Model, args []string) (target, error) {
 		if m, ok := downloader.FindModel(models, a); ok {
 			t.requests = append(t.requests, m.Requests()...)
 			if len(args) == 1 {
-				t.id, t.title = m.ID, m.Title
+				t.id, t.title, t.model = m.ID, m.Title, m.ID
 			}
 			continue
 		}
@@ -159,6 +197,20 @@ func resolveTargets(models []downloader.Model, args []string) (target, error) {
 		t.id = downloader.IDForURLs(urls)
 	}
 	return t, nil
+}
+
+// createRequest asks the running ModelFetch for t: a single model by its
+// catalog id, anything else by its requests. id is the one the person
+// chose, if any; without it the server names the fetch as this command
+// would and joins a download of the same files under any id.
+func (t target) createRequest(opts downloader.Options, id string) api.CreateRequest {
+	req := api.CreateRequest{ID: id, Options: opts}
+	if t.model != "" {
+		req.Model = t.model
+	} else {
+		req.Requests = t.requests
+	}
+	return req
 }
 
 func get(ctx context.Context, args []string, env Env) int {
@@ -181,11 +233,18 @@ func get(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		return failf(env, "%v", err)
 	}
+	remoteID := *id
 	if *sha != "" {
 		if len(t.requests) != 1 {
 			return failf(env, "--sha256 applies to one file, and %d were asked for", len(t.requests))
 		}
 		t.requests[0].SHA256 = *sha
+		if t.model != "" {
+			// The catalog's entry no longer describes the file, so the
+			// running ModelFetch gets the request itself, under the
+			// model's id as here.
+			remoteID, t.model = cmp.Or(*id, t.id), ""
+		}
 	}
 	opts := downloader.Options{Title: cmp.Or(*title, t.title), Connections: *conns}
 	if *total != "" {
@@ -211,38 +270,94 @@ func get(ctx context.Context, args []string, env Env) int {
 	}
 	fid := cmp.Or(*id, t.id)
 
-	m, code := open(env)
-	if m == nil {
-		return code
-	}
-	sub := m.Subscribe(fid, 256)
-	defer sub.Close()
-	if _, err := m.Fetch(fid, t.requests, opts); errors.Is(err, downloader.ErrDuplicateID) {
-		// A paused or interrupted fetch of the same files: carry on with it.
-		s, _ := m.Get(fid)
-		if !sameURLs(s, t.requests) {
-			return closeManager(m, env, failf(env, "a different download with id %q is in progress; choose another --id", fid))
-		}
-		m.Resume(fid)
-	} else if err != nil {
-		return closeManager(m, env, failf(env, "%v", err))
-	}
-
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	view := newView(env, *asJSON)
+	// maxLost bounds the reconnections after a broken connection, so that
+	// a server that answers but keeps failing cannot keep get in a loop.
+	const maxLost = 3
+	for lost := 0; ; {
+		c, m, code := connect(ctx, env)
+		if m != nil {
+			return closeManager(m, env, getHere(ctx, m, env, fid, t.requests, opts, view))
+		}
+		if c == nil {
+			return code
+		}
+		if *limit != "" {
+			fmt.Fprintln(env.Stderr, "modelfetch: warning: --limit-rate cannot change the running ModelFetch; set its limit in its settings")
+		}
+		final, err := start(ctx, c, t.createRequest(opts, remoteID))
+		joined := cmp.Or(final.ID, fid) // the server may join a fetch of the same files under another id
+		if err == nil {
+			final, err = c.Wait(ctx, joined, view.show)
+		}
+		c.CloseIdleConnections()
+		var answered *api.Error
+		if err != nil && ctx.Err() == nil && !errors.As(err, &answered) && lost < maxLost {
+			// The connection broke: the running ModelFetch stopped (or
+			// died) and another may be taking over. Connect again; when
+			// none answers, the journal has the fetch and this process
+			// carries it on.
+			lost++
+			continue
+		}
+		view.done()
+		switch {
+		case err == nil:
+			return report(env, final, false, *asJSON)
+		case ctx.Err() != nil:
+			// Pausing would stop every other program waiting for it.
+			fmt.Fprintf(env.Stderr, "modelfetch: stopped waiting; the download continues in the running ModelFetch (`modelfetch pause %s` pauses it)\n", joined)
+			return 130
+		default:
+			return failf(env, "%s", errorSentence(err))
+		}
+	}
+}
+
+// getHere runs the fetch in this process's engine m until it settles or
+// ctx ends (Ctrl-C pauses it), and serves the local API meanwhile, so that
+// a second `modelfetch get` of the same files joins this download instead
+// of failing on the journal lock. When this fetch ends the process stops,
+// and a get still waiting on it carries on with the journal itself.
+func getHere(ctx context.Context, m *downloader.Manager, env Env, id string, requests []downloader.Request, opts downloader.Options, view *view) int {
+	sub := m.Subscribe(id, 256)
+	defer sub.Close()
+	if _, err := m.Fetch(id, requests, opts); errors.Is(err, downloader.ErrDuplicateID) {
+		// A paused or interrupted fetch of the same files: carry on with it.
+		s, _ := m.Get(id)
+		if !sameURLs(s, requests) {
+			return failf(env, "a different download with id %q is in progress; choose another --id", id)
+		}
+		m.Resume(id)
+	} else if err != nil {
+		return failf(env, "%v", err)
+	}
+
 	runCtx, cancelRun := context.WithCancel(context.Background())
+	served, err := ServeAPI(runCtx, m, env, nil)
+	if err != nil && !errors.Is(err, api.ErrRunning) {
+		// Downloading matters more; only other commands lose this engine.
+		fmt.Fprintf(env.Stderr, "modelfetch: warning: other commands cannot join this download: %v\n", err)
+	}
 	runDone := make(chan error, 1)
 	go func() { runDone <- m.Run(runCtx) }()
-	view := newView(env, *asJSON)
-	final, interrupted := wait(ctx, m, fid, sub, view)
+	final, interrupted := wait(ctx, m, id, sub, view)
 	if interrupted {
-		m.Pause(fid)
+		m.Pause(id)
 	}
 	cancelRun()
-	<-runDone
+	if served != nil {
+		if err := <-served; err != nil {
+			fmt.Fprintf(env.Stderr, "modelfetch: warning: the local API stopped: %v\n", err)
+		}
+	}
+	if err := <-runDone; err != nil {
+		fmt.Fprintf(env.Stderr, "modelfetch: the download journal could not be saved: %v\n", err)
+	}
 	view.done()
-	code = report(env, final, interrupted, *asJSON)
-	return closeManager(m, env, code)
+	return report(env, final, interrupted, view.asJSON)
 }
 
 // wait follows the fetch until it settles or ctx ends (Ctrl-C), showing
@@ -335,20 +450,23 @@ func (v *view) done() {
 	}
 }
 
-func list(_ context.Context, args []string, env Env) int {
+func list(ctx context.Context, args []string, env Env) int {
 	fs := newFlags("list", env)
 	asJSON := fs.Bool("json", false, "JSON")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
-	m, code := open(env)
-	if m == nil {
+	e, code := open(ctx, env)
+	if e == nil {
 		return code
 	}
-	snaps := m.Snapshots()
+	snaps, err := e.snapshots(ctx)
+	if err != nil {
+		return e.close(env, failf(env, "%s", errorSentence(err)))
+	}
 	if *asJSON {
 		json.NewEncoder(env.Stdout).Encode(snaps)
-		return closeManager(m, env, 0)
+		return e.close(env, 0)
 	}
 	w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "ID\tSTATE\tPROGRESS\tTITLE")
@@ -356,37 +474,37 @@ func list(_ context.Context, args []string, env Env) int {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", s.ID, term.StateText(s), progressText(s), s.Title)
 	}
 	w.Flush()
-	return closeManager(m, env, 0)
+	return e.close(env, 0)
 }
 
-func control(_ context.Context, args []string, env Env) int {
+func control(ctx context.Context, args []string, env Env) int {
 	if len(args) != 2 {
 		return failf(env, "%s needs one fetch id (see `modelfetch list`)", args[0])
 	}
 	id := args[1]
-	m, code := open(env)
-	if m == nil {
+	e, code := open(ctx, env)
+	if e == nil {
 		return code
 	}
 	var err error
 	switch args[0] {
 	case "pause":
-		err = m.Pause(id)
+		err = e.pause(ctx, id)
 	case "resume":
-		err = m.Resume(id)
+		err = e.resume(ctx, id)
 	case "cancel":
-		if !m.Abort(id) {
-			if _, ok := m.Get(id); !ok {
-				err = downloader.ErrNotFound
-			} else {
-				fmt.Fprintf(env.Stderr, "modelfetch: %s had already finished\n", id)
-			}
+		var active bool
+		if active, err = e.abort(ctx, id); err == nil && !active {
+			fmt.Fprintf(env.Stderr, "modelfetch: %s had already finished\n", id)
 		}
 	}
-	if errors.Is(err, downloader.ErrNotFound) {
-		return closeManager(m, env, failf(env, "there is no download with id %q (see `modelfetch list`)", id))
+	switch {
+	case errors.Is(err, downloader.ErrNotFound):
+		return e.close(env, failf(env, "there is no download with id %q (see `modelfetch list`)", id))
+	case err != nil:
+		return e.close(env, failf(env, "%s", errorSentence(err)))
 	}
-	return closeManager(m, env, 0)
+	return e.close(env, 0)
 }
 
 func catalog(_ context.Context, args []string, env Env) int {
@@ -412,7 +530,7 @@ func catalog(_ context.Context, args []string, env Env) int {
 	return 0
 }
 
-func path(_ context.Context, args []string, env Env) int {
+func path(ctx context.Context, args []string, env Env) int {
 	if len(args) != 2 {
 		return failf(env, "path needs one URL or model id")
 	}
@@ -420,20 +538,23 @@ func path(_ context.Context, args []string, env Env) int {
 	if err != nil {
 		return failf(env, "%v", err)
 	}
-	m, code := open(env)
-	if m == nil {
+	e, code := open(ctx, env)
+	if e == nil {
 		return code
 	}
 	var paths []string
 	for _, r := range t.requests {
-		p, ok := m.Match(r.URL)
-		if !ok {
-			return closeManager(m, env, 1)
+		p, err := e.match(ctx, r.URL)
+		if errors.Is(err, downloader.ErrNotFound) {
+			return e.close(env, 1)
+		}
+		if err != nil {
+			return e.close(env, failf(env, "%s", errorSentence(err)))
 		}
 		paths = append(paths, p)
 	}
 	for _, p := range paths {
 		fmt.Fprintln(env.Stdout, p)
 	}
-	return closeManager(m, env, 0)
+	return e.close(env, 0)
 }
