@@ -131,15 +131,7 @@ func cut(limit int) fault {
 		if r.Method != http.MethodGet {
 			return false
 		}
-		rec := httptest.NewRecorder()
-		o.serveFile(rec, r)
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		body := rec.Body.Bytes()
-		w.Write(body[:min(limit, len(body))])
-		w.(http.Flusher).Flush()
+		o.servePrefix(w, r, limit)
 		conn, _, err := http.NewResponseController(w).Hijack()
 		if err == nil {
 			conn.Close()
@@ -154,17 +146,24 @@ func stall(limit int) fault {
 		if r.Method != http.MethodGet {
 			return false
 		}
-		rec := httptest.NewRecorder()
-		o.serveFile(rec, r)
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		w.Write(rec.Body.Bytes()[:limit])
-		w.(http.Flusher).Flush()
+		o.servePrefix(w, r, limit)
 		<-r.Context().Done()
 		return true
 	}
+}
+
+// servePrefix answers r as the file would, but sends only the first limit
+// bytes of the body.
+func (o *origin) servePrefix(w http.ResponseWriter, r *http.Request, limit int) {
+	rec := httptest.NewRecorder()
+	o.serveFile(rec, r)
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	body := rec.Body.Bytes()
+	w.Write(body[:min(limit, len(body))])
+	w.(http.Flusher).Flush()
 }
 
 // status answers with code (and Retry-After when retry is set).

@@ -117,16 +117,28 @@ func lockDir(dir string) (*os.File, error) {
 }
 
 // writeFileAtomic replaces name with data so that a crash at any moment
-// leaves either the old or the new content: temp file, sync, rename, sync
-// the directory.
+// leaves either the old or the new content.
 func writeFileAtomic(name string, data []byte) error {
-	dir := filepath.Dir(name)
-	tmp, err := os.CreateTemp(dir, filepath.Base(name)+".tmp-*")
+	err := replaceAtomic(name, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(name))
+}
+
+// replaceAtomic makes dst appear whole or not at all: fill writes a
+// temporary file beside it, which is synced, closed and renamed over dst.
+// The caller syncs the directory when the rename must survive a crash.
+func replaceAtomic(dst string, fill func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(dst), filepath.Base(dst)+".tmp-*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
-	if _, err := tmp.Write(data); err != nil {
+	if err := fill(tmp); err != nil {
 		tmp.Close()
 		return err
 	}
@@ -137,10 +149,7 @@ func writeFileAtomic(name string, data []byte) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp.Name(), name); err != nil {
-		return err
-	}
-	return syncDir(dir)
+	return os.Rename(tmp.Name(), dst)
 }
 
 // syncDir makes a rename in dir durable.
@@ -211,23 +220,10 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	defer in.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dst), filepath.Base(dst)+".tmp-*")
-	if err != nil {
+	return replaceAtomic(dst, func(w io.Writer) error {
+		_, err := io.Copy(w, in)
 		return err
-	}
-	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
-	if _, err := io.Copy(tmp, in); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), dst)
+	})
 }
 
 // freePath is path, or "name-2.ext", "name-3.ext"… when something is
