@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -400,5 +401,57 @@ func TestLimitRate(t *testing.T) {
 	// 2 MiB at 4 MiB/s, less the limiter's initial burst of 0.4 MiB.
 	if d := time.Since(began); d < 350*time.Millisecond {
 		t.Errorf("2 MiB took %v under a 4 MiB/s cap", d)
+	}
+}
+
+// TestOffline: with nothing listening (as when the machine is offline)
+// the fetch waits for the network without failing, and completes by
+// itself once the server is there.
+func TestOffline(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // connections are refused until the server starts below
+	cfg := testConfig(t)
+	cfg.MaxRetries = 1 // network errors must not count towards it
+	m := start(t, cfg)
+	m.Fetch("model", []Request{{URL: "http://" + addr + "/models/model.bin"}}, Options{})
+	until(t, "the fetch waits for the network", func() bool {
+		s, _ := m.Get("model")
+		return s.State == StateWaitingNetwork
+	})
+	o := &origin{t: t, data: content(1<<20, 3)}
+	o.etag = etagOf(o.data)
+	o.Server = httptest.NewUnstartedServer(http.HandlerFunc(o.serve))
+	if o.Listener, err = net.Listen("tcp", addr); err != nil {
+		t.Skipf("the port was taken meanwhile: %v", err)
+	}
+	o.Start()
+	defer o.Close()
+	s := settle(t, m, "model")
+	if s.State != StateSucceeded {
+		t.Fatalf("state %s (%s)", s.State, s.Message)
+	}
+	checkFile(t, s.Records[0].Path, o.data)
+}
+
+// TestRangeNotSatisfiable: a 416 to a resume starts the file again from
+// zero and ends with the right file.
+func TestRangeNotSatisfiable(t *testing.T) {
+	const size = 1 << 20
+	o := newOrigin(t, size, onRequests(cut(300<<10), 1), onRequests(status(http.StatusRequestedRangeNotSatisfiable, ""), 2))
+	cfg := testConfig(t)
+	cfg.MaxConnections = 1
+	m := start(t, cfg)
+	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+	s := settle(t, m, "model")
+	if s.State != StateSucceeded {
+		t.Fatalf("state %s (%s)", s.State, s.Message)
+	}
+	checkFile(t, s.Records[0].Path, o.data)
+	if s.Records[0].Restarted == "" || o.requests.Load() < 3 {
+		t.Errorf("restarted %q after %d requests: the 416 did not restart the file", s.Records[0].Restarted, o.requests.Load())
 	}
 }
