@@ -230,12 +230,19 @@ func copyFile(src, dst string) error {
 // already there: a download never replaces a file a person put in its
 // folder.
 func freePath(path string) string {
-	ext := filepath.Ext(path)
-	base := strings.TrimSuffix(path, ext)
-	for i := 2; ; i++ {
-		if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
-			return path
-		}
-		path = fmt.Sprintf("%s-%d%s", base, i, ext)
+	return numbered(path, func(p string) bool {
+		_, err := os.Lstat(p)
+		return !errors.Is(err, os.ErrNotExist)
+	})
+}
+
+// numbered is name, or "name-2.ext", "name-3.ext"…: the first that taken
+// does not claim.
+func numbered(name string, taken func(string) bool) string {
+	ext := filepath.Ext(name)
+	base := strings.TrimSuffix(name, ext)
+	for i := 2; taken(name); i++ {
+		name = fmt.Sprintf("%s-%d%s", base, i, ext)
 	}
+	return name
 }

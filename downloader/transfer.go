@@ -277,26 +277,9 @@ func partIntact(part string, segs []journalSegment) bool {
 // uniqueName sanitises name and keeps it apart from the other files of the
 // fetch. m.mu is held.
 func (m *Manager) uniqueName(r *record, name string) string {
-	name = SanitizeName(name)
-	taken := func(n string) bool {
+	return numbered(SanitizeName(name), func(n string) bool {
 		return slices.ContainsFunc(r.f.records, func(o *record) bool { return o != r && o.name == n })
-	}
-	base, ext := name, filepath.Ext(name)
-	base = strings.TrimSuffix(base, ext)
-	for i := 2; taken(name); i++ {
-		name = fmt.Sprintf("%s-%d%s", base, i, ext)
-	}
-	return name
-}
-
-func cmpOr[T comparable](vals ...T) T {
-	var zero T
-	for _, v := range vals {
-		if v != zero {
-			return v
-		}
-	}
-	return zero
+	})
 }
 
 // writeFailure says why a write to the partial file failed.
