@@ -8,6 +8,7 @@ BIN := bin/modelfetch
 BUILD_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
 	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
 TEST_PKGS := $(BUILD_PKGS) curl
+STATICCHECK := v0.8.2 # 2026.2.2; pinned so that a new check never breaks CI by surprise
 
 .PHONY: run test build bench deps-build deps-test
 
@@ -26,6 +27,7 @@ run: build
 test: deps-test
 	test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
 	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK) ./...
 	$(GO) test -race -timeout 20m ./...
 
 # Screenshots of the real window (see ../shared/PLATFORM.md): Xvfb, a session
