@@ -8,7 +8,8 @@ BIN := bin/modelfetch
 BUILD_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
 	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
 TEST_PKGS := $(BUILD_PKGS) curl
-STATICCHECK := v0.8.2 # 2026.2.2; pinned so that a new check never breaks CI by surprise
+# staticcheck 2026.2.2, pinned so that a new check never breaks CI by surprise.
+STATICCHECK := v0.8.2
 
 .PHONY: run test build bench deps-build deps-test
 
