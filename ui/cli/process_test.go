@@ -262,6 +262,22 @@ func (p *proc) succeeded(t *testing.T) string {
 	return lines[0]
 }
 
+// onePath checks that the gets all succeed with the same path, and
+// returns it.
+func onePath(t *testing.T, gets ...*proc) string {
+	t.Helper()
+	var paths []string
+	for _, g := range gets {
+		paths = append(paths, g.succeeded(t))
+	}
+	for _, p := range paths[1:] {
+		if p != paths[0] {
+			t.Fatalf("the gets printed %q, want one path", paths)
+		}
+	}
+	return paths[0]
+}
+
 // poll waits until cond holds, failing the test after a deadline.
 func poll(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -481,16 +497,53 @@ func TestServeThreeGetsOneDownload(t *testing.T) {
 	s.catalog(map[string]string{"tiny": o.url("tiny.bin")})
 	s.waitServing(s.start("serve"))
 
-	gets := []*proc{s.start("get", "tiny"), s.start("get", "tiny"), s.start("get", "tiny")}
-	var paths []string
-	for _, g := range gets {
-		paths = append(paths, g.succeeded(t))
-	}
-	if paths[1] != paths[0] || paths[2] != paths[0] {
-		t.Errorf("the gets printed %q, want one path three times", paths)
-	}
-	checkFile(t, o, "tiny.bin", paths[0])
+	path := onePath(t, s.start("get", "tiny"), s.start("get", "tiny"), s.start("get", "tiny"))
+	checkFile(t, o, "tiny.bin", path)
 	checkSentOnce(t, o)
+}
+
+// Issue 5: with no ModelFetch running, the first of three gets runs the
+// engine and serves the local API while it does; the other two join its
+// download (or, if it has just ended, find the file), so the file is
+// downloaded once and all three print its path.
+func TestThreeGetsWithoutServeOneDownload(t *testing.T) {
+	s := newSandbox(t)
+	o := newOrigin(t, "tiny.bin")
+	s.catalog(map[string]string{"tiny": o.url("tiny.bin")})
+	first := s.start("get", "tiny")
+	s.waitServing(first)
+	path := onePath(t, first, s.start("get", "tiny"), s.start("get", "tiny"))
+	checkFile(t, o, "tiny.bin", path)
+	checkSentOnce(t, o)
+}
+
+// Issue 5: Ctrl-C on a get that waits on serve only stops the waiting:
+// the download carries on for the other programs that want it.
+func TestServeGetInterruptDetaches(t *testing.T) {
+	s := newSandbox(t)
+	o := newOrigin(t, "model.bin")
+	c := s.waitServing(s.start("serve"))
+	g := s.start("get", o.url("model.bin"))
+	poll(t, "the fetch in serve", func() bool {
+		snaps, err := c.List(t.Context())
+		return err == nil && len(snaps) == 1
+	})
+	g.signal(t, os.Interrupt)
+	if code := g.wait(t); code != 130 {
+		t.Fatalf("Ctrl-C: got exit code %d, want 130; stderr:\n%s", code, g.stderr.String())
+	}
+	snaps, err := c.List(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	final, err := c.Wait(t.Context(), snaps[0].ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if final.State != downloader.StateSucceeded {
+		t.Errorf("after the get detached the fetch ended %s, want succeeded", final.State)
+	}
+	checkFile(t, o, "model.bin", final.Paths()[0])
 }
 
 // Issue 5: kill -9 of serve in the middle of a download leaves a stale
