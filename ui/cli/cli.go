@@ -298,8 +298,8 @@ func get(ctx context.Context, args []string, env Env) int {
 			// The connection broke: the running ModelFetch stopped (or
 			// died) and another may be taking over. Connect again; when
 			// none answers, the journal has the fetch and this process
-			// carries it on.
-			lost++
+			// carries it on, under the id the server gave it.
+			lost, fid = lost+1, joined
 			continue
 		}
 		view.done()
