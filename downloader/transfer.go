@@ -745,7 +745,7 @@ func (t *transfer) checkpoint() error {
 		marks[i] = s.written.Load()
 	}
 	t.r.segMu.Unlock()
-	if err := t.file.Sync(); err != nil {
+	if err := fdatasync(t.file); err != nil {
 		return err
 	}
 	for i, s := range segs {

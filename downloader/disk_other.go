@@ -7,3 +7,6 @@ import "os"
 // preallocate does nothing where the system has no fallocate: segments are
 // written with WriteAt, which extends the file as needed.
 func preallocate(*os.File, int64) error { return nil }
+
+// fdatasync is a full sync where the system has no fdatasync.
+func fdatasync(f *os.File) error { return f.Sync() }
