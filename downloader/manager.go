@@ -59,12 +59,12 @@ type Config struct {
 // settings that suit multi-gigabyte files.
 func DefaultConfig() Config {
 	return Config{
-		StateDir:           filepath.Join(xdg.StateHome, "modelfetch"),
-		PartialDir:         filepath.Join(xdg.CacheHome, "modelfetch", "partial"),
-		ModelsDir:          filepath.Join(xdg.CacheHome, "modelfetch", "models"),
-		MaxActive:          3,
-		MaxConnections:     16,
-		StallTimeout:       30 * time.Second,
+		StateDir:       filepath.Join(xdg.StateHome, "modelfetch"),
+		PartialDir:     filepath.Join(xdg.CacheHome, "modelfetch", "partial"),
+		ModelsDir:      filepath.Join(xdg.CacheHome, "modelfetch", "models"),
+		MaxActive:      3,
+		MaxConnections: 16,
+		StallTimeout:   30 * time.Second,
 		// Each checkpoint forces the data written since the last one to disk;
 		// at loopback speeds one a second cost a third of the throughput.
 		// A crash re-downloads at most this much of the transfer.
