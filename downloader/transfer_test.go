@@ -267,38 +267,33 @@ func TestDiskFull(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Skip("mounting a small tmpfs needs root")
 	}
-	mountTmpfs := func(t *testing.T, dir, size string) {
-		if out, err := runCmd("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir); err != nil {
-			t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
-		}
-		t.Cleanup(func() { runCmd("umount", dir) })
-	}
-	t.Run("known size", func(t *testing.T) {
-		o := newOrigin(t, 2<<20)
+	// fillDisk downloads o's file with the partial folder on a 1 MiB tmpfs
+	// and expects quota-exceeded.
+	fillDisk := func(t *testing.T, o *origin) (*running, Config, Snapshot) {
 		cfg := testConfig(t)
 		os.MkdirAll(cfg.PartialDir, 0o755)
-		mountTmpfs(t, cfg.PartialDir, "1m")
+		if out, err := runCmd("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", cfg.PartialDir); err != nil {
+			t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
+		}
+		t.Cleanup(func() { runCmd("umount", cfg.PartialDir) })
 		m := start(t, cfg)
 		m.Fetch("model", []Request{{URL: o.url()}}, Options{})
 		s := settle(t, m, "model")
 		if s.FailureReason != ReasonQuotaExceeded {
 			t.Fatalf("reason %q (%s), want quota-exceeded", s.FailureReason, s.Message)
 		}
+		return m, cfg, s
+	}
+	t.Run("known size", func(t *testing.T) {
+		o := newOrigin(t, 2<<20)
+		fillDisk(t, o)
 		if got := o.sent.Load(); got != 0 {
 			t.Errorf("server sent %d bytes before the space check", got)
 		}
 	})
 	t.Run("unknown size, then retry", func(t *testing.T) {
 		o := newOrigin(t, 2<<20, chunked)
-		cfg := testConfig(t)
-		os.MkdirAll(cfg.PartialDir, 0o755)
-		mountTmpfs(t, cfg.PartialDir, "1m")
-		m := start(t, cfg)
-		m.Fetch("model", []Request{{URL: o.url()}}, Options{})
-		s := settle(t, m, "model")
-		if s.FailureReason != ReasonQuotaExceeded {
-			t.Fatalf("reason %q (%s), want quota-exceeded", s.FailureReason, s.Message)
-		}
+		m, cfg, s := fillDisk(t, o)
 		kept := s.Downloaded
 		if kept == 0 {
 			t.Fatal("no partial data kept")
