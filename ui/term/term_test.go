@@ -1,0 +1,94 @@
+package term
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelfetch/modelfetch/downloader"
+)
+
+func TestProgressLine(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		s    downloader.Snapshot
+		want string
+	}{
+		{"running", downloader.Snapshot{State: downloader.StateRunning, Downloaded: 640e6, DownloadTotal: 1.3e9, Speed: 42e6, ETA: 15 * time.Second}, "640 MB of 1.3 GB · 42 MB/s · 15 s left"},
+		{"unknown total", downloader.Snapshot{State: downloader.StateRunning, Downloaded: 5e6, DownloadTotal: -1, Speed: 1e6, ETA: -1}, "5.0 MB · 1.0 MB/s"},
+		{"paused", downloader.Snapshot{State: downloader.StatePaused, Downloaded: 1e9, DownloadTotal: 2e9, Speed: 3e6, ETA: time.Minute}, "1.0 GB of 2.0 GB"},
+		{"done", downloader.Snapshot{State: downloader.StateSucceeded, Downloaded: 2e9, DownloadTotal: 2e9, ETA: -1}, "2.0 GB of 2.0 GB"},
+	} {
+		if got := ProgressLine(c.s); got != c.want {
+			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+func TestETAText(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		14500 * time.Millisecond: "15 s left",
+		90 * time.Second:         "2 min left",
+		59 * time.Minute:         "59 min left",
+		150 * time.Minute:        "2.5 h left",
+	} {
+		if got := ETAText(d); got != want {
+			t.Errorf("ETAText(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestStateText(t *testing.T) {
+	for _, c := range []struct {
+		s    downloader.Snapshot
+		want string
+	}{
+		{downloader.Snapshot{State: downloader.StateWaitingNetwork}, "Waiting for network"},
+		{downloader.Snapshot{State: downloader.StateFailed, FailureReason: downloader.ReasonQuotaExceeded}, "Failed: the disk is full"},
+		{downloader.Snapshot{State: downloader.StateFailed, FailureReason: downloader.ReasonIntegrity}, "Failed: the file was corrupt"},
+		{downloader.Snapshot{State: downloader.StateAborted}, "Cancelled"},
+		{downloader.Snapshot{State: downloader.StateSucceeded}, "Ready"},
+	} {
+		if got := StateText(c.s); got != c.want {
+			t.Errorf("StateText(%s/%s) = %q, want %q", c.s.State, c.s.FailureReason, got, c.want)
+		}
+	}
+}
+
+func TestFraction(t *testing.T) {
+	if f := Fraction(downloader.Snapshot{DownloadTotal: -1, Downloaded: 5}); f != -1 {
+		t.Errorf("unknown total: %v, want -1", f)
+	}
+	if f := Fraction(downloader.Snapshot{DownloadTotal: 4, Downloaded: 1}); f != 0.25 {
+		t.Errorf("a quarter: %v, want 0.25", f)
+	}
+	if f := Fraction(downloader.Snapshot{State: downloader.StateSucceeded, DownloadTotal: -1}); f != 1 {
+		t.Errorf("succeeded: %v, want 1", f)
+	}
+}
+
+// TestBar: off a terminal, one plain line per change of state, not one per
+// progress event; on a terminal, the line is redrawn in place.
+func TestBar(t *testing.T) {
+	var plain bytes.Buffer
+	b := NewBar(&plain, false)
+	s := downloader.Snapshot{Title: "Gemma 2B", State: downloader.StateRunning, DownloadTotal: 100}
+	for i := range 50 {
+		s.Downloaded = int64(i)
+		b.Show(s)
+	}
+	s.State = downloader.StateSucceeded
+	b.Show(s)
+	b.Done()
+	if lines := strings.Count(plain.String(), "\n"); lines != 2 {
+		t.Errorf("plain output has %d lines, want 2:\n%s", lines, plain.String())
+	}
+	var live bytes.Buffer
+	b = NewBar(&live, true)
+	b.Show(s)
+	b.Done()
+	if out := live.String(); !strings.HasPrefix(out, "\r\x1b[K") || !strings.Contains(out, "100%") || !strings.HasSuffix(out, "\n") {
+		t.Errorf("live output %q: want a redrawn line at 100%% ending the line", out)
+	}
+}
