@@ -257,11 +257,20 @@ func classify(err error) errClass {
 	return classTransient
 }
 
+// maxNetworkWait caps the waits while the network is down: they cost no
+// server anything, and once the network is back a download should notice
+// within seconds, not after a minute.
+const maxNetworkWait = 10 * time.Second
+
 // backoff is the wait before retry n (from 0): exponential, capped, with
-// full jitter, and never shorter than the server asked.
+// full jitter, and never shorter than the server asked. Waits for the
+// network have a lower cap than waits for a server.
 func (m *Manager) backoff(n int, err error) time.Duration {
 	d := m.cfg.BackoffBase << min(n, 20)
 	d = min(d, m.cfg.BackoffMax)
+	if classify(err) == classNetwork {
+		d = min(d, maxNetworkWait)
+	}
 	d = d/2 + rand.N(d/2+1)
 	var se *StatusError
 	if errors.As(err, &se) && se.RetryAfter > d {

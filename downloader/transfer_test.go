@@ -450,3 +450,21 @@ func TestRangeNotSatisfiable(t *testing.T) {
 		t.Errorf("restarted %q after %d requests: the 416 did not restart the file", s.Records[0].Restarted, o.requests.Load())
 	}
 }
+
+func TestBackoff(t *testing.T) {
+	m := &Manager{cfg: Config{BackoffBase: time.Second, BackoffMax: time.Minute}}
+	refused := &net.OpError{Op: "dial", Err: errors.New("connection refused")}
+	for n := range 12 {
+		if d := m.backoff(n, refused); d > maxNetworkWait {
+			t.Errorf("network wait %d is %v, over %v", n, d, maxNetworkWait)
+		}
+		server := &StatusError{Code: http.StatusServiceUnavailable}
+		if d := m.backoff(n, server); d > time.Minute || d < min(time.Second<<n, time.Minute)/2 {
+			t.Errorf("server wait %d is %v", n, d)
+		}
+	}
+	asked := &StatusError{Code: http.StatusTooManyRequests, RetryAfter: 5 * time.Minute}
+	if d := m.backoff(0, asked); d != 5*time.Minute {
+		t.Errorf("Retry-After of 5 min gave a wait of %v", d)
+	}
+}
