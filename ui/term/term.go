@@ -57,8 +57,11 @@ func ReasonText(r downloader.Reason) string {
 }
 
 // ProgressLine is "640 MB of 1.3 GB · 42 MB/s · 15 s left", with the
-// parts that are known.
+// parts that are known; while verifying, how much of the file is checked.
 func ProgressLine(s downloader.Snapshot) string {
+	if s.State == downloader.StateVerifying {
+		return fmt.Sprintf("checked %s of %s", humanize.Bytes(uint64(verified(s))), humanize.Bytes(uint64(s.Downloaded)))
+	}
 	parts := []string{humanize.Bytes(uint64(s.Downloaded))}
 	if s.DownloadTotal > 0 {
 		parts[0] += " of " + humanize.Bytes(uint64(s.DownloadTotal))
@@ -85,10 +88,13 @@ func ETAText(d time.Duration) string {
 }
 
 // Fraction is how far the fetch is, from 0 to 1, or -1 while the total is
-// unknown.
+// unknown. While verifying it is how far the check is.
 func Fraction(s downloader.Snapshot) float64 {
-	if s.State == downloader.StateSucceeded {
+	switch {
+	case s.State == downloader.StateSucceeded:
 		return 1
+	case s.State == downloader.StateVerifying && s.Downloaded > 0:
+		return min(float64(verified(s))/float64(s.Downloaded), 1)
 	}
 	if s.DownloadTotal <= 0 {
 		return -1
@@ -143,4 +149,13 @@ func (b *Bar) Done() {
 	if b.drawn {
 		fmt.Fprintln(b.w)
 	}
+}
+
+// verified is how many bytes of the fetch's files have been hashed.
+func verified(s downloader.Snapshot) int64 {
+	var n int64
+	for _, r := range s.Records {
+		n += r.Verified
+	}
+	return n
 }

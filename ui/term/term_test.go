@@ -19,6 +19,7 @@ func TestProgressLine(t *testing.T) {
 		{"unknown total", downloader.Snapshot{State: downloader.StateRunning, Downloaded: 5e6, DownloadTotal: -1, Speed: 1e6, ETA: -1}, "5.0 MB · 1.0 MB/s"},
 		{"paused", downloader.Snapshot{State: downloader.StatePaused, Downloaded: 1e9, DownloadTotal: 2e9, Speed: 3e6, ETA: time.Minute}, "1.0 GB of 2.0 GB"},
 		{"done", downloader.Snapshot{State: downloader.StateSucceeded, Downloaded: 2e9, DownloadTotal: 2e9, ETA: -1}, "2.0 GB of 2.0 GB"},
+		{"verifying", downloader.Snapshot{State: downloader.StateVerifying, Downloaded: 2e9, DownloadTotal: 2e9, Records: []downloader.RecordSnapshot{{Verified: 5e8}}}, "checked 500 MB of 2.0 GB"},
 	} {
 		if got := ProgressLine(c.s); got != c.want {
 			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
@@ -62,6 +63,9 @@ func TestFraction(t *testing.T) {
 	}
 	if f := Fraction(downloader.Snapshot{DownloadTotal: 4, Downloaded: 1}); f != 0.25 {
 		t.Errorf("a quarter: %v, want 0.25", f)
+	}
+	if f := Fraction(downloader.Snapshot{State: downloader.StateVerifying, DownloadTotal: 8, Downloaded: 8, Records: []downloader.RecordSnapshot{{Verified: 2}}}); f != 0.25 {
+		t.Errorf("verifying a quarter: %v, want 0.25", f)
 	}
 	if f := Fraction(downloader.Snapshot{State: downloader.StateSucceeded, DownloadTotal: -1}); f != 1 {
 		t.Errorf("succeeded: %v, want 1", f)
