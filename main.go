@@ -21,12 +21,15 @@ import (
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/ui"
 	"github.com/modelfetch/modelfetch/ui/cli"
+	"github.com/modelfetch/modelfetch/ui/cli/hush"
 )
 
 func main() {
-	env := cli.NewEnv(assets.Catalog)
 	args := os.Args[1:]
-	if len(args) > 0 && cli.IsCommand(args[0]) {
+	command := len(args) > 0 && cli.IsCommand(args[0])
+	hush.Release(!command) // a command's output is its own, not Fyne's start-up log
+	env := cli.NewEnv(assets.Catalog)
+	if command {
 		os.Exit(cli.Main(context.Background(), args, env))
 	}
 	os.Exit(runWindow(args, env))
