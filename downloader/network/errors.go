@@ -44,8 +44,8 @@ const (
 	Malformed
 	// Untrusted: the server's certificate is not trusted.
 	Untrusted
-	// Portal: a captive portal answered instead of the server.
-	Portal
+	// CaptivePortal: a captive portal answered instead of the server.
+	CaptivePortal
 	// WrongLength: the answer's length disagrees with the file's known size.
 	WrongLength
 	// BadProxySetting: the proxy in the settings is not a proxy address.
@@ -58,7 +58,7 @@ var kindNames = map[Kind]string{
 	HostNotFound: "host not found", LookupFailed: "name lookup failed", ServerNotAnswering: "server not answering",
 	ConnectionLost: "connection lost", ProxyNotAnswering: "proxy not answering", TooManyRedirects: "too many redirects",
 	RedirectLoop: "redirect loop", UnsafeRedirect: "redirect to a scheme other than http(s)", Downgrade: "redirect from https to http",
-	Malformed: "malformed response", Untrusted: "untrusted certificate", Portal: "captive portal",
+	Malformed: "malformed response", Untrusted: "untrusted certificate", CaptivePortal: "captive portal",
 	WrongLength: "length disagrees with the file's size", BadProxySetting: "bad proxy setting", BadCAFile: "bad CA certificate file",
 }
 
@@ -83,7 +83,7 @@ func (k Kind) Action() Action {
 	switch k {
 	case HostNotFound, LookupFailed, ServerNotAnswering, ConnectionLost, ProxyNotAnswering, WrongLength:
 		return Retry
-	case Portal:
+	case CaptivePortal:
 		return Wait
 	}
 	return Fail
@@ -263,7 +263,7 @@ func visited(u string, via []*http.Request) bool {
 
 // CheckResponse refuses an answer that is not the file: a captive
 // portal's 511 or a text/html page for a file whose name is not HTML
-// (a portal's sign-in page), as Portal with the portal's address (the
+// (a portal's sign-in page), as CaptivePortal with the portal's address (the
 // final URL after redirects, or a 511's Location), and a 200 whose length
 // disagrees with size, the file's size when known (-1 when not). A 206's
 // length is the engine's check (its Content-Range against the recorded
@@ -272,11 +272,11 @@ func CheckResponse(resp *http.Response, size int64, name string) error {
 	portal := portalAddress(resp)
 	switch {
 	case resp.StatusCode == http.StatusNetworkAuthenticationRequired:
-		return &Error{Kind: Portal, Host: hostOf(portal), URL: portal}
+		return &Error{Kind: CaptivePortal, Host: hostOf(portal), URL: portal}
 	case resp.StatusCode/100 != 2:
 		return nil
 	case isHTML(resp.Header.Get("Content-Type")) && !htmlName(name):
-		return &Error{Kind: Portal, Host: hostOf(portal), URL: portal}
+		return &Error{Kind: CaptivePortal, Host: hostOf(portal), URL: portal}
 	case resp.StatusCode == http.StatusOK && size >= 0 && resp.ContentLength >= 0 && resp.ContentLength != size:
 		return &Error{Kind: WrongLength, Host: resp.Request.URL.Host, URL: resp.Request.URL.String(), Got: resp.ContentLength, Want: size}
 	}

@@ -345,11 +345,11 @@ func TestCheckResponse(t *testing.T) {
 		want                    Kind
 		where                   string
 	}{
-		{"portal page, size known", http.MethodGet, portal.URL + "/gemma-2b.gguf", "gemma-2b.gguf", 668788096, "", Portal, portal.URL + "/gemma-2b.gguf"},
-		{"portal page, HEAD", http.MethodHead, portal.URL + "/gemma-2b.gguf", "gemma-2b.gguf", 668788096, "", Portal, portal.URL + "/gemma-2b.gguf"},
-		{"portal page, size unknown", http.MethodGet, portal.URL + "/gemma-2b.gguf", "gemma-2b.gguf", -1, "", Portal, portal.URL + "/gemma-2b.gguf"},
-		{"redirected to a portal", http.MethodGet, origin.URL + "/redirected", "model.bin", -1, "", Portal, portal.URL + "/login"},
-		{"511", http.MethodGet, origin.URL + "/511", "model.bin", -1, "", Portal, portal.URL + "/login"},
+		{"portal page, size known", http.MethodGet, portal.URL + "/gemma-2b.gguf", "gemma-2b.gguf", 668788096, "", CaptivePortal, portal.URL + "/gemma-2b.gguf"},
+		{"portal page, HEAD", http.MethodHead, portal.URL + "/gemma-2b.gguf", "gemma-2b.gguf", 668788096, "", CaptivePortal, portal.URL + "/gemma-2b.gguf"},
+		{"portal page, size unknown", http.MethodGet, portal.URL + "/gemma-2b.gguf", "gemma-2b.gguf", -1, "", CaptivePortal, portal.URL + "/gemma-2b.gguf"},
+		{"redirected to a portal", http.MethodGet, origin.URL + "/redirected", "model.bin", -1, "", CaptivePortal, portal.URL + "/login"},
+		{"511", http.MethodGet, origin.URL + "/511", "model.bin", -1, "", CaptivePortal, portal.URL + "/login"},
 		{"length mismatch", http.MethodGet, origin.URL + "/file", "model.bin", 200, "", WrongLength, origin.URL + "/file"},
 		{"length mismatch, HEAD", http.MethodHead, origin.URL + "/file", "model.bin", 200, "", WrongLength, origin.URL + "/file"},
 		{"the file", http.MethodGet, origin.URL + "/file", "model.bin", 100, "", 0, ""},
@@ -400,7 +400,7 @@ func TestSentence(t *testing.T) {
 		{&Error{Kind: HostNotFound, Host: "hf.example"}, 0, "The host hf.example does not exist."},
 		{&Error{Kind: ServerNotAnswering, Host: "127.0.0.1:8080"}, 30 * time.Second, "The server at 127.0.0.1:8080 is not answering; trying again in 30 s."},
 		{fmt.Errorf("get: %w", &Error{Kind: ProxyNotAnswering, Host: "127.0.0.1:3128"}), 90 * time.Second, "The proxy at 127.0.0.1:3128 is not answering; trying again in 2 min."},
-		{&Error{Kind: Portal, Host: "portal.example", URL: "http://portal.example/login"}, time.Minute, "Sign in to the network at http://portal.example/login."},
+		{&Error{Kind: CaptivePortal, Host: "portal.example", URL: "http://portal.example/login"}, time.Minute, "Sign in to the network at http://portal.example/login."},
 		{&Error{Kind: Downgrade, Host: "a.example", URL: "http://b.example/f"}, time.Minute, "The server at a.example redirects from a secure address to an insecure one (http://b.example/f), so the download was stopped."},
 		{&Error{Kind: WrongLength, Host: "a.example", Got: 179, Want: 668788096}, 0, "The server at a.example sent 179 bytes where the file is 669 MB, so it is not the file."},
 		{&Error{Kind: BadCAFile, URL: "/etc/corp.pem", Err: errNoCertificate}, 0, "The CA certificate file /etc/corp.pem holds no PEM certificate."},

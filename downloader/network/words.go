@@ -24,7 +24,8 @@ func Sentence(err error, retryIn time.Duration) string {
 	return s + "."
 }
 
-// phrase is the sentence for e without its final stop.
+// phrase is the sentence for e without its final stop: a failure of the
+// network or of the settings.
 func phrase(e *Error) string {
 	switch e.Kind {
 	case HostNotFound:
@@ -37,6 +38,19 @@ func phrase(e *Error) string {
 		return fmt.Sprintf("The connection to %s was lost", e.Host)
 	case ProxyNotAnswering:
 		return fmt.Sprintf("The proxy at %s is not answering", e.Host)
+	case Untrusted:
+		return fmt.Sprintf("The certificate of %s is not trusted; on a company network, add the company's CA certificate in Settings", e.Host)
+	case BadProxySetting:
+		return fmt.Sprintf("The proxy %q is not a proxy address; write it as http://host:port", e.URL)
+	case BadCAFile:
+		return badCAFile(e)
+	}
+	return answerPhrase(e)
+}
+
+// answerPhrase is the sentence for an answer that is not the file.
+func answerPhrase(e *Error) string {
+	switch e.Kind {
 	case TooManyRedirects:
 		return fmt.Sprintf("%s redirects more than %d times, so the download was stopped", e.URL, MaxRedirects)
 	case RedirectLoop:
@@ -47,16 +61,10 @@ func phrase(e *Error) string {
 		return fmt.Sprintf("The server at %s redirects from a secure address to an insecure one (%s), so the download was stopped", e.Host, e.URL)
 	case Malformed:
 		return fmt.Sprintf("The server at %s sent an answer that is not valid HTTP", e.Host)
-	case Untrusted:
-		return fmt.Sprintf("The certificate of %s is not trusted; on a company network, add the company's CA certificate in Settings", e.Host)
-	case Portal:
+	case CaptivePortal:
 		return "Sign in to the network at " + e.URL
 	case WrongLength:
 		return fmt.Sprintf("The server at %s sent %s where the file is %s, so it is not the file", e.Host, bytesText(e.Got), bytesText(e.Want))
-	case BadProxySetting:
-		return fmt.Sprintf("The proxy %q is not a proxy address; write it as http://host:port", e.URL)
-	case BadCAFile:
-		return badCAFile(e)
 	}
 	return e.Error()
 }
