@@ -52,6 +52,11 @@ const (
 	BadProxySetting
 	// BadCAFile: the extra CA certificate file cannot be used.
 	BadCAFile
+	// Disconnected: the machine is offline (Judge).
+	Disconnected
+	// MeteredConnection: downloads pause on a metered connection, as the
+	// settings ask (the engine makes it).
+	MeteredConnection
 )
 
 var kindNames = map[Kind]string{
@@ -60,6 +65,7 @@ var kindNames = map[Kind]string{
 	RedirectLoop: "redirect loop", UnsafeRedirect: "redirect to a scheme other than http(s)", Downgrade: "redirect from https to http",
 	Malformed: "malformed response", Untrusted: "untrusted certificate", CaptivePortal: "captive portal",
 	WrongLength: "length disagrees with the file's size", BadProxySetting: "bad proxy setting", BadCAFile: "bad CA certificate file",
+	Disconnected: "offline", MeteredConnection: "metered connection",
 }
 
 func (k Kind) String() string { return kindNames[k] }
@@ -83,7 +89,7 @@ func (k Kind) Action() Action {
 	switch k {
 	case HostNotFound, LookupFailed, ServerNotAnswering, ConnectionLost, ProxyNotAnswering, WrongLength:
 		return Retry
-	case CaptivePortal:
+	case CaptivePortal, Disconnected, MeteredConnection:
 		return Wait
 	}
 	return Fail

@@ -410,7 +410,7 @@ func TestSentence(t *testing.T) {
 			t.Errorf("Sentence(%v, %v) = %q, want %q", tc.err, tc.retry, got, tc.want)
 		}
 	}
-	for k := HostNotFound; k <= BadCAFile; k++ {
+	for k := HostNotFound; k <= MeteredConnection; k++ {
 		if s := Sentence(&Error{Kind: k, Host: "h", URL: "u"}, 0); s == "" || strings.HasPrefix(s, k.String()) {
 			t.Errorf("Kind %d has no sentence of its own: %q", k, s)
 		}

@@ -139,10 +139,21 @@ func TestMonitorNetworkManager(t *testing.T) {
 	nm := startNM(t, addr, 4, 70, 4)
 	var log logBuffer
 	// The routes say offline: only NetworkManager can say online.
-	m := NewMonitor(Config{Bus: addr, ProcNet: "testdata/offline", Addrs: ips("192.0.2.2"), Poll: time.Hour, Logger: log.logger()})
+	failing := nameServer(t, 2)
+	m := NewMonitor(Config{Bus: addr, ProcNet: "testdata/offline", Addrs: ips("192.0.2.2"), Poll: time.Hour, Logger: log.logger(),
+		Lookup: failing.LookupHost, Names: []string{"hub.test"}})
 	if s := m.Status(t.Context()); s != (Status{State: Online, Source: FromNetworkManager}) {
 		t.Fatalf("Status = %+v, want online from NetworkManager", s)
 	}
+	// NetworkManager's connectivity check fetched a page: lookups add nothing.
+	if s := m.Check(t.Context()); s != (Status{State: Online, Source: FromNetworkManager}) {
+		t.Fatalf("Check = %+v, want online from NetworkManager", s)
+	}
+	nm.set("Connectivity", 0) // no connectivity check: its state only
+	if s := m.Check(t.Context()); s != (Status{State: Offline, Source: FromLookups}) {
+		t.Fatalf("Check without a connectivity check = %+v, want offline from lookups", s)
+	}
+	nm.set("Connectivity", 4)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error)
 	go func() { done <- m.Run(ctx) }()

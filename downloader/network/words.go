@@ -44,6 +44,10 @@ func phrase(e *Error) string {
 		return fmt.Sprintf("The proxy %q is not a proxy address; write it as http://host:port", e.URL)
 	case BadCAFile:
 		return badCAFile(e)
+	case Disconnected:
+		return "This computer is offline; the download goes on when it is back online"
+	case MeteredConnection:
+		return "Paused on a metered connection, as the settings ask; the download goes on on another network, or when resumed by hand"
 	}
 	return answerPhrase(e)
 }
@@ -62,6 +66,9 @@ func answerPhrase(e *Error) string {
 	case Malformed:
 		return fmt.Sprintf("The server at %s sent an answer that is not valid HTTP", e.Host)
 	case CaptivePortal:
+		if e.URL == "" {
+			return "Sign in to the network"
+		}
 		return "Sign in to the network at " + e.URL
 	case WrongLength:
 		return fmt.Sprintf("The server at %s sent %s where the file is %s, so it is not the file", e.Host, bytesText(e.Got), bytesText(e.Want))
