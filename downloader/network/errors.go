@@ -190,11 +190,16 @@ func proxyOp(err error) *net.OpError {
 	return nil
 }
 
-// proxyAddr is the proxy's address from the dial error inside op.
+// proxyAddr is the proxy's address from the dial error inside op: the
+// address it dialed, or the name it could not look up.
 func proxyAddr(op *net.OpError) string {
 	var inner *net.OpError
 	if errors.As(op.Err, &inner) && inner.Addr != nil {
 		return inner.Addr.String()
+	}
+	var dns *net.DNSError
+	if errors.As(op.Err, &dns) {
+		return dns.Name
 	}
 	return ""
 }

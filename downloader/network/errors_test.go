@@ -275,21 +275,27 @@ func TestClassify(t *testing.T) {
 }
 
 func TestClassifyDeadProxy(t *testing.T) {
-	proxy := closedPort(t)
-	t.Setenv("HTTP_PROXY", "http://"+proxy)
-	t.Setenv("HTTPS_PROXY", "http://"+proxy)
-	t.Setenv("NO_PROXY", "")
-	tr := &http.Transport{}
-	if err := Configure(tr, Settings{}); err != nil {
-		t.Fatal(err)
-	}
-	c := &http.Client{Transport: tr}
-	// The names are never looked up here: the proxy would look them up.
-	for _, u := range []string{"http://model.test/f", "https://model.test/f"} {
-		t.Run(u, func(t *testing.T) {
-			e := wantKind(t, do(t, c, u), u, ProxyNotAnswering)
-			if e.Host != proxy {
-				t.Errorf("Host = %q, want the proxy's %q", e.Host, proxy)
+	closed := closedPort(t)
+	for _, tc := range []struct{ name, proxy, host string }{
+		{"closed port", "http://" + closed, closed},
+		{"no such host", "http://proxy.test:3128", "proxy.test"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("HTTP_PROXY", tc.proxy)
+			t.Setenv("HTTPS_PROXY", tc.proxy)
+			t.Setenv("NO_PROXY", "")
+			d := &net.Dialer{Resolver: nameServer(t, 3)}
+			tr := &http.Transport{DialContext: d.DialContext}
+			if err := Configure(tr, Settings{}); err != nil {
+				t.Fatal(err)
+			}
+			c := &http.Client{Transport: tr}
+			// The names are never looked up here: the proxy would look them up.
+			for _, u := range []string{"http://model.test/f", "https://model.test/f"} {
+				e := wantKind(t, do(t, c, u), u, ProxyNotAnswering)
+				if e.Host != tc.host {
+					t.Errorf("%s: Host = %q, want the proxy's %q", u, e.Host, tc.host)
+				}
 			}
 		})
 	}
