@@ -2,6 +2,7 @@ package network
 
 import (
 	"context"
+	"errors"
 
 	"github.com/godbus/dbus/v5"
 )
@@ -26,9 +27,7 @@ const (
 
 // errNMUnknown is a NetworkManager that knows neither its connectivity
 // nor its state (it is starting).
-type errNMUnknown struct{}
-
-func (errNMUnknown) Error() string { return "NetworkManager knows no state" }
+var errNMUnknown = errors.New("NetworkManager knows no state")
 
 // fromNM reads NetworkManager's properties, on Run's connection or on one
 // of its own.
@@ -52,7 +51,7 @@ func (m *Monitor) fromNM(ctx context.Context) (Status, error) {
 	uri, _ := props["ConnectivityCheckUri"].Value().(string)
 	s, ok := nmStatus(u32(props["Connectivity"]), u32(props["State"]), u32(props["Metered"]), uri)
 	if !ok {
-		return Status{}, errNMUnknown{}
+		return Status{}, errNMUnknown
 	}
 	return s, nil
 }

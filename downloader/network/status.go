@@ -113,9 +113,10 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// DefaultNames are the hosts of the built-in catalog: if none of them can
-// be looked up, the machine is offline whatever its routes say.
-var DefaultNames = []string{"huggingface.co", "github.com"}
+// DefaultNames are the Hugging Face Hub and the host of the built-in
+// catalog: if none of them can be looked up, the machine is offline
+// whatever its routes say.
+var DefaultNames = []string{"huggingface.co", "storage.googleapis.com"}
 
 // Monitor is the Watcher of the real machine. Run keeps Changes fed.
 type Monitor struct {
@@ -164,11 +165,13 @@ func (m *Monitor) Changes() <-chan Status { return m.changes }
 // reads the routes and addresses.
 func (m *Monitor) Status(ctx context.Context) Status {
 	s, err := m.fromNM(ctx)
-	if err == nil {
+	switch {
+	case err == nil:
 		m.setNoNM(false, nil)
 		return s
+	case ctx.Err() == nil: // a caller giving up says nothing of NetworkManager
+		m.setNoNM(true, err)
 	}
-	m.setNoNM(true, err)
 	return m.fromRoutes()
 }
 

@@ -45,9 +45,9 @@ func phrase(e *Error) string {
 	case BadCAFile:
 		return badCAFile(e)
 	case Disconnected:
-		return "This computer is offline; the download goes on when it is back online"
+		return "This computer is not connected to the internet; the download goes on when it is"
 	case MeteredConnection:
-		return "Paused on a metered connection, as the settings ask; the download goes on on another network, or when resumed by hand"
+		return "Paused because this connection is metered, as Settings ask; the download resumes on a connection that is not"
 	}
 	return answerPhrase(e)
 }
@@ -56,7 +56,7 @@ func phrase(e *Error) string {
 func answerPhrase(e *Error) string {
 	switch e.Kind {
 	case TooManyRedirects:
-		return fmt.Sprintf("%s redirects more than %d times, so the download was stopped", e.URL, MaxRedirects)
+		return fmt.Sprintf("The address %s redirects more than %d times, so the download was stopped", e.URL, MaxRedirects)
 	case RedirectLoop:
 		return fmt.Sprintf("The server at %s redirects in a loop (back to %s), so the download was stopped", e.Host, e.URL)
 	case UnsafeRedirect:
