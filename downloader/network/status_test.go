@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -194,5 +195,30 @@ func TestStatusThisMachine(t *testing.T) {
 	t.Logf("this machine: %+v (%v, from %v); log: %q", s, s.State, s.Source, log.lines())
 	if _, err := os.Stat("/run/dbus/system_bus_socket"); os.IsNotExist(err) && os.Getenv("DBUS_SYSTEM_BUS_ADDRESS") == "" && s.Source != FromRoutes {
 		t.Errorf("without a system bus the view came from %v, want %v", s.Source, FromRoutes)
+	}
+}
+
+func TestMonitorRoutesPoll(t *testing.T) {
+	var up atomic.Bool
+	addrs := func() ([]net.IP, error) {
+		if up.Load() {
+			return ips("192.0.2.2")()
+		}
+		return nil, nil
+	}
+	m := NewMonitor(Config{Bus: noBus(t), ProcNet: "testdata/online", Addrs: addrs, Poll: 10 * time.Millisecond})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- m.Run(ctx) }()
+	if s := next(t, m); s != (Status{State: Offline, Source: FromRoutes}) {
+		t.Fatalf("first Status = %+v, want offline from routes", s)
+	}
+	up.Store(true) // the interface got its address
+	if s := next(t, m); s != (Status{State: Online, Source: FromRoutes}) {
+		t.Fatalf("then %+v, want online from routes", s)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
