@@ -86,10 +86,12 @@ func startNM(t *testing.T, addr string, connectivity, state, metered uint32) *fa
 	conn := connect(t, addr)
 	p := func(v any) *prop.Prop { return &prop.Prop{Value: v, Emit: prop.EmitTrue} }
 	props, err := prop.Export(conn, nmPath, prop.Map{nmName: {
-		"Connectivity":         p(connectivity),
-		"State":                p(state),
-		"Metered":              p(metered),
-		"ConnectivityCheckUri": p("http://nmcheck.gnome.org/check_network_status.txt"),
+		"Connectivity":               p(connectivity),
+		"State":                      p(state),
+		"Metered":                    p(metered),
+		"ConnectivityCheckUri":       p("http://nmcheck.gnome.org/check_network_status.txt"),
+		"ConnectivityCheckEnabled":   p(true),
+		"ConnectivityCheckAvailable": p(true),
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +100,7 @@ func startNM(t *testing.T, addr string, connectivity, state, metered uint32) *fa
 	return &fakeNM{conn: conn, props: props}
 }
 
-func (n *fakeNM) set(name string, v uint32) { n.props.SetMust(nmName, name, v) }
+func (n *fakeNM) set(name string, v any) { n.props.SetMust(nmName, name, v) }
 
 // stop gives up NetworkManager's name, as when it stops.
 func (n *fakeNM) stop(t *testing.T) {

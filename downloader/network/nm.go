@@ -50,10 +50,22 @@ func (m *Monitor) fromNM(ctx context.Context) (Status, error) {
 	}
 	uri, _ := props["ConnectivityCheckUri"].Value().(string)
 	s, ok := nmStatus(u32(props["Connectivity"]), u32(props["State"]), u32(props["Metered"]), uri)
+	if s.Source == FromNetworkManager && !(checks(props["ConnectivityCheckEnabled"]) && checks(props["ConnectivityCheckAvailable"])) {
+		// Without its check NetworkManager guesses "full" from a default
+		// route: no better than the routes, so Check looks names up.
+		s.Source = FromNetworkManagerState
+	}
 	if !ok {
 		return Status{}, errNMUnknown
 	}
 	return s, nil
+}
+
+// checks reads a connectivity check flag; NetworkManager before 1.10 has
+// none, and checks when it is configured to.
+func checks(v dbus.Variant) bool {
+	b, ok := v.Value().(bool)
+	return b || !ok
 }
 
 func u32(v dbus.Variant) uint32 {

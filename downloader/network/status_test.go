@@ -150,11 +150,19 @@ func TestMonitorNetworkManager(t *testing.T) {
 	if s := m.Check(t.Context()); s != (Status{State: Online, Source: FromNetworkManager}) {
 		t.Fatalf("Check = %+v, want online from NetworkManager", s)
 	}
-	nm.set("Connectivity", 0) // no connectivity check: its state only
+	nm.set("Connectivity", uint32(0)) // no connectivity known: its state only
+	if s := m.Check(t.Context()); s != (Status{State: Offline, Source: FromLookups}) {
+		t.Fatalf("Check without connectivity = %+v, want offline from lookups", s)
+	}
+	nm.set("Connectivity", uint32(4))
+	nm.set("ConnectivityCheckEnabled", false) // "full" is then a guess
+	if s := m.Status(t.Context()); s != (Status{State: Online, Source: FromNetworkManagerState}) {
+		t.Fatalf("Status without a connectivity check = %+v, want online from NetworkManager's state", s)
+	}
 	if s := m.Check(t.Context()); s != (Status{State: Offline, Source: FromLookups}) {
 		t.Fatalf("Check without a connectivity check = %+v, want offline from lookups", s)
 	}
-	nm.set("Connectivity", 4)
+	nm.set("ConnectivityCheckEnabled", true)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error)
 	go func() { done <- m.Run(ctx) }()
@@ -166,9 +174,9 @@ func TestMonitorNetworkManager(t *testing.T) {
 		change func()
 		want   Status
 	}{
-		{func() { nm.set("Connectivity", 2) }, Status{State: Portal, PortalURL: "http://nmcheck.gnome.org/check_network_status.txt", Source: FromNetworkManager}},
-		{func() { nm.set("Connectivity", 4); nm.set("Metered", 1) }, Status{State: Online, Metered: true, Source: FromNetworkManager}},
-		{func() { nm.set("Connectivity", 1) }, Status{State: Offline, Metered: true, Source: FromNetworkManager}},
+		{func() { nm.set("Connectivity", uint32(2)) }, Status{State: Portal, PortalURL: "http://nmcheck.gnome.org/check_network_status.txt", Source: FromNetworkManager}},
+		{func() { nm.set("Connectivity", uint32(4)); nm.set("Metered", uint32(1)) }, Status{State: Online, Metered: true, Source: FromNetworkManager}},
+		{func() { nm.set("Connectivity", uint32(1)) }, Status{State: Offline, Metered: true, Source: FromNetworkManager}},
 		{func() { nm.stop(t) }, Status{State: Offline, Source: FromRoutes}},
 	}
 	for i, st := range steps {
