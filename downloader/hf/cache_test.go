@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/modelfetch/modelfetch/downloader/hf/hftest"
 )
 
 // put writes a blob as the engine would once its bytes are verified.
@@ -29,9 +31,9 @@ func TestCacheLayout(t *testing.T) {
 	root := t.TempDir()
 	c := Cache{Dir: filepath.Join(root, "hub")}
 	data := []byte("weights")
-	top := File{Path: "model.gguf", Size: int64(len(data)), Blob: sha256Hex(data), Digest: DigestSHA256}
+	top := File{Path: "model.gguf", Size: int64(len(data)), Blob: hftest.SHA256Hex(data), Digest: DigestSHA256}
 	deep := File{Path: "Q4_K_M/part/model-00001-of-00002.gguf", Size: top.Size, Blob: top.Blob, Digest: DigestSHA256}
-	p := testPlan("main", commitMain, top, deep)
+	p := testPlan("main", hftest.CommitMain, top, deep)
 	if c.Has(p, top) {
 		t.Fatal("Has before the blob is there")
 	}
@@ -49,17 +51,17 @@ func TestCacheLayout(t *testing.T) {
 		"Q4_K_M/part/model-00001-of-00002.gguf": "../../../../blobs/" + top.Blob,
 	}
 	for name, want := range links {
-		got, err := os.Readlink(filepath.Join(repoDir, "snapshots", commitMain, name))
+		got, err := os.Readlink(filepath.Join(repoDir, "snapshots", hftest.CommitMain, name))
 		if err != nil || got != want {
 			t.Errorf("snapshot %s -> %q (%v), want %q", name, got, err, want)
 		}
-		content, err := os.ReadFile(filepath.Join(repoDir, "snapshots", commitMain, name))
+		content, err := os.ReadFile(filepath.Join(repoDir, "snapshots", hftest.CommitMain, name))
 		if err != nil || string(content) != "weights" {
 			t.Errorf("reading through %s: %q, %v", name, content, err)
 		}
 	}
 	ref, err := os.ReadFile(filepath.Join(repoDir, "refs", "main"))
-	if err != nil || string(ref) != commitMain {
+	if err != nil || string(ref) != hftest.CommitMain {
 		t.Errorf("refs/main = %q (%v), want the commit with no newline", ref, err)
 	}
 	if tag, err := os.ReadFile(filepath.Join(c.Dir, "CACHEDIR.TAG")); err != nil || string(tag[:43]) != "Signature: 8a477f597d28d172789f06886806bc55" {
@@ -76,7 +78,7 @@ func TestCacheRefs(t *testing.T) {
 	if filepath.Base(repoDir) != "datasets--org--d" {
 		t.Errorf("repo dir %s, want datasets--org--d", repoDir)
 	}
-	p := Plan{Repo: "org/d", Type: TypeDataset, Revision: commitV1, Commit: commitV1}
+	p := Plan{Repo: "org/d", Type: TypeDataset, Revision: hftest.CommitV1, Commit: hftest.CommitV1}
 	if err := c.WriteRef(p); err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +89,7 @@ func TestCacheRefs(t *testing.T) {
 	if err := c.WriteRef(p); err != nil {
 		t.Fatal(err)
 	}
-	if ref, err := os.ReadFile(filepath.Join(repoDir, "refs", "refs", "pr", "1")); err != nil || string(ref) != commitV1 {
+	if ref, err := os.ReadFile(filepath.Join(repoDir, "refs", "refs", "pr", "1")); err != nil || string(ref) != hftest.CommitV1 {
 		t.Errorf("refs/refs/pr/1 = %q (%v)", ref, err)
 	}
 	p.Revision = "../escape"
@@ -102,9 +104,9 @@ func TestCacheRefs(t *testing.T) {
 func TestCacheSharedBlob(t *testing.T) {
 	c := Cache{Dir: t.TempDir()}
 	data := []byte("same bytes")
-	f := File{Path: "m.gguf", Size: int64(len(data)), Blob: sha256Hex(data), Digest: DigestSHA256}
-	main := testPlan("main", commitMain, f)
-	v1 := testPlan("v1", commitV1, f)
+	f := File{Path: "m.gguf", Size: int64(len(data)), Blob: hftest.SHA256Hex(data), Digest: DigestSHA256}
+	main := testPlan("main", hftest.CommitMain, f)
+	v1 := testPlan("v1", hftest.CommitV1, f)
 	put(t, c, main, f, data)
 	if !c.Has(v1, f) {
 		t.Fatal("v1 shares main's blob: Has = false")
@@ -118,7 +120,7 @@ func TestCacheSharedBlob(t *testing.T) {
 		t.Errorf("snapshots link to %q and %q, want one blob", a, b)
 	}
 	newer := []byte("new bytes!")
-	g := File{Path: f.Path, Size: int64(len(newer)), Blob: sha256Hex(newer), Digest: DigestSHA256}
+	g := File{Path: f.Path, Size: int64(len(newer)), Blob: hftest.SHA256Hex(newer), Digest: DigestSHA256}
 	put(t, c, main, g, newer)
 	if got, err := os.ReadFile(c.SnapshotPath(main, f)); err != nil || string(got) != "new bytes!" {
 		t.Errorf("relinked snapshot reads %q (%v)", got, err)
@@ -132,8 +134,8 @@ func TestCacheSharedBlob(t *testing.T) {
 func TestDirLayout(t *testing.T) {
 	d := Dir{Dir: t.TempDir()}
 	data := []byte("x")
-	f := File{Path: "sub/a.gguf", Size: 1, Blob: sha256Hex(data), Digest: DigestSHA256}
-	p := testPlan("main", commitMain, f)
+	f := File{Path: "sub/a.gguf", Size: 1, Blob: hftest.SHA256Hex(data), Digest: DigestSHA256}
+	p := testPlan("main", hftest.CommitMain, f)
 	if got, want := d.Dest(p, f), filepath.Join(d.Dir, "sub", "a.gguf"); got != want {
 		t.Errorf("dest %s, want %s", got, want)
 	}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/modelfetch/modelfetch/downloader/hf/hftest"
 	"time"
 )
 
@@ -29,21 +31,21 @@ func mustParse(t *testing.T, name string, o Options) Ref {
 }
 
 func TestResolveWholeRepoPaged(t *testing.T) {
-	repo := ggufRepo()
-	h := newFakeHub(t, withRepo(repo), withPageSize(2))
-	c := h.client(t, Token{})
+	repo := hftest.TinyGGUF()
+	h := hftest.New(t, hftest.WithRepo(repo), hftest.WithPageSize(2))
+	c := clientFor(t, h, Token{})
 	p, err := c.Resolve(t.Context(), mustParse(t, "hf.co/org/Tiny-1B-GGUF", Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Commit != commitMain || p.Revision != "main" || p.Repo != "org/Tiny-1B-GGUF" || p.Type != TypeModel {
+	if p.Commit != hftest.CommitMain || p.Revision != "main" || p.Repo != "org/Tiny-1B-GGUF" || p.Type != TypeModel {
 		t.Errorf("plan = %s %s@%s (%s), want the main commit", p.Type, p.Repo, p.Revision, p.Commit)
 	}
 	var want []string
 	var total int64
-	for _, f := range repo.commits[commitMain] {
-		want = append(want, f.path)
-		total += int64(len(f.data))
+	for _, f := range repo.Commits[hftest.CommitMain] {
+		want = append(want, f.Path)
+		total += int64(len(f.Data))
 	}
 	if got := paths(p); !slices.Equal(got, want) {
 		t.Errorf("files = %q, want %q", got, want)
@@ -52,10 +54,10 @@ func TestResolveWholeRepoPaged(t *testing.T) {
 		t.Errorf("total = %d, want %d", p.Total(), total)
 	}
 	pages := 0
-	for _, s := range h.requests() {
+	for _, s := range h.Requests() {
 		if strings.Contains(s.Path, "/tree/") {
 			pages++
-			if !strings.Contains(s.Path, "/tree/"+commitMain) {
+			if !strings.Contains(s.Path, "/tree/"+hftest.CommitMain) {
 				t.Errorf("tree listed at %s, want the pinned commit", s.Path)
 			}
 		}
@@ -67,27 +69,27 @@ func TestResolveWholeRepoPaged(t *testing.T) {
 }
 
 func TestResolveFilesCarryDigestsAndURLs(t *testing.T) {
-	repo := ggufRepo()
-	h := newFakeHub(t, withRepo(repo))
-	p, err := h.client(t, Token{}).Resolve(t.Context(), mustParse(t, "hf.co/org/Tiny-1B-GGUF", Options{}))
+	repo := hftest.TinyGGUF()
+	h := hftest.New(t, hftest.WithRepo(repo))
+	p, err := clientFor(t, h, Token{}).Resolve(t.Context(), mustParse(t, "hf.co/org/Tiny-1B-GGUF", Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, f := range p.Files {
-		src := repo.commits[commitMain][i]
-		wantBlob, wantDigest := gitOID(src.data), DigestGitSHA1
-		if src.lfs {
-			wantBlob, wantDigest = sha256Hex(src.data), DigestSHA256
+		src := repo.Commits[hftest.CommitMain][i]
+		wantBlob, wantDigest := hftest.GitOID(src.Data), DigestGitSHA1
+		if src.LFS {
+			wantBlob, wantDigest = hftest.SHA256Hex(src.Data), DigestSHA256
 		}
-		if f.Blob != wantBlob || f.Digest != wantDigest || f.Size != int64(len(src.data)) {
-			t.Errorf("%s: blob %s %s size %d, want %s %s %d", f.Path, f.Digest, f.Blob, f.Size, wantDigest, wantBlob, len(src.data))
+		if f.Blob != wantBlob || f.Digest != wantDigest || f.Size != int64(len(src.Data)) {
+			t.Errorf("%s: blob %s %s size %d, want %s %s %d", f.Path, f.Digest, f.Blob, f.Size, wantDigest, wantBlob, len(src.Data))
 		}
-		if want := h.srv.URL + "/org/Tiny-1B-GGUF/resolve/" + commitMain + "/" + src.path; f.URL != want {
+		if want := h.URL() + "/org/Tiny-1B-GGUF/resolve/" + hftest.CommitMain + "/" + src.Path; f.URL != want {
 			t.Errorf("url = %s, want %s", f.URL, want)
 		}
 		// The digest the plan names is the one the bytes have.
 		hh := f.NewHash()
-		hh.Write(src.data)
+		hh.Write(src.Data)
 		if got := hex.EncodeToString(hh.Sum(nil)); got != f.Blob {
 			t.Errorf("%s: NewHash over the bytes = %s, want %s", f.Path, got, f.Blob)
 		}
@@ -106,8 +108,8 @@ func TestGitBlobHash(t *testing.T) {
 }
 
 func TestResolvePicks(t *testing.T) {
-	h := newFakeHub(t, withRepo(ggufRepo()), withPageSize(3))
-	c := h.client(t, Token{})
+	h := hftest.New(t, hftest.WithRepo(hftest.TinyGGUF()), hftest.WithPageSize(3))
+	c := clientFor(t, h, Token{})
 	tests := []struct {
 		name string
 		o    Options
@@ -145,38 +147,38 @@ func TestResolvePicks(t *testing.T) {
 }
 
 func TestResolvePinnedRevision(t *testing.T) {
-	h := newFakeHub(t, withRepo(ggufRepo()))
-	c := h.client(t, Token{})
+	h := hftest.New(t, hftest.WithRepo(hftest.TinyGGUF()))
+	c := clientFor(t, h, Token{})
 	p, err := c.Resolve(t.Context(), mustParse(t, "hf://org/Tiny-1B-GGUF@v1/README.md", Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Commit != commitV1 || p.Revision != "v1" || p.Files[0].Blob != gitOID([]byte("# Tiny v1\n")) {
+	if p.Commit != hftest.CommitV1 || p.Revision != "v1" || p.Files[0].Blob != hftest.GitOID([]byte("# Tiny v1\n")) {
 		t.Errorf("plan = %s@%s, README blob %s; want v1's commit and README", p.Revision, p.Commit, p.Files[0].Blob)
 	}
-	if !strings.Contains(p.Files[0].URL, "/resolve/"+commitV1+"/") {
+	if !strings.Contains(p.Files[0].URL, "/resolve/"+hftest.CommitV1+"/") {
 		t.Errorf("url %s does not name the commit", p.Files[0].URL)
 	}
-	for _, s := range h.requests() {
-		if strings.Contains(s.Path, "paths-info") && !strings.HasSuffix(s.Path, "/paths-info/"+commitV1) {
+	for _, s := range h.Requests() {
+		if strings.Contains(s.Path, "paths-info") && !strings.HasSuffix(s.Path, "/paths-info/"+hftest.CommitV1) {
 			t.Errorf("paths-info asked at %s, want the pinned commit", s.Path)
 		}
 	}
 }
 
 func TestResolveDataset(t *testing.T) {
-	ds := &fakeRepo{id: "org/data", typ: TypeDataset, refs: map[string]string{"main": commitMain},
-		commits: map[string][]fakeFile{commitMain: {{path: "train/part-0.parquet", data: []byte("rows"), lfs: true}}}}
-	h := newFakeHub(t, withRepo(ds))
-	p, err := h.client(t, Token{}).Resolve(t.Context(), mustParse(t, "hf://datasets/org/data", Options{}))
+	ds := &hftest.Repo{ID: "org/data", Type: "dataset", Refs: map[string]string{"main": hftest.CommitMain},
+		Commits: map[string][]hftest.File{hftest.CommitMain: {{Path: "train/part-0.parquet", Data: []byte("rows"), LFS: true}}}}
+	h := hftest.New(t, hftest.WithRepo(ds))
+	p, err := clientFor(t, h, Token{}).Resolve(t.Context(), mustParse(t, "hf://datasets/org/data", Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := h.srv.URL + "/datasets/org/data/resolve/" + commitMain + "/train/part-0.parquet"; p.Type != TypeDataset || p.Files[0].URL != want {
+	if want := h.URL() + "/datasets/org/data/resolve/" + hftest.CommitMain + "/train/part-0.parquet"; p.Type != TypeDataset || p.Files[0].URL != want {
 		t.Errorf("plan %s, url %s; want a dataset at %s", p.Type, p.Files[0].URL, want)
 	}
 	// A model of the same name does not exist.
-	_, err = h.client(t, Token{}).Resolve(t.Context(), mustParse(t, "hf://org/data", Options{}))
+	_, err = clientFor(t, h, Token{}).Resolve(t.Context(), mustParse(t, "hf://org/data", Options{}))
 	if kindOfErr(err) != KindRepoNotFound {
 		t.Errorf("model org/data: got %v, want KindRepoNotFound", err)
 	}
@@ -205,11 +207,11 @@ func closedEndpoint(t *testing.T) string {
 }
 
 func TestResolveErrors(t *testing.T) {
-	gatedRepo := ggufRepo()
-	gatedRepo.id, gatedRepo.gated, gatedRepo.readers = "org/Gated", true, []string{"reader"}
-	private := ggufRepo()
-	private.id, private.private, private.readers = "org/Private", true, []string{"reader"}
-	h := newFakeHub(t, withRepo(ggufRepo()), withRepo(gatedRepo), withRepo(private), withTokens("reader", "other"))
+	gatedRepo := hftest.TinyGGUF()
+	gatedRepo.ID, gatedRepo.Gated, gatedRepo.Readers = "org/Gated", true, []string{"reader"}
+	private := hftest.TinyGGUF()
+	private.ID, private.Private, private.Readers = "org/Private", true, []string{"reader"}
+	h := hftest.New(t, hftest.WithRepo(hftest.TinyGGUF()), hftest.WithRepo(gatedRepo), hftest.WithRepo(private), hftest.WithTokens("reader", "other"))
 	none, other := Token{}, NewToken("other", "HF_TOKEN")
 	tests := []struct {
 		name     string
@@ -226,13 +228,13 @@ func TestResolveErrors(t *testing.T) {
 		{"hf.co/org/Tiny-1B-GGUF:Q5_K_M", none, KindQuantNotFound, 0, "It has: F16, IQ2_XS, Q4_K_M, Q8_0."},
 		{"hf://org/Tiny-1B-GGUF/*.safetensors", none, KindNoMatch, 0, "include and exclude"},
 		{"hf.co/org/Gated:Q4_K_M", none, KindGatedLogin, 401, "log in"},
-		{"hf.co/org/Gated:Q4_K_M", other, KindGatedAccess, 403, "request access at " + h.srv.URL + "/org/Gated"},
+		{"hf.co/org/Gated:Q4_K_M", other, KindGatedAccess, 403, "request access at " + h.URL() + "/org/Gated"},
 		{"hf.co/org/Tiny-1B-GGUF", NewToken("stale", "HF_TOKEN"), KindTokenRefused, 401, "token from HF_TOKEN"},
 		{"hf.co/org/Tiny-1B-GGUF", NewToken("stale", "/home/me/.cache/huggingface/token"), KindTokenRefused, 401, "/home/me/.cache/huggingface/token"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+" "+tt.tok.String(), func(t *testing.T) {
-			_, err := h.client(t, tt.tok).Resolve(t.Context(), mustParse(t, tt.name, Options{}))
+			_, err := clientFor(t, h, tt.tok).Resolve(t.Context(), mustParse(t, tt.name, Options{}))
 			var e *Error
 			if !errors.As(err, &e) {
 				t.Fatalf("Resolve: %v, want an *Error", err)
@@ -250,7 +252,7 @@ func TestResolveErrors(t *testing.T) {
 		})
 	}
 	t.Run("reader of the gated repo", func(t *testing.T) {
-		p, err := h.client(t, NewToken("reader", "HF_TOKEN")).Resolve(t.Context(), mustParse(t, "hf.co/org/Gated:Q8_0", Options{}))
+		p, err := clientFor(t, h, NewToken("reader", "HF_TOKEN")).Resolve(t.Context(), mustParse(t, "hf.co/org/Gated:Q8_0", Options{}))
 		if err != nil || !p.Gated || len(p.Files) != 1 {
 			t.Errorf("Resolve = %+v, %v; want the gated plan", p, err)
 		}
@@ -283,12 +285,12 @@ func TestResponseErrorNoCode(t *testing.T) {
 }
 
 func TestSearch(t *testing.T) {
-	h := newFakeHub(t, withModels(
+	h := hftest.New(t, hftest.WithModels(
 		map[string]any{"id": "org/Tiny-1B-GGUF", "downloads": 1200, "likes": 7, "lastModified": "2025-03-01T10:00:00.000Z", "gated": false},
 		map[string]any{"id": "org/Gated-GGUF", "downloads": 90, "likes": 3, "lastModified": "2025-01-02T00:00:00.000Z", "gated": "manual"},
 		map[string]any{"id": "other/thing", "downloads": 5},
 	))
-	models, err := h.client(t, Token{}).Search(t.Context(), Search{Query: "gguf", GGUF: true, Limit: 20})
+	models, err := clientFor(t, h, Token{}).Search(t.Context(), Search{Query: "gguf", GGUF: true, Limit: 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +298,7 @@ func TestSearch(t *testing.T) {
 		models[0].Gated || !models[1].Gated || models[0].LastModified.Year() != 2025 {
 		t.Errorf("models = %+v", models)
 	}
-	q := h.requests()[0].Query
+	q := h.Requests()[0].Query
 	for _, part := range []string{"search=gguf", "sort=downloads", "direction=-1", "limit=20", "filter=gguf",
 		"expand=downloads", "expand=likes", "expand=lastModified", "expand=gated"} {
 		if !strings.Contains(q, part) {
@@ -306,8 +308,8 @@ func TestSearch(t *testing.T) {
 }
 
 func TestGroups(t *testing.T) {
-	h := newFakeHub(t, withRepo(ggufRepo()))
-	p, err := h.client(t, Token{}).Resolve(t.Context(), mustParse(t, "hf.co/org/Tiny-1B-GGUF", Options{}))
+	h := hftest.New(t, hftest.WithRepo(hftest.TinyGGUF()))
+	p, err := clientFor(t, h, Token{}).Resolve(t.Context(), mustParse(t, "hf.co/org/Tiny-1B-GGUF", Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,4 +323,14 @@ func TestGroups(t *testing.T) {
 	if f16 := p.Groups()[3]; len(f16.Files) != 3 || f16.Size != 210 {
 		t.Errorf("F16 group = %d files, %d bytes; want 3 files, 210 bytes", len(f16.Files), f16.Size)
 	}
+}
+
+// clientFor is a Client of the fake hub h with tok as its token.
+func clientFor(t *testing.T, h *hftest.Hub, tok Token) *Client {
+	t.Helper()
+	c, err := New(Config{Endpoint: h.URL(), Token: tok})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

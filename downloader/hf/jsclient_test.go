@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/modelfetch/modelfetch/downloader/hf/hftest"
 	"time"
 )
 
@@ -94,9 +96,9 @@ func hubFreeEnv(extra ...string) []string {
 // without a network call (the endpoint is a closed 127.0.0.1 port and
 // fetch throws).
 func TestJSClientReadsOurCache(t *testing.T) {
-	repo := ggufRepo()
-	h := newFakeHub(t, withRepo(repo))
-	p, err := h.client(t, Token{}).Resolve(t.Context(),
+	repo := hftest.TinyGGUF()
+	h := hftest.New(t, hftest.WithRepo(repo))
+	p, err := clientFor(t, h, Token{}).Resolve(t.Context(),
 		mustParse(t, "hf.co/org/Tiny-1B-GGUF", Options{Include: []string{"README.md", "*Q4_K_M*", "Tiny-1B-F16/*"}}))
 	if err != nil {
 		t.Fatal(err)
@@ -105,8 +107,8 @@ func TestJSClientReadsOurCache(t *testing.T) {
 	getenv := envOf(map[string]string{"HF_HOME": home})
 	c := Cache{Dir: getenv.CacheDir()}
 	byPath := map[string][]byte{}
-	for _, f := range repo.commits[commitMain] {
-		byPath[f.path] = f.data
+	for _, f := range repo.Commits[hftest.CommitMain] {
+		byPath[f.Path] = f.Data
 	}
 	var args []string
 	for _, f := range p.Files {

@@ -159,3 +159,18 @@ func TestRefString(t *testing.T) {
 		t.Errorf("Parse(%q) = %+v, %v; want %+v", r.String(), back, err, r)
 	}
 }
+
+func TestRefWants(t *testing.T) {
+	r := Ref{Path: "sub", Quant: "Q4_K_M", Exclude: []string{"*-00002-*"}}
+	for p, want := range map[string]bool{
+		"sub/m-Q4_K_M.gguf":                true,
+		"sub/m-Q4_K_M-00001-of-00002.gguf": true,
+		"sub/m-Q4_K_M-00002-of-00002.gguf": false,
+		"subway/m-Q4_K_M.gguf":             false,
+		"sub/m-Q8_0.gguf":                  false,
+	} {
+		if got := r.Wants(p); got != want {
+			t.Errorf("Wants(%q) = %v, want %v", p, got, want)
+		}
+	}
+}

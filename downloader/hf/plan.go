@@ -163,14 +163,11 @@ func (c *Client) pick(r Ref, commit string, entries []entry) ([]File, error) {
 		if !filepath.IsLocal(e.Path) || strings.Contains(e.Path, `\`) || path.Clean(e.Path) != e.Path {
 			return nil, c.newError(KindBadAnswer, r, errors.New("a listed path leaves the repository"))
 		}
-		if !keep(e.Path, r.Include, r.Exclude) {
-			continue
-		}
 		f := c.file(r, commit, e)
-		if f.Quant != "" {
+		if f.Quant != "" && keep(f.Path, r.Include, r.Exclude) {
 			quants[f.Quant] = true
 		}
-		if r.Quant == "" || matchQuant(f.Path, r.Quant) {
+		if r.Wants(f.Path) {
 			files = append(files, f)
 		}
 	}
@@ -183,6 +180,14 @@ func (c *Client) pick(r Ref, commit string, entries []entry) ([]File, error) {
 		return nil, e
 	}
 	return nil, c.newError(KindNoMatch, r, nil)
+}
+
+// Wants reports whether the file at p of the repo is one r names: under
+// its path, kept by its include and exclude patterns, of its quantization.
+// The window uses it to check the files a pasted name asks for.
+func (r Ref) Wants(p string) bool {
+	return (r.Path == "" || p == r.Path || strings.HasPrefix(p, r.Path+"/")) &&
+		keep(p, r.Include, r.Exclude) && (r.Quant == "" || matchQuant(p, r.Quant))
 }
 
 func (c *Client) file(r Ref, commit string, e entry) File {

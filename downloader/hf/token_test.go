@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/modelfetch/modelfetch/downloader/hf/hftest"
 )
 
 // envOf is a Getenv over a map, so tests leave the process alone.
@@ -174,8 +176,8 @@ func TestTransportSendsTokenToTheHubOnly(t *testing.T) {
 }
 
 func TestTransportOnTheFakeHub(t *testing.T) {
-	h := newFakeHub(t, withRepo(ggufRepo()), withTokens("hf_secret"))
-	c := h.client(t, NewToken("hf_secret", "HF_TOKEN"))
+	h := hftest.New(t, hftest.WithRepo(hftest.TinyGGUF()), hftest.WithTokens("hf_secret"))
+	c := clientFor(t, h, NewToken("hf_secret", "HF_TOKEN"))
 	p, err := c.Resolve(t.Context(), mustParse(t, "hf.co/org/Tiny-1B-GGUF:Q4_K_M", Options{}))
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +188,7 @@ func TestTransportOnTheFakeHub(t *testing.T) {
 	}
 	_ = resp.Body.Close()
 	var hub, cdn int
-	for _, s := range h.requests() {
+	for _, s := range h.Requests() {
 		switch {
 		case s.Origin == "hub" && s.Auth == "Bearer hf_secret":
 			hub++
