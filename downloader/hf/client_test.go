@@ -234,21 +234,7 @@ func TestResolveErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+" "+tt.tok.String(), func(t *testing.T) {
-			_, err := clientFor(t, h, tt.tok).Resolve(t.Context(), mustParse(t, tt.name, Options{}))
-			var e *Error
-			if !errors.As(err, &e) {
-				t.Fatalf("Resolve: %v, want an *Error", err)
-			}
-			if e.Kind != tt.want || e.Status != tt.status {
-				t.Errorf("kind %d status %d, want kind %d status %d", e.Kind, e.Status, tt.want, tt.status)
-			}
-			s := Sentence(err)
-			if !strings.Contains(s, tt.sentence) {
-				t.Errorf("sentence %q lacks %q", s, tt.sentence)
-			}
-			if strings.Contains(s, "stale") || strings.Contains(s, "kind ") {
-				t.Errorf("sentence %q shows a token or Go error text", s)
-			}
+			checkResolveError(t, clientFor(t, h, tt.tok), tt.name, tt.want, tt.status, tt.sentence)
 		})
 	}
 	t.Run("reader of the gated repo", func(t *testing.T) {
@@ -333,4 +319,28 @@ func clientFor(t *testing.T, h *hftest.Hub, tok Token) *Client {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// checkResolveError resolves name and checks the error's kind, status and
+// sentence, and that a gated error comes with the plan.
+func checkResolveError(t *testing.T, c *Client, name string, want Kind, status int, sentence string) {
+	t.Helper()
+	p, err := c.Resolve(t.Context(), mustParse(t, name, Options{}))
+	if gated := want == KindGatedLogin || want == KindGatedAccess; gated != (len(p.Files) == 1) {
+		t.Errorf("%d files with the error, want the plan only with a gated error", len(p.Files))
+	}
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("Resolve: %v, want an *Error", err)
+	}
+	if e.Kind != want || e.Status != status {
+		t.Errorf("kind %d status %d, want kind %d status %d", e.Kind, e.Status, want, status)
+	}
+	s := Sentence(err)
+	if !strings.Contains(s, sentence) {
+		t.Errorf("sentence %q lacks %q", s, sentence)
+	}
+	if strings.Contains(s, "stale") || strings.Contains(s, "kind ") {
+		t.Errorf("sentence %q shows a token or Go error text", s)
+	}
 }

@@ -23,17 +23,20 @@ type jsView struct {
 		Revisions []struct {
 			CommitOid string   `json:"commitOid"`
 			Refs      []string `json:"refs"`
-			Files     []struct {
-				Path     string `json:"path"`
-				BlobPath string `json:"blobPath"`
-				Size     int64  `json:"size"`
-			} `json:"files"`
+			Files     []jsFile `json:"files"`
 		} `json:"revisions"`
 	} `json:"repos"`
 	Downloads []struct {
 		Path, Local, Error string
 	} `json:"downloads"`
 	Network []string `json:"network"`
+}
+
+// jsFile is a file of a revision as scanCacheDir lists it.
+type jsFile struct {
+	Path     string `json:"path"`
+	BlobPath string `json:"blobPath"`
+	Size     int64  `json:"size"`
 }
 
 // runJSClient installs the official JavaScript Hub client from npm (the
@@ -106,15 +109,7 @@ func TestJSClientReadsOurCache(t *testing.T) {
 	home := t.TempDir()
 	getenv := envOf(map[string]string{"HF_HOME": home})
 	c := Cache{Dir: getenv.CacheDir()}
-	byPath := map[string][]byte{}
-	for _, f := range repo.Commits[hftest.CommitMain] {
-		byPath[f.Path] = f.Data
-	}
-	var args []string
-	for _, f := range p.Files {
-		put(t, c, p, f, byPath[f.Path])
-		args = append(args, f.Path)
-	}
+	args := writePlan(t, c, p, repo.Commits[hftest.CommitMain])
 
 	v := runJSClient(t, hubFreeEnv("HF_HOME="+home, "CHECK_HUB_URL="+closedEndpoint(t)),
 		append([]string{c.Dir, p.Repo, p.Commit}, args...)...)
@@ -128,37 +123,7 @@ func TestJSClientReadsOurCache(t *testing.T) {
 	if len(v.Repos) != 1 || v.Repos[0].ID.Name != p.Repo || v.Repos[0].ID.Type != "model" || len(v.Repos[0].Revisions) != 1 {
 		t.Fatalf("repos = %+v, want %s with one revision", v.Repos, p.Repo)
 	}
-	rev := v.Repos[0].Revisions[0]
-	if rev.CommitOid != p.Commit || !slices.Equal(rev.Refs, []string{"main"}) {
-		t.Errorf("revision %s refs %q, want %s refs [main]", rev.CommitOid, rev.Refs, p.Commit)
-	}
-	// scanCacheDir lists the files at the top of a snapshot (it does not
-	// go into folders); each must resolve to our blob at its size.
-	top := 0
-	for _, f := range p.Files {
-		if strings.Contains(f.Path, "/") {
-			continue
-		}
-		top++
-		i := slices.IndexFunc(rev.Files, func(s struct {
-			Path     string `json:"path"`
-			BlobPath string `json:"blobPath"`
-			Size     int64  `json:"size"`
-		}) bool {
-			return s.Path == c.SnapshotPath(p, f)
-		})
-		if i < 0 {
-			t.Errorf("scanCacheDir did not list %s", f.Path)
-			continue
-		}
-		blob, _ := filepath.EvalSymlinks(c.BlobPath(p, f))
-		if rev.Files[i].BlobPath != blob || rev.Files[i].Size != f.Size {
-			t.Errorf("%s: blob %s size %d, want %s size %d", f.Path, rev.Files[i].BlobPath, rev.Files[i].Size, blob, f.Size)
-		}
-	}
-	if len(rev.Files) != top {
-		t.Errorf("scanCacheDir listed %d files, want %d", len(rev.Files), top)
-	}
+	checkScanned(t, c, p, v.Repos[0].Revisions[0].CommitOid, v.Repos[0].Revisions[0].Refs, v.Repos[0].Revisions[0].Files)
 	for i, d := range v.Downloads {
 		if d.Error != "" || d.Local != c.SnapshotPath(p, p.Files[i]) {
 			t.Errorf("downloadFileToCacheDir(%s) = %q, %s; want %s offline", d.Path, d.Local, d.Error, c.SnapshotPath(p, p.Files[i]))
@@ -166,5 +131,47 @@ func TestJSClientReadsOurCache(t *testing.T) {
 	}
 	if len(v.Downloads) != len(p.Files) || len(p.Files) != 5 {
 		t.Errorf("%d files checked, %d in the plan; want 5", len(v.Downloads), len(p.Files))
+	}
+}
+
+// writePlan writes the plan's files with their bytes from the fake repo
+// into c as the engine will, and returns their paths.
+func writePlan(t *testing.T, c Cache, p Plan, files []hftest.File) []string {
+	t.Helper()
+	var paths []string
+	for _, f := range p.Files {
+		i := slices.IndexFunc(files, func(src hftest.File) bool { return src.Path == f.Path })
+		put(t, c, p, f, files[i].Data)
+		paths = append(paths, f.Path)
+	}
+	return paths
+}
+
+// checkScanned compares a revision as scanCacheDir saw it with the plan
+// written to c. scanCacheDir lists the files at the top of a snapshot (it
+// does not go into folders); each must resolve to our blob at its size.
+func checkScanned(t *testing.T, c Cache, p Plan, commit string, refs []string, files []jsFile) {
+	t.Helper()
+	if commit != p.Commit || !slices.Equal(refs, []string{"main"}) {
+		t.Errorf("revision %s refs %q, want %s refs [main]", commit, refs, p.Commit)
+	}
+	top := 0
+	for _, f := range p.Files {
+		if strings.Contains(f.Path, "/") {
+			continue
+		}
+		top++
+		i := slices.IndexFunc(files, func(s jsFile) bool { return s.Path == c.SnapshotPath(p, f) })
+		if i < 0 {
+			t.Errorf("scanCacheDir did not list %s", f.Path)
+			continue
+		}
+		blob, _ := filepath.EvalSymlinks(c.BlobPath(p, f))
+		if files[i].BlobPath != blob || files[i].Size != f.Size {
+			t.Errorf("%s: blob %s size %d, want %s size %d", f.Path, files[i].BlobPath, files[i].Size, blob, f.Size)
+		}
+	}
+	if len(files) != top {
+		t.Errorf("scanCacheDir listed %d files, want %d", len(files), top)
 	}
 }

@@ -113,7 +113,9 @@ func (p Plan) Groups() []Group {
 // that commit with sizes and digests. Every file of the plan comes from
 // that one commit, so a branch that moves during a download changes
 // nothing. For a gated repo it checks at once that the token may read the
-// files, so that the refusal comes before anything is queued.
+// files, so that the refusal comes before anything is queued: then it
+// returns the plan (a gated repo's listing is public) and the gated
+// *Error together.
 func (c *Client) Resolve(ctx context.Context, r Ref) (Plan, error) {
 	info, err := c.commit(ctx, r)
 	if err != nil {

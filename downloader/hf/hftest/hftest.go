@@ -114,24 +114,34 @@ func WithModels(m ...map[string]any) Option {
 }
 
 // New starts a hub with opts; it stops when the test ends.
-func New(t *testing.T, opts ...Option) *Hub {
+func New(t testing.TB, opts ...Option) *Hub {
 	t.Helper()
+	h := Start(opts...)
+	t.Cleanup(h.Close)
+	return h
+}
+
+// Start starts a hub with opts for a program that is not a test, such as
+// the screenshot tool; call Close when done.
+func Start(opts ...Option) *Hub {
 	h := &Hub{pageSize: 1000}
 	for _, o := range opts {
 		o(h)
 	}
 	h.cdn = httptest.NewServer(http.HandlerFunc(h.serveCDN))
 	h.srv = httptest.NewServer(h)
-	t.Cleanup(h.srv.Close)
-	t.Cleanup(h.cdn.Close)
 	return h
 }
 
 // URL is the hub's endpoint.
 func (h *Hub) URL() string { return h.srv.URL }
 
-// Close stops the hub at once, as when the network goes away.
-func (h *Hub) Close() { h.srv.Close() }
+// Close stops the hub and its CDN, as when the network goes away. It may
+// be called more than once.
+func (h *Hub) Close() {
+	h.srv.Close()
+	h.cdn.Close()
+}
 
 func (h *Hub) record(origin string, r *http.Request) {
 	h.mu.Lock()
