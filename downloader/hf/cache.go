@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -14,7 +15,8 @@ import (
 // (a file already there is never fetched again), moves the verified bytes
 // to Dest by rename, and then calls Finish.
 type Layout interface {
-	// Dest is where f's bytes go, as one regular file.
+	// Dest is where f's bytes go, as one regular file; its folder may not
+	// exist yet.
 	Dest(p Plan, f File) string
 	// Has reports whether Dest already holds f (present at its size).
 	Has(p Plan, f File) bool
@@ -148,8 +150,52 @@ func (c Cache) Tag() error {
 	return writeAtomic(p, []byte(cacheDirTag), 0o644)
 }
 
+// ErrNotCached says the cache holds none of the files a name asks for.
+var ErrNotCached = errors.New("not in the hugging face cache")
+
+// Lookup finds the files of r in the cache without the network, as
+// huggingface_hub's hf_hub_download(..., local_files_only=True) does: the
+// commit is r's revision when it is one, else what refs/<revision> holds;
+// the files are those of that snapshot that r wants and whose blob is
+// there. The paths are the snapshot's, in order.
+func (c Cache) Lookup(r Ref) (string, []string, error) {
+	repoDir := c.RepoDir(r.Type, r.Repo)
+	commit := r.revision()
+	if !commitPattern.MatchString(commit) {
+		ref, err := os.ReadFile(filepath.Join(repoDir, "refs", filepath.FromSlash(commit)))
+		if err != nil {
+			return "", nil, ErrNotCached
+		}
+		commit = strings.TrimSpace(string(ref))
+	}
+	snapshot := filepath.Join(repoDir, "snapshots", commit)
+	var found []string
+	err := filepath.WalkDir(snapshot, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(snapshot, p)
+		if err != nil {
+			return err
+		}
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && r.Wants(filepath.ToSlash(rel)) {
+			found = append(found, p)
+		}
+		return nil
+	})
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && len(found) == 0) {
+		return "", nil, ErrNotCached
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("look in the hugging face cache: %w", err)
+	}
+	return commit, found, nil
+}
+
 // Dir is `--dir DIR`, like `hf download --local-dir`: plain files at
-// DIR/<path>, nothing else.
+// DIR/<path>, and beside them what the hf CLI keeps to know a file needs
+// no new download: DIR/.cache/huggingface/download/<path>.metadata (the
+// commit, the blob id and a time, one a line) and a .gitignore of "*".
 type Dir struct {
 	Dir string
 }
@@ -157,8 +203,39 @@ type Dir struct {
 // Dest is DIR/<path>.
 func (d Dir) Dest(p Plan, f File) string { return filepath.Join(d.Dir, filepath.FromSlash(f.Path)) }
 
-// Has reports whether DIR/<path> is there at the listed size.
-func (d Dir) Has(p Plan, f File) bool { return hasFile(d.Dest(p, f), f.Size) }
+func (d Dir) metadataPath(f File) string {
+	return filepath.Join(d.Dir, ".cache", "huggingface", "download", filepath.FromSlash(f.Path)+".metadata")
+}
 
-// Finish has nothing to do: the file is in place.
-func (d Dir) Finish(Plan, File) error { return nil }
+// Has reports whether DIR/<path> is there at the listed size and its
+// metadata names the same blob, as the hf CLI decides.
+func (d Dir) Has(p Plan, f File) bool {
+	if !hasFile(d.Dest(p, f), f.Size) {
+		return false
+	}
+	meta, err := os.ReadFile(d.metadataPath(f))
+	lines := strings.Split(string(meta), "\n")
+	return err == nil && len(lines) >= 2 && lines[1] == f.Blob
+}
+
+// Finish writes the file's metadata as huggingface_hub's
+// write_download_metadata does. Its time is the file's own modification
+// time, which the hf CLI requires not to be later than it.
+func (d Dir) Finish(p Plan, f File) error {
+	fi, err := os.Stat(d.Dest(p, f))
+	if err != nil {
+		return fmt.Errorf("download metadata: %w", err)
+	}
+	hfDir := filepath.Join(d.Dir, ".cache", "huggingface")
+	meta := d.metadataPath(f)
+	if err := os.MkdirAll(filepath.Dir(meta), 0o755); err != nil {
+		return fmt.Errorf("download metadata: %w", err)
+	}
+	if _, err := os.Stat(filepath.Join(hfDir, ".gitignore")); errors.Is(err, fs.ErrNotExist) {
+		if err := writeAtomic(filepath.Join(hfDir, ".gitignore"), []byte("*"), 0o644); err != nil {
+			return err
+		}
+	}
+	stamp := strconv.FormatFloat(float64(fi.ModTime().UnixNano())/1e9, 'f', 6, 64)
+	return writeAtomic(meta, []byte(p.Commit+"\n"+f.Blob+"\n"+stamp+"\n"), 0o644)
+}

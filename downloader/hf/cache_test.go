@@ -1,8 +1,12 @@
 package hf
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/modelfetch/modelfetch/downloader/hf/hftest"
@@ -139,11 +143,89 @@ func TestDirLayout(t *testing.T) {
 	if got, want := d.Dest(p, f), filepath.Join(d.Dir, "sub", "a.gguf"); got != want {
 		t.Errorf("dest %s, want %s", got, want)
 	}
-	put(t, d, p, f, data)
-	if !d.Has(p, f) {
-		t.Error("Has after the file is there = false")
+	if err := os.MkdirAll(filepath.Join(d.Dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
 	}
-	if entries, _ := os.ReadDir(d.Dir); len(entries) != 1 {
-		t.Errorf("%d entries in DIR, want only sub/", len(entries))
+	if err := os.WriteFile(d.Dest(p, f), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if d.Has(p, f) {
+		t.Error("Has = true for a file without the hf CLI's metadata")
+	}
+	if err := d.Finish(p, f); err != nil {
+		t.Fatal(err)
+	}
+	if !d.Has(p, f) {
+		t.Error("Has after Finish = false")
+	}
+	checkDirMetadata(t, d, p, f)
+	other := f
+	other.Blob = hftest.SHA256Hex([]byte("y"))
+	if d.Has(p, other) {
+		t.Error("Has = true for another blob of the same size")
+	}
+}
+
+func TestCacheLookup(t *testing.T) {
+	repo := hftest.TinyGGUF()
+	h := hftest.New(t, hftest.WithRepo(repo))
+	p, err := clientFor(t, h, Token{}).Resolve(t.Context(), mustParse(t, "hf.co/org/Tiny-1B-GGUF", Options{Exclude: []string{"*Q8_0*"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Cache{Dir: t.TempDir()}
+	writePlan(t, c, p, repo.Commits[hftest.CommitMain])
+	tests := []struct {
+		name string
+		want []string // snapshot paths; nil means not cached
+	}{
+		{"hf.co/org/Tiny-1B-GGUF:F16", []string{"Tiny-1B-F16/Tiny-1B-F16-00001-of-00003.gguf",
+			"Tiny-1B-F16/Tiny-1B-F16-00002-of-00003.gguf", "Tiny-1B-F16/Tiny-1B-F16-00003-of-00003.gguf"}},
+		{"hf.co/org/Tiny-1B-GGUF:Q4_K_M", []string{"Tiny-1B-Q4_K_M.gguf"}},
+		{"hf://org/Tiny-1B-GGUF@" + hftest.CommitMain + "/README.md", []string{"README.md"}},
+		{"hf.co/org/Tiny-1B-GGUF:Q8_0", nil},
+		{"hf://org/Tiny-1B-GGUF@v1/README.md", nil},
+		{"hf.co/org/Other", nil},
+	}
+	for _, tt := range tests {
+		commit, found, err := c.Lookup(mustParse(t, tt.name, Options{}))
+		if tt.want == nil {
+			if !errors.Is(err, ErrNotCached) {
+				t.Errorf("Lookup(%s) = %q, %v; want ErrNotCached", tt.name, found, err)
+			}
+			continue
+		}
+		var want []string
+		for _, w := range tt.want {
+			want = append(want, filepath.Join(c.RepoDir(TypeModel, "org/Tiny-1B-GGUF"), "snapshots", hftest.CommitMain, w))
+		}
+		if err != nil || commit != hftest.CommitMain || !slices.Equal(found, want) {
+			t.Errorf("Lookup(%s) = %s %q, %v; want %q", tt.name, commit, found, err, want)
+		}
+	}
+	// A snapshot whose blob was pruned by another tool is not there.
+	if err := os.Remove(c.BlobPath(p, p.Files[1])); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Lookup(mustParse(t, "hf://org/Tiny-1B-GGUF/"+p.Files[1].Path, Options{})); !errors.Is(err, ErrNotCached) {
+		t.Errorf("a pruned blob: %v, want ErrNotCached", err)
+	}
+}
+
+// checkDirMetadata checks the hf CLI's metadata of f in d.
+func checkDirMetadata(t *testing.T, d Dir, p Plan, f File) {
+	t.Helper()
+	meta, err := os.ReadFile(filepath.Join(d.Dir, ".cache", "huggingface", "download", "sub", "a.gguf.metadata"))
+	lines := strings.Split(string(meta), "\n")
+	if err != nil || len(lines) != 4 || lines[0] != hftest.CommitMain || lines[1] != f.Blob || lines[3] != "" {
+		t.Fatalf("metadata %q (%v), want commit, blob id, time", meta, err)
+	}
+	fi, _ := os.Stat(d.Dest(p, f))
+	stamp, err := strconv.ParseFloat(lines[2], 64)
+	if mtime := float64(fi.ModTime().UnixNano()) / 1e9; err != nil || mtime-1 > stamp || stamp > mtime+1e-6 {
+		t.Errorf("metadata time %q, want the file's mtime %f (the hf CLI ignores metadata older than the file)", lines[2], mtime)
+	}
+	if ignore, err := os.ReadFile(filepath.Join(d.Dir, ".cache", "huggingface", ".gitignore")); err != nil || string(ignore) != "*" {
+		t.Errorf(".gitignore %q (%v)", ignore, err)
 	}
 }

@@ -344,3 +344,26 @@ func checkResolveError(t *testing.T, c *Client, name string, want Kind, status i
 		t.Errorf("sentence %q shows a token or Go error text", s)
 	}
 }
+
+func TestPlanTitle(t *testing.T) {
+	p := Plan{Repo: "org/Tiny-1B-GGUF"}
+	q4 := File{Path: "a-Q4_K_M.gguf", Quant: "Q4_K_M"}
+	f16 := File{Path: "F16/a-F16-00001-of-00002.gguf", Quant: "F16"}
+	readme := File{Path: "README.md"}
+	tests := []struct {
+		files []File
+		want  string
+	}{
+		{[]File{q4}, "Tiny-1B-GGUF Q4_K_M"},
+		{[]File{f16, f16}, "Tiny-1B-GGUF F16"},
+		{[]File{q4, f16}, "Tiny-1B-GGUF"},
+		{[]File{readme}, "Tiny-1B-GGUF README.md"},
+		{[]File{q4, readme}, "Tiny-1B-GGUF"},
+		{nil, "Tiny-1B-GGUF"},
+	}
+	for _, tt := range tests {
+		if got := p.Title(tt.files); got != tt.want {
+			t.Errorf("Title(%d files) = %q, want %q", len(tt.files), got, tt.want)
+		}
+	}
+}

@@ -77,6 +77,29 @@ func (p Plan) Total() int64 {
 	return n
 }
 
+// Title names the files of p for people: the repo's name, and the
+// quantization when every file is of one ("Tiny-1B-GGUF Q4_K_M"), or the
+// file's name when there is one file of none.
+func (p Plan) Title(files []File) string {
+	name := path.Base(p.Repo)
+	if len(files) == 0 {
+		return name
+	}
+	quant := files[0].Quant
+	for _, f := range files[1:] {
+		if f.Quant != quant {
+			return name
+		}
+	}
+	switch {
+	case quant != "":
+		return name + " " + quant
+	case len(files) == 1:
+		return name + " " + path.Base(files[0].Path)
+	}
+	return name
+}
+
 // Group is the files of one quantization; Quant "" holds the other files.
 type Group struct {
 	Quant string
