@@ -91,9 +91,28 @@ type Hub struct {
 	models   []map[string]any
 	pageSize int
 	tokens   []string
+	renamed  map[string]string // old repo id → new
+	corrupt  map[string]bool   // paths served with one byte changed
+	ttl      time.Duration     // how long a signed CDN address works; 0 is for ever
+	now      func() time.Time
 
 	mu   sync.Mutex
 	seen []Seen
+}
+
+// WithRename answers the resolve route of repo from with a relative
+// redirect to repo to, as the Hub does for a renamed repo.
+func WithRename(from, to string) Option { return func(h *Hub) { h.renamed[from] = to } }
+
+// WithCorrupt serves the bytes of the files at path with one byte changed,
+// while the listings keep their true digests.
+func WithCorrupt(path string) Option { return func(h *Hub) { h.corrupt[path] = true } }
+
+// WithSignedURLs makes the CDN addresses the resolve route redirects to
+// expire ttl after they were handed out, by the clock now; an expired one
+// is answered 403, as a signed CloudFront address is.
+func WithSignedURLs(ttl time.Duration, now func() time.Time) Option {
+	return func(h *Hub) { h.ttl, h.now = ttl, now }
 }
 
 // Option sets up a Hub.
@@ -124,7 +143,7 @@ func New(t testing.TB, opts ...Option) *Hub {
 // Start starts a hub with opts for a program that is not a test, such as
 // the screenshot tool; call Close when done.
 func Start(opts ...Option) *Hub {
-	h := &Hub{pageSize: 1000}
+	h := &Hub{pageSize: 1000, renamed: map[string]string{}, corrupt: map[string]bool{}, now: time.Now}
 	for _, o := range opts {
 		o(h)
 	}
@@ -294,16 +313,14 @@ func (h *Hub) search(w http.ResponseWriter, r *http.Request) {
 // resolve is the Hub's file route: small files from the Hub itself, LFS
 // files by a redirect to the CDN, a gated repo's files only for readers.
 func (h *Hub) resolve(w http.ResponseWriter, r *http.Request, tok string, typ string, id, rev, p string) {
+	if to, ok := h.renamed[id]; ok {
+		prefix := map[string]string{"dataset": "/datasets"}[typ]
+		w.Header().Set("Location", prefix+"/"+to+"/resolve/"+url.PathEscape(rev)+"/"+p)
+		w.WriteHeader(http.StatusTemporaryRedirect)
+		return
+	}
 	repo := h.repo(w, tok, typ, id)
-	if repo == nil {
-		return
-	}
-	if repo.Gated && tok == "" {
-		hubError(w, http.StatusUnauthorized, "GatedRepo", "Access to model "+id+" is restricted. You must have access to it and be authenticated to access it. Please log in.")
-		return
-	}
-	if repo.Gated && !slices.Contains(repo.Readers, tok) {
-		hubError(w, http.StatusForbidden, "GatedRepo", "Access to model "+id+" is restricted and you are not in the authorized list.")
+	if repo == nil || !gateOpen(w, repo, tok) {
 		return
 	}
 	commit, ok := repo.commitOf(rev)
@@ -320,24 +337,56 @@ func (h *Hub) resolve(w http.ResponseWriter, r *http.Request, tok string, typ st
 	w.Header().Set("X-Repo-Commit", commit)
 	if !f.LFS {
 		w.Header().Set("ETag", `"`+GitOID(f.Data)+`"`)
-		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(f.Data))
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(h.bytes(f)))
 		return
 	}
 	w.Header().Set("X-Linked-Etag", `"`+SHA256Hex(f.Data)+`"`)
 	w.Header().Set("X-Linked-Size", strconv.Itoa(len(f.Data)))
-	http.Redirect(w, r, h.cdn.URL+"/blob/"+SHA256Hex(f.Data)+"?expires=9999999999", http.StatusFound)
+	expires := int64(9999999999)
+	if h.ttl > 0 {
+		expires = h.now().Add(h.ttl).Unix()
+	}
+	http.Redirect(w, r, h.cdn.URL+"/blob/"+SHA256Hex(f.Data)+"?expires="+strconv.FormatInt(expires, 10), http.StatusFound)
+}
+
+// gateOpen answers as the Hub does for a gated repo's files: 401 without a
+// token, 403 with one that has no access.
+func gateOpen(w http.ResponseWriter, repo *Repo, tok string) bool {
+	switch {
+	case !repo.Gated || slices.Contains(repo.Readers, tok):
+		return true
+	case tok == "":
+		hubError(w, http.StatusUnauthorized, "GatedRepo", "Access to model "+repo.ID+" is restricted. You must have access to it and be authenticated to access it. Please log in.")
+	default:
+		hubError(w, http.StatusForbidden, "GatedRepo", "Access to model "+repo.ID+" is restricted and you are not in the authorized list.")
+	}
+	return false
+}
+
+// bytes is what is served for f: its data, or a corrupted copy.
+func (h *Hub) bytes(f File) []byte {
+	if !h.corrupt[f.Path] || len(f.Data) == 0 {
+		return f.Data
+	}
+	b := bytes.Clone(f.Data)
+	b[len(b)/2] ^= 0xff
+	return b
 }
 
 // serveCDN serves every LFS file of every repo by its sha256.
 func (h *Hub) serveCDN(w http.ResponseWriter, r *http.Request) {
 	h.record("cdn", r)
 	sum := strings.TrimPrefix(r.URL.Path, "/blob/")
+	if exp, err := strconv.ParseInt(r.URL.Query().Get("expires"), 10, 64); err != nil || h.now().Unix() > exp {
+		http.Error(w, "Request has expired", http.StatusForbidden)
+		return
+	}
 	for _, repo := range h.repos {
 		for _, files := range repo.Commits {
 			for _, f := range files {
 				if f.LFS && SHA256Hex(f.Data) == sum {
 					w.Header().Set("ETag", `"cdn-`+sum[:8]+`"`) // the CDN's own, not the file's sha256
-					http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(f.Data))
+					http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(h.bytes(f)))
 					return
 				}
 			}
