@@ -106,7 +106,18 @@ func (v *HubView) buildSearch() {
 		}
 	}
 	bar := container.NewBorder(nil, nil, nil, container.NewHBox(v.gguf, find), v.query)
-	v.search = container.NewBorder(container.NewVBox(bar, v.note), nil, nil, nil, v.results)
+	login := widget.NewLabel(loginText(v.hub.Token()))
+	login.Wrapping = fyne.TextWrapWord
+	v.search = container.NewBorder(container.NewVBox(bar, v.note), login, nil, nil, v.results)
+}
+
+// loginText says which token the Hub gets, by where it came from (never
+// what it is), so a person knows why a gated repo does or does not open.
+func loginText(t hf.Token) string {
+	if !t.Set() {
+		return "Not logged in to Hugging Face: gated and private models need a token (hf auth login, or HF_TOKEN)."
+	}
+	return "Logged in to Hugging Face with the " + t.String() + "."
 }
 
 // newModelRow is a search result: the repo id, its numbers, a gated badge.

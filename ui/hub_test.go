@@ -305,3 +305,25 @@ func TestHubDropsStaleAnswers(t *testing.T) {
 		t.Errorf("repo page shown %v, %d results, %d rows; want the repo page only", h.v.repo.Visible(), len(h.v.models), len(h.v.rows))
 	}
 }
+
+func TestHubSaysWhichToken(t *testing.T) {
+	hub := tinyHub(t)
+	for tok, want := range map[hf.Token]string{
+		{}:                                   "Not logged in to Hugging Face: gated and private models need a token (hf auth login, or HF_TOKEN).",
+		hf.NewToken("hf_secret", "HF_TOKEN"): "Logged in to Hugging Face with the token from HF_TOKEN.",
+	} {
+		h := newHubHarness(t, hub.URL(), tok)
+		var texts []string
+		for _, o := range test.LaidOutObjects(h.v) {
+			if l, ok := o.(*widget.Label); ok {
+				texts = append(texts, l.Text)
+			}
+		}
+		if !slices.Contains(texts, want) {
+			t.Errorf("labels %q lack %q", texts, want)
+		}
+		if slices.ContainsFunc(texts, func(s string) bool { return strings.Contains(s, "hf_secret") }) {
+			t.Error("the token is shown")
+		}
+	}
+}
