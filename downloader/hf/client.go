@@ -122,6 +122,13 @@ func (c *Client) newError(k Kind, r Ref, err error) *Error {
 		Page: c.Page(r.Type, r.Repo), Err: err}
 }
 
+// badName is a name that makes no valid Hub address.
+func (c *Client) badName(r Ref, err error) *Error {
+	e := c.newError(KindBadName, r, err)
+	e.Path, e.Message = r.String(), "it makes no valid Hub address"
+	return e
+}
+
 // ResponseError is nil for a 2xx or 3xx answer, else the *Error the
 // Hub's X-Error-Code and X-Error-Message headers say, for the request made
 // for r. The engine calls it on answers from the Hub's resolve route, so
@@ -164,7 +171,7 @@ func kindOf(status int, code, msg string, withToken bool) Kind {
 func (c *Client) get(ctx context.Context, u string, r Ref, out any) (http.Header, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, c.newError(KindBadName, r, err)
+		return nil, c.badName(r, err)
 	}
 	return c.call(req, r, out)
 }
@@ -252,7 +259,7 @@ func (c *Client) pathsInfo(ctx context.Context, r Ref, commit, p string) ([]entr
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.api(r.Type, r.Repo, "paths-info", commit),
 		strings.NewReader(form.Encode()))
 	if err != nil {
-		return nil, c.newError(KindBadName, r, err)
+		return nil, c.badName(r, err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	var out []entry

@@ -78,10 +78,14 @@ func Parse(name string, o Options) (Ref, error) {
 		r, why = parseAddress(u)
 	default:
 		short, ok := trimHost(s)
-		if !ok && !repoIDPattern.MatchString(strings.SplitN(s, ":", 2)[0]) {
+		switch {
+		case ok && strings.Count(short, "/") > 1: // an address pasted without https://
+			r, why = parseAddress(&url.URL{Path: short})
+		case ok || repoIDPattern.MatchString(strings.SplitN(s, ":", 2)[0]):
+			r, why = parseShort(short)
+		default:
 			return Ref{}, ErrNotHub
 		}
-		r, why = parseShort(short)
 	}
 	if why == "" {
 		why = r.apply(o)

@@ -3,6 +3,7 @@ package hf
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -30,6 +31,8 @@ func TestParse(t *testing.T) {
 		{"https://huggingface.co/org/r/resolve/refs%2Fpr%2F3/b.gguf", Options{}, Ref{Repo: "org/r", Type: TypeModel, Revision: "refs/pr/3", Path: "b.gguf"}},
 		{"https://huggingface.co/org/r/tree/v1", Options{}, Ref{Repo: "org/r", Type: TypeModel, Revision: "v1"}},
 		{"https://huggingface.co/org/r/tree/main/Q4_K_M", Options{}, Ref{Repo: "org/r", Type: TypeModel, Revision: "main", Path: "Q4_K_M"}},
+		{"huggingface.co/org/r/resolve/main/b.gguf", Options{}, Ref{Repo: "org/r", Type: TypeModel, Revision: "main", Path: "b.gguf"}},
+		{"hf.co/datasets/org/d", Options{}, Ref{Repo: "org/d", Type: TypeDataset}},
 		{"https://hf.co/datasets/org/d/blob/main/x.csv", Options{}, Ref{Repo: "org/d", Type: TypeDataset, Revision: "main", Path: "x.csv"}},
 		{"https://hf-mirror.example:8443/org/r/resolve/main/b.gguf", mirror, Ref{Repo: "org/r", Type: TypeModel, Revision: "main", Path: "b.gguf"}},
 		{"hf.co/org/r", Options{Revision: "v1", Include: []string{"*.json"}, Exclude: []string{"onnx/"}},
@@ -172,5 +175,19 @@ func TestRefWants(t *testing.T) {
 		if got := r.Wants(p); got != want {
 			t.Errorf("Wants(%q) = %v, want %v", p, got, want)
 		}
+	}
+}
+
+func TestSentenceOfNamesAndOtherErrors(t *testing.T) {
+	_, err := Parse("hf.co/org", Options{})
+	if s := Sentence(err); !strings.Contains(s, `"hf.co/org" is not a Hugging Face name`) || !strings.Contains(s, "ORG/REPO") {
+		t.Errorf("bad name: %q", s)
+	}
+	_, err = Parse("gemma-2b", Options{})
+	if s := Sentence(err); !strings.Contains(s, "not a Hugging Face name") {
+		t.Errorf("not a hub name: %q", s)
+	}
+	if s := Sentence(errors.New("dial tcp: i/o timeout")); strings.Contains(s, "dial") {
+		t.Errorf("another error shows Go's text: %q", s)
 	}
 }

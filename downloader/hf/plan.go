@@ -230,7 +230,7 @@ func (c *Client) file(r Ref, commit string, e entry) File {
 func (c *Client) checkAccess(ctx context.Context, r Ref, f File) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodHead, f.URL, nil)
 	if err != nil {
-		return c.newError(KindBadName, r, err)
+		return c.badName(r, err)
 	}
 	req.Header.Set("Range", "bytes=0-0")
 	hc := *c.http
