@@ -298,17 +298,28 @@ func (v *HubView) Open(text string) {
 
 // begin cancels the request in flight and starts a new one.
 func (v *HubView) begin() (context.Context, int) {
-	if v.cancel != nil {
-		v.cancel()
-	}
+	v.Stop()
 	var ctx context.Context
 	ctx, v.cancel = context.WithCancel(context.Background())
 	v.seq++
 	return ctx, v.seq
 }
 
-// answer runs show on the UI goroutine unless a newer request began.
-func (v *HubView) answer(seq int, show func()) {
+// Stop cancels the request in flight, whose answer is then dropped. The
+// window calls it before the app's event loop ends, so that no answer is
+// queued for a UI goroutine that is gone.
+func (v *HubView) Stop() {
+	if v.cancel != nil {
+		v.cancel()
+	}
+}
+
+// answer runs show on the UI goroutine unless the request was cancelled or
+// a newer one began.
+func (v *HubView) answer(ctx context.Context, seq int, show func()) {
+	if ctx.Err() != nil {
+		return
+	}
 	v.do(func() {
 		if seq == v.seq {
 			show()
@@ -322,7 +333,7 @@ func (v *HubView) runSearch(q string) {
 	v.showSearch("Searching the Hub…", false)
 	go func() {
 		models, err := v.hub.Search(ctx, s)
-		v.answer(seq, func() {
+		v.answer(ctx, seq, func() {
 			if err != nil {
 				v.showSearch(hf.Sentence(err), true)
 				return
@@ -353,9 +364,7 @@ func (v *HubView) showSearch(note string, problem bool) {
 }
 
 func (v *HubView) back() {
-	if v.cancel != nil {
-		v.cancel()
-	}
+	v.Stop()
 	v.seq++ // the listing's answer, if it comes, is not wanted now
 	v.repo.Hide()
 	v.search.Show()
@@ -382,7 +391,7 @@ func (v *HubView) openRepo(ref hf.Ref) {
 		for _, f := range plan.Files {
 			have[f.Path] = v.layout.Has(plan, f) // disk, so not on the UI goroutine
 		}
-		v.answer(seq, func() { v.showRepo(plan, have, err) })
+		v.answer(ctx, seq, func() { v.showRepo(plan, have, err) })
 	}()
 }
 
