@@ -104,7 +104,7 @@ func (e *Error) sentence() string {
 	case KindNoMatch:
 		return fmt.Sprintf("No file of %s matches the include and exclude patterns.", repo)
 	case KindGatedLogin:
-		return fmt.Sprintf("%s is gated: log in with a Hugging Face token (Settings, or `hf auth login`), after accepting its conditions at %s.", repo, e.Page)
+		return fmt.Sprintf("%s is gated: log in with a Hugging Face token (Settings, or hf auth login in a terminal), after accepting its conditions at %s.", repo, e.Page)
 	case KindGatedAccess:
 		return fmt.Sprintf("%s is gated and this account has no access yet: request access at %s.", repo, e.Page)
 	case KindTokenRefused:

@@ -1,8 +1,8 @@
 // Command hubshot shows the window's Hugging Face view on a fake Hub (the
 // one the tests use, package hftest, on 127.0.0.1) and takes two
-// screenshots with ImageMagick's import: search results, and a repo's
-// files grouped by quantization with one already in the cache. Run it in
-// an X display:
+// screenshots with ImageMagick's import: search results, a repo's files
+// grouped by quantization with one already in the cache, and a gated repo
+// opened without a token. Run it in an X display:
 //
 //	xvfb-run -a -s '-screen 0 1280x800x24' dbus-run-session -- go run ./ui/internal/hubshot -out ui/testdata
 //
@@ -26,7 +26,7 @@ import (
 )
 
 func main() {
-	out := flag.String("out", ".", "folder for hub-search.png and hub-repo.png")
+	out := flag.String("out", ".", "folder for hub-search.png, hub-repo.png and hub-gated.png")
 	flag.Parse()
 	if err := run(*out); err != nil {
 		log.Fatal(err)
@@ -34,8 +34,9 @@ func main() {
 }
 
 func run(out string) error {
-	tiny := hftest.TinyGGUF()
-	hub := hftest.Start(hftest.WithRepo(tiny), hftest.WithModels(
+	tiny, gated := hftest.TinyGGUF(), hftest.TinyGGUF()
+	gated.ID, gated.Gated = "lab/Small-Chat-3B-GGUF", true
+	hub := hftest.Start(hftest.WithRepo(tiny), hftest.WithRepo(gated), hftest.WithModels(
 		model("org/Tiny-1B-GGUF", 1284113, 412, "2025-03-14T09:00:00.000Z", false),
 		model("org/Tiny-1B-Instruct-GGUF", 402877, 198, "2025-02-02T09:00:00.000Z", false),
 		model("lab/Small-Chat-3B-GGUF", 96310, 77, "2024-12-20T09:00:00.000Z", true),
@@ -63,7 +64,7 @@ func run(out string) error {
 	w.Resize(fyne.NewSize(900, 560))
 	errc := make(chan error, 1)
 	go func() {
-		errc <- shoot(v, filepath.Join(out, "hub-search.png"), filepath.Join(out, "hub-repo.png"))
+		errc <- shoot(v, out)
 		fyne.Do(a.Quit)
 	}()
 	w.ShowAndRun()
@@ -72,16 +73,21 @@ func run(out string) error {
 
 // shoot waits for each page to be drawn; a screenshot tool has no event to
 // wait for, so it waits a generous moment.
-func shoot(v *ui.HubView, search, repo string) error {
-	time.Sleep(2 * time.Second)
-	fyne.Do(func() { v.Open("gguf") })
-	time.Sleep(2 * time.Second)
-	if err := exec.Command("import", "-window", "root", search).Run(); err != nil {
-		return err
+func shoot(v *ui.HubView, out string) error {
+	shots := []struct{ name, open string }{
+		{"hub-search.png", "gguf"},
+		{"hub-repo.png", "hf.co/org/Tiny-1B-GGUF:F16"},
+		{"hub-gated.png", "https://huggingface.co/lab/Small-Chat-3B-GGUF"},
 	}
-	fyne.Do(func() { v.Open("hf.co/org/Tiny-1B-GGUF:F16") })
 	time.Sleep(2 * time.Second)
-	return exec.Command("import", "-window", "root", repo).Run()
+	for _, s := range shots {
+		fyne.Do(func() { v.Open(s.open) })
+		time.Sleep(2 * time.Second)
+		if err := exec.Command("import", "-window", "root", filepath.Join(out, s.name)).Run(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func model(id string, downloads, likes int, updated string, gated bool) map[string]any {
