@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -338,5 +339,36 @@ func TestHubSaysWhichToken(t *testing.T) {
 		if slices.ContainsFunc(texts, func(s string) bool { return strings.Contains(s, "hf_secret") }) {
 			t.Error("the token is shown")
 		}
+	}
+}
+
+// BenchmarkHubTick is a tick in a repo of 60 and of 600 files in 6
+// groups: the list re-binds only its visible rows, so a tick costs about
+// the same with hundreds of files as with tens.
+func BenchmarkHubTick(b *testing.B) {
+	for _, n := range []int{60, 600} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) { benchmarkTick(b, n) })
+	}
+}
+
+func benchmarkTick(b *testing.B, n int) {
+	test.NewTempApp(b)
+	client, err := hf.New(hf.Config{Endpoint: "http://127.0.0.1:1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	v := NewHubView(client, hf.Cache{Dir: b.TempDir()}, func(hf.Plan, []hf.File) {})
+	w := test.NewWindow(v)
+	defer w.Close()
+	w.Resize(fyne.NewSize(900, 700))
+	plan := hf.Plan{Repo: "org/Big", Type: hf.TypeModel, Revision: "main", Commit: hftest.CommitMain}
+	for i := range n {
+		quant := []string{"Q2_K", "Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0", ""}[i%6]
+		plan.Files = append(plan.Files, hf.File{Path: fmt.Sprintf("part-%03d-%s.gguf", i, quant), Size: 1 << 30, Quant: quant})
+	}
+	v.showRepo(plan, map[string]bool{}, nil)
+	b.ResetTimer()
+	for i := range b.N {
+		v.checkFile(plan.Files[i%n].Path, i%2 == 0)
 	}
 }
