@@ -39,6 +39,7 @@ type HubView struct {
 
 	query   *widget.Entry
 	gguf    *widget.Check
+	login   *widget.Label // which token is used
 	note    *widget.Label // searching, no results, offline
 	models  []hf.Model
 	results *widget.List
@@ -106,9 +107,18 @@ func (v *HubView) buildSearch() {
 		}
 	}
 	bar := container.NewBorder(nil, nil, nil, container.NewHBox(v.gguf, find), v.query)
-	login := widget.NewLabel(loginText(v.hub.Token()))
-	login.Wrapping = fyne.TextWrapWord
-	v.search = container.NewBorder(container.NewVBox(bar, v.note), login, nil, nil, v.results)
+	v.login = widget.NewLabel(loginText(v.hub.Token()))
+	v.login.Wrapping = fyne.TextWrapWord
+	v.search = container.NewBorder(container.NewVBox(bar, v.note), v.login, nil, nil, v.results)
+}
+
+// SetClient makes the view use hub from now on, for example with the
+// token a person just saved in the settings. Call it on the UI goroutine.
+func (v *HubView) SetClient(hub *hf.Client) {
+	v.Stop()
+	v.seq++ // an answer of the old client is not wanted
+	v.hub = hub
+	v.login.SetText(loginText(hub.Token()))
 }
 
 // loginText says which token the Hub gets, by where it came from (never

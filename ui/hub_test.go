@@ -321,25 +321,41 @@ func TestHubDropsStaleAnswers(t *testing.T) {
 }
 
 func TestHubSaysWhichToken(t *testing.T) {
-	hub := tinyHub(t)
-	for tok, want := range map[hf.Token]string{
-		{}:                                   "Not logged in to Hugging Face: gated and private models need a token (hf auth login, or HF_TOKEN).",
-		hf.NewToken("hf_secret", "HF_TOKEN"): "Logged in to Hugging Face with the token from HF_TOKEN.",
-	} {
-		h := newHubHarness(t, hub.URL(), tok)
-		var texts []string
-		for _, o := range test.LaidOutObjects(h.v) {
-			if l, ok := o.(*widget.Label); ok {
-				texts = append(texts, l.Text)
-			}
-		}
-		if !slices.Contains(texts, want) {
-			t.Errorf("labels %q lack %q", texts, want)
-		}
-		if slices.ContainsFunc(texts, func(s string) bool { return strings.Contains(s, "hf_secret") }) {
-			t.Error("the token is shown")
+	hub := tinyHub(t, hftest.WithTokens("hf_secret"))
+	h := newHubHarness(t, hub.URL(), hf.Token{})
+	const none = "Not logged in to Hugging Face: gated and private models need a token (hf auth login, or HF_TOKEN)."
+	if !slices.Contains(h.labels(), none) {
+		t.Errorf("labels %q lack %q", h.labels(), none)
+	}
+	// A token saved in the settings: the window hands the view a new client.
+	client, err := hf.New(hf.Config{Endpoint: hub.URL(), Token: hf.NewToken("hf_secret", "/home/me/.cache/huggingface/token")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.v.SetClient(client)
+	want := "Logged in to Hugging Face with the token from /home/me/.cache/huggingface/token."
+	if !slices.Contains(h.labels(), want) {
+		t.Errorf("labels %q lack %q", h.labels(), want)
+	}
+	if slices.ContainsFunc(h.labels(), func(s string) bool { return strings.Contains(s, "hf_secret") }) {
+		t.Error("the token is shown")
+	}
+	h.enter("tiny")
+	h.waitFor("results", func() bool { return len(h.v.models) > 0 })
+	if got := hub.Requests()[0].Auth; got != "Bearer hf_secret" {
+		t.Errorf("the search after SetClient sent Authorization %q, want the new token", got)
+	}
+}
+
+// labels is the text of every label of the view.
+func (h *hubHarness) labels() []string {
+	var texts []string
+	for _, o := range test.LaidOutObjects(h.v) {
+		if l, ok := o.(*widget.Label); ok {
+			texts = append(texts, l.Text)
 		}
 	}
+	return texts
 }
 
 // BenchmarkHubTick is a tick in a repo of 60 and of 600 files in 6

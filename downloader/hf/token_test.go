@@ -202,3 +202,35 @@ func TestTransportOnTheFakeHub(t *testing.T) {
 		t.Errorf("hub requests with the token %d, CDN requests without %d; want ≥3 and 1", hub, cdn)
 	}
 }
+
+// TestFromEnv: HF_ENDPOINT replaces the Hub everywhere and the token file
+// `hf auth login` wrote is used, with no variable set by the test process.
+func TestFromEnv(t *testing.T) {
+	h := hftest.New(t, hftest.WithRepo(hftest.TinyGGUF()), hftest.WithTokens("hf_file"))
+	home := t.TempDir()
+	if err := SaveToken(filepath.Join(home, "token"), "hf_file"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := FromEnv(envOf(map[string]string{"HF_ENDPOINT": h.URL() + "/", "HF_HOME": home}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Endpoint() != h.URL() || c.Token().From != filepath.Join(home, "token") {
+		t.Errorf("endpoint %s, %v; want %s and the token file", c.Endpoint(), c.Token(), h.URL())
+	}
+	p, err := c.Resolve(t.Context(), mustParse(t, "hf.co/org/Tiny-1B-GGUF:Q4_K_M", Options{Endpoint: c.Endpoint()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(p.Files[0].URL, h.URL()+"/org/") {
+		t.Errorf("file url %s is not on HF_ENDPOINT", p.Files[0].URL)
+	}
+	for _, s := range h.Requests() {
+		if s.Auth != "Bearer hf_file" {
+			t.Errorf("%s got Authorization %q, want the file's token", s.Path, s.Auth)
+		}
+	}
+	if _, err := FromEnv(envOf(map[string]string{"HF_ENDPOINT": "ftp://mirror"}), nil); err == nil {
+		t.Error("an ftp endpoint: no error")
+	}
+}
