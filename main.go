@@ -11,11 +11,13 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"syscall"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/driver/desktop"
+	"github.com/godbus/dbus/v5"
 
 	"github.com/modelfetch/modelfetch/assets"
 	"github.com/modelfetch/modelfetch/downloader"
@@ -23,8 +25,14 @@ import (
 	"github.com/modelfetch/modelfetch/ui/cli"
 )
 
+// version and commit name the build; make sets them with -ldflags -X
+// (the version from FyneApp.toml). Empty, they are read from what Go
+// records (see cli.ReadVersion).
+var version, commit string
+
 func main() {
 	env := cli.NewEnv(assets.Catalog)
+	env.Version = cli.ReadVersion(version, commit)
 	args := os.Args[1:]
 	if len(args) > 0 && cli.IsCommand(args[0]) {
 		os.Exit(cli.Main(context.Background(), args, env))
@@ -34,7 +42,11 @@ func main() {
 
 // runWindow opens the window with the fetches args name, or hands them
 // to the ModelFetch that is already running and brings its window forward.
+// With --hidden (a start at login) the engine and the tray start, but the
+// window only shows when there is no tray to open it from.
 func runWindow(args []string, env cli.Env) int {
+	hidden := slices.Contains(args, "--hidden")
+	args = slices.DeleteFunc(args, func(a string) bool { return a == "--hidden" })
 	if !haveDisplay() {
 		fmt.Fprintln(env.Stderr, "modelfetch: there is no display to open the window on; download in the terminal with `modelfetch get URL|MODEL-ID` instead")
 		return 1
@@ -45,6 +57,9 @@ func runWindow(args []string, env cli.Env) int {
 	c, m, err := cli.Connect(context.Background(), env)
 	if c != nil {
 		defer c.CloseIdleConnections()
+		if hidden && len(args) == 0 {
+			return 0 // started at login, and already running: nothing to do
+		}
 		return cli.HandOver(context.Background(), c, args, env)
 	}
 	if errors.Is(err, downloader.ErrLocked) {
@@ -65,7 +80,7 @@ func runWindow(args []string, env cli.Env) int {
 	runDone := make(chan error, 1)
 	go func() { runDone <- m.Run(ctx) }()
 
-	opts := ui.Options{Catalog: env.Catalog, Icon: assets.Icon, ModelsDir: env.Config.ModelsDir}
+	opts := ui.Options{Catalog: env.Catalog, Icon: assets.Icon, ModelsDir: env.Config.ModelsDir, Version: env.Version}
 	bus := haveSessionBus()
 	if !bus {
 		// Notifications go over the session bus too; without one, Fyne's
@@ -79,8 +94,10 @@ func runWindow(args []string, env cli.Env) int {
 		// this engine.
 		fmt.Fprintf(env.Stderr, "modelfetch: warning: the local API is not served: %v\n", err)
 	}
+	tray := false
 	if d, ok := a.(desktop.App); ok && bus {
 		w.SetupTray(d)
+		tray = true
 	}
 	for _, arg := range args {
 		if err := w.Open(arg); err != nil {
@@ -89,7 +106,10 @@ func runWindow(args []string, env cli.Env) int {
 	}
 	running := make(chan struct{})
 	quitOnSignal(w, running)
-	w.Window().ShowAndRun()
+	if !hidden || !tray || !haveTrayHost() {
+		w.Window().Show()
+	}
+	a.Run()
 	close(running)
 
 	w.Stop()
@@ -139,6 +159,20 @@ func haveSessionBus() bool {
 	}
 	st, err := os.Stat(filepath.Join(runtimeDir, "bus")) // systemd's default session bus
 	return err == nil && st.Mode().Type() == os.ModeSocket
+}
+
+// haveTrayHost reports whether the desktop shows tray icons: a
+// StatusNotifierWatcher owns its name on the session bus. Without one, a
+// window started hidden could never be opened.
+func haveTrayHost() bool {
+	conn, err := dbus.ConnectSessionBus()
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	var has bool
+	err = conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, "org.kde.StatusNotifierWatcher").Store(&has)
+	return err == nil && has
 }
 
 // quitOnSignal quits the app cleanly (journal written) on Ctrl-C or a
