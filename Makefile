@@ -93,11 +93,11 @@ uninstall:
 # refreshed; without the tools it finds them at the next login.
 .PHONY: refresh-desktop
 refresh-desktop:
-	-command -v update-desktop-database >/dev/null && update-desktop-database -q $(DATADIR)/applications
-	-command -v gtk-update-icon-cache >/dev/null && gtk-update-icon-cache -q -t -f $(DATADIR)/icons/hicolor
+	@if command -v update-desktop-database >/dev/null; then update-desktop-database -q $(DATADIR)/applications; fi
+	@if command -v gtk-update-icon-cache >/dev/null; then gtk-update-icon-cache -q -t -f $(DATADIR)/icons/hicolor; fi
 
 # Checks what install writes (packaging/check-install.sh).
-CHECK_PKGS := desktop-file-utils appstream
+CHECK_PKGS := desktop-file-utils appstream bash-completion file
 
 check-install: $(BIN) $(ICONS)
 	@sh .ci/packages.sh $(CHECK_PKGS)

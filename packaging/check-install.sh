@@ -39,6 +39,7 @@ done
 
 # 2. Into a prefix, as `make install PREFIX=$HOME/.local` does, and out again.
 prefix="$tmp/prefix"
+mkdir -m 0700 "$tmp/run"
 $make install PREFIX="$prefix" >/dev/null
 bin="$prefix/bin/modelfetch"
 desktop-file-validate "$prefix/share/applications/io.github.modelfetch.desktop"
@@ -47,7 +48,6 @@ appstreamcli validate --no-net --pedantic "$prefix/share/metainfo/io.github.mode
 unit="$prefix/lib/systemd/user/modelfetch.service"
 if command -v systemd-analyze >/dev/null; then
 	# It needs a runtime folder even when no systemd runs (in containers).
-	mkdir -m 0700 "$tmp/run"
 	# Documentation=man:modelfetch(1) is looked up with man.
 	out=$(MANPATH="$prefix/share/man:" XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$tmp/run} systemd-analyze --user verify "$unit" 2>&1) &&
 		[ -z "$out" ] || fail "systemd-analyze --user verify: $out"
@@ -75,6 +75,15 @@ for c in $commands; do
 	done
 done
 bash -n packaging/completions/modelfetch.bash
+# Bash completes subcommands and ids through the installed binary.
+got=$(PATH="$prefix/bin:$PATH" XDG_STATE_HOME="$tmp/state" XDG_CACHE_HOME="$tmp/cache" XDG_RUNTIME_DIR="$tmp/run" bash -c '
+	. /usr/share/bash-completion/bash_completion
+	. "$1/share/bash-completion/completions/modelfetch"
+	complete_line() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}; _modelfetch; echo "${COMPREPLY[*]}"; }
+	complete_line modelfetch pa; complete_line modelfetch get gem; complete_line modelfetch resume --' _ "$prefix")
+[ "$got" = "pause path
+gemma-2b
+--all" ] || fail "bash completed $got"
 ! command -v zsh >/dev/null || zsh -n packaging/completions/_modelfetch
 ! command -v fish >/dev/null || fish --no-execute packaging/completions/modelfetch.fish
 
