@@ -136,6 +136,16 @@ screenshot: build
 	$(GO) build -o bin/screenshot ./ui/internal/screenshot
 	xvfb-run -a -s '-screen 0 1600x900x24' dbus-run-session -- bin/screenshot -bin $(BIN) -out ui/testdata
 
+# Starting at login (packaging/screenshot-login.sh): --hidden with and
+# without a tray host, a download left in the journal carried on, and the
+# login setting writing and removing the autostart entry; screenshots in
+# packaging/testdata.
+.PHONY: screenshot-login
+screenshot-login: build
+	@sh .ci/packages.sh $(SHOT_PKGS) xdotool desktop-file-utils
+	$(GO) build -o bin/bench ./downloader/bench
+	xvfb-run -a -s '-screen 0 1280x800x24' dbus-run-session -- sh packaging/screenshot-login.sh $(BIN) bin/bench packaging/testdata
+
 # Speed, CPU and memory against curl and aria2c, on a local server (see
 # downloader/bench and README.md); BENCHFLAGS="-runs 1 -size 256MiB" etc.
 # for a quick run.
