@@ -94,11 +94,7 @@ func runWindow(args []string, env cli.Env) int {
 		// this engine.
 		fmt.Fprintf(env.Stderr, "modelfetch: warning: the local API is not served: %v\n", err)
 	}
-	tray := false
-	if d, ok := a.(desktop.App); ok && bus {
-		w.SetupTray(d)
-		tray = true
-	}
+	present(a, w, bus, hidden)
 	for _, arg := range args {
 		if err := w.Open(arg); err != nil {
 			fmt.Fprintf(env.Stderr, "modelfetch: %v\n", err)
@@ -106,14 +102,30 @@ func runWindow(args []string, env cli.Env) int {
 	}
 	running := make(chan struct{})
 	quitOnSignal(w, running)
-	if !hidden || !tray || !haveTrayHost() {
-		w.Window().Show()
-	}
 	a.Run()
 	close(running)
 
 	w.Stop()
 	stop()
+	return stopped(m, served, runDone, env)
+}
+
+// present puts ModelFetch in the tray when there is a session bus, and
+// shows the window unless it is to start hidden and a tray can show it.
+func present(a fyne.App, w *ui.UI, bus, hidden bool) {
+	d, ok := a.(desktop.App)
+	tray := ok && bus
+	if tray {
+		w.SetupTray(d)
+	}
+	if !hidden || !tray || !haveTrayHost() {
+		w.Window().Show()
+	}
+}
+
+// stopped waits for the local API and the engine to stop once the app has
+// quit, and saves the journal; it returns the exit code.
+func stopped(m *downloader.Manager, served <-chan error, runDone <-chan error, env cli.Env) int {
 	code := 0
 	if served != nil {
 		if err := <-served; err != nil {
