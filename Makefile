@@ -1,5 +1,6 @@
 # ModelFetch. `make run` starts the app, `make test` runs every check; both
-# install the system packages they need first.
+# install the system packages they need first. `make install`, `make deb`
+# and `make dist` install and package it (see README.md, "Install").
 
 GO ?= go
 BIN := bin/modelfetch

@@ -177,11 +177,15 @@ func haveSessionBus() bool {
 // StatusNotifierWatcher owns its name on the session bus. Without one, a
 // window started hidden could never be opened.
 func haveTrayHost() bool {
-	conn, err := dbus.ConnectSessionBus()
+	// Never a bus of its own (dbus-launch): only the session's counts.
+	conn, err := dbus.SessionBusPrivateNoAutoStartup()
 	if err != nil {
 		return false
 	}
 	defer conn.Close()
+	if conn.Auth(nil) != nil || conn.Hello() != nil {
+		return false
+	}
 	var has bool
 	err = conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, "org.kde.StatusNotifierWatcher").Store(&has)
 	return err == nil && has
