@@ -515,8 +515,9 @@ func control(ctx context.Context, args []string, env Env) int {
 	return e.close(env, 0)
 }
 
-// controlAll pauses or resumes every fetch: the desktop entry's Pause all
-// and Resume all, and the tray's. Settled fetches are left as they are.
+// controlAll pauses or resumes every fetch, as the tray's Pause all and
+// Resume all do: the desktop entry's actions run it. Settled fetches are
+// left as they are.
 func controlAll(ctx context.Context, action string, env Env) int {
 	e, code := open(ctx, env)
 	if e == nil {
