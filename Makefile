@@ -106,7 +106,9 @@ check-install: $(BIN) $(ICONS)
 
 # A Debian package of the same install tree with PREFIX=/usr, its Depends
 # found by dpkg-shlibdeps; and for `make dist`, a tarball of the tree with
-# PREFIX=/usr/local for other distributions, and SHA-256 sums of both.
+# PREFIX=/usr/local for other distributions, and SHA-256 sums of both. Their
+# binary is stripped of its symbols and DWARF (a third smaller; Go's stack
+# traces do not need them).
 DEB_PKGS := dpkg-dev
 ARCH = $(shell dpkg --print-architecture)
 DEB = dist/modelfetch_$(VERSION)_$(ARCH).deb
@@ -116,11 +118,13 @@ deb: build
 	@sh .ci/packages.sh $(DEB_PKGS)
 	rm -rf bin/deb && mkdir -p dist
 	$(MAKE) --no-print-directory install DESTDIR=bin/deb PREFIX=/usr
+	strip --strip-unneeded bin/deb/usr/bin/modelfetch
 	sh packaging/debian/build.sh bin/deb $(VERSION) $(ARCH) $(DEB)
 
 dist release: deb
 	rm -rf bin/tar
 	$(MAKE) --no-print-directory install DESTDIR=bin/tar PREFIX=/usr/local
+	strip --strip-unneeded bin/tar/usr/local/bin/modelfetch
 	tar -C bin/tar --sort=name --owner=0 --group=0 --numeric-owner -cJf $(TARBALL) usr
 	cd dist && sha256sum $(notdir $(DEB) $(TARBALL)) > SHA256SUMS
 	cat dist/SHA256SUMS
