@@ -1,8 +1,31 @@
 # ModelFetch. `make run` starts the app, `make test` runs every check; both
-# install the system packages they need first.
+# install the system packages they need first. `make install`, `make deb`
+# and `make dist` install and package it (see README.md, "Install").
 
 GO ?= go
 BIN := bin/modelfetch
+APPID := io.github.modelfetch
+
+# The version comes from FyneApp.toml (one place); the commit from git when
+# this is a checkout. Both are stamped into the binary (see main.go).
+VERSION := $(shell sed -n 's/^Version *= *"\(.*\)"/\1/p' FyneApp.toml)
+COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null)$(shell git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo -dirty)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
+# Where install puts things. PREFIX=$$HOME/.local installs for one user,
+# without root; DESTDIR stages the tree elsewhere (as make deb does).
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR = $(PREFIX)/bin
+DATADIR = $(PREFIX)/share
+MANDIR = $(DATADIR)/man
+# Debian's zsh reads packages' completions from vendor-completions.
+ZSHCOMPDIR = $(DATADIR)/zsh/$(if $(filter /usr,$(PREFIX)),vendor-completions,site-functions)
+# systemd looks for user units in /usr/lib, /usr/local/lib and ~/.local/share.
+USERUNITDIR = $(if $(filter $(HOME)/.local,$(PREFIX)),$(DATADIR)/systemd/user,$(PREFIX)/lib/systemd/user)
+# The app icon at the sizes launchers look for, made by make build.
+ICON_SIZES := 48 64 128 256 512
+ICONS := $(foreach s,$(ICON_SIZES),bin/icons/$(s)x$(s)/apps/$(APPID).png)
 
 # cgo + GLFW headers for Fyne (see ../shared/PLATFORM.md).
 BUILD_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
@@ -11,7 +34,7 @@ TEST_PKGS := $(BUILD_PKGS) curl
 # staticcheck 2026.2.2, pinned so that a new check never breaks CI by surprise.
 STATICCHECK := v0.8.2
 
-.PHONY: run test build bench deps-build deps-test
+.PHONY: run test build bench deps-build deps-test install uninstall deb dist release check-install
 
 deps-build:
 	@sh .ci/packages.sh $(BUILD_PKGS)
@@ -19,17 +42,92 @@ deps-build:
 deps-test:
 	@sh .ci/packages.sh $(TEST_PKGS)
 
-build: deps-build
-	$(GO) build -o $(BIN) .
+build: deps-build $(ICONS)
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
 
 run: build
 	./$(BIN)
 
-test: deps-test
+# The binary is built before vet, which then reuses its compiled packages;
+# check-install needs it.
+test: deps-test build
 	test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK) ./...
+	$(MAKE) --no-print-directory check-install
 	$(GO) test -race -timeout 20m ./...
+
+# install only copies: `make build` first, so that `sudo make install`
+# needs no Go as root. Without a DESTDIR it refreshes the launcher's caches.
+
+$(ICONS) &: assets/icon.png packaging/icons/main.go
+	$(GO) run ./packaging/icons -src assets/icon.png -out bin/icons $(ICON_SIZES)
+
+$(BIN):
+	$(MAKE) --no-print-directory build
+
+install: $(BIN) $(ICONS)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/modelfetch
+	install -D -m 0644 packaging/$(APPID).desktop $(DESTDIR)$(DATADIR)/applications/$(APPID).desktop
+	$(foreach s,$(ICON_SIZES),install -D -m 0644 bin/icons/$(s)x$(s)/apps/$(APPID).png $(DESTDIR)$(DATADIR)/icons/hicolor/$(s)x$(s)/apps/$(APPID).png;)
+	install -D -m 0644 packaging/$(APPID).metainfo.xml $(DESTDIR)$(DATADIR)/metainfo/$(APPID).metainfo.xml
+	install -d $(DESTDIR)$(MANDIR)/man1
+	gzip -9n < packaging/modelfetch.1 > $(DESTDIR)$(MANDIR)/man1/modelfetch.1.gz
+	chmod 0644 $(DESTDIR)$(MANDIR)/man1/modelfetch.1.gz
+	install -D -m 0644 packaging/completions/modelfetch.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/modelfetch
+	install -D -m 0644 packaging/completions/_modelfetch $(DESTDIR)$(ZSHCOMPDIR)/_modelfetch
+	install -D -m 0644 packaging/completions/modelfetch.fish $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/modelfetch.fish
+	install -d $(DESTDIR)$(USERUNITDIR)
+	sed 's|@BINDIR@|$(BINDIR)|' packaging/modelfetch.service.in > $(DESTDIR)$(USERUNITDIR)/modelfetch.service
+	chmod 0644 $(DESTDIR)$(USERUNITDIR)/modelfetch.service
+	$(if $(DESTDIR),,$(MAKE) --no-print-directory refresh-desktop)
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/modelfetch $(DESTDIR)$(DATADIR)/applications/$(APPID).desktop \
+		$(foreach s,$(ICON_SIZES),$(DESTDIR)$(DATADIR)/icons/hicolor/$(s)x$(s)/apps/$(APPID).png) \
+		$(DESTDIR)$(DATADIR)/metainfo/$(APPID).metainfo.xml $(DESTDIR)$(MANDIR)/man1/modelfetch.1.gz \
+		$(DESTDIR)$(DATADIR)/bash-completion/completions/modelfetch $(DESTDIR)$(ZSHCOMPDIR)/_modelfetch \
+		$(DESTDIR)$(DATADIR)/fish/vendor_completions.d/modelfetch.fish $(DESTDIR)$(USERUNITDIR)/modelfetch.service
+	$(if $(DESTDIR),,$(MAKE) --no-print-directory refresh-desktop)
+
+# The launcher finds a new app and its icon at once when these caches are
+# refreshed; without the tools it finds them at the next login.
+.PHONY: refresh-desktop
+refresh-desktop:
+	@if command -v update-desktop-database >/dev/null; then update-desktop-database -q $(DATADIR)/applications; fi
+	@if command -v gtk-update-icon-cache >/dev/null; then gtk-update-icon-cache -q -t -f $(DATADIR)/icons/hicolor; fi
+
+# Checks what install writes (packaging/check-install.sh).
+CHECK_PKGS := desktop-file-utils appstream bash-completion file
+
+check-install: $(BIN) $(ICONS)
+	@sh .ci/packages.sh $(CHECK_PKGS)
+	sh packaging/check-install.sh $(VERSION)
+
+# A Debian package of the same install tree with PREFIX=/usr, its Depends
+# found by dpkg-shlibdeps; and for `make dist`, a tarball of the tree with
+# PREFIX=/usr/local for other distributions, and SHA-256 sums of both. Their
+# binary is stripped of its symbols and DWARF (a third smaller; Go's stack
+# traces do not need them).
+DEB_PKGS := dpkg-dev
+ARCH = $(shell dpkg --print-architecture)
+DEB = dist/modelfetch_$(VERSION)_$(ARCH).deb
+TARBALL = dist/modelfetch-$(VERSION)-linux-$(ARCH).tar.xz
+
+deb: build
+	@sh .ci/packages.sh $(DEB_PKGS)
+	rm -rf bin/deb && mkdir -p dist
+	$(MAKE) --no-print-directory install DESTDIR=bin/deb PREFIX=/usr
+	strip --strip-unneeded bin/deb/usr/bin/modelfetch
+	sh packaging/debian/build.sh bin/deb $(VERSION) $(ARCH) $(DEB)
+
+dist release: deb
+	rm -rf bin/tar
+	$(MAKE) --no-print-directory install DESTDIR=bin/tar PREFIX=/usr/local
+	strip --strip-unneeded bin/tar/usr/local/bin/modelfetch
+	tar -C bin/tar --sort=name --owner=0 --group=0 --numeric-owner -cJf $(TARBALL) usr
+	cd dist && sha256sum $(notdir $(DEB) $(TARBALL)) > SHA256SUMS
+	cat dist/SHA256SUMS
 
 # Screenshots of the real window (see ../shared/PLATFORM.md): Xvfb, a session
 # bus, dunst for notifications and status-notifier-watcher as the tray host;
@@ -42,6 +140,16 @@ screenshot: build
 	@sh .ci/packages.sh $(SHOT_PKGS)
 	$(GO) build -o bin/screenshot ./ui/internal/screenshot
 	xvfb-run -a -s '-screen 0 1600x900x24' dbus-run-session -- bin/screenshot -bin $(BIN) -out ui/testdata
+
+# Starting at login (packaging/screenshot-login.sh): --hidden with and
+# without a tray host, a download left in the journal carried on, and the
+# login setting writing and removing the autostart entry; screenshots in
+# packaging/testdata.
+.PHONY: screenshot-login
+screenshot-login: build
+	@sh .ci/packages.sh $(SHOT_PKGS) xdotool desktop-file-utils
+	$(GO) build -o bin/bench ./downloader/bench
+	xvfb-run -a -s '-screen 0 1280x800x24' dbus-run-session -- sh packaging/screenshot-login.sh $(BIN) bin/bench packaging/testdata
 
 # Speed, CPU and memory against curl and aria2c, on a local server (see
 # downloader/bench and README.md); BENCHFLAGS="-runs 1 -size 256MiB" etc.

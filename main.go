@@ -11,11 +11,13 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"syscall"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/driver/desktop"
+	"github.com/godbus/dbus/v5"
 
 	"github.com/modelfetch/modelfetch/assets"
 	"github.com/modelfetch/modelfetch/downloader"
@@ -24,11 +26,17 @@ import (
 	"github.com/modelfetch/modelfetch/ui/cli/hush"
 )
 
+// version and commit name the build; make sets them with -ldflags -X
+// (the version from FyneApp.toml). Empty, they are read from what Go
+// records (see cli.ReadVersion).
+var version, commit string
+
 func main() {
 	args := os.Args[1:]
 	command := len(args) > 0 && cli.IsCommand(args[0])
 	hush.Release(!command) // a command's output is its own, not Fyne's start-up log
 	env := cli.NewEnv(assets.Catalog)
+	env.Version = cli.ReadVersion(version, commit)
 	if command {
 		os.Exit(cli.Main(context.Background(), args, env))
 	}
@@ -37,7 +45,11 @@ func main() {
 
 // runWindow opens the window with the fetches args name, or hands them
 // to the ModelFetch that is already running and brings its window forward.
+// With --hidden (a start at login) the engine and the tray start, but the
+// window only shows when there is no tray to open it from.
 func runWindow(args []string, env cli.Env) int {
+	hidden := slices.Contains(args, "--hidden")
+	args = slices.DeleteFunc(args, func(a string) bool { return a == "--hidden" })
 	if !haveDisplay() {
 		fmt.Fprintln(env.Stderr, "modelfetch: there is no display to open the window on; download in the terminal with `modelfetch get URL|MODEL-ID` instead")
 		return 1
@@ -48,6 +60,9 @@ func runWindow(args []string, env cli.Env) int {
 	c, m, err := cli.Connect(context.Background(), env)
 	if c != nil {
 		defer c.CloseIdleConnections()
+		if hidden && len(args) == 0 {
+			return 0 // started at login, and already running: nothing to do
+		}
 		return cli.HandOver(context.Background(), c, args, env)
 	}
 	if errors.Is(err, downloader.ErrLocked) {
@@ -68,7 +83,7 @@ func runWindow(args []string, env cli.Env) int {
 	runDone := make(chan error, 1)
 	go func() { runDone <- m.Run(ctx) }()
 
-	opts := ui.Options{Catalog: env.Catalog, Icon: assets.Icon, ModelsDir: env.Config.ModelsDir}
+	opts := ui.Options{Catalog: env.Catalog, Icon: assets.Icon, ModelsDir: env.Config.ModelsDir, Version: env.Version}
 	bus := haveSessionBus()
 	if !bus {
 		// Notifications go over the session bus too; without one, Fyne's
@@ -82,9 +97,7 @@ func runWindow(args []string, env cli.Env) int {
 		// this engine.
 		fmt.Fprintf(env.Stderr, "modelfetch: warning: the local API is not served: %v\n", err)
 	}
-	if d, ok := a.(desktop.App); ok && bus {
-		w.SetupTray(d)
-	}
+	present(a, w, bus, hidden)
 	for _, arg := range args {
 		if err := w.Open(arg); err != nil {
 			fmt.Fprintf(env.Stderr, "modelfetch: %v\n", err)
@@ -92,11 +105,30 @@ func runWindow(args []string, env cli.Env) int {
 	}
 	running := make(chan struct{})
 	quitOnSignal(w, running)
-	w.Window().ShowAndRun()
+	a.Run()
 	close(running)
 
 	w.Stop()
 	stop()
+	return stopped(m, served, runDone, env)
+}
+
+// present puts ModelFetch in the tray when there is a session bus, and
+// shows the window unless it is to start hidden and a tray can show it.
+func present(a fyne.App, w *ui.UI, bus, hidden bool) {
+	d, ok := a.(desktop.App)
+	tray := ok && bus
+	if tray {
+		w.SetupTray(d)
+	}
+	if !hidden || !tray || !haveTrayHost() {
+		w.Window().Show()
+	}
+}
+
+// stopped waits for the local API and the engine to stop once the app has
+// quit, and saves the journal; it returns the exit code.
+func stopped(m *downloader.Manager, served <-chan error, runDone <-chan error, env cli.Env) int {
 	code := 0
 	if served != nil {
 		if err := <-served; err != nil {
@@ -142,6 +174,24 @@ func haveSessionBus() bool {
 	}
 	st, err := os.Stat(filepath.Join(runtimeDir, "bus")) // systemd's default session bus
 	return err == nil && st.Mode().Type() == os.ModeSocket
+}
+
+// haveTrayHost reports whether the desktop shows tray icons: a
+// StatusNotifierWatcher owns its name on the session bus. Without one, a
+// window started hidden could never be opened.
+func haveTrayHost() bool {
+	// Never a bus of its own (dbus-launch): only the session's counts.
+	conn, err := dbus.SessionBusPrivateNoAutoStartup()
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	if conn.Auth(nil) != nil || conn.Hello() != nil {
+		return false
+	}
+	var has bool
+	err = conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, "org.kde.StatusNotifierWatcher").Store(&has)
+	return err == nil && has
 }
 
 // quitOnSignal quits the app cleanly (journal written) on Ctrl-C or a

@@ -85,6 +85,7 @@ type settingsForm struct {
 	parallel *widget.Select
 	conns    *widget.Select
 	limit    *widget.Entry
+	login    *widget.Check // see autostart.go
 	problem  *widget.Label
 	save     *widget.Button
 }
@@ -108,6 +109,7 @@ func (u *UI) showSettings() {
 	if u.prefs.limit > 0 {
 		f.limit.SetText(humanize.Bytes(uint64(u.prefs.limit)))
 	}
+	f.login = u.newLoginCheck()
 	f.problem.Importance = widget.DangerImportance
 	f.problem.Wrapping = fyne.TextWrapWord
 	f.problem.Hide()
@@ -116,6 +118,7 @@ func (u *UI) showSettings() {
 		widget.NewFormItem("Parallel downloads", f.parallel),
 		widget.NewFormItem("Connections per file", f.conns),
 		widget.NewFormItem("Bandwidth limit per second", f.limit),
+		widget.NewFormItem("", f.login),
 	)
 	f.dialog = dialog.NewCustomWithoutButtons("Settings", container.NewVBox(form, f.problem), u.win)
 	cancel := widget.NewButton("Cancel", f.dialog.Hide)
@@ -139,6 +142,9 @@ func (u *UI) chooseFolder(into *widget.Entry) {
 
 func (u *UI) submitSettings(f *settingsForm) {
 	s, err := parseSettings(f.folder.Text, f.parallel.Selected, f.conns.Selected, f.limit.Text)
+	if err == nil {
+		err = u.setStartAtLogin(f.login.Checked)
+	}
 	if err != nil {
 		f.problem.SetText(sentence(err))
 		f.problem.Show()

@@ -28,6 +28,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/ui/cli"
 )
 
 // Options are what the window needs besides the app and the engine.
@@ -53,6 +54,11 @@ type Options struct {
 	// goroutine of its own: on Linux that is a D-Bus call, which must not
 	// hold up the UI goroutine.
 	Notify func(n *fyne.Notification)
+	// Version is the build the About dialog names.
+	Version cli.Version
+	// AutostartDir is where the desktop looks for programs to start at
+	// login; "" is $XDG_CONFIG_HOME/autostart.
+	AutostartDir string
 }
 
 // UI is the window and the goroutine that keeps it up to date. Create it
@@ -146,7 +152,8 @@ func (u *UI) build() fyne.CanvasObject {
 	addURL := widget.NewButtonWithIcon("Add URL…", theme.ContentAddIcon(), u.showAddURL)
 	settingsBtn := widget.NewButtonWithIcon("Settings", theme.SettingsIcon(), u.showSettings)
 	u.status = widget.NewLabel("Nothing downloading")
-	bar := container.NewHBox(addURL, settingsBtn, layout.NewSpacer(), u.status)
+	about := widget.NewButtonWithIcon("About", theme.InfoIcon(), u.showAbout)
+	bar := container.NewHBox(addURL, settingsBtn, about, layout.NewSpacer(), u.status)
 
 	modelsTitle := widget.NewLabelWithStyle("Models", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	cards := container.NewVBox()

@@ -43,9 +43,12 @@ Usage:
       --json            print progress and result events as JSON lines
   modelfetch list [--json]                the fetches and their state
   modelfetch pause|resume|cancel ID       control a fetch
+  modelfetch pause|resume --all           every fetch
   modelfetch catalog [--json]             the models that can be downloaded by id
   modelfetch path URL|MODEL-ID            print the path of a downloaded file, exit 1 if none
   modelfetch serve                        run the engine and its local API without a window
+  modelfetch version                      the version, commit and Go version (also --version)
+  modelfetch --hidden                     start in the tray without showing the window
 
 When ModelFetch is running (the window, serve, or another get), the commands use
 it, and get joins a download of the same files. Otherwise get runs the engine
@@ -76,11 +79,13 @@ type Env struct {
 	Stdout     io.Writer
 	Stderr     io.Writer
 	Terminal   bool // Stderr is a terminal: draw a live progress bar
+	Version    Version
 }
 
 var commands = map[string]func(context.Context, []string, Env) int{
 	"get": get, "list": list, "pause": control, "resume": control, "cancel": control,
 	"catalog": catalog, "path": path, "serve": serve, "help": help,
+	"version": version, "--version": version, "__complete": complete,
 }
 
 // IsCommand reports whether name is a subcommand.
@@ -478,6 +483,9 @@ func list(ctx context.Context, args []string, env Env) int {
 }
 
 func control(ctx context.Context, args []string, env Env) int {
+	if len(args) == 2 && args[1] == "--all" && args[0] != "cancel" {
+		return controlAll(ctx, args[0], env)
+	}
 	if len(args) != 2 {
 		return failf(env, "%s needs one fetch id (see `modelfetch list`)", args[0])
 	}
@@ -502,6 +510,34 @@ func control(ctx context.Context, args []string, env Env) int {
 	case errors.Is(err, downloader.ErrNotFound):
 		return e.close(env, failf(env, "there is no download with id %q (see `modelfetch list`)", id))
 	case err != nil:
+		return e.close(env, failf(env, "%s", errorSentence(err)))
+	}
+	return e.close(env, 0)
+}
+
+// controlAll pauses or resumes every fetch, as the tray's Pause all and
+// Resume all do: the desktop entry's actions run it. Settled fetches are
+// left as they are.
+func controlAll(ctx context.Context, action string, env Env) int {
+	e, code := open(ctx, env)
+	if e == nil {
+		return code
+	}
+	snaps, err := e.snapshots(ctx)
+	for _, s := range snaps {
+		if err != nil || s.State.Settled() {
+			continue
+		}
+		if action == "pause" {
+			err = e.pause(ctx, s.ID)
+		} else {
+			err = e.resume(ctx, s.ID)
+		}
+		if errors.Is(err, downloader.ErrNotFound) {
+			err = nil // removed meanwhile: nothing to do
+		}
+	}
+	if err != nil {
 		return e.close(env, failf(env, "%s", errorSentence(err)))
 	}
 	return e.close(env, 0)

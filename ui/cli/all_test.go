@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/modelfetch/modelfetch/downloader"
+)
+
+// The desktop entry's Pause all and Resume all: the running ModelFetch's
+// unsettled fetch is paused, then resumed and completes; a finished one
+// stays as it was.
+func TestPauseResumeAll(t *testing.T) {
+	s := newSandbox(t)
+	o := newOrigin(t, "done.bin", "a.bin")
+	c := s.waitServing(s.start("serve"))
+	s.get(o, "done.bin")
+	get := s.start("get", "--id", "a", o.url("a.bin"))
+	states := func() map[string]downloader.Snapshot {
+		snaps, err := c.List(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]downloader.Snapshot{}
+		for _, s := range snaps {
+			m[s.ID] = s
+		}
+		return m
+	}
+	poll(t, "the second download", func() bool { return len(states()) == 2 })
+
+	if p := s.run("pause", "--all"); p.code != 0 {
+		t.Fatalf("pause --all: exit %d; stderr:\n%s", p.code, p.stderr.String())
+	}
+	for id, snap := range states() {
+		if want := snap.State != downloader.StateSucceeded; snap.Paused != want {
+			t.Errorf("after pause --all %s (%s) is paused %v, want %v", id, snap.State, snap.Paused, want)
+		}
+	}
+	if p := s.run("resume", "--all"); p.code != 0 {
+		t.Fatalf("resume --all: exit %d; stderr:\n%s", p.code, p.stderr.String())
+	}
+	for id, snap := range states() {
+		if snap.Paused {
+			t.Errorf("after resume --all %s is still paused", id)
+		}
+	}
+	checkFile(t, o, "a.bin", get.succeeded(t))
+}
+
+func TestCancelAllRefused(t *testing.T) {
+	s := newSandbox(t)
+	if p := s.run("cancel", "--all"); p.code == 0 {
+		t.Error("cancel --all succeeded; it must name one fetch")
+	}
+}
+
+// The shell completions ask for fetch and model ids.
+func TestCompleteIDs(t *testing.T) {
+	s := newSandbox(t)
+	o := newOrigin(t, "x.bin")
+	s.catalog(map[string]string{"tiny": o.url("x.bin"), "small": o.url("x.bin")})
+	s.run("get", "--id", "fetched", o.url("x.bin")).succeeded(t)
+	for _, tc := range []struct {
+		what string
+		want []string
+	}{
+		{"fetches", []string{"fetched"}},
+		{"models", []string{"small", "tiny"}},
+	} {
+		p := s.run("__complete", tc.what)
+		got := strings.Fields(p.stdout.String())
+		slices.Sort(got)
+		if p.code != 0 || !slices.Equal(got, tc.want) {
+			t.Errorf("__complete %s: exit %d, ids %q; want 0 and %q", tc.what, p.code, got, tc.want)
+		}
+	}
+}
+
+func TestReadVersion(t *testing.T) {
+	v := ReadVersion("1.2.3", "0123456789ab")
+	if v.Version != "1.2.3" || v.Commit != "0123456789ab" || !strings.HasPrefix(v.Go, "go") {
+		t.Errorf("got %+v, want the stamped version and commit and a Go version", v)
+	}
+	// A test binary has no stamp and no VCS information (go test does not
+	// record it).
+	if v := ReadVersion("", ""); v.Version != "dev" || v.Commit != "unknown" {
+		t.Errorf("unstamped: got %+v, want dev and unknown", v)
+	}
+}
