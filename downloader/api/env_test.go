@@ -145,9 +145,9 @@ type envOptions struct {
 	progress   time.Duration
 }
 
-func newEnv(t testing.TB, eo envOptions) *env {
-	t.Helper()
-	e := &env{origin: newOrigin(t, eo.sizes), root: shortTemp(t)}
+func newEnv(tb testing.TB, eo envOptions) *env {
+	tb.Helper()
+	e := &env{origin: newOrigin(tb, eo.sizes), root: shortTemp(tb)}
 	e.home = filepath.Join(e.root, "home")
 	e.cfg = downloader.Config{
 		StateDir:           filepath.Join(e.home, ".local", "state", "modelfetch"),
@@ -180,19 +180,19 @@ func newEnv(t testing.TB, eo envOptions) *env {
 	}
 	m, err := downloader.New(e.cfg)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	e.m = m
 	runCtx, stopRun := context.WithCancel(context.Background())
 	runDone := make(chan error, 1)
 	go func() { runDone <- m.Run(runCtx) }()
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		stopRun()
 		if err := <-runDone; err != nil {
-			t.Errorf("Run: %v", err)
+			tb.Errorf("Run: %v", err)
 		}
 		if err := m.Close(); err != nil {
-			t.Errorf("Close: %v", err)
+			tb.Errorf("Close: %v", err)
 		}
 	})
 
@@ -207,7 +207,7 @@ func newEnv(t testing.TB, eo envOptions) *env {
 	}
 	e.sock = filepath.Join(e.root, "run", "modelfetch.sock")
 	if err := e.srv.Listen(e.sock); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	serveCtx, stopServe := context.WithCancel(context.Background())
 	served := make(chan error, 1)
@@ -218,16 +218,16 @@ func newEnv(t testing.TB, eo envOptions) *env {
 		stopOnce.Do(func() {
 			stopServe()
 			if err := <-served; err != nil {
-				t.Errorf("Serve: %v", err)
+				tb.Errorf("Serve: %v", err)
 			}
 		})
 	}
 	// Registered last, so it runs first: the server stops before the engine.
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		e.c.CloseIdleConnections()
 		e.stopServer()
 		if _, err := os.Lstat(e.sock); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("the socket is still there after Serve returned: %v", err)
+			tb.Errorf("the socket is still there after Serve returned: %v", err)
 		}
 	})
 	return e
@@ -289,10 +289,12 @@ func openStuckStream(tb testing.TB, sock string) *net.UnixConn {
 	stop := context.AfterFunc(ctxT(tb), func() { conn.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
 	var head []byte
-	for b := make([]byte, 1); !bytes.HasSuffix(head, []byte("\r\n\r\n")); head = append(head, b[0]) {
+	b := make([]byte, 1)
+	for !bytes.HasSuffix(head, []byte("\r\n\r\n")) {
 		if _, err := conn.Read(b); err != nil {
 			tb.Fatalf("reading the header of the stream: got %q, %v", head, err)
 		}
+		head = append(head, b[0])
 	}
 	if !bytes.HasPrefix(head, []byte("HTTP/1.1 200 ")) {
 		tb.Fatalf("got the header %q, want a 200", head)
@@ -301,8 +303,8 @@ func openStuckStream(tb testing.TB, sock string) *net.UnixConn {
 }
 
 // waitHangUp waits, without reading, until the server closes conn (a read
-// would make room for the write the server may be stuck in), under
-// ctxT(tb).
+// would make room for the write the server may be stuck in), giving up at
+// ctxT(tb)'s deadline.
 func waitHangUp(tb testing.TB, conn *net.UnixConn) {
 	tb.Helper()
 	ctx := ctxT(tb)
