@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -163,235 +164,333 @@ func TestOtherUserRefused(t *testing.T) {
 	}
 }
 
+// TestResources walks one engine through every resource. The steps run in
+// order, each on what the steps before it left: a catalog model
+// downloaded, a URL downloaded into a folder of home, a held download
+// paused, resumed, aborted and removed, a failed one retried, and the
+// event streams of all of them.
 func TestResources(t *testing.T) {
 	const size = 3<<20 + 123
-	e := newEnv(t, envOptions{sizes: map[string]int{"a": size, "b": 1 << 20, "c": 200 << 10, "held": 1 << 20}})
-	ctx := ctxT(t)
-	c := e.c
+	rt := &resourceTest{e: newEnv(t, envOptions{sizes: map[string]int{"a": size, "b": 1 << 20, "c": 200 << 10, "held": 1 << 20}})}
+	steps := []struct {
+		name string
+		run  func(*testing.T, *resourceTest)
+	}{
+		{"catalog", testCatalog},
+		{"create a model and wait", testCreateAndWait},
+		{"get and list", testGetAndList},
+		{"match", testMatch},
+		{"create again attaches without downloading", testCreateAgain},
+		{"create by URL with an id made for it, into a folder of home", testCreateByURL},
+		{"pause", testPause},
+		{"create of a paused fetch attaches and leaves it paused", testCreatePaused},
+		{"resume", testResume},
+		{"conflicts while active", testActiveConflicts},
+		{"abort twice", testAbortTwice},
+		{"remove", testRemove},
+		{"retry a failed fetch", testRetry},
+		{"event stream is server-sent events", testEventStreamFormat},
+		{"stream of every fetch", testStreamOfAll},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) { s.run(t, rt) })
+	}
+}
 
-	t.Run("catalog", func(t *testing.T) {
-		models, err := c.Catalog(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(models) != len(e.catalog) {
-			t.Fatalf("got %d models, want %d", len(models), len(e.catalog))
-		}
-		m, err := c.Model(ctx, "model-a")
-		if err != nil || m.Files[0].URL != e.origin.url("a") {
-			t.Fatalf("got %+v, %v, want model-a", m, err)
-		}
-		if _, err := c.Model(ctx, "nope"); !errors.Is(err, downloader.ErrNotFound) {
-			t.Fatalf("unknown model: got %v, want a 404", err)
-		}
-	})
+// resourceTest is what the steps of TestResources share.
+type resourceTest struct {
+	e     *env
+	first downloader.Snapshot // model-a as Wait returned it, once it succeeded
+}
 
-	var first downloader.Snapshot
-	t.Run("create a model and wait", func(t *testing.T) {
-		snap, created, err := c.Create(ctx, CreateRequest{Model: "model-a"})
-		if err != nil || !created {
-			t.Fatalf("got created=%v, %v, want a new fetch", created, err)
-		}
-		if snap.ID != "model-a" || snap.Title != "Model a" {
-			t.Errorf("got id %q title %q, want the model's", snap.ID, snap.Title)
-		}
-		var kinds []downloader.EventKind
-		final, err := c.Wait(ctx, snap.ID, func(ev downloader.Event) { kinds = append(kinds, ev.Kind) })
-		if err != nil {
-			t.Fatal(err)
-		}
-		if final.State != downloader.StateSucceeded {
-			t.Fatalf("got state %s (%s), want succeeded", final.State, final.Message)
-		}
-		if kinds[0] != KindSnapshot || kinds[len(kinds)-1] != downloader.EventSuccess {
-			t.Errorf("got events %v, want a snapshot first and success last", kinds)
-		}
-		data, err := os.ReadFile(final.Paths()[0])
-		if err != nil || !bytes.Equal(data, e.origin.files["a"]) {
-			t.Fatalf("the downloaded file differs from the origin's (%v)", err)
-		}
-		first = final
-	})
+// held is a download the origin holds until the test ends: it stays
+// active for as long as the steps need it to.
+func (rt *resourceTest) held() CreateRequest {
+	return CreateRequest{ID: "held", Requests: []downloader.Request{{URL: rt.e.origin.srv.URL + "/hold/held"}}}
+}
 
-	t.Run("get list match", func(t *testing.T) {
-		got, err := c.Get(ctx, "model-a")
-		if err != nil || got.State != downloader.StateSucceeded {
-			t.Fatalf("got %s, %v", got.State, err)
-		}
-		all, err := c.List(ctx)
-		if err != nil || len(all) != 1 || all[0].ID != "model-a" {
-			t.Fatalf("got %d fetches, %v, want model-a alone", len(all), err)
-		}
-		paths, err := c.MatchModel(ctx, "model-a")
-		if err != nil || len(paths) != 1 || paths[0] != first.Paths()[0] {
-			t.Fatalf("match by model: got %v, %v, want %v", paths, err, first.Paths())
-		}
-		p, err := c.MatchURL(ctx, e.origin.url("a"))
-		if err != nil || p != first.Paths()[0] {
-			t.Fatalf("match by URL: got %q, %v", p, err)
-		}
-		if _, err := c.MatchURL(ctx, e.origin.url("b")); !errors.Is(err, downloader.ErrNotFound) {
-			t.Fatalf("match of a file not downloaded: got %v, want a 404", err)
-		}
-		if _, err := c.MatchModel(ctx, "model-b"); !errors.Is(err, downloader.ErrNotFound) {
-			t.Fatalf("match of a model not downloaded: got %v, want a 404", err)
-		}
-	})
+func testCatalog(t *testing.T, rt *resourceTest) {
+	ctx, c, e := ctxT(t), rt.e.c, rt.e
+	models, err := c.Catalog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(models) != len(e.catalog) {
+		t.Fatalf("got %d models, want %d", len(models), len(e.catalog))
+	}
+	m, err := c.Model(ctx, "model-a")
+	if err != nil || m.Files[0].URL != e.origin.url("a") {
+		t.Fatalf("got %+v, %v, want model-a", m, err)
+	}
+	if _, err := c.Model(ctx, "nope"); !errors.Is(err, downloader.ErrNotFound) {
+		t.Fatalf("unknown model: got %v, want a 404", err)
+	}
+}
 
-	t.Run("create again attaches without downloading", func(t *testing.T) {
-		before := e.origin.bytes.Load()
-		snap, created, err := c.Create(ctx, CreateRequest{Model: "model-a"})
-		if err != nil || created {
-			t.Fatalf("got created=%v, %v, want the existing fetch", created, err)
-		}
-		if snap.State != downloader.StateSucceeded || snap.Paths()[0] != first.Paths()[0] {
-			t.Fatalf("got %s %v, want the succeeded fetch", snap.State, snap.Paths())
-		}
-		if got := e.origin.bytes.Load() - before; got != 0 {
-			t.Fatalf("the origin sent %d more bytes, want 0", got)
-		}
-	})
+func testCreateAndWait(t *testing.T, rt *resourceTest) {
+	ctx, c := ctxT(t), rt.e.c
+	snap, created, err := c.Create(ctx, CreateRequest{Model: "model-a"})
+	if err != nil || !created {
+		t.Fatalf("got created=%v, %v, want a new fetch", created, err)
+	}
+	if snap.ID != "model-a" || snap.Title != "Model a" {
+		t.Errorf("got id %q title %q, want the model's", snap.ID, snap.Title)
+	}
+	var kinds []downloader.EventKind
+	final, err := c.Wait(ctx, snap.ID, func(ev downloader.Event) { kinds = append(kinds, ev.Kind) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if final.State != downloader.StateSucceeded {
+		t.Fatalf("got state %s (%s), want succeeded", final.State, final.Message)
+	}
+	if kinds[0] != KindSnapshot || kinds[len(kinds)-1] != downloader.EventSuccess {
+		t.Errorf("got events %v, want a snapshot first and success last", kinds)
+	}
+	data, err := os.ReadFile(final.Paths()[0])
+	if err != nil || !bytes.Equal(data, rt.e.origin.files["a"]) {
+		t.Fatalf("the downloaded file differs from the origin's (%v)", err)
+	}
+	rt.first = final
+}
 
-	t.Run("create by URL with an id made for it, into a folder of home", func(t *testing.T) {
-		dir := filepath.Join(e.home, "Models", "mine")
-		req := CreateRequest{Requests: []downloader.Request{{URL: e.origin.url("b"), SHA256: e.origin.sha("b")}}}
-		req.Dir, req.Title = dir, "b by URL"
-		snap, created, err := c.Create(ctx, req)
-		if err != nil || !created {
-			t.Fatalf("got created=%v, %v", created, err)
-		}
-		if want := downloader.IDForURLs([]string{e.origin.url("b")}); snap.ID != want {
-			t.Errorf("got id %q, want %q", snap.ID, want)
-		}
-		final, err := c.Wait(ctx, snap.ID, nil)
-		if err != nil || final.State != downloader.StateSucceeded {
-			t.Fatalf("got %s, %v", final.State, err)
-		}
-		if got := filepath.Dir(final.Paths()[0]); got != dir {
-			t.Fatalf("the file went to %s, want %s", got, dir)
-		}
-	})
+func testGetAndList(t *testing.T, rt *resourceTest) {
+	ctx, c := ctxT(t), rt.e.c
+	got, err := c.Get(ctx, "model-a")
+	if err != nil || got.State != downloader.StateSucceeded {
+		t.Fatalf("got %s, %v, want succeeded", got.State, err)
+	}
+	all, err := c.List(ctx)
+	if err != nil || len(all) != 1 || all[0].ID != "model-a" {
+		t.Fatalf("got %d fetches, %v, want model-a alone", len(all), err)
+	}
+}
 
-	t.Run("pause resume abort remove", func(t *testing.T) {
-		req := CreateRequest{ID: "held", Requests: []downloader.Request{{URL: e.origin.srv.URL + "/hold/held"}}}
-		snap, _, err := c.Create(ctx, req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		snap, err = c.Pause(ctx, snap.ID)
-		if err != nil || !snap.Paused {
-			t.Fatalf("pause: got paused=%v, %v", snap.Paused, err)
-		}
-		if got, _ := e.m.Get("held"); !got.Paused {
-			t.Fatal("the engine does not have the fetch paused")
-		}
-		// Asking for the same files again attaches to the paused fetch and
-		// leaves it paused.
-		if again, created, err := c.Create(ctx, req); err != nil || created || !again.Paused {
-			t.Fatalf("create of a paused fetch: got created=%v paused=%v, %v", created, again.Paused, err)
-		}
-		snap, err = c.Resume(ctx, "held")
-		if err != nil || snap.Paused {
-			t.Fatalf("resume: got paused=%v, %v", snap.Paused, err)
-		}
-		other := CreateRequest{ID: "held", Requests: []downloader.Request{{URL: e.origin.url("b")}}}
-		if _, _, err := c.Create(ctx, other); !isStatus(err, http.StatusConflict) {
-			t.Fatalf("a different download under an active id: got %v, want 409", err)
-		}
-		if err := c.Remove(ctx, "held"); !isStatus(err, http.StatusConflict) {
-			t.Fatalf("remove of an active fetch: got %v, want 409", err)
-		}
-		if _, err := c.Retry(ctx, "held"); !isStatus(err, http.StatusConflict) {
-			t.Fatalf("retry of an active fetch: got %v, want 409", err)
-		}
-		snap, err = c.Abort(ctx, "held")
-		if err != nil || snap.State != downloader.StateAborted {
-			t.Fatalf("abort: got %s, %v", snap.State, err)
-		}
-		if snap, err = c.Abort(ctx, "held"); err != nil || snap.State != downloader.StateAborted {
-			t.Fatalf("second abort: got %s, %v, want the aborted fetch", snap.State, err)
-		}
-		if err := c.Remove(ctx, "held"); err != nil {
-			t.Fatalf("remove: %v", err)
-		}
-		if _, err := c.Get(ctx, "held"); !errors.Is(err, downloader.ErrNotFound) {
-			t.Fatalf("get after remove: got %v, want a 404", err)
-		}
-		if _, ok := e.m.Get("held"); ok {
-			t.Fatal("the engine still has the removed fetch")
-		}
-	})
-
-	t.Run("retry a failed fetch", func(t *testing.T) {
-		snap, _, err := c.Create(ctx, CreateRequest{ID: "missing", Requests: []downloader.Request{{URL: e.origin.srv.URL + "/files/missing"}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		final, err := c.Wait(ctx, snap.ID, nil)
-		if err != nil || final.State != downloader.StateFailed || final.FailureReason != downloader.ReasonBadStatus || final.Status != 404 {
-			t.Fatalf("got %s %s %d, %v, want failed bad-status 404", final.State, final.FailureReason, final.Status, err)
-		}
-		again, err := c.Retry(ctx, "missing")
-		if err != nil || again.State.Settled() {
-			t.Fatalf("retry: got %s, %v, want active again", again.State, err)
-		}
-		if final, err = c.Wait(ctx, "missing", nil); err != nil || final.State != downloader.StateFailed {
-			t.Fatalf("after retry: got %s, %v, want failed again", final.State, err)
-		}
-	})
-
-	t.Run("event stream is server-sent events", func(t *testing.T) {
-		resp, err := c.send(ctx, http.MethodGet, "/v1/fetches/model-a/events", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
-			t.Errorf("got Content-Type %q, want text/event-stream", ct)
-		}
-		r := bufio.NewReader(resp.Body)
-		line1, _ := r.ReadString('\n')
-		line2, _ := r.ReadString('\n')
-		if line1 != "event: snapshot\n" || !strings.HasPrefix(line2, "data: {") {
-			t.Fatalf("got %q %q, want an event line and a data line", line1, line2)
-		}
-		var ev downloader.Event
-		if err := json.Unmarshal([]byte(strings.TrimPrefix(line2, "data: ")), &ev); err != nil || ev.Fetch.ID != "model-a" {
-			t.Fatalf("got %+v, %v, want model-a's snapshot", ev, err)
-		}
-	})
-
-	t.Run("stream of every fetch", func(t *testing.T) {
-		st, err := c.Events(ctx, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
-		seen := map[string]bool{}
-		for range e.m.IDs() {
-			ev, err := st.Next()
-			if err != nil || ev.Kind != KindSnapshot {
-				t.Fatalf("got %s, %v, want a snapshot", ev.Kind, err)
-			}
-			seen[ev.Fetch.ID] = true
-		}
-		snap, _, err := c.Create(ctx, CreateRequest{Model: "model-c"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for {
-			ev, err := st.Next()
+func testMatch(t *testing.T, rt *resourceTest) {
+	ctx, c, e := ctxT(t), rt.e.c, rt.e
+	byURL := func(name string) func() ([]string, error) {
+		return func() ([]string, error) {
+			p, err := c.MatchURL(ctx, e.origin.url(name))
 			if err != nil {
-				t.Fatal(err)
+				return nil, err
 			}
-			if ev.Fetch.ID == snap.ID && ev.Kind == downloader.EventSuccess {
-				break
+			return []string{p}, nil
+		}
+	}
+	byModel := func(id string) func() ([]string, error) {
+		return func() ([]string, error) { return c.MatchModel(ctx, id) }
+	}
+	tests := []struct {
+		name    string
+		match   func() ([]string, error)
+		want    []string
+		wantErr error
+	}{
+		{"by model", byModel("model-a"), rt.first.Paths(), nil},
+		{"by URL", byURL("a"), rt.first.Paths(), nil},
+		{"a file not downloaded", byURL("b"), nil, downloader.ErrNotFound},
+		{"a model not downloaded", byModel("model-b"), nil, downloader.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.match()
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("got %v, %v, want %v (a 404)", got, err, tt.wantErr)
+				}
+				return
 			}
+			if err != nil || len(tt.want) != 1 || !slices.Equal(got, tt.want) {
+				t.Fatalf("got %v, %v, want %v", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func testCreateAgain(t *testing.T, rt *resourceTest) {
+	ctx, c, e := ctxT(t), rt.e.c, rt.e
+	before := e.origin.bytes.Load()
+	snap, created, err := c.Create(ctx, CreateRequest{Model: "model-a"})
+	if err != nil || created {
+		t.Fatalf("got created=%v, %v, want the existing fetch", created, err)
+	}
+	if snap.State != downloader.StateSucceeded || snap.Paths()[0] != rt.first.Paths()[0] {
+		t.Fatalf("got %s %v, want the succeeded fetch at %v", snap.State, snap.Paths(), rt.first.Paths())
+	}
+	if got := e.origin.bytes.Load() - before; got != 0 {
+		t.Fatalf("the origin sent %d more bytes, want 0", got)
+	}
+}
+
+func testCreateByURL(t *testing.T, rt *resourceTest) {
+	ctx, c, e := ctxT(t), rt.e.c, rt.e
+	dir := filepath.Join(e.home, "Models", "mine")
+	req := CreateRequest{Requests: []downloader.Request{{URL: e.origin.url("b"), SHA256: e.origin.sha("b")}}}
+	req.Dir, req.Title = dir, "b by URL"
+	snap, created, err := c.Create(ctx, req)
+	if err != nil || !created {
+		t.Fatalf("got created=%v, %v, want a new fetch", created, err)
+	}
+	if want := downloader.IDForURLs([]string{e.origin.url("b")}); snap.ID != want {
+		t.Errorf("got id %q, want %q", snap.ID, want)
+	}
+	final, err := c.Wait(ctx, snap.ID, nil)
+	if err != nil || final.State != downloader.StateSucceeded {
+		t.Fatalf("got %s, %v, want succeeded", final.State, err)
+	}
+	if got := filepath.Dir(final.Paths()[0]); got != dir {
+		t.Fatalf("the file went to %s, want %s", got, dir)
+	}
+}
+
+func testPause(t *testing.T, rt *resourceTest) {
+	ctx, c := ctxT(t), rt.e.c
+	snap, _, err := c.Create(ctx, rt.held())
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err = c.Pause(ctx, snap.ID)
+	if err != nil || !snap.Paused {
+		t.Fatalf("pause: got paused=%v, %v, want paused", snap.Paused, err)
+	}
+	if got, _ := rt.e.m.Get("held"); !got.Paused {
+		t.Fatal("the engine does not have the fetch paused")
+	}
+}
+
+// testCreatePaused asks for the same files again: that attaches to the
+// paused fetch and leaves it paused.
+func testCreatePaused(t *testing.T, rt *resourceTest) {
+	again, created, err := rt.e.c.Create(ctxT(t), rt.held())
+	if err != nil || created || !again.Paused {
+		t.Fatalf("got created=%v paused=%v, %v, want the paused fetch", created, again.Paused, err)
+	}
+}
+
+func testResume(t *testing.T, rt *resourceTest) {
+	snap, err := rt.e.c.Resume(ctxT(t), "held")
+	if err != nil || snap.Paused {
+		t.Fatalf("got paused=%v, %v, want resumed", snap.Paused, err)
+	}
+}
+
+func testActiveConflicts(t *testing.T, rt *resourceTest) {
+	ctx, c := ctxT(t), rt.e.c
+	other := CreateRequest{ID: "held", Requests: []downloader.Request{{URL: rt.e.origin.url("b")}}}
+	tests := []struct {
+		name string
+		do   func() error
+	}{
+		{"a different download under its id", func() error { _, _, err := c.Create(ctx, other); return err }},
+		{"remove", func() error { return c.Remove(ctx, "held") }},
+		{"retry", func() error { _, err := c.Retry(ctx, "held"); return err }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.do(); !isStatus(err, http.StatusConflict) {
+				t.Fatalf("got %v, want 409", err)
+			}
+		})
+	}
+}
+
+// testAbortTwice aborts the held fetch, then the aborted one: both
+// answer with the aborted fetch.
+func testAbortTwice(t *testing.T, rt *resourceTest) {
+	for _, name := range []string{"abort", "second abort"} {
+		snap, err := rt.e.c.Abort(ctxT(t), "held")
+		if err != nil || snap.State != downloader.StateAborted {
+			t.Fatalf("%s: got %s, %v, want aborted", name, snap.State, err)
 		}
-		if !seen["model-a"] || !seen["missing"] {
-			t.Errorf("the first snapshots covered %v, want every fetch", seen)
+	}
+}
+
+func testRemove(t *testing.T, rt *resourceTest) {
+	ctx, c := ctxT(t), rt.e.c
+	if err := c.Remove(ctx, "held"); err != nil {
+		t.Fatalf("remove: %v", err)
+	}
+	if _, err := c.Get(ctx, "held"); !errors.Is(err, downloader.ErrNotFound) {
+		t.Fatalf("get after remove: got %v, want a 404", err)
+	}
+	if _, ok := rt.e.m.Get("held"); ok {
+		t.Fatal("the engine still has the removed fetch")
+	}
+}
+
+func testRetry(t *testing.T, rt *resourceTest) {
+	ctx, c := ctxT(t), rt.e.c
+	snap, _, err := c.Create(ctx, CreateRequest{ID: "missing", Requests: []downloader.Request{{URL: rt.e.origin.srv.URL + "/files/missing"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	final, err := c.Wait(ctx, snap.ID, nil)
+	if err != nil || final.State != downloader.StateFailed || final.FailureReason != downloader.ReasonBadStatus || final.Status != 404 {
+		t.Fatalf("got %s %s %d, %v, want failed bad-status 404", final.State, final.FailureReason, final.Status, err)
+	}
+	again, err := c.Retry(ctx, "missing")
+	if err != nil || again.State.Settled() {
+		t.Fatalf("retry: got %s, %v, want active again", again.State, err)
+	}
+	if final, err = c.Wait(ctx, "missing", nil); err != nil || final.State != downloader.StateFailed {
+		t.Fatalf("after retry: got %s, %v, want failed again", final.State, err)
+	}
+}
+
+func testEventStreamFormat(t *testing.T, rt *resourceTest) {
+	resp, err := rt.e.c.send(ctxT(t), http.MethodGet, "/v1/fetches/model-a/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Errorf("got Content-Type %q, want text/event-stream", ct)
+	}
+	r := bufio.NewReader(resp.Body)
+	line1, _ := r.ReadString('\n')
+	line2, _ := r.ReadString('\n')
+	if line1 != "event: snapshot\n" || !strings.HasPrefix(line2, "data: {") {
+		t.Fatalf("got %q %q, want an event line and a data line", line1, line2)
+	}
+	var ev downloader.Event
+	if err := json.Unmarshal([]byte(strings.TrimPrefix(line2, "data: ")), &ev); err != nil || ev.Fetch.ID != "model-a" {
+		t.Fatalf("got %+v, %v, want model-a's snapshot", ev, err)
+	}
+}
+
+// testStreamOfAll opens the stream of every fetch: it starts with a
+// snapshot of each, then carries the events of a fetch created later.
+func testStreamOfAll(t *testing.T, rt *resourceTest) {
+	ctx, c := ctxT(t), rt.e.c
+	st, err := c.Events(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	seen := map[string]bool{}
+	for range rt.e.m.IDs() {
+		ev, err := st.Next()
+		if err != nil || ev.Kind != KindSnapshot {
+			t.Fatalf("got %s, %v, want a snapshot", ev.Kind, err)
 		}
-	})
+		seen[ev.Fetch.ID] = true
+	}
+	snap, _, err := c.Create(ctx, CreateRequest{Model: "model-c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		ev, err := st.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Fetch.ID == snap.ID && ev.Kind == downloader.EventSuccess {
+			break
+		}
+	}
+	if !seen["model-a"] || !seen["missing"] {
+		t.Errorf("the first snapshots covered %v, want every fetch", seen)
+	}
 }
 
 func isStatus(err error, status int) bool {
@@ -404,7 +503,6 @@ func isStatus(err error, status int) bool {
 // neither the engine nor the disk changed.
 func TestRefusedRequests(t *testing.T) {
 	e := newEnv(t, envOptions{sizes: map[string]int{"a": 64 << 10}})
-	ctx := ctxT(t)
 	outside := filepath.Join(e.root, "outside")
 	if err := os.Symlink(outside, filepath.Join(e.home, "link")); err != nil {
 		t.Fatal(err)
@@ -459,50 +557,63 @@ func TestRefusedRequests(t *testing.T) {
 		{"match of an unknown model", "GET", "/v1/match?model=nope", "", 404},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			var body io.Reader
-			if tc.body != "" {
-				body = strings.NewReader(tc.body)
-			}
-			req, err := http.NewRequestWithContext(ctx, tc.method, "http://modelfetch"+tc.path, body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp, err := e.c.hc.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			if resp.StatusCode != tc.want {
-				t.Errorf("got status %d, want %d", resp.StatusCode, tc.want)
-			}
-			if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
-				t.Errorf("got Content-Type %q, want application/json", ct)
-			}
-			var eb errorBody
-			if err := json.NewDecoder(resp.Body).Decode(&eb); err != nil || eb.Error == "" {
-				t.Errorf("got error body %+v, %v, want a sentence", eb, err)
-			}
-			if tc.want == 405 && resp.Header.Get("Allow") == "" {
-				t.Error("a 405 without an Allow header")
-			}
-			t.Logf("%d %s", resp.StatusCode, eb.Error)
-		})
+		t.Run(tc.name, func(t *testing.T) { checkRefused(t, e.c, tc.method, tc.path, tc.body, tc.want) })
 	}
+	checkNothingChanged(t, e, before, outside)
+}
+
+// checkRefused sends body (none when empty) to path and checks that the
+// answer has the status want, a JSON sentence and, for a 405, the methods
+// that would do.
+func checkRefused(t *testing.T, c *Client, method, path, body string, want int) {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctxT(t), method, "http://modelfetch"+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != want {
+		t.Errorf("got status %d, want %d", resp.StatusCode, want)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("got Content-Type %q, want application/json", ct)
+	}
+	var eb errorBody
+	if err := json.NewDecoder(resp.Body).Decode(&eb); err != nil || eb.Error == "" {
+		t.Errorf("got error body %+v, %v, want a sentence", eb, err)
+	}
+	if want == http.StatusMethodNotAllowed && resp.Header.Get("Allow") == "" {
+		t.Error("got a 405 without an Allow header, want one")
+	}
+	t.Logf("%d %s", resp.StatusCode, eb.Error)
+}
+
+// checkNothingChanged checks that refused requests left no trace: no
+// fetch, no download from the origin, nothing new on disk below e.root
+// but the socket's folder, and no folder at outside.
+func checkNothingChanged(t *testing.T, e *env, before map[string]int64, outside string) {
+	t.Helper()
 	if ids := e.m.IDs(); len(ids) != 0 {
-		t.Errorf("refused requests created fetches %v", ids)
+		t.Errorf("refused requests created fetches %v, want none", ids)
 	}
 	if n := e.origin.gets.Load(); n != 0 {
-		t.Errorf("refused requests made the origin serve %d downloads", n)
+		t.Errorf("refused requests made the origin serve %d downloads, want 0", n)
 	}
-	after := tree(t, e.root)
-	for p := range after {
+	for p := range tree(t, e.root) {
 		if _, ok := before[p]; !ok && !strings.HasPrefix(p, filepath.Dir(e.sock)) {
 			t.Errorf("refused requests created %s", p)
 		}
 	}
 	if _, err := os.Lstat(outside); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("the folder outside exists: %v", err)
+		t.Errorf("the folder outside: got %v, want it not to exist", err)
 	}
 }
 

@@ -247,7 +247,7 @@ func (c *Client) Events(ctx context.Context, id string) (*EventStream, error) {
 		defer resp.Body.Close()
 		return nil, readError(resp)
 	}
-	return &EventStream{body: resp.Body, r: bufio.NewReaderSize(resp.Body, 64<<10)}, nil
+	return newEventStream(resp.Body), nil
 }
 
 // ErrDropped is the end of a stream the server closed because this client
@@ -260,6 +260,11 @@ type EventStream struct {
 	r    *bufio.Reader
 }
 
+// newEventStream reads the events of body, which Close closes.
+func newEventStream(body io.ReadCloser) *EventStream {
+	return &EventStream{body: body, r: bufio.NewReaderSize(body, 64<<10)}
+}
+
 // maxEvent bounds one event's data, so that a broken server cannot make
 // the client buffer without end.
 const maxEvent = 4 << 20
@@ -270,42 +275,15 @@ func (st *EventStream) Next() (downloader.Event, error) {
 	var name string
 	var data []byte
 	for {
-		line, err := st.r.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// A long line: gather the rest.
-			buf := append([]byte(nil), line...)
-			for errors.Is(err, bufio.ErrBufferFull) && len(buf) <= maxEvent {
-				line, err = st.r.ReadSlice('\n')
-				buf = append(buf, line...)
-			}
-			line = buf
-		}
+		text, err := st.line()
 		if err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return downloader.Event{}, io.EOF
-			}
-			if errors.Is(err, bufio.ErrBufferFull) {
-				return downloader.Event{}, fmt.Errorf("an event is larger than %d bytes", maxEvent)
-			}
 			return downloader.Event{}, err
 		}
-		text := strings.TrimRight(string(line), "\r\n")
 		switch {
 		case text == "":
-			if data == nil {
-				continue
+			if data != nil {
+				return decodeEvent(name, data)
 			}
-			if name == string(KindDropped) {
-				return downloader.Event{}, ErrDropped
-			}
-			var ev downloader.Event
-			if err := json.Unmarshal(data, &ev); err != nil {
-				return downloader.Event{}, fmt.Errorf("an event of the stream is not valid: %w", err)
-			}
-			if name != "" {
-				ev.Kind = downloader.EventKind(name)
-			}
-			return ev, nil
 		case strings.HasPrefix(text, ":"):
 			// A comment: the heartbeat.
 		case strings.HasPrefix(text, "event:"):
@@ -320,6 +298,47 @@ func (st *EventStream) Next() (downloader.Event, error) {
 			}
 		}
 	}
+}
+
+// line reads the next line without its end, gathering a line longer than
+// the reader's buffer up to maxEvent. The end of the stream, even in the
+// middle of a line, is io.EOF.
+func (st *EventStream) line() (string, error) {
+	line, err := st.r.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		buf := append([]byte(nil), line...)
+		for errors.Is(err, bufio.ErrBufferFull) && len(buf) <= maxEvent {
+			line, err = st.r.ReadSlice('\n')
+			buf = append(buf, line...)
+		}
+		line = buf
+	}
+	switch {
+	case err == nil:
+		return strings.TrimRight(string(line), "\r\n"), nil
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return "", io.EOF
+	case errors.Is(err, bufio.ErrBufferFull):
+		return "", fmt.Errorf("an event is larger than %d bytes", maxEvent)
+	default:
+		return "", err
+	}
+}
+
+// decodeEvent makes the event named name (empty: the kind in data) of
+// its data.
+func decodeEvent(name string, data []byte) (downloader.Event, error) {
+	if name == string(KindDropped) {
+		return downloader.Event{}, ErrDropped
+	}
+	var ev downloader.Event
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return downloader.Event{}, fmt.Errorf("an event of the stream is not valid: %w", err)
+	}
+	if name != "" {
+		ev.Kind = downloader.EventKind(name)
+	}
+	return ev, nil
 }
 
 // Close ends the stream.

@@ -2,12 +2,15 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io"
 	"io/fs"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +23,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/modelfetch/modelfetch/downloader"
 )
 
@@ -29,6 +34,8 @@ import (
 //	/files/NAME  the file NAME
 //	/hold/NAME   the file NAME, once release is closed (or the client leaves)
 //	anything else 404
+//
+// A query is ignored: /files/NAME?x is another URL for the same file.
 type origin struct {
 	srv     *httptest.Server
 	files   map[string][]byte
@@ -39,25 +46,16 @@ type origin struct {
 	once    sync.Once
 }
 
-func newOrigin(t *testing.T, sizes map[string]int, sameData bool) *origin {
-	t.Helper()
+func newOrigin(tb testing.TB, sizes map[string]int) *origin {
+	tb.Helper()
 	o := &origin{files: map[string][]byte{}, sums: map[string]string{}, release: make(chan struct{})}
-	var same []byte
 	for name, size := range sizes {
-		switch {
-		case !sameData:
-			o.files[name] = content(name, size)
-		case same == nil || len(same) != size:
-			same = content("same", size)
-			fallthrough
-		default:
-			o.files[name] = same
-		}
+		o.files[name] = content(name, size)
 		sum := sha256.Sum256(o.files[name])
 		o.sums[name] = hex.EncodeToString(sum[:])
 	}
 	o.srv = httptest.NewServer(http.HandlerFunc(o.serve))
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		o.releaseAll()
 		o.srv.Close()
 	})
@@ -128,29 +126,28 @@ type env struct {
 
 // shortTemp is a temporary folder with a short path: a socket address holds
 // 107 bytes, and t.TempDir's paths carry the test's name.
-func shortTemp(t *testing.T) string {
-	t.Helper()
+func shortTemp(tb testing.TB) string {
+	tb.Helper()
 	dir, err := os.MkdirTemp("", "mfapi")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	tb.Cleanup(func() { os.RemoveAll(dir) })
 	return dir
 }
 
 type envOptions struct {
 	sizes      map[string]int
 	held       bool // catalog models point at /hold/ URLs
-	sameData   bool // every file has the same content, to save memory
 	tweak      func(*Options)
 	sendBuffer int
 	uid        int // 0: the test's own
 	progress   time.Duration
 }
 
-func newEnv(t *testing.T, eo envOptions) *env {
-	t.Helper()
-	e := &env{origin: newOrigin(t, eo.sizes, eo.sameData), root: shortTemp(t)}
+func newEnv(tb testing.TB, eo envOptions) *env {
+	tb.Helper()
+	e := &env{origin: newOrigin(tb, eo.sizes), root: shortTemp(tb)}
 	e.home = filepath.Join(e.root, "home")
 	e.cfg = downloader.Config{
 		StateDir:           filepath.Join(e.home, ".local", "state", "modelfetch"),
@@ -183,19 +180,19 @@ func newEnv(t *testing.T, eo envOptions) *env {
 	}
 	m, err := downloader.New(e.cfg)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	e.m = m
 	runCtx, stopRun := context.WithCancel(context.Background())
 	runDone := make(chan error, 1)
 	go func() { runDone <- m.Run(runCtx) }()
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		stopRun()
 		if err := <-runDone; err != nil {
-			t.Errorf("Run: %v", err)
+			tb.Errorf("Run: %v", err)
 		}
 		if err := m.Close(); err != nil {
-			t.Errorf("Close: %v", err)
+			tb.Errorf("Close: %v", err)
 		}
 	})
 
@@ -210,7 +207,7 @@ func newEnv(t *testing.T, eo envOptions) *env {
 	}
 	e.sock = filepath.Join(e.root, "run", "modelfetch.sock")
 	if err := e.srv.Listen(e.sock); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	serveCtx, stopServe := context.WithCancel(context.Background())
 	served := make(chan error, 1)
@@ -221,33 +218,117 @@ func newEnv(t *testing.T, eo envOptions) *env {
 		stopOnce.Do(func() {
 			stopServe()
 			if err := <-served; err != nil {
-				t.Errorf("Serve: %v", err)
+				tb.Errorf("Serve: %v", err)
 			}
 		})
 	}
 	// Registered last, so it runs first: the server stops before the engine.
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		e.c.CloseIdleConnections()
 		e.stopServer()
 		if _, err := os.Lstat(e.sock); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("the socket is still there after Serve returned: %v", err)
+			tb.Errorf("the socket is still there after Serve returned: %v", err)
 		}
 	})
 	return e
 }
 
-// waitFor polls cond until it holds, failing the test after a deadline.
-// It polls a real condition; nothing is slept away.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
+// waitSettled waits until every fetch in ids has settled and returns
+// their final snapshots, in the order of ids. It follows the engine's
+// events under ctxT(tb) instead of polling: subscribed before each look,
+// it misses none, and a subscription the engine drops for falling behind
+// is renewed before the next look.
+func waitSettled(tb testing.TB, m *downloader.Manager, ids ...string) []downloader.Snapshot {
+	tb.Helper()
+	ctx := ctxT(tb)
+	sub := m.Subscribe("", 64)
+	defer func() { sub.Close() }()
+	for {
+		if snaps, ok := settled(m, ids); ok {
+			return snaps
 		}
-		<-tick.C
+		select {
+		case <-ctx.Done():
+			tb.Fatalf("gave up waiting for %v to settle: %v", ids, context.Cause(ctx))
+		case _, ok := <-sub.C:
+			if !ok {
+				sub = m.Subscribe("", 64)
+			}
+		}
+	}
+}
+
+// settled returns the snapshots of ids once every one has settled.
+func settled(m *downloader.Manager, ids []string) ([]downloader.Snapshot, bool) {
+	snaps := make([]downloader.Snapshot, len(ids))
+	for i, id := range ids {
+		snap, ok := m.Get(id)
+		if !ok || !snap.State.Settled() {
+			return nil, false
+		}
+		snaps[i] = snap
+	}
+	return snaps, true
+}
+
+// openStuckStream asks the server at sock for every event over a
+// connection of its own and reads the answer's header, so that the stream
+// is open when it returns; then nothing reads it again: a client that
+// stopped reading. The test's end closes it.
+func openStuckStream(tb testing.TB, sock string) *net.UnixConn {
+	tb.Helper()
+	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: sock, Net: "unix"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { conn.Close() })
+	if _, err := io.WriteString(conn, "GET /v1/events HTTP/1.1\r\nHost: modelfetch\r\n\r\n"); err != nil {
+		tb.Fatal(err)
+	}
+	// A byte at a time: a buffered reader would read on into the stream.
+	stop := context.AfterFunc(ctxT(tb), func() { conn.SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
+	var head []byte
+	b := make([]byte, 1)
+	for !bytes.HasSuffix(head, []byte("\r\n\r\n")) {
+		if _, err := conn.Read(b); err != nil {
+			tb.Fatalf("reading the header of the stream: got %q, %v", head, err)
+		}
+		head = append(head, b[0])
+	}
+	if !bytes.HasPrefix(head, []byte("HTTP/1.1 200 ")) {
+		tb.Fatalf("got the header %q, want a 200", head)
+	}
+	return conn
+}
+
+// waitHangUp waits, without reading, until the server closes conn (a read
+// would make room for the write the server may be stuck in), giving up at
+// ctxT(tb)'s deadline.
+func waitHangUp(tb testing.TB, conn *net.UnixConn) {
+	tb.Helper()
+	ctx := ctxT(tb)
+	deadline, _ := ctx.Deadline()
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var n int
+	var perr error
+	err = raw.Control(func(fd uintptr) {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLRDHUP}}
+		for {
+			n, perr = unix.Poll(fds, int(time.Until(deadline).Milliseconds()))
+			if !errors.Is(perr, unix.EINTR) {
+				return
+			}
+		}
+	})
+	if err = cmp.Or(err, perr); err != nil {
+		tb.Fatal(err)
+	}
+	if n == 0 {
+		tb.Fatal("gave up waiting for the server to close the connection")
 	}
 }
 
@@ -276,8 +357,10 @@ func tree(t *testing.T, root string) map[string]int64 {
 	return out
 }
 
-func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	t.Cleanup(cancel)
+// ctxT is the test's context, ended after a minute at most: what a test
+// waits for happens in seconds, or not at all.
+func ctxT(tb testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(tb.Context(), 60*time.Second)
+	tb.Cleanup(cancel)
 	return ctx
 }

@@ -1,10 +1,10 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"slices"
 	"strings"
@@ -16,197 +16,219 @@ import (
 	"github.com/modelfetch/modelfetch/downloader"
 )
 
-// TestLoad runs 4 fetches alone and with 100 clients streaming every
-// event, in alternating rounds so that a busy machine affects both alike,
-// and compares the median speeds. In the first loaded round one more
-// client asks for the events and never reads: it must be dropped, every
-// other client must get the 4 success events, and the downloads must keep
-// their speed.
-//
-// For the figures: go test -race -run TestLoad -v ./downloader/api/
+// TestLoad downloads 4 files of 32 MiB while 100 clients stream every
+// event, and one more client asks for every event and reads nothing past
+// the answer's header: that one, and only that one, must be dropped,
+// every other client must get the 4 success events, and every download
+// must finish. How fast the downloads run with the clients is
+// BenchmarkLoad's to measure; -v logs this round's figures.
 func TestLoad(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the load test moves 768 MB")
+		t.Skip("the load test moves 128 MB")
 	}
-	const (
-		fetches = 4
-		size    = 32 << 20
-		rounds  = 3
-	)
-	clients := 100
+	l := newLoadTest(t)
+	stuck := openStuckStream(t, l.e.sock)
+	took, delivered := l.loaded(t, "loaded")
+	waitHangUp(t, stuck)
+	// Dropped means its connection is closed: reading what the kernel
+	// buffered ends in EOF, not in a wait.
+	if err := stuck.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(io.Discard, stuck); errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatal("the stuck client's connection is still open")
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	st := l.e.srv.Stats()
+	t.Logf("%d fetches of %d MiB with %d clients streaming every event: %v, %.1f MB/s", loadFetches, loadSize>>20, l.clients, took.Round(time.Millisecond), loadRate(took))
+	t.Logf("events read by the clients: %d; server: %d streams, %d dropped, %d events written", delivered, st.Opened, st.Dropped, st.Events)
+	if st.Opened != int64(l.clients)+1 {
+		t.Errorf("got %d streams opened, want %d", st.Opened, l.clients+1)
+	}
+	if st.Dropped != 1 {
+		t.Errorf("got %d streams dropped, want only the stuck one", st.Dropped)
+	}
+}
+
+// BenchmarkLoad measures what clients streaming every event cost the
+// downloads. Each op downloads 4 files of 32 MiB alone, then 4 more while
+// 100 clients stream every event; alone and loaded alternate, so that a
+// busy machine slows both alike. It reports the median speeds and their
+// ratio, loaded/alone: near 1 when no client holds the engine back (one
+// that did would stop the downloads, not slow them). The clients share
+// the machine's cores with the engine, and the race detector makes their
+// JSON decoding several times dearer.
+//
+//	go test -run '^$' -bench Load -benchtime 3x ./downloader/api/
+func BenchmarkLoad(b *testing.B) {
+	l := newLoadTest(b)
+	var alone, busy []time.Duration
+	for i := 0; b.Loop(); i++ {
+		alone = append(alone, l.download(b, fmt.Sprintf("alone%d", i)))
+		took, _ := l.loaded(b, fmt.Sprintf("loaded%d", i))
+		busy = append(busy, took)
+		l.forget(b)
+	}
+	b.ReportMetric(loadRate(median(alone)), "MB/s-alone")
+	b.ReportMetric(loadRate(median(busy)), "MB/s-loaded")
+	b.ReportMetric(loadRate(median(busy))/loadRate(median(alone)), "loaded/alone")
+}
+
+// The size of a load round: loadFetches files of loadSize bytes.
+const (
+	loadFetches = 4
+	loadSize    = 32 << 20
+)
+
+// loadTest is an engine and its server with one file of loadSize bytes at
+// the origin, which a round downloads loadFetches times under URLs of its
+// own, with or without clients streaming every event.
+type loadTest struct {
+	e       *env
+	clients int // MF_LOAD_CLIENTS, 100 when unset
+}
+
+func newLoadTest(tb testing.TB) *loadTest {
+	tb.Helper()
+	l := &loadTest{clients: 100}
 	if v := os.Getenv("MF_LOAD_CLIENTS"); v != "" {
-		if _, err := fmt.Sscan(v, &clients); err != nil {
-			t.Fatalf("MF_LOAD_CLIENTS=%q: %v", v, err)
+		if _, err := fmt.Sscan(v, &l.clients); err != nil {
+			tb.Fatalf("MF_LOAD_CLIENTS=%q: %v", v, err)
 		}
 	}
-	sizes := map[string]int{}
-	for r := range rounds {
-		for _, kind := range []string{"alone", "loaded"} {
-			for i := range fetches {
-				sizes[fmt.Sprintf("%s%d-%d", kind, r, i)] = size
-			}
-		}
-	}
-	e := newEnv(t, envOptions{
-		sizes:    sizes,
-		sameData: true,
+	l.e = newEnv(tb, envOptions{
+		sizes:    map[string]int{"load": loadSize},
 		progress: 250 * time.Millisecond, // the engine's default
 		// A small send buffer per connection: a client that stops reading
 		// blocks the server's writes after a few events instead of after
-		// the kernel's default of 200 KB, so the test sees it dropped
-		// while the downloads run.
+		// the kernel's default of 200 KB, so that the events of one round
+		// are enough to get it dropped.
 		sendBuffer: 4 << 10,
 		tweak: func(o *Options) {
 			o.WriteTimeout = time.Second
 		},
 	})
-	ctx := ctxT(t)
+	return l
+}
 
-	// download fetches the 4 files of a phase and returns how long it took.
-	download := func(phase string) time.Duration {
-		t.Helper()
-		ids := make([]string, fetches)
-		start := time.Now()
-		for i := range fetches {
-			name := fmt.Sprintf("%s-%d", phase, i)
-			snap, created, err := e.c.Create(ctx, CreateRequest{ID: name, Requests: []downloader.Request{{URL: e.origin.url(name), SHA256: e.origin.sha(name)}}})
-			if err != nil || !created {
-				t.Fatalf("create %s: created=%v, %v", name, created, err)
-			}
-			ids[i] = snap.ID
-		}
-		waitFor(t, phase+" to finish", func() bool {
-			for _, id := range ids {
-				if s, _ := e.m.Get(id); s.State != downloader.StateSucceeded {
-					if s.State.Settled() {
-						t.Fatalf("%s: %s (%s)", id, s.State, s.Message)
-					}
-					return false
-				}
-			}
-			return true
-		})
-		return time.Since(start)
-	}
+// loadRate is the speed of a round that took d, in MB/s.
+func loadRate(d time.Duration) float64 { return float64(loadFetches*loadSize) / d.Seconds() / 1e6 }
 
-	// loaded downloads the phase's files while clients stream every event,
-	// returning how long it took and how many events the clients read.
-	loaded := func(phase string) (time.Duration, int64) {
-		t.Helper()
-		var delivered, finished, ready atomic.Int64
-		var wg sync.WaitGroup
-		errs := make(chan error, clients)
-		existing := len(e.m.IDs())
-		for range clients {
-			wg.Go(func() {
-				// Each its own client, as separate programs would be.
-				c := NewClient(e.sock)
-				defer c.CloseIdleConnections()
-				st, err := c.Events(ctx, "")
-				if err != nil {
-					errs <- err
-					ready.Add(1)
-					return
-				}
-				defer st.Close()
-				// The stream starts with a snapshot of every fetch; the
-				// timing is of the events that follow.
-				for range existing {
-					if _, err := st.Next(); err != nil {
-						errs <- fmt.Errorf("reading the snapshots: %w", err)
-						ready.Add(1)
-						return
-					}
-					delivered.Add(1)
-				}
-				ready.Add(1)
-				seen := map[string]bool{}
-				for len(seen) < fetches {
-					ev, err := st.Next()
-					if err != nil {
-						errs <- fmt.Errorf("after %d successes: %w", len(seen), err)
-						return
-					}
-					delivered.Add(1)
-					if ev.Kind == downloader.EventSuccess && strings.HasPrefix(ev.Fetch.ID, phase+"-") {
-						seen[ev.Fetch.ID] = true
-					}
-				}
-				finished.Add(1)
-			})
-		}
-		waitFor(t, "every client to read its snapshots", func() bool { return ready.Load() == int64(clients) })
-		if phase == "loaded0" {
-			// And the slow client's stream is open too.
-			waitFor(t, "the slow stream to open", func() bool { return e.srv.Stats().Opened == int64(clients)+1 })
-		}
-		took := download(phase)
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Errorf("a streaming client: %v", err)
-		}
-		if got := finished.Load(); got != int64(clients) {
-			t.Fatalf("%d of %d clients got every success event", got, clients)
-		}
-		return took, delivered.Load()
-	}
-
-	var alone, busy []time.Duration
-	var delivered int64
+// download fetches the files of phase (ids phase-0, phase-1, …) and
+// returns how long it took; every one must succeed.
+func (l *loadTest) download(tb testing.TB, phase string) time.Duration {
+	tb.Helper()
+	ctx := ctxT(tb)
+	ids := make([]string, loadFetches)
 	start := time.Now()
-	for r := range rounds {
-		alone = append(alone, download(fmt.Sprintf("alone%d", r)))
-		var slow net.Conn
-		if r == 0 {
-			// The slow client: asks for every event and never reads a byte.
-			var err error
-			if slow, err = net.Dial("unix", e.sock); err != nil {
-				t.Fatal(err)
-			}
-			defer slow.Close()
-			if _, err := io.WriteString(slow, "GET /v1/events HTTP/1.1\r\nHost: modelfetch\r\n\r\n"); err != nil {
-				t.Fatal(err)
-			}
+	for i := range ids {
+		id := fmt.Sprintf("%s-%d", phase, i)
+		// The query makes the URL a download of its own.
+		req := downloader.Request{URL: l.e.origin.url("load") + "?" + id, Name: id + ".bin", SHA256: l.e.origin.sha("load")}
+		snap, created, err := l.e.c.Create(ctx, CreateRequest{ID: id, Requests: []downloader.Request{req}})
+		if err != nil || !created {
+			tb.Fatalf("create %s: got created=%v, %v, want a new fetch", id, created, err)
 		}
-		took, n := loaded(fmt.Sprintf("loaded%d", r))
-		busy = append(busy, took)
-		delivered += n
-		if r == 0 {
-			waitFor(t, "the slow client to be dropped", func() bool { return e.srv.Stats().Dropped >= 1 })
-			// Dropped means its connection is closed: reading what the
-			// kernel buffered ends in EOF, not in a wait.
-			if err := slow.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := io.Copy(io.Discard, slow); errors.Is(err, os.ErrDeadlineExceeded) {
-				t.Fatal("the slow client's connection is still open")
-			} else if err != nil {
-				t.Fatal(err)
-			}
+		ids[i] = snap.ID
+	}
+	snaps := waitSettled(tb, l.e.m, ids...)
+	took := time.Since(start)
+	for _, snap := range snaps {
+		if snap.State != downloader.StateSucceeded {
+			tb.Fatalf("%s: got %s (%s), want succeeded", snap.ID, snap.State, snap.Message)
 		}
 	}
-	rate := func(d time.Duration) float64 { return float64(fetches*size) / d.Seconds() / 1e6 }
-	ratio := rate(median(busy)) / rate(median(alone))
-	st := e.srv.Stats()
-	t.Logf("%d rounds in %v; each round 4 fetches of %d MiB alone, then with %d clients streaming every event", rounds, time.Since(start).Round(time.Millisecond), size>>20, clients)
-	t.Logf("alone:  %v, median %.1f MB/s", alone, rate(median(alone)))
-	t.Logf("loaded: %v, median %.1f MB/s", busy, rate(median(busy)))
-	t.Logf("speed with the clients / speed alone: %.2f", ratio)
-	t.Logf("events read by the clients: %d (%.0f per client per round); server: %d streams, %d dropped, %d events written", delivered, float64(delivered)/float64(clients*rounds), st.Opened, st.Dropped, st.Events)
-	if st.Dropped != 1 {
-		t.Errorf("%d streams were dropped, want only the slow one", st.Dropped)
+	return took
+}
+
+// loaded downloads the files of phase while the clients stream every
+// event, each on a connection of its own as separate programs would be.
+// It returns how long the downloads took and how many events the clients
+// read, and fails unless every client read the success of every fetch.
+func (l *loadTest) loaded(tb testing.TB, phase string) (time.Duration, int64) {
+	tb.Helper()
+	ctx := ctxT(tb)
+	existing := len(l.e.m.IDs())
+	var delivered, finished atomic.Int64
+	var wg, ready sync.WaitGroup
+	ready.Add(l.clients)
+	errs := make(chan error, l.clients)
+	for range l.clients {
+		wg.Go(func() {
+			c := NewClient(l.e.sock)
+			defer c.CloseIdleConnections()
+			n, err := streamLoad(ctx, c, phase, existing, sync.OnceFunc(ready.Done))
+			delivered.Add(n)
+			if err != nil {
+				errs <- err
+				return
+			}
+			finished.Add(1)
+		})
 	}
-	// Generous: the point is that no client holds the engine back (one
-	// that did would stop the downloads, not slow them), and the clients
-	// here share the machine's cores with the engine. The race detector
-	// makes their JSON decoding several times dearer.
-	floor := 0.5
-	if raceEnabled {
-		floor = 0.3
+	// The timing is of the events after the snapshots of the fetches
+	// that exist, which every stream starts with.
+	ready.Wait()
+	took := l.download(tb, phase)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		tb.Errorf("a streaming client: %v", err)
 	}
-	if ratio < floor {
-		t.Errorf("the downloads ran at %.2f of their speed with the clients, want at least %.1f", ratio, floor)
+	if got := finished.Load(); got != int64(l.clients) {
+		tb.Fatalf("got %d of %d clients with every success event, want all", got, l.clients)
+	}
+	return took, delivered.Load()
+}
+
+// streamLoad is one client of loaded: it reads the snapshots of the
+// existing fetches, calls ready, then reads events until it has seen the
+// success of each of phase's fetches, and returns how many events it
+// read. It calls ready on every path, so that loaded never waits for a
+// client that failed.
+func streamLoad(ctx context.Context, c *Client, phase string, existing int, ready func()) (int64, error) {
+	defer ready()
+	st, err := c.Events(ctx, "")
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	var n int64
+	for range existing {
+		if _, err := st.Next(); err != nil {
+			return n, fmt.Errorf("reading the snapshots: %w", err)
+		}
+		n++
+	}
+	ready()
+	seen := map[string]bool{}
+	for len(seen) < loadFetches {
+		ev, err := st.Next()
+		if err != nil {
+			return n, fmt.Errorf("after %d successes: %w", len(seen), err)
+		}
+		n++
+		if ev.Kind == downloader.EventSuccess && strings.HasPrefix(ev.Fetch.ID, phase+"-") {
+			seen[ev.Fetch.ID] = true
+		}
+	}
+	return n, nil
+}
+
+// forget removes every fetch and deletes its files, so that the rounds of
+// a benchmark do not fill the disk.
+func (l *loadTest) forget(tb testing.TB) {
+	tb.Helper()
+	for _, snap := range l.e.m.Snapshots() {
+		if err := l.e.m.Remove(snap.ID); err != nil {
+			tb.Fatal(err)
+		}
+		for _, p := range snap.Paths() {
+			if err := os.Remove(p); err != nil {
+				tb.Fatal(err)
+			}
+		}
 	}
 }
 

@@ -57,38 +57,12 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, id string) {
 	h.Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
 
-	var buf bytes.Buffer
-	send := func(ev downloader.Event) bool {
-		buf.Reset()
-		buf.WriteString("event: ")
-		buf.WriteString(string(ev.Kind))
-		buf.WriteString("\ndata: ")
-		data, err := s.encoded.get(ev)
-		if err != nil {
-			s.opts.Logger.Error("encode an event", "err", err)
-			return false
-		}
-		buf.Write(data)
-		buf.WriteString("\n\n")
-		if !s.write(w, rc, buf.Bytes()) {
-			return false
-		}
-		s.events.Add(1)
-		return true
-	}
-
 	// Subscribed first, then the snapshot: an event in between is sent
 	// twice at worst, never missed.
-	var snaps []downloader.Snapshot
-	if id != "" {
-		if snap, ok := s.m.Get(id); ok {
-			snaps = append(snaps, snap)
-		}
-	} else {
-		snaps = s.m.Snapshots()
-	}
+	var buf bytes.Buffer
+	snaps := s.snapshots(id)
 	for _, snap := range snaps {
-		if !send(downloader.Event{Kind: KindSnapshot, Fetch: snap}) {
+		if !s.send(w, rc, &buf, downloader.Event{Kind: KindSnapshot, Fetch: snap}) {
 			return
 		}
 	}
@@ -114,11 +88,44 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, id string) {
 				s.writeLast(w, rc, []byte("event: "+string(KindDropped)+"\ndata: {\"error\":\"this stream fell behind and was closed; reconnect to carry on\"}\n\n"))
 				return
 			}
-			if !send(ev) {
+			if !s.send(w, rc, &buf, ev) {
 				return
 			}
 		}
 	}
+}
+
+// snapshots are the fetch with id as it stands, or every fetch when id is
+// empty.
+func (s *Server) snapshots(id string) []downloader.Snapshot {
+	if id == "" {
+		return s.m.Snapshots()
+	}
+	if snap, ok := s.m.Get(id); ok {
+		return []downloader.Snapshot{snap}
+	}
+	return nil
+}
+
+// send writes ev as one Server-Sent Event, using buf for its bytes, and
+// reports whether the stream may go on.
+func (s *Server) send(w http.ResponseWriter, rc *http.ResponseController, buf *bytes.Buffer, ev downloader.Event) bool {
+	buf.Reset()
+	buf.WriteString("event: ")
+	buf.WriteString(string(ev.Kind))
+	buf.WriteString("\ndata: ")
+	data, err := s.encoded.get(ev)
+	if err != nil {
+		s.opts.Logger.Error("encode an event", "err", err)
+		return false
+	}
+	buf.Write(data)
+	buf.WriteString("\n\n")
+	if !s.write(w, rc, buf.Bytes()) {
+		return false
+	}
+	s.events.Add(1)
+	return true
 }
 
 // write sends b and flushes it, giving up after Options.WriteTimeout. The

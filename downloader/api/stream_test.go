@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -114,38 +114,12 @@ func TestServeStopsWithStuckClient(t *testing.T) {
 	ctx, stop := context.WithCancel(t.Context())
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(ctx) }()
-	stuck, err := net.Dial("unix", sock)
-	if err != nil {
-		t.Fatal(err)
+	stuck := openStuckStream(t, sock)
+	if got := s.Stats().Streams; got != 1 {
+		t.Fatalf("got %d open streams, want 1", got)
 	}
-	defer stuck.Close()
-	if _, err := io.WriteString(stuck, "GET /v1/events HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the stream to open", func() bool { return s.Stats().Streams == 1 })
-	// The keep-alives fill the small socket buffer: once the bytes waiting
-	// for the client stop growing for a while, the server is blocked in a
-	// write.
-	raw, err := stuck.(*net.UnixConn).SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	queued := func() int {
-		var n int
-		raw.Control(func(fd uintptr) { n, _ = unix.IoctlGetInt(int(fd), unix.SIOCINQ) })
-		return n
-	}
-	last, same := -1, 0
-	waitFor(t, "the server to block writing", func() bool {
-		n := queued()
-		if n > 0 && n == last {
-			same++
-		} else {
-			same = 0
-		}
-		last = n
-		return same >= 40
-	})
+	// The keep-alives fill the small socket buffer.
+	waitBlocked(t, stuck)
 	stop()
 	select {
 	case err := <-served:
@@ -160,6 +134,41 @@ func TestServeStopsWithStuckClient(t *testing.T) {
 	}
 	if _, err := NewClient(sock).Ping(t.Context()); !errors.Is(err, ErrNotRunning) {
 		t.Errorf("Ping after Serve returned: got %v, want ErrNotRunning", err)
+	}
+}
+
+// waitBlocked waits until the server is blocked writing to conn, whose
+// client reads nothing. No event says that the socket's buffer is full:
+// once the bytes waiting for the client stop growing for 40 looks in a row
+// (200 ms, some 200 keep-alives at a heartbeat a millisecond), the server
+// is blocked in a write.
+func waitBlocked(t *testing.T, conn *net.UnixConn) {
+	t.Helper()
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	queued := func() int {
+		var n int
+		raw.Control(func(fd uintptr) { n, _ = unix.IoctlGetInt(int(fd), unix.SIOCINQ) })
+		return n
+	}
+	look := time.NewTicker(5 * time.Millisecond)
+	defer look.Stop()
+	ctx := ctxT(t)
+	for last, same := -1, 0; same < 40; {
+		select {
+		case <-ctx.Done():
+			t.Fatal("gave up waiting for the server to block writing")
+		case <-look.C:
+		}
+		n := queued()
+		if n > 0 && n == last {
+			same++
+		} else {
+			same = 0
+		}
+		last = n
 	}
 }
 
@@ -225,12 +234,19 @@ func TestWaitWhenServerStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	waited := make(chan error, 1)
-	var seen atomic.Int64
+	first := make(chan struct{})
+	var once sync.Once
 	go func() {
-		_, err := e.c.Wait(ctx, snap.ID, func(downloader.Event) { seen.Add(1) })
+		_, err := e.c.Wait(ctx, snap.ID, func(downloader.Event) { once.Do(func() { close(first) }) })
 		waited <- err
 	}()
-	waitFor(t, "Wait to have the snapshot", func() bool { return seen.Load() > 0 })
+	select {
+	case <-first:
+	case err := <-waited:
+		t.Fatalf("Wait returned %v before its first event", err)
+	case <-ctx.Done():
+		t.Fatal("gave up waiting for Wait's first event")
+	}
 	e.stopServer()
 	if err := <-waited; !errors.Is(err, ErrNotRunning) {
 		t.Fatalf("got %v, want ErrNotRunning", err)
