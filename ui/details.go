@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -451,3 +452,6 @@ func bucket(samples []float64, n int) []float64 {
 	}
 	return out
 }
+
+// shortDir is the folder of path as people read it.
+func shortDir(path string) string { return shortPath(filepath.Dir(path)) }

@@ -79,9 +79,9 @@ func savedIn(s downloader.Snapshot) string {
 	case 0:
 		return "The download is complete."
 	case 1:
-		return filepath.Base(paths[0]) + " in " + shortPath(filepath.Dir(paths[0]))
+		return filepath.Base(paths[0]) + " in " + shortDir(paths[0])
 	}
-	return fmt.Sprintf("%d files in %s", len(paths), shortPath(filepath.Dir(paths[0])))
+	return fmt.Sprintf("%d files in %s", len(paths), shortDir(paths[0]))
 }
 
 // notifier sends notifications over D-Bus to org.freedesktop.Notifications

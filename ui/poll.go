@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -159,16 +158,7 @@ func newDiffer(m *downloader.Manager, catalog []downloader.Model, icon fyne.Reso
 func (d *differ) step(now time.Time) (batch, bool) {
 	snaps := newestFirst(d.m.Snapshots())
 	var b batch
-	rows := make([]rowData, len(snaps))
-	queue := queuePositions(snaps)
-	busy := false
-	for i, s := range snaps {
-		rows[i] = d.row(s, queue[s.ID])
-		busy = busy || (rows[i].active && !rows[i].paused && s.State != downloader.StateQueued)
-		if d.announces(s) {
-			d.notes.add(s, now)
-		}
-	}
+	rows, busy := d.rowsOf(snaps, now)
 	changed, reordered := diffRows(d.rows, rows)
 	if reordered {
 		b.rows = rows
@@ -196,6 +186,21 @@ func (d *differ) step(now time.Time) (batch, bool) {
 	}
 	d.started = true
 	return b, busy || d.notes.waiting() || d.tray.waiting()
+}
+
+// rowsOf makes the rows of snaps, holds the notifications they call for,
+// and reports whether any moves.
+func (d *differ) rowsOf(snaps []downloader.Snapshot, now time.Time) (rows []rowData, busy bool) {
+	rows = make([]rowData, len(snaps))
+	queue := queuePositions(snaps)
+	for i, s := range snaps {
+		rows[i] = d.row(s, queue[s.ID])
+		busy = busy || (rows[i].active && !rows[i].paused && s.State != downloader.StateQueued)
+		if d.announces(s) {
+			d.notes.add(s, now)
+		}
+	}
+	return rows, busy
 }
 
 // newestFirst orders fetches as download lists do: the latest on top.
@@ -475,14 +480,6 @@ func loadIcon(path string, fallback fyne.Resource) fyne.Resource {
 		return fallback
 	}
 	return res
-}
-
-// hostOf is the server of a URL, or the URL itself when it has none.
-func hostOf(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.Host != "" {
-		return u.Host
-	}
-	return raw
 }
 
 // modelStates works out each catalog model's card: ready when every file

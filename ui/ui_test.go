@@ -35,6 +35,7 @@ const fileSize = 3 << 20
 // on: answering 404, or holding back the second half of the file until
 // the test lets it go.
 type server struct {
+	url      string // where it listens
 	data     []byte
 	etag     atomic.Value  // the file's ETag; a new one says the file changed
 	fail     atomic.Bool   // answer 404 Not Found
@@ -54,6 +55,7 @@ func newServer(t *testing.T, gated bool) (*server, *httptest.Server) {
 	}
 	s.etag.Store(`"v1"`)
 	srv := httptest.NewServer(s) // listens on 127.0.0.1
+	s.url = srv.URL
 	t.Cleanup(func() {
 		s.open()
 		srv.Close()
@@ -69,7 +71,7 @@ func (s *server) open() {
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.fail.Load() {
+	if s.fail.Load() || strings.HasPrefix(r.URL.Path, "/missing") {
 		http.NotFound(w, r)
 		return
 	}
@@ -112,6 +114,7 @@ type harness struct {
 	u        *UI
 	cfg      downloader.Config
 	queue    chan func()
+	wake     chan struct{} // a test's own goroutines say something happened
 	closed   chan struct{}
 	revealed []string
 	notes    []fyne.Notification // sent, in order
@@ -130,7 +133,7 @@ func newHarnessWith(t *testing.T, gated bool, edit func(*Options)) *harness {
 	t.Helper()
 	test.NewTempApp(t)
 	srv, hs := newServer(t, gated)
-	h := &harness{t: t, srv: srv, queue: make(chan func(), 64), closed: make(chan struct{})}
+	h := &harness{t: t, srv: srv, queue: make(chan func(), 64), wake: make(chan struct{}, 1), closed: make(chan struct{})}
 
 	// A user catalog laid over the built-in one points Gemma 2B at the
 	// local server, as a person's catalog.json would.
@@ -203,7 +206,8 @@ func (h *harness) do(f func()) {
 
 // waitFor runs queued UI work until cond holds, failing the test after a
 // generous deadline. cond is checked after each piece of UI work, since
-// only UI work changes what the window shows.
+// only UI work changes what the window shows, and when a test's own
+// goroutine calls poke.
 func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()
 	deadline := time.NewTimer(20 * time.Second)
@@ -212,9 +216,18 @@ func (h *harness) waitFor(what string, cond func() bool) {
 		select {
 		case f := <-h.queue:
 			f()
+		case <-h.wake:
 		case <-deadline.C:
 			h.t.Fatalf("timed out waiting for %s; the fetches are %+v", what, h.m.Snapshots())
 		}
+	}
+}
+
+// poke makes waitFor look at its condition again.
+func (h *harness) poke() {
+	select {
+	case h.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -285,16 +298,7 @@ func TestDownloadModelUntilReady(t *testing.T) {
 	test.Tap(card.button)
 	h.waitNote(fyne.Notification{Title: "Gemma 2B ready", Content: "g-2b-it-gpu-int4.bin in " + shortPath(filepath.Dir(want))})
 	h.waitFor("the row to read Ready", func() bool { return h.rowState("gemma-2b") == "Ready" })
-	r := h.row("gemma-2b")
-	if r.bar.fraction != 1 || r.bar.kind != barDone {
-		t.Errorf("got bar at %v (kind %v), want it full and done", r.bar.fraction, r.bar.kind)
-	}
-	if got := r.title.Text; got != "Gemma 2B ready" {
-		t.Errorf("got title %q, want %q", got, "Gemma 2B ready")
-	}
-	if !r.open.Visible() || r.pause.Visible() || r.cancel.Visible() {
-		t.Errorf("got Open folder %v, Pause %v, Cancel %v visible; want only Open folder", r.open.Visible(), r.pause.Visible(), r.cancel.Visible())
-	}
+	checkReadyRow(t, h.row("gemma-2b"))
 	got, err := os.ReadFile(want)
 	if err != nil || !bytes.Equal(got, h.srv.data) {
 		t.Fatalf("got %d bytes at %s (err %v), want the server's %d", len(got), want, err, len(h.srv.data))
@@ -312,6 +316,20 @@ func TestDownloadModelUntilReady(t *testing.T) {
 	}
 	if ids := h.m.IDs(); len(ids) != 1 {
 		t.Errorf("got fetches %q after Open folder, want only gemma-2b: a ready model is never downloaded again", ids)
+	}
+}
+
+// checkReadyRow checks that r shows Gemma 2B ready.
+func checkReadyRow(t *testing.T, r *fetchRow) {
+	t.Helper()
+	if r.bar.fraction != 1 || r.bar.kind != barDone {
+		t.Errorf("got bar at %v (kind %v), want it full and done", r.bar.fraction, r.bar.kind)
+	}
+	if got := r.title.Text; got != "Gemma 2B ready" {
+		t.Errorf("got title %q, want %q", got, "Gemma 2B ready")
+	}
+	if !r.open.Visible() || r.pause.Visible() || r.cancel.Visible() {
+		t.Errorf("got Open folder %v, Pause %v, Cancel %v visible; want only Open folder", r.open.Visible(), r.pause.Visible(), r.cancel.Visible())
 	}
 }
 
