@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -27,17 +28,18 @@ type detailsView struct {
 	snap downloader.Snapshot
 	root fyne.CanvasObject
 
-	title   *widget.Label
-	state   *widget.Label
-	buttons struct{ pause, cancel, retry, open, remove *widget.Button }
-	failure *fyne.Container
-	reason  *widget.Label
-	advice  *widget.Label
-	graph   *speedGraph
-	speed   *widget.Label
-	files   *fyne.Container
-	views   []*fileView
-	history *widget.Label
+	title    *widget.Label
+	state    *widget.Label
+	buttons  struct{ pause, cancel, retry, open, remove *widget.Button }
+	failure  *fyne.Container
+	reason   *widget.Label
+	advice   *widget.Label
+	graph    *speedGraph
+	speed    *widget.Label
+	speedBox *fyne.Container // the graph with its heading, while there is a speed to show
+	files    *fyne.Container
+	views    []*fileView
+	history  *widget.Label
 }
 
 func newDetailsView(u *UI) *detailsView {
@@ -62,10 +64,10 @@ func newDetailsView(u *UI) *detailsView {
 	v.graph = newSpeedGraph()
 	v.speed = widget.NewLabel("")
 	v.speed.SizeName = theme.SizeNameCaptionText
+	v.speedBox = container.NewVBox(heading("Speed, last 5 minutes"), v.graph, v.speed)
 	v.files = container.NewVBox()
 	v.history = wrapped(widget.NewLabel(""))
-	body := container.NewVBox(v.title, v.state, actions, v.failure,
-		heading("Speed, last 5 minutes"), v.graph, v.speed,
+	body := container.NewVBox(v.title, v.state, actions, v.failure, v.speedBox,
 		heading("Files"), v.files, heading("History"), v.history)
 	v.root = container.NewBorder(container.NewHBox(back), nil, nil, nil, container.NewVScroll(body))
 	return v
@@ -135,6 +137,7 @@ func (v *detailsView) set(d detailData) {
 	v.setFailure(s)
 	v.graph.set(d.speeds)
 	v.speed.SetText(speedText(s))
+	showIf(v.speedBox, len(d.speeds) > 0 || s.State == downloader.StateRunning)
 	v.setFiles(s)
 	v.history.SetText(strings.Join(v.historyLines(s), "\n"))
 }
@@ -162,7 +165,8 @@ func (v *detailsView) setFailure(s downloader.Snapshot) {
 		return
 	}
 	reason := failureText(s)
-	if st := term.StatusText(s.Status); st != "" {
+	// The engine's sentence often quotes the status already.
+	if st := term.StatusText(s.Status); st != "" && !strings.Contains(reason, strconv.Itoa(s.Status)) {
 		reason += " (The server answered " + st + ".)"
 	}
 	v.reason.SetText(reason)
@@ -272,7 +276,7 @@ func newFileView(u *UI) *fileView {
 	f.sha = wrapped(widget.NewLabel(""))
 	f.sha.SizeName = theme.SizeNameCaptionText
 	f.open = widget.NewButtonWithIcon("Open folder", theme.FolderOpenIcon(), func() { u.reveal(f.path) })
-	f.root = container.NewVBox(f.name, f.bar, f.line, f.source.root, f.dest.root, f.open, f.sha, widget.NewSeparator())
+	f.root = container.NewVBox(f.name, f.bar, f.line, f.source.root, f.dest.root, container.NewHBox(f.open), f.sha, widget.NewSeparator())
 	return f
 }
 

@@ -179,8 +179,10 @@ func (c *modelCard) CreateRenderer() fyne.WidgetRenderer {
 	}{{"Open folder", theme.FolderOpenIcon()}, {"Downloading", nil}, {"Download", theme.DownloadIcon()}, {"Resume", theme.MediaPlayIcon()}} {
 		samples = append(samples, widget.NewButtonWithIcon(s.text, s.icon, nil))
 	}
-	heading := container.NewBorder(nil, nil, nil, fixedWidth(c.button, samples...), c.title)
-	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, icon, nil, container.NewVBox(heading, c.detail)))
+	// The title has the card's whole width, so that it is cut only when
+	// it is long; the button sits beside the words below it.
+	below := container.NewBorder(nil, nil, nil, container.NewVBox(fixedWidth(c.button, samples...)), c.detail)
+	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, icon, nil, container.NewVBox(c.title, below)))
 }
 
 func (c *modelCard) tapped() {

@@ -76,6 +76,7 @@ type UI struct {
 	prefs    settings
 	rows     []rowData
 	list     *fetchList
+	listView fyne.CanvasObject // the list with its heading; the details take its place
 	empty    fyne.CanvasObject
 	cards    []*modelCard
 	status   *widget.Label
@@ -213,10 +214,10 @@ func (u *UI) build() fyne.CanvasObject {
 	u.clear = widget.NewButton("Clear finished", u.clearFinished)
 	u.clear.Importance = widget.LowImportance
 	u.clear.Hide()
-	listView := container.NewBorder(container.NewBorder(nil, nil, nil, u.clear, downloadsTitle), nil, nil, nil, container.NewStack(u.list, u.empty))
+	u.listView = container.NewBorder(container.NewBorder(nil, nil, nil, u.clear, downloadsTitle), nil, nil, nil, container.NewStack(u.list, u.empty))
 	u.details = newDetailsView(u)
 	u.details.root.Hide()
-	downloads := container.NewStack(listView, u.details.root)
+	downloads := container.NewStack(u.listView, u.details.root)
 
 	u.split = container.NewHSplit(models, downloads)
 	u.split.Offset = u.app.Preferences().FloatWithFallback(prefSplit, 0.34)
@@ -245,6 +246,7 @@ func (u *UI) selectRow(i widget.ListItemID) {
 // openDetails shows the details of fetch id in place of the list.
 func (u *UI) openDetails(id string) {
 	u.details.open(id)
+	u.listView.Hide()
 	u.shownID.Store(&id)
 	u.refresh()
 }
@@ -252,6 +254,7 @@ func (u *UI) openDetails(id string) {
 // closeDetails goes back to the list.
 func (u *UI) closeDetails() {
 	u.details.close()
+	u.listView.Show()
 	empty := ""
 	u.shownID.Store(&empty)
 	u.list.UnselectAll()

@@ -149,7 +149,7 @@ func TestDetailsOfThreeFilesWithAFailure(t *testing.T) {
 	if !v.root.Visible() || v.id != "three" {
 		t.Fatalf("got details shown %v for %q, want shown for three", v.root.Visible(), v.id)
 	}
-	if !strings.Contains(v.reason.Text, "HTTP 404 Not Found") || v.advice.Text != term.Advice(downloader.ReasonBadStatus, 404) {
+	if !strings.Contains(v.reason.Text, "404 Not Found") || v.advice.Text != term.Advice(downloader.ReasonBadStatus, 404) {
 		t.Errorf("got reason %q and advice %q, want the status and what to do", v.reason.Text, v.advice.Text)
 	}
 	checkFileViews(t, v.views, reqs)

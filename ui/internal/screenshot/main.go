@@ -32,6 +32,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -151,13 +152,16 @@ func queueRun(bin string, s session, out string, cpuOnly bool, measure time.Dura
 		for _, shot := range []struct {
 			w, h int
 			name string
-		}{{1280, 800, "screenshot-1280-light.png"}, {683, 768, "screenshot-683-light.png"}, {1920, 1080, "screenshot-1920-light.png"}} {
+		}{{1280, 800, "screenshot-downloading.png"}, {683, 768, "screenshot-683-light.png"}, {1920, 1080, "screenshot-1920-light.png"}} {
 			if err := resizeAndCapture(p.window, shot.w, shot.h, filepath.Join(out, shot.name)); err != nil {
 				app.kill()
 				return err
 			}
 		}
-		fmt.Printf("tray menu: %v\n", trayMenu(trayBus()))
+		if err := clickLate(); err != nil {
+			app.kill()
+			return err
+		}
 	}
 	return app.stop(func() error { return app.cmd.Process.Signal(syscall.SIGTERM) })
 }
@@ -374,7 +378,7 @@ func xdotool(args ...string) error {
 // countLayoutUpdates counts the tray menu's LayoutUpdated signals on the
 // session bus until the returned stop is called.
 func countLayoutUpdates(logName string) (count func() int, stop func(), err error) {
-	stopMonitor, err := start([]string{"stdbuf", "-oL", "dbus-monitor", "--session", "type='signal',member='LayoutUpdated'"}, logName)
+	stopMonitor, err := start([]string{"stdbuf", "-oL", "dbus-monitor", "--session"}, logName)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -635,6 +639,42 @@ func trayMenu(bus string) []trayItem {
 		}
 	}
 	return items
+}
+
+// clickLate reads the tray menu, waits, and then clicks Pause all by the
+// id it read, as a person does who opens the menu and reads it first; the
+// click must work, so all downloads end paused.
+func clickLate() error {
+	bus := trayBus()
+	menu := trayMenu(bus)
+	fmt.Printf("tray menu: %v\n", menu)
+	pause := slices.IndexFunc(menu, func(t trayItem) bool { return t.label == "Pause all" })
+	if pause < 0 {
+		return errors.New("the tray menu has no Pause all")
+	}
+	time.Sleep(5 * time.Second)
+	if err := clickTray(bus, menu[pause].id); err != nil {
+		return err
+	}
+	want := fmt.Sprintf("%d paused", queued+3)
+	if err := waitFor(10*time.Second, func() bool {
+		return slices.ContainsFunc(trayMenu(bus), func(t trayItem) bool { return t.label == want })
+	}); err != nil {
+		return fmt.Errorf("pause all, clicked 5 s after the menu was read, did not pause everything: %w", err)
+	}
+	fmt.Printf("Pause all clicked 5 s after reading the menu (id %d): the tray says %q\n", menu[pause].id, want)
+	return nil
+}
+
+// clickTray clicks the tray menu item id, as the tray host does when a
+// person picks it.
+func clickTray(bus string, id int) error {
+	out, err := exec.Command("dbus-send", "--session", "--print-reply", "--dest="+bus, "/StatusNotifierMenu",
+		"com.canonical.dbusmenu.Event", fmt.Sprintf("int32:%d", id), "string:clicked", "variant:int32:0", "uint32:0").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("dbusmenu click: %v: %s", err, out)
+	}
+	return nil
 }
 
 func waitFor(limit time.Duration, cond func() bool) error {
