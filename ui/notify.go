@@ -88,21 +88,26 @@ func savedIn(s downloader.Snapshot) string {
 // itself, since Fyne's cannot set an expiry, actions or a reply to a
 // click: they expire as the desktop's other notifications do, offer "Open
 // folder" where the server shows actions, and clicking one reveals the
-// file. One goroutine, owned by the notifier, makes the calls (so that
-// the UI goroutine never waits on the bus) and listens for the clicks;
-// close stops it.
+// file. Where no notification server answers, it hands them to fallback.
+// One goroutine, owned by the notifier, connects, makes the calls (so
+// that the UI goroutine never waits on the bus) and listens for the
+// clicks; close stops it.
 type notifier struct {
-	conn    *dbus.Conn
+	connect  func() (*dbus.Conn, error)
+	reveal   func(path string) // called on the notifier's goroutine
+	fallback func(note)        // called on the notifier's goroutine
+	queue    chan note
+	stop     chan struct{}
+	done     chan struct{}
+
+	// Fields below belong to the goroutine.
+	conn    *dbus.Conn // nil when no server answered
 	obj     dbus.BusObject
-	queue   chan note
 	signals chan *dbus.Signal
-	reveal  func(path string) // called on the notifier's goroutine
-	stop    chan struct{}
-	done    chan struct{}
 	actions bool // the server shows actions
 	markup  bool // the server reads the body as markup
 	// shown maps the ids of notifications still on screen to what they
-	// reveal. It belongs to the goroutine.
+	// reveal.
 	shown map[uint32]string
 }
 
@@ -113,27 +118,39 @@ const (
 	actionClick = "default" // the notification itself was clicked
 )
 
-// newNotifier talks to the notification server on conn, which it owns
-// from then on. It fails when no server answers.
-func newNotifier(conn *dbus.Conn, reveal func(path string)) (*notifier, error) {
+// startNotifier starts the notifier's goroutine.
+func startNotifier(connect func() (*dbus.Conn, error), reveal func(path string), fallback func(note)) *notifier {
 	n := &notifier{
-		conn: conn, obj: conn.Object(notifyName, notifyPath),
-		queue: make(chan note, 16), signals: make(chan *dbus.Signal, 16),
-		reveal: reveal, stop: make(chan struct{}), done: make(chan struct{}), shown: map[uint32]string{},
+		connect: connect, reveal: reveal, fallback: fallback,
+		queue: make(chan note, 16), stop: make(chan struct{}), done: make(chan struct{}), shown: map[uint32]string{},
 	}
+	go n.run()
+	return n
+}
+
+// dial connects to the notification server and listens for clicks.
+func (n *notifier) dial() error {
+	conn, err := n.connect()
+	if err != nil {
+		return err
+	}
+	obj := conn.Object(notifyName, notifyPath)
 	var caps []string
-	if err := n.obj.Call(notifyName+".GetCapabilities", 0).Store(&caps); err != nil {
-		return nil, fmt.Errorf("ask the notification server what it shows: %w", err)
+	if err := obj.Call(notifyName+".GetCapabilities", 0).Store(&caps); err != nil {
+		conn.Close()
+		return fmt.Errorf("ask the notification server what it shows: %w", err)
 	}
-	n.actions, n.markup = slices.Contains(caps, "actions"), slices.Contains(caps, "body-markup")
 	for _, member := range []string{"ActionInvoked", "NotificationClosed"} {
 		if err := conn.AddMatchSignal(dbus.WithMatchObjectPath(notifyPath), dbus.WithMatchInterface(notifyName), dbus.WithMatchMember(member)); err != nil {
-			return nil, fmt.Errorf("listen for notification clicks: %w", err)
+			conn.Close()
+			return fmt.Errorf("listen for notification clicks: %w", err)
 		}
 	}
+	n.conn, n.obj = conn, obj
+	n.actions, n.markup = slices.Contains(caps, "actions"), slices.Contains(caps, "body-markup")
+	n.signals = make(chan *dbus.Signal, 16)
 	conn.Signal(n.signals)
-	go n.run()
-	return n, nil
+	return nil
 }
 
 // send queues nt for the notifier's goroutine. It never blocks: with the
@@ -154,14 +171,22 @@ func (n *notifier) close() {
 
 func (n *notifier) run() {
 	defer close(n.done)
-	defer n.conn.Close()
+	if err := n.dial(); err != nil {
+		fyne.LogError("notifications go through Fyne, without actions", err)
+	} else {
+		defer n.conn.Close()
+	}
 	for {
 		select {
 		case <-n.stop:
 			return
 		case nt := <-n.queue:
+			if n.conn == nil {
+				n.fallback(nt)
+				continue
+			}
 			n.show(nt)
-		case sig, ok := <-n.signals:
+		case sig, ok := <-n.signals: // never ready without a connection
 			if !ok {
 				return
 			}

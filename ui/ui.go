@@ -172,17 +172,8 @@ func (u *UI) refresh() {
 // server answers, and through Fyne otherwise.
 func (u *UI) setupNotifier() {
 	reveal := func(path string) { u.opts.Do(func() { u.reveal(path) }) }
-	conn, err := u.opts.Bus()
-	if err == nil {
-		u.notifier, err = newNotifier(conn, reveal)
-		if err != nil {
-			conn.Close()
-		}
-	}
-	if err != nil {
-		// On the UI goroutine: on Linux it is a D-Bus call.
-		u.opts.Notify = func(n *fyne.Notification) { go u.app.SendNotification(n) }
-	}
+	fallback := func(n note) { u.app.SendNotification(&fyne.Notification{Title: n.title, Content: n.body}) }
+	u.notifier = startNotifier(u.opts.Bus, reveal, fallback)
 }
 
 // prefSplit keeps where the person left the divider between the models
