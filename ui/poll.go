@@ -149,7 +149,8 @@ func newDiffer(m *downloader.Manager, catalog []downloader.Model, icon fyne.Reso
 		// Fetches that settle within a few polls of each other are one
 		// notification, as a batch of URLs finishing together should be.
 		notes: coalescer{quiet: 4 * interval},
-		tray:  throttle{every: time.Second},
+		// About once a second at the default interval.
+		tray: throttle{every: 4 * interval},
 	}
 }
 

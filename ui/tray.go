@@ -11,7 +11,7 @@ import (
 // tray is the system tray icon's menu: Show, a status line, Pause all,
 // Resume all and Quit. It lets the window close while downloads go on.
 // Its items are made once and keep their place: only the status line's
-// words change, at most once a second (the poller throttles them), since
+// words change, at most about once a second (the poller throttles them), since
 // the desktop rebuilds the whole menu on each change.
 type tray struct {
 	app    desktop.App
