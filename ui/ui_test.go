@@ -701,7 +701,7 @@ type fakeTray struct {
 	menu   *fyne.Menu
 	icon   fyne.Resource
 	window fyne.Window
-	sets   int // how often the menu was (re)set
+	sets   int         // how often the menu was (re)set
 	labels []string    // the status line at each set
 	times  []time.Time // when each set happened
 }
