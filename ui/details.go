@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -137,7 +138,8 @@ func (v *detailsView) set(d detailData) {
 	v.setFailure(s)
 	v.graph.set(d.speeds)
 	v.speed.SetText(speedText(s))
-	showIf(v.speedBox, len(d.speeds) > 0 || s.State == downloader.StateRunning)
+	moved := slices.ContainsFunc(d.speeds, func(v float64) bool { return v > 0 })
+	showIf(v.speedBox, moved || s.State == downloader.StateRunning)
 	v.setFiles(s)
 	v.history.SetText(strings.Join(v.historyLines(s), "\n"))
 }

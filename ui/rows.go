@@ -170,7 +170,7 @@ func newModelCard(u *UI, model downloader.Model) *modelCard {
 }
 
 func (c *modelCard) CreateRenderer() fyne.WidgetRenderer {
-	icon := container.NewCenter(container.NewGridWrap(fyne.NewSquareSize(32), widget.NewIcon(loadIcon(c.model.Icon, c.u.opts.Icon))))
+	icon := container.NewVBox(container.NewGridWrap(fyne.NewSquareSize(32), widget.NewIcon(loadIcon(c.model.Icon, c.u.opts.Icon))))
 	// The button keeps one size whatever it says, so that nothing moves.
 	var samples []fyne.CanvasObject
 	for _, s := range []struct {
@@ -179,10 +179,10 @@ func (c *modelCard) CreateRenderer() fyne.WidgetRenderer {
 	}{{"Open folder", theme.FolderOpenIcon()}, {"Downloading", nil}, {"Download", theme.DownloadIcon()}, {"Resume", theme.MediaPlayIcon()}} {
 		samples = append(samples, widget.NewButtonWithIcon(s.text, s.icon, nil))
 	}
-	// The title has the card's whole width, so that it is cut only when
-	// it is long; the button sits beside the words below it.
-	below := container.NewBorder(nil, nil, nil, container.NewVBox(fixedWidth(c.button, samples...)), c.detail)
-	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, icon, nil, container.NewVBox(c.title, below)))
+	// The title and the words have the card's whole width, so that they
+	// read well in a narrow panel; the button goes under them.
+	button := container.NewHBox(fixedWidth(c.button, samples...))
+	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, icon, nil, container.NewVBox(c.title, c.detail, button)))
 }
 
 func (c *modelCard) tapped() {

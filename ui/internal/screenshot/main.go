@@ -3,12 +3,15 @@
 // it is given (make screenshot sets them up with Xvfb and
 // dbus-run-session), with downloads from a slow local server, and takes
 // screenshots with ImageMagick's import: a queue of twenty behind three
-// transfers in the light theme at 1280×800, 683×768 (half of a 1366 px
-// screen) and 1920×1080; a failure and a model of three files in the dark
-// theme at the same sizes, and the details of each. It also measures the
-// CPU the app uses with 3 transfers and 20 queued, and counts the tray
-// menu's LayoutUpdated signals meanwhile (-cpu measures only that, for a
-// before-and-after against another binary). The screen must be at least
+// transfers in the light theme at 1280×800 (screenshot-downloading.png),
+// 683×768 (half of a 1366 px screen) and 1920×1080, and the three
+// transfers at the list's end; a failure and a model of three files in
+// the dark theme at the same sizes, the details of each, and the desktop
+// with the failure's notification. It also measures the CPU the app uses
+// with 3 transfers and 20 queued, counts the tray menu's LayoutUpdated
+// signals meanwhile (-cpu measures only that, for a before-and-after
+// against another binary), and clicks the tray's Pause all 5 s after
+// reading the menu, as a person does. The screen must be at least
 // 1920×1080.
 //
 // Everything it starts it stops; everything it writes outside -out is in
@@ -158,6 +161,15 @@ func queueRun(bin string, s session, out string, cpuOnly bool, measure time.Dura
 				return err
 			}
 		}
+		// The three transfers are the oldest, at the bottom of the list.
+		if err := resizeAndCapture(p.window, 1280, 800, ""); err != nil {
+			app.kill()
+			return err
+		}
+		if err := scrollAndCapture(p.window, filepath.Join(out, "screenshot-transfers.png")); err != nil {
+			app.kill()
+			return err
+		}
 		if err := clickLate(); err != nil {
 			app.kill()
 			return err
@@ -182,6 +194,12 @@ func detailsRun(bin string, s session, out string) error {
 	if err := waitFor(time.Minute, func() bool { return transfers.Load() >= 3+queued+3 }); err != nil {
 		app.kill()
 		return fmt.Errorf("the three files did not start: %w", err)
+	}
+	// The failure's notification, while the notification daemon shows it.
+	time.Sleep(2 * time.Second)
+	if err := capture("root", filepath.Join(out, "screenshot-desktop.png")); err != nil {
+		app.kill()
+		return err
 	}
 	time.Sleep(12 * time.Second) // some speed history for the graph
 	for _, shot := range []struct {
@@ -213,10 +231,6 @@ func detailsRun(bin string, s session, out string) error {
 			return err
 		}
 		time.Sleep(500 * time.Millisecond)
-	}
-	if err := capture("root", filepath.Join(out, "screenshot-desktop.png")); err != nil {
-		app.kill()
-		return err
 	}
 	return app.stop(func() error { return app.cmd.Process.Signal(syscall.SIGTERM) })
 }
@@ -342,6 +356,25 @@ func resizeAndCapture(window string, w, h int, name string) error {
 		return err
 	}
 	time.Sleep(1500 * time.Millisecond) // the resize, a layout and a frame
+	if name == "" {
+		return nil
+	}
+	return capture(window, name)
+}
+
+// scrollAndCapture scrolls the downloads list to its end and takes the
+// window's picture.
+func scrollAndCapture(window, name string) error {
+	if err := xdotool("mousemove", "--window", window, "900", "400"); err != nil {
+		return err
+	}
+	if err := xdotool("click", "--repeat", "80", "--delay", "10", "5"); err != nil {
+		return err
+	}
+	if err := xdotool("mousemove", "--window", window, "900", "5"); err != nil { // no hover on a row
+		return err
+	}
+	time.Sleep(time.Second)
 	return capture(window, name)
 }
 
