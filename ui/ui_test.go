@@ -701,16 +701,14 @@ type fakeTray struct {
 	menu   *fyne.Menu
 	icon   fyne.Resource
 	window fyne.Window
-	sets   int         // how often the menu was (re)set
-	labels []string    // the status line at each set
-	times  []time.Time // when each set happened
+	sets   int      // how often the menu was (re)set
+	labels []string // the status line at each set
 }
 
 func (f *fakeTray) SetSystemTrayMenu(m *fyne.Menu) {
 	f.menu = m
 	f.sets++
 	f.labels = append(f.labels, m.Items[1].Label)
-	f.times = append(f.times, time.Now())
 }
 func (f *fakeTray) SetSystemTrayIcon(r fyne.Resource) { f.icon = r }
 func (f *fakeTray) SetSystemTrayWindow(w fyne.Window) { f.window = w }

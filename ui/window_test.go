@@ -281,16 +281,13 @@ func TestTrayItemsKeepTheirIDs(t *testing.T) {
 	if tray.menu != menu || !slices.Equal(tray.menu.Items, items) {
 		t.Error("got a new menu or new items, want the same ones with new words")
 	}
-	// Set once at the start, then only when the words change (they leave
-	// out the percentage, so they change with the counts), and never
-	// twice within the throttle's period.
-	every := 4 * h.u.opts.Interval
+	// Set once at the start, then only when the words change: they leave
+	// out the percentage, so they change with the counts. (How often is
+	// TestThrottle's: here the sets are applied when the test runs the
+	// UI's queue, not when the poller made them.)
 	for i := 1; i < len(tray.labels); i++ {
 		if tray.labels[i] == tray.labels[i-1] {
 			t.Errorf("got the menu set again with the same words %q", tray.labels[i])
-		}
-		if gap := tray.times[i].Sub(tray.times[i-1]); i > 1 && gap < every { // the first set is SetupTray's
-			t.Errorf("got the menu set %v after the last time, want at least %v", gap, every)
 		}
 	}
 }
