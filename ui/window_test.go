@@ -203,7 +203,7 @@ func TestSpeedHistoryKeepsOneSampleASecond(t *testing.T) {
 }
 
 func TestNotificationsCoalesce(t *testing.T) {
-	h := newHarnessWith(t, true, func(o *Options) { o.Interval = 100 * time.Millisecond })
+	h := newHarnessWith(t, true, func(o *Options) { o.Interval = 250 * time.Millisecond }) // a quiet while of 1 s, as in the app
 	ids := h.fetchURLs("a.bin", "b.bin", "c.bin")
 	h.waitFor("all three halfway", func() bool {
 		for _, id := range ids {
