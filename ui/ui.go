@@ -152,9 +152,11 @@ func (u *UI) Stop() {
 	})
 }
 
-// Quit stops the poller and quits the app; the engine stops when the
-// app's Run returns.
+// Quit keeps where the divider is, stops the poller and quits the app;
+// the engine stops when the app's Run returns. Call it on the UI
+// goroutine.
 func (u *UI) Quit() {
+	u.saveLayout()
 	u.Stop()
 	u.app.Quit()
 }
