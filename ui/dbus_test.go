@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"github.com/godbus/dbus/v5"
 
@@ -186,11 +186,17 @@ func TestCloseWithoutTrayHostAsks(t *testing.T) {
 	}
 	h.u.closeWindow()
 	h.waitFor("the question", func() bool { return h.u.dialog != nil })
-	ask, ok := h.u.dialog.(*dialog.ConfirmDialog)
-	if !ok {
-		t.Fatalf("got %T on closing, want a question", h.u.dialog)
+	q := h.u.quitAsk
+	if q == nil || h.u.dialog != q.dialog {
+		t.Fatalf("got %T on closing, want the question", h.u.dialog)
 	}
-	ask.Confirm() // keep downloading in the background
+	h.u.typedKey(fyne.KeyEscape) // changes nothing
+	if s := mustGet(t, h, "gemma-2b"); !s.Active() || s.Paused {
+		t.Fatalf("got the download %s after Escape on the question, want it going on", s.State)
+	}
+	h.u.closeWindow()
+	h.waitFor("the question again", func() bool { return h.u.dialog != nil })
+	test.Tap(h.u.quitAsk.keep)
 	select {
 	case <-h.u.done:
 		t.Fatal("got the app stopped, want it downloading in the background")
@@ -208,6 +214,36 @@ func TestCloseWithoutTrayHostAsks(t *testing.T) {
 		t.Error("got no tray host with a StatusNotifierWatcher on the bus")
 	}
 	h.srv.open()
+}
+
+func TestCloseAsksThenPausesAndQuits(t *testing.T) {
+	h := newHarness(t, true) // no bus: no tray at all
+	test.Tap(h.gemmaCard().button)
+	h.waitFor("bytes to arrive", func() bool { return h.rowState("gemma-2b") == "Downloading" })
+	h.u.closeWindow()
+	if h.u.quitAsk == nil || h.u.dialog != h.u.quitAsk.dialog {
+		t.Fatalf("got %T on closing with a download going and no tray, want the question", h.u.dialog)
+	}
+	test.Tap(h.u.quitAsk.quit)
+	select {
+	case <-h.u.done:
+	default:
+		t.Fatal("got the window's poller still running after Pause and quit")
+	}
+	if s := mustGet(t, h, "gemma-2b"); !s.Paused {
+		t.Errorf("got the download %s after Pause and quit, want it paused", s.State)
+	}
+	h.srv.open()
+}
+
+func TestCloseQuitsWhenNothingDownloads(t *testing.T) {
+	h := newHarness(t, false)
+	h.u.closeWindow()
+	select {
+	case <-h.u.done:
+	default:
+		t.Fatalf("got the app still running (dialog %T), want it quit at once", h.u.dialog)
+	}
 }
 
 func TestNotifierFallsBackWithoutServer(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
 	"github.com/godbus/dbus/v5"
+
+	"github.com/modelfetch/modelfetch/downloader"
 )
 
 // tray is the system tray icon's menu: Show, a status line, Pause all,
@@ -105,30 +107,43 @@ func (u *UI) closeWindow() {
 }
 
 // askBeforeQuit quits at once when nothing is downloading, and asks
-// otherwise.
+// otherwise. Escape, or closing the question, leaves everything as it was.
 func (u *UI) askBeforeQuit() {
 	if !u.anyActive() {
 		u.Quit()
 		return
 	}
-	msg := widget.NewLabel("Downloads are still running. They can go on in the background, with no window and no icon: start ModelFetch again to see them. Or pause them and quit: they resume when you choose Resume.")
+	msg := widget.NewLabel("Downloads are still running. They can go on in the background, with no window and no icon: start ModelFetch again to see them. Or pause them and quit: they stay paused until you resume them.")
 	msg.Wrapping = fyne.TextWrapWord
-	d := dialog.NewCustomConfirm("Keep downloading?", "Keep downloading in the background", "Pause and quit", msg, func(keep bool) {
-		if keep {
-			u.win.Hide()
-			return
-		}
+	q := &quitQuestion{dialog: dialog.NewCustomWithoutButtons("Keep downloading?", msg, u.win)}
+	q.keep = widget.NewButton("Keep downloading in the background", func() {
+		q.dialog.Hide()
+		u.win.Hide()
+	})
+	q.keep.Importance = widget.HighImportance
+	q.quit = widget.NewButton("Pause and quit", func() {
+		q.dialog.Hide()
 		u.m.PauseAll()
 		u.Quit()
-	}, u.win)
-	d.Resize(dialogSize(d, 480))
-	u.showDialog(d)
+	})
+	q.dialog.SetButtons([]fyne.CanvasObject{widget.NewButton("Cancel", q.dialog.Hide), q.quit, q.keep})
+	q.dialog.Resize(dialogSize(q.dialog, 520))
+	u.quitAsk = q
+	u.showDialog(q.dialog)
 }
 
-// anyActive reports whether any fetch is downloading or waiting to.
+// quitQuestion is the question closing the window asks where no tray
+// icon would be left.
+type quitQuestion struct {
+	dialog     *dialog.CustomDialog
+	keep, quit *widget.Button
+}
+
+// anyActive reports whether any fetch is downloading or waiting to. It
+// asks the engine (memory only), since the list may be a poll behind.
 func (u *UI) anyActive() bool {
-	for _, r := range u.rows {
-		if r.active && !r.paused {
+	for _, s := range u.m.Snapshots() {
+		if s.Active() && s.State != downloader.StatePaused {
 			return true
 		}
 	}

@@ -89,6 +89,7 @@ type UI struct {
 	setup    *settingsForm
 	dialog   dialog.Dialog // the dialog on top, while one is open
 	selected string        // the fetch the list has selected, "" for none
+	quitAsk  *quitQuestion // the last question closing the window asked
 	notifier *notifier     // nil when notifications go through opts.Notify
 
 	shownID  atomic.Pointer[string] // the fetch the details view shows, for the poller
