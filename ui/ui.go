@@ -228,7 +228,7 @@ func (u *UI) saveLayout() {
 	u.app.Preferences().SetFloat(prefSplit, u.split.Offset)
 }
 
-// select_ is the list's selection: the details of the fetch open.
+// selectRow is what selecting row i does: the details of its fetch open.
 func (u *UI) selectRow(i widget.ListItemID) {
 	if i < 0 || i >= len(u.rows) {
 		return

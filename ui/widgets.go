@@ -50,20 +50,20 @@ func (t *tooltips) show(text string, abs fyne.Position) {
 	}
 	t.bg.FillColor = theme.Color(theme.ColorNameOverlayBackground)
 	t.lines.RemoveAll()
-	size := theme.TextSize()
-	for _, line := range wrapWords(text, tipWidth, size) {
+	textSize := theme.TextSize()
+	for _, line := range wrapWords(text, tipWidth, textSize) {
 		c := canvas.NewText(line, theme.Color(theme.ColorNameForeground))
-		c.TextSize = size
+		c.TextSize = textSize
 		t.lines.Add(c)
 	}
-	min := t.bubble.MinSize()
-	t.bubble.Resize(min)
+	size := t.bubble.MinSize()
+	t.bubble.Resize(size)
 	origin := fyne.CurrentApp().Driver().AbsolutePositionForObject(t.layer)
 	pos := abs.Subtract(origin).Add(fyne.NewPos(8, 20))
 	bounds := t.layer.Size()
-	pos.X = max(0, min32(pos.X, bounds.Width-min.Width))
-	if pos.Y+min.Height > bounds.Height {
-		pos.Y = max(0, pos.Y-min.Height-28)
+	pos.X = max(0, min(pos.X, bounds.Width-size.Width))
+	if pos.Y+size.Height > bounds.Height {
+		pos.Y = max(0, pos.Y-size.Height-28)
 	}
 	t.bubble.Move(pos)
 	t.bubble.Show()
@@ -75,13 +75,6 @@ func (t *tooltips) hide() {
 		t.bubble.Hide()
 		t.layer.Refresh()
 	}
-}
-
-func min32(a, b float32) float32 {
-	if a < b {
-		return a
-	}
-	return b
 }
 
 // wrapWords breaks text into lines no wider than width at text size.
