@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
@@ -12,63 +13,104 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// addURLForm is the Add URL dialog: an address, an optional title and an
-// optional SHA-256. It stays open until what was typed can be downloaded,
-// saying what is wrong in the dialog itself.
+// addURLForm is the Add URL dialog: addresses, one per line, an
+// optional title and an optional SHA-256 (those two for one address). It
+// stays open until what was typed can be downloaded, saying what is
+// wrong in the dialog itself.
 type addURLForm struct {
 	dialog  *dialog.CustomDialog
-	url     *widget.Entry
-	title   *widget.Entry
-	sha     *widget.Entry
+	url     *formEntry
+	title   *formEntry
+	sha     *formEntry
 	problem *widget.Label
 	add     *widget.Button
 }
 
 func (u *UI) showAddURL() {
-	f := &addURLForm{url: widget.NewEntry(), title: widget.NewEntry(), sha: widget.NewEntry(), problem: widget.NewLabel("")}
-	f.url.SetPlaceHolder("https://example.org/model.gguf")
+	if u.add != nil {
+		return
+	}
+	f := &addURLForm{url: newFormEntry(u, true), title: newFormEntry(u, false), sha: newFormEntry(u, false), problem: widget.NewLabel("")}
+	f.url.SetPlaceHolder("https://example.org/model.gguf\n(several: one per line; Shift+Enter for a new line)")
+	f.url.SetMinRowsVisible(3)
 	f.title.SetPlaceHolder("Optional: what to call it")
 	f.sha.SetPlaceHolder("Optional: 64 hexadecimal digits")
 	f.problem.Importance = widget.DangerImportance
 	f.problem.Wrapping = fyne.TextWrapWord
 	f.problem.Hide()
 	form := widget.NewForm(
-		widget.NewFormItem("Address", f.url),
+		widget.NewFormItem("Addresses", f.url),
 		widget.NewFormItem("Title", f.title),
 		widget.NewFormItem("SHA-256", f.sha),
 	)
 	content := container.NewVBox(form, f.problem)
-	f.dialog = dialog.NewCustomWithoutButtons("Add a download", content, u.win)
+	f.dialog = dialog.NewCustomWithoutButtons("Add downloads", content, u.win)
 	cancel := widget.NewButton("Cancel", f.dialog.Hide)
 	f.add = widget.NewButton("Download", func() { u.submitAddURL(f) })
 	f.add.Importance = widget.HighImportance
 	f.dialog.SetButtons([]fyne.CanvasObject{cancel, f.add})
-	f.url.OnSubmitted = func(string) { u.submitAddURL(f) }
-	f.dialog.SetOnClosed(func() { u.add = nil })
-	f.dialog.Resize(fyne.NewSize(560, f.dialog.MinSize().Height))
+	f.dialog.Resize(dialogSize(f.dialog, 560))
 	u.add = f
-	f.dialog.Show()
+	u.showDialog(f.dialog)
 	u.win.Canvas().Focus(f.url)
 }
 
 func (u *UI) submitAddURL(f *addURLForm) {
-	raw := strings.TrimSpace(f.url.Text)
+	addrs := addresses(f.url.Text)
+	title := strings.TrimSpace(f.title.Text)
 	sha := strings.TrimSpace(f.sha.Text)
-	err := checkURL(raw)
+	err := checkAddresses(addrs, title, sha)
+	var started int
 	if err == nil {
-		err = checkSHA256(sha)
-	}
-	if err == nil {
-		_, err = u.fetchURL(raw, strings.TrimSpace(f.title.Text), sha)
+		for _, raw := range addrs {
+			if _, err = u.fetchURL(raw, title, sha); err != nil {
+				err = fmt.Errorf("%s: %w", raw, err)
+				break
+			}
+			started++
+		}
 	}
 	if err != nil {
+		// Drop what started, so that Download again does not say the
+		// first ones are there already.
+		f.url.SetText(strings.Join(addrs[started:], "\n"))
 		f.problem.SetText(sentence(err))
 		f.problem.Show()
 		// The dialog was sized without the message: grow it to fit.
-		f.dialog.Resize(fyne.NewSize(560, f.dialog.MinSize().Height))
+		f.dialog.Resize(dialogSize(f.dialog, 560))
 		return
 	}
 	f.dialog.Hide()
+}
+
+// addresses are the non-empty lines of text, trimmed.
+func addresses(text string) []string {
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// checkAddresses checks every address before any download starts.
+func checkAddresses(addrs []string, title, sha string) error {
+	if len(addrs) == 0 {
+		return checkURL("")
+	}
+	for _, raw := range addrs {
+		if err := checkURL(raw); err != nil {
+			if len(addrs) > 1 {
+				return fmt.Errorf("%s: %w", raw, err)
+			}
+			return err
+		}
+	}
+	if len(addrs) > 1 && (title != "" || sha != "") {
+		return errors.New("a title and a SHA-256 belong to one file: add that address on its own")
+	}
+	return checkSHA256(sha)
 }
 
 // checkURL says, in words a person can act on, why raw cannot be

@@ -3,9 +3,10 @@ package ui
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"path/filepath"
+	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -20,18 +21,18 @@ import (
 type rowData struct {
 	id       string
 	title    string
-	host     string
-	state    string
-	progress string
+	line     string // state and progress in the compact form
+	tip      string // the line in full, where it may be cut
+	kind     barKind
 	fraction float64 // -1 while the total is unknown
 	icon     fyne.Resource
 
-	running bool // bytes are moving, or about to
-	paused  bool
 	active  bool
+	paused  bool
 	failed  bool
 	ready   bool
 	file    string // the first completed file, once ready
+	partial int64  // bytes downloaded and not yet a file: what Cancel deletes
 }
 
 // indexedRow is a row that changed at index.
@@ -49,17 +50,26 @@ type modelState struct {
 	size   int64  // -1 while unknown
 }
 
+// detailData is what the details view shows of the fetch it is open on.
+type detailData struct {
+	snap   downloader.Snapshot
+	speeds []float64 // bytes per second, one a second, oldest first
+}
+
 // batch is what one poll found changed; the UI applies it in one fyne.Do.
 type batch struct {
 	rows    []rowData    // the whole list, when fetches came or went
 	changed []indexedRow // otherwise, the rows that changed
 	models  []modelState // every card, when any changed
-	notes   []*fyne.Notification
-	status  string // the status line, when it changed
+	notes   []note
+	status  string      // the status line, when it changed
+	tray    string      // the tray's status line, when it may be shown
+	detail  *detailData // the fetch the details view shows, when it changed
 }
 
 func (b batch) empty() bool {
-	return b.rows == nil && len(b.changed) == 0 && b.models == nil && len(b.notes) == 0 && b.status == ""
+	return b.rows == nil && len(b.changed) == 0 && b.models == nil && len(b.notes) == 0 &&
+		b.status == "" && b.tray == "" && b.detail == nil
 }
 
 // poll keeps the window up to date until ctx ends. While anything moves it
@@ -69,12 +79,13 @@ func (b batch) empty() bool {
 // through opts.Do.
 func (u *UI) poll(ctx context.Context) {
 	defer close(u.done)
-	d := newDiffer(u.m, u.opts.Catalog, u.opts.Icon)
+	d := newDiffer(u.m, u.opts.Catalog, u.opts.Icon, u.opts.Interval)
 	tick := time.NewTicker(u.opts.Interval)
 	tick.Stop()
 	defer tick.Stop()
 	step := func() bool {
-		b, busy := d.step()
+		d.detailID = u.detailID()
+		b, busy := d.step(time.Now())
 		if !b.empty() {
 			u.opts.Do(func() { u.apply(b) })
 		}
@@ -114,36 +125,41 @@ func (u *UI) poll(ctx context.Context) {
 // differ turns engine snapshots into what changed on screen since the
 // last poll. It belongs to the poller goroutine.
 type differ struct {
-	m       *downloader.Manager
-	catalog []downloader.Model
-	icon    fyne.Resource
-	icons   map[string]fyne.Resource // fetch icons by what Options.Icon said
+	m        *downloader.Manager
+	catalog  []downloader.Model
+	icon     fyne.Resource
+	icons    map[string]fyne.Resource // fetch icons by what Options.Icon said
+	detailID string                   // the fetch the details view shows, "" for none
 
 	started bool
 	rows    []rowData
 	states  map[string]downloader.State
 	models  []modelState
 	status  string
+	detail  *detailData
+	speeds  map[string]*speedHistory
+	notes   coalescer
+	tray    throttle
 }
 
-func newDiffer(m *downloader.Manager, catalog []downloader.Model, icon fyne.Resource) *differ {
-	return &differ{m: m, catalog: catalog, icon: icon, icons: map[string]fyne.Resource{}, states: map[string]downloader.State{}}
-}
-
-// step reads the engine once. It reports whether anything is moving (so
-// that polling should go on).
-func (d *differ) step() (batch, bool) {
-	snaps := d.m.Snapshots()
-	var b batch
-	rows := make([]rowData, len(snaps))
-	busy := false
-	for i, s := range snaps {
-		rows[i] = d.row(s)
-		busy = busy || rows[i].running
-		if n := d.note(s); n != nil {
-			b.notes = append(b.notes, n)
-		}
+func newDiffer(m *downloader.Manager, catalog []downloader.Model, icon fyne.Resource, interval time.Duration) *differ {
+	return &differ{
+		m: m, catalog: catalog, icon: icon, icons: map[string]fyne.Resource{},
+		states: map[string]downloader.State{}, speeds: map[string]*speedHistory{},
+		// Fetches that settle within a few polls of each other are one
+		// notification, as a batch of URLs finishing together should be.
+		notes: coalescer{quiet: 4 * interval},
+		// About once a second at the default interval.
+		tray: throttle{every: 4 * interval},
 	}
+}
+
+// step reads the engine once at now. It reports whether it should be
+// called again soon: something moves, or something waits to be shown.
+func (d *differ) step(now time.Time) (batch, bool) {
+	snaps := newestFirst(d.m.Snapshots())
+	var b batch
+	rows, busy := d.rowsOf(snaps, now)
 	changed, reordered := diffRows(d.rows, rows)
 	if reordered {
 		b.rows = rows
@@ -151,51 +167,286 @@ func (d *differ) step() (batch, bool) {
 		b.changed = changed
 	}
 	d.rows = rows
-	states := make(map[string]downloader.State, len(snaps))
+	d.states = make(map[string]downloader.State, len(snaps))
 	for _, s := range snaps {
-		states[s.ID] = s.State
+		d.states[s.ID] = s.State
 	}
-	d.states = states
 	if reordered || len(changed) > 0 || !d.started {
 		if models := d.modelStates(snaps); !slices.Equal(models, d.models) || !d.started {
 			b.models, d.models = models, models
 		}
 	}
-	if status := statusLine(snaps); status != d.status {
+	counts := countStates(snaps)
+	if status := counts.line(true); status != d.status {
 		b.status, d.status = status, status
 	}
+	b.tray = d.tray.offer(counts.line(false), now)
+	b.detail = d.sample(snaps, now)
+	if settled := d.notes.flush(now); len(settled) > 0 {
+		b.notes = []note{summarize(settled)}
+	}
 	d.started = true
-	return b, busy
+	return b, busy || d.notes.waiting() || d.tray.waiting()
 }
 
-// note is the notification a fetch's change deserves: success or failure,
-// when the fetch was seen active before (or is new since the first poll:
-// a file that was already there is ready at once). Fetches that had
-// settled before the window opened are not announced again.
-func (d *differ) note(s downloader.Snapshot) *fyne.Notification {
+// rowsOf makes the rows of snaps, holds the notifications they call for,
+// and reports whether any moves.
+func (d *differ) rowsOf(snaps []downloader.Snapshot, now time.Time) (rows []rowData, busy bool) {
+	rows = make([]rowData, len(snaps))
+	queue := queuePositions(snaps)
+	for i, s := range snaps {
+		rows[i] = d.row(s, queue[s.ID])
+		busy = busy || (rows[i].active && !rows[i].paused && s.State != downloader.StateQueued)
+		if d.announces(s) {
+			d.notes.add(s, now)
+		}
+	}
+	return rows, busy
+}
+
+// newestFirst orders fetches as download lists do: the latest on top.
+func newestFirst(snaps []downloader.Snapshot) []downloader.Snapshot {
+	slices.SortStableFunc(snaps, func(a, b downloader.Snapshot) int { return b.Created.Compare(a.Created) })
+	return snaps
+}
+
+// queuePositions numbers the queued fetches in the order the engine
+// starts them: the oldest first.
+func queuePositions(newest []downloader.Snapshot) map[string]int {
+	pos := map[string]int{}
+	n := 0
+	for _, s := range slices.Backward(newest) {
+		if s.State == downloader.StateQueued {
+			n++
+			pos[s.ID] = n
+		}
+	}
+	return pos
+}
+
+// announces reports whether s just settled, so that a notification is
+// due: it was seen active before (or is new since the first poll: a file
+// that was already there is ready at once). Fetches that had settled
+// before the window opened are not announced again.
+func (d *differ) announces(s downloader.Snapshot) bool {
 	prev, known := d.states[s.ID]
-	if !d.started || (known && prev.Settled()) || !s.State.Settled() {
+	return d.started && !(known && prev.Settled()) && s.State.Settled() && s.State != downloader.StateAborted
+}
+
+// sample keeps one speed a second for every moving fetch, and returns the
+// open details' data when it changed.
+func (d *differ) sample(snaps []downloader.Snapshot, now time.Time) *detailData {
+	var out *detailData
+	for _, s := range snaps {
+		h := d.speeds[s.ID]
+		if h == nil && s.State == downloader.StateRunning {
+			h = &speedHistory{}
+			d.speeds[s.ID] = h
+		}
+		if h != nil && s.Active() {
+			h.add(s.Speed, now)
+		}
+		if s.ID == d.detailID {
+			next := &detailData{snap: s}
+			if h != nil {
+				next.speeds = h.values()
+			}
+			if d.detail == nil || !reflect.DeepEqual(*d.detail, *next) {
+				out = next
+			}
+			d.detail = next
+		}
+	}
+	if d.detailID == "" {
+		d.detail = nil
+	}
+	return out
+}
+
+// speedHistory is a fetch's speed once a second over the last few
+// minutes, for the details view's graph.
+type speedHistory struct {
+	samples []float64
+	last    time.Time
+}
+
+// speedWindow is how many seconds of speed the graph shows.
+const speedWindow = 300
+
+func (h *speedHistory) add(speed float64, now time.Time) {
+	if now.Sub(h.last) < time.Second {
+		return
+	}
+	h.last = now
+	h.samples = append(h.samples, speed)
+	if len(h.samples) > speedWindow {
+		h.samples = slices.Delete(h.samples, 0, len(h.samples)-speedWindow)
+	}
+}
+
+func (h *speedHistory) values() []float64 { return slices.Clone(h.samples) }
+
+// coalescer holds settled fetches until none has settled for a quiet
+// while, so that fetches finishing together make one notification.
+type coalescer struct {
+	quiet   time.Duration
+	pending []downloader.Snapshot
+	last    time.Time
+}
+
+func (c *coalescer) add(s downloader.Snapshot, now time.Time) {
+	c.pending = append(c.pending, s)
+	c.last = now
+}
+
+// flush returns what was held once the quiet while has passed.
+func (c *coalescer) flush(now time.Time) []downloader.Snapshot {
+	if len(c.pending) == 0 || now.Sub(c.last) < c.quiet {
 		return nil
 	}
-	switch s.State {
-	case downloader.StateSucceeded:
-		return &fyne.Notification{Title: s.Title + " ready", Content: savedIn(s)}
-	case downloader.StateFailed:
-		return &fyne.Notification{Title: s.Title + " failed", Content: failureText(s)}
-	}
-	return nil
+	out := c.pending
+	c.pending = nil
+	return out
 }
 
-// savedIn says where a succeeded fetch's files are.
-func savedIn(s downloader.Snapshot) string {
-	paths := s.Paths()
-	switch len(paths) {
-	case 0:
-		return "The download is complete."
-	case 1:
-		return "Saved as " + paths[0]
+func (c *coalescer) waiting() bool { return len(c.pending) > 0 }
+
+// throttle lets a changed text through at most once per every, keeping
+// the latest change for later: the tray's menu is rebuilt by the desktop
+// on each change, and a menu rebuilt while a person reads it drops clicks.
+type throttle struct {
+	every   time.Duration
+	shown   string
+	pending string
+	last    time.Time
+}
+
+// offer returns text when it should be shown now, "" otherwise.
+func (t *throttle) offer(text string, now time.Time) string {
+	if text == t.shown {
+		t.pending = ""
+		return ""
 	}
-	return fmt.Sprintf("%d files saved in %s", len(paths), filepath.Dir(paths[0]))
+	if !t.last.IsZero() && now.Sub(t.last) < t.every {
+		t.pending = text
+		return ""
+	}
+	t.shown, t.pending, t.last = text, "", now
+	return text
+}
+
+func (t *throttle) waiting() bool { return t.pending != "" }
+
+func (d *differ) row(s downloader.Snapshot, queuePos int) rowData {
+	r := rowData{
+		id:       s.ID,
+		title:    s.Title,
+		fraction: term.Fraction(s),
+		icon:     d.iconFor(s.Icon),
+		active:   s.Active(),
+		paused:   s.State == downloader.StatePaused,
+		kind:     barRunning,
+	}
+	r.line, r.tip = rowLine(s, queuePos)
+	switch s.State {
+	case downloader.StateQueued:
+		r.kind = barIdle
+	case downloader.StatePaused:
+		r.kind = barPaused
+	case downloader.StateSucceeded:
+		// Background Fetch's updateUI: the title says the model is ready.
+		r.title, r.ready, r.kind = s.Title+" ready", true, barDone
+		if paths := s.Paths(); len(paths) > 0 {
+			r.file = paths[0]
+		}
+	case downloader.StateFailed:
+		r.failed, r.kind = true, barFailed
+	case downloader.StateAborted:
+		r.kind, r.fraction = barIdle, 0
+	}
+	if r.active {
+		r.partial = s.Downloaded
+	}
+	return r
+}
+
+// rowLine is a row's line under its bar, and the same in full for a
+// tooltip when it says more than fits.
+func rowLine(s downloader.Snapshot, queuePos int) (line, tip string) {
+	progress := term.CompactLine(s)
+	switch s.State {
+	case downloader.StateQueued:
+		return term.QueueText(max(queuePos, 1)), ""
+	case downloader.StateRunning:
+		for _, rec := range s.Records {
+			if rec.Restarted != "" {
+				// Bytes only go back when a server forced a fresh start; say why.
+				return "Started again · " + progress, "Started again: " + rec.Restarted
+			}
+		}
+		return progress, ""
+	case downloader.StateSucceeded:
+		return "Ready · " + term.BytesOf(s.Downloaded, 0), ""
+	case downloader.StateAborted:
+		return "Cancelled", ""
+	case downloader.StateFailed:
+		line = "Failed: " + term.ReasonText(s.FailureReason)
+		if st := term.StatusText(s.Status); st != "" {
+			line += " (" + st + ")"
+		}
+		return line, failureText(s)
+	}
+	return term.StateText(s) + " · " + progress, ""
+}
+
+// stateCounts is how many fetches are in each state a person tells apart.
+type stateCounts struct {
+	downloading, queued, paused int
+	done, total                 int64 // bytes of the downloading ones; total -1 while unknown
+}
+
+func countStates(snaps []downloader.Snapshot) stateCounts {
+	var c stateCounts
+	for _, s := range snaps {
+		switch {
+		case s.State == downloader.StatePaused:
+			c.paused++
+		case s.State == downloader.StateQueued:
+			c.queued++
+		case s.Active():
+			c.downloading++
+			if s.DownloadTotal > 0 && c.total >= 0 {
+				c.done += s.Downloaded
+				c.total += s.DownloadTotal
+			} else {
+				c.total = -1 // one unknown total makes the sum unknown
+			}
+		}
+	}
+	return c
+}
+
+// line sums up the fetches: "3 downloading · 45 % · 20 queued · 1 paused",
+// or "Nothing downloading". The tray leaves out the percentage, which
+// changes every moment.
+func (c stateCounts) line(percent bool) string {
+	var parts []string
+	if c.downloading > 0 {
+		parts = append(parts, fmt.Sprintf("%d downloading", c.downloading))
+		if percent && c.total > 0 {
+			parts = append(parts, fmt.Sprintf("%d %%", c.done*100/c.total))
+		}
+	}
+	if c.queued > 0 {
+		parts = append(parts, fmt.Sprintf("%d queued", c.queued))
+	}
+	if c.paused > 0 {
+		parts = append(parts, fmt.Sprintf("%d paused", c.paused))
+	}
+	if len(parts) == 0 {
+		return "Nothing downloading"
+	}
+	return strings.Join(parts, " · ")
 }
 
 // failureText is why a fetch failed, in the engine's own sentence when it
@@ -205,44 +456,6 @@ func failureText(s downloader.Snapshot) string {
 		return s.Message
 	}
 	return term.StateText(s)
-}
-
-func (d *differ) row(s downloader.Snapshot) rowData {
-	r := rowData{
-		id:       s.ID,
-		title:    s.Title,
-		host:     hostOf(s),
-		state:    term.StateText(s),
-		progress: term.ProgressLine(s),
-		fraction: term.Fraction(s),
-		icon:     d.iconFor(s.Icon),
-		active:   s.Active(),
-		paused:   s.State == downloader.StatePaused,
-	}
-	r.running = r.active && !r.paused
-	if r.active {
-		// Bytes only go back when a server forced a fresh start; say why.
-		for _, rec := range s.Records {
-			if rec.Restarted != "" {
-				r.progress += " · " + rec.Restarted
-				break
-			}
-		}
-	}
-	switch s.State {
-	case downloader.StateSucceeded:
-		// Background Fetch's updateUI: the title says the model is ready.
-		r.title, r.ready = s.Title+" ready", true
-		if paths := s.Paths(); len(paths) > 0 {
-			r.file = paths[0]
-		}
-	case downloader.StateFailed:
-		r.failed = true
-		r.progress = failureText(s)
-	case downloader.StateAborted:
-		r.progress, r.fraction = "", 0
-	}
-	return r
 }
 
 // iconFor is a fetch's icon: the image file its Icon option names, read
@@ -268,22 +481,6 @@ func loadIcon(path string, fallback fyne.Resource) fyne.Resource {
 		return fallback
 	}
 	return res
-}
-
-// hostOf is where a fetch comes from: the server of its first file, and
-// how many files there are when there are several.
-func hostOf(s downloader.Snapshot) string {
-	if len(s.Records) == 0 {
-		return ""
-	}
-	host := s.Records[0].URL
-	if u, err := url.Parse(host); err == nil && u.Host != "" {
-		host = u.Host
-	}
-	if n := len(s.Records); n > 1 {
-		host = fmt.Sprintf("%s · %d files", host, n)
-	}
-	return host
 }
 
 // modelStates works out each catalog model's card: ready when every file
@@ -334,39 +531,4 @@ func diffRows(prev, next []rowData) (changed []indexedRow, reordered bool) {
 		}
 	}
 	return changed, false
-}
-
-// statusLine sums up the fetches for the tray and the window:
-// "2 downloading · 45 %", "1 paused", or "Nothing downloading".
-func statusLine(snaps []downloader.Snapshot) string {
-	var moving, paused int
-	var done, total int64
-	for _, s := range snaps {
-		switch {
-		case s.State == downloader.StatePaused:
-			paused++
-		case s.Active():
-			moving++
-			if s.DownloadTotal > 0 && total >= 0 {
-				done += s.Downloaded
-				total += s.DownloadTotal
-			} else {
-				total = -1 // one unknown total makes the sum unknown
-			}
-		}
-	}
-	switch {
-	case moving == 0 && paused == 0:
-		return "Nothing downloading"
-	case moving == 0:
-		return fmt.Sprintf("%d paused", paused)
-	}
-	line := fmt.Sprintf("%d downloading", moving)
-	if total > 0 {
-		line += fmt.Sprintf(" · %d %%", done*100/total)
-	}
-	if paused > 0 {
-		line += fmt.Sprintf(" · %d paused", paused)
-	}
-	return line
 }

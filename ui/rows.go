@@ -1,11 +1,13 @@
 package ui
 
 import (
+	"image/color"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -19,56 +21,88 @@ var (
 	_ fyne.Widget = (*modelCard)(nil)
 )
 
-// fetchRow is one row of the fetch list. The list reuses rows for other
-// fetches as it scrolls, so the buttons act on whichever fetch the row
-// shows at the moment of the tap.
+// fetchRow is one row of the fetch list: icon, title, a bar coloured by
+// state, one line of progress, and icon buttons. The list reuses rows for
+// other fetches as it scrolls, so the buttons act on whichever fetch the
+// row shows at the moment of the tap.
 type fetchRow struct {
 	widget.BaseWidget
 	u    *UI
 	data rowData
 
-	icon     *widget.Icon
-	heading  *widget.RichText // the title in bold, then where it comes from
-	bar      *widget.ProgressBar
-	spinner  *widget.ProgressBarInfinite
-	state    *widget.Label
-	progress *widget.Label
+	icon  *widget.Icon
+	title *tipLabel
+	bar   *stateBar
+	line  *tipLabel
 
-	pause, cancel, retry, open, remove *widget.Button
+	pause, cancel, retry, open, remove *tipButton
 }
+
+// widestLine is as long as a row's line gets while nothing is cut: the
+// row keeps room for it at any window width.
+const widestLine = "Waiting for network · 888.8 of 888.8 GB · 100 %"
 
 func newFetchRow(u *UI) *fetchRow {
 	r := &fetchRow{u: u}
 	r.icon = widget.NewIcon(u.opts.Icon)
-	r.heading = widget.NewRichText()
-	r.heading.Truncation = fyne.TextTruncateEllipsis
-	r.bar = widget.NewProgressBar()
-	// The line under the bar says how far in bytes; a percentage in the bar
-	// would be white on the pale unfilled part in the light theme.
-	r.bar.TextFormatter = func() string { return "" }
-	r.spinner = widget.NewProgressBarInfinite()
-	r.spinner.Hide() // it animates while shown; only running rows of unknown size show it
-	r.state = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	r.progress = widget.NewLabel("")
-	r.progress.Truncation = fyne.TextTruncateEllipsis
+	r.title = newTipLabel(u.tips, fyne.TextStyle{Bold: true})
+	r.bar = newStateBar()
+	r.line = newTipLabel(u.tips, fyne.TextStyle{})
+	r.line.SizeName = theme.SizeNameCaptionText
 
-	r.pause = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), func() { u.pauseOrResume(r.data.id, r.data.paused) })
-	r.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { u.abort(r.data.id) })
-	r.retry = widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() { u.retry(r.data.id) })
+	r.pause = newTipButton(u.tips, theme.MediaPauseIcon(), "Pause (Space)", func() { u.pauseOrResume(r.data.id, r.data.paused) })
+	r.cancel = newTipButton(u.tips, theme.CancelIcon(), "Cancel and delete what was downloaded (Delete)", func() { u.cancelFetch(r.data) })
+	r.retry = newTipButton(u.tips, theme.ViewRefreshIcon(), "Retry", func() { u.retry(r.data.id) })
+	r.open = newTipButton(u.tips, theme.FolderOpenIcon(), "Open folder", func() { u.reveal(r.data.file) })
+	r.remove = newTipButton(u.tips, theme.DeleteIcon(), "Remove from the list (Delete)", func() { u.remove(r.data.id) })
+	for _, b := range []*tipButton{r.pause, r.cancel, r.retry, r.open, r.remove} {
+		b.Importance = widget.LowImportance
+		b.Hide() // until bind says which fit the fetch
+	}
 	r.retry.Importance = widget.HighImportance
-	r.open = widget.NewButtonWithIcon("Open folder", theme.FolderOpenIcon(), func() { u.reveal(r.data.file) })
-	r.remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() { u.remove(r.data.id) })
 	r.ExtendBaseWidget(r)
 	return r
 }
 
 func (r *fetchRow) CreateRenderer() fyne.WidgetRenderer {
-	bars := container.NewStack(r.bar, r.spinner)
-	line := container.NewBorder(nil, nil, r.state, nil, r.progress)
-	text := container.NewVBox(r.heading, bars, line)
+	// The line's room: measured in the caption size it is shown in, with
+	// the label's own padding.
+	size := fyne.MeasureText(widestLine, theme.CaptionTextSize(), fyne.TextStyle{})
+	room := canvas.NewRectangle(color.Transparent)
+	room.SetMinSize(fyne.NewSize(size.Width+2*theme.InnerPadding(), 0))
+	text := container.New(&rowTextLayout{}, r.title, r.bar, container.NewStack(room, r.line))
+	// Two buttons show at a time (Pause and Cancel, Retry and Remove, Open
+	// folder and Remove): the row keeps room for two, so that nothing
+	// moves as a download finishes.
 	buttons := container.NewHBox(r.pause, r.cancel, r.retry, r.open, r.remove)
-	icon := container.NewCenter(container.NewGridWrap(fyne.NewSquareSize(40), r.icon))
-	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, icon, container.NewCenter(buttons), text))
+	pair := container.NewHBox(newTipButton(r.u.tips, theme.CancelIcon(), "", nil), newTipButton(r.u.tips, theme.CancelIcon(), "", nil))
+	icon := container.NewCenter(container.NewGridWrap(fyne.NewSquareSize(32), r.icon))
+	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, icon, fixedWidth(container.NewCenter(buttons), pair), text))
+}
+
+// rowTextLayout stacks a row's title, bar and line tightly: a VBox would
+// put a full padding between each.
+type rowTextLayout struct{}
+
+func (rowTextLayout) Layout(objects []fyne.CanvasObject, size fyne.Size) {
+	y := float32(0)
+	for _, o := range objects {
+		h := o.MinSize().Height
+		o.Move(fyne.NewPos(0, y))
+		o.Resize(fyne.NewSize(size.Width, h))
+		y += h - theme.InnerPadding()/2
+	}
+}
+
+func (rowTextLayout) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	var s fyne.Size
+	for _, o := range objects {
+		m := o.MinSize()
+		s.Width = max(s.Width, m.Width)
+		s.Height += m.Height - theme.InnerPadding()/2
+	}
+	s.Height += theme.InnerPadding() / 2
+	return s
 }
 
 // bind shows d in the row.
@@ -77,40 +111,22 @@ func (r *fetchRow) bind(d rowData) {
 	if d.icon != nil {
 		r.icon.SetResource(d.icon)
 	}
-	r.heading.Segments = []widget.RichTextSegment{
-		&widget.TextSegment{Text: d.title, Style: widget.RichTextStyleStrong},
-		&widget.TextSegment{Text: "   " + d.host, Style: widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePlaceHolder}},
+	r.title.SetText(d.title)
+	r.bar.set(d.kind, d.fraction)
+	r.line.SetText(d.line)
+	r.line.tip = d.tip
+	r.line.Importance = widget.MediumImportance
+	if d.failed {
+		r.line.Importance = widget.DangerImportance
 	}
-	r.heading.Refresh()
-	r.state.SetText(d.state)
-	r.state.Importance = widget.MediumImportance
-	switch {
-	case d.failed:
-		r.state.Importance = widget.DangerImportance
-	case d.ready:
-		r.state.Importance = widget.SuccessImportance
-	}
-	r.state.Refresh()
-	r.progress.SetText(d.progress)
-
-	if d.fraction < 0 && d.running {
-		r.bar.Hide()
-		r.spinner.Show()
-	} else {
-		// Stop before Hide: Fyne marks a new spinner running when it makes
-		// its renderer, and a hidden one would animate on for nothing.
-		r.spinner.Stop()
-		r.spinner.Hide()
-		r.bar.SetValue(max(d.fraction, 0))
-		r.bar.Show()
-	}
+	r.line.Refresh()
 
 	if d.paused {
-		r.pause.SetText("Resume")
 		r.pause.SetIcon(theme.MediaPlayIcon())
+		r.pause.tip = "Resume (Space)"
 	} else {
-		r.pause.SetText("Pause")
 		r.pause.SetIcon(theme.MediaPauseIcon())
+		r.pause.tip = "Pause (Space)"
 	}
 	showIf(r.pause, d.active)
 	showIf(r.cancel, d.active)
@@ -135,14 +151,15 @@ type modelCard struct {
 	model downloader.Model
 	state modelState
 
-	title  *widget.Label
+	title  *tipLabel
 	detail *widget.Label
 	button *widget.Button
 }
 
 func newModelCard(u *UI, model downloader.Model) *modelCard {
 	c := &modelCard{u: u, model: model, state: modelState{size: model.Size()}}
-	c.title = widget.NewLabelWithStyle(model.Title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	c.title = newTipLabel(u.tips, fyne.TextStyle{Bold: true})
+	c.title.SetText(model.Title)
 	c.detail = widget.NewLabel("")
 	c.detail.Wrapping = fyne.TextWrapWord
 	c.detail.SizeName = theme.SizeNameCaptionText
@@ -153,9 +170,19 @@ func newModelCard(u *UI, model downloader.Model) *modelCard {
 }
 
 func (c *modelCard) CreateRenderer() fyne.WidgetRenderer {
-	icon := container.NewCenter(container.NewGridWrap(fyne.NewSquareSize(40), widget.NewIcon(loadIcon(c.model.Icon, c.u.opts.Icon))))
-	heading := container.NewBorder(nil, nil, nil, c.button, c.title)
-	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, icon, nil, container.NewVBox(heading, c.detail)))
+	icon := container.NewVBox(container.NewGridWrap(fyne.NewSquareSize(32), widget.NewIcon(loadIcon(c.model.Icon, c.u.opts.Icon))))
+	// The button keeps one size whatever it says, so that nothing moves.
+	var samples []fyne.CanvasObject
+	for _, s := range []struct {
+		text string
+		icon fyne.Resource
+	}{{"Open folder", theme.FolderOpenIcon()}, {"Downloading", nil}, {"Download", theme.DownloadIcon()}, {"Resume", theme.MediaPlayIcon()}} {
+		samples = append(samples, widget.NewButtonWithIcon(s.text, s.icon, nil))
+	}
+	// The title and the words have the card's whole width, so that they
+	// read well in a narrow panel; the button goes under them.
+	button := container.NewHBox(fixedWidth(c.button, samples...))
+	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, icon, nil, container.NewVBox(c.title, c.detail, button)))
 }
 
 func (c *modelCard) tapped() {
@@ -194,7 +221,7 @@ func (c *modelCard) set(ms modelState) {
 		c.button.Importance = widget.MediumImportance
 		c.button.Enable()
 	case ms.active:
-		c.button.SetText("Downloading…")
+		c.button.SetText("Downloading")
 		c.button.SetIcon(nil)
 		c.button.Disable()
 	default:

@@ -81,17 +81,20 @@ func (u *UI) applySettings(s settings) {
 // settingsForm is the settings dialog.
 type settingsForm struct {
 	dialog   *dialog.CustomDialog
-	folder   *widget.Entry
+	folder   *formEntry
 	parallel *widget.Select
 	conns    *widget.Select
-	limit    *widget.Entry
+	limit    *formEntry
 	login    *widget.Check // see autostart.go
 	problem  *widget.Label
 	save     *widget.Button
 }
 
 func (u *UI) showSettings() {
-	f := &settingsForm{folder: widget.NewEntry(), limit: widget.NewEntry(), problem: widget.NewLabel("")}
+	if u.setup != nil {
+		return
+	}
+	f := &settingsForm{folder: newFormEntry(u, false), limit: newFormEntry(u, false), problem: widget.NewLabel("")}
 	f.folder.SetText(u.prefs.dir)
 	choose := widget.NewButton("Choose…", func() { u.chooseFolder(f.folder) })
 	var counts []string
@@ -113,9 +116,12 @@ func (u *UI) showSettings() {
 	f.problem.Importance = widget.DangerImportance
 	f.problem.Wrapping = fyne.TextWrapWord
 	f.problem.Hide()
+	parallel := widget.NewFormItem("Files downloading at once", f.parallel)
+	// The engine's pool counts files, not downloads: say so plainly.
+	parallel.HintText = "Each file counts: a model of three files uses three."
 	form := widget.NewForm(
 		widget.NewFormItem("Download folder", container.NewBorder(nil, nil, nil, choose, f.folder)),
-		widget.NewFormItem("Parallel downloads", f.parallel),
+		parallel,
 		widget.NewFormItem("Connections per file", f.conns),
 		widget.NewFormItem("Bandwidth limit per second", f.limit),
 		widget.NewFormItem("", f.login),
@@ -125,13 +131,12 @@ func (u *UI) showSettings() {
 	f.save = widget.NewButton("Save", func() { u.submitSettings(f) })
 	f.save.Importance = widget.HighImportance
 	f.dialog.SetButtons([]fyne.CanvasObject{cancel, f.save})
-	f.dialog.SetOnClosed(func() { u.setup = nil })
-	f.dialog.Resize(fyne.NewSize(600, f.dialog.MinSize().Height))
+	f.dialog.Resize(dialogSize(f.dialog, 600))
 	u.setup = f
-	f.dialog.Show()
+	u.showDialog(f.dialog)
 }
 
-func (u *UI) chooseFolder(into *widget.Entry) {
+func (u *UI) chooseFolder(into *formEntry) {
 	d := dialog.NewFolderOpen(func(dir fyne.ListableURI, err error) {
 		if err == nil && dir != nil {
 			into.SetText(dir.Path())
@@ -149,7 +154,7 @@ func (u *UI) submitSettings(f *settingsForm) {
 		f.problem.SetText(sentence(err))
 		f.problem.Show()
 		// The dialog was sized without the message: grow it to fit.
-		f.dialog.Resize(fyne.NewSize(600, f.dialog.MinSize().Height))
+		f.dialog.Resize(dialogSize(f.dialog, 600))
 		return
 	}
 	s.save(u.app.Preferences())
@@ -166,7 +171,7 @@ func parseSettings(dir, parallel, conns, limit string) (settings, error) {
 	}
 	n, err := strconv.Atoi(parallel)
 	if err != nil || n < 1 || n > maxParallel {
-		return s, errors.New("choose how many files download at once")
+		return s, errors.New("choose how many files may download at once")
 	}
 	s.parallel = n
 	if conns != connChoices[0] {

@@ -2,20 +2,29 @@ package ui
 
 import (
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/widget"
+	"github.com/godbus/dbus/v5"
+
+	"github.com/modelfetch/modelfetch/downloader"
 )
 
 // tray is the system tray icon's menu: Show, a status line, Pause all,
 // Resume all and Quit. It lets the window close while downloads go on.
+// Its items are made once and keep their place: only the status line's
+// words change, at most about once a second (the poller throttles them), since
+// the desktop rebuilds the whole menu on each change.
 type tray struct {
 	app    desktop.App
 	menu   *fyne.Menu
 	status *fyne.MenuItem
 }
 
-// SetupTray puts ModelFetch in the system tray of d, and makes closing the
-// window hide it instead of quitting. Call it only when the desktop has a
-// session bus: Fyne cannot quit cleanly with a tray and no bus.
+// SetupTray puts ModelFetch in the system tray of d. Closing the window
+// then hides it where a tray host shows the icon; where none does, it
+// asks first. Call it only when the desktop has a session bus: Fyne
+// cannot quit cleanly with a tray and no bus.
 func (u *UI) SetupTray(d desktop.App) {
 	t := &tray{app: d}
 	t.status = fyne.NewMenuItem(u.status.Text, nil)
@@ -37,7 +46,6 @@ func (u *UI) SetupTray(d desktop.App) {
 	}
 	d.SetSystemTrayMenu(t.menu)
 	d.SetSystemTrayWindow(u.win)
-	u.win.SetCloseIntercept(u.win.Hide)
 }
 
 // Show brings the window forward: from the tray, or for a second start of
@@ -47,12 +55,100 @@ func (u *UI) Show() {
 	u.win.RequestFocus()
 }
 
-// setStatus shows line in the menu. The tray rebuilds its whole menu on
-// each change, so the poller only calls it when the words change.
+// setStatus shows line in the menu, in the item that is already there.
 func (t *tray) setStatus(line string) {
 	if t.status.Label == line {
 		return
 	}
 	t.status.Label = line
+	// Fyne has no way to change one item's label: setting the same menu
+	// again sends the new words.
 	t.app.SetSystemTrayMenu(t.menu)
 }
+
+// trayWatcher is the bus name of the StatusNotifierWatcher, the desktop
+// part that shows tray icons; Fyne's tray registers with it.
+const trayWatcher = "org.kde.StatusNotifierWatcher"
+
+// hasTrayHost reports whether something on the session bus shows tray
+// icons. It talks to the bus: call it off the UI goroutine.
+func (u *UI) hasTrayHost() bool {
+	conn, err := u.opts.Bus()
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	var has bool
+	err = conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, trayWatcher).Store(&has)
+	return err == nil && has
+}
+
+// closeWindow is what the window's close button does. With a tray icon
+// a person can see, the window hides and downloads go on. Without one, a
+// hidden window would leave an invisible process: when something is
+// downloading, it asks whether to carry on in the background or pause
+// and quit; otherwise it quits.
+func (u *UI) closeWindow() {
+	u.saveLayout()
+	if u.tray == nil {
+		u.askBeforeQuit()
+		return
+	}
+	go func() {
+		host := u.hasTrayHost()
+		u.opts.Do(func() {
+			if host {
+				u.win.Hide()
+				return
+			}
+			u.askBeforeQuit()
+		})
+	}()
+}
+
+// askBeforeQuit quits at once when nothing is downloading, and asks
+// otherwise. Escape, or closing the question, leaves everything as it was.
+func (u *UI) askBeforeQuit() {
+	if !u.anyActive() {
+		u.Quit()
+		return
+	}
+	msg := widget.NewLabel("Downloads are still running. They can go on in the background, with no window and no icon: start ModelFetch again to see them. Or pause them and quit: they stay paused until you resume them.")
+	msg.Wrapping = fyne.TextWrapWord
+	q := &quitQuestion{dialog: dialog.NewCustomWithoutButtons("Keep downloading?", msg, u.win)}
+	q.keep = widget.NewButton("Keep downloading in the background", func() {
+		q.dialog.Hide()
+		u.win.Hide()
+	})
+	q.keep.Importance = widget.HighImportance
+	q.quit = widget.NewButton("Pause and quit", func() {
+		q.dialog.Hide()
+		u.m.PauseAll()
+		u.Quit()
+	})
+	q.dialog.SetButtons([]fyne.CanvasObject{widget.NewButton("Cancel", q.dialog.Hide), q.quit, q.keep})
+	q.dialog.Resize(dialogSize(q.dialog, 520))
+	u.quitAsk = q
+	u.showDialog(q.dialog)
+}
+
+// quitQuestion is the question closing the window asks where no tray
+// icon would be left.
+type quitQuestion struct {
+	dialog     *dialog.CustomDialog
+	keep, quit *widget.Button
+}
+
+// anyActive reports whether any fetch is downloading or waiting to. It
+// asks the engine (memory only), since the list may be a poll behind.
+func (u *UI) anyActive() bool {
+	for _, s := range u.m.Snapshots() {
+		if s.Active() && s.State != downloader.StatePaused {
+			return true
+		}
+	}
+	return false
+}
+
+// sessionBus connects to the desktop's session bus; the caller closes it.
+func sessionBus() (*dbus.Conn, error) { return dbus.ConnectSessionBus() }

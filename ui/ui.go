@@ -14,8 +14,10 @@ import (
 	"net/url"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -26,6 +28,9 @@ import (
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/dustin/go-humanize"
+	"github.com/godbus/dbus/v5"
 
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/ui/cli"
@@ -59,6 +64,10 @@ type Options struct {
 	// AutostartDir is where the desktop looks for programs to start at
 	// login; "" is $XDG_CONFIG_HOME/autostart.
 	AutostartDir string
+	// Bus connects to the desktop's session bus, for notifications and to
+	// ask whether a tray host shows the tray icon; nil means the session
+	// bus of the environment. The caller of Bus closes the connection.
+	Bus func() (*dbus.Conn, error)
 }
 
 // UI is the window and the goroutine that keeps it up to date. Create it
@@ -70,17 +79,27 @@ type UI struct {
 	win  fyne.Window
 
 	// Fields below are touched on the UI goroutine only.
-	prefs  settings
-	rows   []rowData
-	list   *widget.List
-	empty  fyne.CanvasObject
-	cards  []*modelCard
-	status *widget.Label
-	tray   *tray
-	add    *addURLForm // the Add URL dialog while it is open
-	setup  *settingsForm
+	prefs    settings
+	rows     []rowData
+	list     *fetchList
+	listView fyne.CanvasObject // the list with its heading; the details take its place
+	empty    fyne.CanvasObject
+	cards    []*modelCard
+	status   *widget.Label
+	clear    *widget.Button
+	split    *container.Split
+	details  *detailsView
+	tips     *tooltips
+	tray     *tray
+	add      *addURLForm // the Add URL dialog while it is open
+	setup    *settingsForm
+	dialog   dialog.Dialog // the dialog on top, while one is open
+	selected string        // the fetch the list has selected, "" for none
+	quitAsk  *quitQuestion // the last question closing the window asked
+	notifier *notifier     // nil when notifications go through opts.Notify
 
-	kick     chan struct{} // asks the poller to look now
+	shownID  atomic.Pointer[string] // the fetch the details view shows, for the poller
+	kick     chan struct{}          // asks the poller to look now
 	cancel   context.CancelFunc
 	done     chan struct{} // closed when the poller has returned
 	stopOnce sync.Once
@@ -100,8 +119,11 @@ func New(a fyne.App, m *downloader.Manager, opts Options) *UI {
 	if u.opts.Reveal == nil {
 		u.opts.Reveal = u.openFolder
 	}
+	if u.opts.Bus == nil {
+		u.opts.Bus = sessionBus
+	}
 	if u.opts.Notify == nil {
-		u.opts.Notify = func(n *fyne.Notification) { go a.SendNotification(n) }
+		u.setupNotifier()
 	}
 	u.prefs = loadSettings(a.Preferences(), opts.ModelsDir)
 	u.applySettings(u.prefs)
@@ -112,6 +134,8 @@ func New(a fyne.App, m *downloader.Manager, opts Options) *UI {
 	}
 	u.win.SetContent(u.build())
 	u.win.Resize(fyne.NewSize(980, 620))
+	u.win.SetCloseIntercept(u.closeWindow)
+	u.addShortcuts()
 	a.Lifecycle().SetOnStopped(u.Stop)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -129,12 +153,17 @@ func (u *UI) Stop() {
 	u.stopOnce.Do(func() {
 		u.cancel()
 		<-u.done
+		if u.notifier != nil {
+			u.notifier.close()
+		}
 	})
 }
 
-// Quit stops the poller and quits the app; the engine stops when the
-// app's Run returns.
+// Quit keeps where the divider is, stops the poller and quits the app;
+// the engine stops when the app's Run returns. Call it on the UI
+// goroutine.
 func (u *UI) Quit() {
+	u.saveLayout()
 	u.Stop()
 	u.app.Quit()
 }
@@ -148,12 +177,25 @@ func (u *UI) refresh() {
 	}
 }
 
+// setupNotifier sends notifications over D-Bus where a notification
+// server answers, and through Fyne otherwise.
+func (u *UI) setupNotifier() {
+	reveal := func(path string) { u.opts.Do(func() { u.reveal(path) }) }
+	fallback := func(n note) { u.app.SendNotification(&fyne.Notification{Title: n.title, Content: n.body}) }
+	u.notifier = startNotifier(u.opts.Bus, reveal, fallback)
+}
+
+// prefSplit keeps where the person left the divider between the models
+// and the downloads.
+const prefSplit = "window.split"
+
 func (u *UI) build() fyne.CanvasObject {
+	u.tips = newTooltips()
 	addURL := widget.NewButtonWithIcon("Add URL…", theme.ContentAddIcon(), u.showAddURL)
-	settingsBtn := widget.NewButtonWithIcon("Settings", theme.SettingsIcon(), u.showSettings)
+	settingsBtn := newTipButton(u.tips, theme.SettingsIcon(), "Settings (Ctrl+,)", u.showSettings)
 	u.status = widget.NewLabel("Nothing downloading")
-	about := widget.NewButtonWithIcon("About", theme.InfoIcon(), u.showAbout)
-	bar := container.NewHBox(addURL, settingsBtn, about, layout.NewSpacer(), u.status)
+	about := newTipButton(u.tips, theme.InfoIcon(), "About ModelFetch", u.showAbout)
+	bar := container.NewBorder(nil, nil, container.NewHBox(addURL, settingsBtn, about), nil, container.NewHBox(layout.NewSpacer(), u.status))
 
 	modelsTitle := widget.NewLabelWithStyle("Models", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	cards := container.NewVBox()
@@ -165,35 +207,68 @@ func (u *UI) build() fyne.CanvasObject {
 	}
 	models := container.NewBorder(modelsTitle, nil, nil, nil, container.NewVScroll(cards))
 
-	u.list = widget.NewList(
-		func() int { return len(u.rows) },
-		func() fyne.CanvasObject { return newFetchRow(u) },
-		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*fetchRow).bind(u.rows[i]) },
-	)
-	u.list.OnSelected = u.activate
-	hint := widget.NewLabel("Nothing downloaded yet: pick a model, or add a URL.")
+	u.list = newFetchList(u)
+	hint := widget.NewLabel("Nothing downloaded yet.\nPick a model, or add a URL.")
 	hint.Alignment = fyne.TextAlignCenter
 	u.empty = container.NewCenter(hint)
 	downloadsTitle := widget.NewLabelWithStyle("Downloads", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	downloads := container.NewBorder(downloadsTitle, nil, nil, nil, container.NewStack(u.list, u.empty))
+	u.clear = widget.NewButton("Clear finished", u.clearFinished)
+	u.clear.Importance = widget.LowImportance
+	u.clear.Hide()
+	u.listView = container.NewBorder(container.NewBorder(nil, nil, nil, u.clear, downloadsTitle), nil, nil, nil, container.NewStack(u.list, u.empty))
+	u.details = newDetailsView(u)
+	u.details.root.Hide()
+	downloads := container.NewStack(u.listView, u.details.root)
 
-	split := container.NewHSplit(models, downloads)
-	split.Offset = 0.34
-	// The window may not shrink below a size where a few rows of each
-	// panel still show: the scrolling panels alone would allow a sliver.
+	u.split = container.NewHSplit(models, downloads)
+	u.split.Offset = u.app.Preferences().FloatWithFallback(prefSplit, 0.34)
+	// A few rows of each panel show at the least; the width is the
+	// panels' own, so that the window tiles on half a small screen.
 	floor := canvas.NewRectangle(color.Transparent)
-	floor.SetMinSize(fyne.NewSize(720, 460))
-	return container.NewStack(floor, container.NewBorder(container.NewVBox(bar, widget.NewSeparator()), nil, nil, nil, split))
+	floor.SetMinSize(fyne.NewSize(0, 420))
+	content := container.NewBorder(container.NewVBox(bar, widget.NewSeparator()), nil, nil, nil, u.split)
+	return container.NewStack(floor, content, u.tips.layer)
 }
 
-// activate is Background Fetch's click event: selecting a ready row
-// reveals its file.
-func (u *UI) activate(i widget.ListItemID) {
-	u.list.Unselect(i)
-	if i < 0 || i >= len(u.rows) || !u.rows[i].ready {
+// saveLayout keeps the divider's place for the next start.
+func (u *UI) saveLayout() {
+	u.app.Preferences().SetFloat(prefSplit, u.split.Offset)
+}
+
+// selectRow is what selecting row i does: the details of its fetch open.
+func (u *UI) selectRow(i widget.ListItemID) {
+	if i < 0 || i >= len(u.rows) {
 		return
 	}
-	u.reveal(u.rows[i].file)
+	u.selected = u.rows[i].id
+	u.openDetails(u.selected)
+}
+
+// openDetails shows the details of fetch id in place of the list.
+func (u *UI) openDetails(id string) {
+	u.details.open(id)
+	u.listView.Hide()
+	u.shownID.Store(&id)
+	u.refresh()
+}
+
+// closeDetails goes back to the list.
+func (u *UI) closeDetails() {
+	u.details.close()
+	u.listView.Show()
+	empty := ""
+	u.shownID.Store(&empty)
+	u.list.UnselectAll()
+	u.selected = ""
+}
+
+// detailID is the fetch the details view shows, "" for none. The poller
+// reads it.
+func (u *UI) detailID() string {
+	if p := u.shownID.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // apply shows what the poller found. It runs on the UI goroutine, once per
@@ -202,28 +277,52 @@ func (u *UI) apply(b batch) {
 	if b.rows != nil {
 		u.rows = b.rows
 		u.list.Refresh()
+		u.reselect()
 	}
 	for _, c := range b.changed {
 		u.rows[c.index] = c.row
 		u.list.RefreshItem(c.index)
 	}
-	if len(u.rows) == 0 {
-		u.empty.Show()
-	} else {
-		u.empty.Hide()
-	}
+	showIf(u.empty, len(u.rows) == 0)
+	showIf(u.clear, slices.ContainsFunc(u.rows, func(r rowData) bool { return !r.active && !r.failed }))
 	for i, ms := range b.models {
 		u.cards[i].set(ms)
 	}
 	for _, n := range b.notes {
-		u.opts.Notify(n)
+		u.notify(n)
 	}
 	if b.status != "" {
 		u.status.SetText(b.status)
-		if u.tray != nil {
-			u.tray.setStatus(b.status)
-		}
 	}
+	if b.tray != "" && u.tray != nil {
+		u.tray.setStatus(b.tray)
+	}
+	if b.detail != nil {
+		u.details.set(*b.detail)
+	}
+}
+
+// reselect keeps the list's selection on the same fetch when the list
+// changed order.
+func (u *UI) reselect() {
+	if u.selected == "" {
+		return
+	}
+	i := slices.IndexFunc(u.rows, func(r rowData) bool { return r.id == u.selected })
+	if i < 0 {
+		u.closeDetails()
+		return
+	}
+	u.list.selectQuietly(i)
+}
+
+// notify sends n: through opts.Notify when given, else over D-Bus.
+func (u *UI) notify(n note) {
+	if u.notifier != nil {
+		u.notifier.send(n)
+		return
+	}
+	u.opts.Notify(&fyne.Notification{Title: n.title, Content: n.body})
 }
 
 // download starts (or resumes) the fetch of a catalog model.
@@ -294,6 +393,29 @@ func (u *UI) pauseOrResume(id string, paused bool) {
 	u.check(err)
 }
 
+// askCancelAbove is how much downloaded data Cancel deletes without
+// asking first: a few megabytes are quicker to download again than to
+// read a question about.
+const askCancelAbove = 8 << 20
+
+// cancel aborts a fetch, asking first when that deletes more than a few
+// megabytes already downloaded.
+func (u *UI) cancelFetch(r rowData) {
+	if r.partial <= askCancelAbove {
+		u.abort(r.id)
+		return
+	}
+	msg := fmt.Sprintf("%s downloaded so far will be deleted.", humanize.Bytes(uint64(r.partial)))
+	d := dialog.NewConfirm("Cancel "+r.title+"?", msg, func(ok bool) {
+		if ok {
+			u.abort(r.id)
+		}
+	}, u.win)
+	d.SetConfirmText("Cancel download")
+	d.SetDismissText("Keep downloading")
+	u.showDialog(d)
+}
+
 func (u *UI) abort(id string) {
 	u.m.Abort(id) // false only when it had settled meanwhile: the row catches up
 	u.refresh()
@@ -301,7 +423,22 @@ func (u *UI) abort(id string) {
 
 func (u *UI) retry(id string) { u.check(u.m.Retry(id)) }
 
-func (u *UI) remove(id string) { u.check(u.m.Remove(id)) }
+func (u *UI) remove(id string) {
+	if id == u.selected {
+		u.closeDetails()
+	}
+	u.check(u.m.Remove(id))
+}
+
+// clearFinished removes the downloads that are done with: ready or
+// cancelled. Failed ones stay, with their Retry.
+func (u *UI) clearFinished() {
+	for _, r := range u.rows {
+		if !r.active && !r.failed {
+			u.remove(r.id)
+		}
+	}
+}
 
 // check shows an error a control met (the fetch changed under the tap),
 // and brings the window up to date either way.
@@ -332,8 +469,7 @@ func (u *UI) openFolder(path string) error {
 }
 
 func (u *UI) showProblem(title, message string) {
-	d := dialog.NewInformation(title, message, u.win)
-	d.Show()
+	u.showDialog(dialog.NewInformation(title, message, u.win))
 }
 
 // sentence is an error as a person reads it: capitalised, with a period.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -20,6 +21,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"github.com/godbus/dbus/v5"
 
 	"github.com/modelfetch/modelfetch/assets"
 	"github.com/modelfetch/modelfetch/downloader"
@@ -33,6 +35,7 @@ const fileSize = 3 << 20
 // on: answering 404, or holding back the second half of the file until
 // the test lets it go.
 type server struct {
+	url      string // where it listens
 	data     []byte
 	etag     atomic.Value  // the file's ETag; a new one says the file changed
 	fail     atomic.Bool   // answer 404 Not Found
@@ -52,6 +55,7 @@ func newServer(t *testing.T, gated bool) (*server, *httptest.Server) {
 	}
 	s.etag.Store(`"v1"`)
 	srv := httptest.NewServer(s) // listens on 127.0.0.1
+	s.url = srv.URL
 	t.Cleanup(func() {
 		s.open()
 		srv.Close()
@@ -67,7 +71,7 @@ func (s *server) open() {
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.fail.Load() {
+	if s.fail.Load() || strings.HasPrefix(r.URL.Path, "/missing") {
 		http.NotFound(w, r)
 		return
 	}
@@ -110,15 +114,26 @@ type harness struct {
 	u        *UI
 	cfg      downloader.Config
 	queue    chan func()
+	wake     chan struct{} // a test's own goroutines say something happened
 	closed   chan struct{}
 	revealed []string
+	notes    []fyne.Notification // sent, in order
 }
+
+// errNoBus stands for a desktop without a session bus.
+var errNoBus = errors.New("no session bus in this test")
 
 func newHarness(t *testing.T, gated bool) *harness {
 	t.Helper()
+	return newHarnessWith(t, gated, nil)
+}
+
+// newHarnessWith is newHarness with options changed by edit.
+func newHarnessWith(t *testing.T, gated bool, edit func(*Options)) *harness {
+	t.Helper()
 	test.NewTempApp(t)
 	srv, hs := newServer(t, gated)
-	h := &harness{t: t, srv: srv, queue: make(chan func(), 64), closed: make(chan struct{})}
+	h := &harness{t: t, srv: srv, queue: make(chan func(), 64), wake: make(chan struct{}, 1), closed: make(chan struct{})}
 
 	// A user catalog laid over the built-in one points Gemma 2B at the
 	// local server, as a person's catalog.json would.
@@ -151,17 +166,21 @@ func newHarness(t *testing.T, gated bool) *harness {
 	ctx, cancel := context.WithCancel(context.Background())
 	runDone := make(chan error, 1)
 	go func() { runDone <- h.m.Run(ctx) }()
-	h.u = New(fyne.CurrentApp(), h.m, Options{
+	opts := Options{
 		Catalog:   catalog,
 		Icon:      assets.Icon,
 		ModelsDir: h.cfg.ModelsDir,
 		Interval:  10 * time.Millisecond,
 		Do:        h.do,
 		Reveal:    func(p string) error { h.revealed = append(h.revealed, p); return nil },
-		// Sent as the UI goroutine (here the test goroutine) applies a poll,
-		// so that test.AssertNotificationSent sees it without a race.
-		Notify: fyne.CurrentApp().SendNotification,
-	})
+		// Sent as the UI goroutine (here the test goroutine) applies a poll.
+		Notify: func(n *fyne.Notification) { h.notes = append(h.notes, *n) },
+		Bus:    func() (*dbus.Conn, error) { return nil, errNoBus },
+	}
+	if edit != nil {
+		edit(&opts)
+	}
+	h.u = New(fyne.CurrentApp(), h.m, opts)
 	t.Cleanup(func() {
 		close(h.closed)
 		h.u.Stop()
@@ -187,7 +206,8 @@ func (h *harness) do(f func()) {
 
 // waitFor runs queued UI work until cond holds, failing the test after a
 // generous deadline. cond is checked after each piece of UI work, since
-// only UI work changes what the window shows.
+// only UI work changes what the window shows, and when a test's own
+// goroutine calls poke.
 func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()
 	deadline := time.NewTimer(20 * time.Second)
@@ -196,9 +216,28 @@ func (h *harness) waitFor(what string, cond func() bool) {
 		select {
 		case f := <-h.queue:
 			f()
+		case <-h.wake:
 		case <-deadline.C:
 			h.t.Fatalf("timed out waiting for %s; the fetches are %+v", what, h.m.Snapshots())
 		}
+	}
+}
+
+// poke makes waitFor look at its condition again.
+func (h *harness) poke() {
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+}
+
+// waitNote waits for the next notification, and checks it is want.
+func (h *harness) waitNote(want fyne.Notification) {
+	h.t.Helper()
+	seen := len(h.notes)
+	h.waitFor("a notification", func() bool { return len(h.notes) > seen })
+	if got := h.notes[seen]; got != want {
+		h.t.Errorf("got notification %+v, want %+v", got, want)
 	}
 }
 
@@ -213,12 +252,19 @@ func (h *harness) row(id string) *fetchRow {
 	return nil
 }
 
-// rowState is the state words the row of fetch id shows, "" while none.
+// rowState is the state words the row of fetch id shows, "" while none:
+// the line's first part, or Downloading for a moving bar whose line is
+// all progress.
 func (h *harness) rowState(id string) string {
-	if r := h.row(id); r != nil {
-		return r.state.Text
+	r := h.row(id)
+	if r == nil {
+		return ""
 	}
-	return ""
+	state, _, _ := strings.Cut(r.line.Text, " · ")
+	if r.bar.kind == barRunning && (state == "" || state[0] >= '0' && state[0] <= '9') {
+		return "Downloading"
+	}
+	return state
 }
 
 func (h *harness) gemmaCard() *modelCard {
@@ -249,20 +295,10 @@ func TestDownloadModelUntilReady(t *testing.T) {
 		t.Fatalf("got button %q on the Gemma 2B card, want Download", card.button.Text)
 	}
 	want := filepath.Join(h.cfg.ModelsDir, "gemma-2b", "g-2b-it-gpu-int4.bin")
-	test.AssertNotificationSent(t, &fyne.Notification{Title: "Gemma 2B ready", Content: "Saved as " + want}, func() {
-		test.Tap(card.button)
-		h.waitFor("the row to read Ready", func() bool { return h.rowState("gemma-2b") == "Ready" })
-	})
-	r := h.row("gemma-2b")
-	if r.bar.Value != 1 || !r.bar.Visible() {
-		t.Errorf("got bar at %v (visible %v), want it full", r.bar.Value, r.bar.Visible())
-	}
-	if got := r.heading.String(); !strings.HasPrefix(got, "Gemma 2B ready ") {
-		t.Errorf("got heading %q, want the title %q first", got, "Gemma 2B ready")
-	}
-	if !r.open.Visible() || r.pause.Visible() || r.cancel.Visible() {
-		t.Errorf("got Open folder %v, Pause %v, Cancel %v visible; want only Open folder", r.open.Visible(), r.pause.Visible(), r.cancel.Visible())
-	}
+	test.Tap(card.button)
+	h.waitNote(fyne.Notification{Title: "Gemma 2B ready", Content: "g-2b-it-gpu-int4.bin in " + shortPath(filepath.Dir(want))})
+	h.waitFor("the row to read Ready", func() bool { return h.rowState("gemma-2b") == "Ready" })
+	checkReadyRow(t, h.row("gemma-2b"))
 	got, err := os.ReadFile(want)
 	if err != nil || !bytes.Equal(got, h.srv.data) {
 		t.Fatalf("got %d bytes at %s (err %v), want the server's %d", len(got), want, err, len(h.srv.data))
@@ -270,12 +306,30 @@ func TestDownloadModelUntilReady(t *testing.T) {
 
 	h.waitFor("the card to offer Open folder", func() bool { return card.button.Text == "Open folder" })
 	test.Tap(card.button)
-	h.u.activate(0) // Background Fetch's click: the ready row reveals its file
+	h.u.list.Select(0) // Background Fetch's click: the details, with Open folder
+	h.waitFor("the details to offer Open folder", func() bool {
+		return h.u.details.snap.State == downloader.StateSucceeded && h.u.details.buttons.open.Visible()
+	})
+	test.Tap(h.u.details.buttons.open)
 	if len(h.revealed) != 2 || h.revealed[0] != want || h.revealed[1] != want {
 		t.Errorf("got revealed %q, want %s twice", h.revealed, want)
 	}
 	if ids := h.m.IDs(); len(ids) != 1 {
 		t.Errorf("got fetches %q after Open folder, want only gemma-2b: a ready model is never downloaded again", ids)
+	}
+}
+
+// checkReadyRow checks that r shows Gemma 2B ready.
+func checkReadyRow(t *testing.T, r *fetchRow) {
+	t.Helper()
+	if r.bar.fraction != 1 || r.bar.kind != barDone {
+		t.Errorf("got bar at %v (kind %v), want it full and done", r.bar.fraction, r.bar.kind)
+	}
+	if got := r.title.Text; got != "Gemma 2B ready" {
+		t.Errorf("got title %q, want %q", got, "Gemma 2B ready")
+	}
+	if !r.open.Visible() || r.pause.Visible() || r.cancel.Visible() {
+		t.Errorf("got Open folder %v, Pause %v, Cancel %v visible; want only Open folder", r.open.Visible(), r.pause.Visible(), r.cancel.Visible())
 	}
 }
 
@@ -312,8 +366,11 @@ func TestPauseAndResume(t *testing.T) {
 	test.Tap(h.row("gemma-2b").pause)
 	h.waitFor("the row to read Paused", func() bool { return h.rowState("gemma-2b") == "Paused" })
 	r := h.row("gemma-2b")
-	if r.pause.Text != "Resume" {
-		t.Errorf("got button %q on a paused row, want Resume", r.pause.Text)
+	if r.pause.tip != "Resume (Space)" {
+		t.Errorf("got button %q on a paused row, want Resume", r.pause.tip)
+	}
+	if r.bar.kind != barPaused {
+		t.Errorf("got bar kind %v on a paused row, want paused", r.bar.kind)
 	}
 	if s, _ := h.m.Get("gemma-2b"); !s.Paused {
 		t.Errorf("got engine state %s, want paused", s.State)
@@ -346,18 +403,19 @@ func TestRestartSaysWhy(t *testing.T) {
 	})
 	test.Tap(h.row("gemma-2b").pause)
 	h.waitFor("the row to read Paused", func() bool { return h.rowState("gemma-2b") == "Paused" })
-	if got := h.row("gemma-2b").progress.Text; strings.Contains(got, "start") {
+	if got := h.row("gemma-2b").line.Text; strings.Contains(got, "again") {
 		t.Errorf("got %q before any restart, want no reason", got)
 	}
 	h.srv.etag.Store(`"v2"`) // the file changed on the server while paused
 	test.Tap(h.row("gemma-2b").pause)
 	h.waitFor("the row to say why it started again", func() bool {
 		s, _ := h.m.Get("gemma-2b")
-		return s.Records[0].Restarted != "" && strings.HasSuffix(h.row("gemma-2b").progress.Text, " · "+s.Records[0].Restarted)
+		r := h.row("gemma-2b")
+		return s.Records[0].Restarted != "" && strings.HasPrefix(r.line.Text, "Started again · ") && strings.HasSuffix(r.line.tip, s.Records[0].Restarted)
 	})
 	h.srv.open()
 	h.waitFor("the row to read Ready", func() bool { return h.rowState("gemma-2b") == "Ready" })
-	if got := h.row("gemma-2b").progress.Text; strings.Contains(got, "start") {
+	if got := h.row("gemma-2b").line.Text; strings.Contains(got, "again") {
 		t.Errorf("got %q on a ready row, want no restart reason", got)
 	}
 }
@@ -366,29 +424,30 @@ func TestFailureShowsReasonAndRetryRecovers(t *testing.T) {
 	h := newHarness(t, false)
 	h.srv.fail.Store(true)
 	var failed downloader.Snapshot
-	test.AssertNotificationSent(t, nil, func() {}) // clears any earlier notification
 	test.Tap(h.gemmaCard().button)
 	h.waitFor("the row to read Failed", func() bool {
 		failed, _ = h.m.Get("gemma-2b")
 		return failed.State == downloader.StateFailed && strings.HasPrefix(h.rowState("gemma-2b"), "Failed")
 	})
 	r := h.row("gemma-2b")
-	if want := "Failed: the server refused the file"; r.state.Text != want {
-		t.Errorf("got state %q, want %q", r.state.Text, want)
+	if want := "Failed: the server refused the file (HTTP 404 Not Found)"; r.line.Text != want {
+		t.Errorf("got line %q, want %q", r.line.Text, want)
 	}
-	if r.progress.Text != failed.Message || failed.Message == "" {
-		t.Errorf("got %q under the bar, want the engine's sentence %q", r.progress.Text, failed.Message)
+	if r.line.tip != failed.Message || failed.Message == "" {
+		t.Errorf("got tooltip %q on the line, want the engine's sentence %q", r.line.tip, failed.Message)
+	}
+	if r.bar.kind != barFailed {
+		t.Errorf("got bar kind %v on a failed row, want failed", r.bar.kind)
 	}
 	if !r.retry.Visible() {
 		t.Fatal("got no Retry button on a failed row")
 	}
 
+	h.waitNote(fyne.Notification{Title: "Gemma 2B failed", Content: failed.Message})
 	h.srv.fail.Store(false)
-	test.AssertNotificationSent(t, &fyne.Notification{Title: "Gemma 2B ready",
-		Content: "Saved as " + filepath.Join(h.cfg.ModelsDir, "gemma-2b", "g-2b-it-gpu-int4.bin")}, func() {
-		test.Tap(h.row("gemma-2b").retry)
-		h.waitFor("the row to read Ready", func() bool { return h.rowState("gemma-2b") == "Ready" })
-	})
+	test.Tap(h.row("gemma-2b").retry)
+	h.waitNote(fyne.Notification{Title: "Gemma 2B ready", Content: "g-2b-it-gpu-int4.bin in " + shortPath(filepath.Join(h.cfg.ModelsDir, "gemma-2b"))})
+	h.waitFor("the row to read Ready", func() bool { return h.rowState("gemma-2b") == "Ready" })
 }
 
 func TestFailureNotifies(t *testing.T) {
@@ -401,9 +460,13 @@ func TestFailureNotifies(t *testing.T) {
 		return s.State == downloader.StateFailed
 	})
 	failed, _ := h.m.Get("gemma-2b")
-	test.AssertNotificationSent(t, &fyne.Notification{Title: "Gemma 2B failed", Content: failed.Message}, func() {
-		h.waitFor("the row to read Failed", func() bool { return h.rowState("gemma-2b") == "Failed: the server refused the file" })
+	h.waitNote(fyne.Notification{Title: "Gemma 2B failed", Content: failed.Message})
+	h.waitFor("the row to read Failed", func() bool {
+		return h.rowState("gemma-2b") == "Failed: the server refused the file (HTTP 404 Not Found)"
 	})
+	if len(h.notes) != 1 {
+		t.Errorf("got notifications %+v, want one", h.notes)
+	}
 }
 
 func TestAddURLRejectsMalformedURL(t *testing.T) {
@@ -498,21 +561,27 @@ func TestStatusLine(t *testing.T) {
 	running := func(done, total int64) downloader.Snapshot {
 		return downloader.Snapshot{State: downloader.StateRunning, Downloaded: done, DownloadTotal: total}
 	}
+	queued := downloader.Snapshot{State: downloader.StateQueued}
 	for _, c := range []struct {
 		name  string
 		snaps []downloader.Snapshot
 		want  string
+		tray  string
 	}{
-		{"none", nil, "Nothing downloading"},
-		{"settled", []downloader.Snapshot{{State: downloader.StateSucceeded}}, "Nothing downloading"},
-		{"two", []downloader.Snapshot{running(30, 100), running(60, 100)}, "2 downloading · 45 %"},
-		{"unknown total", []downloader.Snapshot{running(30, 100), running(5, -1)}, "2 downloading"},
-		{"paused", []downloader.Snapshot{{State: downloader.StatePaused}}, "1 paused"},
-		{"both", []downloader.Snapshot{running(1, 4), {State: downloader.StatePaused}}, "1 downloading · 25 % · 1 paused"},
+		{"none", nil, "Nothing downloading", "Nothing downloading"},
+		{"settled", []downloader.Snapshot{{State: downloader.StateSucceeded}}, "Nothing downloading", "Nothing downloading"},
+		{"two", []downloader.Snapshot{running(30, 100), running(60, 100)}, "2 downloading · 45 %", "2 downloading"},
+		{"unknown total", []downloader.Snapshot{running(30, 100), running(5, -1)}, "2 downloading", "2 downloading"},
+		{"paused", []downloader.Snapshot{{State: downloader.StatePaused}}, "1 paused", "1 paused"},
+		{"queued apart", []downloader.Snapshot{running(1, 4), queued, queued, {State: downloader.StatePaused}}, "1 downloading · 25 % · 2 queued · 1 paused", "1 downloading · 2 queued · 1 paused"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if got := statusLine(c.snaps); got != c.want {
+			counts := countStates(c.snaps)
+			if got := counts.line(true); got != c.want {
 				t.Errorf("got %q, want %q", got, c.want)
+			}
+			if got := counts.line(false); got != c.tray {
+				t.Errorf("got tray line %q, want %q", got, c.tray)
 			}
 		})
 	}
@@ -521,10 +590,10 @@ func TestStatusLine(t *testing.T) {
 func TestDiffRowsRefreshesOnlyChangedRows(t *testing.T) {
 	prev := make([]rowData, 200)
 	for i := range prev {
-		prev[i] = rowData{id: fmt.Sprintf("fetch-%03d", i), state: "Downloading", progress: "1 MB of 2 MB", fraction: 0.5}
+		prev[i] = rowData{id: fmt.Sprintf("fetch-%03d", i), line: "1 of 2 MB · 50 %", fraction: 0.5}
 	}
 	next := slices.Clone(prev)
-	next[137].progress, next[137].fraction = "1.5 MB of 2 MB", 0.75
+	next[137].line, next[137].fraction = "1.5 of 2 MB · 75 %", 0.75
 	changed, reordered := diffRows(prev, next)
 	if reordered || len(changed) != 1 || changed[0].index != 137 || changed[0].row != next[137] {
 		t.Errorf("got changed %v (reordered %v), want row 137 alone", changed, reordered)
@@ -548,7 +617,7 @@ func TestFetchIcon(t *testing.T) {
 		t.Fatal(err)
 	}
 	fallback := fyne.NewStaticResource("app.png", []byte("app"))
-	d := newDiffer(nil, nil, fallback)
+	d := newDiffer(nil, nil, fallback, time.Second)
 	for _, c := range []struct {
 		spec string
 		want []byte
@@ -558,7 +627,7 @@ func TestFetchIcon(t *testing.T) {
 		{"https://example.org/icon.png", fallback.Content()},
 		{filepath.Join(t.TempDir(), "missing.png"), fallback.Content()},
 	} {
-		if got := d.row(downloader.Snapshot{Icon: c.spec}).icon; !bytes.Equal(got.Content(), c.want) {
+		if got := d.row(downloader.Snapshot{Icon: c.spec}, 0).icon; !bytes.Equal(got.Content(), c.want) {
 			t.Errorf("got icon %s for %q, want %d bytes", got.Name(), c.spec, len(c.want))
 		}
 	}
@@ -617,11 +686,11 @@ func BenchmarkPollStep200(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	d := newDiffer(m, nil, nil)
-	d.step()
+	d := newDiffer(m, nil, nil, time.Second)
+	d.step(time.Now())
 	b.ReportAllocs()
 	for b.Loop() {
-		if batch, _ := d.step(); !batch.empty() {
+		if batch, _ := d.step(time.Now()); !batch.empty() {
 			b.Fatalf("got changes %+v from an unchanged engine", batch)
 		}
 	}
@@ -632,10 +701,15 @@ type fakeTray struct {
 	menu   *fyne.Menu
 	icon   fyne.Resource
 	window fyne.Window
-	sets   int // how often the menu was (re)set
+	sets   int      // how often the menu was (re)set
+	labels []string // the status line at each set
 }
 
-func (f *fakeTray) SetSystemTrayMenu(m *fyne.Menu)    { f.menu = m; f.sets++ }
+func (f *fakeTray) SetSystemTrayMenu(m *fyne.Menu) {
+	f.menu = m
+	f.sets++
+	f.labels = append(f.labels, m.Items[1].Label)
+}
 func (f *fakeTray) SetSystemTrayIcon(r fyne.Resource) { f.icon = r }
 func (f *fakeTray) SetSystemTrayWindow(w fyne.Window) { f.window = w }
 func (f *fakeTray) item(label string) *fyne.MenuItem {

@@ -6,6 +6,7 @@ package term
 import (
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"time"
 
@@ -158,4 +159,96 @@ func verified(s downloader.Snapshot) int64 {
 		n += r.Verified
 	}
 	return n
+}
+
+// CompactLine is progress in the fewest words that say it all, for a row
+// of the window: "3.1 of 4.9 GB · 62 % · 48 MB/s · 38 s". It leaves out
+// what is not known, and speed and time while nothing moves.
+func CompactLine(s downloader.Snapshot) string {
+	if s.State == downloader.StateVerifying {
+		return "checked " + BytesOf(verified(s), s.Downloaded)
+	}
+	parts := []string{BytesOf(s.Downloaded, s.DownloadTotal)}
+	if s.DownloadTotal > 0 {
+		parts = append(parts, fmt.Sprintf("%d %%", s.Downloaded*100/s.DownloadTotal))
+	}
+	if s.State == downloader.StateRunning && s.Speed > 0 {
+		parts = append(parts, humanize.Bytes(uint64(s.Speed))+"/s")
+		if s.ETA >= 0 {
+			parts = append(parts, Duration(s.ETA))
+		}
+	}
+	return strings.Join(parts, " · ")
+}
+
+// BytesOf is "3.1 of 4.9 GB" (the unit said once when both share it),
+// "640 MB of 4.9 GB", or just the bytes done while the total is unknown.
+func BytesOf(done, total int64) string {
+	d := humanize.Bytes(uint64(max(done, 0)))
+	if total <= 0 {
+		return d
+	}
+	t := humanize.Bytes(uint64(total))
+	dn, du, _ := strings.Cut(d, " ")
+	if _, tu, _ := strings.Cut(t, " "); du == tu {
+		return dn + " of " + t
+	}
+	return d + " of " + t
+}
+
+// Duration is a time left in its shortest spoken form: "38 s", "12 min",
+// "2.5 h".
+func Duration(d time.Duration) string {
+	return strings.TrimSuffix(ETAText(d), " left")
+}
+
+// QueueText says where a queued fetch stands: "Queued · 1st in line".
+func QueueText(pos int) string {
+	suffix := "th"
+	switch {
+	case pos%100 >= 11 && pos%100 <= 13:
+	case pos%10 == 1:
+		suffix = "st"
+	case pos%10 == 2:
+		suffix = "nd"
+	case pos%10 == 3:
+		suffix = "rd"
+	}
+	return fmt.Sprintf("Queued · %d%s in line", pos, suffix)
+}
+
+// StatusText is an HTTP status as people see it quoted: "HTTP 404 Not
+// Found"; empty for no status.
+func StatusText(code int) string {
+	if code == 0 {
+		return ""
+	}
+	if text := http.StatusText(code); text != "" {
+		return fmt.Sprintf("HTTP %d %s", code, text)
+	}
+	return fmt.Sprintf("HTTP %d", code)
+}
+
+// Advice is what a person can do about a failure, from its reason and
+// the server's status.
+func Advice(r downloader.Reason, status int) string {
+	switch r {
+	case downloader.ReasonBadStatus:
+		switch status {
+		case http.StatusUnauthorized, http.StatusForbidden:
+			return "The server wants permission: the link may have expired, or the file may need you to sign in or accept a licence on its page. Get a fresh link, then add it again."
+		case http.StatusNotFound, http.StatusGone:
+			return "The file is not at this address any more. Check the address on the model's page, then add it again or Retry."
+		}
+		return "The server would not send the file. Check the address, then Retry."
+	case downloader.ReasonFetchError:
+		return "The connection kept breaking or the server sent something unexpected. Retry resumes from the bytes already downloaded."
+	case downloader.ReasonQuotaExceeded:
+		return "Free some disk space, or choose another download folder in Settings, then Retry: the part already downloaded is kept."
+	case downloader.ReasonTotalExceeded:
+		return "The server sent more than the size this download expected. Check that the address is the right file."
+	case downloader.ReasonIntegrity:
+		return "The file's SHA-256 is not the one expected: the file on the server may have changed, or the checksum given may be wrong."
+	}
+	return "Retry, or remove the download."
 }

@@ -96,3 +96,46 @@ func TestBar(t *testing.T) {
 		t.Errorf("live output %q: want a redrawn line at 100%% ending the line", out)
 	}
 }
+
+func TestCompactLine(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		s    downloader.Snapshot
+		want string
+	}{
+		{"running", downloader.Snapshot{State: downloader.StateRunning, Downloaded: 3.1e9, DownloadTotal: 4.9e9, Speed: 48e6, ETA: 38 * time.Second}, "3.1 of 4.9 GB · 63 % · 48 MB/s · 38 s"},
+		{"units differ", downloader.Snapshot{State: downloader.StateRunning, Downloaded: 640e6, DownloadTotal: 1.3e9, Speed: 42e6, ETA: 15 * time.Minute}, "640 MB of 1.3 GB · 49 % · 42 MB/s · 15 min"},
+		{"unknown total", downloader.Snapshot{State: downloader.StateRunning, Downloaded: 5e6, DownloadTotal: -1, Speed: 1e6, ETA: -1}, "5.0 MB · 1.0 MB/s"},
+		{"paused", downloader.Snapshot{State: downloader.StatePaused, Downloaded: 1e9, DownloadTotal: 2e9, Speed: 3e6, ETA: time.Minute}, "1.0 of 2.0 GB · 50 %"},
+		{"verifying", downloader.Snapshot{State: downloader.StateVerifying, Downloaded: 2e9, DownloadTotal: 2e9, Records: []downloader.RecordSnapshot{{Verified: 5e8}}}, "checked 500 MB of 2.0 GB"},
+	} {
+		if got := CompactLine(c.s); got != c.want {
+			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+func TestQueueText(t *testing.T) {
+	for pos, want := range map[int]string{1: "Queued · 1st in line", 2: "Queued · 2nd in line", 3: "Queued · 3rd in line", 4: "Queued · 4th in line", 11: "Queued · 11th in line", 12: "Queued · 12th in line", 21: "Queued · 21st in line"} {
+		if got := QueueText(pos); got != want {
+			t.Errorf("QueueText(%d) = %q, want %q", pos, got, want)
+		}
+	}
+}
+
+func TestAdviceAndStatus(t *testing.T) {
+	if got := StatusText(404); got != "HTTP 404 Not Found" {
+		t.Errorf("StatusText(404) = %q", got)
+	}
+	if got := StatusText(0); got != "" {
+		t.Errorf("StatusText(0) = %q, want empty", got)
+	}
+	expired := Advice(downloader.ReasonBadStatus, 403)
+	gone := Advice(downloader.ReasonBadStatus, 404)
+	if expired == gone || !strings.Contains(expired, "permission") || !strings.Contains(gone, "address") {
+		t.Errorf("got the same or unfitting advice for 403 (%q) and 404 (%q)", expired, gone)
+	}
+	if !strings.Contains(Advice(downloader.ReasonQuotaExceeded, 0), "disk space") {
+		t.Error("got no word of disk space for a full disk")
+	}
+}

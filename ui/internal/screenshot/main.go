@@ -1,10 +1,18 @@
 // Command screenshot shows what a person sees: it runs the real modelfetch
 // binary in the X display, session bus, notification daemon and tray host
 // it is given (make screenshot sets them up with Xvfb and
-// dbus-run-session), lets it download Gemma 2B from a slow local server
-// through a user catalog, and takes screenshots with ImageMagick's import
-// mid-download and when ready. It also measures what the issue asks about:
-// time from start to first paint, and idle CPU and memory.
+// dbus-run-session), with downloads from a slow local server, and takes
+// screenshots with ImageMagick's import: a queue of twenty behind three
+// transfers in the light theme at 1280×800 (screenshot-downloading.png),
+// 683×768 (half of a 1366 px screen) and 1920×1080, and the three
+// transfers at the list's end; a failure and a model of three files in
+// the dark theme at the same sizes, the details of each, and the desktop
+// with the failure's notification. It also measures the CPU the app uses
+// with 3 transfers and 20 queued, counts the tray menu's LayoutUpdated
+// signals meanwhile (-cpu measures only that, for a before-and-after
+// against another binary), and clicks the tray's Pause all 5 s after
+// reading the menu, as a person does. The screen must be at least
+// 1920×1080.
 //
 // Everything it starts it stops; everything it writes outside -out is in
 // one temporary folder it removes.
@@ -38,25 +46,35 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// The served model: as large as the real Gemma 2B file, and slow enough to
-// be watched for a while.
+// The served files: as large as real models, and slow enough to be
+// watched for a while. The server's whole output is capped at rateLimit,
+// so that the engine's share of the measured CPU stays small.
 const (
-	modelSize = 1_350_000_000
-	smallSize = 180_000_000
-	rateLimit = 64 << 20 // bytes per second over all connections
+	bigSize   = 1_350_000_000
+	rateLimit = 12 << 20 // bytes per second over all connections
+	queued    = 20       // fetches queued behind the three transfers
 )
 
 func main() {
 	bin := flag.String("bin", "bin/modelfetch", "the modelfetch binary")
 	out := flag.String("out", "ui/testdata", "folder for the screenshots")
-	idle := flag.Duration("idle", 20*time.Second, "how long to measure idle CPU")
+	cpuOnly := flag.Bool("cpu", false, "only measure the CPU with 3 transfers and 20 queued; no screenshots")
+	measure := flag.Duration("measure", 20*time.Second, "how long to measure CPU")
 	flag.Parse()
-	if err := run(*bin, *out, *idle); err != nil {
+	if err := run(*bin, *out, *cpuOnly, *measure); err != nil {
 		log.Fatalf("screenshot: %v", err)
 	}
 }
 
-func run(bin, out string, idle time.Duration) error {
+// session is one sandbox: a temporary home for the app, the slow server
+// and the desktop's daemons.
+type session struct {
+	tmp  string
+	base string
+	env  []string
+}
+
+func run(bin, out string, cpuOnly bool, measure time.Duration) error {
 	bin, err := filepath.Abs(bin)
 	if err != nil {
 		return err
@@ -75,12 +93,6 @@ func run(bin, out string, idle time.Duration) error {
 		return err
 	}
 	defer srv.Close()
-	base := "http://" + srv.Addr
-	env, err := sandbox(tmp, base)
-	if err != nil {
-		return err
-	}
-
 	for _, daemon := range [][]string{{"dunst"}, {"status-notifier-watcher"}} {
 		stopDaemon, err := start(daemon, filepath.Join(tmp, daemon[0]+".log"))
 		if err != nil {
@@ -90,122 +102,182 @@ func run(bin, out string, idle time.Duration) error {
 	}
 	time.Sleep(time.Second) // let the watcher claim its bus name before the tray looks for it
 
-	// First run, in the light theme: a real download of Gemma 2B (by model
-	// id) and of a second file (by URL), as `modelfetch gemma-2b URL`
-	// starts them.
-	app, err := launch(bin, append(env, "FYNE_THEME=light"), filepath.Join(tmp, "run1.log"), "gemma-2b", base+"/files/tinyllama-1.1b-q4.gguf")
+	s1, err := newSession(filepath.Join(tmp, "queue"), "http://"+srv.Addr)
 	if err != nil {
 		return err
 	}
-	paint, err := firstPaint(app)
-	if err != nil {
-		app.kill()
+	if err := queueRun(bin, s1, out, cpuOnly, measure); err != nil || cpuOnly {
 		return err
 	}
-	fmt.Printf("first run: window mapped %v after start, first paint %v after start\n", paint.mapped.Round(time.Millisecond), paint.painted.Round(time.Millisecond))
+	s2, err := newSession(filepath.Join(tmp, "details"), "http://"+srv.Addr)
+	if err != nil {
+		return err
+	}
+	return detailsRun(bin, s2, out)
+}
 
-	models := filepath.Join(tmp, "cache", "modelfetch", "models")
-	gemma := filepath.Join(models, "gemma-2b", "g-2b-it-gpu-int4.bin")
-	if err := waitFor(2*time.Minute, func() bool { return served.Load() > modelSize*2/5 }); err != nil {
-		app.kill()
-		return fmt.Errorf("the download did not get a third of the way: %w", err)
+// queueRun starts 23 downloads of big files, so that 3 transfer and 20
+// wait, measures the CPU the app uses meanwhile, and takes the light
+// screenshots at three window sizes.
+func queueRun(bin string, s session, out string, cpuOnly bool, measure time.Duration) error {
+	var args []string
+	for i := range queued + 3 {
+		args = append(args, fmt.Sprintf("%s/files/model-%02d.gguf", s.base, i+1))
 	}
-	if err := capture(paint.window, filepath.Join(out, "screenshot-downloading.png")); err != nil {
+	app, err := launch(bin, append(s.env, "FYNE_THEME=light"), filepath.Join(s.tmp, "run.log"), args...)
+	if err != nil {
+		return err
+	}
+	p, err := firstPaint(app)
+	if err != nil {
 		app.kill()
 		return err
 	}
-	bus := trayBus()
-	fmt.Printf("tray menu mid-download: %v\n", trayMenu(bus))
-	if err := waitFor(3*time.Minute, func() bool { return exists(gemma) }); err != nil {
+	fmt.Printf("queue run: window mapped %v after start, first paint %v after start\n", p.mapped.Round(time.Millisecond), p.painted.Round(time.Millisecond))
+	if err := waitFor(time.Minute, func() bool { return transfers.Load() >= 3 }); err != nil {
 		app.kill()
-		return fmt.Errorf("gemma 2B did not arrive: %w", err)
+		return fmt.Errorf("three transfers did not start: %w", err)
 	}
-	time.Sleep(1500 * time.Millisecond) // the poller's next tick, and dunst drawing its bubble
-	if err := capture(paint.window, filepath.Join(out, "screenshot-ready.png")); err != nil {
+	time.Sleep(3 * time.Second) // the first poll of each, and the layout settling
+	layouts, stopMonitor, err := countLayoutUpdates(filepath.Join(s.tmp, "monitor.log"))
+	if err != nil {
 		app.kill()
 		return err
 	}
+	cpu, rss, err := measureCPU(app.cmd.Process.Pid, measure)
+	stopMonitor()
+	if err != nil {
+		app.kill()
+		return err
+	}
+	fmt.Printf("3 transferring, %d queued, over %v: %.2f %% of one core, RSS %d MB, %d tray LayoutUpdated signals\n", queued, measure, cpu, rss>>20, layouts())
+	if !cpuOnly {
+		for _, shot := range []struct {
+			w, h int
+			name string
+		}{{1280, 800, "screenshot-downloading.png"}, {683, 768, "screenshot-683-light.png"}, {1920, 1080, "screenshot-1920-light.png"}} {
+			if err := resizeAndCapture(p.window, shot.w, shot.h, filepath.Join(out, shot.name)); err != nil {
+				app.kill()
+				return err
+			}
+		}
+		// The three transfers are the oldest, at the bottom of the list.
+		if err := resizeAndCapture(p.window, 1280, 800, ""); err != nil {
+			app.kill()
+			return err
+		}
+		if err := scrollAndCapture(p.window, filepath.Join(out, "screenshot-transfers.png")); err != nil {
+			app.kill()
+			return err
+		}
+		if err := clickLate(); err != nil {
+			app.kill()
+			return err
+		}
+	}
+	return app.stop(func() error { return app.cmd.Process.Signal(syscall.SIGTERM) })
+}
+
+// detailsRun starts a download that fails and a model of three files, in
+// the dark theme, and takes screenshots of the list at three sizes and of
+// the details of each.
+func detailsRun(bin string, s session, out string) error {
+	app, err := launch(bin, append(s.env, "FYNE_THEME=dark"), filepath.Join(s.tmp, "run.log"), s.base+"/gone/llama-3-8b-q4.gguf", "whisper-small")
+	if err != nil {
+		return err
+	}
+	p, err := firstPaint(app)
+	if err != nil {
+		app.kill()
+		return err
+	}
+	if err := waitFor(time.Minute, func() bool { return transfers.Load() >= 3+queued+3 }); err != nil {
+		app.kill()
+		return fmt.Errorf("the three files did not start: %w", err)
+	}
+	// The failure's notification, while the notification daemon shows it.
+	time.Sleep(2 * time.Second)
 	if err := capture("root", filepath.Join(out, "screenshot-desktop.png")); err != nil {
 		app.kill()
 		return err
 	}
-	menu := trayMenu(bus)
-	fmt.Printf("tray menu when ready: %v\n", menu)
-	quit := slices.IndexFunc(menu, func(t trayItem) bool { return t.label == "Quit" })
-	if quit < 0 {
-		app.kill()
-		return errors.New("the tray menu has no Quit")
+	time.Sleep(12 * time.Second) // some speed history for the graph
+	for _, shot := range []struct {
+		w, h int
+		name string
+	}{{683, 768, "screenshot-683-dark.png"}, {1920, 1080, "screenshot-1920-dark.png"}, {1280, 800, "screenshot-1280-dark.png"}} {
+		if err := resizeAndCapture(p.window, shot.w, shot.h, filepath.Join(out, shot.name)); err != nil {
+			app.kill()
+			return err
+		}
 	}
-	// Quit from the tray, as a person would with the window closed.
-	if err := app.stop(func() error { return clickTray(bus, menu[quit].id) }); err != nil {
-		return err
+	// Newest first: the three-file model is the first row, the failure
+	// the second. A click on a row opens its details; Escape goes back.
+	for _, d := range []struct {
+		row  int
+		name string
+	}{{0, "screenshot-details-three-files.png"}, {1, "screenshot-details-failure.png"}} {
+		if err := clickRow(p.window, d.row); err != nil {
+			app.kill()
+			return err
+		}
+		time.Sleep(time.Second)
+		if err := capture(p.window, filepath.Join(out, d.name)); err != nil {
+			app.kill()
+			return err
+		}
+		if err := xdotool("key", "--window", p.window, "Escape"); err != nil {
+			app.kill()
+			return err
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
-
-	// Second run: the same fetches, now settled, in the dark theme; with
-	// nothing active this is the idle app.
-	env = append(env, "FYNE_THEME=dark")
-	app, err = launch(bin, env, filepath.Join(tmp, "run2.log"))
-	if err != nil {
-		return err
-	}
-	paint, err = firstPaint(app)
-	if err != nil {
-		app.kill()
-		return err
-	}
-	fmt.Printf("second run (journal with 2 fetches): window mapped %v, first paint %v after start\n", paint.mapped.Round(time.Millisecond), paint.painted.Round(time.Millisecond))
-	time.Sleep(3 * time.Second)
-	if err := capture(paint.window, filepath.Join(out, "screenshot-dark.png")); err != nil {
-		app.kill()
-		return err
-	}
-	cpu, rss, err := measureIdle(app.cmd.Process.Pid, idle)
-	if err != nil {
-		app.kill()
-		return err
-	}
-	fmt.Printf("idle over %v: %.2f %% of one core, RSS %d MB\n", idle, cpu, rss>>20)
 	return app.stop(func() error { return app.cmd.Process.Signal(syscall.SIGTERM) })
 }
 
-// sandbox makes XDG folders under tmp, with a user catalog that points
-// Gemma 2B at the local server, and returns the app's environment.
-func sandbox(tmp, base string) ([]string, error) {
+// newSession makes XDG folders under dir, with a user catalog of a model
+// with a very long title and a model of three files on the local server,
+// and returns the app's environment.
+func newSession(dir, base string) (session, error) {
+	s := session{tmp: dir, base: base}
 	dirs := map[string]string{}
 	for _, name := range []string{"config", "cache", "state", "data"} {
-		dirs[name] = filepath.Join(tmp, name)
+		dirs[name] = filepath.Join(dir, name)
 		if err := os.MkdirAll(dirs[name], 0o700); err != nil {
-			return nil, err
+			return s, err
 		}
 	}
 	catalog := []map[string]any{
-		{"id": "gemma-2b", "title": "Gemma 2B",
-			"description": "Google's Gemma 2B instruction-tuned model, int4, for GPU inference",
-			"files":       []map[string]any{{"url": base + "/files/g-2b-it-gpu-int4.bin", "name": "g-2b-it-gpu-int4.bin", "size": modelSize}}},
-		{"id": "phi-3-mini", "title": "Phi-3 Mini 4K",
-			"description": "Microsoft's 3.8B model, GGUF q4",
-			"files":       []map[string]any{{"url": base + "/files/phi-3-mini-4k-q4.gguf", "size": 2_390_000_000}}},
+		{"id": "llama-long", "title": "Meta Llama 3.1 8B Instruct, quantised to 4 bits (Q4_K_M) in GGUF for llama.cpp, Ollama and LM Studio",
+			"description": "A catalog title far longer than the window is wide",
+			"files":       []map[string]any{{"url": base + "/files/llama-3.1-8b-q4.gguf", "size": 4_920_000_000}}},
 		{"id": "whisper-small", "title": "Whisper Small",
-			"description": "OpenAI's speech recognition model",
-			"files":       []map[string]any{{"url": base + "/files/whisper-small.bin"}}},
+			"description": "OpenAI's speech recognition model: weights, tokenizer and configuration",
+			"files": []map[string]any{
+				{"url": base + "/files/whisper-small.safetensors"},
+				{"url": base + "/small/tokenizer.json"},
+				{"url": base + "/medium/config.bin"},
+			}},
 	}
 	data, err := json.MarshalIndent(catalog, "", "  ")
 	if err != nil {
-		return nil, err
+		return s, err
 	}
 	if err := os.MkdirAll(filepath.Join(dirs["config"], "modelfetch"), 0o700); err != nil {
-		return nil, err
+		return s, err
 	}
 	if err := os.WriteFile(filepath.Join(dirs["config"], "modelfetch", "catalog.json"), data, 0o600); err != nil {
-		return nil, err
+		return s, err
 	}
-	return append(os.Environ(),
+	s.env = append(os.Environ(),
 		"XDG_CONFIG_HOME="+dirs["config"], "XDG_CACHE_HOME="+dirs["cache"],
 		"XDG_STATE_HOME="+dirs["state"], "XDG_DATA_HOME="+dirs["data"],
-	), nil
+	)
+	return s, nil
 }
 
-// serve starts the slow file server on 127.0.0.1.
+// serve starts the slow file server on 127.0.0.1: /files/ are big files,
+// /small/ and /medium/ smaller ones, and /gone/ answers 404.
 func serve() (*http.Server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -213,11 +285,17 @@ func serve() (*http.Server, error) {
 	}
 	limit := rate.NewLimiter(rateLimit, 1<<20)
 	mux := http.NewServeMux()
-	mux.HandleFunc("/files/{name}", func(w http.ResponseWriter, r *http.Request) {
-		f := &slowFile{ctx: r.Context(), size: modelSize, limit: limit, served: &served}
-		if strings.HasPrefix(r.PathValue("name"), "tinyllama") {
-			f.size, f.served = smallSize, new(atomic.Int64)
+	sizes := map[string]int64{"files": bigSize, "medium": 300_000_000, "small": 60_000_000}
+	mux.HandleFunc("/{kind}/{name}", func(w http.ResponseWriter, r *http.Request) {
+		size, ok := sizes[r.PathValue("kind")]
+		if !ok {
+			http.Error(w, "This file was removed from the server.", http.StatusNotFound)
+			return
 		}
+		if r.Method == http.MethodGet {
+			transfers.Add(1)
+		}
+		f := &slowFile{ctx: r.Context(), size: size, limit: limit}
 		w.Header().Set("ETag", fmt.Sprintf(`"%s-%d"`, r.PathValue("name"), f.size))
 		http.ServeContent(w, r, r.PathValue("name"), time.Time{}, f)
 	})
@@ -226,23 +304,22 @@ func serve() (*http.Server, error) {
 	return srv, nil
 }
 
-// served counts the bytes of the big model the server has sent.
-var served atomic.Int64
+// transfers counts the GET requests the server has answered.
+var transfers atomic.Int64
 
 // slowFile is size generated bytes, read no faster than limit allows.
 type slowFile struct {
-	ctx    context.Context
-	size   int64
-	pos    int64
-	limit  *rate.Limiter
-	served *atomic.Int64
+	ctx   context.Context
+	size  int64
+	pos   int64
+	limit *rate.Limiter
 }
 
 func (f *slowFile) Read(p []byte) (int, error) {
 	if f.pos >= f.size {
 		return 0, io.EOF
 	}
-	p = p[:min(int64(len(p)), f.size-f.pos, 256<<10)]
+	p = p[:min(int64(len(p)), f.size-f.pos, 64<<10)]
 	if err := f.limit.WaitN(f.ctx, len(p)); err != nil {
 		return 0, err
 	}
@@ -251,7 +328,6 @@ func (f *slowFile) Read(p []byte) (int, error) {
 		p[i] = byte((x * 0x9E3779B97F4A7C15) >> 56)
 	}
 	f.pos += int64(len(p))
-	f.served.Add(int64(len(p)))
 	return len(p), nil
 }
 
@@ -268,6 +344,82 @@ func (f *slowFile) Seek(offset int64, whence int) (int64, error) {
 		return 0, errors.New("seek before the start")
 	}
 	return f.pos, nil
+}
+
+// resizeAndCapture sizes the window to w×h at the screen's corner, as a
+// tiling window manager would, and takes its picture.
+func resizeAndCapture(window string, w, h int, name string) error {
+	if err := xdotool("windowmove", window, "0", "0"); err != nil {
+		return err
+	}
+	if err := xdotool("windowsize", window, strconv.Itoa(w), strconv.Itoa(h)); err != nil {
+		return err
+	}
+	time.Sleep(1500 * time.Millisecond) // the resize, a layout and a frame
+	if name == "" {
+		return nil
+	}
+	return capture(window, name)
+}
+
+// scrollAndCapture scrolls the downloads list to its end and takes the
+// window's picture.
+func scrollAndCapture(window, name string) error {
+	if err := xdotool("mousemove", "--window", window, "900", "400"); err != nil {
+		return err
+	}
+	if err := xdotool("click", "--repeat", "80", "--delay", "10", "5"); err != nil {
+		return err
+	}
+	if err := xdotool("mousemove", "--window", window, "900", "5"); err != nil { // no hover on a row
+		return err
+	}
+	time.Sleep(time.Second)
+	return capture(window, name)
+}
+
+// clickRow clicks the row-th row of the downloads list, which starts a
+// little below the top of the window's right-hand panel.
+func clickRow(window string, row int) error {
+	geo, err := exec.Command("xdotool", "getwindowgeometry", "--shell", window).Output()
+	if err != nil {
+		return fmt.Errorf("xdotool getwindowgeometry: %w", err)
+	}
+	var width int
+	for _, line := range strings.Split(string(geo), "\n") {
+		if v, ok := strings.CutPrefix(line, "WIDTH="); ok {
+			width, _ = strconv.Atoi(v)
+		}
+	}
+	x, y := width*3/4, 112+row*rowHeight
+	if err := xdotool("mousemove", "--window", window, strconv.Itoa(x), strconv.Itoa(y)); err != nil {
+		return err
+	}
+	return xdotool("click", "1")
+}
+
+// rowHeight is the height of one row of the downloads list, in pixels.
+const rowHeight = 74
+
+func xdotool(args ...string) error {
+	if out, err := exec.Command("xdotool", args...).CombinedOutput(); err != nil {
+		return fmt.Errorf("xdotool %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// countLayoutUpdates counts the tray menu's LayoutUpdated signals on the
+// session bus until the returned stop is called.
+func countLayoutUpdates(logName string) (count func() int, stop func(), err error) {
+	stopMonitor, err := start([]string{"stdbuf", "-oL", "dbus-monitor", "--session"}, logName)
+	if err != nil {
+		return nil, nil, err
+	}
+	count = func() int {
+		data, _ := os.ReadFile(logName)
+		return bytes.Count(data, []byte("member=LayoutUpdated"))
+	}
+	return count, stopMonitor, nil
 }
 
 // start runs a daemon with its output in logName, and returns what stops
@@ -522,6 +674,31 @@ func trayMenu(bus string) []trayItem {
 	return items
 }
 
+// clickLate reads the tray menu, waits, and then clicks Pause all by the
+// id it read, as a person does who opens the menu and reads it first; the
+// click must work, so all downloads end paused.
+func clickLate() error {
+	bus := trayBus()
+	menu := trayMenu(bus)
+	fmt.Printf("tray menu: %v\n", menu)
+	pause := slices.IndexFunc(menu, func(t trayItem) bool { return t.label == "Pause all" })
+	if pause < 0 {
+		return errors.New("the tray menu has no Pause all")
+	}
+	time.Sleep(5 * time.Second)
+	if err := clickTray(bus, menu[pause].id); err != nil {
+		return err
+	}
+	want := fmt.Sprintf("%d paused", queued+3)
+	if err := waitFor(10*time.Second, func() bool {
+		return slices.ContainsFunc(trayMenu(bus), func(t trayItem) bool { return t.label == want })
+	}); err != nil {
+		return fmt.Errorf("pause all, clicked 5 s after the menu was read, did not pause everything: %w", err)
+	}
+	fmt.Printf("Pause all clicked 5 s after reading the menu (id %d): the tray says %q\n", menu[pause].id, want)
+	return nil
+}
+
 // clickTray clicks the tray menu item id, as the tray host does when a
 // person picks it.
 func clickTray(bus string, id int) error {
@@ -531,11 +708,6 @@ func clickTray(bus string, id int) error {
 		return fmt.Errorf("dbusmenu click: %v: %s", err, out)
 	}
 	return nil
-}
-
-func exists(name string) bool {
-	_, err := os.Stat(name)
-	return err == nil
 }
 
 func waitFor(limit time.Duration, cond func() bool) error {
@@ -549,9 +721,9 @@ func waitFor(limit time.Duration, cond func() bool) error {
 	return nil
 }
 
-// measureIdle samples the process's CPU time over d and its resident
+// measureCPU samples the process's CPU time over d and its resident
 // memory at the end.
-func measureIdle(pid int, d time.Duration) (percent float64, rss int64, err error) {
+func measureCPU(pid int, d time.Duration) (percent float64, rss int64, err error) {
 	before, err := cpuTicks(pid)
 	if err != nil {
 		return 0, 0, err
