@@ -77,9 +77,8 @@ func (b batch) empty() bool {
 // engine publishes an event or the window asks (refresh), so an idle app
 // does no periodic work. It owns the differ; it touches widgets only
 // through opts.Do.
-func (u *UI) poll(ctx context.Context) {
+func (u *UI) poll(ctx context.Context, d *differ) {
 	defer close(u.done)
-	d := newDiffer(u.m, u.opts.Catalog, u.opts.Icon, u.opts.Interval)
 	tick := time.NewTicker(u.opts.Interval)
 	tick.Stop()
 	defer tick.Stop()
@@ -132,6 +131,7 @@ type differ struct {
 	detailID string                   // the fetch the details view shows, "" for none
 
 	started bool
+	opened  time.Time // fetches created since are announced even when the first poll finds them settled
 	rows    []rowData
 	states  map[string]downloader.State
 	models  []modelState
@@ -145,7 +145,7 @@ type differ struct {
 func newDiffer(m *downloader.Manager, catalog []downloader.Model, icon fyne.Resource, interval time.Duration) *differ {
 	return &differ{
 		m: m, catalog: catalog, icon: icon, icons: map[string]fyne.Resource{},
-		states: map[string]downloader.State{}, speeds: map[string]*speedHistory{},
+		states: map[string]downloader.State{}, speeds: map[string]*speedHistory{}, opened: time.Now(),
 		// Fetches that settle within a few polls of each other are one
 		// notification, as a batch of URLs finishing together should be.
 		notes: coalescer{quiet: 4 * interval},
@@ -225,12 +225,14 @@ func queuePositions(newest []downloader.Snapshot) map[string]int {
 }
 
 // announces reports whether s just settled, so that a notification is
-// due: it was seen active before (or is new since the first poll: a file
-// that was already there is ready at once). Fetches that had settled
-// before the window opened are not announced again.
+// due: it was seen active before, or is new since the window opened (a
+// file that was already there is ready at once, and a fetch can fail
+// before the first poll). Fetches that had settled before the window
+// opened are not announced again.
 func (d *differ) announces(s downloader.Snapshot) bool {
 	prev, known := d.states[s.ID]
-	return d.started && !(known && prev.Settled()) && s.State.Settled() && s.State != downloader.StateAborted
+	fresh := d.started || s.Created.After(d.opened)
+	return fresh && !(known && prev.Settled()) && s.State.Settled() && s.State != downloader.StateAborted
 }
 
 // sample keeps one speed a second for every moving fetch, and returns the

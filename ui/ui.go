@@ -140,7 +140,9 @@ func New(a fyne.App, m *downloader.Manager, opts Options) *UI {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	u.cancel = cancel
-	go u.poll(ctx)
+	// The differ is made here, not in the goroutine, so that it counts as
+	// opened before anything the caller does next.
+	go u.poll(ctx, newDiffer(u.m, u.opts.Catalog, u.opts.Icon, u.opts.Interval))
 	return u
 }
 
