@@ -591,7 +591,7 @@ func TestHandOverToServe(t *testing.T) {
 	c := s.waitServing(s.start("serve"))
 	var stderr strings.Builder
 	env := Env{Stdout: &stderr, Stderr: &stderr}
-	if code := HandOver(t.Context(), c, []string{o.url("model.bin")}, env); code != 0 {
+	if code := handOver(t.Context(), c, []string{o.url("model.bin")}, env); code != 0 {
 		t.Fatalf("got exit code %d, want 0; output:\n%s", code, stderr.String())
 	}
 	snaps, err := c.List(t.Context())
@@ -601,7 +601,7 @@ func TestHandOverToServe(t *testing.T) {
 	if len(snaps) != 1 || snaps[0].Records[0].URL != o.url("model.bin") {
 		t.Errorf("serve lists %+v, want the handed-over fetch", snaps)
 	}
-	if code := HandOver(t.Context(), c, nil, env); code == 0 {
+	if code := handOver(t.Context(), c, nil, env); code == 0 {
 		t.Error("a start without downloads and without a window to show exited 0, want non-zero")
 	}
 }
