@@ -108,6 +108,8 @@ func (l *local) match(_ context.Context, url string) (string, error) {
 	return "", downloader.ErrNotFound
 }
 
+// ensure runs the engine first (see serve): a fetch here downloads only
+// while it runs.
 func (l *local) ensure(_ context.Context, env Env, g *getArgs) (string, error) {
 	if l.stop == nil {
 		l.serve(env)
