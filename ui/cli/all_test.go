@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"errors"
+	"io"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/modelfetch/modelfetch/downloader"
@@ -87,5 +90,39 @@ func TestReadVersion(t *testing.T) {
 	// record it).
 	if v := ReadVersion("", ""); v.Version != "dev" || v.Commit != "unknown" {
 		t.Errorf("unstamped: got %+v, want dev and unknown", v)
+	}
+}
+
+// brokenPipe is an output whose reader has gone away.
+type brokenPipe struct{}
+
+func (brokenPipe) Write([]byte) (int, error) { return 0, syscall.EPIPE }
+
+// A command whose output cannot be written does not exit 0, and says so
+// while standard error still works.
+func TestLostOutput(t *testing.T) {
+	for _, tc := range []struct {
+		what           string
+		stdout, stderr io.Writer
+		want           int
+		wantSaid       bool
+	}{
+		{"both work", &strings.Builder{}, &strings.Builder{}, 0, false},
+		{"stdout lost", brokenPipe{}, &strings.Builder{}, 1, true},
+		{"stderr lost", &strings.Builder{}, brokenPipe{}, 1, false},
+	} {
+		// The broken user catalog's warning writes to stderr, the version
+		// to stdout.
+		env := Env{Stdout: tc.stdout, Stderr: tc.stderr, CatalogErr: errors.New("broken")}
+		if code := Main(t.Context(), []string{"version"}, env); code != tc.want {
+			t.Errorf("%s: version exited %d, want %d", tc.what, code, tc.want)
+		}
+		lines := 0
+		if b, ok := tc.stderr.(*strings.Builder); ok {
+			lines = strings.Count(b.String(), "modelfetch: ")
+		}
+		if said := lines == 2; said != tc.wantSaid {
+			t.Errorf("%s: %d lines on stderr; want the loss said: %v", tc.what, lines, tc.wantSaid)
+		}
 	}
 }

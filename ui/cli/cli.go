@@ -4,7 +4,6 @@
 package cli
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,11 +11,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"slices"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 
 	"github.com/adrg/xdg"
@@ -76,10 +72,13 @@ type Env struct {
 	Config     downloader.Config
 	Catalog    []downloader.Model
 	CatalogErr error // a broken user catalog, reported but not fatal
-	Stdout     io.Writer
-	Stderr     io.Writer
-	Terminal   bool // Stderr is a terminal: draw a live progress bar
-	Version    Version
+	// Stdout and Stderr are where the commands write. Main and Window
+	// wrap them so that a failed write is remembered and made the exit
+	// code (see output); the commands themselves do not check each one.
+	Stdout   io.Writer
+	Stderr   io.Writer
+	Terminal bool // Stderr is a terminal: draw a live progress bar
+	Version  Version
 }
 
 var commands = map[string]func(context.Context, []string, Env) int{
@@ -94,16 +93,69 @@ func IsCommand(name string) bool {
 	return ok || name == "-h" || name == "--help"
 }
 
-// Main runs the subcommand args[0] and returns the exit code.
+// Main runs the subcommand args[0] and returns the exit code. What the
+// commands write goes through outputs that remember the first failed
+// write (see output), so a command writes without checking each line, and
+// a lost output still makes the exit code non-zero.
 func Main(ctx context.Context, args []string, env Env) int {
-	if env.CatalogErr != nil {
-		fmt.Fprintf(env.Stderr, "modelfetch: warning: the user catalog is ignored: %v\n", env.CatalogErr)
-	}
+	stdout, stderr := capture(&env)
+	warnCatalog(env)
 	cmd, ok := commands[args[0]]
 	if !ok {
 		cmd = help
 	}
-	return cmd(ctx, args, env)
+	return exitCode(env, cmd(ctx, args, env), stdout, stderr)
+}
+
+// output is a writer that remembers its first error and fails every write
+// after it.
+type output struct {
+	w   io.Writer
+	err error
+}
+
+func (o *output) Write(p []byte) (int, error) {
+	if o.err != nil {
+		return 0, o.err
+	}
+	n, err := o.w.Write(p)
+	o.err = err
+	return n, err
+}
+
+// capture routes env's output through outputs that remember their errors.
+func capture(env *Env) (stdout, stderr *output) {
+	stdout, stderr = &output{w: env.Stdout}, &output{w: env.Stderr}
+	env.Stdout, env.Stderr = stdout, stderr
+	return stdout, stderr
+}
+
+// exitCode is code, or 1 when a command that otherwise succeeded lost
+// some of its output: a `get | …` whose reader went away did not deliver
+// its path. Standard error says so while it still can.
+func exitCode(env Env, code int, stdout, stderr *output) int {
+	switch {
+	case code != 0:
+		return code
+	case stdout.err != nil:
+		return failf(env, "the output could not be written: %v", stdout.err)
+	case stderr.err != nil:
+		return 1
+	}
+	return 0
+}
+
+// warnCatalog reports a user catalog that could not be read.
+func warnCatalog(env Env) {
+	if env.CatalogErr != nil {
+		fmt.Fprintf(env.Stderr, "modelfetch: warning: the user catalog is ignored: %v\n", env.CatalogErr)
+	}
+}
+
+// APIOptions are the local API's options for an engine of this process;
+// show brings its window forward, nil when it has none.
+func (env Env) APIOptions(show func()) api.Options {
+	return api.Options{Catalog: env.Catalog, Config: env.Config, Show: show}
 }
 
 // IsTerminal reports whether f is a terminal.
@@ -127,47 +179,6 @@ func newFlags(name string, env Env) *flag.FlagSet {
 	fs := flag.NewFlagSet("modelfetch "+name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	return fs
-}
-
-// connect finds the engine for a command (see Connect), explaining the
-// failures a person can act on; when it finds none it returns an exit code.
-func connect(ctx context.Context, env Env) (*api.Client, *downloader.Manager, int) {
-	c, m, err := Connect(ctx, env)
-	switch {
-	case c != nil:
-		return c, nil, 0
-	case errors.Is(err, downloader.ErrLocked):
-		return nil, nil, failf(env, "another ModelFetch holds the download journal and does not answer at %s; quit it and try again", api.SocketPath())
-	case ctx.Err() != nil:
-		return nil, nil, 130
-	case err != nil:
-		return nil, nil, failf(env, "cannot open the download journal: %v", err)
-	}
-	if jerr := m.JournalError(); jerr != nil {
-		fmt.Fprintf(env.Stderr, "modelfetch: warning: %v\n", jerr)
-	}
-	return nil, m, 0
-}
-
-// open is connect for the commands that work with either engine alike.
-func open(ctx context.Context, env Env) (engine, int) {
-	c, m, code := connect(ctx, env)
-	switch {
-	case c != nil:
-		return remote{c}, 0
-	case m != nil:
-		return local{m}, 0
-	}
-	return nil, code
-}
-
-// closeManager writes the journal, reporting a failure to do so.
-func closeManager(m *downloader.Manager, env Env, code int) int {
-	if err := m.Close(); err != nil {
-		fmt.Fprintf(env.Stderr, "modelfetch: the download journal could not be saved: %v\n", err)
-		return max(code, 1)
-	}
-	return code
 }
 
 // target is what a command line names: a catalog model or URLs.
@@ -218,250 +229,13 @@ func (t target) createRequest(opts downloader.Options, id string) api.CreateRequ
 	return req
 }
 
-func get(ctx context.Context, args []string, env Env) int {
-	fs := newFlags("get", env)
-	id := fs.String("id", "", "fetch id")
-	title := fs.String("title", "", "title")
-	sha := fs.String("sha256", "", "expected SHA-256")
-	total := fs.String("total", "", "download total")
-	dir := fs.String("dir", "", "target folder")
-	conns := fs.Int("connections", 0, "connections per file")
-	limit := fs.String("limit-rate", "", "bandwidth cap per second")
-	asJSON := fs.Bool("json", false, "JSON lines")
-	if err := fs.Parse(args[1:]); err != nil {
-		return 2
-	}
-	if fs.NArg() == 0 {
-		return failf(env, "get needs a URL or a model id (see `modelfetch catalog`)")
-	}
-	t, err := resolveTargets(env.Catalog, fs.Args())
-	if err != nil {
-		return failf(env, "%v", err)
-	}
-	remoteID := *id
-	if *sha != "" {
-		if len(t.requests) != 1 {
-			return failf(env, "--sha256 applies to one file, and %d were asked for", len(t.requests))
-		}
-		t.requests[0].SHA256 = *sha
-		if t.model != "" {
-			// The catalog's entry no longer describes the file, so the
-			// running ModelFetch gets the request itself, under the
-			// model's id as here.
-			remoteID, t.model = cmp.Or(*id, t.id), ""
-		}
-	}
-	opts := downloader.Options{Title: cmp.Or(*title, t.title), Connections: *conns}
-	if *total != "" {
-		n, err := humanize.ParseBytes(*total)
-		if err != nil {
-			return failf(env, "--total %q is not a size in bytes", *total)
-		}
-		opts.DownloadTotal = int64(n)
-	}
-	if *dir != "" {
-		abs, err := filepath.Abs(*dir)
-		if err != nil {
-			return failf(env, "--dir %q: %v", *dir, err)
-		}
-		opts.Dir = abs
-	}
-	if *limit != "" {
-		n, err := humanize.ParseBytes(*limit)
-		if err != nil {
-			return failf(env, "--limit-rate %q is not a size in bytes", *limit)
-		}
-		env.Config.LimitRate = int64(n)
-	}
-	fid := cmp.Or(*id, t.id)
-
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	view := newView(env, *asJSON)
-	// maxLost bounds the reconnections after a broken connection, so that
-	// a server that answers but keeps failing cannot keep get in a loop.
-	const maxLost = 3
-	for lost := 0; ; {
-		c, m, code := connect(ctx, env)
-		if m != nil {
-			return closeManager(m, env, getHere(ctx, m, env, fid, t.requests, opts, view))
-		}
-		if c == nil {
-			return code
-		}
-		if *limit != "" {
-			fmt.Fprintln(env.Stderr, "modelfetch: warning: --limit-rate cannot change the running ModelFetch; set its limit in its settings")
-		}
-		final, err := start(ctx, c, t.createRequest(opts, remoteID))
-		joined := cmp.Or(final.ID, fid) // the server may join a fetch of the same files under another id
-		if err == nil {
-			final, err = c.Wait(ctx, joined, view.show)
-		}
-		c.CloseIdleConnections()
-		var answered *api.Error
-		if err != nil && ctx.Err() == nil && !errors.As(err, &answered) && lost < maxLost {
-			// The connection broke: the running ModelFetch stopped (or
-			// died) and another may be taking over. Connect again; when
-			// none answers, the journal has the fetch and this process
-			// carries it on, under the id the server gave it.
-			lost, fid = lost+1, joined
-			continue
-		}
-		view.done()
-		switch {
-		case err == nil:
-			return report(env, final, false, *asJSON)
-		case ctx.Err() != nil:
-			// Pausing would stop every other program waiting for it.
-			fmt.Fprintf(env.Stderr, "modelfetch: stopped waiting; the download continues in the running ModelFetch (`modelfetch pause %s` pauses it)\n", joined)
-			return 130
-		default:
-			return failf(env, "%s", errorSentence(err))
-		}
-	}
-}
-
-// getHere runs the fetch in this process's engine m until it settles or
-// ctx ends (Ctrl-C pauses it), and serves the local API meanwhile, so that
-// a second `modelfetch get` of the same files joins this download instead
-// of failing on the journal lock. When this fetch ends the process stops,
-// and a get still waiting on it carries on with the journal itself.
-func getHere(ctx context.Context, m *downloader.Manager, env Env, id string, requests []downloader.Request, opts downloader.Options, view *view) int {
-	sub := m.Subscribe(id, 256)
-	defer sub.Close()
-	if _, err := m.Fetch(id, requests, opts); errors.Is(err, downloader.ErrDuplicateID) {
-		// A paused or interrupted fetch of the same files: carry on with it.
-		s, _ := m.Get(id)
-		if !sameURLs(s, requests) {
-			return failf(env, "a different download with id %q is in progress; choose another --id", id)
-		}
-		m.Resume(id)
-	} else if err != nil {
-		return failf(env, "%v", err)
-	}
-
-	runCtx, cancelRun := context.WithCancel(context.Background())
-	served, err := ServeAPI(runCtx, m, env, nil)
-	if err != nil && !errors.Is(err, api.ErrRunning) {
-		// Downloading matters more; only other commands lose this engine.
-		fmt.Fprintf(env.Stderr, "modelfetch: warning: other commands cannot join this download: %v\n", err)
-	}
-	runDone := make(chan error, 1)
-	go func() { runDone <- m.Run(runCtx) }()
-	final, interrupted := wait(ctx, m, id, sub, view)
-	if interrupted {
-		m.Pause(id)
-	}
-	cancelRun()
-	if served != nil {
-		if err := <-served; err != nil {
-			fmt.Fprintf(env.Stderr, "modelfetch: warning: the local API stopped: %v\n", err)
-		}
-	}
-	if err := <-runDone; err != nil {
-		fmt.Fprintf(env.Stderr, "modelfetch: the download journal could not be saved: %v\n", err)
-	}
-	view.done()
-	return report(env, final, interrupted, view.asJSON)
-}
-
-// wait follows the fetch until it settles or ctx ends (Ctrl-C), showing
-// progress on the way.
-func wait(ctx context.Context, m *downloader.Manager, id string, sub *downloader.Subscription, view *view) (downloader.Snapshot, bool) {
-	for {
-		s, _ := m.Get(id)
-		view.show(downloader.Event{Kind: downloader.EventProgress, Fetch: s})
-		if s.State.Settled() {
-			return s, false
-		}
-		select {
-		case <-ctx.Done():
-			s, _ := m.Get(id)
-			return s, true
-		case ev, ok := <-sub.C:
-			if !ok {
-				sub = m.Subscribe(id, 256) // we fell behind; Get above catches up
-				continue
-			}
-			view.show(ev)
-			if ev.Fetch.State.Settled() {
-				return ev.Fetch, false
-			}
-		}
-	}
-}
-
-// report prints the outcome: paths on stdout, or why not on stderr.
-func report(env Env, s downloader.Snapshot, interrupted, asJSON bool) int {
-	switch {
-	case interrupted:
-		fmt.Fprintf(env.Stderr, "modelfetch: paused at %s; run the same command again to resume\n", progressText(s))
-		return 130
-	case s.State == downloader.StateSucceeded:
-		if !asJSON {
-			for _, p := range s.Paths() {
-				fmt.Fprintln(env.Stdout, p)
-			}
-		}
-		return 0
-	case s.State == downloader.StateAborted:
-		return failf(env, "the download was cancelled")
-	default:
-		return failf(env, "%s", strings.TrimSuffix(s.Message, "."))
-	}
-}
-
-func sameURLs(s downloader.Snapshot, reqs []downloader.Request) bool {
-	return slices.EqualFunc(s.Records, reqs, func(r downloader.RecordSnapshot, q downloader.Request) bool { return r.URL == q.URL })
-}
-
-func progressText(s downloader.Snapshot) string {
-	if s.DownloadTotal > 0 {
-		return fmt.Sprintf("%s of %s", humanize.Bytes(uint64(s.Downloaded)), humanize.Bytes(uint64(s.DownloadTotal)))
-	}
-	return humanize.Bytes(uint64(s.Downloaded))
-}
-
-// view shows progress: a live bar on a terminal, a line now and then
-// elsewhere, or JSON lines.
-type view struct {
-	env    Env
-	asJSON bool
-	bar    *term.Bar
-	enc    *json.Encoder
-}
-
-func newView(env Env, asJSON bool) *view {
-	v := &view{env: env, asJSON: asJSON}
-	if asJSON {
-		v.enc = json.NewEncoder(env.Stdout)
-	} else {
-		v.bar = term.NewBar(env.Stderr, env.Terminal)
-	}
-	return v
-}
-
-func (v *view) show(ev downloader.Event) {
-	if v.asJSON {
-		v.enc.Encode(ev)
-		return
-	}
-	v.bar.Show(ev.Fetch)
-}
-
-func (v *view) done() {
-	if v.bar != nil {
-		v.bar.Done()
-	}
-}
-
 func list(ctx context.Context, args []string, env Env) int {
 	fs := newFlags("list", env)
 	asJSON := fs.Bool("json", false, "JSON")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
-	e, code := open(ctx, env)
+	e, code := attach(ctx, env)
 	if e == nil {
 		return code
 	}
@@ -490,7 +264,7 @@ func control(ctx context.Context, args []string, env Env) int {
 		return failf(env, "%s needs one fetch id (see `modelfetch list`)", args[0])
 	}
 	id := args[1]
-	e, code := open(ctx, env)
+	e, code := attach(ctx, env)
 	if e == nil {
 		return code
 	}
@@ -519,7 +293,7 @@ func control(ctx context.Context, args []string, env Env) int {
 // Resume all do: the desktop entry's actions run it. Settled fetches are
 // left as they are.
 func controlAll(ctx context.Context, action string, env Env) int {
-	e, code := open(ctx, env)
+	e, code := attach(ctx, env)
 	if e == nil {
 		return code
 	}
@@ -574,7 +348,7 @@ func path(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		return failf(env, "%v", err)
 	}
-	e, code := open(ctx, env)
+	e, code := attach(ctx, env)
 	if e == nil {
 		return code
 	}

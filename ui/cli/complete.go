@@ -22,7 +22,7 @@ func complete(ctx context.Context, args []string, env Env) int {
 		return 0
 	case "fetches":
 		env.Stderr = io.Discard
-		e, code := open(ctx, env)
+		e, code := attach(ctx, env)
 		if e == nil {
 			return code
 		}

@@ -1,15 +1,19 @@
 package cli
 
 import (
+	"cmp"
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/api"
+	"github.com/modelfetch/modelfetch/downloader/instance"
 )
 
-// engine is what list, pause, resume, cancel and path act on: the running
-// ModelFetch over the local API, or an engine of this process. Either
-// answers a missing fetch or file with downloader.ErrNotFound.
+// engine is what the commands act on: the running ModelFetch over the
+// local API, or an engine of this process. Either answers a missing fetch
+// or file with downloader.ErrNotFound.
 type engine interface {
 	snapshots(ctx context.Context) ([]downloader.Snapshot, error)
 	pause(ctx context.Context, id string) error
@@ -18,23 +22,76 @@ type engine interface {
 	abort(ctx context.Context, id string) (bool, error)
 	// match returns the completed, verified file of url.
 	match(ctx context.Context, url string) (string, error)
+	// ensure starts what g asks for, or joins the download of the same
+	// files, and returns the id of the fetch to wait for.
+	ensure(ctx context.Context, env Env, g *getArgs) (string, error)
+	// wait follows the fetch with id until it settles or ctx ends,
+	// showing its events; the snapshot is the last one seen.
+	wait(ctx context.Context, id string, show func(downloader.Event)) (downloader.Snapshot, error)
+	// interrupted is Ctrl-C on a get waiting for the fetch with id, last
+	// seen as s: it says what became of the download and returns the exit
+	// code.
+	interrupted(env Env, id string, s downloader.Snapshot) int
 	// close releases the engine and returns the exit code, which is code
 	// unless closing failed.
 	close(env Env, code int) int
 }
 
-// local is an engine of this process. Its commands are instant, so it is
-// never run: the journal holds what they read and change.
-type local struct{ m *downloader.Manager }
+// errLost means the connection to the running ModelFetch broke: it
+// stopped (or died), and another engine may be taking over.
+var errLost = errors.New("the running modelfetch stopped answering")
 
-func (l local) snapshots(context.Context) ([]downloader.Snapshot, error) {
+// attach finds the engine for a command (see instance.Attach), explaining
+// the failures a person can act on; when it finds none it returns an exit
+// code instead.
+func attach(ctx context.Context, env Env) (engine, int) {
+	c, m, err := instance.Attach(ctx, api.SocketPath(), env.Config)
+	switch {
+	case c != nil:
+		return remote{c}, 0
+	case errors.Is(err, downloader.ErrLocked):
+		return nil, failf(env, "another ModelFetch holds the download journal and does not answer at %s; quit it and try again", api.SocketPath())
+	case ctx.Err() != nil:
+		return nil, 130
+	case err != nil:
+		return nil, failf(env, "cannot open the download journal: %v", err)
+	}
+	warnJournal(env, m)
+	return &local{m: m}, 0
+}
+
+// local is an engine of this process. The instant commands never run it:
+// the journal holds what they read and change. get runs it (see serve).
+type local struct {
+	m      *downloader.Manager
+	stop   context.CancelFunc // ends the run serve started; nil when not running
+	served <-chan error       // the run's result (see instance.Host.Serve)
+}
+
+// serve runs the engine in the background and serves its local API, so
+// that a second `modelfetch get` of the same files joins this download
+// instead of failing on the journal lock. When this process ends, a get
+// still waiting on it carries on with the journal itself.
+func (l *local) serve(env Env) {
+	host, err := instance.NewHost(l.m, api.SocketPath(), env.APIOptions(nil))
+	if err != nil && !errors.Is(err, api.ErrRunning) {
+		// Downloading matters more; only other commands lose this engine.
+		fmt.Fprintf(env.Stderr, "modelfetch: warning: other commands cannot join this download: %v\n", err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- host.Serve(ctx) }()
+	l.stop, l.served = stop, served
+}
+
+func (l *local) snapshots(context.Context) ([]downloader.Snapshot, error) {
 	return l.m.Snapshots(), nil
 }
 
-func (l local) pause(_ context.Context, id string) error  { return l.m.Pause(id) }
-func (l local) resume(_ context.Context, id string) error { return l.m.Resume(id) }
+func (l *local) pause(_ context.Context, id string) error  { return l.m.Pause(id) }
+func (l *local) resume(_ context.Context, id string) error { return l.m.Resume(id) }
 
-func (l local) abort(_ context.Context, id string) (bool, error) {
+func (l *local) abort(_ context.Context, id string) (bool, error) {
 	if l.m.Abort(id) {
 		return true, nil
 	}
@@ -44,14 +101,65 @@ func (l local) abort(_ context.Context, id string) (bool, error) {
 	return false, nil
 }
 
-func (l local) match(_ context.Context, url string) (string, error) {
+func (l *local) match(_ context.Context, url string) (string, error) {
 	if p, ok := l.m.Match(url); ok {
 		return p, nil
 	}
 	return "", downloader.ErrNotFound
 }
 
-func (l local) close(env Env, code int) int { return closeManager(l.m, env, code) }
+// ensure runs the engine first (see serve): a fetch here downloads only
+// while it runs.
+func (l *local) ensure(_ context.Context, env Env, g *getArgs) (string, error) {
+	if l.stop == nil {
+		l.serve(env)
+	}
+	return g.id, instance.Ensure(l.m, g.id, g.target.requests, g.opts)
+}
+
+func (l *local) wait(ctx context.Context, id string, show func(downloader.Event)) (downloader.Snapshot, error) {
+	sub := l.m.Subscribe(id, 256)
+	defer func() { sub.Close() }()
+	for {
+		s, _ := l.m.Get(id)
+		show(downloader.Event{Kind: downloader.EventProgress, Fetch: s})
+		if s.State.Settled() {
+			return s, nil
+		}
+		select {
+		case <-ctx.Done():
+			s, _ := l.m.Get(id)
+			return s, ctx.Err()
+		case ev, ok := <-sub.C:
+			if !ok {
+				sub = l.m.Subscribe(id, 256) // we fell behind; Get above catches up
+				continue
+			}
+			show(ev)
+			if ev.Fetch.State.Settled() {
+				return ev.Fetch, nil
+			}
+		}
+	}
+}
+
+// interrupted pauses the fetch, journaled as paused, so that the same
+// command again resumes it.
+func (l *local) interrupted(env Env, id string, s downloader.Snapshot) int {
+	if err := l.m.Pause(id); err != nil {
+		return failf(env, "%v", err)
+	}
+	fmt.Fprintf(env.Stderr, "modelfetch: paused at %s; run the same command again to resume\n", progressText(s))
+	return 130
+}
+
+func (l *local) close(env Env, code int) int {
+	if l.stop == nil {
+		return closeManager(l.m, env, code)
+	}
+	l.stop()
+	return stopped(env, <-l.served, code)
+}
 
 // remote is the running ModelFetch.
 type remote struct{ c *api.Client }
@@ -81,7 +189,38 @@ func (r remote) match(ctx context.Context, url string) (string, error) {
 	return r.c.MatchURL(ctx, url)
 }
 
+func (r remote) ensure(ctx context.Context, env Env, g *getArgs) (string, error) {
+	if g.limitRate != 0 {
+		fmt.Fprintln(env.Stderr, "modelfetch: warning: --limit-rate cannot change the running ModelFetch; set its limit in its settings")
+	}
+	snap, err := instance.Join(ctx, r.c, g.createRequest())
+	// The server may join a fetch of the same files under another id.
+	return cmp.Or(snap.ID, g.id), lost(ctx, err)
+}
+
+func (r remote) wait(ctx context.Context, id string, show func(downloader.Event)) (downloader.Snapshot, error) {
+	s, err := r.c.Wait(ctx, id, show)
+	return s, lost(ctx, err)
+}
+
+// interrupted only stops waiting: pausing would stop every other program
+// waiting for the download.
+func (r remote) interrupted(env Env, id string, _ downloader.Snapshot) int {
+	fmt.Fprintf(env.Stderr, "modelfetch: stopped waiting; the download continues in the running ModelFetch (`modelfetch pause %s` pauses it)\n", id)
+	return 130
+}
+
 func (r remote) close(_ Env, code int) int {
 	r.c.CloseIdleConnections()
 	return code
+}
+
+// lost marks err with errLost when it is not an answer of the server nor
+// the end of ctx: the connection broke.
+func lost(ctx context.Context, err error) error {
+	var answered *api.Error
+	if err == nil || ctx.Err() != nil || errors.As(err, &answered) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", errLost, err)
 }

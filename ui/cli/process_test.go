@@ -25,11 +25,16 @@ import (
 
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/api"
+	"github.com/modelfetch/modelfetch/downloader/instance"
 )
 
 // asCommand is set in the environment of a child process that is to act
-// as the modelfetch command rather than run the tests.
-const asCommand = "MODELFETCH_TEST_AS_COMMAND"
+// as the modelfetch command rather than run the tests; asWindow makes it
+// start as the app without a subcommand does (see headlessWindow).
+const (
+	asCommand = "MODELFETCH_TEST_AS_COMMAND"
+	asWindow  = "MODELFETCH_TEST_AS_WINDOW"
+)
 
 func TestMain(m *testing.M) {
 	if os.Getenv(asCommand) == "1" {
@@ -47,7 +52,23 @@ func runCommand() int {
 	env.Config.ProgressInterval = 50 * time.Millisecond
 	env.Config.BackoffBase = 20 * time.Millisecond
 	env.Config.BackoffMax = 200 * time.Millisecond
+	if os.Getenv(asWindow) == "1" {
+		return Window(context.Background(), os.Args[1:], env, headlessWindow)
+	}
 	return Main(context.Background(), os.Args[1:], env)
+}
+
+// headlessWindow stands in for the window (ui.Run, which needs a
+// display): it runs the engine with its API as the window does, says on
+// stdout how it was asked to start and each time it is brought forward,
+// and quits when ctx ends.
+func headlessWindow(ctx context.Context, m *downloader.Manager, l Launch) error {
+	fmt.Fprintf(l.Env.Stdout, "started hidden=%v open=%q\n", l.Hidden, l.Open)
+	host, err := instance.NewHost(m, api.SocketPath(), l.Env.APIOptions(func() { fmt.Fprintln(l.Env.Stdout, "shown") }))
+	if err != nil {
+		return err
+	}
+	return host.Serve(ctx)
 }
 
 // Test file sizes and the origin's pace: a file takes about two seconds,
@@ -186,8 +207,26 @@ type proc struct {
 // is still running at the end.
 func (s *sandbox) start(args ...string) *proc {
 	s.t.Helper()
+	return s.startEnv([]string{asCommand + "=1"}, args...)
+}
+
+// window starts the app as `modelfetch args` without a subcommand does,
+// with a display named when display is true, and the window stood in for
+// by headlessWindow.
+func (s *sandbox) window(display bool, args ...string) *proc {
+	s.t.Helper()
+	env := []string{asCommand + "=1", asWindow + "=1", "DISPLAY=", "WAYLAND_DISPLAY="}
+	if display {
+		env = append(env, "DISPLAY=:99")
+	}
+	return s.startEnv(env, args...)
+}
+
+// startEnv is start with env added to the process's environment.
+func (s *sandbox) startEnv(env []string, args ...string) *proc {
+	s.t.Helper()
 	p := &proc{cmd: exec.Command(os.Args[0], args...), done: make(chan struct{})}
-	p.cmd.Env = append(os.Environ(), asCommand+"=1",
+	p.cmd.Env = append(append(os.Environ(), env...),
 		"XDG_STATE_HOME="+s.state, "XDG_CACHE_HOME="+s.cache,
 		"XDG_CONFIG_HOME="+s.config, "XDG_RUNTIME_DIR="+s.runtime)
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
@@ -591,7 +630,7 @@ func TestHandOverToServe(t *testing.T) {
 	c := s.waitServing(s.start("serve"))
 	var stderr strings.Builder
 	env := Env{Stdout: &stderr, Stderr: &stderr}
-	if code := HandOver(t.Context(), c, []string{o.url("model.bin")}, env); code != 0 {
+	if code := handOver(t.Context(), c, []string{o.url("model.bin")}, env); code != 0 {
 		t.Fatalf("got exit code %d, want 0; output:\n%s", code, stderr.String())
 	}
 	snaps, err := c.List(t.Context())
@@ -601,7 +640,49 @@ func TestHandOverToServe(t *testing.T) {
 	if len(snaps) != 1 || snaps[0].Records[0].URL != o.url("model.bin") {
 		t.Errorf("serve lists %+v, want the handed-over fetch", snaps)
 	}
-	if code := HandOver(t.Context(), c, nil, env); code == 0 {
+	if code := handOver(t.Context(), c, nil, env); code == 0 {
 		t.Error("a start without downloads and without a window to show exited 0, want non-zero")
+	}
+}
+
+// The start of the app without a subcommand (cli.Window, the window stood
+// in for): the first start runs the engine with its API; a second start
+// hands its download over and brings the window forward; a start at login
+// finds it running and does nothing; SIGTERM quits cleanly. Without a
+// display the start refuses with one sentence.
+func TestWindowStart(t *testing.T) {
+	s := newSandbox(t)
+	o := newOrigin(t, "model.bin")
+	first := s.window(true, "--hidden")
+	c := s.waitServing(first)
+
+	if p := s.window(true, o.url("model.bin")); p.wait(t) != 0 {
+		t.Fatalf("a second start with a URL: exit %d; stderr:\n%s", p.code, p.stderr.String())
+	}
+	snaps, err := c.List(t.Context())
+	if err != nil || len(snaps) != 1 {
+		t.Fatalf("after the hand-over the first start lists %d fetches (%v), want 1", len(snaps), err)
+	}
+	if p := s.window(true, "--hidden"); p.wait(t) != 0 {
+		t.Fatalf("a login start with one running: exit %d; stderr:\n%s", p.code, p.stderr.String())
+	}
+	final, err := c.Wait(t.Context(), snaps[0].ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFile(t, o, "model.bin", final.Paths()[0])
+
+	first.signal(t, syscall.SIGTERM)
+	if code := first.wait(t); code != 0 {
+		t.Fatalf("SIGTERM: exit %d, want 0; stderr:\n%s", code, first.stderr.String())
+	}
+	// Shown once: for the hand-over, not for the login start.
+	if got, want := first.stdout.String(), "started hidden=true open=[]\nshown\n"; got != want {
+		t.Errorf("the first start wrote %q, want %q", got, want)
+	}
+
+	p := s.window(false)
+	if code := p.wait(t); code != 1 || strings.Count(p.stderr.String(), "modelfetch: ") != 1 || p.stdout.Len() != 0 {
+		t.Errorf("a start without a display: exit %d, stdout %q, stderr %q; want 1 and one sentence", code, p.stdout.String(), p.stderr.String())
 	}
 }

@@ -1,0 +1,114 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"github.com/godbus/dbus/v5"
+
+	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/api"
+	"github.com/modelfetch/modelfetch/downloader/instance"
+	"github.com/modelfetch/modelfetch/ui/cli"
+)
+
+// Run is the app: the window for the engine m on a, in the tray when the
+// desktop has one, until the app quits (the tray's or the menu's Quit) or
+// ctx ends. Meanwhile it runs m and serves its local API, whose show
+// route brings the window forward (see instance.Host); it returns what
+// stopping them met. l says how to start; warnings go to l.Env.Stderr.
+func Run(ctx context.Context, a fyne.App, m *downloader.Manager, opts Options, l cli.Launch) error {
+	bus := haveSessionBus()
+	if !bus {
+		// Notifications go over the session bus too; without one, Fyne's
+		// attempt would start a bus of its own (dbus-launch) or fail.
+		opts.Notify = func(*fyne.Notification) {}
+	}
+	w := New(a, m, opts)
+	host, err := instance.NewHost(m, api.SocketPath(), l.Env.APIOptions(func() { fyne.Do(w.Show) }))
+	if err != nil {
+		// The window works without it; other programs then cannot reach
+		// this engine.
+		fmt.Fprintf(l.Env.Stderr, "modelfetch: warning: the local API is not served: %v\n", err)
+	}
+	hostCtx, stopHost := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- host.Serve(hostCtx) }()
+
+	present(a, w, bus, l.Hidden)
+	for _, arg := range l.Open {
+		if err := w.Open(arg); err != nil {
+			fmt.Fprintf(l.Env.Stderr, "modelfetch: %v\n", err)
+		}
+	}
+	running := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			fyne.Do(w.Quit) // the journal is written as on any quit
+		case <-running:
+		}
+	}()
+	a.Run()
+	close(running)
+
+	w.Stop()
+	stopHost()
+	return <-served
+}
+
+// present puts ModelFetch in the tray when there is a session bus, and
+// shows the window unless it is to start hidden and a tray can show it.
+func present(a fyne.App, w *UI, bus, hidden bool) {
+	d, ok := a.(desktop.App)
+	tray := ok && bus
+	if tray {
+		w.SetupTray(d)
+	}
+	if !hidden || !tray || !haveTrayHost() {
+		w.Window().Show()
+	}
+}
+
+// haveSessionBus reports whether the tray and notifications can work. On
+// Linux and the BSDs they talk over the D-Bus session bus, and Fyne panics
+// on quit when a tray was set up without one (fyne-io/fyne#6403).
+func haveSessionBus() bool {
+	switch runtime.GOOS {
+	case "linux", "freebsd", "openbsd", "netbsd", "dragonfly":
+	default:
+		return true
+	}
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "" {
+		return true
+	}
+	runtimeDir := os.Getenv("XDG_RUNTIME_DIR")
+	if runtimeDir == "" {
+		return false
+	}
+	st, err := os.Stat(filepath.Join(runtimeDir, "bus")) // systemd's default session bus
+	return err == nil && st.Mode().Type() == os.ModeSocket
+}
+
+// haveTrayHost reports whether the desktop shows tray icons: a
+// StatusNotifierWatcher owns its name on the session bus. Without one, a
+// window started hidden could never be opened.
+func haveTrayHost() bool {
+	// Never a bus of its own (dbus-launch): only the session's counts.
+	conn, err := dbus.SessionBusPrivateNoAutoStartup()
+	if err != nil {
+		return false
+	}
+	defer conn.Close() // a read-only question: nothing to lose on close
+	if conn.Auth(nil) != nil || conn.Hello() != nil {
+		return false
+	}
+	var has bool
+	err = conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, "org.kde.StatusNotifierWatcher").Store(&has)
+	return err == nil && has
+}

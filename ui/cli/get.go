@@ -1,0 +1,220 @@
+package cli
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/dustin/go-humanize"
+
+	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/api"
+	"github.com/modelfetch/modelfetch/ui/term"
+)
+
+// getArgs is what a get asks for.
+type getArgs struct {
+	target
+	// id is the fetch's id in an engine of this process: --id, else the
+	// target's.
+	id string
+	// remoteID is the id asked of the running ModelFetch: --id, if any;
+	// without it the server names the fetch as this command would and
+	// joins a download of the same files under any id.
+	remoteID  string
+	opts      downloader.Options
+	limitRate int64 // --limit-rate, bytes per second; 0 when not given
+	asJSON    bool
+}
+
+func (g *getArgs) createRequest() api.CreateRequest {
+	return g.target.createRequest(g.opts, g.remoteID)
+}
+
+// get is attach → ensure → wait → report, whichever engine it attaches
+// to: the running ModelFetch, or one of this process on the journal.
+func get(ctx context.Context, args []string, env Env) int {
+	g, code := parseGet(args, env)
+	if g == nil {
+		return code
+	}
+	env.Config.LimitRate = cmp.Or(g.limitRate, env.Config.LimitRate)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	view := newView(env, g.asJSON)
+	// maxLost bounds the reconnections after a broken connection, so that
+	// a server that answers but keeps failing cannot keep get in a loop.
+	const maxLost = 3
+	for lost := 0; ; lost++ {
+		e, code := attach(ctx, env)
+		if e == nil {
+			return code
+		}
+		id, final, err := fetch(ctx, env, e, g, view)
+		if errors.Is(err, errLost) && lost < maxLost {
+			// The running ModelFetch stopped (or died) and another may be
+			// taking over. Attach again; when none answers, the journal
+			// has the fetch and this process carries it on, under the id
+			// the server gave it.
+			g.id = id
+			e.close(env, 0)
+			continue
+		}
+		view.done()
+		return e.close(env, outcome(ctx, env, e, id, final, err, g.asJSON))
+	}
+}
+
+// fetch ensures the fetch g asks for in e and waits for it to settle. It
+// returns the fetch's id, its last snapshot and what went wrong.
+func fetch(ctx context.Context, env Env, e engine, g *getArgs, view *view) (string, downloader.Snapshot, error) {
+	id, err := e.ensure(ctx, env, g)
+	if err != nil {
+		return id, downloader.Snapshot{}, err
+	}
+	final, err := e.wait(ctx, id, view.show)
+	return id, final, err
+}
+
+// outcome says how the get of the fetch id ended and returns the exit
+// code.
+func outcome(ctx context.Context, env Env, e engine, id string, final downloader.Snapshot, err error, asJSON bool) int {
+	switch {
+	case err == nil:
+		return report(env, final, asJSON)
+	case ctx.Err() != nil:
+		return e.interrupted(env, id, final)
+	case errors.Is(err, downloader.ErrDuplicateID):
+		return failf(env, "a different download with id %q is in progress; choose another --id", id)
+	}
+	return failf(env, "%s", errorSentence(err))
+}
+
+// parseGet reads get's command line; when it cannot, it returns nil and
+// the exit code.
+func parseGet(args []string, env Env) (*getArgs, int) {
+	fs := newFlags("get", env)
+	id := fs.String("id", "", "fetch id")
+	title := fs.String("title", "", "title")
+	sha := fs.String("sha256", "", "expected SHA-256")
+	total := fs.String("total", "", "download total")
+	dir := fs.String("dir", "", "target folder")
+	conns := fs.Int("connections", 0, "connections per file")
+	limit := fs.String("limit-rate", "", "bandwidth cap per second")
+	asJSON := fs.Bool("json", false, "JSON lines")
+	if err := fs.Parse(args[1:]); err != nil {
+		return nil, 2
+	}
+	if fs.NArg() == 0 {
+		return nil, failf(env, "get needs a URL or a model id (see `modelfetch catalog`)")
+	}
+	t, err := resolveTargets(env.Catalog, fs.Args())
+	if err != nil {
+		return nil, failf(env, "%v", err)
+	}
+	g := &getArgs{target: t, id: cmp.Or(*id, t.id), remoteID: *id, asJSON: *asJSON}
+	g.opts = downloader.Options{Title: cmp.Or(*title, t.title), Connections: *conns}
+	if *sha != "" && !g.expect(*sha) {
+		return nil, failf(env, "--sha256 applies to one file, and %d were asked for", len(t.requests))
+	}
+	if g.opts.DownloadTotal, err = parseBytes("--total", *total); err != nil {
+		return nil, failf(env, "%v", err)
+	}
+	if g.limitRate, err = parseBytes("--limit-rate", *limit); err != nil {
+		return nil, failf(env, "%v", err)
+	}
+	if *dir != "" {
+		if g.opts.Dir, err = filepath.Abs(*dir); err != nil {
+			return nil, failf(env, "--dir %q: %v", *dir, err)
+		}
+	}
+	return g, 0
+}
+
+// expect sets the one file's SHA-256, and reports false when g asks for
+// more than one file.
+func (g *getArgs) expect(sha string) bool {
+	if len(g.requests) != 1 {
+		return false
+	}
+	g.requests[0].SHA256 = sha
+	if g.model != "" {
+		// The catalog's entry no longer describes the file, so the running
+		// ModelFetch gets the request itself, under the model's id as here.
+		g.remoteID, g.model = g.id, ""
+	}
+	return true
+}
+
+// parseBytes reads a size such as 20MB given to flag; empty is 0.
+func parseBytes(flag, s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := humanize.ParseBytes(s)
+	if err != nil {
+		return 0, fmt.Errorf("%s %q is not a size in bytes", flag, s)
+	}
+	return int64(n), nil
+}
+
+// report prints a settled fetch: its paths on stdout, or why not on
+// stderr.
+func report(env Env, s downloader.Snapshot, asJSON bool) int {
+	switch {
+	case s.State == downloader.StateSucceeded:
+		if !asJSON {
+			for _, p := range s.Paths() {
+				fmt.Fprintln(env.Stdout, p)
+			}
+		}
+		return 0
+	case s.State == downloader.StateAborted:
+		return failf(env, "the download was cancelled")
+	}
+	return failf(env, "%s", strings.TrimSuffix(s.Message, "."))
+}
+
+func progressText(s downloader.Snapshot) string {
+	if s.DownloadTotal > 0 {
+		return fmt.Sprintf("%s of %s", humanize.Bytes(uint64(s.Downloaded)), humanize.Bytes(uint64(s.DownloadTotal)))
+	}
+	return humanize.Bytes(uint64(s.Downloaded))
+}
+
+// view shows progress: a live bar on a terminal, a line now and then
+// elsewhere, or JSON lines.
+type view struct {
+	bar *term.Bar
+	enc *json.Encoder
+}
+
+func newView(env Env, asJSON bool) *view {
+	if asJSON {
+		return &view{enc: json.NewEncoder(env.Stdout)}
+	}
+	return &view{bar: term.NewBar(env.Stderr, env.Terminal)}
+}
+
+// show writes one event. A failed write is remembered by the output (see
+// Main), which makes it the exit code; the download goes on regardless.
+func (v *view) show(ev downloader.Event) {
+	if v.enc != nil {
+		_ = v.enc.Encode(ev)
+		return
+	}
+	v.bar.Show(ev.Fetch)
+}
+
+func (v *view) done() {
+	if v.bar != nil {
+		v.bar.Done()
+	}
+}
