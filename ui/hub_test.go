@@ -22,12 +22,11 @@ import (
 // UI work the app would run on its UI goroutine runs on the test
 // goroutine instead, inside waitFor.
 type hubHarness struct {
-	t      *testing.T
-	v      *HubView
-	cache  hf.Cache
-	queue  chan func()
-	closed chan struct{}
-	asked  []downloadAsk
+	t     *testing.T
+	v     *HubView
+	cache hf.Cache
+	uiQueue
+	asked []downloadAsk
 }
 
 type downloadAsk struct {
@@ -42,15 +41,10 @@ func newHubHarness(t *testing.T, endpoint string, tok hf.Token) *hubHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &hubHarness{t: t, cache: hf.Cache{Dir: t.TempDir()}, queue: make(chan func(), 16), closed: make(chan struct{})}
+	h := &hubHarness{t: t, cache: hf.Cache{Dir: t.TempDir()}, uiQueue: newUIQueue()}
 	t.Cleanup(func() { close(h.closed) })
 	h.v = NewHubView(client, h.cache, func(p hf.Plan, files []hf.File) { h.asked = append(h.asked, downloadAsk{p, files}) })
-	h.v.do = func(f func()) {
-		select {
-		case h.queue <- f:
-		case <-h.closed:
-		}
-	}
+	h.v.do = h.do
 	w := test.NewWindow(h.v)
 	w.Resize(fyne.NewSize(900, 1400)) // tall enough for every row of the test repo
 	t.Cleanup(w.Close)
@@ -66,28 +60,13 @@ func (h *hubHarness) enter(text string) {
 
 func (h *hubHarness) waitFor(what string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.NewTimer(20 * time.Second)
-	defer deadline.Stop()
-	for !cond() {
-		select {
-		case f := <-h.queue:
-			f()
-		case <-deadline.C:
-			h.t.Fatalf("timed out waiting for %s", what)
-		}
-	}
+	h.uiQueue.waitFor(h.t, what, cond, nil)
 }
 
 // next is the next piece of UI work, not run.
 func (h *hubHarness) next() func() {
 	h.t.Helper()
-	select {
-	case f := <-h.queue:
-		return f
-	case <-time.After(20 * time.Second):
-		h.t.Fatal("timed out waiting for an answer")
-		return nil
-	}
+	return h.uiQueue.next(h.t)
 }
 
 // fileRow is the laid-out row of the repo list whose name reads text.

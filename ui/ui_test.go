@@ -108,14 +108,12 @@ func (g *gatedReader) Seek(offset int64, whence int) (int64, error) {
 // server. UI work that the app would run on its UI goroutine runs on the
 // test goroutine instead, inside waitFor.
 type harness struct {
-	t        *testing.T
-	srv      *server
-	m        *downloader.Manager
-	u        *UI
-	cfg      downloader.Config
-	queue    chan func()
-	wake     chan struct{} // a test's own goroutines say something happened
-	closed   chan struct{}
+	t   *testing.T
+	srv *server
+	m   *downloader.Manager
+	u   *UI
+	cfg downloader.Config
+	uiQueue
 	revealed []string
 	notes    []fyne.Notification // sent, in order
 }
@@ -133,7 +131,7 @@ func newHarnessWith(t *testing.T, gated bool, edit func(*Options)) *harness {
 	t.Helper()
 	test.NewTempApp(t)
 	srv, hs := newServer(t, gated)
-	h := &harness{t: t, srv: srv, queue: make(chan func(), 64), wake: make(chan struct{}, 1), closed: make(chan struct{})}
+	h := &harness{t: t, srv: srv, uiQueue: newUIQueue()}
 
 	// A user catalog laid over the built-in one points Gemma 2B at the
 	// local server, as a person's catalog.json would.
@@ -195,40 +193,10 @@ func newHarnessWith(t *testing.T, gated bool, edit func(*Options)) *harness {
 	return h
 }
 
-// do queues f for the test goroutine, as fyne.Do queues it for the UI
-// goroutine.
-func (h *harness) do(f func()) {
-	select {
-	case h.queue <- f:
-	case <-h.closed:
-	}
-}
-
-// waitFor runs queued UI work until cond holds, failing the test after a
-// generous deadline. cond is checked after each piece of UI work, since
-// only UI work changes what the window shows, and when a test's own
-// goroutine calls poke.
+// waitFor runs the window's queued work until cond holds.
 func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.NewTimer(20 * time.Second)
-	defer deadline.Stop()
-	for !cond() {
-		select {
-		case f := <-h.queue:
-			f()
-		case <-h.wake:
-		case <-deadline.C:
-			h.t.Fatalf("timed out waiting for %s; the fetches are %+v", what, h.m.Snapshots())
-		}
-	}
-}
-
-// poke makes waitFor look at its condition again.
-func (h *harness) poke() {
-	select {
-	case h.wake <- struct{}{}:
-	default:
-	}
+	h.uiQueue.waitFor(h.t, what, cond, func() string { return fmt.Sprintf("the fetches are %+v", h.m.Snapshots()) })
 }
 
 // waitNote waits for the next notification, and checks it is want.
