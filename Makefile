@@ -30,7 +30,9 @@ ICONS := $(foreach s,$(ICON_SIZES),bin/icons/$(s)x$(s)/apps/$(APPID).png)
 # cgo + GLFW headers for Fyne (see ../shared/PLATFORM.md).
 BUILD_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
 	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
-TEST_PKGS := $(BUILD_PKGS) curl
+# dbus: the D-Bus tests (notifications, tray host, NetworkManager and logind
+# stand-ins) run on a private dbus-daemon.
+TEST_PKGS := $(BUILD_PKGS) curl dbus
 # staticcheck 2026.2.2, pinned so that a new check never breaks CI by surprise.
 STATICCHECK := v0.8.2
 
@@ -52,6 +54,7 @@ run: build
 # check-install needs it.
 test: deps-test build
 	test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK) ./...
 	$(MAKE) --no-print-directory check-install
@@ -133,13 +136,13 @@ dist release: deb
 # bus, dunst for notifications and status-notifier-watcher as the tray host;
 # a local server feeds a real download. Also prints time to first paint and
 # idle CPU and memory.
-SHOT_PKGS := xvfb xauth dbus dunst imagemagick haskell-status-notifier-item-utils x11-utils
+SHOT_PKGS := xvfb xauth dbus dunst imagemagick haskell-status-notifier-item-utils x11-utils xdotool
 
 .PHONY: screenshot
 screenshot: build
 	@sh .ci/packages.sh $(SHOT_PKGS)
 	$(GO) build -o bin/screenshot ./ui/internal/screenshot
-	xvfb-run -a -s '-screen 0 1600x900x24' dbus-run-session -- bin/screenshot -bin $(BIN) -out ui/testdata
+	xvfb-run -a -s '-screen 0 1920x1080x24' dbus-run-session -- bin/screenshot -bin $(BIN) -out ui/testdata
 
 # Starting at login (packaging/screenshot-login.sh): --hidden with and
 # without a tray host, a download left in the journal carried on, and the
