@@ -11,8 +11,10 @@ import (
 )
 
 // journalVersion changes when the on-disk shape does in a way older code
-// cannot read.
-const journalVersion = 1
+// cannot read. Version 2 stores the synced ranges of the byte ledger as
+// segments done to their end; a version 1 journal's segments load the same
+// way (their done part is what was synced).
+const journalVersion = 2
 
 // journalFile is what the journal holds on disk. It is separate from the
 // live state so that the live structs can change freely.
@@ -62,7 +64,9 @@ type journalRecord struct {
 }
 
 // journalSegment is a byte range [Start, End) of which [Start, Done) is
-// synced to disk. End is -1 while the length is unknown.
+// synced to disk. Version 2 writes only synced ranges (Done == End);
+// version 1 also wrote planned ranges, with End -1 while the length was
+// unknown.
 type journalSegment struct {
 	Start int64 `json:"start"`
 	End   int64 `json:"end"`
@@ -96,13 +100,14 @@ func readJournal(path string, now time.Time) (journalFile, error) {
 	}
 	var j journalFile
 	err = json.Unmarshal(data, &j)
-	if err == nil && j.Version != journalVersion {
+	if err == nil && j.Version != journalVersion && j.Version != 1 {
 		err = fmt.Errorf("unknown journal version %d", j.Version)
 	}
 	if err == nil {
 		err = j.check()
 	}
 	if err == nil {
+		j.Version = journalVersion
 		return j, nil
 	}
 	aside := fmt.Sprintf("%s.corrupt-%s", path, now.UTC().Format("20060102T150405Z"))

@@ -452,7 +452,7 @@ func TestRangeNotSatisfiable(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
-	m := &Manager{cfg: Config{BackoffBase: time.Second, BackoffMax: time.Minute}}
+	m := retryPolicy{base: time.Second, max: time.Minute}
 	refused := &net.OpError{Op: "dial", Err: errors.New("connection refused")}
 	for n := range 12 {
 		if d := m.backoff(n, refused); d > maxNetworkWait {
@@ -466,5 +466,83 @@ func TestBackoff(t *testing.T) {
 	asked := &StatusError{Code: http.StatusTooManyRequests, RetryAfter: 5 * time.Minute}
 	if d := m.backoff(0, asked); d != 5*time.Minute {
 		t.Errorf("Retry-After of 5 min gave a wait of %v", d)
+	}
+}
+
+// TestShortBodies: a server that supports ranges but cuts every answer
+// after 100 KiB, each with the full Content-Length of what was asked. The
+// file must end whole; before the byte ledger it was called done with its
+// tail zero.
+func TestShortBodies(t *testing.T) {
+	const size = 1 << 20
+	o := newOrigin(t, size, cut(100<<10))
+	cfg := testConfig(t)
+	cfg.MaxRetries = 3
+	m := start(t, cfg)
+	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+	s := settle(t, m, "model")
+	if s.State != StateSucceeded {
+		t.Fatalf("state %s (%s: %s), want succeeded", s.State, s.FailureReason, s.Message)
+	}
+	checkFile(t, s.Records[0].Path, o.data)
+}
+
+// TestCutsAtPieceEnds: a larger file over many connections from a server
+// that cuts each answer whenever the bytes it has served cross a multiple
+// of a step, so that many cuts fall between reads (a read that returns 0
+// bytes with the error) and near piece ends. No digest is known: only the
+// engine's own bookkeeping can keep the file whole.
+func TestCutsAtPieceEnds(t *testing.T) {
+	const size = 24 << 20
+	for _, step := range []int64{1 << 20, 256 << 10, 300 << 10} {
+		t.Run(fmt.Sprint(step), func(t *testing.T) {
+			var served atomic.Int64
+			o := newOrigin(t, size, crossCut(&served, step))
+			cfg := testConfig(t)
+			m := start(t, cfg)
+			m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+			s := settle(t, m, "model")
+			if s.State != StateSucceeded {
+				t.Fatalf("state %s (%s: %s), want succeeded", s.State, s.FailureReason, s.Message)
+			}
+			checkFile(t, s.Records[0].Path, o.data)
+			if o.requests.Load() < 10 {
+				t.Errorf("%d requests: the cuts never fired", o.requests.Load())
+			}
+		})
+	}
+}
+
+// crossCut serves ranges, cutting a response at the point where the bytes
+// served by all responses together cross a multiple of step.
+func crossCut(served *atomic.Int64, step int64) fault {
+	return func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
+		if r.Method != http.MethodGet {
+			return false
+		}
+		rec := httptest.NewRecorder()
+		o.serveFile(rec, r)
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		body := rec.Body.Bytes()
+		for len(body) > 0 {
+			k := min(int64(len(body)), 16<<10)
+			after := served.Add(k)
+			if cross := after % step; cross < k {
+				w.Write(body[:k-cross])
+				w.(http.Flusher).Flush()
+				if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+					conn.Close()
+				}
+				return true
+			}
+			if _, err := w.Write(body[:k]); err != nil {
+				return true
+			}
+			body = body[k:]
+		}
+		return true
 	}
 }
