@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -544,5 +545,103 @@ func crossCut(served *atomic.Int64, step int64) fault {
 			body = body[k:]
 		}
 		return true
+	}
+}
+
+// journalSynced is what the journal on disk records as synced for the
+// first record of its only fetch.
+func journalSynced(t *testing.T, cfg Config) spans {
+	j, err := readJournal(filepath.Join(cfg.StateDir, "journal.json"), time.Time{})
+	if err != nil || len(j.Fetches) != 1 {
+		return nil
+	}
+	var s spans
+	for _, seg := range j.Fetches[0].Records[0].Segments {
+		s = s.add(seg.Start, seg.Done)
+	}
+	return s
+}
+
+// TestCheckpointCadence: the first checkpoint comes within about a
+// second even when the interval is long, and later ones come by bytes.
+func TestCheckpointCadence(t *testing.T) {
+	t.Run("first within a second", func(t *testing.T) {
+		o := newOrigin(t, 8<<20, slow(2<<20))
+		cfg := testConfig(t)
+		cfg.CheckpointInterval, cfg.CheckpointBytes = time.Hour, 1<<40
+		m := start(t, cfg)
+		began := time.Now()
+		m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+		until(t, "a checkpoint", func() bool { return journalSynced(t, cfg).total() > 0 })
+		if d := time.Since(began); d > 2*time.Second || d < firstCheckpoint/2 {
+			t.Errorf("first checkpoint after %v, want about %v", d, firstCheckpoint)
+		}
+	})
+	t.Run("by bytes", func(t *testing.T) {
+		o := newOrigin(t, 8<<20, slow(4<<20))
+		cfg := testConfig(t)
+		cfg.CheckpointInterval, cfg.CheckpointBytes = time.Hour, 256<<10
+		cfg.MaxConnections = 1
+		m := start(t, cfg)
+		m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+		var seen []int64
+		until(t, "four checkpoints", func() bool {
+			if n := journalSynced(t, cfg).total(); n > 0 && (len(seen) == 0 || n != seen[len(seen)-1]) {
+				seen = append(seen, n)
+			}
+			return len(seen) >= 4
+		})
+		m.Abort("model")
+	})
+}
+
+// TestResumeExactlyMissing: after a stop mid-way over several connections,
+// the next engine asks only for the bytes the journal does not hold.
+func TestResumeExactlyMissing(t *testing.T) {
+	const size = 8 << 20
+	var mu sync.Mutex
+	var asked spans
+	record := func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
+		var from, to int64
+		if _, err := fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-%d", &from, &to); err == nil && r.Method == http.MethodGet {
+			mu.Lock()
+			asked = asked.add(from, to+1)
+			mu.Unlock()
+		} else if r.Method == http.MethodGet {
+			mu.Lock()
+			asked = asked.add(0, size)
+			mu.Unlock()
+		}
+		return slow(4<<20)(o, w, r, n)
+	}
+	o := newOrigin(t, size, record)
+	cfg := testConfig(t)
+	cfg.MaxConnections = 4
+	m := start(t, cfg)
+	m.Fetch("model", []Request{{URL: o.url(), SHA256: o.sha()}}, Options{})
+	until(t, "2 MiB synced", func() bool { return journalSynced(t, cfg).total() > 2<<20 })
+	m.stop()
+	held := journalSynced(t, cfg)
+	mu.Lock()
+	asked = nil
+	mu.Unlock()
+	sentBefore := o.sent.Load()
+	m = start(t, cfg)
+	s := settle(t, m, "model")
+	if s.State != StateSucceeded {
+		t.Fatalf("state %s (%s)", s.State, s.Message)
+	}
+	checkFile(t, s.Records[0].Path, o.data)
+	mu.Lock()
+	defer mu.Unlock()
+	for _, h := range held {
+		for _, a := range asked {
+			if a.from < h.to && h.from < a.to {
+				t.Errorf("asked again for %v, which the journal held (%v)", a, held)
+			}
+		}
+	}
+	if resent, want := o.sent.Load()-sentBefore, size-held.total(); resent > want+want/4 {
+		t.Errorf("the second engine was sent %d bytes for %d missing", resent, want)
 	}
 }
