@@ -31,6 +31,14 @@ test: deps-test
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK) ./...
 	$(GO) test -race -timeout 20m ./...
 
+# The engine's chaos test over thousands of seeds (make test runs a few
+# hundred); CHAOSFLAGS="-seed N" replays one.
+CHAOSFLAGS ?= -chaos.n 5000
+
+.PHONY: chaos
+chaos:
+	$(GO) test -count=1 -timeout 60m -run 'TestChaos$$' ./downloader/ $(CHAOSFLAGS)
+
 # Screenshots of the real window (see ../shared/PLATFORM.md): Xvfb, a session
 # bus, dunst for notifications and status-notifier-watcher as the tray host;
 # a local server feeds a real download. Also prints time to first paint and

@@ -72,6 +72,12 @@ func (o *origin) setData(b []byte) {
 	o.mu.Unlock()
 }
 
+func (o *origin) currentETag() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.etag
+}
+
 func (o *origin) url() string { return o.URL + "/models/model.bin" }
 
 func (o *origin) serve(w http.ResponseWriter, r *http.Request) {

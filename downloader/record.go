@@ -319,15 +319,33 @@ func (e recordEvents) saveHash(state []byte) {
 // discard forgets the record's partial data, saying why.
 func (e recordEvents) discard(why string) {
 	e.m.mu.Lock()
-	defer e.m.mu.Unlock()
 	e.m.removePartial(e.r)
 	e.r.restarted = why
-	e.m.markDirty()
+	e.m.mu.Unlock()
+	e.forgotten()
+}
+
+// forgotten writes the journal at once after partial data was discarded:
+// the partial file is made again next, and a crash must not find a
+// journal that claims the old file's ranges in the new one.
+func (e recordEvents) forgotten() {
+	if err := e.m.writeJournal(); err != nil {
+		e.m.cfg.Logger.Error("write journal", "err", err)
+	}
 }
 
 // reconcile keeps the partial data when the resolved file is the one it
 // belongs to, discards it when not, and checks the fetch's total.
 func (e recordEvents) reconcile(in info, noRanges bool) (plan, error) {
+	p, discarded, err := e.fit(in, noRanges)
+	if discarded {
+		e.forgotten()
+	}
+	return p, err
+}
+
+// fit is reconcile under the manager's lock.
+func (e recordEvents) fit(in info, noRanges bool) (p plan, discarded bool, err error) {
 	m, r := e.m, e.r
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -335,7 +353,7 @@ func (e recordEvents) reconcile(in info, noRanges bool) (plan, error) {
 	if why := staleWhy(r, in, noRanges, part); why != "" {
 		m.cfg.Logger.Info("partial data discarded", "url", r.req.URL, "why", why)
 		m.removePartial(r)
-		r.restarted = why
+		r.restarted, discarded = why, true
 	}
 	r.url, r.size, r.validator, r.ranges = in.url, in.size, in.validator, in.ranges && !noRanges
 	r.ledger.setSize(in.size)
@@ -345,7 +363,7 @@ func (e recordEvents) reconcile(in info, noRanges bool) (plan, error) {
 	if r.name == "" {
 		r.name = m.uniqueName(r, cmp.Or(r.req.Name, in.name, nameFromURL(r.req.URL)))
 	}
-	p := plan{part: part, dir: cmp.Or(r.f.opts.Dir, filepath.Join(m.cfg.ModelsDir, r.f.id)), name: r.name,
+	p = plan{part: part, dir: cmp.Or(r.f.opts.Dir, filepath.Join(m.cfg.ModelsDir, r.f.id)), name: r.name,
 		sha256: r.sha256, limit: -1, hashState: r.hashState}
 	if total := r.f.opts.DownloadTotal; total > 0 {
 		others := int64(0)
@@ -355,13 +373,13 @@ func (e recordEvents) reconcile(in info, noRanges bool) (plan, error) {
 			}
 		}
 		if in.size >= 0 && others+in.size > total {
-			return plan{}, fail(ReasonTotalExceeded, 0, nil, "The files are %s, more than the %s this download may use.",
+			return plan{}, discarded, fail(ReasonTotalExceeded, 0, nil, "The files are %s, more than the %s this download may use.",
 				humanize.IBytes(uint64(others+in.size)), humanize.IBytes(uint64(total)))
 		}
 		p.limit = total - others
 	}
 	m.markDirty()
-	return p, nil
+	return p, discarded, nil
 }
 
 // staleWhy says why the record's partial data cannot serve the resolved
