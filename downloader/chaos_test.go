@@ -122,15 +122,32 @@ func (c *chaosRun) fault(o *origin, w http.ResponseWriter, r *http.Request, n in
 	if r.Method == http.MethodHead {
 		n = -c.headCount.Add(1)
 	}
-	if r.Method == http.MethodGet && r.Header.Get("Range") != "" && r.Header.Get("If-Range") != o.currentETag() {
-		c.fresh.Add(1) // the answer is the whole file
-	}
 	rng := rand.New(rand.NewPCG(c.seed, uint64(n)))
 	p := rng.IntN(100)
 	c.t.Logf("request %d: %s %s If-Range %s, fate %d", n, r.Method, r.Header.Get("Range"), r.Header.Get("If-Range"), p)
 	if r.Method == http.MethodHead {
 		return p < 10 && status(http.StatusServiceUnavailable, "")(o, w, r, n) || c.chunk && chunked(o, w, r, n)
 	}
+	if c.startsAgain(o, r) {
+		c.fresh.Add(1)
+	}
+	if p < 34 {
+		return c.failGet(o, w, r, n, p, rng)
+	}
+	switch {
+	case p < 36 && r.Header.Get("Range") != "" && r.Header.Get("If-Range") == o.currentETag():
+		c.fresh.Add(1)
+		ignoreRanges(o, w, r, n)
+	case p == 36 && !c.changed.Swap(true):
+		c.fresh.Add(1)
+		o.setData(c.v2)
+	}
+	return c.chunk && chunked(o, w, r, n)
+}
+
+// failGet answers a GET whose fate p is below 34 with a fault that
+// breaks it: a cut, a stall, a crawl, a 503 or a 429.
+func (c *chaosRun) failGet(o *origin, w http.ResponseWriter, r *http.Request, n int64, p int, rng *rand.Rand) bool {
 	switch {
 	case p < 16:
 		return c.cut(o, w, r, rng)
@@ -147,16 +164,21 @@ func (c *chaosRun) fault(o *origin, w http.ResponseWriter, r *http.Request, n in
 		return slow(256<<10+rng.IntN(1<<20))(o, w, r, n)
 	case p < 31:
 		return status(http.StatusServiceUnavailable, retryAfterValue(rng))(o, w, r, n)
-	case p < 34:
-		return status(http.StatusTooManyRequests, retryAfterValue(rng))(o, w, r, n)
-	case p < 36 && r.Header.Get("Range") != "" && r.Header.Get("If-Range") == o.currentETag():
-		c.fresh.Add(1)
-		ignoreRanges(o, w, r, n)
-	case p == 36 && !c.changed.Swap(true):
-		c.fresh.Add(1)
-		o.setData(c.v2)
 	}
-	return c.chunk && chunked(o, w, r, n)
+	return status(http.StatusTooManyRequests, retryAfterValue(rng))(o, w, r, n)
+}
+
+// startsAgain reports whether the answer to r starts the file again: the
+// whole file for a range of another version, or a 416 from a server that
+// sends no length to a range from the end of the file on.
+func (c *chaosRun) startsAgain(o *origin, r *http.Request) bool {
+	rg := r.Header.Get("Range")
+	if rg == "" {
+		return false
+	}
+	var from int
+	_, err := fmt.Sscanf(rg, "bytes=%d-", &from)
+	return r.Header.Get("If-Range") != o.currentETag() || c.chunk && err == nil && from >= len(c.v1)
 }
 
 // retryAfterValue is mostly no Retry-After, sometimes one second (the

@@ -82,6 +82,11 @@ func (t *transfer) connections(parent context.Context) error {
 			c.live--
 			t.r.conns.Add(-1)
 			c.stop(err)
+			if t.ledger.left() == 0 {
+				// Every byte is in: connections still waiting out a
+				// Retry-After have nothing left to do.
+				cancel(nil)
+			}
 		case <-tick.C:
 			t.tick(c, t.now())
 		}
@@ -394,7 +399,7 @@ func (t *transfer) check(resp *http.Response, ranged bool, from, end int64) erro
 		if t.in.size >= 0 && resp.ContentLength >= 0 && resp.ContentLength != t.in.size {
 			return &restartError{why: "the file's length changed on the server, so it is downloaded from the start", discard: true}
 		}
-		return nil
+		return t.sameFile(resp)
 	case code == http.StatusRequestedRangeNotSatisfiable:
 		return &restartError{why: "the server refused the missing part, so the file is downloaded from the start", discard: true}
 	}
@@ -403,6 +408,15 @@ func (t *transfer) check(resp *http.Response, ranged bool, from, end int64) erro
 		return &restartError{why: "the download link expired", err: se}
 	}
 	return se
+}
+
+// sameFile checks that a response's strong ETag is the validator the
+// record's bytes belong to: bytes of another version are never written.
+func (t *transfer) sameFile(resp *http.Response) error {
+	if etag := resp.Header.Get("ETag"); strings.HasPrefix(t.in.validator, `"`) && strings.HasPrefix(etag, `"`) && etag != t.in.validator {
+		return &restartError{why: "the file changed on the server, so it is downloaded from the start", discard: true}
+	}
+	return nil
 }
 
 // checkPartial validates a 206 against the range asked and the file known.
@@ -417,8 +431,8 @@ func (t *transfer) checkPartial(resp *http.Response, from, end int64) error {
 	if t.in.size >= 0 && cr.total >= 0 && cr.total != t.in.size {
 		return &restartError{why: "the file's length changed on the server, so it is downloaded from the start", discard: true}
 	}
-	if etag := resp.Header.Get("ETag"); strings.HasPrefix(t.in.validator, `"`) && strings.HasPrefix(etag, `"`) && etag != t.in.validator {
-		return &restartError{why: "the file changed on the server, so it is downloaded from the start", discard: true}
+	if err := t.sameFile(resp); err != nil {
+		return err
 	}
 	if resp.ContentLength >= 0 && resp.ContentLength != cr.last-cr.first+1 {
 		return fmt.Errorf("%w: Content-Length %d for a range of %d bytes", errInvalidResponse, resp.ContentLength, cr.last-cr.first+1)

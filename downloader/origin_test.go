@@ -222,6 +222,11 @@ func chunked(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
 	}
 	var from int
 	if _, err := fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-", &from); err == nil {
+		if from >= len(data) {
+			w.Header().Set("Content-Range", fmt.Sprintf("bytes */%d", len(data)))
+			http.Error(w, "range not satisfiable", http.StatusRequestedRangeNotSatisfiable)
+			return true
+		}
 		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/*", from, len(data)-1))
 		w.WriteHeader(http.StatusPartialContent)
 	}

@@ -156,18 +156,7 @@ func (m *Manager) snapshot(f *fetch) Snapshot {
 	var total int64
 	known := true
 	for _, r := range f.records {
-		rs := RecordSnapshot{URL: r.req.URL, Name: r.name, Path: r.path, State: r.state,
-			FailureReason: r.reason, Message: r.message, Status: r.status, Offset: r.offset,
-			Downloaded: r.downloaded(), Size: r.size, Verified: r.hashed.Load(), SHA256: r.sha256,
-			Connections: int(r.conns.Load()), Restarted: r.restarted}
-		if rs.Name == "" {
-			rs.Name = SanitizeName(nameFromURL(r.req.URL))
-		}
-		if r.state == StateSucceeded {
-			rs.Result, rs.Downloaded = ResultSuccess, max(rs.Downloaded, r.size)
-		} else if r.state == StateFailed || r.state == StateAborted {
-			rs.Result = ResultFailure
-		}
+		rs := r.snapshot()
 		if r.size < 0 {
 			known = false
 		}
@@ -204,6 +193,24 @@ func (m *Manager) snapshot(f *fetch) Snapshot {
 		}
 	}
 	return s
+}
+
+// snapshot copies r. m.mu is held.
+func (r *record) snapshot() RecordSnapshot {
+	rs := RecordSnapshot{URL: r.req.URL, Name: r.name, Path: r.path, State: r.state,
+		FailureReason: r.reason, Message: r.message, Status: r.status, Offset: r.offset,
+		Downloaded: r.downloaded(), Size: r.size, Verified: r.hashed.Load(), SHA256: r.sha256,
+		Connections: int(r.conns.Load()), Restarted: r.restarted}
+	if rs.Name == "" {
+		rs.Name = SanitizeName(nameFromURL(r.req.URL))
+	}
+	switch r.state {
+	case StateSucceeded:
+		rs.Result, rs.Downloaded = ResultSuccess, max(rs.Downloaded, r.size)
+	case StateFailed, StateAborted:
+		rs.Result = ResultFailure
+	}
+	return rs
 }
 
 // activeState is the state an active fetch shows: running beats verifying
