@@ -258,8 +258,9 @@ func (c *chaosRun) run() {
 }
 
 // crash stops the engine and puts back the journal as it was before the
-// stop, as if the process had died then, and scrambles every byte of the
-// partial file that journal does not claim as synced, as a power cut may.
+// stop, as if the process had died then. Half the crashes are a power
+// cut: the journal is of an earlier boot, and every byte of the partial
+// file it does not claim as synced is scrambled.
 func (c *chaosRun) crash(m *running) *running {
 	path := filepath.Join(c.cfg.StateDir, "journal.json")
 	before, err := os.ReadFile(path)
@@ -268,18 +269,32 @@ func (c *chaosRun) crash(m *running) *running {
 		return start(c.t, c.cfg)
 	}
 	m.stop()
+	var j journalFile
+	if err := json.Unmarshal(before, &j); err != nil {
+		c.t.Fatalf("journal: %v", err)
+	}
+	powerCut := c.rng.IntN(2) == 0
+	if powerCut {
+		j.Boot = "an earlier boot"
+		if before, err = json.Marshal(j); err != nil {
+			c.t.Fatal(err)
+		}
+	}
 	if err := os.WriteFile(path, before, 0o600); err != nil {
 		c.t.Fatal(err)
 	}
 	c.crashes++
+	c.t.Logf("chaos crash, power cut %v", powerCut)
 	c.audit("at a crash")
-	c.scramble(before)
-
+	if powerCut {
+		c.scramble(j)
+	}
 	return start(c.t, c.cfg)
 }
 
-// audit checks that every byte the journal on disk claims as synced is in
-// the partial file: the journal never claims a byte the disk does not hold.
+// audit checks that every byte the journal on disk claims as synced, or
+// as written in this boot, is in the partial file: the journal never
+// claims a byte the file does not hold.
 func (c *chaosRun) audit(when string) {
 	j, err := readJournal(filepath.Join(c.cfg.StateDir, "journal.json"), time.Time{})
 	if err != nil || len(j.Fetches) == 0 || j.Fetches[0].Records[0].State.Settled() {
@@ -293,7 +308,11 @@ func (c *chaosRun) audit(when string) {
 	if j.Fetches[0].Records[0].Validator == etagOf(c.v2) {
 		want = c.v2
 	}
-	for _, s := range j.Fetches[0].Records[0].Segments {
+	segs := j.Fetches[0].Records[0].Segments
+	if j.Boot == bootID() {
+		segs = append(segs, j.Fetches[0].Records[0].Written...)
+	}
+	for _, s := range segs {
 		if s.Done > int64(len(got)) || !bytes.Equal(got[s.Start:s.Done], want[s.Start:s.Done]) {
 			c.t.Fatalf("seed %d: %s the journal claims bytes %d-%d synced, which the partial file does not hold: %s",
 				c.seed, when, s.Start, s.Done-1, c.diff(got))
@@ -303,11 +322,7 @@ func (c *chaosRun) audit(when string) {
 
 // scramble overwrites the bytes of the partial file that journal does not
 // hold as synced.
-func (c *chaosRun) scramble(journal []byte) {
-	var j journalFile
-	if err := json.Unmarshal(journal, &j); err != nil {
-		c.t.Fatalf("journal: %v", err)
-	}
+func (c *chaosRun) scramble(j journalFile) {
 	part := filepath.Join(c.cfg.PartialDir, "model", "0.part")
 	f, err := os.OpenFile(part, os.O_RDWR, 0)
 	if err != nil {
@@ -318,11 +333,7 @@ func (c *chaosRun) scramble(journal []byte) {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	var synced spans
-	for _, s := range j.Fetches[0].Records[0].Segments {
-		synced = synced.add(s.Start, s.Done)
-	}
-	for _, g := range synced.gaps(st.Size()) {
+	for _, g := range loadSpans(j.Fetches[0].Records[0].Segments).gaps(st.Size()) {
 		if _, err := f.WriteAt(bytes.Repeat([]byte{0xA5}, int(g.to-g.from)), g.from); err != nil {
 			c.t.Fatal(err)
 		}

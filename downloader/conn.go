@@ -105,6 +105,9 @@ func (t *transfer) connections(parent context.Context) error {
 // tick checkpoints when one is due and decides on connections.
 func (t *transfer) tick(c *crew, now time.Time) {
 	bytes := t.r.downloaded()
+	if bytes != c.lastBytes {
+		t.events.dirty() // the journal's written ranges follow the bytes
+	}
 	interval := t.cfg.CheckpointInterval
 	if !c.synced {
 		interval = min(interval, firstCheckpoint)

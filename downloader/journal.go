@@ -19,7 +19,10 @@ const journalVersion = 2
 // journalFile is what the journal holds on disk. It is separate from the
 // live state so that the live structs can change freely.
 type journalFile struct {
-	Version   int             `json:"version"`
+	Version int `json:"version"`
+	// Boot is the boot the journal was written in: its records' written
+	// ranges are trusted only in the same boot.
+	Boot      string          `json:"boot,omitempty"`
 	Fetches   []journalFetch  `json:"fetches"`
 	Completed []completedFile `json:"completed,omitempty"`
 }
@@ -53,7 +56,8 @@ type journalRecord struct {
 	Validator string           `json:"validator,omitempty"`
 	SHA256    string           `json:"sha256,omitempty"`
 	Ranges    bool             `json:"ranges,omitempty"`
-	Segments  []journalSegment `json:"segments,omitempty"`
+	Segments  []journalSegment `json:"segments,omitempty"` // synced
+	Written   []journalSegment `json:"written,omitempty"`  // written, synced or not
 	HashState []byte           `json:"hashState,omitempty"`
 	Path      string           `json:"path,omitempty"`
 	State     State            `json:"state"`
@@ -130,7 +134,7 @@ func (j journalFile) check() error {
 			return fmt.Errorf("fetch %q has no records", f.ID)
 		}
 		for _, r := range f.Records {
-			for _, s := range r.Segments {
+			for _, s := range append(r.Segments, r.Written...) {
 				if s.Start < 0 || s.Done < s.Start || (s.End >= 0 && s.Done > s.End) {
 					return fmt.Errorf("fetch %q has an impossible segment %+v", f.ID, s)
 				}

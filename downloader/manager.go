@@ -195,7 +195,7 @@ func New(cfg Config) (*Manager, error) {
 	}
 	m.completed = j.Completed
 	for _, jf := range j.Fetches {
-		f := fetchFromJournal(jf)
+		f := fetchFromJournal(jf, j.Boot != "" && j.Boot == bootID())
 		m.fetches[f.id] = f
 		m.order = append(m.order, f)
 	}
@@ -648,8 +648,14 @@ func poke(c chan struct{}) {
 
 func (m *Manager) markDirty() { poke(m.dirty) }
 
+// journalGap is the least time between two journal writes. A transfer
+// marks the journal dirty as bytes arrive, so this is also how much of a
+// download a kill -9 loses: the written ranges of the journal are trusted
+// after a restart in the same boot.
+const journalGap = 100 * time.Millisecond
+
 // journalLoop writes the journal when something changed, at most every
-// quarter second, and once more when ctx ends.
+// journalGap, and once more when ctx ends.
 func (m *Manager) journalLoop(ctx context.Context) {
 	for {
 		select {
@@ -663,7 +669,7 @@ func (m *Manager) journalLoop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(250 * time.Millisecond):
+		case <-time.After(journalGap):
 		}
 	}
 }
@@ -672,7 +678,7 @@ func (m *Manager) writeJournal() error {
 	m.journalMu.Lock()
 	defer m.journalMu.Unlock()
 	m.mu.Lock()
-	j := journalFile{Version: journalVersion, Completed: slices.Clone(m.completed)}
+	j := journalFile{Version: journalVersion, Boot: bootID(), Completed: slices.Clone(m.completed)}
 	for _, f := range m.order {
 		j.Fetches = append(j.Fetches, f.journal())
 	}

@@ -90,15 +90,23 @@ func (r *record) resetPlan() {
 	r.validator = ""
 }
 
-// journalSegments returns the synced ranges, each as a segment done to
-// its end (the shape older journals used for partly done segments).
-func (r *record) journalSegments() []journalSegment {
-	_, _, synced := r.ledger.state()
-	out := make([]journalSegment, 0, len(synced))
-	for _, s := range synced {
-		out = append(out, journalSegment{Start: s.from, End: s.to, Done: s.to})
+// journalSegments returns ranges as segments done to their end (the
+// shape older journals used for partly done segments).
+func journalSegments(s spans) []journalSegment {
+	out := make([]journalSegment, 0, len(s))
+	for _, x := range s {
+		out = append(out, journalSegment{Start: x.from, End: x.to, Done: x.to})
 	}
 	return out
+}
+
+// loadSpans reads the done parts of journalled segments.
+func loadSpans(segs []journalSegment) spans {
+	var s spans
+	for _, seg := range segs {
+		s = s.add(seg.Start, seg.Done)
+	}
+	return s
 }
 
 func (f *fetch) journal() journalFetch {
@@ -109,9 +117,10 @@ func (f *fetch) journal() journalFetch {
 		if !state.Settled() {
 			state = StateQueued
 		}
+		_, written, synced := r.ledger.state()
 		jf.Records = append(jf.Records, journalRecord{
 			Request: r.req, Name: r.name, URL: r.url, Size: r.size, Validator: r.validator,
-			SHA256: r.sha256, Ranges: r.ranges, Segments: r.journalSegments(),
+			SHA256: r.sha256, Ranges: r.ranges, Segments: journalSegments(synced), Written: journalSegments(written),
 			HashState: r.hashState, Path: r.path, State: state,
 			Reason: r.reason, Message: r.message, Status: r.status, Offset: r.offset,
 		})
@@ -119,7 +128,10 @@ func (f *fetch) journal() journalFetch {
 	return jf
 }
 
-func fetchFromJournal(jf journalFetch) *fetch {
+// fetchFromJournal rebuilds a fetch; sameBoot says the journal was
+// written in this boot, so that its written ranges are in the page cache
+// if not on disk.
+func fetchFromJournal(jf journalFetch, sameBoot bool) *fetch {
 	f := &fetch{id: jf.ID, opts: jf.Options, created: jf.Created, paused: jf.Paused,
 		state: jf.State, reason: jf.Reason, message: jf.Message, status: jf.Status}
 	if !f.state.Settled() {
@@ -132,11 +144,10 @@ func fetchFromJournal(jf journalFetch) *fetch {
 		if !r.state.Settled() {
 			r.state = StateQueued
 		}
-		var synced spans
-		for _, s := range jr.Segments {
-			synced = synced.add(s.Start, s.Done)
+		r.ledger = newLedger(jr.Size, loadSpans(jr.Segments))
+		if sameBoot {
+			r.ledger.written = r.ledger.written.union(loadSpans(jr.Written))
 		}
-		r.ledger = newLedger(jr.Size, synced)
 		if len(r.hashState) > 0 {
 			r.hashed.Store(hashedLen(r.hashState))
 		}

@@ -566,9 +566,10 @@ func journalSynced(t *testing.T, cfg Config) spans {
 // second even when the interval is long, and later ones come by bytes.
 func TestCheckpointCadence(t *testing.T) {
 	t.Run("first within a second", func(t *testing.T) {
-		o := newOrigin(t, 8<<20, slow(2<<20))
+		o := newOrigin(t, 8<<20, slow(512<<10))
 		cfg := testConfig(t)
 		cfg.CheckpointInterval, cfg.CheckpointBytes = time.Hour, 1<<40
+		cfg.MaxConnections = 4
 		m := start(t, cfg)
 		began := time.Now()
 		m.Fetch("model", []Request{{URL: o.url()}}, Options{})
