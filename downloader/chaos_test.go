@@ -169,16 +169,9 @@ func (c *chaosRun) failGet(o *origin, w http.ResponseWriter, r *http.Request, n 
 }
 
 // startsAgain reports whether the answer to r starts the file again: the
-// whole file for a range of another version, or a 416 from a server that
-// sends no length to a range from the end of the file on.
+// whole file for a range of another version.
 func (c *chaosRun) startsAgain(o *origin, r *http.Request) bool {
-	rg := r.Header.Get("Range")
-	if rg == "" {
-		return false
-	}
-	var from int
-	_, err := fmt.Sscanf(rg, "bytes=%d-", &from)
-	return r.Header.Get("If-Range") != o.currentETag() || c.chunk && err == nil && from >= len(c.v1)
+	return r.Header.Get("Range") != "" && r.Header.Get("If-Range") != o.currentETag()
 }
 
 // retryAfterValue is mostly no Retry-After, sometimes one second (the

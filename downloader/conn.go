@@ -256,7 +256,10 @@ func (t *transfer) fetchRange(ctx context.Context, c *claim) (progressed bool, e
 		return false, stallCause(sctx, err)
 	}
 	defer resp.Body.Close()
-	if err := t.check(resp, ranged, from, end); err != nil {
+	if err := t.check(resp, ranged, from, end); errors.Is(err, errEnded) {
+		t.ledger.bodyEnded(c) // the file of unknown length ends at from
+		return false, nil
+	} else if err != nil {
 		return false, err
 	}
 	t.events.setState(StateRunning)
@@ -391,19 +394,18 @@ func (t *transfer) check(resp *http.Response, ranged bool, from, end int64) erro
 	if enc := resp.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
 		return fmt.Errorf("%w: the server sent a %s-encoded body", errInvalidResponse, enc)
 	}
-	switch code := resp.StatusCode; {
-	case code == http.StatusPartialContent && ranged:
-		return t.checkPartial(resp, from, end)
-	case code == http.StatusPartialContent:
-		return fmt.Errorf("%w: a partial answer to a request for the whole file", errInvalidResponse)
-	case code == http.StatusOK && ranged:
-		return &restartError{why: "the server sent the whole file instead of the missing part, so it is downloaded from the start", discard: true, noRanges: true}
-	case code == http.StatusOK:
-		if t.in.size >= 0 && resp.ContentLength >= 0 && resp.ContentLength != t.in.size {
-			return &restartError{why: "the file's length changed on the server, so it is downloaded from the start", discard: true}
+	switch resp.StatusCode {
+	case http.StatusPartialContent:
+		if !ranged {
+			return fmt.Errorf("%w: a partial answer to a request for the whole file", errInvalidResponse)
 		}
-		return t.sameFile(resp)
-	case code == http.StatusRequestedRangeNotSatisfiable:
+		return t.checkPartial(resp, from, end)
+	case http.StatusOK:
+		return t.checkWhole(resp, ranged)
+	case http.StatusRequestedRangeNotSatisfiable:
+		if t.in.size < 0 && end < 0 && resp.Header.Get("Content-Range") == fmt.Sprintf("bytes */%d", from) {
+			return errEnded
+		}
 		return &restartError{why: "the server refused the missing part, so the file is downloaded from the start", discard: true}
 	}
 	se := &StatusError{Code: resp.StatusCode, URL: t.in.url, RetryAfter: retryAfter(resp.Header, time.Now())}
@@ -412,6 +414,23 @@ func (t *transfer) check(resp *http.Response, ranged bool, from, end int64) erro
 	}
 	return se
 }
+
+// checkWhole validates a 200: to a ranged request it means the server
+// cannot resume or the file changed.
+func (t *transfer) checkWhole(resp *http.Response, ranged bool) error {
+	if ranged {
+		return &restartError{why: "the server sent the whole file instead of the missing part, so it is downloaded from the start", discard: true, noRanges: true}
+	}
+	if t.in.size >= 0 && resp.ContentLength >= 0 && resp.ContentLength != t.in.size {
+		return &restartError{why: "the file's length changed on the server, so it is downloaded from the start", discard: true}
+	}
+	return t.sameFile(resp)
+}
+
+// errEnded is a 416 to the rest of a file of unknown length whose total
+// is where the rest would start: every byte is in, only the body's end
+// was not seen.
+var errEnded = errors.New("the file ends where the request starts")
 
 // sameFile checks that a response's strong ETag is the validator the
 // record's bytes belong to: bytes of another version are never written.

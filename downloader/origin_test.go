@@ -118,6 +118,10 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 
 func (c *countingWriter) Flush() { c.ResponseWriter.(http.Flusher).Flush() }
 
+// Unwrap lets http.ResponseController reach the connection, so that a
+// fault can drop it (Hijack).
+func (c *countingWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
+
 // onRequests applies f to the GET requests numbered in ns.
 func onRequests(f fault, ns ...int64) fault {
 	return func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {

@@ -646,3 +646,33 @@ func TestResumeExactlyMissing(t *testing.T) {
 		t.Errorf("the second engine was sent %d bytes for %d missing", resent, want)
 	}
 }
+
+// TestUnknownLengthEndsAtCut: a server that sends no length cuts the
+// connection after the last byte but before the body's end; the resume
+// from there is answered 416 with the total, which ends the file without
+// downloading it again.
+func TestUnknownLengthEndsAtCut(t *testing.T) {
+	const size = 1 << 20
+	allButEnd := func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
+		w.Header().Set("ETag", o.etag)
+		w.Header().Set("Accept-Ranges", "bytes")
+		w.WriteHeader(http.StatusOK)
+		w.Write(o.data)
+		w.(http.Flusher).Flush()
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+		}
+		return true
+	}
+	o := newOrigin(t, size, onRequests(allButEnd, 1), chunked)
+	m := start(t, testConfig(t))
+	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+	s := settle(t, m, "model")
+	if s.State != StateSucceeded {
+		t.Fatalf("state %s (%s)", s.State, s.Message)
+	}
+	checkFile(t, s.Records[0].Path, o.data)
+	if o.requests.Load() != 2 || o.sent.Load() > size+size/8 {
+		t.Errorf("%d requests, %d bytes sent: the file was downloaded again", o.requests.Load(), o.sent.Load())
+	}
+}
