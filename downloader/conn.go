@@ -118,6 +118,9 @@ func (t *transfer) tick(c *crew, now time.Time) {
 		}
 		c.lastSync, c.lastSyncBytes, c.synced = now, bytes, true
 	}
+	if c.err == nil {
+		c.spawn(t.helpers(c.live))
+	}
 	if dt := now.Sub(c.lastScale); dt >= t.cfg.ScaleInterval {
 		if t.hash != nil {
 			poke(t.hash.wake) // follow the written prefix closely
@@ -127,6 +130,20 @@ func (t *transfer) tick(c *crew, now time.Time) {
 		}
 		c.lastScale, c.lastBytes = now, bytes
 	}
+}
+
+// helpers is how many connections to start again for missing ranges that
+// no connection holds, within the cap: connections that stopped because
+// nothing was left come back when a failed one releases its range, so
+// that the range is not left until that one's Retry-After ends.
+func (t *transfer) helpers(live int) int {
+	if !t.ranged() {
+		return 0
+	}
+	t.mu.Lock()
+	limit := t.maxConns
+	t.mu.Unlock()
+	return max(0, min(t.ledger.unclaimed(), limit-live))
 }
 
 // initialConns is how many connections a transfer starts with: one where

@@ -185,6 +185,13 @@ func (l *ledger) missing() spans {
 	return taken.gaps(l.size)
 }
 
+// unclaimed is how many missing ranges no connection holds.
+func (l *ledger) unclaimed() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.missing())
+}
+
 // take claims work for a connection: the start of the first missing range,
 // at most piece long (the whole range when ranged is false or the rest
 // would be shorter than minSteal); else the second half of the claim with

@@ -676,3 +676,34 @@ func TestUnknownLengthEndsAtCut(t *testing.T) {
 		t.Errorf("%d requests, %d bytes sent: the file was downloaded again", o.requests.Load(), o.sent.Load())
 	}
 }
+
+// TestRetryAfterPausesOneRequest: a 503 with Retry-After: 1 to one of
+// several connections pauses that connection, not the transfer: the
+// others carry its range, and the file is done well within the second.
+func TestRetryAfterPausesOneRequest(t *testing.T) {
+	const size = 4 << 20
+	var refused atomic.Int64
+	once := func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
+		if r.Method == http.MethodGet && r.Header.Get("Range") != "" && refused.CompareAndSwap(0, 1) {
+			return status(http.StatusServiceUnavailable, "1")(o, w, r, n)
+		}
+		return false
+	}
+	o := newOrigin(t, size, once)
+	cfg := testConfig(t)
+	cfg.MaxConnections = 4
+	m := start(t, cfg)
+	began := time.Now()
+	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+	s := settle(t, m, "model")
+	if s.State != StateSucceeded {
+		t.Fatalf("state %s (%s)", s.State, s.Message)
+	}
+	checkFile(t, s.Records[0].Path, o.data)
+	if refused.Load() == 0 {
+		t.Fatal("no request was refused")
+	}
+	if d := time.Since(began); d > 900*time.Millisecond {
+		t.Errorf("took %v: the whole transfer waited out one request's Retry-After", d)
+	}
+}
