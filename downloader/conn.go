@@ -66,11 +66,15 @@ func (t *transfer) connections(parent context.Context) error {
 	now := t.now()
 	c := &crew{t: t, ctx: ctx, cancel: cancel, exited: make(chan error),
 		lastSync: now, lastSyncBytes: t.r.downloaded(), lastScale: now, lastBytes: t.r.downloaded()}
+	// The hash follows the bytes until the last checkpoint is taken, not
+	// only while connections run: the two overlap.
+	hctx, hcancel := context.WithCancel(parent)
+	defer hcancel()
 	hashDone := make(chan struct{})
 	go func() {
 		defer close(hashDone)
 		if t.hash != nil {
-			t.hash.follow(ctx)
+			t.hash.follow(hctx)
 		}
 	}()
 	c.spawn(t.initialConns())
@@ -87,14 +91,15 @@ func (t *transfer) connections(parent context.Context) error {
 				// Retry-After have nothing left to do.
 				cancel(nil)
 			}
-		case <-tick.C:
-			t.tick(c, t.now())
+		case now := <-tick.C:
+			t.tick(c, now)
 		}
 	}
 	if err := t.checkpoint(); err != nil {
 		c.stop(writeFailure(err, t.r.downloaded()))
 	}
 	cancel(c.err)
+	hcancel()
 	<-hashDone
 	if c.err == nil && parent.Err() != nil {
 		return context.Cause(parent) // paused, aborted or stopping
@@ -217,6 +222,9 @@ func (t *transfer) worker(ctx context.Context) error {
 		t.ledger.release(c) // while this connection waits, another may take the range
 		if progressed {
 			tl = tally{}
+			if t.hash != nil {
+				poke(t.hash.wake) // the written prefix may have grown
+			}
 		}
 		if err == nil {
 			continue
