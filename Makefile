@@ -35,6 +35,8 @@ BUILD_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev
 TEST_PKGS := $(BUILD_PKGS) curl dbus
 # staticcheck 2026.2.2, pinned so that a new check never breaks CI by surprise.
 STATICCHECK := v0.8.2
+# gocyclo, pinned; every function in the module stays at 15 or less.
+GOCYCLO := v0.6.0
 
 .PHONY: run test build bench deps-build deps-test install uninstall deb dist release check-install
 
@@ -57,8 +59,17 @@ test: deps-test build
 	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK) ./...
+	$(GO) run github.com/fzipp/gocyclo/cmd/gocyclo@$(GOCYCLO) -over 15 .
 	$(MAKE) --no-print-directory check-install
 	$(GO) test -race -timeout 20m ./...
+
+# The engine's chaos test over thousands of seeds (make test runs a few
+# hundred); CHAOSFLAGS="-seed N" replays one.
+CHAOSFLAGS ?= -chaos.n 5000
+
+.PHONY: chaos
+chaos:
+	$(GO) test -count=1 -timeout 60m -run 'TestChaos$$' ./downloader/ $(CHAOSFLAGS)
 
 # install only copies: `make build` first, so that `sudo make install`
 # needs no Go as root. Without a DESTDIR it refreshes the launcher's caches.

@@ -3,6 +3,7 @@ package downloader
 import (
 	"errors"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -16,6 +17,18 @@ func preallocate(f *os.File, size int64) error {
 		return nil
 	}
 	return err
+}
+
+// bootID names this boot of the machine. Bytes written to a file but not
+// yet synced survive the death of a process (they are in the page cache)
+// but not a reboot, so the journal's written ranges are trusted only while
+// the boot is the same.
+func bootID() string {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // fdatasync makes f's data durable without its timestamps: the size of a

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
@@ -44,18 +43,18 @@ func newRequest(ctx context.Context, method, url string) (*http.Request, error) 
 // resolve learns the size, range support, validator, digest and final
 // URL of raw, with HEAD, or when HEAD is refused with a one-byte ranged
 // GET (signed URLs are often signed for GET only).
-func (m *Manager) resolve(ctx context.Context, raw string) (info, error) {
-	in, err := m.probe(ctx, http.MethodHead, raw)
+func resolve(ctx context.Context, c *http.Client, raw string) (info, error) {
+	in, err := probe(ctx, c, http.MethodHead, raw)
 	var se *StatusError
 	if errors.As(err, &se) && !transientStatus(se.Code) {
-		in, err = m.probe(ctx, http.MethodGet, raw)
+		in, err = probe(ctx, c, http.MethodGet, raw)
 	}
 	return in, err
 }
 
-func (m *Manager) probe(ctx context.Context, method, raw string) (info, error) {
+func probe(ctx context.Context, c *http.Client, method, raw string) (info, error) {
 	var sha string
-	client := *m.cfg.Client
+	client := *c
 	client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if len(via) >= 10 {
 			return errors.New("more than 10 redirects")
@@ -255,28 +254,6 @@ func classify(err error) errClass {
 		return classNetwork
 	}
 	return classTransient
-}
-
-// maxNetworkWait caps the waits while the network is down: they cost no
-// server anything, and once the network is back a download should notice
-// within seconds, not after a minute.
-const maxNetworkWait = 10 * time.Second
-
-// backoff is the wait before retry n (from 0): exponential, capped, with
-// full jitter, and never shorter than the server asked. Waits for the
-// network have a lower cap than waits for a server.
-func (m *Manager) backoff(n int, err error) time.Duration {
-	d := m.cfg.BackoffBase << min(n, 20)
-	d = min(d, m.cfg.BackoffMax)
-	if classify(err) == classNetwork {
-		d = min(d, maxNetworkWait)
-	}
-	d = d/2 + rand.N(d/2+1)
-	var se *StatusError
-	if errors.As(err, &se) && se.RetryAfter > d {
-		d = min(se.RetryAfter, time.Hour)
-	}
-	return d
 }
 
 // sleep waits d or until ctx is done.

@@ -11,13 +11,18 @@ import (
 )
 
 // journalVersion changes when the on-disk shape does in a way older code
-// cannot read.
-const journalVersion = 1
+// cannot read. Version 2 stores the synced ranges of the byte ledger as
+// segments done to their end; a version 1 journal's segments load the same
+// way (their done part is what was synced).
+const journalVersion = 2
 
 // journalFile is what the journal holds on disk. It is separate from the
 // live state so that the live structs can change freely.
 type journalFile struct {
-	Version   int             `json:"version"`
+	Version int `json:"version"`
+	// Boot is the boot the journal was written in: its records' written
+	// ranges are trusted only in the same boot.
+	Boot      string          `json:"boot,omitempty"`
 	Fetches   []journalFetch  `json:"fetches"`
 	Completed []completedFile `json:"completed,omitempty"`
 }
@@ -51,7 +56,8 @@ type journalRecord struct {
 	Validator string           `json:"validator,omitempty"`
 	SHA256    string           `json:"sha256,omitempty"`
 	Ranges    bool             `json:"ranges,omitempty"`
-	Segments  []journalSegment `json:"segments,omitempty"`
+	Segments  []journalSegment `json:"segments,omitempty"` // synced
+	Written   []journalSegment `json:"written,omitempty"`  // written, synced or not
 	HashState []byte           `json:"hashState,omitempty"`
 	Path      string           `json:"path,omitempty"`
 	State     State            `json:"state"`
@@ -62,7 +68,9 @@ type journalRecord struct {
 }
 
 // journalSegment is a byte range [Start, End) of which [Start, Done) is
-// synced to disk. End is -1 while the length is unknown.
+// synced to disk. Version 2 writes only synced ranges (Done == End);
+// version 1 also wrote planned ranges, with End -1 while the length was
+// unknown.
 type journalSegment struct {
 	Start int64 `json:"start"`
 	End   int64 `json:"end"`
@@ -96,13 +104,14 @@ func readJournal(path string, now time.Time) (journalFile, error) {
 	}
 	var j journalFile
 	err = json.Unmarshal(data, &j)
-	if err == nil && j.Version != journalVersion {
+	if err == nil && j.Version != journalVersion && j.Version != 1 {
 		err = fmt.Errorf("unknown journal version %d", j.Version)
 	}
 	if err == nil {
 		err = j.check()
 	}
 	if err == nil {
+		j.Version = journalVersion
 		return j, nil
 	}
 	aside := fmt.Sprintf("%s.corrupt-%s", path, now.UTC().Format("20060102T150405Z"))
@@ -125,7 +134,7 @@ func (j journalFile) check() error {
 			return fmt.Errorf("fetch %q has no records", f.ID)
 		}
 		for _, r := range f.Records {
-			for _, s := range r.Segments {
+			for _, s := range append(r.Segments, r.Written...) {
 				if s.Start < 0 || s.Done < s.Start || (s.End >= 0 && s.Done > s.End) {
 					return fmt.Errorf("fetch %q has an impossible segment %+v", f.ID, s)
 				}

@@ -72,6 +72,12 @@ func (o *origin) setData(b []byte) {
 	o.mu.Unlock()
 }
 
+func (o *origin) currentETag() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.etag
+}
+
 func (o *origin) url() string { return o.URL + "/models/model.bin" }
 
 func (o *origin) serve(w http.ResponseWriter, r *http.Request) {
@@ -111,6 +117,10 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 }
 
 func (c *countingWriter) Flush() { c.ResponseWriter.(http.Flusher).Flush() }
+
+// Unwrap lets http.ResponseController reach the connection, so that a
+// fault can drop it (Hijack).
+func (c *countingWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
 // onRequests applies f to the GET requests numbered in ns.
 func onRequests(f fault, ns ...int64) fault {
@@ -216,6 +226,11 @@ func chunked(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
 	}
 	var from int
 	if _, err := fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-", &from); err == nil {
+		if from >= len(data) {
+			w.Header().Set("Content-Range", fmt.Sprintf("bytes */%d", len(data)))
+			http.Error(w, "range not satisfiable", http.StatusRequestedRangeNotSatisfiable)
+			return true
+		}
 		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/*", from, len(data)-1))
 		w.WriteHeader(http.StatusPartialContent)
 	}

@@ -1,10 +1,15 @@
 package downloader
 
 import (
+	"cmp"
 	"context"
-	"sync"
+	"os"
+	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"time"
+
+	"github.com/dustin/go-humanize"
 )
 
 // fetch is the live state of one fetch. Its fields are guarded by
@@ -39,8 +44,8 @@ func (f *fetch) downloaded() int64 {
 }
 
 // record is the live state of one file. Plain fields are guarded by
-// Manager.mu; segs by segMu; the counters are atomic so that progress can
-// be read without stopping a transfer.
+// Manager.mu; the ledger has its own lock and the counters are atomic, so
+// that progress can be read without stopping a transfer.
 type record struct {
 	f     *fetch
 	index int
@@ -63,74 +68,45 @@ type record struct {
 
 	cancel context.CancelCauseFunc
 
-	segMu sync.Mutex
-	segs  []*segment
+	ledger *ledger // which bytes the partial file holds
 
-	hashState []byte // sha256 state after hashed bytes, all durable
+	hashState []byte // sha256 state after hashed bytes, all synced
 	hashed    atomic.Int64
 	conns     atomic.Int32
 }
 
-// segment is a byte range of a record's file with its own connection.
-type segment struct {
-	start   int64
-	end     atomic.Int64 // exclusive; -1 while unknown; lowered when another connection steals the tail
-	written atomic.Int64 // [start, written) is in the file
-	durable atomic.Int64 // [start, durable) is synced
-	pos     int64        // next byte a connection will write; guarded by record.segMu
-	reading int64        // the end of the read in progress, >= pos; guarded by record.segMu
-	claimed bool         // a connection works on it; guarded by record.segMu
+func newRecord(f *fetch, index int, req Request) *record {
+	return &record{f: f, index: index, req: req, size: -1, sha256: req.SHA256, ledger: newLedger(-1, nil)}
 }
 
-func newSegment(start, end, done int64) *segment {
-	s := &segment{start: start, pos: done, reading: done}
-	s.end.Store(end)
-	s.written.Store(done)
-	s.durable.Store(done)
-	return s
-}
-
-func (s *segment) writtenTo() int64 { return s.written.Load() }
-func (s *segment) durableTo() int64 { return s.durable.Load() }
-
-// remaining is what no connection has read or is reading yet; -1 while the
-// end is unknown.
-func (s *segment) remaining() int64 {
-	if e := s.end.Load(); e >= 0 {
-		return max(0, e-s.reading)
-	}
-	return -1
-}
-
-func (r *record) downloaded() int64 {
-	r.segMu.Lock()
-	defer r.segMu.Unlock()
-	var n int64
-	for _, s := range r.segs {
-		n += s.written.Load() - s.start
-	}
-	return n
-}
+// downloaded is how many bytes of the file are written.
+func (r *record) downloaded() int64 { return r.ledger.writtenTotal() }
 
 // resetPlan forgets the partial data: the next attempt starts at zero.
 func (r *record) resetPlan() {
-	r.segMu.Lock()
-	r.segs = nil
-	r.segMu.Unlock()
+	r.ledger.reset(-1)
 	r.hashState = nil
 	r.hashed.Store(0)
 	r.validator = ""
 }
 
-// journalSegments returns the durable part of every segment.
-func (r *record) journalSegments() []journalSegment {
-	r.segMu.Lock()
-	defer r.segMu.Unlock()
-	out := make([]journalSegment, 0, len(r.segs))
-	for _, s := range r.segs {
-		out = append(out, journalSegment{Start: s.start, End: s.end.Load(), Done: s.durable.Load()})
+// journalSegments returns ranges as segments done to their end (the
+// shape older journals used for partly done segments).
+func journalSegments(s spans) []journalSegment {
+	out := make([]journalSegment, 0, len(s))
+	for _, x := range s {
+		out = append(out, journalSegment{Start: x.from, End: x.to, Done: x.to})
 	}
 	return out
+}
+
+// loadSpans reads the done parts of journalled segments.
+func loadSpans(segs []journalSegment) spans {
+	var s spans
+	for _, seg := range segs {
+		s = s.add(seg.Start, seg.Done)
+	}
+	return s
 }
 
 func (f *fetch) journal() journalFetch {
@@ -141,9 +117,10 @@ func (f *fetch) journal() journalFetch {
 		if !state.Settled() {
 			state = StateQueued
 		}
+		_, written, synced := r.ledger.state()
 		jf.Records = append(jf.Records, journalRecord{
 			Request: r.req, Name: r.name, URL: r.url, Size: r.size, Validator: r.validator,
-			SHA256: r.sha256, Ranges: r.ranges, Segments: r.journalSegments(),
+			SHA256: r.sha256, Ranges: r.ranges, Segments: journalSegments(synced), Written: journalSegments(written),
 			HashState: r.hashState, Path: r.path, State: state,
 			Reason: r.reason, Message: r.message, Status: r.status, Offset: r.offset,
 		})
@@ -151,7 +128,10 @@ func (f *fetch) journal() journalFetch {
 	return jf
 }
 
-func fetchFromJournal(jf journalFetch) *fetch {
+// fetchFromJournal rebuilds a fetch; sameBoot says the journal was
+// written in this boot, so that its written ranges are in the page cache
+// if not on disk.
+func fetchFromJournal(jf journalFetch, sameBoot bool) *fetch {
 	f := &fetch{id: jf.ID, opts: jf.Options, created: jf.Created, paused: jf.Paused,
 		state: jf.State, reason: jf.Reason, message: jf.Message, status: jf.Status}
 	if !f.state.Settled() {
@@ -164,8 +144,9 @@ func fetchFromJournal(jf journalFetch) *fetch {
 		if !r.state.Settled() {
 			r.state = StateQueued
 		}
-		for _, s := range jr.Segments {
-			r.segs = append(r.segs, newSegment(s.Start, s.End, s.Done))
+		r.ledger = newLedger(jr.Size, loadSpans(jr.Segments))
+		if sameBoot {
+			r.ledger.written = r.ledger.written.union(loadSpans(jr.Written))
 		}
 		if len(r.hashState) > 0 {
 			r.hashed.Store(hashedLen(r.hashState))
@@ -186,18 +167,7 @@ func (m *Manager) snapshot(f *fetch) Snapshot {
 	var total int64
 	known := true
 	for _, r := range f.records {
-		rs := RecordSnapshot{URL: r.req.URL, Name: r.name, Path: r.path, State: r.state,
-			FailureReason: r.reason, Message: r.message, Status: r.status, Offset: r.offset,
-			Downloaded: r.downloaded(), Size: r.size, Verified: r.hashed.Load(), SHA256: r.sha256,
-			Connections: int(r.conns.Load()), Restarted: r.restarted}
-		if rs.Name == "" {
-			rs.Name = SanitizeName(nameFromURL(r.req.URL))
-		}
-		if r.state == StateSucceeded {
-			rs.Result, rs.Downloaded = ResultSuccess, max(rs.Downloaded, r.size)
-		} else if r.state == StateFailed || r.state == StateAborted {
-			rs.Result = ResultFailure
-		}
+		rs := r.snapshot()
 		if r.size < 0 {
 			known = false
 		}
@@ -234,6 +204,24 @@ func (m *Manager) snapshot(f *fetch) Snapshot {
 		}
 	}
 	return s
+}
+
+// snapshot copies r. m.mu is held.
+func (r *record) snapshot() RecordSnapshot {
+	rs := RecordSnapshot{URL: r.req.URL, Name: r.name, Path: r.path, State: r.state,
+		FailureReason: r.reason, Message: r.message, Status: r.status, Offset: r.offset,
+		Downloaded: r.downloaded(), Size: r.size, Verified: r.hashed.Load(), SHA256: r.sha256,
+		Connections: int(r.conns.Load()), Restarted: r.restarted}
+	if rs.Name == "" {
+		rs.Name = SanitizeName(nameFromURL(r.req.URL))
+	}
+	switch r.state {
+	case StateSucceeded:
+		rs.Result, rs.Downloaded = ResultSuccess, max(rs.Downloaded, r.size)
+	case StateFailed, StateAborted:
+		rs.Result = ResultFailure
+	}
+	return rs
 }
 
 // activeState is the state an active fetch shows: running beats verifying
@@ -323,4 +311,122 @@ func (m *Manager) publish(ev Event) {
 			close(s.c)
 		}
 	}
+}
+
+// recordEvents applies what a transfer reports to its record, under the
+// manager's lock.
+type recordEvents struct {
+	m *Manager
+	r *record
+}
+
+func (e recordEvents) setState(s State) {
+	e.m.mu.Lock()
+	e.r.state = s
+	e.m.mu.Unlock()
+}
+
+func (e recordEvents) dirty() { e.m.markDirty() }
+
+func (e recordEvents) saveHash(state []byte) {
+	e.m.mu.Lock()
+	e.r.hashState = state
+	e.m.mu.Unlock()
+}
+
+// discard forgets the record's partial data, saying why.
+func (e recordEvents) discard(why string) {
+	e.m.mu.Lock()
+	e.m.removePartial(e.r)
+	e.r.restarted = why
+	e.m.mu.Unlock()
+	e.forgotten()
+}
+
+// forgotten writes the journal at once after partial data was discarded:
+// the partial file is made again next, and a crash must not find a
+// journal that claims the old file's ranges in the new one.
+func (e recordEvents) forgotten() {
+	if err := e.m.writeJournal(); err != nil {
+		e.m.cfg.Logger.Error("write journal", "err", err)
+	}
+}
+
+// reconcile keeps the partial data when the resolved file is the one it
+// belongs to, discards it when not, and checks the fetch's total.
+func (e recordEvents) reconcile(in info, noRanges bool) (plan, error) {
+	p, discarded, err := e.fit(in, noRanges)
+	if discarded {
+		e.forgotten()
+	}
+	return p, err
+}
+
+// fit is reconcile under the manager's lock.
+func (e recordEvents) fit(in info, noRanges bool) (p plan, discarded bool, err error) {
+	m, r := e.m, e.r
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	part := m.partPath(r)
+	if why := staleWhy(r, in, noRanges, part); why != "" {
+		m.cfg.Logger.Info("partial data discarded", "url", r.req.URL, "why", why)
+		m.removePartial(r)
+		r.restarted, discarded = why, true
+	}
+	r.url, r.size, r.validator, r.ranges = in.url, in.size, in.validator, in.ranges && !noRanges
+	r.ledger.setSize(in.size)
+	if r.sha256 == "" {
+		r.sha256 = in.sha256
+	}
+	if r.name == "" {
+		r.name = m.uniqueName(r, cmp.Or(r.req.Name, in.name, nameFromURL(r.req.URL)))
+	}
+	p = plan{part: part, dir: cmp.Or(r.f.opts.Dir, filepath.Join(m.cfg.ModelsDir, r.f.id)), name: r.name,
+		sha256: r.sha256, limit: -1, hashState: r.hashState}
+	if total := r.f.opts.DownloadTotal; total > 0 {
+		others := int64(0)
+		for _, o := range r.f.records {
+			if o != r {
+				others += max(o.size, o.downloaded())
+			}
+		}
+		if in.size >= 0 && others+in.size > total {
+			return plan{}, discarded, fail(ReasonTotalExceeded, 0, nil, "The files are %s, more than the %s this download may use.",
+				humanize.IBytes(uint64(others+in.size)), humanize.IBytes(uint64(total)))
+		}
+		p.limit = total - others
+	}
+	m.markDirty()
+	return p, discarded, nil
+}
+
+// staleWhy says why the record's partial data cannot serve the resolved
+// file, or "" when it can.
+func staleWhy(r *record, in info, noRanges bool, part string) string {
+	size, written, _ := r.ledger.state()
+	switch {
+	case len(written) == 0:
+		return ""
+	case in.validator != r.validator || in.size != r.size || (size >= 0 && size != in.size):
+		return "the file changed on the server, so it is downloaded from the start"
+	case !in.ranges || noRanges:
+		return "the server cannot resume, so the file is downloaded from the start"
+	case !partIntact(part, written.end()):
+		return "the partial file was missing or short, so the file is downloaded from the start"
+	}
+	return ""
+}
+
+// partIntact reports whether the file at part is at least end bytes long.
+func partIntact(part string, end int64) bool {
+	st, err := os.Stat(part)
+	return err == nil && st.Size() >= end
+}
+
+// uniqueName sanitises name and keeps it apart from the other files of the
+// fetch. m.mu is held.
+func (m *Manager) uniqueName(r *record, name string) string {
+	return numbered(SanitizeName(name), func(n string) bool {
+		return slices.ContainsFunc(r.f.records, func(o *record) bool { return o != r && o.name == n })
+	})
 }

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -452,7 +453,7 @@ func TestRangeNotSatisfiable(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
-	m := &Manager{cfg: Config{BackoffBase: time.Second, BackoffMax: time.Minute}}
+	m := retryPolicy{base: time.Second, max: time.Minute}
 	refused := &net.OpError{Op: "dial", Err: errors.New("connection refused")}
 	for n := range 12 {
 		if d := m.backoff(n, refused); d > maxNetworkWait {
@@ -466,5 +467,243 @@ func TestBackoff(t *testing.T) {
 	asked := &StatusError{Code: http.StatusTooManyRequests, RetryAfter: 5 * time.Minute}
 	if d := m.backoff(0, asked); d != 5*time.Minute {
 		t.Errorf("Retry-After of 5 min gave a wait of %v", d)
+	}
+}
+
+// TestShortBodies: a server that supports ranges but cuts every answer
+// after 100 KiB, each with the full Content-Length of what was asked. The
+// file must end whole; before the byte ledger it was called done with its
+// tail zero.
+func TestShortBodies(t *testing.T) {
+	const size = 1 << 20
+	o := newOrigin(t, size, cut(100<<10))
+	cfg := testConfig(t)
+	cfg.MaxRetries = 3
+	m := start(t, cfg)
+	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+	s := settle(t, m, "model")
+	if s.State != StateSucceeded {
+		t.Fatalf("state %s (%s: %s), want succeeded", s.State, s.FailureReason, s.Message)
+	}
+	checkFile(t, s.Records[0].Path, o.data)
+}
+
+// TestCutsAtPieceEnds: a larger file over many connections from a server
+// that cuts each answer whenever the bytes it has served cross a multiple
+// of a step, so that many cuts fall between reads (a read that returns 0
+// bytes with the error) and near piece ends. No digest is known: only the
+// engine's own bookkeeping can keep the file whole.
+func TestCutsAtPieceEnds(t *testing.T) {
+	const size = 24 << 20
+	for _, step := range []int64{1 << 20, 256 << 10, 300 << 10} {
+		t.Run(fmt.Sprint(step), func(t *testing.T) {
+			var served atomic.Int64
+			o := newOrigin(t, size, crossCut(&served, step))
+			cfg := testConfig(t)
+			m := start(t, cfg)
+			m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+			s := settle(t, m, "model")
+			if s.State != StateSucceeded {
+				t.Fatalf("state %s (%s: %s), want succeeded", s.State, s.FailureReason, s.Message)
+			}
+			checkFile(t, s.Records[0].Path, o.data)
+			if o.requests.Load() < 10 {
+				t.Errorf("%d requests: the cuts never fired", o.requests.Load())
+			}
+		})
+	}
+}
+
+// crossCut serves ranges, cutting a response at the point where the bytes
+// served by all responses together cross a multiple of step.
+func crossCut(served *atomic.Int64, step int64) fault {
+	return func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
+		if r.Method != http.MethodGet {
+			return false
+		}
+		rec := httptest.NewRecorder()
+		o.serveFile(rec, r)
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		body := rec.Body.Bytes()
+		for len(body) > 0 {
+			k := min(int64(len(body)), 16<<10)
+			after := served.Add(k)
+			if cross := after % step; cross < k {
+				w.Write(body[:k-cross])
+				w.(http.Flusher).Flush()
+				if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+					conn.Close()
+				}
+				return true
+			}
+			if _, err := w.Write(body[:k]); err != nil {
+				return true
+			}
+			body = body[k:]
+		}
+		return true
+	}
+}
+
+// journalSynced is what the journal on disk records as synced for the
+// first record of its only fetch.
+func journalSynced(t *testing.T, cfg Config) spans {
+	j, err := readJournal(filepath.Join(cfg.StateDir, "journal.json"), time.Time{})
+	if err != nil || len(j.Fetches) != 1 {
+		return nil
+	}
+	var s spans
+	for _, seg := range j.Fetches[0].Records[0].Segments {
+		s = s.add(seg.Start, seg.Done)
+	}
+	return s
+}
+
+// TestCheckpointCadence: the first checkpoint comes within about a
+// second even when the interval is long, and later ones come by bytes.
+func TestCheckpointCadence(t *testing.T) {
+	t.Run("first within a second", func(t *testing.T) {
+		o := newOrigin(t, 8<<20, slow(512<<10))
+		cfg := testConfig(t)
+		cfg.CheckpointInterval, cfg.CheckpointBytes = time.Hour, 1<<40
+		cfg.MaxConnections = 4
+		m := start(t, cfg)
+		began := time.Now()
+		m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+		until(t, "a checkpoint", func() bool { return journalSynced(t, cfg).total() > 0 })
+		if d := time.Since(began); d > 2*time.Second || d < firstCheckpoint/2 {
+			t.Errorf("first checkpoint after %v, want about %v", d, firstCheckpoint)
+		}
+	})
+	t.Run("by bytes", func(t *testing.T) {
+		o := newOrigin(t, 8<<20, slow(4<<20))
+		cfg := testConfig(t)
+		cfg.CheckpointInterval, cfg.CheckpointBytes = time.Hour, 256<<10
+		cfg.MaxConnections = 1
+		m := start(t, cfg)
+		m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+		var seen []int64
+		until(t, "four checkpoints", func() bool {
+			if n := journalSynced(t, cfg).total(); n > 0 && (len(seen) == 0 || n != seen[len(seen)-1]) {
+				seen = append(seen, n)
+			}
+			return len(seen) >= 4
+		})
+		m.Abort("model")
+	})
+}
+
+// TestResumeExactlyMissing: after a stop mid-way over several connections,
+// the next engine asks only for the bytes the journal does not hold.
+func TestResumeExactlyMissing(t *testing.T) {
+	const size = 8 << 20
+	var mu sync.Mutex
+	var asked spans
+	record := func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
+		var from, to int64
+		if _, err := fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-%d", &from, &to); err == nil && r.Method == http.MethodGet {
+			mu.Lock()
+			asked = asked.add(from, to+1)
+			mu.Unlock()
+		} else if r.Method == http.MethodGet {
+			mu.Lock()
+			asked = asked.add(0, size)
+			mu.Unlock()
+		}
+		return slow(4<<20)(o, w, r, n)
+	}
+	o := newOrigin(t, size, record)
+	cfg := testConfig(t)
+	cfg.MaxConnections = 4
+	m := start(t, cfg)
+	m.Fetch("model", []Request{{URL: o.url(), SHA256: o.sha()}}, Options{})
+	until(t, "2 MiB synced", func() bool { return journalSynced(t, cfg).total() > 2<<20 })
+	m.stop()
+	held := journalSynced(t, cfg)
+	mu.Lock()
+	asked = nil
+	mu.Unlock()
+	sentBefore := o.sent.Load()
+	m = start(t, cfg)
+	s := settle(t, m, "model")
+	if s.State != StateSucceeded {
+		t.Fatalf("state %s (%s)", s.State, s.Message)
+	}
+	checkFile(t, s.Records[0].Path, o.data)
+	mu.Lock()
+	defer mu.Unlock()
+	for _, h := range held {
+		for _, a := range asked {
+			if a.from < h.to && h.from < a.to {
+				t.Errorf("asked again for %v, which the journal held (%v)", a, held)
+			}
+		}
+	}
+	if resent, want := o.sent.Load()-sentBefore, size-held.total(); resent > want+want/4 {
+		t.Errorf("the second engine was sent %d bytes for %d missing", resent, want)
+	}
+}
+
+// TestUnknownLengthEndsAtCut: a server that sends no length cuts the
+// connection after the last byte but before the body's end; the resume
+// from there is answered 416 with the total, which ends the file without
+// downloading it again.
+func TestUnknownLengthEndsAtCut(t *testing.T) {
+	const size = 1 << 20
+	allButEnd := func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
+		w.Header().Set("ETag", o.etag)
+		w.Header().Set("Accept-Ranges", "bytes")
+		w.WriteHeader(http.StatusOK)
+		w.Write(o.data)
+		w.(http.Flusher).Flush()
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+		}
+		return true
+	}
+	o := newOrigin(t, size, onRequests(allButEnd, 1), chunked)
+	m := start(t, testConfig(t))
+	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+	s := settle(t, m, "model")
+	if s.State != StateSucceeded {
+		t.Fatalf("state %s (%s)", s.State, s.Message)
+	}
+	checkFile(t, s.Records[0].Path, o.data)
+	if o.requests.Load() != 2 || o.sent.Load() > size+size/8 {
+		t.Errorf("%d requests, %d bytes sent: the file was downloaded again", o.requests.Load(), o.sent.Load())
+	}
+}
+
+// TestRetryAfterPausesOneRequest: a 503 with Retry-After: 1 to one of
+// several connections pauses that connection, not the transfer: the
+// others carry its range, and the file is done well within the second.
+func TestRetryAfterPausesOneRequest(t *testing.T) {
+	const size = 4 << 20
+	var refused atomic.Int64
+	once := func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
+		if r.Method == http.MethodGet && r.Header.Get("Range") != "" && refused.CompareAndSwap(0, 1) {
+			return status(http.StatusServiceUnavailable, "1")(o, w, r, n)
+		}
+		return false
+	}
+	o := newOrigin(t, size, once)
+	cfg := testConfig(t)
+	cfg.MaxConnections = 4
+	m := start(t, cfg)
+	began := time.Now()
+	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+	s := settle(t, m, "model")
+	if s.State != StateSucceeded {
+		t.Fatalf("state %s (%s)", s.State, s.Message)
+	}
+	checkFile(t, s.Records[0].Path, o.data)
+	if refused.Load() == 0 {
+		t.Fatal("no request was refused")
+	}
+	if d := time.Since(began); d > 900*time.Millisecond {
+		t.Errorf("took %v: the whole transfer waited out one request's Retry-After", d)
 	}
 }

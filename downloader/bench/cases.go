@@ -173,6 +173,33 @@ func (b *bench) case3(ctx context.Context) error {
 	return nil
 }
 
+// case6 is a busy CDN: 30 % of requests are answered 503 with
+// Retry-After: 1. A download that reads each of them as overload crawls.
+func (b *bench) case6(ctx context.Context) error {
+	url, size := b.srv.url("flaky", b.cfg.size), b.cfg.size
+	var vs []variant
+	if b.has("curl") {
+		vs = append(vs, variant{"curl --retry 10 -o", func(ctx context.Context, dir string) (sample, string, error) {
+			out := filepath.Join(dir, "out", "model.bin")
+			s, _, err := b.run(ctx, dir, b.tools["curl"], "-q", "-sS", "-f", "--retry", "10", "-o", out, url)
+			return s, out, err
+		}})
+	}
+	if b.has("aria2c") {
+		vs = append(vs, b.aria2(url))
+	}
+	vs = append(vs, b.modelfetch("modelfetch get, 30 % answered 503", url))
+	if _, err := b.measure(ctx, "6", size, vs); err != nil {
+		return err
+	}
+	curl, aria, mf := b.find("6", "curl --retry 10 -o"), b.find("6", "aria2c -x16 -s16"), b.find("6", "modelfetch get, 30 % answered 503")
+	mf.against(curl, "curl")
+	mf.against(aria, "aria2c")
+	ok := (curl == nil || ratio(mf, curl) >= 1) && (aria == nil || ratio(mf, aria) >= 1)
+	mf.goal = goal(ok, "≥ curl --retry, ≥ aria2c")
+	return nil
+}
+
 // case4 compares peak memory for a small and a large file.
 func (b *bench) case4(ctx context.Context) error {
 	small, large := b.cfg.rssSizes[0], b.cfg.rssSizes[1]
@@ -202,7 +229,7 @@ func (b *bench) case4(ctx context.Context) error {
 }
 
 // case5 reads case 1: CPU per byte against curl's.
-func (b *bench) case5() {
+func (b *bench) case5(context.Context) error {
 	pairs := [][2]string{{"modelfetch get", "curl -o"}, {"modelfetch get --sha256", "curl -o, then sha256sum"}}
 	for _, p := range pairs {
 		mf, base := b.find("1", p[0]), b.find("1", p[1])
@@ -213,6 +240,7 @@ func (b *bench) case5() {
 			ratio: fmt.Sprintf("%.2f× %s's CPU", mf.cpuPerGB()/base.cpuPerGB(), p[1]), check: "from case 1"}
 		b.rows = append(b.rows, r)
 	}
+	return nil
 }
 
 // find is the row of case cas named what, nil when it was not run.

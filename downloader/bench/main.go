@@ -79,7 +79,7 @@ func parseFlags(args []string) (config, error) {
 	capRate := fs.String("cap", "20MB", "case 2: the server's limit per connection, per second")
 	fs.IntVar(&cfg.idealConns, "ideal-conns", 16, "case 2: connections of the ideal rate")
 	cut := fs.String("cut", "100MB", "case 3: the server drops a connection each time it has sent this much")
-	cases := fs.String("cases", "1,2,3,4,5", "which cases to run")
+	cases := fs.String("cases", "1,2,3,4,5,6", "which cases to run")
 	fs.StringVar(&cfg.dir, "dir", os.TempDir(), "where downloads are written (needs the largest size free)")
 	fs.DurationVar(&cfg.timeout, "timeout", 5*time.Minute, "the longest one run may take")
 	fs.BoolVar(&cfg.serve, "serve", false, "only serve the files, print their URLs, log each response and wait for Ctrl-C: for profiling a client by hand")
@@ -116,8 +116,8 @@ func parseFlags(args []string) (config, error) {
 	cfg.cases = map[int]bool{}
 	for _, v := range strings.Split(*cases, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n < 1 || n > 5 {
-			return cfg, fmt.Errorf("-cases: %q is not a case from 1 to 5", v)
+		if err != nil || n < 1 || n > 6 {
+			return cfg, fmt.Errorf("-cases: %q is not a case from 1 to 6", v)
 		}
 		cfg.cases[n] = true
 	}
@@ -153,13 +153,7 @@ func runBench(ctx context.Context, cfg config) error {
 	if _, err := os.Stat(b.cfg.bin); err != nil {
 		return fmt.Errorf("no modelfetch to measure (build it with `make build`): %w", err)
 	}
-	for _, name := range []string{"curl", "aria2c", "sha256sum"} {
-		if p, err := exec.LookPath(name); err == nil {
-			b.tools[name] = p
-		} else {
-			b.notes = append(b.notes, name+" is not installed: its rows are skipped")
-		}
-	}
+	b.findTools()
 	if b.cfg.dir, err = os.MkdirTemp(cfg.dir, "modelfetch-bench-"); err != nil {
 		return err
 	}
@@ -168,16 +162,7 @@ func runBench(ctx context.Context, cfg config) error {
 	start := time.Now()
 	load := loadAvg()
 	b.c = newContent()
-	var sizes []int64
-	if cfg.cases[1] || cfg.cases[3] {
-		sizes = append(sizes, cfg.size)
-	}
-	if cfg.cases[2] {
-		sizes = append(sizes, cfg.cappedSize)
-	}
-	if cfg.cases[4] {
-		sizes = append(sizes, cfg.rssSizes...)
-	}
+	sizes := cfg.sizes()
 	progress("hashing the served file at each size")
 	b.sums = b.c.sums(sizes)
 	if b.srv, err = startServer(b.c, cfg.capRate, cfg.cutEvery, nil); err != nil {
@@ -189,7 +174,7 @@ func runBench(ctx context.Context, cfg config) error {
 		return err
 	}
 	b.diskContext(ctx, min(cfg.size, 1<<30))
-	for n, run := range []func(context.Context) error{b.case1, b.case2, b.case3, b.case4} {
+	for n, run := range []func(context.Context) error{b.case1, b.case2, b.case3, b.case4, b.case5, b.case6} {
 		if !cfg.cases[n+1] {
 			continue
 		}
@@ -200,11 +185,34 @@ func runBench(ctx context.Context, cfg config) error {
 			return context.Cause(ctx)
 		}
 	}
-	if cfg.cases[5] {
-		b.case5()
-	}
 	b.print(start, load)
 	return nil
+}
+
+// findTools looks up the programs the bench compares with.
+func (b *bench) findTools() {
+	for _, name := range []string{"curl", "aria2c", "sha256sum"} {
+		if p, err := exec.LookPath(name); err == nil {
+			b.tools[name] = p
+		} else {
+			b.notes = append(b.notes, name+" is not installed: its rows are skipped")
+		}
+	}
+}
+
+// sizes are the file sizes the chosen cases serve.
+func (cfg config) sizes() []int64 {
+	var sizes []int64
+	if cfg.cases[1] || cfg.cases[3] || cfg.cases[6] {
+		sizes = append(sizes, cfg.size)
+	}
+	if cfg.cases[2] {
+		sizes = append(sizes, cfg.cappedSize)
+	}
+	if cfg.cases[4] {
+		sizes = append(sizes, cfg.rssSizes...)
+	}
+	return sizes
 }
 
 // serveOnly serves the files of every case until ctx ends.
@@ -216,7 +224,7 @@ func serveOnly(ctx context.Context, cfg config) error {
 	}
 	defer srv.close()
 	sizes := slices.Compact(slices.Sorted(slices.Values(append([]int64{cfg.size, cfg.cappedSize}, cfg.rssSizes...))))
-	for _, mode := range []string{"plain", "capped", "cut"} {
+	for _, mode := range []string{"plain", "capped", "cut", "flaky"} {
 		for _, size := range sizes {
 			fmt.Printf("%s\n", srv.url(mode, size))
 		}

@@ -68,14 +68,17 @@ func (c *content) sums(sizes []int64) map[int64]string {
 
 // server serves the content on 127.0.0.1 at /MODE/SIZE/model.bin, with
 // ranges and a strong ETag like a CDN. MODE is plain, capped (each TCP
-// connection limited to capRate) or cut (a connection is dropped each
-// time cutEvery more body bytes have been sent over all of them).
+// connection limited to capRate), cut (a connection is dropped each
+// time cutEvery more body bytes have been sent over all of them) or flaky
+// (30 % of requests are answered 503 with Retry-After: 1, as a busy CDN
+// does).
 type server struct {
 	c        *content
 	capRate  rate.Limit
 	cutEvery int64
 	sent     atomic.Int64 // body bytes sent on cut URLs since the last reset
 	requests atomic.Int64 // GET requests since the last reset
+	asked    atomic.Int64 // requests to flaky URLs, refused or not
 	active   atomic.Int64 // bodies being sent now
 	peak     atomic.Int64 // the most bodies sent at once since the last reset
 	http     *http.Server
@@ -124,6 +127,7 @@ func (s *server) url(mode string, size int64) string {
 func (s *server) reset() {
 	s.sent.Store(0)
 	s.requests.Store(0)
+	s.asked.Store(0)
 	s.peak.Store(s.active.Load())
 }
 
@@ -137,10 +141,45 @@ func (s *server) close() error { return s.http.Close() }
 func (s *server) serve(w http.ResponseWriter, r *http.Request) {
 	mode := r.PathValue("mode")
 	size, err := strconv.ParseInt(r.PathValue("size"), 10, 64)
-	if err != nil || size < 0 || (mode != "plain" && mode != "capped" && mode != "cut") {
+	if err != nil || size < 0 || !slices.Contains([]string{"plain", "capped", "cut", "flaky"}, mode) {
 		http.NotFound(w, r)
 		return
 	}
+	if mode == "flaky" && s.refuse() {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "busy, try again", http.StatusServiceUnavailable)
+		return
+	}
+	start, end, ok := s.head(w, r, size)
+	if !ok || r.Method == http.MethodHead {
+		return
+	}
+	s.requests.Add(1)
+	if n := s.active.Add(1); n > s.peak.Load() {
+		s.peak.Store(n) // a race between two new peaks loses at most one
+	}
+	defer s.active.Add(-1)
+	off := start
+	if s.log != nil {
+		began := time.Since(s.start)
+		defer func() {
+			fmt.Fprintf(s.log, "%8.3fs %8.3fs  %-15s bytes %d-%d: sent %d\n", began.Seconds(), time.Since(s.start).Seconds(),
+				r.RemoteAddr, start, end-1, off-start)
+		}()
+	}
+	s.body(w, r, mode, &off, end)
+}
+
+// refuse decides whether a request to a flaky URL is answered 503: 30 %
+// of them, the same ones in every run.
+func (s *server) refuse() bool {
+	n := s.asked.Add(1)
+	return rand.New(rand.NewPCG(uint64(n), 0xf1a4)).IntN(10) < 3
+}
+
+// head writes the response head for the range asked, and reports the
+// body's bounds; ok is false when the answer is complete already.
+func (s *server) head(w http.ResponseWriter, r *http.Request, size int64) (start, end int64, ok bool) {
 	etag := fmt.Sprintf(`"bench-%d"`, size)
 	h := w.Header()
 	h.Set("Accept-Ranges", "bytes")
@@ -157,7 +196,7 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request) {
 		case !ok:
 			h.Set("Content-Range", fmt.Sprintf("bytes */%d", size))
 			http.Error(w, "range not satisfiable", http.StatusRequestedRangeNotSatisfiable)
-			return
+			return 0, 0, false
 		case first >= 0:
 			start, end, status = first, last, http.StatusPartialContent
 			h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, end-1, size))
@@ -165,39 +204,28 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Set("Content-Length", strconv.FormatInt(end-start, 10))
 	w.WriteHeader(status)
-	if r.Method == http.MethodHead {
-		return
-	}
-	s.requests.Add(1)
-	if n := s.active.Add(1); n > s.peak.Load() {
-		s.peak.Store(n) // a race between two new peaks loses at most one
-	}
-	defer s.active.Add(-1)
-	off := start
-	if s.log != nil {
-		began := time.Since(s.start)
-		defer func() {
-			fmt.Fprintf(s.log, "%8.3fs %8.3fs  %-15s bytes %d-%d: sent %d\n", began.Seconds(), time.Since(s.start).Seconds(),
-				r.RemoteAddr, start, end-1, off-start)
-		}()
-	}
+	return start, end, true
+}
+
+// body sends the file from *off to end as mode says, moving *off on.
+func (s *server) body(w http.ResponseWriter, r *http.Request, mode string, off *int64, end int64) {
 	chunk := maxChunk
 	var lim *rate.Limiter
 	if mode == "capped" {
 		lim = r.Context().Value(connLimiter{}).(*rate.Limiter)
 		chunk = cappedChunk
 	}
-	for off < end {
-		n := int(min(int64(chunk), end-off))
+	for *off < end {
+		n := int(min(int64(chunk), end-*off))
 		if lim != nil {
 			if err := lim.WaitN(r.Context(), n); err != nil {
 				return // the client went away
 			}
 		}
-		if _, err := w.Write(s.c.at(off, n)); err != nil {
+		if _, err := w.Write(s.c.at(*off, n)); err != nil {
 			return
 		}
-		off += int64(n)
+		*off += int64(n)
 		if mode == "cut" {
 			total := s.sent.Add(int64(n))
 			if total/s.cutEvery != (total-int64(n))/s.cutEvery {

@@ -1,0 +1,488 @@
+package downloader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dustin/go-humanize"
+	"golang.org/x/time/rate"
+)
+
+// bufSize is the most one connection reads before writing: large enough
+// that syscalls stay cheap, small enough that 16 connections stay small.
+const bufSize = 512 << 10
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
+
+// firstCheckpoint is how soon the first checkpoint of a transfer comes, so
+// that a kill in the first seconds loses little.
+const firstCheckpoint = time.Second
+
+// crew is the connections of one pass over the missing ranges.
+type crew struct {
+	t      *transfer
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	exited chan error
+	live   int
+	err    error
+
+	lastSync      time.Time
+	lastSyncBytes int64
+	synced        bool // a checkpoint was taken in this pass
+	lastScale     time.Time
+	lastBytes     int64
+}
+
+func (c *crew) spawn(n int) {
+	for range n {
+		c.live++
+		c.t.r.conns.Add(1)
+		go func() { c.exited <- c.t.worker(c.ctx) }()
+	}
+}
+
+// stop ends the pass with err, the first error winning.
+func (c *crew) stop(err error) {
+	if err != nil && c.err == nil {
+		c.err = err
+		c.cancel(err)
+	}
+}
+
+// connections fills the missing ranges, adding connections while that
+// helps, and checkpoints on the way. It returns when every connection has
+// stopped.
+func (t *transfer) connections(parent context.Context) error {
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	now := t.now()
+	c := &crew{t: t, ctx: ctx, cancel: cancel, exited: make(chan error),
+		lastSync: now, lastSyncBytes: t.r.downloaded(), lastScale: now, lastBytes: t.r.downloaded()}
+	// The hash follows the bytes until the last checkpoint is taken, not
+	// only while connections run: the two overlap.
+	hctx, hcancel := context.WithCancel(parent)
+	defer hcancel()
+	hashDone := make(chan struct{})
+	go func() {
+		defer close(hashDone)
+		if t.hash != nil {
+			t.hash.follow(hctx)
+		}
+	}()
+	c.spawn(t.initialConns())
+	tick := time.NewTicker(min(t.cfg.ScaleInterval, t.cfg.CheckpointInterval))
+	defer tick.Stop()
+	for c.live > 0 {
+		select {
+		case err := <-c.exited:
+			c.live--
+			t.r.conns.Add(-1)
+			c.stop(err)
+			if t.ledger.left() == 0 {
+				// Every byte is in: connections still waiting out a
+				// Retry-After have nothing left to do.
+				cancel(nil)
+			}
+		case now := <-tick.C:
+			t.tick(c, now)
+		}
+	}
+	if err := t.checkpoint(); err != nil {
+		c.stop(writeFailure(err, t.r.downloaded()))
+	}
+	cancel(c.err)
+	hcancel()
+	<-hashDone
+	if c.err == nil && parent.Err() != nil {
+		return context.Cause(parent) // paused, aborted or stopping
+	}
+	return c.err
+}
+
+// tick checkpoints when one is due and decides on connections.
+func (t *transfer) tick(c *crew, now time.Time) {
+	bytes := t.r.downloaded()
+	if bytes != c.lastBytes {
+		t.events.dirty() // the journal's written ranges follow the bytes
+	}
+	interval := t.cfg.CheckpointInterval
+	if !c.synced {
+		interval = min(interval, firstCheckpoint)
+	}
+	if bytes != c.lastSyncBytes && (now.Sub(c.lastSync) >= interval || bytes-c.lastSyncBytes >= t.cfg.CheckpointBytes) {
+		if err := t.checkpoint(); err != nil {
+			c.stop(writeFailure(err, bytes))
+		}
+		c.lastSync, c.lastSyncBytes, c.synced = now, bytes, true
+	}
+	if c.err == nil {
+		c.spawn(t.helpers(c.live))
+	}
+	if dt := now.Sub(c.lastScale); dt >= t.cfg.ScaleInterval {
+		if t.hash != nil {
+			poke(t.hash.wake) // follow the written prefix closely
+		}
+		if c.err == nil {
+			c.spawn(t.scale(c.live, float64(bytes-c.lastBytes)/dt.Seconds(), now))
+		}
+		c.lastScale, c.lastBytes = now, bytes
+	}
+}
+
+// helpers is how many connections to start again for missing ranges that
+// no connection holds, within the cap: connections that stopped because
+// nothing was left come back when a failed one releases its range, so
+// that the range is not left until that one's Retry-After ends.
+func (t *transfer) helpers(live int) int {
+	if !t.ranged() {
+		return 0
+	}
+	t.mu.Lock()
+	limit := t.maxConns
+	t.mu.Unlock()
+	return max(0, min(t.ledger.unclaimed(), limit-live))
+}
+
+// initialConns is how many connections a transfer starts with: one where
+// the file cannot be split, else a few, one piece each, within the cap.
+func (t *transfer) initialConns() int {
+	left := t.ledger.left()
+	if !t.ranged() || left < 0 {
+		return 1
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return int(max(1, min(4, int64(t.maxConns), left/t.piece())))
+}
+
+// scale decides how many connections to add, given the rate of the last
+// interval: double while the rate keeps growing, stop once two intervals
+// in a row show no gain. After a server showed a limit, one more is tried
+// now and then, so that the count climbs back when answers come back.
+func (t *transfer) scale(live int, rate float64, now time.Time) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.ranged() || t.in.size < 0 {
+		return 0
+	}
+	if !t.capped.IsZero() {
+		if t.maxConns < t.deps.maxConns && now.Sub(t.capped) >= 20*t.cfg.ScaleInterval {
+			t.maxConns++
+			t.capped = now
+		}
+		return max(0, min(1, t.maxConns-live))
+	}
+	switch {
+	case t.plateau || live >= t.maxConns:
+		return 0
+	case t.lastRate == 0 || rate > t.lastRate*1.1:
+		t.lastRate, t.grace = rate, false
+		return min(live, t.maxConns-live)
+	case !t.grace:
+		t.grace = true // new connections may still be starting
+		return 0
+	default:
+		t.plateau = true
+		return 0
+	}
+}
+
+// shed lowers the connection cap after the server showed a limit; it
+// reports whether the caller should stop (another connection carries on).
+func (t *transfer) shed() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	live := int(t.r.conns.Load())
+	if live <= 1 {
+		return false
+	}
+	t.maxConns, t.capped = live-1, t.now()
+	return true
+}
+
+// worker is one connection: it fills claims until nothing is left for it,
+// retrying as the retry policy says. A nil return means there is nothing
+// left for it.
+func (t *transfer) worker(ctx context.Context) error {
+	var tl tally
+	for {
+		c := t.ledger.take(t.ranged(), t.piece(), t.minSteal())
+		if c == nil {
+			return nil
+		}
+		progressed, err := t.fetchRange(ctx, c)
+		t.ledger.release(c) // while this connection waits, another may take the range
+		if progressed {
+			tl = tally{}
+			if t.hash != nil {
+				poke(t.hash.wake) // the written prefix may have grown
+			}
+		}
+		if err == nil {
+			continue
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		st := t.policy.decide(err, progressed, &tl, t.r.conns.Load() > 1)
+		if st.stop != nil {
+			return st.stop
+		}
+		if st.shed && t.shed() {
+			return nil
+		}
+		t.log.Info("connection failed, retrying", "url", t.in.url, "err", err, "wait", st.wait)
+		if t.wait(ctx, st.wait, st.network) != nil {
+			return nil
+		}
+	}
+}
+
+// wait sleeps d. The record says it is waiting for the network only when
+// every connection is waiting for it, not when one of several was cut.
+func (t *transfer) wait(ctx context.Context, d time.Duration, network bool) error {
+	if d <= 0 {
+		return nil
+	}
+	if network && t.waiting.Add(1) == t.r.conns.Load() {
+		t.events.setState(StateWaitingNetwork)
+	}
+	defer func() {
+		if network {
+			t.waiting.Add(-1)
+		}
+	}()
+	return sleep(ctx, d)
+}
+
+// fetchRange fills claim c from its next byte with one request. It
+// reports whether any byte was written.
+func (t *transfer) fetchRange(ctx context.Context, c *claim) (progressed bool, err error) {
+	from, end := t.ledger.bounds(c)
+	if end >= 0 && from >= end {
+		return false, nil
+	}
+	ranged := from > 0 || (end >= 0 && end < t.in.size)
+	sctx, scancel := context.WithCancelCause(ctx)
+	defer scancel(nil)
+	stall := t.cfg.StallTimeout
+	watchdog := time.AfterFunc(stall, func() { scancel(errStalled) })
+	defer watchdog.Stop()
+	resp, err := t.get(sctx, ranged, from, end)
+	if err != nil {
+		return false, stallCause(sctx, err)
+	}
+	defer resp.Body.Close()
+	if err := t.check(resp, ranged, from, end); errors.Is(err, errEnded) {
+		t.ledger.bodyEnded(c) // the file of unknown length ends at from
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	t.events.setState(StateRunning)
+	progressed, err = t.copy(ctx, c, &stallReader{r: resp.Body, watchdog: watchdog, d: stall})
+	if err != nil {
+		err = stallCause(sctx, err)
+	}
+	return progressed, err
+}
+
+// get sends the request for [from, end) (to the end when end is -1).
+func (t *transfer) get(ctx context.Context, ranged bool, from, end int64) (*http.Response, error) {
+	req, err := newRequest(ctx, http.MethodGet, t.in.url)
+	if err != nil {
+		return nil, err
+	}
+	if ranged {
+		last := ""
+		if end >= 0 {
+			last = strconv.FormatInt(end-1, 10)
+		}
+		req.Header.Set("Range", fmt.Sprintf("bytes=%d-%s", from, last))
+		if t.in.validator != "" {
+			req.Header.Set("If-Range", t.in.validator)
+		}
+	}
+	return t.client.Do(req)
+}
+
+// copy writes the body into the claim's range as the bytes arrive: each
+// read is written at once, so progress moves on a slow link too.
+func (t *transfer) copy(ctx context.Context, c *claim, body *stallReader) (progressed bool, err error) {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	for {
+		// Reserve what this read may bring, so that a thief splits the
+		// claim beyond it and no received byte is thrown away.
+		want := t.ledger.reserve(c, int64(t.chunk()))
+		if want == 0 {
+			return progressed, nil
+		}
+		n, rerr := body.Read((*bp)[:want])
+		if n > 0 {
+			if err := t.write(ctx, c, (*bp)[:n], body); err != nil {
+				return progressed, err
+			}
+			progressed = true
+		}
+		switch {
+		case rerr == nil:
+		case !errors.Is(rerr, io.EOF):
+			return progressed, rerr
+		case t.ledger.bodyEnded(c):
+			return progressed, io.ErrUnexpectedEOF // the body was shorter than its range
+		default:
+			return progressed, nil
+		}
+	}
+}
+
+// write puts bytes that arrived for claim c into the file, and only then
+// into the ledger.
+func (t *transfer) write(ctx context.Context, c *claim, buf []byte, body *stallReader) error {
+	body.watchdog.Stop() // waiting for the bandwidth limit is no stall
+	if err := t.throttle(ctx, len(buf)); err != nil {
+		return err
+	}
+	body.watchdog.Reset(body.d)
+	at, keep := t.ledger.next(c, int64(len(buf)))
+	if _, err := t.file.WriteAt(buf[:keep], at); err != nil {
+		return writeFailure(err, t.r.downloaded())
+	}
+	t.ledger.wrote(c, keep)
+	if t.plan.limit >= 0 && t.r.downloaded() > t.plan.limit {
+		return fail(ReasonTotalExceeded, at+keep, nil, "The server sent more than the %s this download may use.", humanize.IBytes(uint64(t.plan.limit)))
+	}
+	return nil
+}
+
+// stallCause reports a request cut by the stall watchdog as a stall.
+func stallCause(ctx context.Context, err error) error {
+	if errors.Is(context.Cause(ctx), errStalled) {
+		return errStalled
+	}
+	return err
+}
+
+// stallReader resets the stall watchdog whenever bytes arrive.
+type stallReader struct {
+	r        io.Reader
+	watchdog *time.Timer
+	d        time.Duration
+}
+
+func (s *stallReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if n > 0 {
+		s.watchdog.Reset(s.d)
+	}
+	return n, err
+}
+
+// chunk is how much one connection reads at a time: a buffer, or less
+// when a bandwidth limit is set, so that the limit stays smooth.
+func (t *transfer) chunk() int {
+	if t.limiter.Limit() == rate.Inf {
+		return bufSize
+	}
+	return min(bufSize, t.limiter.Burst())
+}
+
+// throttle waits until n more bytes fit the bandwidth limit.
+func (t *transfer) throttle(ctx context.Context, n int) error {
+	for n > 0 {
+		if t.limiter.Limit() == rate.Inf {
+			return nil
+		}
+		step := min(n, t.limiter.Burst())
+		if err := t.limiter.WaitN(ctx, step); err != nil {
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
+			}
+			continue // the limit changed under us; take the new burst
+		}
+		n -= step
+	}
+	return nil
+}
+
+// check validates a response before a byte of it is written.
+func (t *transfer) check(resp *http.Response, ranged bool, from, end int64) error {
+	if enc := resp.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
+		return fmt.Errorf("%w: the server sent a %s-encoded body", errInvalidResponse, enc)
+	}
+	switch resp.StatusCode {
+	case http.StatusPartialContent:
+		if !ranged {
+			return fmt.Errorf("%w: a partial answer to a request for the whole file", errInvalidResponse)
+		}
+		return t.checkPartial(resp, from, end)
+	case http.StatusOK:
+		return t.checkWhole(resp, ranged)
+	case http.StatusRequestedRangeNotSatisfiable:
+		if t.in.size < 0 && end < 0 && resp.Header.Get("Content-Range") == fmt.Sprintf("bytes */%d", from) {
+			return errEnded
+		}
+		return &restartError{why: "the server refused the missing part, so the file is downloaded from the start", discard: true}
+	}
+	se := &StatusError{Code: resp.StatusCode, URL: t.in.url, RetryAfter: retryAfter(resp.Header, time.Now())}
+	if expiredStatus(se.Code) && t.in.url != t.r.req.URL {
+		return &restartError{why: "the download link expired", err: se}
+	}
+	return se
+}
+
+// checkWhole validates a 200: to a ranged request it means the server
+// cannot resume or the file changed.
+func (t *transfer) checkWhole(resp *http.Response, ranged bool) error {
+	if ranged {
+		return &restartError{why: "the server sent the whole file instead of the missing part, so it is downloaded from the start", discard: true, noRanges: true}
+	}
+	if t.in.size >= 0 && resp.ContentLength >= 0 && resp.ContentLength != t.in.size {
+		return &restartError{why: "the file's length changed on the server, so it is downloaded from the start", discard: true}
+	}
+	return t.sameFile(resp)
+}
+
+// errEnded is a 416 to the rest of a file of unknown length whose total
+// is where the rest would start: every byte is in, only the body's end
+// was not seen.
+var errEnded = errors.New("the file ends where the request starts")
+
+// sameFile checks that a response's strong ETag is the validator the
+// record's bytes belong to: bytes of another version are never written.
+func (t *transfer) sameFile(resp *http.Response) error {
+	if etag := resp.Header.Get("ETag"); strings.HasPrefix(t.in.validator, `"`) && strings.HasPrefix(etag, `"`) && etag != t.in.validator {
+		return &restartError{why: "the file changed on the server, so it is downloaded from the start", discard: true}
+	}
+	return nil
+}
+
+// checkPartial validates a 206 against the range asked and the file known.
+func (t *transfer) checkPartial(resp *http.Response, from, end int64) error {
+	cr, err := parseContentRange(resp.Header.Get("Content-Range"))
+	if err != nil {
+		return err
+	}
+	if cr.first != from || (end >= 0 && cr.last != end-1) {
+		return fmt.Errorf("%w: asked for bytes %d-%d, got %d-%d", errInvalidResponse, from, end-1, cr.first, cr.last)
+	}
+	if t.in.size >= 0 && cr.total >= 0 && cr.total != t.in.size {
+		return &restartError{why: "the file's length changed on the server, so it is downloaded from the start", discard: true}
+	}
+	if err := t.sameFile(resp); err != nil {
+		return err
+	}
+	if resp.ContentLength >= 0 && resp.ContentLength != cr.last-cr.first+1 {
+		return fmt.Errorf("%w: Content-Length %d for a range of %d bytes", errInvalidResponse, resp.ContentLength, cr.last-cr.first+1)
+	}
+	return nil
+}

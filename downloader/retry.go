@@ -1,0 +1,126 @@
+package downloader
+
+import (
+	"errors"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	"github.com/dustin/go-humanize"
+)
+
+// tally is one requester's failures since it last received a byte.
+type tally struct {
+	failures int // server errors in a row
+	waits    int // waits for the network in a row
+	invalid  int // answers that contradicted the request, in a row
+	refused  int // 429/503 without Retry-After, in a row
+}
+
+// step is what the retry policy decided after a failed request.
+type step struct {
+	wait    time.Duration // before the next request
+	network bool          // the wait is for the network, not for the server
+	shed    bool          // the server limits connections: this one stops, the others carry on
+	stop    error         // non-nil: no retry (a restart of the file or a failure)
+}
+
+// retryPolicy is the one place that decides what a failed request leads
+// to, for resolving and for every connection:
+//   - a restart of the file or a settled failure stops at once;
+//   - a fatal error (TLS, 4xx) fails the record;
+//   - a network error waits for the network, never failing; a connection
+//     that was delivering is reconnected at once (a cut is not an outage);
+//   - a server error backs off, honouring Retry-After for that request
+//     only, and fails after MaxRetries in a row without a byte;
+//   - a 429/503 without Retry-After that comes back on the next try while
+//     other connections are served shows a limit on connections: shed one.
+type retryPolicy struct {
+	base, max  time.Duration
+	maxRetries int
+	downloaded func() int64 // for the offset of a failure
+}
+
+func (p retryPolicy) decide(err error, progressed bool, tl *tally, others bool) step {
+	var re *restartError
+	var fe *FailError
+	if errors.As(err, &re) || errors.As(err, &fe) {
+		return step{stop: err}
+	}
+	switch classify(err) {
+	case classFatal:
+		return step{stop: p.failure(err)}
+	case classNetwork:
+		if progressed {
+			return step{}
+		}
+		tl.waits++
+		return step{wait: p.backoff(tl.waits-1, err), network: true}
+	}
+	var se *StatusError
+	if errors.As(err, &se) && (se.Code == http.StatusTooManyRequests || se.Code == http.StatusServiceUnavailable) && se.RetryAfter == 0 {
+		if tl.refused++; tl.refused >= 2 && others {
+			tl.refused = 0
+			return step{shed: true, wait: p.backoff(tl.failures, err)}
+		}
+	}
+	if errors.Is(err, errInvalidResponse) {
+		if tl.invalid++; tl.invalid > 3 {
+			return step{stop: p.failure(err)}
+		}
+	}
+	if tl.failures++; tl.failures > p.maxRetries {
+		return step{stop: p.failure(err)}
+	}
+	return step{wait: p.backoff(tl.failures-1, err)}
+}
+
+// failure turns err into the reason and sentence a person sees.
+func (p retryPolicy) failure(err error) *FailError {
+	var fe *FailError
+	if errors.As(err, &fe) {
+		return fe
+	}
+	at := p.downloaded()
+	var se *StatusError
+	switch {
+	case errors.As(err, &se):
+		return fail(ReasonBadStatus, at, err, "The server answered %d %s for %s.", se.Code, http.StatusText(se.Code), se.URL)
+	case errors.Is(err, errInvalidResponse):
+		return fail(ReasonFetchError, at, err, "The server keeps sending the wrong part of the file (%v).", err)
+	case classify(err) == classFatal:
+		return fail(ReasonFetchError, at, err, "The secure connection to the server could not be trusted (%v).", err)
+	}
+	return fail(ReasonFetchError, at, err, "The download kept failing (%v).", err)
+}
+
+// writeFailure says why a write to the partial file failed.
+func writeFailure(err error, downloaded int64) *FailError {
+	if isNoSpace(err) {
+		return fail(ReasonQuotaExceeded, downloaded, err, "The disk is full. Free some space and press Retry: the %s already downloaded are kept.",
+			humanize.IBytes(uint64(downloaded)))
+	}
+	return fail(ReasonFetchError, downloaded, err, "The partial file could not be written: %v.", err)
+}
+
+// maxNetworkWait caps the waits while the network is down: they cost no
+// server anything, and once the network is back a download should notice
+// within seconds, not after a minute.
+const maxNetworkWait = 10 * time.Second
+
+// backoff is the wait before retry n (from 0): exponential, capped, with
+// full jitter, and never shorter than the server asked. Waits for the
+// network have a lower cap than waits for a server.
+func (p retryPolicy) backoff(n int, err error) time.Duration {
+	d := p.base << min(n, 20)
+	d = min(d, p.max)
+	if classify(err) == classNetwork {
+		d = min(d, maxNetworkWait)
+	}
+	d = d/2 + rand.N(d/2+1)
+	var se *StatusError
+	if errors.As(err, &se) && se.RetryAfter > 0 {
+		d = min(se.RetryAfter, time.Hour)
+	}
+	return d
+}

@@ -1,0 +1,126 @@
+package downloader
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRetryPolicy: the one policy's decisions, for each kind of failure.
+func TestRetryPolicy(t *testing.T) {
+	p := retryPolicy{base: time.Millisecond, max: 10 * time.Millisecond, maxRetries: 3, downloaded: func() int64 { return 42 }}
+	busy := &StatusError{Code: http.StatusServiceUnavailable}
+	asked := &StatusError{Code: http.StatusServiceUnavailable, RetryAfter: time.Second}
+	tests := []struct {
+		name       string
+		errs       []error
+		progressed bool
+		others     bool
+		want       step // of the last error; stop is compared by reason
+		reason     Reason
+	}{
+		{name: "a cut while delivering reconnects at once", errs: []error{io.ErrUnexpectedEOF}, progressed: true},
+		{name: "a refused connection waits for the network", errs: []error{&netErrTimeout{}}, want: step{network: true}},
+		{name: "Retry-After pauses that request for the time asked", errs: []error{asked, asked}, others: true, want: step{wait: time.Second}},
+		{name: "503s without Retry-After on the next try show a limit", errs: []error{busy, busy}, others: true, want: step{shed: true}},
+		{name: "alone, a limit is retried", errs: []error{busy, busy}},
+		{name: "404 fails at once", errs: []error{&StatusError{Code: 404}}, reason: ReasonBadStatus},
+		{name: "server errors fail after MaxRetries", errs: []error{busy, busy, busy, busy}, reason: ReasonBadStatus},
+		{name: "wrong parts fail as fetch-error", errs: []error{errInvalidResponse, errInvalidResponse, errInvalidResponse, errInvalidResponse}, reason: ReasonFetchError},
+		{name: "a restart stops the connection", errs: []error{&restartError{why: "changed"}}, want: step{stop: &restartError{}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var tl tally
+			var st step
+			for _, err := range tc.errs {
+				st = p.decide(err, tc.progressed, &tl, tc.others)
+			}
+			var fe *FailError
+			switch {
+			case tc.reason != "":
+				if !errors.As(st.stop, &fe) || fe.Reason != tc.reason || fe.Offset != 42 {
+					t.Fatalf("got %+v, want a %s failure at 42", st, tc.reason)
+				}
+			case tc.want.stop != nil:
+				var re *restartError
+				if !errors.As(st.stop, &re) {
+					t.Fatalf("got %+v, want the restart", st)
+				}
+			case st.stop != nil || st.shed != tc.want.shed || st.network != tc.want.network:
+				t.Fatalf("got %+v, want %+v", st, tc.want)
+			case tc.want.wait > 0 && st.wait != tc.want.wait:
+				t.Fatalf("wait %v, want %v", st.wait, tc.want.wait)
+			}
+		})
+	}
+}
+
+type netErrTimeout struct{}
+
+func (*netErrTimeout) Error() string   { return "connection refused" }
+func (*netErrTimeout) Timeout() bool   { return false }
+func (*netErrTimeout) Temporary() bool { return true }
+
+// TestScaleClimbsBack: after a server showed a limit, the connection cap
+// climbs again, one at a time, once answers come back.
+func TestScaleClimbsBack(t *testing.T) {
+	now := time.Now()
+	tr := &transfer{deps: deps{cfg: Config{ScaleInterval: 10 * time.Millisecond}, maxConns: 8, now: func() time.Time { return now }},
+		r: &record{}, in: info{ranges: true, size: 100}, maxConns: 8}
+	tr.r.conns.Store(4)
+	if !tr.shed() || tr.maxConns != 3 {
+		t.Fatalf("shed: cap %d, want 3", tr.maxConns)
+	}
+	if n := tr.scale(3, 1, now.Add(10*time.Millisecond)); n != 0 {
+		t.Errorf("right after a limit, %d more connections", n)
+	}
+	if n := tr.scale(3, 1, now.Add(time.Second)); n != 1 || tr.maxConns != 4 {
+		t.Errorf("a second later: %d more, cap %d; want 1 more, cap 4", n, tr.maxConns)
+	}
+}
+
+// nopEvents is an events sink that records nothing: a transfer needs no
+// Manager.
+type nopEvents struct{}
+
+func (nopEvents) setState(State)                     {}
+func (nopEvents) reconcile(info, bool) (plan, error) { return plan{}, nil }
+func (nopEvents) discard(string)                     {}
+func (nopEvents) dirty()                             {}
+func (nopEvents) saveHash([]byte)                    {}
+
+// TestVerifyRefusesGaps: a file whose written ranges are not exactly
+// [0, size) is never committed: verify goes back for the gap, and after a
+// few passes fails as fetch-error naming it.
+func TestVerifyRefusesGaps(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "0.part"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(30); err != nil {
+		t.Fatal(err)
+	}
+	r := newRecord(&fetch{}, 0, Request{URL: "http://127.0.0.1/x"})
+	r.ledger = newLedger(30, spans{{0, 10}, {20, 30}})
+	tr := newTransfer(deps{cfg: Config{}, log: testConfig(t).Logger}, r, nopEvents{})
+	tr.file, tr.in = f, info{size: 30}
+	for pass := 1; pass <= maxGapPasses; pass++ {
+		next, err := tr.verify(context.Background())
+		if err != nil || next == nil {
+			t.Fatalf("pass %d: %v; want to go back for the gap", pass, err)
+		}
+	}
+	_, err = tr.verify(context.Background())
+	var fe *FailError
+	if !errors.As(err, &fe) || fe.Reason != ReasonFetchError || !strings.Contains(fe.Msg, "10-19") {
+		t.Fatalf("got %v, want a fetch-error naming bytes 10-19", err)
+	}
+}

@@ -1,0 +1,125 @@
+package downloader
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var stormKills = flag.Int("storm.kills", 20, "how many times TestKillStorm kills the engine")
+
+// stormChild names the environment variable that makes the test binary an
+// engine process for TestKillStorm: its value is the state folder; the
+// URL comes in stormURL.
+const (
+	stormChild = "MODELFETCH_TEST_STORM_DIR"
+	stormURL   = "MODELFETCH_TEST_STORM_URL"
+)
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(stormChild); dir != "" {
+		os.Exit(stormEngine(dir, os.Getenv(stormURL)))
+	}
+	os.Exit(m.Run())
+}
+
+// stormEngine is the child process: an engine with default settings on
+// dir that fetches url (or carries on with the fetch its journal holds)
+// and prints the finished file's path.
+func stormEngine(dir, url string) int {
+	m, err := New(Config{StateDir: filepath.Join(dir, "state"), PartialDir: filepath.Join(dir, "partial"),
+		ModelsDir: filepath.Join(dir, "models")})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if _, ok := m.Get("model"); !ok {
+		if _, err := m.Fetch("model", []Request{{URL: url}}, Options{}); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	var s Snapshot
+	for s, _ = m.Get("model"); !s.State.Settled(); s, _ = m.Get("model") {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if err := m.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if s.State != StateSucceeded {
+		fmt.Fprintf(os.Stderr, "%s: %s\n", s.State, s.Message)
+		return 1
+	}
+	fmt.Println(s.Records[0].Path)
+	return 0
+}
+
+// TestKillStorm kills an engine process with SIGKILL 20 times, each at a
+// random moment from 0.5 s after it started, restarting it each time from
+// its journal; the file must end whole, and the server must have sent at
+// most 1.1 times the file.
+func TestKillStorm(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a storm of process kills takes half a minute")
+	}
+	t.Parallel()
+	const size = 40 << 20
+	// 16 connections of 128 KiB/s each: 2 MiB/s, so that the file takes
+	// about as long as the kills.
+	o := newOrigin(t, size, slow(128<<10))
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	kills, began := 0, time.Now()
+	for ; kills < *stormKills; kills++ {
+		p := startStormEngine(t, dir, o.url())
+		time.Sleep(500*time.Millisecond + time.Duration(rng.Int64N(int64(1500*time.Millisecond))))
+		if err := p.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Wait(); err == nil {
+			t.Logf("the download finished before kill %d", kills+1)
+			break // it finished first
+		}
+	}
+	p := startStormEngine(t, dir, o.url())
+	if err := p.Wait(); err != nil {
+		t.Fatalf("the last engine: %v; stderr:\n%s", err, p.Stderr)
+	}
+	checkFile(t, strings.TrimSpace(p.Stdout.(*bytes.Buffer).String()), o.data)
+	sent := o.sent.Load()
+	t.Logf("%d kills in %v; the server sent %d bytes for a %d-byte file: %.3f×", kills, time.Since(began).Round(time.Millisecond),
+		sent, size, float64(sent)/size)
+	if kills < *stormKills/2 {
+		t.Errorf("only %d kills landed before the download finished", kills)
+	}
+	if sent > size*11/10 {
+		t.Errorf("the server sent %.3f× the file, over 1.1×", float64(sent)/size)
+	}
+}
+
+// startStormEngine starts the test binary as an engine process on dir.
+func startStormEngine(t *testing.T, dir, url string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), stormChild+"="+dir, stormURL+"="+url)
+	cmd.Stdout, cmd.Stderr = new(bytes.Buffer), new(bytes.Buffer)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
+}
