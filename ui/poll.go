@@ -63,7 +63,7 @@ type batch struct {
 	models  []modelState // every card, when any changed
 	notes   []note
 	status  string      // the status line, when it changed
-	tray    string      // the tray's status line, when it may be shown
+	tray    string      // the tray's tooltip, when it may be shown
 	detail  *detailData // the fetch the details view shows, when it changed
 }
 
@@ -177,10 +177,11 @@ func (d *differ) step(now time.Time) (batch, bool) {
 		}
 	}
 	counts := countStates(snaps)
-	if status := counts.line(true); status != d.status {
-		b.status, d.status = status, status
+	line := counts.line()
+	if line != d.status {
+		b.status, d.status = line, line
 	}
-	b.tray = d.tray.offer(counts.line(false), now)
+	b.tray = d.tray.offer(line, now)
 	b.detail = d.sample(snaps, now)
 	if settled := d.notes.flush(now); len(settled) > 0 {
 		b.notes = []note{summarize(settled)}
@@ -314,8 +315,8 @@ func (c *coalescer) flush(now time.Time) []downloader.Snapshot {
 func (c *coalescer) waiting() bool { return len(c.pending) > 0 }
 
 // throttle lets a changed text through at most once per every, keeping
-// the latest change for later: the tray's menu is rebuilt by the desktop
-// on each change, and a menu rebuilt while a person reads it drops clicks.
+// the latest change for later: the tray's tooltip is a D-Bus property that
+// the desktop is told of on each change, and once a second is enough.
 type throttle struct {
 	every   time.Duration
 	shown   string
@@ -429,13 +430,12 @@ func countStates(snaps []downloader.Snapshot) stateCounts {
 }
 
 // line sums up the fetches: "3 downloading · 45 % · 20 queued · 1 paused",
-// or "Nothing downloading". The tray leaves out the percentage, which
-// changes every moment.
-func (c stateCounts) line(percent bool) string {
+// or "Nothing downloading".
+func (c stateCounts) line() string {
 	var parts []string
 	if c.downloading > 0 {
 		parts = append(parts, fmt.Sprintf("%d downloading", c.downloading))
-		if percent && c.total > 0 {
+		if c.total > 0 {
 			parts = append(parts, fmt.Sprintf("%d %%", c.done*100/c.total))
 		}
 	}

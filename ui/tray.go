@@ -5,20 +5,21 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
+	"fyne.io/systray"
 	"github.com/godbus/dbus/v5"
 
 	"github.com/modelfetch/modelfetch/downloader"
 )
 
-// tray is the system tray icon's menu: Show, a status line, Pause all,
-// Resume all and Quit. It lets the window close while downloads go on.
-// Its items are made once and keep their place: only the status line's
-// words change, at most about once a second (the poller throttles them), since
-// the desktop rebuilds the whole menu on each change.
+// tray is the system tray icon and its menu: Show, Pause all, Resume all
+// and Quit. It lets the window close while downloads go on. The menu is
+// set once and never changes, so that its items keep their ids: Fyne can
+// only change a menu by sending the desktop a new one with new ids, and a
+// click on an item of the menu a person opened before that is dropped.
+// What is downloading is the icon's tooltip instead, which changes no id.
 type tray struct {
-	app    desktop.App
-	menu   *fyne.Menu
-	status *fyne.MenuItem
+	tooltip func(text string)
+	shown   string
 }
 
 // SetupTray puts ModelFetch in the system tray of d. Closing the window
@@ -26,14 +27,14 @@ type tray struct {
 // asks first. Call it only when the desktop has a session bus: Fyne
 // cannot quit cleanly with a tray and no bus.
 func (u *UI) SetupTray(d desktop.App) {
-	t := &tray{app: d}
-	t.status = fyne.NewMenuItem(u.status.Text, nil)
-	t.status.Disabled = true
+	t := &tray{tooltip: u.opts.TrayTooltip}
+	if t.tooltip == nil {
+		t.tooltip = systray.SetTooltip // the tray Fyne drives: one per process
+	}
 	quit := fyne.NewMenuItem("Quit", u.Quit)
 	quit.IsQuit = true
-	t.menu = fyne.NewMenu("ModelFetch",
+	menu := fyne.NewMenu("ModelFetch",
 		fyne.NewMenuItem("Show ModelFetch", u.Show),
-		t.status,
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Pause all", func() { u.m.PauseAll(); u.refresh() }),
 		fyne.NewMenuItem("Resume all", func() { u.m.ResumeAll(); u.refresh() }),
@@ -44,8 +45,9 @@ func (u *UI) SetupTray(d desktop.App) {
 	if u.opts.Icon != nil {
 		d.SetSystemTrayIcon(u.opts.Icon)
 	}
-	d.SetSystemTrayMenu(t.menu)
+	d.SetSystemTrayMenu(menu)
 	d.SetSystemTrayWindow(u.win)
+	t.setStatus(u.status.Text)
 }
 
 // Show brings the window forward: from the tray, or for a second start of
@@ -55,15 +57,13 @@ func (u *UI) Show() {
 	u.win.RequestFocus()
 }
 
-// setStatus shows line in the menu, in the item that is already there.
+// setStatus shows line as the tray icon's tooltip.
 func (t *tray) setStatus(line string) {
-	if t.status.Label == line {
+	if t.shown == line {
 		return
 	}
-	t.status.Label = line
-	// Fyne has no way to change one item's label: setting the same menu
-	// again sends the new words.
-	t.app.SetSystemTrayMenu(t.menu)
+	t.shown = line
+	t.tooltip("ModelFetch: " + line)
 }
 
 // trayWatcher is the bus name of the StatusNotifierWatcher, the desktop

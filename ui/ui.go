@@ -64,6 +64,9 @@ type Options struct {
 	// AutostartDir is where the desktop looks for programs to start at
 	// login; "" is $XDG_CONFIG_HOME/autostart.
 	AutostartDir string
+	// TrayTooltip sets the tray icon's tooltip, which says what is
+	// downloading; nil is the tray that Fyne drives.
+	TrayTooltip func(text string)
 	// Bus connects to the desktop's session bus, for notifications and to
 	// ask whether a tray host shows the tray icon; nil means the session
 	// bus of the environment. The caller of Bus closes the connection.

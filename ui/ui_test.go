@@ -534,22 +534,17 @@ func TestStatusLine(t *testing.T) {
 		name  string
 		snaps []downloader.Snapshot
 		want  string
-		tray  string
 	}{
-		{"none", nil, "Nothing downloading", "Nothing downloading"},
-		{"settled", []downloader.Snapshot{{State: downloader.StateSucceeded}}, "Nothing downloading", "Nothing downloading"},
-		{"two", []downloader.Snapshot{running(30, 100), running(60, 100)}, "2 downloading · 45 %", "2 downloading"},
-		{"unknown total", []downloader.Snapshot{running(30, 100), running(5, -1)}, "2 downloading", "2 downloading"},
-		{"paused", []downloader.Snapshot{{State: downloader.StatePaused}}, "1 paused", "1 paused"},
-		{"queued apart", []downloader.Snapshot{running(1, 4), queued, queued, {State: downloader.StatePaused}}, "1 downloading · 25 % · 2 queued · 1 paused", "1 downloading · 2 queued · 1 paused"},
+		{"none", nil, "Nothing downloading"},
+		{"settled", []downloader.Snapshot{{State: downloader.StateSucceeded}}, "Nothing downloading"},
+		{"two", []downloader.Snapshot{running(30, 100), running(60, 100)}, "2 downloading · 45 %"},
+		{"unknown total", []downloader.Snapshot{running(30, 100), running(5, -1)}, "2 downloading"},
+		{"paused", []downloader.Snapshot{{State: downloader.StatePaused}}, "1 paused"},
+		{"queued apart", []downloader.Snapshot{running(1, 4), queued, queued, {State: downloader.StatePaused}}, "1 downloading · 25 % · 2 queued · 1 paused"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			counts := countStates(c.snaps)
-			if got := counts.line(true); got != c.want {
+			if got := countStates(c.snaps).line(); got != c.want {
 				t.Errorf("got %q, want %q", got, c.want)
-			}
-			if got := counts.line(false); got != c.tray {
-				t.Errorf("got tray line %q, want %q", got, c.tray)
 			}
 		})
 	}
@@ -666,17 +661,32 @@ func BenchmarkPollStep200(b *testing.B) {
 
 // fakeTray is the desktop's tray as SetupTray sees it.
 type fakeTray struct {
-	menu   *fyne.Menu
-	icon   fyne.Resource
-	window fyne.Window
-	sets   int      // how often the menu was (re)set
-	labels []string // the status line at each set
+	menu     *fyne.Menu
+	icon     fyne.Resource
+	window   fyne.Window
+	sets     int      // how often the menu was (re)set
+	tooltips []string // the icon's tooltip at each change
+}
+
+// setupFakeTray sets up the window's tray on a fake desktop.
+func (h *harness) setupFakeTray() *fakeTray {
+	f := &fakeTray{}
+	h.u.opts.TrayTooltip = func(text string) { f.tooltips = append(f.tooltips, text) }
+	h.u.SetupTray(f)
+	return f
+}
+
+// tooltip is the icon's tooltip now.
+func (f *fakeTray) tooltip() string {
+	if len(f.tooltips) == 0 {
+		return ""
+	}
+	return f.tooltips[len(f.tooltips)-1]
 }
 
 func (f *fakeTray) SetSystemTrayMenu(m *fyne.Menu) {
 	f.menu = m
 	f.sets++
-	f.labels = append(f.labels, m.Items[1].Label)
 }
 func (f *fakeTray) SetSystemTrayIcon(r fyne.Resource) { f.icon = r }
 func (f *fakeTray) SetSystemTrayWindow(w fyne.Window) { f.window = w }
@@ -691,8 +701,7 @@ func (f *fakeTray) item(label string) *fyne.MenuItem {
 
 func TestTrayMenuFollowsAndControlsDownloads(t *testing.T) {
 	h := newHarness(t, true)
-	tray := &fakeTray{}
-	h.u.SetupTray(tray)
+	tray := h.setupFakeTray()
 	if tray.window != h.u.Window() || tray.icon == nil {
 		t.Errorf("got tray window %v and icon %v, want the main window and the app icon", tray.window, tray.icon)
 	}
@@ -702,20 +711,20 @@ func TestTrayMenuFollowsAndControlsDownloads(t *testing.T) {
 			labels = append(labels, it.Label)
 		}
 	}
-	if want := []string{"Show ModelFetch", "Nothing downloading", "Pause all", "Resume all", "Quit"}; !slices.Equal(labels, want) {
+	if want := []string{"Show ModelFetch", "Pause all", "Resume all", "Quit"}; !slices.Equal(labels, want) {
 		t.Errorf("got tray menu %q, want %q", labels, want)
 	}
-	status := tray.menu.Items[1]
+	if got, want := tray.tooltip(), "ModelFetch: Nothing downloading"; got != want {
+		t.Errorf("got tooltip %q, want %q", got, want)
+	}
 
 	test.Tap(h.gemmaCard().button)
-	h.waitFor("the tray to count the download", func() bool { return strings.HasPrefix(status.Label, "1 downloading") })
-	sets := tray.sets
+	h.waitFor("the tray to count the download", func() bool { return strings.HasPrefix(tray.tooltip(), "ModelFetch: 1 downloading") })
 	tray.item("Pause all").Action()
-	h.waitFor("the tray to say paused", func() bool { return status.Label == "1 paused" && h.rowState("gemma-2b") == "Paused" })
-	if tray.sets == sets {
-		t.Error("got the tray menu never set again, want it refreshed for the new status")
-	}
+	h.waitFor("the tray to say paused", func() bool { return tray.tooltip() == "ModelFetch: 1 paused" && h.rowState("gemma-2b") == "Paused" })
 	tray.item("Resume all").Action()
 	h.srv.open()
-	h.waitFor("the download to finish", func() bool { return status.Label == "Nothing downloading" && h.rowState("gemma-2b") == "Ready" })
+	h.waitFor("the download to finish", func() bool {
+		return tray.tooltip() == "ModelFetch: Nothing downloading" && h.rowState("gemma-2b") == "Ready"
+	})
 }

@@ -690,13 +690,22 @@ func clickLate() error {
 		return err
 	}
 	want := fmt.Sprintf("%d paused", queued+3)
-	if err := waitFor(10*time.Second, func() bool {
-		return slices.ContainsFunc(trayMenu(bus), func(t trayItem) bool { return t.label == want })
-	}); err != nil {
+	if err := waitFor(10*time.Second, func() bool { return strings.Contains(trayTooltip(bus), want) }); err != nil {
 		return fmt.Errorf("pause all, clicked 5 s after the menu was read, did not pause everything: %w", err)
 	}
-	fmt.Printf("Pause all clicked 5 s after reading the menu (id %d): the tray says %q\n", menu[pause].id, want)
+	fmt.Printf("Pause all clicked 5 s after reading the menu (id %d): the tray's tooltip says %q\n", menu[pause].id, want)
 	return nil
+}
+
+// trayTooltip reads the tray icon's tooltip over D-Bus, as dbus-send
+// prints it.
+func trayTooltip(bus string) string {
+	out, err := exec.Command("dbus-send", "--session", "--print-reply", "--dest="+bus, "/StatusNotifierItem",
+		"org.freedesktop.DBus.Properties.Get", "string:org.kde.StatusNotifierItem", "string:ToolTip").Output()
+	if err != nil {
+		return ""
+	}
+	return string(out)
 }
 
 // clickTray clicks the tray menu item id, as the tray host does when a
