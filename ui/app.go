@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/theme"
 	"github.com/godbus/dbus/v5"
 
 	"github.com/modelfetch/modelfetch/downloader"
@@ -29,6 +30,7 @@ func Run(ctx context.Context, a fyne.App, m *downloader.Manager, opts Options, l
 		// attempt would start a bus of its own (dbus-launch) or fail.
 		opts.Notify = func(*fyne.Notification) {}
 	}
+	a.Settings().SetTheme(focusTheme{theme.DefaultTheme()})
 	w := New(a, m, opts)
 	host, err := instance.NewHost(m, api.SocketPath(), l.Env.APIOptions(func() { fyne.Do(w.Show) }))
 	if err != nil {
