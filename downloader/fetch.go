@@ -76,6 +76,9 @@ type Options struct {
 	Dir string `json:"dir,omitempty"`
 	// Connections caps the connections per file; 0 means automatic.
 	Connections int `json:"connections,omitempty"`
+	// Replace tells Ensure to use new digests and names for files it
+	// already knows with others (see ConflictError); it is not kept.
+	Replace bool `json:"replace,omitempty"`
 }
 
 // Snapshot is a fetch as it stands at one moment. It is a copy: holding it
@@ -165,6 +168,7 @@ var (
 var (
 	errPaused  = errors.New("paused")
 	errAborted = errors.New("aborted")
+	errAmended = errors.New("asked for again with another digest or name")
 	errStalled = errors.New("no data arrived for too long")
 )
 

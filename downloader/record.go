@@ -68,6 +68,9 @@ type record struct {
 
 	cancel context.CancelCauseFunc
 
+	amended  *Request // the request to use once the running transfer stops (see Manager.replace)
+	mismatch string   // the SHA-256 the complete file had when it failed its check, "" if none
+
 	ledger *ledger // which bytes the partial file holds
 
 	hashState []byte // sha256 state after hashed bytes, all synced

@@ -330,14 +330,45 @@ func (u *UI) notify(n note) {
 // download starts (or resumes) the fetch of a catalog model.
 func (u *UI) download(model downloader.Model) {
 	opts := downloader.Options{Title: model.Title, Icon: model.Icon, Dir: u.dirFor(model.ID)}
-	_, err := u.m.Fetch(model.ID, model.Requests(), opts)
-	if errors.Is(err, downloader.ErrDuplicateID) {
-		err = u.m.Resume(model.ID)
-	}
-	if err != nil {
+	if err := u.ensure(model.ID, model.Requests(), opts); err != nil {
 		u.showProblem("Cannot download "+model.Title, sentence(err))
 	}
+}
+
+// ensure starts the fetch of requests, or carries on with the one of the
+// same files (Manager.Ensure). When a file is known with another SHA-256
+// or name, it asks whether to replace them, and does.
+func (u *UI) ensure(id string, requests []downloader.Request, opts downloader.Options) error {
+	_, _, err := u.m.Ensure(id, requests, opts)
+	var ce *downloader.ConflictError
+	if errors.As(err, &ce) {
+		u.askReplace(ce, func() {
+			opts.Replace = true
+			_, _, err := u.m.Ensure(id, requests, opts)
+			u.check(err)
+		})
+		err = nil
+	}
 	u.refresh()
+	return err
+}
+
+// askReplace asks whether the new SHA-256 or name of ce replaces the one
+// known, and calls replace if so.
+func (u *UI) askReplace(ce *downloader.ConflictError, replace func()) {
+	what, old, now := "SHA-256", ce.Old, ce.New
+	if ce.Field == downloader.InvalidName {
+		what = "file name"
+	}
+	msg := fmt.Sprintf("%s is already in the list with the %s\n%s\nReplace it with\n%s?", titleFromURL(ce.URL), what, old, now)
+	d := dialog.NewConfirm("Replace the "+what+"?", msg, func(ok bool) {
+		if ok {
+			replace()
+		}
+	}, u.win)
+	d.SetConfirmText("Replace")
+	d.SetDismissText("Keep the old one")
+	u.showDialog(d)
 }
 
 // Open starts the fetch an argument of `modelfetch ARG…` names: a model id
@@ -368,12 +399,7 @@ func (u *UI) fetchURL(raw, title, sha string) (string, error) {
 		title = titleFromURL(raw)
 	}
 	req := downloader.Request{URL: raw, SHA256: strings.ToLower(sha)}
-	_, err := u.m.Fetch(id, []downloader.Request{req}, downloader.Options{Title: title, Dir: u.dirFor(id)})
-	if errors.Is(err, downloader.ErrDuplicateID) {
-		err = u.m.Resume(id)
-	}
-	u.refresh()
-	return id, err
+	return id, u.ensure(id, []downloader.Request{req}, downloader.Options{Title: title, Dir: u.dirFor(id)})
 }
 
 // dirFor is where the files of fetch id go: the engine's own folder unless

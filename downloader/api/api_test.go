@@ -183,7 +183,7 @@ func TestResources(t *testing.T) {
 		{"create again attaches without downloading", testCreateAgain},
 		{"create by URL with an id made for it, into a folder of home", testCreateByURL},
 		{"pause", testPause},
-		{"create of a paused fetch attaches and leaves it paused", testCreatePaused},
+		{"create of a paused fetch attaches and resumes it", testCreatePaused},
 		{"resume", testResume},
 		{"conflicts while active", testActiveConflicts},
 		{"abort twice", testAbortTwice},
@@ -359,11 +359,15 @@ func testPause(t *testing.T, rt *resourceTest) {
 }
 
 // testCreatePaused asks for the same files again: that attaches to the
-// paused fetch and leaves it paused.
+// paused fetch and resumes it (Manager.Ensure), then pauses it again for
+// the steps that follow.
 func testCreatePaused(t *testing.T, rt *resourceTest) {
 	again, created, err := rt.e.c.Create(ctxT(t), rt.held())
-	if err != nil || created || !again.Paused {
-		t.Fatalf("got created=%v paused=%v, %v, want the paused fetch", created, again.Paused, err)
+	if err != nil || created || again.Paused {
+		t.Fatalf("got created=%v paused=%v, %v, want the fetch resumed", created, again.Paused, err)
+	}
+	if _, err := rt.e.c.Pause(ctxT(t), again.ID); err != nil {
+		t.Fatal(err)
 	}
 }
 
