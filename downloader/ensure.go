@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -244,7 +245,7 @@ func (r *record) amend(q Request) {
 	if q.Name != "" && q.Name != r.req.Name {
 		r.name = ""
 	}
-	r.req, r.amended, r.mismatch = q, nil, ""
+	r.req, r.amended = q, nil
 }
 
 // intact reports whether every file of a succeeded fetch is still the one
@@ -302,4 +303,62 @@ func (m *Manager) create(id string, requests []Request, opts Options) Snapshot {
 	m.markDirty()
 	poke(m.wake)
 	return m.snapshot(f)
+}
+
+// IntegrityError is a complete file whose SHA-256 is not the one expected.
+type IntegrityError struct{ Got, Want string }
+
+func (e *IntegrityError) Error() string {
+	return fmt.Sprintf("the file's sha-256 is %s, not %s", e.Got, e.Want)
+}
+
+// sameMismatch reports whether err is the mismatch already seen: the same
+// bytes, which downloading again would not change.
+func sameMismatch(err error, seen string) bool {
+	var ie *IntegrityError
+	return seen != "" && errors.As(err, &ie) && strings.EqualFold(ie.Got, seen)
+}
+
+// SetDigest corrects the expected SHA-256 of the file of url in the
+// failed fetch id and checks the file already on disk against it: a file
+// whose data was kept after failing its check is not downloaded again.
+func (m *Manager) SetDigest(id, url, sha256 string) error {
+	if err := (Request{URL: url, SHA256: sha256}).Validate(); err != nil {
+		return err
+	}
+	return m.correct(id, url, func(r *record) {
+		q := r.req
+		q.SHA256 = strings.ToLower(sha256)
+		r.amend(q)
+		r.unverified = false
+	})
+}
+
+// KeepUnverified commits the file of url in the failed fetch id as it is,
+// without checking its digest; its snapshot says Unverified.
+func (m *Manager) KeepUnverified(id, url string) error {
+	return m.correct(id, url, func(r *record) {
+		r.sha256, r.unverified = "", true
+	})
+}
+
+// correct changes the failed record of url in the failed fetch id and
+// retries the fetch.
+func (m *Manager) correct(id, url string, change func(*record)) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f, ok := m.fetches[id]
+	if !ok {
+		return ErrNotFound
+	}
+	if f.state != StateFailed {
+		return ErrNotFailed
+	}
+	i := slices.IndexFunc(f.records, func(r *record) bool { return r.req.URL == url && r.state == StateFailed })
+	if i < 0 {
+		return ErrNotFound
+	}
+	change(f.records[i])
+	m.retry(f)
+	return nil
 }

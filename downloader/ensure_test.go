@@ -192,3 +192,81 @@ func mustFetch(t *testing.T, m *running, id string, req Request) {
 		t.Fatal(err)
 	}
 }
+
+// mismatched fetches o's file under "m" with a wrong digest and waits for
+// it to fail its check, twice: the engine downloads it once more.
+func mismatched(t *testing.T, e ensureEnv) Snapshot {
+	t.Helper()
+	mustFetch(t, e.m, "m", Request{URL: e.o.url(), SHA256: wrongSHA})
+	s := settle(t, e.m, "m")
+	if s.FailureReason != ReasonIntegrity || !strings.EqualFold(s.Records[0].Actual, e.o.sha()) {
+		t.Fatalf("got %q with actual %q, want integrity with %s", s.FailureReason, s.Records[0].Actual, e.o.sha())
+	}
+	return s
+}
+
+// TestCorrections: after a mismatch, Retry does not download the same
+// bytes again, a corrected digest verifies the file on disk, and Keep
+// file anyway commits it unverified; neither downloads.
+func TestCorrections(t *testing.T) {
+	tests := []struct {
+		name    string
+		correct func(e ensureEnv) error
+		want    State
+		check   func(t *testing.T, e ensureEnv, s Snapshot)
+	}{
+		{name: "retry", want: StateFailed, correct: func(e ensureEnv) error { return e.m.Retry("m") }},
+		{name: "edit checksum", want: StateSucceeded, correct: func(e ensureEnv) error {
+			return e.m.SetDigest("m", e.o.url(), strings.ToUpper(e.o.sha()))
+		}, check: func(t *testing.T, e ensureEnv, s Snapshot) {
+			if s.Records[0].Unverified || !strings.EqualFold(s.Records[0].SHA256, e.o.sha()) {
+				t.Errorf("got sha %q unverified %v, want %s verified", s.Records[0].SHA256, s.Records[0].Unverified, e.o.sha())
+			}
+		}},
+		{name: "edit checksum, wrong again", want: StateFailed, correct: func(e ensureEnv) error {
+			return e.m.SetDigest("m", e.o.url(), strings.Repeat("cd", 32))
+		}},
+		{name: "keep file anyway", want: StateSucceeded, correct: func(e ensureEnv) error {
+			return e.m.KeepUnverified("m", e.o.url())
+		}, check: func(t *testing.T, e ensureEnv, s Snapshot) {
+			if !s.Records[0].Unverified || s.Records[0].SHA256 != "" {
+				t.Errorf("got sha %q unverified %v, want no digest, unverified", s.Records[0].SHA256, s.Records[0].Unverified)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := newOrigin(t, 1<<20)
+			e := ensureEnv{o: o, m: start(t, testConfig(t))}
+			mismatched(t, e)
+			e.gets = o.requests.Load()
+			if err := tc.correct(e); err != nil {
+				t.Fatal(err)
+			}
+			s := settle(t, e.m, "m")
+			if s.State != tc.want {
+				t.Fatalf("got %s (%s), want %s", s.State, s.Message, tc.want)
+			}
+			if got := o.requests.Load(); got != e.gets {
+				t.Errorf("downloaded again: %d GETs, then %d", e.gets, got)
+			}
+			if tc.want == StateSucceeded {
+				checkFile(t, s.Records[0].Path, o.data)
+			}
+			if tc.check != nil {
+				tc.check(t, e, s)
+			}
+		})
+	}
+	m := start(t, testConfig(t))
+	if err := m.SetDigest("none", "http://127.0.0.1/x", wrongSHA); !errors.Is(err, ErrNotFound) {
+		t.Errorf("SetDigest of no fetch: got %v, want ErrNotFound", err)
+	}
+	var re *RequestError
+	if err := m.KeepUnverified("none", "http://127.0.0.1/x"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("KeepUnverified of no fetch: got %v, want ErrNotFound", err)
+	}
+	if err := m.SetDigest("none", "http://127.0.0.1/x", "abc"); !errors.As(err, &re) || re.Kind != InvalidDigest {
+		t.Errorf("SetDigest of a short digest: got %v, want an InvalidDigest", err)
+	}
+}

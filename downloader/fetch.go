@@ -119,6 +119,11 @@ type RecordSnapshot struct {
 	Connections   int    `json:"connections"`
 	// Restarted says why the downloaded bytes went back to zero, if they did.
 	Restarted string `json:"restarted,omitempty"`
+	// Actual is the SHA-256 the complete file had when it failed its
+	// check; its data is kept (see Manager.SetDigest, KeepUnverified).
+	Actual string `json:"actual,omitempty"`
+	// Unverified says the file was kept without its digest checked.
+	Unverified bool `json:"unverified,omitempty"`
 }
 
 // Paths returns the completed files of a succeeded fetch.

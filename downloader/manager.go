@@ -273,7 +273,7 @@ func (m *Manager) runRecord(ctx context.Context, r *record) {
 	switch {
 	case err == nil:
 		r.state = StateSucceeded
-		r.path, r.size, r.hashState = out.path, out.size, nil
+		r.path, r.size, r.hashState, r.mismatch = out.path, out.size, nil, ""
 		m.remember(r)
 	case errors.Is(cause, errAborted):
 		r.state = StateAborted
@@ -285,6 +285,10 @@ func (m *Manager) runRecord(ctx context.Context, r *record) {
 		}
 	default:
 		var fe *FailError
+		var ie *IntegrityError
+		if errors.As(err, &ie) {
+			r.mismatch = ie.Got
+		}
 		if !errors.As(err, &fe) {
 			fe = fail(ReasonFetchError, 0, err, "the download stopped: %v", err)
 		}

@@ -91,7 +91,8 @@ type UI struct {
 	details  *detailsView
 	tips     *tooltips
 	tray     *tray
-	add      *addURLForm // the Add URL dialog while it is open
+	add      *addURLForm   // the Add URL dialog while it is open
+	checksum *checksumForm // the last Edit checksum dialog
 	setup    *settingsForm
 	dialog   dialog.Dialog // the dialog on top, while one is open
 	selected string        // the fetch the list has selected, "" for none
@@ -450,6 +451,55 @@ func (u *UI) abort(id string) {
 }
 
 func (u *UI) retry(id string) { u.check(u.m.Retry(id)) }
+
+// checksumForm is the Edit checksum dialog.
+type checksumForm struct {
+	entry   *formEntry
+	problem *widget.Label
+	check   *widget.Button
+}
+
+// editChecksum asks for the right SHA-256 of the file of url, which
+// failed its check, and verifies the file already on disk against it.
+func (u *UI) editChecksum(id, url string) {
+	f := &checksumForm{entry: newFormEntry(u, false), problem: wrapped(widget.NewLabel(""))}
+	f.entry.SetPlaceHolder("64 hexadecimal digits")
+	f.problem.Importance = widget.DangerImportance
+	f.problem.Hide()
+	msg := wrapped(widget.NewLabel("The file is kept. Enter the SHA-256 it should have: it is checked against the file on disk, without downloading it again."))
+	d := dialog.NewCustomWithoutButtons("Edit checksum of "+titleFromURL(url), container.NewVBox(msg, f.entry, f.problem), u.win)
+	f.check = widget.NewButton("Check the file", func() {
+		if err := u.setDigest(id, url, strings.TrimSpace(f.entry.Text)); err != nil {
+			f.problem.SetText(sentence(err))
+			f.problem.Show()
+			return
+		}
+		d.Hide()
+		u.refresh()
+	})
+	f.check.Importance = widget.HighImportance
+	d.SetButtons([]fyne.CanvasObject{widget.NewButton("Cancel", d.Hide), f.check})
+	d.Resize(dialogSize(d, 560))
+	u.checksum = f
+	u.showDialog(d)
+	u.win.Canvas().Focus(f.entry)
+}
+
+// setDigest checks sha as the Add URL form does, then has the engine
+// verify the file against it.
+func (u *UI) setDigest(id, url, sha string) error {
+	if sha == "" {
+		return errors.New("enter the SHA-256 the file should have")
+	}
+	if err := checkSHA256(sha); err != nil {
+		return err
+	}
+	return u.m.SetDigest(id, url, sha)
+}
+
+// keepUnverified commits the file of url as it is, though it failed its
+// SHA-256 check; the row then says it is not verified.
+func (u *UI) keepUnverified(id, url string) { u.check(u.m.KeepUnverified(id, url)) }
 
 func (u *UI) remove(id string) {
 	if id == u.selected {
