@@ -134,10 +134,16 @@ func (m *Manager) Ensure(id string, requests []Request, opts Options) (Snapshot,
 	if err := checkFetch(id, requests); err != nil {
 		return Snapshot{}, "", err
 	}
-	replace := opts.Replace
-	opts.Replace = false
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.ensure(id, auto, requests, opts)
+}
+
+// ensure is Ensure once id is known and the requests are valid. m.mu is
+// held.
+func (m *Manager) ensure(id string, auto bool, requests []Request, opts Options) (Snapshot, Outcome, error) {
+	replace := opts.Replace
+	opts.Replace = false
 	f := m.sameFiles(id, auto, requests)
 	if f == nil {
 		if old, ok := m.fetches[id]; ok && !old.settled() {

@@ -331,25 +331,23 @@ func (m *Manager) settle(f *fetch) {
 }
 
 // Fetch starts a fetch of requests under id. An id that belongs to an
-// active fetch is ErrDuplicateID; a settled fetch's id is reused (a failed
-// fetch of the same URLs is retried, keeping its partial data). A request
-// whose URL was already downloaded and verified is not downloaded again.
+// active fetch is ErrDuplicateID; a settled fetch's id is reused, as
+// Ensure does with Options.Replace (a failed fetch of the same URLs is
+// retried, keeping its partial data, with the digests and names given).
+// A request whose URL was already downloaded and verified is not
+// downloaded again.
 func (m *Manager) Fetch(id string, requests []Request, opts Options) (Snapshot, error) {
 	if err := checkFetch(id, requests); err != nil {
 		return Snapshot{}, err
 	}
-	opts.Replace = false
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	old, exists := m.fetches[id]
-	if exists && !old.settled() {
+	if old, ok := m.fetches[id]; ok && !old.settled() {
 		return m.snapshot(old), ErrDuplicateID
 	}
-	if exists && old.state == StateFailed && sameURLs(old, requests) {
-		m.retry(old)
-		return m.snapshot(old), nil
-	}
-	return m.create(id, requests, opts), nil
+	opts.Replace = true
+	s, _, err := m.ensure(id, false, requests, opts)
+	return s, err
 }
 
 var sha256Hex = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
