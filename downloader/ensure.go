@@ -206,8 +206,8 @@ func conflict(f *fetch, requests []Request) error {
 	for i, q := range requests {
 		r := f.records[i]
 		switch {
-		case q.SHA256 != "" && r.sha256 != "" && !strings.EqualFold(q.SHA256, r.sha256):
-			return &ConflictError{URL: q.URL, Field: InvalidDigest, Old: r.sha256, New: q.SHA256}
+		case q.SHA256 != "" && r.expected() != "" && !strings.EqualFold(q.SHA256, r.expected()):
+			return &ConflictError{URL: q.URL, Field: InvalidDigest, Old: r.expected(), New: q.SHA256}
 		case q.Name != "" && r.req.Name != "" && q.Name != r.req.Name:
 			return &ConflictError{URL: q.URL, Field: InvalidName, Old: r.req.Name, New: q.Name}
 		}
@@ -241,6 +241,15 @@ func (m *Manager) replace(f *fetch, requests []Request, opts Options) Snapshot {
 	}
 	m.markDirty()
 	return m.snapshot(f)
+}
+
+// expected is the digest the record is to be checked against: the one of
+// a replacement waiting for the transfer to stop, else its own.
+func (r *record) expected() string {
+	if r.amended != nil && r.amended.SHA256 != "" {
+		return r.amended.SHA256
+	}
+	return r.sha256
 }
 
 // amend makes q the record's request. The record is not running.

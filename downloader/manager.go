@@ -273,7 +273,9 @@ func (m *Manager) runRecord(ctx context.Context, r *record) {
 	switch {
 	case err == nil:
 		r.state = StateSucceeded
-		r.path, r.size, r.hashState, r.mismatch = out.path, out.size, nil, ""
+		// A replacement that came too late is dropped: the file was
+		// checked against the digest it had.
+		r.path, r.size, r.hashState, r.mismatch, r.amended = out.path, out.size, nil, "", nil
 		m.remember(r)
 	case errors.Is(cause, errAborted):
 		r.state = StateAborted

@@ -216,7 +216,7 @@ func (m *Manager) snapshot(f *fetch) Snapshot {
 func (r *record) snapshot() RecordSnapshot {
 	rs := RecordSnapshot{URL: r.req.URL, Name: r.name, Path: r.path, State: r.state,
 		FailureReason: r.reason, Message: r.message, Status: r.status, Offset: r.offset,
-		Downloaded: r.downloaded(), Size: r.size, Verified: r.hashed.Load(), SHA256: r.sha256,
+		Downloaded: r.downloaded(), Size: r.size, Verified: r.hashed.Load(), SHA256: r.expected(),
 		Connections: int(r.conns.Load()), Restarted: r.restarted, Actual: r.mismatch, Unverified: r.unverified}
 	if rs.Name == "" {
 		rs.Name = SanitizeName(nameFromURL(r.req.URL))

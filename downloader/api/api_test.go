@@ -684,3 +684,24 @@ func TestConcurrentCreatesMakeOneDownload(t *testing.T) {
 		t.Errorf("the origin sent %d bytes, want %d (one download)", got, size)
 	}
 }
+
+// TestCreateConflict: a create of a file known with another SHA-256 is
+// 409 until it says "replace", and then the new digest applies.
+func TestCreateConflict(t *testing.T) {
+	e := newEnv(t, envOptions{sizes: map[string]int{"a": 64 << 10}})
+	ctx, c := ctxT(t), e.c
+	first := CreateRequest{ID: "c", Requests: []downloader.Request{{URL: e.origin.srv.URL + "/hold/a", SHA256: strings.Repeat("ab", 32)}}}
+	if _, created, err := c.Create(ctx, first); err != nil || !created {
+		t.Fatalf("first create: got created=%v, %v", created, err)
+	}
+	again := first
+	again.Requests = []downloader.Request{{URL: first.Requests[0].URL, SHA256: e.origin.sha("a")}}
+	if _, _, err := c.Create(ctx, again); !isStatus(err, http.StatusConflict) {
+		t.Fatalf("another digest: got %v, want 409", err)
+	}
+	again.Replace = true
+	snap, created, err := c.Create(ctx, again)
+	if err != nil || created || snap.Records[0].SHA256 != e.origin.sha("a") {
+		t.Fatalf("replace: got created=%v sha %q, %v, want the fetch with the new digest", created, snap.Records[0].SHA256, err)
+	}
+}
