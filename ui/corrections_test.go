@@ -70,6 +70,9 @@ func TestEditChecksum(t *testing.T) {
 		t.Errorf("got Edit checksum %v, Keep %v, Retry %v in the details, want the first two only",
 			v.buttons.editSum.Visible(), v.buttons.keep.Visible(), v.buttons.retry.Visible())
 	}
+	if sha := v.views[0].sha.Text; !strings.Contains(sha, wrongSHA) || !strings.Contains(sha, right) {
+		t.Errorf("got %q in the file's details, want the expected and the actual SHA-256", sha)
+	}
 	test.Tap(v.buttons.editSum)
 	f := h.u.checksum
 	test.Type(f.entry, "abc")
@@ -92,6 +95,9 @@ func TestKeepFileAnyway(t *testing.T) {
 		r := h.row(id)
 		return r != nil && strings.HasPrefix(r.line.Text, "Ready · not verified")
 	})
+	if got := shaText(mustGet(t, h, id).Records[0]); !strings.Contains(got, "not checked") {
+		t.Errorf("got %q in the file's details, want it said the file was not checked", got)
+	}
 	s, _ := h.m.Get(id)
 	if p := s.Paths(); len(p) != 1 || !s.Records[0].Unverified {
 		t.Errorf("got paths %q, unverified %v, want one file, unverified", p, s.Records[0].Unverified)

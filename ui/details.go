@@ -317,6 +317,9 @@ func (f *fileView) set(r downloader.RecordSnapshot) {
 // shaText says what is known of a file's SHA-256: the one expected, and
 // whether the file on disk matched it.
 func shaText(r downloader.RecordSnapshot) string {
+	if r.Unverified {
+		return "SHA-256: not checked; the file was kept anyway"
+	}
 	if r.SHA256 == "" {
 		return "SHA-256: none given, so the file is checked by its size only"
 	}
@@ -324,6 +327,8 @@ func shaText(r downloader.RecordSnapshot) string {
 	switch {
 	case r.State == downloader.StateSucceeded:
 		text += "\nActual: the same (checked)"
+	case r.Actual != "":
+		text += "\nActual: " + r.Actual + " (the file is kept: Edit checksum… or Keep file anyway)"
 	case r.FailureReason == downloader.ReasonIntegrity:
 		text += "\nActual: different (see above)"
 	case r.Verified > 0:
