@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/test"
 
@@ -81,7 +82,8 @@ func TestEditChecksum(t *testing.T) {
 		t.Error("got no message for a short SHA-256")
 	}
 	f.entry.SetText(right)
-	test.Tap(f.check)
+	f.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) // Enter submits, as Check the file
+
 	h.waitFor("the row to read Ready", func() bool { return h.rowState(id) == "Ready" })
 }
 

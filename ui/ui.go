@@ -454,6 +454,7 @@ func (u *UI) retry(id string) { u.check(u.m.Retry(id)) }
 
 // checksumForm is the Edit checksum dialog.
 type checksumForm struct {
+	dialog  *dialog.CustomDialog
 	entry   *formEntry
 	problem *widget.Label
 	check   *widget.Button
@@ -468,6 +469,7 @@ func (u *UI) editChecksum(id, url string) {
 	f.problem.Hide()
 	msg := wrapped(widget.NewLabel("The file is kept. Enter the SHA-256 it should have: it is checked against the file on disk, without downloading it again."))
 	d := dialog.NewCustomWithoutButtons("Edit checksum of "+titleFromURL(url), container.NewVBox(msg, f.entry, f.problem), u.win)
+	f.dialog = d
 	f.check = widget.NewButton("Check the file", func() {
 		if err := u.setDigest(id, url, strings.TrimSpace(f.entry.Text)); err != nil {
 			f.problem.SetText(sentence(err))
