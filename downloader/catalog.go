@@ -62,7 +62,7 @@ func ParseCatalog(data []byte) ([]Model, error) {
 			return nil, fmt.Errorf("catalog entry %q has no files", m.ID)
 		}
 		for _, f := range m.Files {
-			if err := checkRequest(Request{URL: f.URL, SHA256: f.SHA256, Size: f.Size}); err != nil {
+			if err := (Request{URL: f.URL, SHA256: f.SHA256, Size: f.Size}).Validate(); err != nil {
 				return nil, fmt.Errorf("catalog entry %q: %w", m.ID, err)
 			}
 		}

@@ -76,6 +76,9 @@ type Options struct {
 	Dir string `json:"dir,omitempty"`
 	// Connections caps the connections per file; 0 means automatic.
 	Connections int `json:"connections,omitempty"`
+	// Replace tells Ensure to use new digests and names for files it
+	// already knows with others (see ConflictError); it is not kept.
+	Replace bool `json:"replace,omitempty"`
 }
 
 // Snapshot is a fetch as it stands at one moment. It is a copy: holding it
@@ -116,6 +119,11 @@ type RecordSnapshot struct {
 	Connections   int    `json:"connections"`
 	// Restarted says why the downloaded bytes went back to zero, if they did.
 	Restarted string `json:"restarted,omitempty"`
+	// Actual is the SHA-256 the complete file had when it failed its
+	// check; its data is kept (see Manager.SetDigest, KeepUnverified).
+	Actual string `json:"actual,omitempty"`
+	// Unverified says the file was kept without its digest checked.
+	Unverified bool `json:"unverified,omitempty"`
 }
 
 // Paths returns the completed files of a succeeded fetch.
@@ -165,6 +173,7 @@ var (
 var (
 	errPaused  = errors.New("paused")
 	errAborted = errors.New("aborted")
+	errAmended = errors.New("asked for again with another digest or name")
 	errStalled = errors.New("no data arrived for too long")
 )
 

@@ -65,6 +65,9 @@ type journalRecord struct {
 	Message   string           `json:"message,omitempty"`
 	Status    int              `json:"status,omitempty"`
 	Offset    int64            `json:"offset,omitempty"`
+	// Mismatch and Unverified: see record.
+	Mismatch   string `json:"mismatch,omitempty"`
+	Unverified bool   `json:"unverified,omitempty"`
 }
 
 // journalSegment is a byte range [Start, End) of which [Start, Done) is

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -274,15 +273,24 @@ func (m *Manager) runRecord(ctx context.Context, r *record) {
 	switch {
 	case err == nil:
 		r.state = StateSucceeded
-		r.path, r.size, r.hashState = out.path, out.size, nil
+		// A replacement that came too late is dropped: the file was
+		// checked against the digest it had.
+		r.path, r.size, r.hashState, r.mismatch, r.amended = out.path, out.size, nil, "", nil
 		m.remember(r)
 	case errors.Is(cause, errAborted):
 		r.state = StateAborted
 		m.removePartial(r)
 	case stopped:
-		r.state = StateQueued // paused, or the engine is stopping
+		r.state = StateQueued // paused, amended, or the engine is stopping
+		if r.amended != nil {
+			r.amend(*r.amended)
+		}
 	default:
 		var fe *FailError
+		var ie *IntegrityError
+		if errors.As(err, &ie) {
+			r.mismatch = ie.Got
+		}
 		if !errors.As(err, &fe) {
 			fe = fail(ReasonFetchError, 0, err, "the download stopped: %v", err)
 		}
@@ -325,82 +333,26 @@ func (m *Manager) settle(f *fetch) {
 }
 
 // Fetch starts a fetch of requests under id. An id that belongs to an
-// active fetch is ErrDuplicateID; a settled fetch's id is reused (a failed
-// fetch of the same URLs is retried, keeping its partial data). A request
-// whose URL was already downloaded and verified is not downloaded again.
+// active fetch is ErrDuplicateID; a settled fetch's id is reused, as
+// Ensure does with Options.Replace (a failed fetch of the same URLs is
+// retried, keeping its partial data, with the digests and names given).
+// A request whose URL was already downloaded and verified is not
+// downloaded again.
 func (m *Manager) Fetch(id string, requests []Request, opts Options) (Snapshot, error) {
-	if !validID(id) {
-		return Snapshot{}, ErrInvalidID
-	}
-	if len(requests) == 0 {
-		return Snapshot{}, ErrNoRequests
-	}
-	for _, req := range requests {
-		if err := checkRequest(req); err != nil {
-			return Snapshot{}, err
-		}
+	if err := checkFetch(id, requests); err != nil {
+		return Snapshot{}, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	old, exists := m.fetches[id]
-	if exists && !old.settled() {
+	if old, ok := m.fetches[id]; ok && !old.settled() {
 		return m.snapshot(old), ErrDuplicateID
 	}
-	if exists && old.state == StateFailed && sameURLs(old, requests) {
-		m.retry(old)
-		return m.snapshot(old), nil
-	}
-	f := &fetch{id: id, opts: opts, created: time.Now(), state: StateQueued}
-	for i, req := range requests {
-		r := newRecord(f, i, req)
-		r.state = StateQueued
-		if req.Size > 0 {
-			r.size = req.Size
-		}
-		if path, size, ok := m.match(req.URL, req.SHA256); ok {
-			r.path, r.size, r.name, r.state = path, size, filepath.Base(path), StateSucceeded
-		}
-		f.records = append(f.records, r)
-	}
-	if exists {
-		m.drop(old)
-	}
-	m.fetches[id] = f
-	m.order = append(m.order, f)
-	m.settle(f)
-	if !f.settled() {
-		m.publish(Event{Kind: EventProgress, Fetch: m.snapshot(f)})
-	}
-	m.markDirty()
-	poke(m.wake)
-	return m.snapshot(f), nil
+	opts.Replace = true
+	s, _, err := m.ensure(id, false, requests, opts)
+	return s, err
 }
 
 var sha256Hex = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
-
-// URLError is a request whose URL cannot be fetched.
-type URLError struct{ URL, Why string }
-
-func (e *URLError) Error() string {
-	return fmt.Sprintf("%q is not a download address: %s", e.URL, e.Why)
-}
-
-func checkRequest(req Request) error {
-	u, err := url.Parse(req.URL)
-	switch {
-	case err != nil:
-		return &URLError{req.URL, "it does not parse as a URL"}
-	case u.Scheme != "http" && u.Scheme != "https":
-		return &URLError{req.URL, "only http and https addresses can be downloaded"}
-	case u.Host == "":
-		return &URLError{req.URL, "it has no host name"}
-	case req.SHA256 != "" && !sha256Hex.MatchString(req.SHA256):
-		return fmt.Errorf("the SHA-256 %q is not 64 hexadecimal digits", req.SHA256)
-	case req.Size < 0:
-		return fmt.Errorf("the size %d is negative", req.Size)
-	}
-	return nil
-}
 
 func sameURLs(f *fetch, requests []Request) bool {
 	return slices.EqualFunc(f.records, requests, func(r *record, req Request) bool { return r.req.URL == req.URL })

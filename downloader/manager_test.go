@@ -59,10 +59,10 @@ func TestFetchIDs(t *testing.T) {
 	if _, err := m.Fetch("x", nil, Options{}); !errors.Is(err, ErrNoRequests) {
 		t.Errorf("no requests: got %v, want ErrNoRequests", err)
 	}
-	var ue *URLError
+	var re *RequestError
 	for _, u := range []string{"ftp://host/x", "not a url", "http:///nohost", "/relative"} {
-		if _, err := m.Fetch("x", []Request{{URL: u}}, Options{}); !errors.As(err, &ue) {
-			t.Errorf("URL %q: got %v, want *URLError", u, err)
+		if _, err := m.Fetch("x", []Request{{URL: u}}, Options{}); !errors.As(err, &re) {
+			t.Errorf("URL %q: got %v, want *RequestError", u, err)
 		}
 	}
 	if _, err := m.Fetch("x", []Request{{URL: o.url(), SHA256: "abc"}}, Options{}); err == nil {

@@ -68,6 +68,10 @@ type record struct {
 
 	cancel context.CancelCauseFunc
 
+	amended    *Request // the request to use once the running transfer stops (see Manager.replace)
+	mismatch   string   // the SHA-256 the complete file had when it failed its check, "" if none
+	unverified bool     // commit the file without checking its digest (Manager.KeepUnverified)
+
 	ledger *ledger // which bytes the partial file holds
 
 	hashState []byte // sha256 state after hashed bytes, all synced
@@ -123,6 +127,7 @@ func (f *fetch) journal() journalFetch {
 			SHA256: r.sha256, Ranges: r.ranges, Segments: journalSegments(synced), Written: journalSegments(written),
 			HashState: r.hashState, Path: r.path, State: state,
 			Reason: r.reason, Message: r.message, Status: r.status, Offset: r.offset,
+			Mismatch: r.mismatch, Unverified: r.unverified,
 		})
 	}
 	return jf
@@ -140,7 +145,8 @@ func fetchFromJournal(jf journalFetch, sameBoot bool) *fetch {
 	for i, jr := range jf.Records {
 		r := &record{f: f, index: i, req: jr.Request, name: jr.Name, url: jr.URL, size: jr.Size,
 			validator: jr.Validator, sha256: jr.SHA256, ranges: jr.Ranges, hashState: jr.HashState,
-			path: jr.Path, state: jr.State, reason: jr.Reason, message: jr.Message, status: jr.Status, offset: jr.Offset}
+			path: jr.Path, state: jr.State, reason: jr.Reason, message: jr.Message, status: jr.Status, offset: jr.Offset,
+			mismatch: jr.Mismatch, unverified: jr.Unverified}
 		if !r.state.Settled() {
 			r.state = StateQueued
 		}
@@ -210,8 +216,8 @@ func (m *Manager) snapshot(f *fetch) Snapshot {
 func (r *record) snapshot() RecordSnapshot {
 	rs := RecordSnapshot{URL: r.req.URL, Name: r.name, Path: r.path, State: r.state,
 		FailureReason: r.reason, Message: r.message, Status: r.status, Offset: r.offset,
-		Downloaded: r.downloaded(), Size: r.size, Verified: r.hashed.Load(), SHA256: r.sha256,
-		Connections: int(r.conns.Load()), Restarted: r.restarted}
+		Downloaded: r.downloaded(), Size: r.size, Verified: r.hashed.Load(), SHA256: r.expected(),
+		Connections: int(r.conns.Load()), Restarted: r.restarted, Actual: r.mismatch, Unverified: r.unverified}
 	if rs.Name == "" {
 		rs.Name = SanitizeName(nameFromURL(r.req.URL))
 	}
@@ -375,14 +381,14 @@ func (e recordEvents) fit(in info, noRanges bool) (p plan, discarded bool, err e
 	}
 	r.url, r.size, r.validator, r.ranges = in.url, in.size, in.validator, in.ranges && !noRanges
 	r.ledger.setSize(in.size)
-	if r.sha256 == "" {
+	if r.sha256 == "" && !r.unverified {
 		r.sha256 = in.sha256
 	}
 	if r.name == "" {
 		r.name = m.uniqueName(r, cmp.Or(r.req.Name, in.name, nameFromURL(r.req.URL)))
 	}
 	p = plan{part: part, dir: cmp.Or(r.f.opts.Dir, filepath.Join(m.cfg.ModelsDir, r.f.id)), name: r.name,
-		sha256: r.sha256, limit: -1, hashState: r.hashState}
+		sha256: r.sha256, limit: -1, hashState: r.hashState, mismatch: r.mismatch, unverified: r.unverified}
 	if total := r.f.opts.DownloadTotal; total > 0 {
 		others := int64(0)
 		for _, o := range r.f.records {

@@ -54,6 +54,11 @@ type plan struct {
 	name   string
 	sha256 string
 	limit  int64 // the most bytes this record may hold; -1 for none
+	// mismatch is the digest this file had when it last failed its
+	// check: the same bytes again are not downloaded again.
+	mismatch string
+	// unverified commits the file without checking its digest.
+	unverified bool
 
 	hashState []byte // the journalled hash of the file's first bytes
 }
@@ -127,7 +132,7 @@ func (t *transfer) restart(err error) (stateFn, error) {
 	var re *restartError
 	var fe *FailError
 	switch {
-	case errors.As(err, &fe) && fe.Reason == ReasonIntegrity && !t.retriedIntegrity:
+	case errors.As(err, &fe) && fe.Reason == ReasonIntegrity && !t.retriedIntegrity && !sameMismatch(err, t.plan.mismatch):
 		t.retriedIntegrity = true
 		t.events.discard("the file did not match its SHA-256, so it is downloaded once more")
 		return t.resolve, nil
@@ -211,7 +216,7 @@ func (t *transfer) reconcile(context.Context) (stateFn, error) {
 		}
 	}
 	t.hash = nil
-	if p.sha256 != "" {
+	if p.sha256 != "" && !p.unverified {
 		t.hash = newHasher(t.r, file, t.ledger, t.events, p.hashState)
 	}
 	t.events.dirty()
@@ -255,7 +260,7 @@ func (t *transfer) verify(ctx context.Context) (stateFn, error) {
 			return nil, err
 		}
 		if !strings.EqualFold(sum, t.plan.sha256) {
-			return nil, fail(ReasonIntegrity, size, nil, "The downloaded file's SHA-256 is %s, not the expected %s, so it was not kept.", sum, t.plan.sha256)
+			return nil, fail(ReasonIntegrity, size, &IntegrityError{Got: sum, Want: t.plan.sha256}, "The downloaded file's SHA-256 is %s, not the expected %s, so it was set aside.", sum, t.plan.sha256)
 		}
 	}
 	return t.commit, nil

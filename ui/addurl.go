@@ -3,14 +3,14 @@ package ui
 import (
 	"errors"
 	"fmt"
-	"net/url"
-	"regexp"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/modelfetch/modelfetch/downloader"
 )
 
 // addURLForm is the Add URL dialog: addresses, one per line, an
@@ -119,24 +119,28 @@ func checkURL(raw string) error {
 	if raw == "" {
 		return errors.New("enter the address of the file to download")
 	}
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil || u.Opaque != "":
-		return errors.New("this is not a web address; it should look like https://example.org/model.gguf")
-	case u.Scheme != "http" && u.Scheme != "https":
-		return errors.New("only addresses that start with http:// or https:// can be downloaded")
-	case u.Host == "" || u.Hostname() == "":
-		return errors.New("the address has no server name after the //")
-	}
-	return nil
+	return checkRequest(downloader.Request{URL: raw})
 }
-
-var hexSHA256 = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 
 // checkSHA256 accepts an empty digest (none is checked) or 64 hex digits.
 func checkSHA256(sha string) error {
-	if sha == "" || hexSHA256.MatchString(sha) {
-		return nil
+	return checkRequest(downloader.Request{URL: "https://host/", SHA256: sha})
+}
+
+// checkRequest words the engine's check of q (Request.Validate) for the
+// Add URL form.
+func checkRequest(q downloader.Request) error {
+	var re *downloader.RequestError
+	if err := q.Validate(); !errors.As(err, &re) {
+		return err
 	}
-	return errors.New("a SHA-256 is 64 hexadecimal digits (0-9 and a-f); leave it empty if you do not have one")
+	switch re.Kind {
+	case downloader.InvalidScheme:
+		return errors.New("only addresses that start with http:// or https:// can be downloaded")
+	case downloader.InvalidHost:
+		return errors.New("the address has no server name after the //")
+	case downloader.InvalidDigest:
+		return errors.New("a SHA-256 is 64 hexadecimal digits (0-9 and a-f); leave it empty if you do not have one")
+	}
+	return errors.New("this is not a web address; it should look like https://example.org/model.gguf")
 }

@@ -31,7 +31,7 @@ type detailsView struct {
 
 	title    *widget.Label
 	state    *widget.Label
-	buttons  struct{ pause, cancel, retry, open, remove *widget.Button }
+	buttons  struct{ pause, cancel, retry, open, remove, editSum, keep *widget.Button }
 	failure  *fyne.Container
 	reason   *widget.Label
 	advice   *widget.Label
@@ -56,7 +56,10 @@ func newDetailsView(u *UI) *detailsView {
 	b.retry.Importance = widget.HighImportance
 	b.open = widget.NewButtonWithIcon("Open folder", theme.FolderOpenIcon(), func() { u.reveal(firstPath(v.snap)) })
 	b.remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() { u.remove(v.id) })
-	actions := container.NewHBox(b.pause, b.cancel, b.retry, b.open, b.remove)
+	b.editSum = widget.NewButtonWithIcon("Edit checksum…", theme.DocumentCreateIcon(), func() { u.editChecksum(v.id, mismatchURL(v.snap)) })
+	b.editSum.Importance = widget.HighImportance
+	b.keep = widget.NewButtonWithIcon("Keep file anyway", theme.ConfirmIcon(), func() { u.keepUnverified(v.id, mismatchURL(v.snap)) })
+	actions := container.NewHBox(b.pause, b.cancel, b.retry, b.editSum, b.keep, b.open, b.remove)
 
 	v.reason = wrapped(widget.NewLabel(""))
 	v.reason.Importance = widget.DangerImportance
@@ -91,7 +94,7 @@ func (v *detailsView) open(id string) {
 		v.snap = downloader.Snapshot{ID: id}
 		v.graph.set(nil)
 		// Controls and files wait for the fetch's snapshot.
-		for _, b := range []*widget.Button{v.buttons.pause, v.buttons.cancel, v.buttons.retry, v.buttons.open, v.buttons.remove} {
+		for _, b := range []*widget.Button{v.buttons.pause, v.buttons.cancel, v.buttons.retry, v.buttons.open, v.buttons.remove, v.buttons.editSum, v.buttons.keep} {
 			b.Hide()
 		}
 		v.failure.Hide()
@@ -156,7 +159,10 @@ func (v *detailsView) setButtons(s downloader.Snapshot) {
 	}
 	showIf(b.pause, s.Active())
 	showIf(b.cancel, s.Active())
-	showIf(b.retry, s.State == downloader.StateFailed)
+	mismatch := mismatchURL(s) != ""
+	showIf(b.retry, s.State == downloader.StateFailed && !mismatch)
+	showIf(b.editSum, mismatch)
+	showIf(b.keep, mismatch)
 	showIf(b.open, firstPath(s) != "")
 	showIf(b.remove, !s.Active())
 }
@@ -311,6 +317,9 @@ func (f *fileView) set(r downloader.RecordSnapshot) {
 // shaText says what is known of a file's SHA-256: the one expected, and
 // whether the file on disk matched it.
 func shaText(r downloader.RecordSnapshot) string {
+	if r.Unverified {
+		return "SHA-256: not checked; the file was kept anyway"
+	}
 	if r.SHA256 == "" {
 		return "SHA-256: none given, so the file is checked by its size only"
 	}
@@ -318,6 +327,8 @@ func shaText(r downloader.RecordSnapshot) string {
 	switch {
 	case r.State == downloader.StateSucceeded:
 		text += "\nActual: the same (checked)"
+	case r.Actual != "":
+		text += "\nActual: " + r.Actual + " (the file is kept: Edit checksum… or Keep file anyway)"
 	case r.FailureReason == downloader.ReasonIntegrity:
 		text += "\nActual: different (see above)"
 	case r.Verified > 0:

@@ -83,6 +83,8 @@ func (u *UI) submitDialog() bool {
 		u.submitAddURL(u.add)
 	case u.setup != nil && u.dialog == u.setup.dialog:
 		u.submitSettings(u.setup)
+	case u.checksum != nil && u.dialog == u.checksum.dialog:
+		u.checksum.check.OnTapped()
 	default:
 		return false
 	}

@@ -33,6 +33,9 @@ type rowData struct {
 	ready   bool
 	file    string // the first completed file, once ready
 	partial int64  // bytes downloaded and not yet a file: what Cancel deletes
+	// mismatch is the URL of a file that failed its SHA-256 check and is
+	// kept: the row offers Edit checksum and Keep file anyway for it.
+	mismatch string
 }
 
 // indexedRow is a row that changed at index.
@@ -363,7 +366,7 @@ func (d *differ) row(s downloader.Snapshot, queuePos int) rowData {
 			r.file = paths[0]
 		}
 	case downloader.StateFailed:
-		r.failed, r.kind = true, barFailed
+		r.failed, r.kind, r.mismatch = true, barFailed, mismatchURL(s)
 	case downloader.StateAborted:
 		r.kind, r.fraction = barIdle, 0
 	}
@@ -389,6 +392,9 @@ func rowLine(s downloader.Snapshot, queuePos int) (line, tip string) {
 		}
 		return progress, ""
 	case downloader.StateSucceeded:
+		if unverified(s) {
+			return "Ready · not verified · " + term.BytesOf(s.Downloaded, 0), "Kept without its SHA-256 checked: it did not match the one expected."
+		}
 		return "Ready · " + term.BytesOf(s.Downloaded, 0), ""
 	case downloader.StateAborted:
 		return "Cancelled", ""
@@ -533,4 +539,20 @@ func diffRows(prev, next []rowData) (changed []indexedRow, reordered bool) {
 		}
 	}
 	return changed, false
+}
+
+// mismatchURL is the URL of the first file of s that failed its SHA-256
+// check with its data kept, or "".
+func mismatchURL(s downloader.Snapshot) string {
+	for _, r := range s.Records {
+		if r.State == downloader.StateFailed && r.Actual != "" {
+			return r.URL
+		}
+	}
+	return ""
+}
+
+// unverified reports whether a file of s was kept without its check.
+func unverified(s downloader.Snapshot) bool {
+	return slices.ContainsFunc(s.Records, func(r downloader.RecordSnapshot) bool { return r.Unverified })
 }

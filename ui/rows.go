@@ -36,6 +36,7 @@ type fetchRow struct {
 	line  *tipLabel
 
 	pause, cancel, retry, open, remove *tipButton
+	editSum, keep                      *tipButton // after a SHA-256 mismatch
 }
 
 // widestLine is as long as a row's line gets while nothing is cut: the
@@ -55,11 +56,14 @@ func newFetchRow(u *UI) *fetchRow {
 	r.retry = newTipButton(u.tips, theme.ViewRefreshIcon(), "Retry", func() { u.retry(r.data.id) })
 	r.open = newTipButton(u.tips, theme.FolderOpenIcon(), "Open folder", func() { u.reveal(r.data.file) })
 	r.remove = newTipButton(u.tips, theme.DeleteIcon(), "Remove from the list (Delete)", func() { u.remove(r.data.id) })
-	for _, b := range []*tipButton{r.pause, r.cancel, r.retry, r.open, r.remove} {
+	r.editSum = newTipButton(u.tips, theme.DocumentCreateIcon(), "Edit checksum…", func() { u.editChecksum(r.data.id, r.data.mismatch) })
+	r.keep = newTipButton(u.tips, theme.ConfirmIcon(), "Keep file anyway (not verified)", func() { u.keepUnverified(r.data.id, r.data.mismatch) })
+	for _, b := range []*tipButton{r.pause, r.cancel, r.retry, r.open, r.remove, r.editSum, r.keep} {
 		b.Importance = widget.LowImportance
 		b.Hide() // until bind says which fit the fetch
 	}
 	r.retry.Importance = widget.HighImportance
+	r.editSum.Importance = widget.HighImportance
 	r.ExtendBaseWidget(r)
 	return r
 }
@@ -72,9 +76,9 @@ func (r *fetchRow) CreateRenderer() fyne.WidgetRenderer {
 	room.SetMinSize(fyne.NewSize(size.Width+2*theme.InnerPadding(), 0))
 	text := container.New(&rowTextLayout{}, r.title, r.bar, container.NewStack(room, r.line))
 	// Two buttons show at a time (Pause and Cancel, Retry and Remove, Open
-	// folder and Remove): the row keeps room for two, so that nothing
-	// moves as a download finishes.
-	buttons := container.NewHBox(r.pause, r.cancel, r.retry, r.open, r.remove)
+	// folder and Remove, Edit checksum and Keep file anyway): the row
+	// keeps room for two, so that nothing moves as a download finishes.
+	buttons := container.NewHBox(r.pause, r.cancel, r.retry, r.editSum, r.keep, r.open, r.remove)
 	pair := container.NewHBox(newTipButton(r.u.tips, theme.CancelIcon(), "", nil), newTipButton(r.u.tips, theme.CancelIcon(), "", nil))
 	icon := container.NewCenter(container.NewGridWrap(fyne.NewSquareSize(32), r.icon))
 	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, icon, fixedWidth(container.NewCenter(buttons), pair), text))
@@ -130,9 +134,11 @@ func (r *fetchRow) bind(d rowData) {
 	}
 	showIf(r.pause, d.active)
 	showIf(r.cancel, d.active)
-	showIf(r.retry, d.failed)
+	showIf(r.retry, d.failed && d.mismatch == "")
+	showIf(r.editSum, d.mismatch != "")
+	showIf(r.keep, d.mismatch != "")
 	showIf(r.open, d.ready)
-	showIf(r.remove, !d.active)
+	showIf(r.remove, !d.active && d.mismatch == "") // the details view has it
 }
 
 func showIf(o fyne.CanvasObject, show bool) {

@@ -94,7 +94,8 @@ type UI struct {
 	details  *detailsView
 	tips     *tooltips
 	tray     *tray
-	add      *addURLForm // the Add URL dialog while it is open
+	add      *addURLForm   // the Add URL dialog while it is open
+	checksum *checksumForm // the last Edit checksum dialog
 	setup    *settingsForm
 	dialog   dialog.Dialog // the dialog on top, while one is open
 	selected string        // the fetch the list has selected, "" for none
@@ -333,14 +334,45 @@ func (u *UI) notify(n note) {
 // download starts (or resumes) the fetch of a catalog model.
 func (u *UI) download(model downloader.Model) {
 	opts := downloader.Options{Title: model.Title, Icon: model.Icon, Dir: u.dirFor(model.ID)}
-	_, err := u.m.Fetch(model.ID, model.Requests(), opts)
-	if errors.Is(err, downloader.ErrDuplicateID) {
-		err = u.m.Resume(model.ID)
-	}
-	if err != nil {
+	if err := u.ensure(model.ID, model.Requests(), opts); err != nil {
 		u.showProblem("Cannot download "+model.Title, sentence(err))
 	}
+}
+
+// ensure starts the fetch of requests, or carries on with the one of the
+// same files (Manager.Ensure). When a file is known with another SHA-256
+// or name, it asks whether to replace them, and does.
+func (u *UI) ensure(id string, requests []downloader.Request, opts downloader.Options) error {
+	_, _, err := u.m.Ensure(id, requests, opts)
+	var ce *downloader.ConflictError
+	if errors.As(err, &ce) {
+		u.askReplace(ce, func() {
+			opts.Replace = true
+			_, _, err := u.m.Ensure(id, requests, opts)
+			u.check(err)
+		})
+		err = nil
+	}
 	u.refresh()
+	return err
+}
+
+// askReplace asks whether the new SHA-256 or name of ce replaces the one
+// known, and calls replace if so.
+func (u *UI) askReplace(ce *downloader.ConflictError, replace func()) {
+	what, old, now := "SHA-256", ce.Old, ce.New
+	if ce.Field == downloader.InvalidName {
+		what = "file name"
+	}
+	msg := fmt.Sprintf("%s is already in the list with the %s\n%s\nReplace it with\n%s?", titleFromURL(ce.URL), what, old, now)
+	d := dialog.NewConfirm("Replace the "+what+"?", msg, func(ok bool) {
+		if ok {
+			replace()
+		}
+	}, u.win)
+	d.SetConfirmText("Replace")
+	d.SetDismissText("Keep the old one")
+	u.showDialog(d)
 }
 
 // Open starts the fetch an argument of `modelfetch ARG…` names: a model id
@@ -371,12 +403,7 @@ func (u *UI) fetchURL(raw, title, sha string) (string, error) {
 		title = titleFromURL(raw)
 	}
 	req := downloader.Request{URL: raw, SHA256: strings.ToLower(sha)}
-	_, err := u.m.Fetch(id, []downloader.Request{req}, downloader.Options{Title: title, Dir: u.dirFor(id)})
-	if errors.Is(err, downloader.ErrDuplicateID) {
-		err = u.m.Resume(id)
-	}
-	u.refresh()
-	return id, err
+	return id, u.ensure(id, []downloader.Request{req}, downloader.Options{Title: title, Dir: u.dirFor(id)})
 }
 
 // dirFor is where the files of fetch id go: the engine's own folder unless
@@ -427,6 +454,57 @@ func (u *UI) abort(id string) {
 }
 
 func (u *UI) retry(id string) { u.check(u.m.Retry(id)) }
+
+// checksumForm is the Edit checksum dialog.
+type checksumForm struct {
+	dialog  *dialog.CustomDialog
+	entry   *formEntry
+	problem *widget.Label
+	check   *widget.Button
+}
+
+// editChecksum asks for the right SHA-256 of the file of url, which
+// failed its check, and verifies the file already on disk against it.
+func (u *UI) editChecksum(id, url string) {
+	f := &checksumForm{entry: newFormEntry(u, false), problem: wrapped(widget.NewLabel(""))}
+	f.entry.SetPlaceHolder("64 hexadecimal digits")
+	f.problem.Importance = widget.DangerImportance
+	f.problem.Hide()
+	msg := wrapped(widget.NewLabel("The file is kept. Enter the SHA-256 it should have: it is checked against the file on disk, without downloading it again."))
+	d := dialog.NewCustomWithoutButtons("Edit checksum of "+titleFromURL(url), container.NewVBox(msg, f.entry, f.problem), u.win)
+	f.dialog = d
+	f.check = widget.NewButton("Check the file", func() {
+		if err := u.setDigest(id, url, strings.TrimSpace(f.entry.Text)); err != nil {
+			f.problem.SetText(sentence(err))
+			f.problem.Show()
+			return
+		}
+		d.Hide()
+		u.refresh()
+	})
+	f.check.Importance = widget.HighImportance
+	d.SetButtons([]fyne.CanvasObject{widget.NewButton("Cancel", d.Hide), f.check})
+	d.Resize(dialogSize(d, 560))
+	u.checksum = f
+	u.showDialog(d)
+	u.win.Canvas().Focus(f.entry)
+}
+
+// setDigest checks sha as the Add URL form does, then has the engine
+// verify the file against it.
+func (u *UI) setDigest(id, url, sha string) error {
+	if sha == "" {
+		return errors.New("enter the SHA-256 the file should have")
+	}
+	if err := checkSHA256(sha); err != nil {
+		return err
+	}
+	return u.m.SetDigest(id, url, sha)
+}
+
+// keepUnverified commits the file of url as it is, though it failed its
+// SHA-256 check; the row then says it is not verified.
+func (u *UI) keepUnverified(id, url string) { u.check(u.m.KeepUnverified(id, url)) }
 
 func (u *UI) remove(id string) {
 	if id == u.selected {

@@ -183,7 +183,7 @@ func TestResources(t *testing.T) {
 		{"create again attaches without downloading", testCreateAgain},
 		{"create by URL with an id made for it, into a folder of home", testCreateByURL},
 		{"pause", testPause},
-		{"create of a paused fetch attaches and leaves it paused", testCreatePaused},
+		{"create of a paused fetch attaches and resumes it", testCreatePaused},
 		{"resume", testResume},
 		{"conflicts while active", testActiveConflicts},
 		{"abort twice", testAbortTwice},
@@ -359,11 +359,15 @@ func testPause(t *testing.T, rt *resourceTest) {
 }
 
 // testCreatePaused asks for the same files again: that attaches to the
-// paused fetch and leaves it paused.
+// paused fetch and resumes it (Manager.Ensure), then pauses it again for
+// the steps that follow.
 func testCreatePaused(t *testing.T, rt *resourceTest) {
 	again, created, err := rt.e.c.Create(ctxT(t), rt.held())
-	if err != nil || created || !again.Paused {
-		t.Fatalf("got created=%v paused=%v, %v, want the paused fetch", created, again.Paused, err)
+	if err != nil || created || again.Paused {
+		t.Fatalf("got created=%v paused=%v, %v, want the fetch resumed", created, again.Paused, err)
+	}
+	if _, err := rt.e.c.Pause(ctxT(t), again.ID); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -678,5 +682,26 @@ func TestConcurrentCreatesMakeOneDownload(t *testing.T) {
 	}
 	if got := e.origin.bytes.Load(); got != size {
 		t.Errorf("the origin sent %d bytes, want %d (one download)", got, size)
+	}
+}
+
+// TestCreateConflict: a create of a file known with another SHA-256 is
+// 409 until it says "replace", and then the new digest applies.
+func TestCreateConflict(t *testing.T) {
+	e := newEnv(t, envOptions{sizes: map[string]int{"a": 64 << 10}})
+	ctx, c := ctxT(t), e.c
+	first := CreateRequest{ID: "c", Requests: []downloader.Request{{URL: e.origin.srv.URL + "/hold/a", SHA256: strings.Repeat("ab", 32)}}}
+	if _, created, err := c.Create(ctx, first); err != nil || !created {
+		t.Fatalf("first create: got created=%v, %v", created, err)
+	}
+	again := first
+	again.Requests = []downloader.Request{{URL: first.Requests[0].URL, SHA256: e.origin.sha("a")}}
+	if _, _, err := c.Create(ctx, again); !isStatus(err, http.StatusConflict) {
+		t.Fatalf("another digest: got %v, want 409", err)
+	}
+	again.Replace = true
+	snap, created, err := c.Create(ctx, again)
+	if err != nil || created || snap.Records[0].SHA256 != e.origin.sha("a") {
+		t.Fatalf("replace: got created=%v sha %q, %v, want the fetch with the new digest", created, snap.Records[0].SHA256, err)
 	}
 }

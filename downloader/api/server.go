@@ -34,10 +34,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -105,8 +103,6 @@ type Server struct {
 
 	uid        int // the only user whose connections are accepted
 	sendBuffer int // SO_SNDBUF of accepted connections; tests make it small
-
-	createMu sync.Mutex // one create at a time, so that concurrent creates of the same files attach to one fetch
 
 	mu      sync.Mutex
 	ln      *peerListener
@@ -388,7 +384,7 @@ func (s *Server) instance(w http.ResponseWriter, r *http.Request) {
 
 // CreateRequest is the body of POST /v1/fetches: either Model (a catalog
 // id) or Requests, plus the engine's options. ID is optional: a model's
-// id, else one made from the URLs (downloader.IDForURLs).
+// id, else one made from the URLs (see downloader.Manager.Ensure).
 type CreateRequest struct {
 	ID       string               `json:"id,omitempty"`
 	Model    string               `json:"model,omitempty"`
@@ -397,7 +393,7 @@ type CreateRequest struct {
 }
 
 // createFields lists CreateRequest's fields for error messages.
-const createFields = `"id", "model", "requests" (each with "url", "name", "sha256", "size"), "title", "icon", "downloadTotal", "dir" and "connections"`
+const createFields = `"id", "model", "requests" (each with "url", "name", "sha256", "size"), "title", "icon", "downloadTotal", "dir", "connections" and "replace"`
 
 // decode reads one JSON value of at most MaxBody bytes into v, answering
 // the client itself when it cannot.
@@ -476,23 +472,21 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, sentence(err))
 		return
 	}
-	s.createMu.Lock()
-	defer s.createMu.Unlock()
-	if snap, ok := s.existing(id, req.ID != "", requests); ok {
-		writeJSON(w, http.StatusOK, snap)
-		return
-	}
-	snap, err := s.m.Fetch(id, requests, opts)
+	snap, outcome, err := s.m.Ensure(id, requests, opts)
 	switch {
-	case err == nil:
+	case err == nil && outcome == downloader.OutcomeCreated:
 		w.Header().Set("Location", "/v1/fetches/"+snap.ID)
 		writeJSON(w, http.StatusCreated, snap)
+	case err == nil:
+		writeJSON(w, http.StatusOK, snap)
 	case errors.Is(err, downloader.ErrDuplicateID):
-		// existing ruled out the same files, so this is another download.
+		// Ensure joins the same files, so this is another download.
 		writeError(w, http.StatusConflict, fmt.Sprintf("a different download with id %q is in progress; choose another id", id))
+	case errors.Is(err, downloader.ErrConflict):
+		writeError(w, http.StatusConflict, sentence(err))
 	default:
-		// Fetch fails only on what it was given (ErrInvalidID, ErrNoRequests,
-		// *URLError, a malformed digest or size): the client's doing.
+		// Ensure fails only on what it was given (ErrInvalidID, ErrNoRequests,
+		// a *RequestError): the client's doing.
 		writeError(w, http.StatusBadRequest, sentence(err))
 	}
 }
@@ -520,18 +514,6 @@ func (s *Server) prepare(req CreateRequest) ([]downloader.Request, string, downl
 	case len(req.Requests) > MaxRequests:
 		return nil, "", opts, fmt.Errorf("a fetch may have at most %d files, and %d were asked for", MaxRequests, len(req.Requests))
 	}
-	for _, q := range requests {
-		if err := checkRequest(q); err != nil {
-			return nil, "", opts, err
-		}
-	}
-	if id == "" {
-		urls := make([]string, len(requests))
-		for i, q := range requests {
-			urls[i] = q.URL
-		}
-		id = downloader.IDForURLs(urls)
-	}
 	if opts.DownloadTotal < 0 {
 		return nil, "", opts, fmt.Errorf("downloadTotal %d is negative", opts.DownloadTotal)
 	}
@@ -544,80 +526,6 @@ func (s *Server) prepare(req CreateRequest) ([]downloader.Request, string, downl
 	}
 	opts.Dir = dir
 	return requests, id, opts, nil
-}
-
-// checkRequest refuses what the engine's Fetch would refuse, before a
-// create may attach to an existing fetch: a bad request must get its 400
-// even when the same URL is being downloaded.
-func checkRequest(q downloader.Request) error {
-	u, err := url.Parse(q.URL)
-	switch {
-	case err != nil:
-		return &downloader.URLError{URL: q.URL, Why: "it does not parse as a URL"}
-	case u.Scheme != "http" && u.Scheme != "https":
-		return &downloader.URLError{URL: q.URL, Why: "only http and https addresses can be downloaded"}
-	case u.Host == "":
-		return &downloader.URLError{URL: q.URL, Why: "it has no host name"}
-	case q.SHA256 != "" && !isSHA256(q.SHA256):
-		return fmt.Errorf("the SHA-256 %q is not 64 hexadecimal digits", q.SHA256)
-	case q.Size < 0:
-		return fmt.Errorf("the size %d is negative", q.Size)
-	}
-	return nil
-}
-
-func isSHA256(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-			return false
-		}
-	}
-	return true
-}
-
-// existing finds a fetch the create should attach to instead of starting
-// one: an active fetch of the same files (under any id, unless the client
-// chose the id), or a succeeded fetch with this id and these files whose
-// files are all still there. The engine would download the latter again,
-// since reusing a settled id drops the old fetch before matching files.
-func (s *Server) existing(id string, explicitID bool, requests []downloader.Request) (downloader.Snapshot, bool) {
-	if snap, ok := s.m.Get(id); ok && sameFiles(snap, requests) {
-		if snap.Active() {
-			return snap, true
-		}
-		if snap.State == downloader.StateSucceeded && s.intact(snap) {
-			return snap, true
-		}
-	}
-	if explicitID {
-		return downloader.Snapshot{}, false
-	}
-	for _, snap := range s.m.Snapshots() {
-		if snap.Active() && sameFiles(snap, requests) {
-			return snap, true
-		}
-	}
-	return downloader.Snapshot{}, false
-}
-
-// intact reports whether every file of a succeeded fetch is still the one
-// the engine completed.
-func (s *Server) intact(snap downloader.Snapshot) bool {
-	for _, rec := range snap.Records {
-		if p, ok := s.m.Match(rec.URL); !ok || p != rec.Path {
-			return false
-		}
-	}
-	return true
-}
-
-func sameFiles(snap downloader.Snapshot, requests []downloader.Request) bool {
-	return slices.EqualFunc(snap.Records, requests, func(r downloader.RecordSnapshot, q downloader.Request) bool {
-		return r.URL == q.URL
-	})
 }
 
 // sentence is err's message for a person; the engine's and this

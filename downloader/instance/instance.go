@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/modelfetch/modelfetch/downloader"
@@ -126,37 +125,8 @@ func (h *Host) Serve(ctx context.Context) error {
 	return e
 }
 
-// Ensure starts the fetch of requests under id in m, or carries on with
-// the paused or interrupted fetch of the same files under that id.
-// downloader.ErrDuplicateID means id names a download of other files.
-//
-// TODO(#9 item 1): this is the engine's rule ("is this the same
-// download?"); replace it with Manager.Ensure when that lands.
-func Ensure(m *downloader.Manager, id string, requests []downloader.Request, opts downloader.Options) error {
-	_, err := m.Fetch(id, requests, opts)
-	if !errors.Is(err, downloader.ErrDuplicateID) {
-		return err
-	}
-	s, _ := m.Get(id)
-	same := slices.EqualFunc(s.Records, requests, func(r downloader.RecordSnapshot, q downloader.Request) bool { return r.URL == q.URL })
-	if !same {
-		return fmt.Errorf("%w with other files", downloader.ErrDuplicateID)
-	}
-	return m.Resume(id)
-}
-
-// Join creates a fetch in the running ModelFetch c, or joins the one
-// already there, and lets it carry on if it was paused.
-func Join(ctx context.Context, c *api.Client, req api.CreateRequest) (downloader.Snapshot, error) {
-	snap, _, err := c.Create(ctx, req)
-	if err == nil && snap.Paused {
-		snap, err = c.Resume(ctx, snap.ID)
-	}
-	return snap, err
-}
-
 // Show brings the running ModelFetch's window forward, as a second start
-// of the app does after handing its downloads over (see Join).
+// of the app does after handing its downloads over (api.Client.Create).
 // ErrNoWindow means it runs without one.
 func Show(ctx context.Context, c *api.Client) error {
 	err := c.Show(ctx)

@@ -179,43 +179,9 @@ func TestServeJournalNotSaved(t *testing.T) {
 	}
 }
 
-func TestEnsure(t *testing.T) {
-	w := newWorld(t)
-	m, err := downloader.New(w.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	origin := held(t)
-	files := []downloader.Request{{URL: origin + "/a.bin"}}
-	others := []downloader.Request{{URL: origin + "/b.bin"}}
-	for _, step := range []struct {
-		what     string
-		before   func()
-		requests []downloader.Request
-		want     error
-	}{
-		{"a new id starts a fetch", nil, files, nil},
-		{"the same files join it", nil, files, nil},
-		{"the same files resume it when paused", func() { m.Pause("x") }, files, nil},
-		{"other files under the id are refused", nil, others, downloader.ErrDuplicateID},
-	} {
-		if step.before != nil {
-			step.before()
-		}
-		err := Ensure(m, "x", step.requests, downloader.Options{})
-		if !errors.Is(err, step.want) {
-			t.Fatalf("%s: got %v, want %v", step.what, err, step.want)
-		}
-		s, ok := m.Get("x")
-		if !ok || s.Paused || len(s.Records) != 1 || s.Records[0].URL != files[0].URL {
-			t.Fatalf("%s: the fetch is %+v, want one active record of %s", step.what, s, files[0].URL)
-		}
-	}
-}
-
-// Join joins a fetch of the same files and lets it carry on when it was
-// paused; Show brings the window forward, or says there is none.
+// A create of the same files over the socket joins the fetch and lets it
+// carry on when it was paused (Manager.Ensure); Show brings the window
+// forward, or says there is none.
 func TestJoinAndShow(t *testing.T) {
 	w := newWorld(t)
 	m, err := downloader.New(w.cfg)
@@ -228,14 +194,14 @@ func TestJoinAndShow(t *testing.T) {
 	t.Cleanup(c.CloseIdleConnections)
 
 	req := api.CreateRequest{Requests: []downloader.Request{{URL: held(t) + "/a.bin"}}}
-	first, err := Join(t.Context(), c, req)
+	first, _, err := c.Create(t.Context(), req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Pause(t.Context(), first.ID); err != nil {
 		t.Fatal(err)
 	}
-	again, err := Join(t.Context(), c, req)
+	again, _, err := c.Create(t.Context(), req)
 	if err != nil || again.ID != first.ID || again.Paused {
 		t.Fatalf("Join of a paused fetch: got %s paused %v (%v), want %s carrying on", again.ID, again.Paused, err, first.ID)
 	}

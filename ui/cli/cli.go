@@ -36,6 +36,7 @@ Usage:
       --dir DIR         put the files in DIR instead of the models folder
       --connections N   connections per file (default: automatic, up to 16)
       --limit-rate R    bandwidth cap, e.g. 20MB (per second)
+      --replace         use this --sha256 for a file known with another
       --json            print progress and result events as JSON lines
   modelfetch list [--json]                the fetches and their state
   modelfetch pause|resume|cancel ID       control a fetch
@@ -189,7 +190,8 @@ type target struct {
 }
 
 // resolveTargets turns model ids and URLs into requests. One model gives
-// its id and title; anything else gets an id made from the URLs.
+// its id and title; anything else has no id (the engine makes one from
+// the URLs: Manager.Ensure).
 func resolveTargets(models []downloader.Model, args []string) (target, error) {
 	var t target
 	for _, a := range args {
@@ -204,13 +206,6 @@ func resolveTargets(models []downloader.Model, args []string) (target, error) {
 			return t, fmt.Errorf("%q is neither a model id from `modelfetch catalog` nor a URL", a)
 		}
 		t.requests = append(t.requests, downloader.Request{URL: a})
-	}
-	if t.id == "" {
-		var urls []string
-		for _, r := range t.requests {
-			urls = append(urls, r.URL)
-		}
-		t.id = downloader.IDForURLs(urls)
 	}
 	return t, nil
 }

@@ -114,7 +114,8 @@ func (l *local) ensure(_ context.Context, env Env, g *getArgs) (string, error) {
 	if l.stop == nil {
 		l.serve(env)
 	}
-	return g.id, instance.Ensure(l.m, g.id, g.target.requests, g.opts)
+	snap, _, err := l.m.Ensure(g.id, g.target.requests, g.opts)
+	return cmp.Or(snap.ID, g.id), err
 }
 
 func (l *local) wait(ctx context.Context, id string, show func(downloader.Event)) (downloader.Snapshot, error) {
@@ -193,7 +194,7 @@ func (r remote) ensure(ctx context.Context, env Env, g *getArgs) (string, error)
 	if g.limitRate != 0 {
 		fmt.Fprintln(env.Stderr, "modelfetch: warning: --limit-rate cannot change the running ModelFetch; set its limit in its settings")
 	}
-	snap, err := instance.Join(ctx, r.c, g.createRequest())
+	snap, _, err := r.c.Create(ctx, g.createRequest())
 	// The server may join a fetch of the same files under another id.
 	return cmp.Or(snap.ID, g.id), lost(ctx, err)
 }

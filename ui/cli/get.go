@@ -23,7 +23,7 @@ import (
 type getArgs struct {
 	target
 	// id is the fetch's id in an engine of this process: --id, else the
-	// target's.
+	// target's, else "" (the engine makes one from the URLs).
 	id string
 	// remoteID is the id asked of the running ModelFetch: --id, if any;
 	// without it the server names the fetch as this command would and
@@ -93,6 +93,8 @@ func outcome(ctx context.Context, env Env, e engine, id string, final downloader
 		return e.interrupted(env, id, final)
 	case errors.Is(err, downloader.ErrDuplicateID):
 		return failf(env, "a different download with id %q is in progress; choose another --id", id)
+	case errors.Is(err, downloader.ErrConflict):
+		return failf(env, "%s (add --replace)", errorSentence(err))
 	}
 	return failf(env, "%s", errorSentence(err))
 }
@@ -109,6 +111,7 @@ func parseGet(args []string, env Env) (*getArgs, int) {
 	conns := fs.Int("connections", 0, "connections per file")
 	limit := fs.String("limit-rate", "", "bandwidth cap per second")
 	asJSON := fs.Bool("json", false, "JSON lines")
+	replace := fs.Bool("replace", false, "replace a known file's SHA-256")
 	if err := fs.Parse(args[1:]); err != nil {
 		return nil, 2
 	}
@@ -120,7 +123,7 @@ func parseGet(args []string, env Env) (*getArgs, int) {
 		return nil, failf(env, "%v", err)
 	}
 	g := &getArgs{target: t, id: cmp.Or(*id, t.id), remoteID: *id, asJSON: *asJSON}
-	g.opts = downloader.Options{Title: cmp.Or(*title, t.title), Connections: *conns}
+	g.opts = downloader.Options{Title: cmp.Or(*title, t.title), Connections: *conns, Replace: *replace}
 	if *sha != "" && !g.expect(*sha) {
 		return nil, failf(env, "--sha256 applies to one file, and %d were asked for", len(t.requests))
 	}

@@ -70,7 +70,7 @@ func handOver(ctx context.Context, c *api.Client, args []string, env Env) int {
 	for _, arg := range args {
 		t, err := resolveTargets(env.Catalog, []string{arg})
 		if err == nil {
-			_, err = instance.Join(ctx, c, t.createRequest(downloader.Options{Title: t.title}, ""))
+			_, _, err = c.Create(ctx, t.createRequest(downloader.Options{Title: t.title}, ""))
 		}
 		if err != nil {
 			code = failf(env, "%s", errorSentence(err))
