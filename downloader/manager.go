@@ -357,7 +357,7 @@ func (m *Manager) Fetch(id string, requests []Request, opts Options) (Snapshot, 
 		if req.Size > 0 {
 			r.size = req.Size
 		}
-		if path, size, ok := m.match(req.URL, req.SHA256); ok {
+		if path, size, ok := m.present(req); ok {
 			r.path, r.size, r.name, r.state = path, size, filepath.Base(path), StateSucceeded
 		}
 		f.records = append(f.records, r)
@@ -376,7 +376,24 @@ func (m *Manager) Fetch(id string, requests []Request, opts Options) (Snapshot, 
 	return m.snapshot(f), nil
 }
 
-var sha256Hex = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+// present finds a request's file already complete: at its Dest when it
+// has one (content-addressed by its digest, at its size, its links made
+// again), else a verified download of its URL. m.mu is held.
+func (m *Manager) present(req Request) (string, int64, bool) {
+	if req.Dest == "" {
+		return m.match(req.URL, req.SHA256)
+	}
+	st, err := os.Stat(req.Dest)
+	if err != nil || !st.Mode().IsRegular() || !req.digested() || st.Size() != req.Size || makeLinks(req.Dest, req.Links) != nil {
+		return "", 0, false
+	}
+	return req.Dest, req.Size, true
+}
+
+var (
+	sha256Hex = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+	sha1Hex   = regexp.MustCompile(`^[0-9a-fA-F]{40}$`)
+)
 
 // URLError is a request whose URL cannot be fetched.
 type URLError struct{ URL, Why string }
@@ -396,11 +413,18 @@ func checkRequest(req Request) error {
 		return &URLError{req.URL, "it has no host name"}
 	case req.SHA256 != "" && !sha256Hex.MatchString(req.SHA256):
 		return fmt.Errorf("the SHA-256 %q is not 64 hexadecimal digits", req.SHA256)
+	case req.GitSHA1 != "" && (!sha1Hex.MatchString(req.GitSHA1) || req.SHA256 != ""):
+		return fmt.Errorf("the git blob id %q is not 40 hexadecimal digits alone", req.GitSHA1)
+	case !absolute(req.Dest) || slices.ContainsFunc(req.Links, func(l string) bool { return l == "" || !absolute(l) }):
+		return fmt.Errorf("the destination and links of %s must be absolute paths", req.URL)
 	case req.Size < 0:
 		return fmt.Errorf("the size %d is negative", req.Size)
 	}
 	return nil
 }
+
+// absolute reports whether p is empty or an absolute path.
+func absolute(p string) bool { return p == "" || filepath.IsAbs(p) }
 
 func sameURLs(f *fetch, requests []Request) bool {
 	return slices.EqualFunc(f.records, requests, func(r *record, req Request) bool { return r.req.URL == req.URL })
