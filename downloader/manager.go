@@ -136,6 +136,14 @@ func newClient() *http.Client {
 	return &http.Client{Transport: t}
 }
 
+// NewClientWith is the engine's own client with its transport wrapped by
+// wrap, for a caller that chooses headers per origin (the Hub's token).
+func NewClientWith(wrap func(http.RoundTripper) http.RoundTripper) *http.Client {
+	c := newClient()
+	c.Transport = wrap(c.Transport)
+	return c
+}
+
 // Manager runs fetches. Create it with New, start it with Run, and Close it
 // when Run has returned (or when it was never run).
 type Manager struct {

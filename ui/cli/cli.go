@@ -58,7 +58,7 @@ a running ModelFetch, Ctrl-C only stops waiting.
 func NewEnv(builtin []byte) Env {
 	models, err := downloader.LoadCatalog(builtin, filepath.Join(xdg.ConfigHome, "modelfetch", "catalog.json"))
 	return Env{
-		Config:     downloader.DefaultConfig(),
+		Config:     hubConfig(),
 		Catalog:    models,
 		CatalogErr: err,
 		Stdout:     os.Stdout,
@@ -342,7 +342,10 @@ func catalog(_ context.Context, args []string, env Env) int {
 
 func path(ctx context.Context, args []string, env Env) int {
 	if len(args) != 2 {
-		return failf(env, "path needs one URL or model id")
+		return failf(env, "path needs one URL, model id or Hugging Face name")
+	}
+	if code, ok := hubPath(env, args[1]); ok {
+		return code
 	}
 	t, err := resolveTargets(env.Catalog, args[1:])
 	if err != nil {
