@@ -20,6 +20,7 @@ import (
 
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/api"
+	"github.com/modelfetch/modelfetch/downloader/hf"
 	"github.com/modelfetch/modelfetch/ui/term"
 )
 
@@ -155,7 +156,9 @@ func warnCatalog(env Env) {
 // APIOptions are the local API's options for an engine of this process;
 // show brings its window forward, nil when it has none.
 func (env Env) APIOptions(show func()) api.Options {
-	return api.Options{Catalog: env.Catalog, Config: env.Config, Show: show}
+	opts := api.Options{Catalog: env.Catalog, Config: env.Config, Show: show, HubCache: hubGetenv.CacheDir()}
+	opts.Hub, _ = hf.FromEnv(hubGetenv, nil) // a token file that cannot be read: Hub names are refused as unknown
+	return opts
 }
 
 // IsTerminal reports whether f is a terminal.
