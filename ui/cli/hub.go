@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/hf"
@@ -18,13 +19,35 @@ import (
 var hubGetenv hf.Getenv = os.Getenv
 
 // HubHTTPClient is the engine's client with the Hub's token added to
-// requests for the Hub's own origin only, never to its CDN. A token file
-// that cannot be read is reported when a Hub name is fetched.
+// requests for the Hub's own origin only, never to its CDN; its Transport
+// is a *HubTransport. A token file that cannot be read is reported when a
+// Hub name is fetched.
 func HubHTTPClient(g hf.Getenv) *http.Client {
 	tok, _ := hf.LoadToken(g)
 	return downloader.NewClientWith(func(rt http.RoundTripper) http.RoundTripper {
-		return hf.NewTransport(rt, g.Endpoint(), tok)
+		t := &HubTransport{base: rt, endpoint: g.Endpoint()}
+		t.SetToken(tok)
+		return t
 	})
+}
+
+// HubTransport is hf.NewTransport whose token can change while the
+// engine runs, when a person saves another in the window's settings.
+type HubTransport struct {
+	base     http.RoundTripper
+	endpoint string
+	current  atomic.Pointer[http.RoundTripper]
+}
+
+// SetToken makes t the token of the requests that follow.
+func (h *HubTransport) SetToken(t hf.Token) {
+	rt := hf.NewTransport(h.base, h.endpoint, t)
+	h.current.Store(&rt)
+}
+
+// RoundTrip sends req with the current token's transport.
+func (h *HubTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	return (*h.current.Load()).RoundTrip(req)
 }
 
 // hubConfig is the engine's default configuration with the Hub's client.
