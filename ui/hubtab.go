@@ -38,6 +38,22 @@ func (u *UI) openHub(arg string) bool {
 	return true
 }
 
+// openHubModel opens a catalog model named by a Hub repo in the Hugging
+// Face tab, its files ticked, for the person to download.
+func (u *UI) openHubModel(m downloader.Model) {
+	if u.hub == nil {
+		u.showProblem("Cannot download "+m.Title, "This model comes from Hugging Face, which this window cannot reach.")
+		return
+	}
+	ref, err := hf.Parse(m.HubName(), hf.Options{Endpoint: u.opts.Hub.Endpoint(), Include: m.Include})
+	if err != nil {
+		u.showProblem("Cannot download "+m.Title, hf.Sentence(err))
+		return
+	}
+	u.places.SelectIndex(1)
+	u.hub.openRepo(ref)
+}
+
 // downloadHub starts the fetch of files of a Hub plan, as the command
 // line and the local API do; asking again for files being fetched
 // resumes that fetch.

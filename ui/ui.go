@@ -343,6 +343,10 @@ func (u *UI) notify(n note) {
 
 // download starts (or resumes) the fetch of a catalog model.
 func (u *UI) download(model downloader.Model) {
+	if model.HF != "" {
+		u.openHubModel(model)
+		return
+	}
 	opts := downloader.Options{Title: model.Title, Icon: model.Icon, Dir: u.dirFor(model.ID)}
 	_, err := u.m.Fetch(model.ID, model.Requests(), opts)
 	if errors.Is(err, downloader.ErrDuplicateID) {

@@ -18,10 +18,15 @@ type hubError struct{ err error }
 func (e *hubError) Error() string { return hf.Sentence(e.err) }
 func (e *hubError) Unwrap() error { return e.err }
 
-// hubModel resolves a create's model as a Hugging Face name: its files go
-// to the Hub cache, or as plain files under the request's dir (checked by
-// the dir rule) as `hf download --local-dir` puts them.
+// hubModel resolves a create's model as a Hugging Face name, or as the
+// catalog's model m that names a Hub repo: its files go to the Hub cache,
+// or as plain files under the request's dir (checked by the dir rule) as
+// `hf download --local-dir` puts them.
 func (s *Server) hubModel(ctx context.Context, req CreateRequest) ([]downloader.Request, string, downloader.Options, error) {
+	if m, ok := downloader.FindModel(s.opts.Catalog, req.Model); ok {
+		req.Model, req.Include = m.HubName(), append(req.Include, m.Include...)
+		req.Title = cmp.Or(req.Title, m.Title)
+	}
 	opts := req.Options
 	notFound := fmt.Errorf("there is no model %q in the catalog (see GET /v1/catalog), and it is not a Hugging Face name", req.Model)
 	if s.opts.Hub == nil {
@@ -52,6 +57,13 @@ func (s *Server) hubModel(ctx context.Context, req CreateRequest) ([]downloader.
 	}
 	opts.Title = cmp.Or(opts.Title, f.Title)
 	return f.Requests, cmp.Or(req.ID, f.ID), opts, nil
+}
+
+// urlModel is the catalog's model id when its files are URLs; a model
+// naming a Hub repo is resolved by hubModel.
+func (s *Server) urlModel(id string) (downloader.Model, bool) {
+	m, ok := downloader.FindModel(s.opts.Catalog, id)
+	return m, ok && m.HF == ""
 }
 
 // checkRequest is checkRequest, and refuses a request's dest and links

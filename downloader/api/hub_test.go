@@ -24,6 +24,7 @@ func hubEnv(t *testing.T) (*env, *hftest.Hub, string) {
 	e := newEnv(t, envOptions{sizes: map[string]int{"a": 1 << 10}, tweak: func(o *Options) {
 		cache = filepath.Join(filepath.Dir(filepath.Dir(o.Config.ModelsDir)), "huggingface", "hub")
 		o.Hub, o.HubCache = client, cache
+		o.Catalog = append(o.Catalog, downloader.Model{ID: "tiny", Title: "Tiny", HF: "org/Tiny-1B-GGUF", Quant: "Q8_0"})
 	}})
 	return e, hub, cache
 }
@@ -84,4 +85,21 @@ func TestCreateHubRefused(t *testing.T) {
 		t.Run(name, func(t *testing.T) { checkRefused(t, e.c, "POST", "/v1/fetches", body, 400) })
 	}
 	checkNothingChanged(t, e, before, filepath.Dir(outside))
+}
+
+// A catalog model that names a Hub repo is resolved like its Hub name.
+func TestCreateCatalogHubModel(t *testing.T) {
+	e, _, cache := hubEnv(t)
+	ctx := ctxT(t)
+	snap, _, err := e.c.Create(ctx, CreateRequest{Model: "tiny"})
+	if err != nil || snap.Title != "Tiny" || len(snap.Records) != 1 {
+		t.Fatalf("create: %+v, %v", snap, err)
+	}
+	if final, err := e.c.Wait(ctx, snap.ID, nil); err != nil || final.State != downloader.StateSucceeded {
+		t.Fatalf("wait: %s %s, %v", final.State, final.Message, err)
+	}
+	link := filepath.Join(cache, "models--org--Tiny-1B-GGUF", "snapshots", hftest.CommitMain, "Tiny-1B-Q8_0.gguf")
+	if data, err := os.ReadFile(link); err != nil || len(data) != 160 {
+		t.Errorf("%s: %d bytes, %v", link, len(data), err)
+	}
 }

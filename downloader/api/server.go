@@ -518,7 +518,7 @@ func (s *Server) prepare(ctx context.Context, req CreateRequest) ([]downloader.R
 	case req.Model != "" && len(req.Requests) > 0:
 		return nil, "", opts, errors.New("give either a model id or requests, not both")
 	case req.Model != "":
-		m, ok := downloader.FindModel(s.opts.Catalog, req.Model)
+		m, ok := s.urlModel(req.Model)
 		if !ok {
 			return s.hubModel(ctx, req)
 		}

@@ -79,8 +79,11 @@ type hubGet struct {
 // parseHub reads name as a Hub name, unless it is a catalog model's id or
 // not a Hub name at all (ok is false then).
 func parseHub(models []downloader.Model, name string, o hf.Options) (hf.Ref, bool, error) {
-	if _, ok := downloader.FindModel(models, name); ok {
-		return hf.Ref{}, false, nil
+	if m, ok := downloader.FindModel(models, name); ok {
+		if m.HF == "" {
+			return hf.Ref{}, false, nil
+		}
+		name, o.Include = m.HubName(), append(o.Include, m.Include...)
 	}
 	ref, err := hf.Parse(name, o)
 	if errors.Is(err, hf.ErrNotHub) {

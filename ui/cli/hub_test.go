@@ -188,3 +188,23 @@ func TestGetHubGatedAndCorrupt(t *testing.T) {
 		}
 	}
 }
+
+// A catalog entry that names a Hub repo is fetched by its id into the Hub
+// cache, and path finds it by the same id.
+func TestGetCatalogHubEntry(t *testing.T) {
+	s := newHubSandbox(t)
+	dir := filepath.Join(s.config, "modelfetch")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	entry := `[{"id": "tiny", "title": "Tiny", "hf": "org/Tiny-1B-GGUF", "quant": "Q4_K_M"}]`
+	if err := os.WriteFile(filepath.Join(dir, "catalog.json"), []byte(entry), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	main := hftest.TinyGGUF().Commits[hftest.CommitMain]
+	paths := s.run("get", "tiny").paths(t)
+	checkFiles(t, paths, s.snapshot("org/Tiny-1B-GGUF", hftest.CommitMain), main, "Tiny-1B-Q4_K_M.gguf")
+	if got := s.run("path", "tiny").paths(t); len(got) != 1 || got[0] != paths[0] {
+		t.Errorf("path tiny printed %q, want %q", got, paths)
+	}
+}
