@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"regexp"
 	"slices"
 )
 
@@ -15,8 +16,30 @@ type Model struct {
 	Title       string      `json:"title"`
 	Description string      `json:"description,omitempty"`
 	Icon        string      `json:"icon,omitempty"`
-	Files       []ModelFile `json:"files"`
+	Files       []ModelFile `json:"files,omitempty"`
+	// HF names a Hugging Face repo (ORG/REPO) instead of Files: its files
+	// are those of Quant (a GGUF quantization such as Q4_K_M) and Include
+	// (globs as the hf CLI's --include), or all of them, resolved when
+	// the model is fetched.
+	HF      string   `json:"hf,omitempty"`
+	Quant   string   `json:"quant,omitempty"`
+	Include []string `json:"include,omitempty"`
 }
+
+// HubName is the Hugging Face name of a model with HF, such as
+// hf.co/ORG/REPO:Q4_K_M, or "".
+func (m Model) HubName() string {
+	if m.HF == "" {
+		return ""
+	}
+	if m.Quant != "" {
+		return "hf.co/" + m.HF + ":" + m.Quant
+	}
+	return "hf.co/" + m.HF
+}
+
+// hubRepo is a Hub repo id: ORG/REPO of letters, digits, '-', '_' and '.'.
+var hubRepo = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 // ModelFile is one file of a catalog model.
 type ModelFile struct {
@@ -58,8 +81,8 @@ func ParseCatalog(data []byte) ([]Model, error) {
 		if !validID(m.ID) {
 			return nil, fmt.Errorf("catalog entry %d: %w", i+1, ErrInvalidID)
 		}
-		if len(m.Files) == 0 {
-			return nil, fmt.Errorf("catalog entry %q has no files", m.ID)
+		if err := checkSource(m); err != nil {
+			return nil, fmt.Errorf("catalog entry %q: %w", m.ID, err)
 		}
 		for _, f := range m.Files {
 			if err := (Request{URL: f.URL, SHA256: f.SHA256, Size: f.Size}).Validate(); err != nil {
@@ -71,6 +94,21 @@ func ParseCatalog(data []byte) ([]Model, error) {
 		}
 	}
 	return models, nil
+}
+
+// checkSource checks that m names its files one way: URLs, or a Hub repo.
+func checkSource(m Model) error {
+	switch {
+	case m.HF != "" && len(m.Files) > 0:
+		return errors.New(`it has both "files" and "hf"; give one`)
+	case m.HF != "" && !hubRepo.MatchString(m.HF):
+		return fmt.Errorf(`"hf" %q is not a Hugging Face repo id such as ORG/REPO`, m.HF)
+	case m.HF == "" && (m.Quant != "" || len(m.Include) > 0):
+		return errors.New(`"quant" and "include" go with "hf"`)
+	case m.HF == "" && len(m.Files) == 0:
+		return errors.New("it has no files")
+	}
+	return nil
 }
 
 // LoadCatalog is the built-in catalog with the user's catalog at userPath

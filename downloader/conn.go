@@ -276,7 +276,7 @@ func (t *transfer) fetchRange(ctx context.Context, c *claim) (progressed bool, e
 	stall := t.cfg.StallTimeout
 	watchdog := time.AfterFunc(stall, func() { scancel(errStalled) })
 	defer watchdog.Stop()
-	resp, err := t.get(sctx, ranged, from, end)
+	resp, err := t.get(sctx, ranged || end >= 0, from, end)
 	if err != nil {
 		return false, stallCause(sctx, err)
 	}
@@ -295,7 +295,10 @@ func (t *transfer) fetchRange(ctx context.Context, c *claim) (progressed bool, e
 	return progressed, err
 }
 
-// get sends the request for [from, end) (to the end when end is -1).
+// get sends the request for [from, end) (to the end when end is -1). A
+// range is asked whenever one is bounded, also for a whole file of known
+// size: some servers (the Hugging Face LFS bridge) refuse a range-less GET
+// of a large file.
 func (t *transfer) get(ctx context.Context, ranged bool, from, end int64) (*http.Response, error) {
 	req, err := newRequest(ctx, http.MethodGet, t.in.url)
 	if err != nil {
@@ -421,7 +424,7 @@ func (t *transfer) check(resp *http.Response, ranged bool, from, end int64) erro
 	}
 	switch resp.StatusCode {
 	case http.StatusPartialContent:
-		if !ranged {
+		if !ranged && end < 0 {
 			return fmt.Errorf("%w: a partial answer to a request for the whole file", errInvalidResponse)
 		}
 		return t.checkPartial(resp, from, end)

@@ -1,6 +1,7 @@
 package downloader
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
@@ -16,12 +17,14 @@ type Invalid string
 
 // The kinds of RequestError.
 const (
-	InvalidURL    Invalid = "url"    // the URL does not parse
-	InvalidScheme Invalid = "scheme" // not http or https
-	InvalidHost   Invalid = "host"   // no host name
-	InvalidDigest Invalid = "sha256" // not 64 hexadecimal digits
-	InvalidSize   Invalid = "size"   // negative
-	InvalidName   Invalid = "name"   // not a plain file name
+	InvalidURL    Invalid = "url"     // the URL does not parse
+	InvalidScheme Invalid = "scheme"  // not http or https
+	InvalidHost   Invalid = "host"    // no host name
+	InvalidDigest Invalid = "sha256"  // not 64 hexadecimal digits
+	InvalidSize   Invalid = "size"    // negative
+	InvalidName   Invalid = "name"    // not a plain file name
+	InvalidGitID  Invalid = "gitSHA1" // not 40 hexadecimal digits, or given with a SHA-256
+	InvalidPath   Invalid = "dest"    // Dest or a link is not an absolute path
 )
 
 // RequestError is a Request that cannot be fetched, and why.
@@ -43,6 +46,10 @@ func (e *RequestError) Error() string {
 		return fmt.Sprintf("the SHA-256 %q is not 64 hexadecimal digits", q.SHA256)
 	case InvalidSize:
 		return fmt.Sprintf("the size %d is negative", q.Size)
+	case InvalidGitID:
+		return fmt.Sprintf("the git blob id %q is not 40 hexadecimal digits alone", q.GitSHA1)
+	case InvalidPath:
+		return fmt.Sprintf("the destination and links of %s must be absolute paths", q.URL)
 	default:
 		return fmt.Sprintf("the file name %q is not a plain file name (no folders, no \"..\", no control characters)", q.Name)
 	}
@@ -51,25 +58,41 @@ func (e *RequestError) Error() string {
 // Validate is the one check of a request's URL, digest, size and name; it
 // returns nil or a *RequestError.
 func (q Request) Validate() error {
+	if kind := cmp.Or(q.invalidURL(), q.invalidFields()); kind != "" {
+		return &RequestError{Kind: kind, Request: q}
+	}
+	return nil
+}
+
+// invalidURL is what is wrong with the request's URL, or "".
+func (q Request) invalidURL() Invalid {
 	u, err := url.Parse(q.URL)
-	kind := Invalid("")
 	switch {
 	case err != nil:
-		kind = InvalidURL
+		return InvalidURL
 	case u.Scheme != "http" && u.Scheme != "https":
-		kind = InvalidScheme
+		return InvalidScheme
 	case u.Hostname() == "":
-		kind = InvalidHost
-	case q.SHA256 != "" && !sha256Hex.MatchString(q.SHA256):
-		kind = InvalidDigest
-	case q.Size < 0:
-		kind = InvalidSize
-	case q.Name != "" && SanitizeName(q.Name) != q.Name:
-		kind = InvalidName
-	default:
-		return nil
+		return InvalidHost
 	}
-	return &RequestError{Kind: kind, Request: q}
+	return ""
+}
+
+// invalidFields is what is wrong with the request's other fields, or "".
+func (q Request) invalidFields() Invalid {
+	switch {
+	case q.SHA256 != "" && !sha256Hex.MatchString(q.SHA256):
+		return InvalidDigest
+	case q.GitSHA1 != "" && (!sha1Hex.MatchString(q.GitSHA1) || q.SHA256 != ""):
+		return InvalidGitID
+	case !absolute(q.Dest) || slices.ContainsFunc(q.Links, func(l string) bool { return l == "" || !absolute(l) }):
+		return InvalidPath
+	case q.Size < 0:
+		return InvalidSize
+	case q.Name != "" && SanitizeName(q.Name) != q.Name:
+		return InvalidName
+	}
+	return ""
 }
 
 // Outcome says what Ensure did.
@@ -301,7 +324,7 @@ func (m *Manager) create(id string, requests []Request, opts Options) Snapshot {
 		if req.Size > 0 {
 			r.size = req.Size
 		}
-		if path, size, ok := m.match(req.URL, req.SHA256); ok {
+		if path, size, ok := m.present(req); ok {
 			r.path, r.size, r.name, r.state = path, size, filepath.Base(path), StateSucceeded
 		}
 		f.records = append(f.records, r)

@@ -63,7 +63,24 @@ type Request struct {
 	SHA256 string `json:"sha256,omitempty"`
 	// Size is the expected length in bytes, 0 when unknown.
 	Size int64 `json:"size,omitempty"`
+	// GitSHA1 is the expected git blob id in hex (the SHA-1 of
+	// "blob <size>\x00" and the bytes), the digest of a plain git file;
+	// a request has it or SHA256, not both.
+	GitSHA1 string `json:"gitSHA1,omitempty"`
+	// Dest is the exact path of the finished file, instead of a free name
+	// in the fetch's folder. A file already there is replaced only when
+	// the request names a digest (the path is then content-addressed), and
+	// one there at Size with a digest is taken as done, never downloaded
+	// twice.
+	Dest string `json:"dest,omitempty"`
+	// Links are symlinks made (or atomically replaced) once the file is
+	// in place, each pointing at it by a relative target.
+	Links []string `json:"links,omitempty"`
 }
+
+// digested reports whether the request names its content's digest, which
+// makes its Dest content-addressed.
+func (r Request) digested() bool { return r.SHA256 != "" || r.GitSHA1 != "" }
 
 // Options describe a fetch as a person sees it.
 type Options struct {

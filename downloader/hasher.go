@@ -2,6 +2,7 @@ package downloader
 
 import (
 	"context"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding"
 	"encoding/hex"
@@ -9,9 +10,10 @@ import (
 	"hash"
 	"io"
 	"os"
+	"strconv"
 )
 
-// hasher computes a record's SHA-256 over the written prefix of the file
+// hasher computes a record's digest (SHA-256, or a git blob id) over the written prefix of the file
 // while the transfer runs, so that verifying at the end costs little more
 // than the last bytes; its state goes into the journal only while it
 // covers synced bytes.
@@ -26,21 +28,43 @@ type hasher struct {
 
 // newHasher resumes from state, a marshalled hash of the file's first
 // bytes, when it is valid.
-func newHasher(r *record, file *os.File, l *ledger, ev events, state []byte) *hasher {
-	h := sha256.New()
+func newHasher(r *record, file *os.File, l *ledger, ev events, state []byte, size int64) *hasher {
+	h, _ := newDigest(r.req, size)
 	if len(state) > 0 && h.(encoding.BinaryUnmarshaler).UnmarshalBinary(state) == nil {
-		r.hashed.Store(hashedLen(state))
+		r.hashed.Store(hashedLen(r.req, size, state))
 	} else {
-		h.Reset()
+		h, _ = newDigest(r.req, size)
 		ev.saveHash(nil)
 		r.hashed.Store(0)
 	}
 	return &hasher{r: r, file: file, ledger: l, events: ev, h: h, wake: make(chan struct{}, 1)}
 }
 
-// hashedLen is how many bytes a marshalled sha256 state has consumed: the
-// last 8 bytes of the state, big-endian.
-func hashedLen(state []byte) int64 {
+// newDigest is the hash a record is verified with: SHA-256, or for a git
+// blob id SHA-1 fed the blob's header ("blob <size>\x00") first. It
+// returns the header's length, which the hash's own count includes.
+func newDigest(req Request, size int64) (hash.Hash, int64) {
+	if req.GitSHA1 == "" {
+		return sha256.New(), 0
+	}
+	header := "blob " + strconv.FormatInt(size, 10) + "\x00"
+	h := sha1.New()
+	h.Write([]byte(header)) // a hash's Write never fails
+	return h, int64(len(header))
+}
+
+// digestName names the record's digest in sentences.
+func digestName(req Request) string {
+	if req.GitSHA1 != "" {
+		return "git blob id"
+	}
+	return "SHA-256"
+}
+
+// hashedLen is how many of the file's bytes a marshalled hash state has
+// consumed: the last 8 bytes of the state (big-endian, for SHA-256 and
+// SHA-1 alike) less the header the hash was fed first.
+func hashedLen(req Request, size int64, state []byte) int64 {
 	if len(state) < 8 {
 		return 0
 	}
@@ -48,7 +72,8 @@ func hashedLen(state []byte) int64 {
 	for _, b := range state[len(state)-8:] {
 		n = n<<8 | int64(b)
 	}
-	return n
+	_, header := newDigest(req, size)
+	return max(0, n-header)
 }
 
 // follow hashes the written prefix whenever woken, until ctx ends.

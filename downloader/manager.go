@@ -135,6 +135,14 @@ func newClient() *http.Client {
 	return &http.Client{Transport: t}
 }
 
+// NewClientWith is the engine's own client with its transport wrapped by
+// wrap, for a caller that chooses headers per origin (the Hub's token).
+func NewClientWith(wrap func(http.RoundTripper) http.RoundTripper) *http.Client {
+	c := newClient()
+	c.Transport = wrap(c.Transport)
+	return c
+}
+
 // Manager runs fetches. Create it with New, start it with Run, and Close it
 // when Run has returned (or when it was never run).
 type Manager struct {
@@ -352,7 +360,27 @@ func (m *Manager) Fetch(id string, requests []Request, opts Options) (Snapshot, 
 	return s, err
 }
 
-var sha256Hex = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+// present finds a request's file already complete: at its Dest when it
+// has one (content-addressed by its digest, at its size, its links made
+// again), else a verified download of its URL. m.mu is held.
+func (m *Manager) present(req Request) (string, int64, bool) {
+	if req.Dest == "" {
+		return m.match(req.URL, req.SHA256)
+	}
+	st, err := os.Stat(req.Dest)
+	if err != nil || !st.Mode().IsRegular() || !req.digested() || st.Size() != req.Size || makeLinks(req.Dest, req.Links) != nil {
+		return "", 0, false
+	}
+	return req.Dest, req.Size, true
+}
+
+var (
+	sha256Hex = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+	sha1Hex   = regexp.MustCompile(`^[0-9a-fA-F]{40}$`)
+)
+
+// absolute reports whether p is empty or an absolute path.
+func absolute(p string) bool { return p == "" || filepath.IsAbs(p) }
 
 func sameURLs(f *fetch, requests []Request) bool {
 	return slices.EqualFunc(f.records, requests, func(r *record, req Request) bool { return r.req.URL == req.URL })

@@ -392,3 +392,30 @@ func TestCatalog(t *testing.T) {
 		t.Errorf("a missing user catalog is an error: %v", err)
 	}
 }
+
+// Catalog entries may name a Hugging Face repo instead of URLs, and are
+// refused when they name both or neither well.
+func TestCatalogHubEntries(t *testing.T) {
+	models, err := ParseCatalog([]byte(`[{"id": "qwen", "hf": "Qwen/Qwen2.5-0.5B-Instruct-GGUF", "quant": "Q4_K_M"},
+		{"id": "whisper", "hf": "ggerganov/whisper.cpp", "include": ["ggml-base.en.bin"]}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := models[0].HubName(); got != "hf.co/Qwen/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M" {
+		t.Errorf("HubName %q", got)
+	}
+	if got := models[1].HubName(); got != "hf.co/ggerganov/whisper.cpp" || models[1].Include[0] != "ggml-base.en.bin" {
+		t.Errorf("HubName %q include %q", got, models[1].Include)
+	}
+	for _, bad := range []string{
+		`[{"id": "x", "hf": "org/repo", "files": [{"url": "https://example.org/x"}]}]`,
+		`[{"id": "x", "hf": "not a repo"}]`,
+		`[{"id": "x", "hf": "../etc"}]`,
+		`[{"id": "x", "quant": "Q4_K_M", "files": [{"url": "https://example.org/x"}]}]`,
+		`[{"id": "x"}]`,
+	} {
+		if _, err := ParseCatalog([]byte(bad)); err == nil {
+			t.Errorf("%s was accepted", bad)
+		}
+	}
+}

@@ -155,7 +155,7 @@ func fetchFromJournal(jf journalFetch, sameBoot bool) *fetch {
 			r.ledger.written = r.ledger.written.union(loadSpans(jr.Written))
 		}
 		if len(r.hashState) > 0 {
-			r.hashed.Store(hashedLen(r.hashState))
+			r.hashed.Store(hashedLen(r.req, r.size, r.hashState))
 		}
 		f.records = append(f.records, r)
 	}
@@ -381,14 +381,14 @@ func (e recordEvents) fit(in info, noRanges bool) (p plan, discarded bool, err e
 	}
 	r.url, r.size, r.validator, r.ranges = in.url, in.size, in.validator, in.ranges && !noRanges
 	r.ledger.setSize(in.size)
-	if r.sha256 == "" && !r.unverified {
+	if r.sha256 == "" && r.req.GitSHA1 == "" && !r.unverified {
 		r.sha256 = in.sha256
 	}
 	if r.name == "" {
 		r.name = m.uniqueName(r, cmp.Or(r.req.Name, in.name, nameFromURL(r.req.URL)))
 	}
 	p = plan{part: part, dir: cmp.Or(r.f.opts.Dir, filepath.Join(m.cfg.ModelsDir, r.f.id)), name: r.name,
-		sha256: r.sha256, limit: -1, hashState: r.hashState, mismatch: r.mismatch, unverified: r.unverified}
+		digest: cmp.Or(r.req.GitSHA1, r.sha256), limit: -1, hashState: r.hashState, mismatch: r.mismatch, unverified: r.unverified}
 	if total := r.f.opts.DownloadTotal; total > 0 {
 		others := int64(0)
 		for _, o := range r.f.records {

@@ -3,6 +3,7 @@ package downloader
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -52,8 +53,8 @@ type plan struct {
 	part   string // the partial file
 	dir    string // where the finished file goes
 	name   string
-	sha256 string
-	limit  int64 // the most bytes this record may hold; -1 for none
+	digest string // expected, of the kind the request names (SHA-256 by default)
+	limit  int64  // the most bytes this record may hold; -1 for none
 	// mismatch is the digest this file had when it last failed its
 	// check: the same bytes again are not downloaded again.
 	mismatch string
@@ -216,8 +217,8 @@ func (t *transfer) reconcile(context.Context) (stateFn, error) {
 		}
 	}
 	t.hash = nil
-	if p.sha256 != "" && !p.unverified {
-		t.hash = newHasher(t.r, file, t.ledger, t.events, p.hashState)
+	if p.digest != "" && !p.unverified {
+		t.hash = newHasher(t.r, file, t.ledger, t.events, p.hashState, size)
 	}
 	t.events.dirty()
 	return t.move, nil
@@ -259,8 +260,9 @@ func (t *transfer) verify(ctx context.Context) (stateFn, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !strings.EqualFold(sum, t.plan.sha256) {
-			return nil, fail(ReasonIntegrity, size, &IntegrityError{Got: sum, Want: t.plan.sha256}, "The downloaded file's SHA-256 is %s, not the expected %s, so it was set aside.", sum, t.plan.sha256)
+		if !strings.EqualFold(sum, t.plan.digest) {
+			return nil, fail(ReasonIntegrity, size, &IntegrityError{Got: sum, Want: t.plan.digest}, "The downloaded file's %s is %s, not the expected %s, so it was set aside.",
+				digestName(t.r.req), sum, t.plan.digest)
 		}
 	}
 	return t.commit, nil
@@ -278,9 +280,9 @@ func (t *transfer) commit(context.Context) (stateFn, error) {
 	if err != nil {
 		return nil, writeFailure(err, size)
 	}
-	dest := freePath(filepath.Join(t.plan.dir, t.plan.name))
-	if err := os.MkdirAll(t.plan.dir, 0o755); err != nil {
-		return nil, fail(ReasonFetchError, size, err, "The folder %s could not be created: %v.", t.plan.dir, err)
+	dest, err := t.dest()
+	if err != nil {
+		return nil, fail(ReasonFetchError, size, err, "%v.", err)
 	}
 	if err := moveFile(t.plan.part, dest); err != nil {
 		if isNoSpace(err) {
@@ -288,8 +290,58 @@ func (t *transfer) commit(context.Context) (stateFn, error) {
 		}
 		return nil, fail(ReasonFetchError, size, err, "The finished file could not be moved to %s: %v.", dest, err)
 	}
+	if err := makeLinks(dest, t.r.req.Links); err != nil {
+		return nil, fail(ReasonFetchError, size, err, "%v.", err)
+	}
 	t.out = outcome{path: dest, size: size}
 	return nil, nil
+}
+
+// dest is where the finished file goes, its folder made: the request's
+// exact Dest, else a free name in the fetch's folder. A file at Dest is
+// replaced only when the request's digest names the content, so that a
+// person's own file is never overwritten.
+func (t *transfer) dest() (string, error) {
+	dest := t.r.req.Dest
+	if dest == "" {
+		dest = freePath(filepath.Join(t.plan.dir, t.plan.name))
+	} else if _, err := os.Lstat(dest); err == nil && !t.r.req.digested() {
+		return "", fmt.Errorf("the file %s is already there and was not replaced", dest)
+	}
+	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+		return "", fmt.Errorf("the folder %s could not be created: %w", filepath.Dir(dest), err)
+	}
+	return dest, nil
+}
+
+// makeLinks makes each link a symlink to dest by a relative target, so
+// that the tree stays valid when moved as a whole. Each is made under a
+// temporary name and renamed into place, so a reader never sees the name
+// missing or half made.
+func makeLinks(dest string, links []string) error {
+	for _, link := range links {
+		target, err := filepath.Rel(filepath.Dir(link), dest)
+		if err == nil {
+			err = os.MkdirAll(filepath.Dir(link), 0o755)
+		}
+		if old, lerr := os.Readlink(link); err == nil && lerr == nil && old == target {
+			continue
+		}
+		tmp := link + ".modelfetch-tmp"
+		_ = os.Remove(tmp) // a leftover of a crash; the symlink below reports real trouble
+		if err == nil {
+			err = os.Symlink(target, tmp)
+		}
+		if err == nil {
+			if err = os.Rename(tmp, link); err != nil {
+				_ = os.Remove(tmp)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("the link %s could not be made: %w", link, err)
+		}
+	}
+	return nil
 }
 
 // checkpoint makes the bytes written so far durable: it syncs the file and

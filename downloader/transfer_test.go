@@ -2,6 +2,9 @@ package downloader
 
 import (
 	"bytes"
+	"crypto/sha1"
+	"encoding"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -705,5 +708,110 @@ func TestRetryAfterPausesOneRequest(t *testing.T) {
 	}
 	if d := time.Since(began); d > 900*time.Millisecond {
 		t.Errorf("took %v: the whole transfer waited out one request's Retry-After", d)
+	}
+}
+
+// gitBlobID is the git blob id of data, as the Hub lists a plain file.
+func gitBlobID(data []byte) string {
+	h := sha1.New()
+	fmt.Fprintf(h, "blob %d\x00", len(data))
+	h.Write(data)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// A request with an exact Dest and links lands exactly there, verified by
+// its git blob id; asked again, it is done without a request; a file at a
+// Dest without a digest is never replaced.
+func TestDestLinksAndGitSHA1(t *testing.T) {
+	o := newOrigin(t, 300<<10)
+	cfg := testConfig(t)
+	m := start(t, cfg)
+	dir := t.TempDir()
+	dest := filepath.Join(dir, "blobs", gitBlobID(o.data))
+	links := []string{filepath.Join(dir, "snapshots", "c1", "sub", "model.bin"), filepath.Join(dir, "snapshots", "c2", "model.bin")}
+	req := Request{URL: o.url(), GitSHA1: gitBlobID(o.data), Size: int64(len(o.data)), Dest: dest, Links: links}
+	if _, err := m.Fetch("a", []Request{req}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if s := settle(t, m, "a"); s.Result != ResultSuccess || s.Records[0].Path != dest {
+		t.Fatalf("got %s %s at %q", s.FailureReason, s.Message, s.Records[0].Path)
+	}
+	checkFile(t, dest, o.data)
+	for _, l := range links {
+		target, err := os.Readlink(l)
+		if err != nil || filepath.IsAbs(target) {
+			t.Fatalf("link %s: %q %v", l, target, err)
+		}
+		checkFile(t, l, o.data)
+	}
+	if err := os.Remove(links[1]); err != nil {
+		t.Fatal(err)
+	}
+	gets := o.requests.Load()
+	snap, err := m.Fetch("b", []Request{req}, Options{})
+	if err != nil || snap.Result != ResultSuccess || o.requests.Load() != gets {
+		t.Fatalf("a present Dest: %s, %v, %d more requests", snap.State, err, o.requests.Load()-gets)
+	}
+	checkFile(t, links[1], o.data) // made again
+}
+
+// A file whose bytes fail their git blob id is not kept; a file at a Dest
+// of a request without a digest is never replaced; a relative Dest is
+// refused.
+func TestDestRefused(t *testing.T) {
+	o := newOrigin(t, 100<<10)
+	m := start(t, testConfig(t))
+	dir := t.TempDir()
+	req := Request{URL: o.url(), Size: int64(len(o.data))}
+	bad := req
+	bad.GitSHA1 = gitBlobID([]byte("other"))
+	bad.Dest = filepath.Join(dir, "blobs", bad.GitSHA1)
+	if _, err := m.Fetch("c", []Request{bad}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if s := settle(t, m, "c"); s.FailureReason != ReasonIntegrity || !strings.Contains(s.Message, "git blob id") {
+		t.Errorf("a wrong git blob id: %s %q", s.FailureReason, s.Message)
+	}
+	if _, err := os.Stat(bad.Dest); err == nil {
+		t.Error("a file that failed its digest was kept")
+	}
+
+	mine := filepath.Join(dir, "mine.bin")
+	if err := os.WriteFile(mine, []byte("a person's file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Fetch("d", []Request{{URL: o.url(), Dest: mine}}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if s := settle(t, m, "d"); s.Result != ResultFailure {
+		t.Errorf("a Dest without a digest over a file: %s", s.Result)
+	}
+	checkFile(t, mine, []byte("a person's file"))
+	if _, err := m.Fetch("e", []Request{{URL: o.url(), Dest: "relative/x"}}, Options{}); err == nil {
+		t.Error("a relative Dest was accepted")
+	}
+}
+
+// A journalled SHA-1 state resumes at the file's own byte count, the blob
+// header not counted.
+func TestGitSHA1HashState(t *testing.T) {
+	data := content(1000, 7)
+	req := Request{GitSHA1: gitBlobID(data)}
+	h, _ := newDigest(req, int64(len(data)))
+	h.Write(data[:600])
+	state, err := h.(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := hashedLen(req, int64(len(data)), state); n != 600 {
+		t.Fatalf("hashedLen = %d, want 600", n)
+	}
+	resumed, _ := newDigest(req, int64(len(data)))
+	if err := resumed.(encoding.BinaryUnmarshaler).UnmarshalBinary(state); err != nil {
+		t.Fatal(err)
+	}
+	resumed.Write(data[600:])
+	if got := hex.EncodeToString(resumed.Sum(nil)); got != req.GitSHA1 {
+		t.Errorf("resumed sum %s, want %s", got, req.GitSHA1)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/api"
+	"github.com/modelfetch/modelfetch/downloader/hf"
 	"github.com/modelfetch/modelfetch/downloader/instance"
 	"github.com/modelfetch/modelfetch/ui/cli"
 )
@@ -31,6 +32,9 @@ func Run(ctx context.Context, a fyne.App, m *downloader.Manager, opts Options, l
 		opts.Notify = func(*fyne.Notification) {}
 	}
 	a.Settings().SetTheme(focusTheme{theme.DefaultTheme()})
+	if opts.Hub == nil {
+		hubOptions(&opts, l.Env)
+	}
 	w := New(a, m, opts)
 	host, err := instance.NewHost(m, api.SocketPath(), l.Env.APIOptions(func() { fyne.Do(w.Show) }))
 	if err != nil {
@@ -113,4 +117,21 @@ func haveTrayHost() bool {
 	var has bool
 	err = conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, "org.kde.StatusNotifierWatcher").Store(&has)
 	return err == nil && has
+}
+
+// hubOptions gives the window the Hub the environment names (HF_ENDPOINT,
+// the token, the cache) and a way to change the engine's token.
+func hubOptions(opts *Options, env cli.Env) {
+	g := hf.Getenv(os.Getenv)
+	c, err := hf.FromEnv(g, nil)
+	if err != nil { // a token file that cannot be read: the Hub without a token
+		c, err = hf.New(hf.Config{Endpoint: g.Endpoint()})
+	}
+	if err != nil {
+		return // HF_ENDPOINT is not an address: no Hugging Face tab
+	}
+	opts.Hub, opts.HubLayout, opts.HubTokenPath = c, hf.Cache{Dir: g.CacheDir()}, g.TokenPath()
+	if t, ok := env.Config.Client.Transport.(*cli.HubTransport); ok {
+		opts.HubToken = t.SetToken
+	}
 }

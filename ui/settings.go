@@ -86,6 +86,7 @@ type settingsForm struct {
 	conns    *widget.Select
 	limit    *formEntry
 	login    *widget.Check // see autostart.go
+	token    *widget.Entry // see hubtab.go; nil without a Hub
 	problem  *widget.Label
 	save     *widget.Button
 }
@@ -126,6 +127,10 @@ func (u *UI) showSettings() {
 		widget.NewFormItem("Bandwidth limit per second", f.limit),
 		widget.NewFormItem("", f.login),
 	)
+	if u.opts.Hub != nil {
+		f.token = u.newTokenEntry()
+		form.Append("Hugging Face token", f.token)
+	}
 	f.dialog = dialog.NewCustomWithoutButtons("Settings", container.NewVBox(form, f.problem), u.win)
 	cancel := widget.NewButton("Cancel", f.dialog.Hide)
 	f.save = widget.NewButton("Save", func() { u.submitSettings(f) })
@@ -149,6 +154,9 @@ func (u *UI) submitSettings(f *settingsForm) {
 	s, err := parseSettings(f.folder.Text, f.parallel.Selected, f.conns.Selected, f.limit.Text)
 	if err == nil {
 		err = u.setStartAtLogin(f.login.Checked)
+	}
+	if err == nil && f.token != nil {
+		err = u.saveToken(f.token.Text)
 	}
 	if err != nil {
 		f.problem.SetText(sentence(err))

@@ -33,6 +33,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/hf"
 	"github.com/modelfetch/modelfetch/ui/cli"
 )
 
@@ -71,6 +72,14 @@ type Options struct {
 	// ask whether a tray host shows the tray icon; nil means the session
 	// bus of the environment. The caller of Bus closes the connection.
 	Bus func() (*dbus.Conn, error)
+	// Hub is the Hugging Face Hub of the "Hugging Face" tab beside the
+	// catalog, nil for no tab; HubLayout is where its files go (the Hub
+	// cache). HubTokenPath is the token file Settings writes, and
+	// HubToken gives the engine a new token (nil when it cannot take one).
+	Hub          *hf.Client
+	HubLayout    hf.Layout
+	HubTokenPath string
+	HubToken     func(hf.Token)
 }
 
 // UI is the window and the goroutine that keeps it up to date. Create it
@@ -101,6 +110,8 @@ type UI struct {
 	selected string        // the fetch the list has selected, "" for none
 	quitAsk  *quitQuestion // the last question closing the window asked
 	notifier *notifier     // nil when notifications go through opts.Notify
+	hub      *HubView      // nil without opts.Hub
+	places   *container.AppTabs
 
 	shownID  atomic.Pointer[string] // the fetch the details view shows, for the poller
 	kick     chan struct{}          // asks the poller to look now
@@ -159,6 +170,9 @@ func (u *UI) Stop() {
 	u.stopOnce.Do(func() {
 		u.cancel()
 		<-u.done
+		if u.hub != nil {
+			u.hub.Stop()
+		}
 		if u.notifier != nil {
 			u.notifier.close()
 		}
@@ -211,7 +225,7 @@ func (u *UI) build() fyne.CanvasObject {
 		cards.Add(c)
 		cards.Add(widget.NewSeparator())
 	}
-	models := container.NewBorder(modelsTitle, nil, nil, nil, container.NewVScroll(cards))
+	models := u.withHub(container.NewBorder(modelsTitle, nil, nil, nil, container.NewVScroll(cards)))
 
 	u.list = newFetchList(u)
 	hint := widget.NewLabel("Nothing downloaded yet.\nPick a model, or add a URL.")
@@ -333,6 +347,10 @@ func (u *UI) notify(n note) {
 
 // download starts (or resumes) the fetch of a catalog model.
 func (u *UI) download(model downloader.Model) {
+	if model.HF != "" {
+		u.openHubModel(model)
+		return
+	}
 	opts := downloader.Options{Title: model.Title, Icon: model.Icon, Dir: u.dirFor(model.ID)}
 	if err := u.ensure(model.ID, model.Requests(), opts); err != nil {
 		u.showProblem("Cannot download "+model.Title, sentence(err))
@@ -381,6 +399,9 @@ func (u *UI) askReplace(ce *downloader.ConflictError, replace func()) {
 func (u *UI) Open(arg string) error {
 	if model, ok := downloader.FindModel(u.opts.Catalog, arg); ok {
 		u.download(model)
+		return nil
+	}
+	if u.openHub(arg) {
 		return nil
 	}
 	err := checkURL(arg)

@@ -42,6 +42,7 @@ import (
 	"time"
 
 	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/hf"
 )
 
 // Limits on what a client may send.
@@ -77,6 +78,11 @@ type Options struct {
 	// before the client is given up as stuck (default 10s).
 	WriteTimeout time.Duration
 	Logger       *slog.Logger
+	// Hub resolves the Hugging Face names a create may give as its model;
+	// nil refuses them. HubCache is the Hub cache their files go to, the
+	// one place outside the dir rule a request's dest and links may be.
+	Hub      *hf.Client
+	HubCache string
 	// Show brings the window forward, for a second start of the app that
 	// hands over to this one (POST /v1/show). Nil when there is no window
 	// (a headless engine): the route then answers 501. It is called on a
@@ -389,11 +395,16 @@ type CreateRequest struct {
 	ID       string               `json:"id,omitempty"`
 	Model    string               `json:"model,omitempty"`
 	Requests []downloader.Request `json:"requests,omitempty"`
+	// Revision, Include and Exclude go with a Hugging Face name as model,
+	// as the hf CLI's flags of those names.
+	Revision string   `json:"revision,omitempty"`
+	Include  []string `json:"include,omitempty"`
+	Exclude  []string `json:"exclude,omitempty"`
 	downloader.Options
 }
 
 // createFields lists CreateRequest's fields for error messages.
-const createFields = `"id", "model", "requests" (each with "url", "name", "sha256", "size"), "title", "icon", "downloadTotal", "dir", "connections" and "replace"`
+const createFields = `"id", "model", "requests" (each with "url", "name", "sha256", "gitSHA1", "size", "dest", "links"), "revision", "include", "exclude", "title", "icon", "downloadTotal", "dir", "connections" and "replace"`
 
 // decode reads one JSON value of at most MaxBody bytes into v, answering
 // the client itself when it cannot.
@@ -467,7 +478,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
-	requests, id, opts, err := s.prepare(req)
+	requests, id, opts, err := s.prepare(r.Context(), req)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, sentence(err))
 		return
@@ -493,7 +504,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 
 // prepare turns a create request into the engine's arguments, checking
 // what the engine leaves to its callers.
-func (s *Server) prepare(req CreateRequest) ([]downloader.Request, string, downloader.Options, error) {
+func (s *Server) prepare(ctx context.Context, req CreateRequest) ([]downloader.Request, string, downloader.Options, error) {
 	opts := req.Options
 	requests := req.Requests
 	id := req.ID
@@ -501,9 +512,9 @@ func (s *Server) prepare(req CreateRequest) ([]downloader.Request, string, downl
 	case req.Model != "" && len(req.Requests) > 0:
 		return nil, "", opts, errors.New("give either a model id or requests, not both")
 	case req.Model != "":
-		m, ok := downloader.FindModel(s.opts.Catalog, req.Model)
+		m, ok := s.urlModel(req.Model)
 		if !ok {
-			return nil, "", opts, fmt.Errorf("there is no model %q in the catalog (see GET /v1/catalog)", req.Model)
+			return s.hubModel(ctx, req)
 		}
 		requests = m.Requests()
 		id = cmp.Or(id, m.ID)
@@ -513,6 +524,11 @@ func (s *Server) prepare(req CreateRequest) ([]downloader.Request, string, downl
 		return nil, "", opts, errors.New(`a fetch needs a "model" id or at least one entry in "requests"`)
 	case len(req.Requests) > MaxRequests:
 		return nil, "", opts, fmt.Errorf("a fetch may have at most %d files, and %d were asked for", MaxRequests, len(req.Requests))
+	}
+	for _, q := range requests {
+		if err := s.checkRequest(q); err != nil {
+			return nil, "", opts, err
+		}
 	}
 	if opts.DownloadTotal < 0 {
 		return nil, "", opts, fmt.Errorf("downloadTotal %d is negative", opts.DownloadTotal)

@@ -22,6 +22,12 @@ type Layout interface {
 	Has(p Plan, f File) bool
 	// Finish makes f visible under its name once Dest holds it.
 	Finish(p Plan, f File) error
+	// Links are the symlinks to Dest that make f visible under its name,
+	// which the engine makes once Dest holds it.
+	Links(p Plan, f File) []string
+	// Prepare writes what the Hub's clients write when they resolve,
+	// before any file is fetched.
+	Prepare(p Plan) error
 }
 
 var (
@@ -68,6 +74,18 @@ func (c Cache) Has(p Plan, f File) bool { return hasFile(c.BlobPath(p, f), f.Siz
 func hasFile(path string, size int64) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.Mode().IsRegular() && fi.Size() == size
+}
+
+// Links is the snapshot path.
+func (c Cache) Links(p Plan, f File) []string { return []string{c.SnapshotPath(p, f)} }
+
+// Prepare tags the cache and records the revision's commit, as
+// huggingface_hub does on resolving it.
+func (c Cache) Prepare(p Plan) error {
+	if err := c.Tag(); err != nil {
+		return err
+	}
+	return c.WriteRef(p)
 }
 
 // Finish tags the cache, links the snapshot to the blob and records the
@@ -206,6 +224,13 @@ func (d Dir) Dest(p Plan, f File) string { return filepath.Join(d.Dir, filepath.
 func (d Dir) metadataPath(f File) string {
 	return filepath.Join(d.Dir, ".cache", "huggingface", "download", filepath.FromSlash(f.Path)+".metadata")
 }
+
+// Links is none: the file is at its name.
+func (d Dir) Links(Plan, File) []string { return nil }
+
+// Prepare has nothing to write before the files: their metadata is
+// written by Finish once each is there.
+func (d Dir) Prepare(Plan) error { return nil }
 
 // Has reports whether DIR/<path> is there at the listed size and its
 // metadata names the same blob, as the hf CLI decides.

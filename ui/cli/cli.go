@@ -20,6 +20,7 @@ import (
 
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/api"
+	"github.com/modelfetch/modelfetch/downloader/hf"
 	"github.com/modelfetch/modelfetch/ui/term"
 )
 
@@ -59,7 +60,7 @@ a running ModelFetch, Ctrl-C only stops waiting.
 func NewEnv(builtin []byte) Env {
 	models, err := downloader.LoadCatalog(builtin, filepath.Join(xdg.ConfigHome, "modelfetch", "catalog.json"))
 	return Env{
-		Config:     downloader.DefaultConfig(),
+		Config:     hubConfig(),
 		Catalog:    models,
 		CatalogErr: err,
 		Stdout:     os.Stdout,
@@ -156,7 +157,9 @@ func warnCatalog(env Env) {
 // APIOptions are the local API's options for an engine of this process;
 // show brings its window forward, nil when it has none.
 func (env Env) APIOptions(show func()) api.Options {
-	return api.Options{Catalog: env.Catalog, Config: env.Config, Show: show}
+	opts := api.Options{Catalog: env.Catalog, Config: env.Config, Show: show, HubCache: hubGetenv.CacheDir()}
+	opts.Hub, _ = hf.FromEnv(hubGetenv, nil) // a token file that cannot be read: Hub names are refused as unknown
+	return opts
 }
 
 // IsTerminal reports whether f is a terminal.
@@ -337,7 +340,10 @@ func catalog(_ context.Context, args []string, env Env) int {
 
 func path(ctx context.Context, args []string, env Env) int {
 	if len(args) != 2 {
-		return failf(env, "path needs one URL or model id")
+		return failf(env, "path needs one URL, model id or Hugging Face name")
+	}
+	if code, ok := hubPath(env, args[1]); ok {
+		return code
 	}
 	t, err := resolveTargets(env.Catalog, args[1:])
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/api"
+	"github.com/modelfetch/modelfetch/downloader/hf"
 	"github.com/modelfetch/modelfetch/ui/term"
 )
 
@@ -32,6 +33,7 @@ type getArgs struct {
 	opts      downloader.Options
 	limitRate int64 // --limit-rate, bytes per second; 0 when not given
 	asJSON    bool
+	hub       *hubGet // a Hub name's plan, nil for URLs and catalog ids
 }
 
 func (g *getArgs) createRequest() api.CreateRequest {
@@ -41,7 +43,7 @@ func (g *getArgs) createRequest() api.CreateRequest {
 // get is attach → ensure → wait → report, whichever engine it attaches
 // to: the running ModelFetch, or one of this process on the journal.
 func get(ctx context.Context, args []string, env Env) int {
-	g, code := parseGet(args, env)
+	g, code := parseGet(ctx, args, env)
 	if g == nil {
 		return code
 	}
@@ -80,6 +82,9 @@ func fetch(ctx context.Context, env Env, e engine, g *getArgs, view *view) (stri
 		return id, downloader.Snapshot{}, err
 	}
 	final, err := e.wait(ctx, id, view.show)
+	if err == nil && g.hub != nil {
+		final, err = g.hub.finish(final)
+	}
 	return id, final, err
 }
 
@@ -101,7 +106,7 @@ func outcome(ctx context.Context, env Env, e engine, id string, final downloader
 
 // parseGet reads get's command line; when it cannot, it returns nil and
 // the exit code.
-func parseGet(args []string, env Env) (*getArgs, int) {
+func parseGet(ctx context.Context, args []string, env Env) (*getArgs, int) {
 	fs := newFlags("get", env)
 	id := fs.String("id", "", "fetch id")
 	title := fs.String("title", "", "title")
@@ -112,17 +117,32 @@ func parseGet(args []string, env Env) (*getArgs, int) {
 	limit := fs.String("limit-rate", "", "bandwidth cap per second")
 	asJSON := fs.Bool("json", false, "JSON lines")
 	replace := fs.Bool("replace", false, "replace a known file's SHA-256")
+	var h hubArgs
+	fs.StringVar(&h.revision, "revision", "", "Hub revision")
+	fs.Var(&h.include, "include", "Hub files to include (glob, repeatable)")
+	fs.Var(&h.exclude, "exclude", "Hub files to exclude (glob, repeatable)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return nil, 2
 	}
 	if fs.NArg() == 0 {
-		return nil, failf(env, "get needs a URL or a model id (see `modelfetch catalog`)")
+		return nil, failf(env, "get needs a URL, a model id (see `modelfetch catalog`) or a Hugging Face name")
 	}
-	t, err := resolveTargets(env.Catalog, fs.Args())
+	if *dir != "" {
+		h.dir, _ = filepath.Abs(*dir) // an error here is reported below
+	}
+	t, hub, err := hubTarget(ctx, env.Catalog, fs.Args(), h)
 	if err != nil {
-		return nil, failf(env, "%v", err)
+		return nil, failf(env, "%s", strings.TrimSuffix(hf.Sentence(err), "."))
 	}
-	g := &getArgs{target: t, id: cmp.Or(*id, t.id), remoteID: *id, asJSON: *asJSON}
+	if hub == nil {
+		if t, err = resolveTargets(env.Catalog, fs.Args()); err != nil {
+			return nil, failf(env, "%v", err)
+		}
+	}
+	g := &getArgs{target: t, id: cmp.Or(*id, t.id), remoteID: *id, asJSON: *asJSON, hub: hub}
+	if hub != nil {
+		g.remoteID = g.id // the same files of the same commit are one fetch everywhere
+	}
 	g.opts = downloader.Options{Title: cmp.Or(*title, t.title), Connections: *conns, Replace: *replace}
 	if *sha != "" && !g.expect(*sha) {
 		return nil, failf(env, "--sha256 applies to one file, and %d were asked for", len(t.requests))

@@ -81,7 +81,7 @@ func (r *Repo) commitOf(rev string) (string, bool) {
 
 // Seen is one request the hub or the CDN received.
 type Seen struct {
-	Origin, Method, Path, Query, Auth string
+	Origin, Method, Path, Query, Auth, Range string
 }
 
 // Hub is the fake Hub and its CDN.
@@ -165,7 +165,7 @@ func (h *Hub) Close() {
 func (h *Hub) record(origin string, r *http.Request) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.seen = append(h.seen, Seen{origin, r.Method, r.URL.EscapedPath(), r.URL.RawQuery, r.Header.Get("Authorization")})
+	h.seen = append(h.seen, Seen{origin, r.Method, r.URL.EscapedPath(), r.URL.RawQuery, r.Header.Get("Authorization"), r.Header.Get("Range")})
 }
 
 // Requests is every request the hub and the CDN received so far.

@@ -1,0 +1,91 @@
+package api
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/hf"
+)
+
+// hubError is a Hugging Face name that could not be fetched, worded for
+// a person by hf.Sentence.
+type hubError struct{ err error }
+
+func (e *hubError) Error() string { return hf.Sentence(e.err) }
+func (e *hubError) Unwrap() error { return e.err }
+
+// hubModel resolves a create's model as a Hugging Face name, or as the
+// catalog's model m that names a Hub repo: its files go to the Hub cache,
+// or as plain files under the request's dir (checked by the dir rule) as
+// `hf download --local-dir` puts them.
+func (s *Server) hubModel(ctx context.Context, req CreateRequest) ([]downloader.Request, string, downloader.Options, error) {
+	if m, ok := downloader.FindModel(s.opts.Catalog, req.Model); ok {
+		req.Model, req.Include = m.HubName(), append(req.Include, m.Include...)
+		req.Title = cmp.Or(req.Title, m.Title)
+	}
+	opts := req.Options
+	notFound := fmt.Errorf("there is no model %q in the catalog (see GET /v1/catalog), and it is not a Hugging Face name", req.Model)
+	if s.opts.Hub == nil {
+		return nil, "", opts, notFound
+	}
+	ref, err := hf.Parse(req.Model, hf.Options{Endpoint: s.opts.Hub.Endpoint(), Revision: req.Revision, Include: req.Include, Exclude: req.Exclude})
+	if errors.Is(err, hf.ErrNotHub) {
+		return nil, "", opts, notFound
+	}
+	var layout hf.Layout = hf.Cache{Dir: s.opts.HubCache}
+	if opts.Dir != "" {
+		dir, err := s.dirs.check(opts.Dir)
+		if err != nil {
+			return nil, "", opts, err
+		}
+		layout, opts.Dir = hf.Dir{Dir: dir}, dir
+	}
+	var plan hf.Plan
+	if err == nil {
+		plan, err = s.opts.Hub.Resolve(ctx, ref)
+	}
+	if err != nil {
+		return nil, "", opts, &hubError{err}
+	}
+	f, err := hf.NewFetch(plan, plan.Files, layout)
+	if err != nil {
+		return nil, "", opts, err
+	}
+	opts.Title = cmp.Or(opts.Title, f.Title)
+	return f.Requests, cmp.Or(req.ID, f.ID), opts, nil
+}
+
+// urlModel is the catalog's model id when its files are URLs; a model
+// naming a Hub repo is resolved by hubModel.
+func (s *Server) urlModel(id string) (downloader.Model, bool) {
+	m, ok := downloader.FindModel(s.opts.Catalog, id)
+	return m, ok && m.HF == ""
+}
+
+// checkRequest is Request.Validate, and refuses a request's dest and
+// links outside the folders a client may write to: the dir rule's, and
+// the Hub cache.
+func (s *Server) checkRequest(q downloader.Request) error {
+	if err := q.Validate(); err != nil {
+		return err
+	}
+	for _, p := range append([]string{q.Dest}, q.Links...) {
+		if p == "" {
+			continue
+		}
+		if !filepath.IsAbs(p) {
+			return &DirError{p, "it is not an absolute path"}
+		}
+		if s.opts.HubCache != "" && within(filepath.Clean(p), filepath.Clean(s.opts.HubCache)) {
+			continue
+		}
+		if _, err := s.dirs.check(filepath.Dir(p)); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,105 @@
+package api
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/hf"
+	"github.com/modelfetch/modelfetch/downloader/hf/hftest"
+)
+
+// hubEnv is an API whose Hub is a fake one, with its cache in the home's
+// hidden ~/.cache/huggingface/hub.
+func hubEnv(t *testing.T) (*env, *hftest.Hub, string) {
+	hub := hftest.New(t, hftest.WithRepo(hftest.TinyGGUF()))
+	client, err := hf.New(hf.Config{Endpoint: hub.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cache string
+	e := newEnv(t, envOptions{sizes: map[string]int{"a": 1 << 10}, tweak: func(o *Options) {
+		cache = filepath.Join(filepath.Dir(filepath.Dir(o.Config.ModelsDir)), "huggingface", "hub")
+		o.Hub, o.HubCache = client, cache
+		o.Catalog = append(o.Catalog, downloader.Model{ID: "tiny", Title: "Tiny", HF: "org/Tiny-1B-GGUF", Quant: "Q8_0"})
+	}})
+	return e, hub, cache
+}
+
+func TestCreateHubName(t *testing.T) {
+	e, _, cache := hubEnv(t)
+	ctx := ctxT(t)
+	snap, created, err := e.c.Create(ctx, CreateRequest{Model: "hf.co/org/Tiny-1B-GGUF:Q4_K_M"})
+	if err != nil || !created || !strings.HasPrefix(snap.ID, "hf-") || snap.Title != "Tiny-1B-GGUF Q4_K_M" {
+		t.Fatalf("create: %+v, created %v, %v", snap, created, err)
+	}
+	final, err := e.c.Wait(ctx, snap.ID, nil)
+	if err != nil || final.State != downloader.StateSucceeded {
+		t.Fatalf("wait: %s %s, %v", final.State, final.Message, err)
+	}
+	link := filepath.Join(cache, "models--org--Tiny-1B-GGUF", "snapshots", hftest.CommitMain, "Tiny-1B-Q4_K_M.gguf")
+	if data, err := os.ReadFile(link); err != nil || len(data) != 100 {
+		t.Errorf("%s: %d bytes, %v", link, len(data), err)
+	}
+	if again, created, err := e.c.Create(ctx, CreateRequest{Model: "hf.co/org/Tiny-1B-GGUF:Q4_K_M"}); err != nil || created || again.ID != snap.ID {
+		t.Errorf("the same name again: %s created=%v %v, want the same fetch", again.ID, created, err)
+	}
+}
+
+// A Hub name with a revision and include patterns, into a dir of home.
+func TestCreateHubNameIntoDir(t *testing.T) {
+	e, _, _ := hubEnv(t)
+	ctx := ctxT(t)
+	dir := filepath.Join(e.home, "Models", "tiny")
+	snap, _, err := e.c.Create(ctx, CreateRequest{Model: "hf://org/Tiny-1B-GGUF", Revision: "v1", Include: []string{"*.md"},
+		Options: downloader.Options{Dir: dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if final, err := e.c.Wait(ctx, snap.ID, nil); err != nil || final.State != downloader.StateSucceeded {
+		t.Fatalf("wait: %s %s, %v", final.State, final.Message, err)
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, "README.md")); err != nil || string(data) != "# Tiny v1\n" {
+		t.Errorf("README.md of v1 under dir: %q, %v", data, err)
+	}
+}
+
+func TestCreateHubRefused(t *testing.T) {
+	e, hub, cache := hubEnv(t)
+	before := tree(t, e.root)
+	outside := filepath.Join(e.root, "outside", "x.bin")
+	u := hub.URL() + "/org/Tiny-1B-GGUF/resolve/main/README.md"
+	for name, body := range map[string]string{
+		"missing repo":          `{"model":"hf.co/org/Nope"}`,
+		"missing quant":         `{"model":"hf.co/org/Tiny-1B-GGUF:Q5_K_S"}`,
+		"dir outside home":      `{"model":"hf.co/org/Tiny-1B-GGUF:Q4_K_M","dir":"/etc"}`,
+		"dest outside":          fmt.Sprintf(`{"requests":[{"url":%q,"dest":%q}]}`, u, outside),
+		"link outside":          fmt.Sprintf(`{"requests":[{"url":%q,"dest":%q,"links":[%q]}]}`, u, filepath.Join(cache, "x"), outside),
+		"dest hidden in home":   fmt.Sprintf(`{"requests":[{"url":%q,"dest":%q}]}`, u, filepath.Join(e.home, ".ssh", "authorized_keys")),
+		"link relative":         fmt.Sprintf(`{"requests":[{"url":%q,"dest":%q,"links":["x"]}]}`, u, filepath.Join(cache, "x")),
+		"not a name or a model": `{"model":"nope"}`,
+	} {
+		t.Run(name, func(t *testing.T) { checkRefused(t, e.c, "POST", "/v1/fetches", body, 400) })
+	}
+	checkNothingChanged(t, e, before, filepath.Dir(outside))
+}
+
+// A catalog model that names a Hub repo is resolved like its Hub name.
+func TestCreateCatalogHubModel(t *testing.T) {
+	e, _, cache := hubEnv(t)
+	ctx := ctxT(t)
+	snap, _, err := e.c.Create(ctx, CreateRequest{Model: "tiny"})
+	if err != nil || snap.Title != "Tiny" || len(snap.Records) != 1 {
+		t.Fatalf("create: %+v, %v", snap, err)
+	}
+	if final, err := e.c.Wait(ctx, snap.ID, nil); err != nil || final.State != downloader.StateSucceeded {
+		t.Fatalf("wait: %s %s, %v", final.State, final.Message, err)
+	}
+	link := filepath.Join(cache, "models--org--Tiny-1B-GGUF", "snapshots", hftest.CommitMain, "Tiny-1B-Q8_0.gguf")
+	if data, err := os.ReadFile(link); err != nil || len(data) != 160 {
+		t.Errorf("%s: %d bytes, %v", link, len(data), err)
+	}
+}

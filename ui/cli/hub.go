@@ -1,0 +1,164 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+
+	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/hf"
+)
+
+// hubGetenv is where the Hub's settings come from: HF_ENDPOINT, HF_HOME,
+// HF_HUB_CACHE, HF_TOKEN and the token file, as the hf CLI reads them.
+var hubGetenv hf.Getenv = os.Getenv
+
+// HubHTTPClient is the engine's client with the Hub's token added to
+// requests for the Hub's own origin only, never to its CDN; its Transport
+// is a *HubTransport. A token file that cannot be read is reported when a
+// Hub name is fetched.
+func HubHTTPClient(g hf.Getenv) *http.Client {
+	tok, _ := hf.LoadToken(g)
+	return downloader.NewClientWith(func(rt http.RoundTripper) http.RoundTripper {
+		t := &HubTransport{base: rt, endpoint: g.Endpoint()}
+		t.SetToken(tok)
+		return t
+	})
+}
+
+// HubTransport is hf.NewTransport whose token can change while the
+// engine runs, when a person saves another in the window's settings.
+type HubTransport struct {
+	base     http.RoundTripper
+	endpoint string
+	current  atomic.Pointer[http.RoundTripper]
+}
+
+// SetToken makes t the token of the requests that follow.
+func (h *HubTransport) SetToken(t hf.Token) {
+	rt := hf.NewTransport(h.base, h.endpoint, t)
+	h.current.Store(&rt)
+}
+
+// RoundTrip sends req with the current token's transport.
+func (h *HubTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	return (*h.current.Load()).RoundTrip(req)
+}
+
+// hubConfig is the engine's default configuration with the Hub's client.
+func hubConfig() downloader.Config {
+	cfg := downloader.DefaultConfig()
+	cfg.Client = HubHTTPClient(hubGetenv)
+	return cfg
+}
+
+// listFlag is a flag that may be given more than once.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// hubArgs are get's Hub flags.
+type hubArgs struct {
+	revision         string
+	include, exclude listFlag
+	dir              string // --dir: plain files under it instead of the Hub cache
+}
+
+// hubGet is a get of a Hub name: its plan and where its files go.
+type hubGet struct {
+	plan   hf.Plan
+	layout hf.Layout
+}
+
+// parseHub reads name as a Hub name, unless it is a catalog model's id or
+// not a Hub name at all (ok is false then).
+func parseHub(models []downloader.Model, name string, o hf.Options) (hf.Ref, bool, error) {
+	if m, ok := downloader.FindModel(models, name); ok {
+		if m.HF == "" {
+			return hf.Ref{}, false, nil
+		}
+		name, o.Include = m.HubName(), append(o.Include, m.Include...)
+	}
+	ref, err := hf.Parse(name, o)
+	if errors.Is(err, hf.ErrNotHub) {
+		return hf.Ref{}, false, nil
+	}
+	return ref, true, err
+}
+
+// hubTarget resolves a single Hub name into the target of its files, laid
+// out in the Hub cache or under --dir; ok is false for anything else.
+func hubTarget(ctx context.Context, models []downloader.Model, args []string, h hubArgs) (target, *hubGet, error) {
+	if len(args) != 1 {
+		return target{}, nil, nil
+	}
+	client, err := hf.FromEnv(hubGetenv, nil)
+	if err != nil {
+		return target{}, nil, err
+	}
+	ref, ok, err := parseHub(models, args[0], hf.Options{Endpoint: client.Endpoint(), Revision: h.revision, Include: h.include, Exclude: h.exclude})
+	if !ok || err != nil {
+		return target{}, nil, err
+	}
+	plan, err := client.Resolve(ctx, ref)
+	if err != nil {
+		return target{}, nil, err
+	}
+	var layout hf.Layout = hf.Cache{Dir: hubGetenv.CacheDir()}
+	if h.dir != "" {
+		layout = hf.Dir{Dir: h.dir}
+	}
+	f, err := hf.NewFetch(plan, plan.Files, layout)
+	if err != nil {
+		return target{}, nil, err
+	}
+	return target{id: f.ID, title: f.Title, requests: f.Requests}, &hubGet{plan: plan, layout: layout}, nil
+}
+
+// finish completes a succeeded fetch of the Hub's files as the layout
+// asks (the metadata of --dir) and names each file by the path tools open:
+// the snapshot's, not the blob's.
+func (h *hubGet) finish(s downloader.Snapshot) (downloader.Snapshot, error) {
+	if s.State != downloader.StateSucceeded || len(s.Records) != len(h.plan.Files) {
+		return s, nil
+	}
+	for i, f := range h.plan.Files {
+		if err := h.layout.Finish(h.plan, f); err != nil {
+			return s, err
+		}
+		if links := h.layout.Links(h.plan, f); len(links) > 0 {
+			s.Records[i].Path = links[0]
+		}
+	}
+	return s, nil
+}
+
+// hubPath prints the cached files of a Hub name without the network, as
+// hf_hub_download(..., local_files_only=True) finds them; ok is false
+// when name is not a Hub name.
+func hubPath(env Env, name string) (code int, ok bool) {
+	ref, ok, err := parseHub(env.Catalog, name, hf.Options{Endpoint: hubGetenv.Endpoint()})
+	if !ok {
+		return 0, false
+	}
+	if err != nil {
+		return failf(env, "%s", strings.TrimSuffix(hf.Sentence(err), ".")), true
+	}
+	_, paths, err := hf.Cache{Dir: hubGetenv.CacheDir()}.Lookup(ref)
+	if errors.Is(err, hf.ErrNotCached) {
+		return 1, true
+	}
+	if err != nil {
+		return failf(env, "%v", err), true
+	}
+	for _, p := range paths {
+		fmt.Fprintln(env.Stdout, filepath.Clean(p))
+	}
+	return 0, true
+}

@@ -1,0 +1,107 @@
+package ui
+
+import (
+	"errors"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/hf"
+)
+
+// withHub puts the Hugging Face tab beside the catalog's models when the
+// window has a Hub.
+func (u *UI) withHub(models fyne.CanvasObject) fyne.CanvasObject {
+	if u.opts.Hub == nil {
+		return models
+	}
+	u.hub = NewHubView(u.opts.Hub, u.opts.HubLayout, u.downloadHub)
+	u.hub.do = u.opts.Do
+	u.places = container.NewAppTabs(container.NewTabItem("Models", models), container.NewTabItem("Hugging Face", u.hub))
+	return u.places
+}
+
+// openHub opens a Hub name in the Hugging Face tab, and reports whether
+// arg was one.
+func (u *UI) openHub(arg string) bool {
+	if u.hub == nil {
+		return false
+	}
+	if _, err := hf.Parse(arg, hf.Options{Endpoint: u.opts.Hub.Endpoint()}); err != nil {
+		return false
+	}
+	u.places.SelectIndex(1)
+	u.hub.Open(arg)
+	return true
+}
+
+// openHubModel opens a catalog model named by a Hub repo in the Hugging
+// Face tab, its files ticked, for the person to download.
+func (u *UI) openHubModel(m downloader.Model) {
+	if u.hub == nil {
+		u.showProblem("Cannot download "+m.Title, "This model comes from Hugging Face, which this window cannot reach.")
+		return
+	}
+	ref, err := hf.Parse(m.HubName(), hf.Options{Endpoint: u.opts.Hub.Endpoint(), Include: m.Include})
+	if err != nil {
+		u.showProblem("Cannot download "+m.Title, hf.Sentence(err))
+		return
+	}
+	u.places.SelectIndex(1)
+	u.hub.openRepo(ref)
+}
+
+// downloadHub starts the fetch of files of a Hub plan, as the command
+// line and the local API do; asking again for files being fetched
+// resumes that fetch.
+func (u *UI) downloadHub(plan hf.Plan, files []hf.File) {
+	f, err := hf.NewFetch(plan, files, u.opts.HubLayout)
+	if err == nil {
+		_, err = u.m.Fetch(f.ID, f.Requests, downloader.Options{Title: f.Title})
+	}
+	if errors.Is(err, downloader.ErrDuplicateID) {
+		err = u.m.Resume(f.ID)
+	}
+	u.refresh()
+	if err != nil {
+		u.showProblem("Cannot download from "+plan.Repo, sentence(err))
+	}
+}
+
+// newTokenEntry is Settings' "Hugging Face token" field: it never shows
+// the token in use, only says where it comes from.
+func (u *UI) newTokenEntry() *widget.Entry {
+	e := widget.NewPasswordEntry()
+	e.SetPlaceHolder("Unchanged")
+	if u.opts.Hub != nil && !u.opts.Hub.Token().Set() {
+		e.SetPlaceHolder("hf_… (for gated and private models)")
+	}
+	return e
+}
+
+// saveToken writes a token typed in Settings to the token file the hf CLI
+// uses (0600) and gives it to the Hub tab and the engine at once. An
+// empty field leaves the token as it is.
+func (u *UI) saveToken(value string) error {
+	value = strings.TrimSpace(value)
+	if value == "" || u.opts.Hub == nil {
+		return nil
+	}
+	if err := hf.SaveToken(u.opts.HubTokenPath, value); err != nil {
+		return err
+	}
+	tok := hf.NewToken(value, u.opts.HubTokenPath)
+	c, err := hf.New(hf.Config{Endpoint: u.opts.Hub.Endpoint(), Token: tok})
+	if err != nil {
+		return err
+	}
+	u.opts.Hub = c
+	u.hub.SetClient(c)
+	if u.opts.HubToken != nil {
+		u.opts.HubToken(tok)
+	}
+	return nil
+}

@@ -1,0 +1,94 @@
+package ui
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/hf"
+)
+
+// hubWindow is the window with a Hugging Face tab on a fake Hub, its
+// files going to a Hub cache of the test's.
+func hubWindow(t *testing.T) (*harness, hf.Cache, *[]hf.Token) {
+	hub := tinyHub(t)
+	cache := hf.Cache{Dir: t.TempDir()}
+	var given []hf.Token
+	h := newHarnessWith(t, false, func(o *Options) {
+		c, err := hf.New(hf.Config{Endpoint: hub.URL()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Hub, o.HubLayout, o.HubTokenPath = c, cache, filepath.Join(t.TempDir(), "hf", "token")
+		o.HubToken = func(tok hf.Token) { given = append(given, tok) }
+	})
+	return h, cache, &given
+}
+
+// A Hub name given to the window opens its repo in the Hugging Face tab,
+// and its Download fetches the ticked files into the Hub cache.
+func TestWindowHubTabDownloads(t *testing.T) {
+	h, cache, _ := hubWindow(t)
+	w := test.NewWindow(h.u.win.Content())
+	w.Resize(fyne.NewSize(980, 1400))
+	t.Cleanup(w.Close)
+	if err := h.u.Open("hf.co/org/Tiny-1B-GGUF:Q4_K_M"); err != nil {
+		t.Fatal(err)
+	}
+	if h.u.places.SelectedIndex() != 1 {
+		t.Error("the Hugging Face tab is not shown")
+	}
+	h.waitFor("the repo's files", func() bool { return h.u.hub.plan.Commit != "" && !h.u.hub.get.Disabled() })
+	test.Tap(h.u.hub.get)
+	plan := h.u.hub.plan
+	var f hf.File
+	for _, f = range plan.Files {
+		if f.Quant == "Q4_K_M" {
+			break
+		}
+	}
+	h.waitFor("the file in the cache", func() bool {
+		for _, s := range h.m.Snapshots() {
+			if s.State == downloader.StateSucceeded && s.Title == "Tiny-1B-GGUF Q4_K_M" {
+				return true
+			}
+		}
+		return false
+	})
+	if data, err := os.ReadFile(cache.SnapshotPath(plan, f)); err != nil || len(data) != 100 {
+		t.Errorf("the snapshot path holds %d bytes, %v", len(data), err)
+	}
+	if min := h.u.win.Content().MinSize(); min.Width > 640 {
+		t.Errorf("the window with the Hugging Face tab is at least %v px wide, want at most 640", min.Width)
+	}
+}
+
+// The token typed in Settings goes to the token file (0600), the Hub tab
+// and the engine; the field never shows it.
+func TestSettingsSavesHubToken(t *testing.T) {
+	h, _, given := hubWindow(t)
+	h.u.showSettings()
+	f := h.u.setup
+	if f.token == nil || f.token.Text != "" || !f.token.Password {
+		t.Fatal("no empty password field for the Hugging Face token")
+	}
+	test.Type(f.token, "hf_newtoken")
+	test.Tap(f.save)
+	if f.problem.Visible() {
+		t.Fatalf("saving the settings: %s", f.problem.Text)
+	}
+	fi, err := os.Stat(h.u.opts.HubTokenPath)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("token file: %v, %v", fi, err)
+	}
+	if data, _ := os.ReadFile(h.u.opts.HubTokenPath); string(data) != "hf_newtoken" {
+		t.Errorf("the token file holds %q", data)
+	}
+	if len(*given) != 1 || !(*given)[0].Set() || !h.u.opts.Hub.Token().Set() {
+		t.Errorf("the engine got %d tokens, the Hub tab's client has one: %v", len(*given), h.u.opts.Hub.Token().Set())
+	}
+}
