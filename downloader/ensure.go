@@ -89,8 +89,8 @@ func (q Request) invalidFields() Invalid {
 		return InvalidPath
 	case q.Size < 0:
 		return InvalidSize
-	case q.Name != "" && SanitizeName(q.Name) != q.Name:
-		return InvalidName
+	case q.Name != "" && q.Dest == "" && SanitizeName(q.Name) != q.Name:
+		return InvalidName // with a Dest, the name only labels the file
 	}
 	return ""
 }
