@@ -232,7 +232,7 @@ func (t *transfer) worker(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		st := t.policy.decide(err, progressed, &tl, t.r.conns.Load() > 1)
+		st := t.policy.decide(ctx, err, t.in.url, progressed, &tl, t.r.conns.Load() > 1)
 		if st.stop != nil {
 			return st.stop
 		}
@@ -240,27 +240,29 @@ func (t *transfer) worker(ctx context.Context) error {
 			return nil
 		}
 		t.log.Info("connection failed, retrying", "url", t.in.url, "err", err, "wait", st.wait)
-		if t.wait(ctx, st.wait, st.network) != nil {
+		if t.wait(ctx, st) != nil {
 			return nil
 		}
 	}
 }
 
-// wait sleeps d. The record says it is waiting for the network only when
-// every connection is waiting for it, not when one of several was cut.
-func (t *transfer) wait(ctx context.Context, d time.Duration, network bool) error {
-	if d <= 0 {
+// wait sleeps st.wait, saying why. The record says it is waiting for the
+// network only when every connection is waiting for it, not when one of
+// several was cut.
+func (t *transfer) wait(ctx context.Context, st step) error {
+	if st.wait <= 0 {
 		return nil
 	}
-	if network && t.waiting.Add(1) == t.r.conns.Load() {
+	if st.network && t.waiting.Add(1) == t.r.conns.Load() {
 		t.events.setState(StateWaitingNetwork)
 	}
+	t.events.say(st.say)
 	defer func() {
-		if network {
+		if st.network {
 			t.waiting.Add(-1)
 		}
 	}()
-	return sleep(ctx, d)
+	return sleep(ctx, st.wait)
 }
 
 // fetchRange fills claim c from its next byte with one request. It

@@ -2,19 +2,16 @@ package downloader
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/modelfetch/modelfetch/downloader/network"
 )
 
 const userAgent = "ModelFetch/0.1"
@@ -56,8 +53,8 @@ func probe(ctx context.Context, c *http.Client, method, raw string) (info, error
 	var sha string
 	client := *c
 	client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if len(via) >= 10 {
-			return errors.New("more than 10 redirects")
+		if err := network.CheckRedirect(req, via); err != nil {
+			return err
 		}
 		// Hubs put the digest on the redirect, not on the CDN's answer.
 		if s := digestOf(req.Response.Header); s != "" {
@@ -215,45 +212,26 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 	return 0
 }
 
-// errClass is how a failed attempt is handled.
-type errClass int
+// guarded is c refusing the redirects network.CheckRedirect refuses: loops,
+// too many, to a scheme other than http(s), from https to http.
+func guarded(c *http.Client) *http.Client {
+	g := *c
+	g.CheckRedirect = network.CheckRedirect
+	return &g
+}
 
-const (
-	classNetwork   errClass = iota // wait for the network, never fail
-	classTransient                 // back off and retry, a few times in a row at most
-	classFatal                     // fail the record
-)
+// online is the view of the network without a Watcher: the machine is
+// online, so every failure is the server's or the network's beyond it.
+type online struct{}
 
-// classify sorts an error from a request or a body read.
-func classify(err error) errClass {
+func (online) Status(context.Context) network.Status { return network.Status{State: network.Online} }
+func (online) Check(context.Context) network.Status  { return network.Status{State: network.Online} }
+func (online) Changes() <-chan network.Status        { return nil }
+
+// fatalStatus reports a status the server would answer again.
+func fatalStatus(err error) bool {
 	var se *StatusError
-	var tlsErr *tls.CertificateVerificationError
-	var unknownAuth x509.UnknownAuthorityError
-	var hostErr x509.HostnameError
-	var certErr x509.CertificateInvalidError
-	var recErr tls.RecordHeaderError
-	switch {
-	case errors.As(err, &se):
-		if transientStatus(se.Code) {
-			return classTransient
-		}
-		return classFatal
-	case errors.As(err, &tlsErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr),
-		errors.As(err, &certErr), errors.As(err, &recErr):
-		return classFatal
-	case errors.Is(err, errInvalidResponse), errors.Is(err, errStalled):
-		return classTransient
-	}
-	var netErr net.Error
-	var dnsErr *net.DNSError
-	switch {
-	case errors.As(err, &dnsErr), errors.As(err, &netErr),
-		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
-		errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH),
-		errors.Is(err, syscall.EPIPE), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return classNetwork
-	}
-	return classTransient
+	return errors.As(err, &se) && !transientStatus(se.Code)
 }
 
 // sleep waits d or until ctx is done.

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/adrg/xdg"
+	"github.com/modelfetch/modelfetch/downloader/network"
 	"golang.org/x/time/rate"
 )
 
@@ -55,6 +56,11 @@ type Config struct {
 	MinSegment int64
 
 	Logger *slog.Logger
+
+	// Network is the machine's view of the network, which tells an
+	// offline machine from a server that fails; nil takes the machine as
+	// online.
+	Network network.Watcher
 }
 
 // DefaultConfig is the configuration of a desktop user: XDG folders and
@@ -260,7 +266,7 @@ func (m *Manager) dispatch(ctx context.Context, wg *sync.WaitGroup) {
 
 func (m *Manager) runRecord(ctx context.Context, r *record) {
 	m.mu.Lock()
-	d := deps{cfg: m.cfg, client: m.cfg.Client, limiter: m.limiter, log: m.cfg.Logger, now: time.Now,
+	d := deps{cfg: m.cfg, client: guarded(m.cfg.Client), limiter: m.limiter, log: m.cfg.Logger, now: time.Now,
 		maxConns: cmp.Or(r.f.opts.Connections, m.maxConns)}
 	m.mu.Unlock()
 	out, err := newTransfer(d, r, recordEvents{m, r}).run(ctx)
@@ -274,13 +280,13 @@ func (m *Manager) runRecord(ctx context.Context, r *record) {
 	switch {
 	case err == nil:
 		r.state = StateSucceeded
-		r.path, r.size, r.hashState = out.path, out.size, nil
+		r.path, r.size, r.hashState, r.message = out.path, out.size, nil, ""
 		m.remember(r)
 	case errors.Is(cause, errAborted):
 		r.state = StateAborted
 		m.removePartial(r)
 	case stopped:
-		r.state = StateQueued // paused, or the engine is stopping
+		r.state, r.message = StateQueued, "" // paused, or the engine is stopping
 	default:
 		var fe *FailError
 		if !errors.As(err, &fe) {

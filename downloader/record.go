@@ -182,6 +182,9 @@ func (m *Manager) snapshot(f *fetch) Snapshot {
 		}
 	}
 	s.State = f.state
+	if !f.settled() && s.Message == "" {
+		s.Message = activeMessage(f.records)
+	}
 	switch {
 	case f.settled():
 		s.Result = ResultSuccess
@@ -222,6 +225,17 @@ func (r *record) snapshot() RecordSnapshot {
 		rs.Result = ResultFailure
 	}
 	return rs
+}
+
+// activeMessage is what an active fetch says it waits for: the first
+// record's that says something.
+func activeMessage(records []*record) string {
+	for _, r := range records {
+		if !r.state.Settled() && r.message != "" {
+			return r.message
+		}
+	}
+	return ""
 }
 
 // activeState is the state an active fetch shows: running beats verifying
@@ -322,7 +336,13 @@ type recordEvents struct {
 
 func (e recordEvents) setState(s State) {
 	e.m.mu.Lock()
-	e.r.state = s
+	e.r.state, e.r.message = s, ""
+	e.m.mu.Unlock()
+}
+
+func (e recordEvents) say(msg string) {
+	e.m.mu.Lock()
+	e.r.message = msg
 	e.m.mu.Unlock()
 }
 

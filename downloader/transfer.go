@@ -1,6 +1,7 @@
 package downloader
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+	"github.com/modelfetch/modelfetch/downloader/network"
 	"golang.org/x/time/rate"
 )
 
@@ -43,6 +45,9 @@ type events interface {
 	// and says where the file goes.
 	reconcile(in info, noRanges bool) (plan, error)
 	discard(why string)
+	// say sets the sentence that tells what the record waits for; a new
+	// state clears it.
+	say(msg string)
 	dirty() // the journal should be written
 	saveHash(state []byte)
 }
@@ -99,7 +104,8 @@ type transfer struct {
 
 func newTransfer(d deps, r *record, ev events) *transfer {
 	t := &transfer{deps: d, r: r, ledger: r.ledger, events: ev, maxConns: d.maxConns}
-	t.policy = retryPolicy{base: d.cfg.BackoffBase, max: d.cfg.BackoffMax, maxRetries: d.cfg.MaxRetries, downloaded: r.downloaded}
+	t.policy = retryPolicy{base: d.cfg.BackoffBase, max: d.cfg.BackoffMax, maxRetries: d.cfg.MaxRetries, downloaded: r.downloaded,
+		watcher: cmp.Or[network.Watcher](d.cfg.Network, online{})}
 	return t
 }
 
@@ -134,7 +140,7 @@ func (t *transfer) restart(err error) (stateFn, error) {
 	case !errors.As(err, &re):
 		return nil, err
 	case t.restarts >= maxRestarts:
-		if re.err != nil && classify(re.err) == classFatal {
+		if fatalStatus(re.err) {
 			return nil, t.policy.failure(re.err)
 		}
 		return nil, fail(ReasonFetchError, t.r.downloaded(), err, "The server kept changing the file or breaking the download (%s).", re.why)
@@ -168,13 +174,14 @@ func (t *transfer) resolve(ctx context.Context) (stateFn, error) {
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
 		}
-		st := t.policy.decide(err, false, &tl, false)
+		st := t.policy.decide(ctx, err, t.r.req.URL, false, &tl, false)
 		if st.stop != nil {
 			return nil, t.policy.failure(st.stop)
 		}
 		if st.network {
 			t.events.setState(StateWaitingNetwork)
 		}
+		t.events.say(st.say)
 		t.log.Info("resolve failed, retrying", "url", t.r.req.URL, "err", err, "wait", st.wait)
 		if err := sleep(ctx, st.wait); err != nil {
 			return nil, err

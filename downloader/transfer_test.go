@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/modelfetch/modelfetch/downloader/network"
 )
 
 // TestFaults runs one download per injected fault and checks that each
@@ -411,7 +413,8 @@ func TestOffline(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close() // connections are refused until the server starts below
 	cfg := testConfig(t)
-	cfg.MaxRetries = 1 // network errors must not count towards it
+	cfg.MaxRetries = 1 // waits for the network must not count towards it
+	cfg.Network = view(network.Offline)
 	m := start(t, cfg)
 	m.Fetch("model", []Request{{URL: "http://" + addr + "/models/model.bin"}}, Options{})
 	until(t, "the fetch waits for the network", func() bool {
@@ -454,9 +457,9 @@ func TestRangeNotSatisfiable(t *testing.T) {
 
 func TestBackoff(t *testing.T) {
 	m := retryPolicy{base: time.Second, max: time.Minute}
-	refused := &net.OpError{Op: "dial", Err: errors.New("connection refused")}
+	offline := &network.Error{Kind: network.Disconnected}
 	for n := range 12 {
-		if d := m.backoff(n, refused); d > maxNetworkWait {
+		if d := m.backoff(n, offline); d > maxNetworkWait {
 			t.Errorf("network wait %d is %v, over %v", n, d, maxNetworkWait)
 		}
 		server := &StatusError{Code: http.StatusServiceUnavailable}

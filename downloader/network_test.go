@@ -1,0 +1,186 @@
+package downloader
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelfetch/modelfetch/downloader/network"
+)
+
+// closedAddr is a loopback address where nothing listens.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// rawServer answers every connection with the bytes of reply, whatever
+// was asked: an answer that is not valid HTTP.
+func rawServer(t *testing.T, reply string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
+					c.Write([]byte(reply)) // the client's error is what the test sees
+				}
+			}()
+		}
+	}()
+	return "http://" + l.Addr().String()
+}
+
+// fails waits for the fetch to settle and checks that it failed with a
+// message that holds want, and that nothing was kept as the file.
+func fails(t *testing.T, m *running, cfg Config, want string) Snapshot {
+	t.Helper()
+	s := settle(t, m, "model")
+	if s.State != StateFailed || !strings.Contains(s.Message, want) {
+		t.Fatalf("state %s, message %q; want failed, saying %q", s.State, s.Message, want)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.ModelsDir, "model")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a failed fetch left something in the models folder: %v", err)
+	}
+	return s
+}
+
+// says waits until the active fetch is in state and says want.
+func says(t *testing.T, m *running, state State, want string) {
+	t.Helper()
+	var s Snapshot
+	until(t, "the fetch says "+want, func() bool {
+		s, _ = m.Get("model")
+		ok := s.State == state && strings.Contains(s.Message, want)
+		if !ok && s.State.Settled() {
+			t.Fatalf("settled as %s (%s) before saying %q", s.State, s.Message, want)
+		}
+		return ok
+	})
+}
+
+// TestNetworkFailures: each failure the network package tells apart ends
+// in its state and sentence, within bounded time, with the machine online.
+func TestNetworkFailures(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop2", http.StatusFound) })
+	mux.HandleFunc("/loop2", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop", http.StatusFound) })
+	mux.HandleFunc("/file", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "file:///etc/passwd", http.StatusFound)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	plain := srv.URL + "/model.bin"
+	secure := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, plain, http.StatusFound)
+	}))
+	defer secure.Close()
+	dead := closedAddr(t)
+	tests := []struct {
+		name   string
+		url    string
+		client func() *http.Client
+		want   string
+	}{
+		{name: "redirect loop", url: srv.URL + "/loop", want: "redirects in a loop"},
+		{name: "file:// redirect", url: srv.URL + "/file", want: "file:///etc/passwd, which is not a web address"},
+		{name: "https to http", url: secure.URL + "/model.bin", client: secure.Client, want: "from a secure address to an insecure one"},
+		{name: "malformed header", url: rawServer(t, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Bad: a\nb\r\n\r\nhello") + "/model.bin", want: "not valid HTTP"},
+		{name: "refused port", url: "http://" + closedAddr(t) + "/model.bin", want: "is not answering; gave up after 4 tries"},
+		{name: "dead proxy", url: plain, client: func() *http.Client {
+			tr := newClient().Transport.(*http.Transport)
+			tr.Proxy = http.ProxyURL(&url.URL{Scheme: "http", Host: dead})
+			return &http.Client{Transport: tr}
+		}, want: "The proxy at " + dead + " is not answering; gave up"},
+		{name: "host not found", url: "http://no-such-host.invalid/model.bin", client: func() *http.Client {
+			// The resolver is injected: the test asks no name server.
+			tr := newClient().Transport.(*http.Transport)
+			tr.DialContext = func(_ context.Context, _, addr string) (net.Conn, error) {
+				host, _, _ := net.SplitHostPort(addr)
+				return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+			}
+			return &http.Client{Transport: tr}
+		}, want: "The host no-such-host.invalid does not exist; gave up after 4 tries"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(t)
+			cfg.MaxRetries = 3
+			if tc.client != nil {
+				cfg.Client = tc.client()
+			}
+			m := start(t, cfg)
+			began := time.Now()
+			if _, err := m.Fetch("model", []Request{{URL: tc.url}}, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			fails(t, m, cfg, tc.want)
+			if d := time.Since(began); d > 5*time.Second {
+				t.Errorf("failing took %v", d)
+			}
+		})
+	}
+}
+
+// TestServerNotAnsweringSaysSo: while a refused connection is retried the
+// fetch says so, with the wait and the bound, before it fails.
+func TestServerNotAnsweringSaysSo(t *testing.T) {
+	addr := closedAddr(t)
+	cfg := testConfig(t)
+	cfg.MaxRetries = 3
+	cfg.BackoffBase, cfg.BackoffMax = 400*time.Millisecond, 400*time.Millisecond
+	m := start(t, cfg)
+	m.Fetch("model", []Request{{URL: "http://" + addr + "/model.bin"}}, Options{})
+	says(t, m, StateRunning, "The server at "+addr+" is not answering; trying again in 1 s (try 2 of 4)")
+	fails(t, m, cfg, "gave up after 4 tries")
+}
+
+// TestWaitsWhileTheSystemSays: offline or behind a portal by the system's
+// own view, a fetch waits, saying for what, however often it fails.
+func TestWaitsWhileTheSystemSays(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		st   network.Status
+		want string
+	}{
+		{name: "offline", st: network.Status{State: network.Offline}, want: "not connected to the internet"},
+		{name: "portal", st: network.Status{State: network.Portal, PortalURL: "http://127.0.0.1:9/login"}, want: "Sign in to the network at http://127.0.0.1:9/login"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(t)
+			cfg.MaxRetries = 1
+			cfg.Network = fixedView{tc.st}
+			m := start(t, cfg)
+			m.Fetch("model", []Request{{URL: "http://" + closedAddr(t) + "/model.bin"}}, Options{})
+			says(t, m, StateWaitingNetwork, tc.want)
+			time.Sleep(100 * time.Millisecond) // many more tries than MaxRetries, at 5-50 ms each
+			if s, _ := m.Get("model"); s.State != StateWaitingNetwork || !strings.Contains(s.Message, tc.want) {
+				t.Fatalf("state %s, message %q: stopped waiting", s.State, s.Message)
+			}
+		})
+	}
+}
