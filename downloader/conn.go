@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+	"github.com/modelfetch/modelfetch/downloader/network"
 	"golang.org/x/time/rate"
 )
 
@@ -418,6 +419,16 @@ func (t *transfer) throttle(ctx context.Context, n int) error {
 
 // check validates a response before a byte of it is written.
 func (t *transfer) check(resp *http.Response, ranged bool, from, end int64) error {
+	// A length that differs from the resolved size is the file changing
+	// (checkWhole); one that differs from the size the request gave when
+	// the server did not is not the file.
+	size := int64(-1)
+	if t.in.size < 0 {
+		size = t.expected().size
+	}
+	if err := network.CheckResponse(resp, size, t.plan.name); err != nil {
+		return err
+	}
 	if enc := resp.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
 		return fmt.Errorf("%w: the server sent a %s-encoded body", errInvalidResponse, enc)
 	}

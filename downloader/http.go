@@ -1,6 +1,7 @@
 package downloader
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
@@ -37,31 +38,45 @@ func newRequest(ctx context.Context, method, url string) (*http.Request, error) 
 	return req, nil
 }
 
+// expect is what is known of a file before its server is asked: its size
+// (-1 when unknown) and the name it was asked under ("" for none).
+type expect struct {
+	size int64
+	name string
+}
+
 // resolve learns the size, range support, validator, digest and final
 // URL of raw, with HEAD, or when HEAD is refused with a one-byte ranged
-// GET (signed URLs are often signed for GET only).
-func resolve(ctx context.Context, c *http.Client, raw string) (info, error) {
-	in, err := probe(ctx, c, http.MethodHead, raw)
+// GET (signed URLs are often signed for GET only). An answer that is not
+// the file expected (network.CheckResponse) is an error.
+func resolve(ctx context.Context, c *http.Client, raw string, exp expect) (info, error) {
+	in, err := probe(ctx, c, http.MethodHead, raw, exp)
 	var se *StatusError
 	if errors.As(err, &se) && !transientStatus(se.Code) {
-		in, err = probe(ctx, c, http.MethodGet, raw)
+		in, err = probe(ctx, c, http.MethodGet, raw, exp)
 	}
 	return in, err
 }
 
-func probe(ctx context.Context, c *http.Client, method, raw string) (info, error) {
-	var sha string
+// harvesting is c keeping in *sha the digest of the redirects it follows:
+// hubs put the digest on the redirect, not on the CDN's answer.
+func harvesting(c *http.Client, sha *string) *http.Client {
 	client := *c
 	client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if err := network.CheckRedirect(req, via); err != nil {
 			return err
 		}
-		// Hubs put the digest on the redirect, not on the CDN's answer.
 		if s := digestOf(req.Response.Header); s != "" {
-			sha = s
+			*sha = s
 		}
 		return nil
 	}
+	return &client
+}
+
+func probe(ctx context.Context, c *http.Client, method, raw string, exp expect) (info, error) {
+	var sha string
+	client := harvesting(c, &sha)
 	req, err := newRequest(ctx, method, raw)
 	if err != nil {
 		return info{}, err
@@ -75,6 +90,9 @@ func probe(ctx context.Context, c *http.Client, method, raw string) (info, error
 	}
 	defer resp.Body.Close()
 	in := info{url: resp.Request.URL.String(), size: -1, name: nameFromDisposition(resp.Header.Get("Content-Disposition"))}
+	if err := network.CheckResponse(resp, exp.size, cmp.Or(exp.name, in.name, nameFromURL(raw))); err != nil {
+		return info{}, err
+	}
 	switch {
 	case resp.StatusCode == http.StatusPartialContent && method == http.MethodGet:
 		cr, err := parseContentRange(resp.Header.Get("Content-Range"))

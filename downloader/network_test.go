@@ -4,13 +4,17 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -181,6 +185,77 @@ func TestWaitsWhileTheSystemSays(t *testing.T) {
 			if s, _ := m.Get("model"); s.State != StateWaitingNetwork || !strings.Contains(s.Message, tc.want) {
 				t.Fatalf("state %s, message %q: stopped waiting", s.State, s.Message)
 			}
+		})
+	}
+}
+
+// portal is a captive portal that answers every request with its sign-in
+// page until signedIn, then lets the origin answer.
+func portal(t *testing.T, o *origin, signedIn *atomic.Bool) *httptest.Server {
+	t.Helper()
+	page := strings.Repeat("x", 130) + "<html>Sign in</html>"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if signedIn.Load() {
+			o.serve(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.Itoa(len(page)))
+		io.WriteString(w, page)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestCaptivePortal: a portal's page is never kept as the file, with or
+// without a known size: the fetch waits, saying where to sign in, and
+// resumes once the real file answers.
+func TestCaptivePortal(t *testing.T) {
+	const size = 256 << 10
+	for _, known := range []bool{true, false} {
+		t.Run(fmt.Sprintf("size known %v", known), func(t *testing.T) {
+			o := newOrigin(t, size)
+			var signedIn atomic.Bool
+			srv := portal(t, o, &signedIn)
+			req := Request{URL: srv.URL + "/gemma-2b.gguf"}
+			if known {
+				req.Size = size
+			}
+			cfg := testConfig(t)
+			cfg.MaxRetries = 1
+			m := start(t, cfg)
+			m.Fetch("model", []Request{req}, Options{})
+			says(t, m, StateWaitingNetwork, "Sign in to the network at "+req.URL)
+			time.Sleep(50 * time.Millisecond) // more tries than MaxRetries
+			if s, _ := m.Get("model"); s.State.Settled() {
+				t.Fatalf("settled as %s (%s) behind a portal", s.State, s.Message)
+			}
+			signedIn.Store(true)
+			s := settle(t, m, "model")
+			if s.State != StateSucceeded {
+				t.Fatalf("state %s (%s)", s.State, s.Message)
+			}
+			checkFile(t, s.Records[0].Path, o.data)
+		})
+	}
+}
+
+// TestLengthMismatch: a file whose length disagrees with the size the
+// request gave is not the file, whether the server says its length before
+// the body or not.
+func TestLengthMismatch(t *testing.T) {
+	const size = 256 << 10
+	for _, tc := range []struct {
+		name   string
+		faults []fault
+	}{{name: "length told"}, {name: "length not told", faults: []fault{chunked}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := newOrigin(t, size, tc.faults...)
+			cfg := testConfig(t)
+			cfg.MaxRetries = 2
+			m := start(t, cfg)
+			m.Fetch("model", []Request{{URL: o.url(), Size: 2 * size}}, Options{})
+			fails(t, m, cfg, "sent 262 kB where the file is 524 kB, so it is not the file")
 		})
 	}
 }

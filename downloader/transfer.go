@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -165,7 +166,7 @@ func (t *transfer) closeFile() {
 func (t *transfer) resolve(ctx context.Context) (stateFn, error) {
 	var tl tally
 	for {
-		in, err := resolve(ctx, t.client, t.r.req.URL)
+		in, err := resolve(ctx, t.client, t.r.req.URL, t.expected())
 		if err == nil {
 			t.events.setState(StateRunning)
 			t.in = in
@@ -187,6 +188,16 @@ func (t *transfer) resolve(ctx context.Context) (stateFn, error) {
 			return nil, err
 		}
 	}
+}
+
+// expected is what the request says of the file before any server does:
+// the size a catalog or hub listed, and the name asked for.
+func (t *transfer) expected() expect {
+	e := expect{size: -1, name: t.r.req.Name}
+	if t.r.req.Size > 0 {
+		e.size = t.r.req.Size
+	}
+	return e
 }
 
 // reconcile fits the partial data on disk to the resolved file, checks the
@@ -245,6 +256,13 @@ func (t *transfer) verify(ctx context.Context) (stateFn, error) {
 			return t.move, nil
 		}
 		return nil, fail(ReasonFetchError, written.total(), nil, "The download is missing bytes %s, so it was not kept.", gaps)
+	}
+	if want := t.expected().size; want >= 0 && size != want {
+		e := &network.Error{Kind: network.WrongLength, URL: t.in.url, Got: size, Want: want}
+		if u, err := url.Parse(t.in.url); err == nil {
+			e.Host = u.Host
+		}
+		return nil, fail(ReasonFetchError, size, e, "%s", network.Sentence(e, 0))
 	}
 	if t.in.size < 0 {
 		if err := t.file.Truncate(size); err != nil {
