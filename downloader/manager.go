@@ -54,6 +54,12 @@ type Config struct {
 	MaxRetries int
 	// MinSegment is the smallest range worth a connection of its own.
 	MinSegment int64
+	// SlowRate is the floor of a connection's rate, in bytes a second: a
+	// connection below it, or below a tenth of the best other one, for
+	// SlowAfter while another does better is replaced; a fetch below it
+	// for SlowAfter says "Very slow".
+	SlowRate  int64
+	SlowAfter time.Duration
 
 	Logger *slog.Logger
 
@@ -86,6 +92,8 @@ func DefaultConfig() Config {
 		BackoffMax:       time.Minute,
 		MaxRetries:       8,
 		MinSegment:       4 << 20,
+		SlowRate:         4 << 10,
+		SlowAfter:        30 * time.Second,
 	}
 }
 
@@ -99,7 +107,7 @@ func (c Config) withDefaults() Config {
 	for _, p := range []struct{ v, def *time.Duration }{
 		{&c.StallTimeout, &d.StallTimeout}, {&c.CheckpointInterval, &d.CheckpointInterval},
 		{&c.ProgressInterval, &d.ProgressInterval}, {&c.ScaleInterval, &d.ScaleInterval},
-		{&c.BackoffBase, &d.BackoffBase}, {&c.BackoffMax, &d.BackoffMax},
+		{&c.BackoffBase, &d.BackoffBase}, {&c.BackoffMax, &d.BackoffMax}, {&c.SlowAfter, &d.SlowAfter},
 	} {
 		if *p.v <= 0 {
 			*p.v = *p.def
@@ -119,6 +127,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MinSegment <= 0 {
 		c.MinSegment = d.MinSegment
+	}
+	if c.SlowRate <= 0 {
+		c.SlowRate = d.SlowRate
 	}
 	if c.Client == nil {
 		c.Client = newClient()
@@ -726,6 +737,7 @@ func (m *Manager) reportProgress(now time.Time) bool {
 		}
 		f.meter.sample(now, f.downloaded())
 		s := m.snapshot(f)
+		f.slowSince = slowSince(f.slowSince, s, now, m.cfg.SlowRate)
 		if s.Downloaded != f.lastSent.Downloaded || s.State != f.lastSent.State || s.Speed != f.lastSent.Speed {
 			m.publish(Event{Kind: EventProgress, Fetch: s})
 			f.lastSent = s

@@ -259,3 +259,77 @@ func TestLengthMismatch(t *testing.T) {
 		})
 	}
 }
+
+// trickle serves the GETs numbered in ns 100 bytes at a time, every 20 ms
+// (5 KB/s), as a link that nearly stopped.
+func trickle(ns ...int64) fault {
+	return onRequests(func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
+		tw := &trickleWriter{ResponseWriter: w, ctx: r.Context()}
+		o.serveFile(tw, r)
+		return true
+	}, ns...)
+}
+
+type trickleWriter struct {
+	http.ResponseWriter
+	ctx context.Context
+}
+
+func (tw *trickleWriter) Write(p []byte) (int, error) {
+	written := 0
+	for len(p) > 0 {
+		n := min(len(p), 100)
+		m, err := tw.ResponseWriter.Write(p[:n])
+		written += m
+		if err != nil {
+			return written, err
+		}
+		tw.ResponseWriter.(http.Flusher).Flush()
+		p = p[n:]
+		select {
+		case <-tw.ctx.Done():
+			return written, tw.ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return written, nil
+}
+
+// TestSlowConnectionReplaced: one connection of several trickles; it is
+// replaced, so the file does not wait for its 256 KiB at 5 KB/s (50 s).
+func TestSlowConnectionReplaced(t *testing.T) {
+	const size = 1 << 20
+	o := newOrigin(t, size, trickle(2))
+	cfg := testConfig(t)
+	cfg.SlowRate, cfg.SlowAfter = 64<<10, 200*time.Millisecond
+	cfg.StallTimeout = time.Second
+	m := start(t, cfg)
+	began := time.Now()
+	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+	s := settle(t, m, "model")
+	if s.State != StateSucceeded {
+		t.Fatalf("state %s (%s)", s.State, s.Message)
+	}
+	checkFile(t, s.Records[0].Path, o.data)
+	if d := time.Since(began); d > 10*time.Second {
+		t.Errorf("took %v: the slow connection was not replaced", d)
+	}
+}
+
+// TestVerySlow: when every connection trickles, none is replaced and the
+// fetch says how slow it is instead of showing a frozen bar.
+func TestVerySlow(t *testing.T) {
+	o := newOrigin(t, 1<<20, trickle(1, 2, 3, 4, 5, 6, 7, 8))
+	cfg := testConfig(t)
+	cfg.MaxConnections = 1
+	cfg.SlowRate, cfg.SlowAfter = 64<<10, 200*time.Millisecond
+	m := start(t, cfg)
+	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+	says(t, m, StateRunning, "Very slow: ")
+	if s, _ := m.Get("model"); s.Downloaded == 0 {
+		t.Errorf("no byte counted while trickling")
+	}
+	if n := o.requests.Load(); n > 2 {
+		t.Errorf("%d requests: a trickling link was replaced", n)
+	}
+}

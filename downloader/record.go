@@ -29,8 +29,9 @@ type fetch struct {
 	message string
 	status  int
 
-	meter    meter
-	lastSent Snapshot
+	meter     meter
+	lastSent  Snapshot
+	slowSince time.Time // since when the fetch runs below Config.SlowRate
 }
 
 func (f *fetch) settled() bool { return f.state.Settled() }
@@ -182,9 +183,6 @@ func (m *Manager) snapshot(f *fetch) Snapshot {
 		}
 	}
 	s.State = f.state
-	if !f.settled() && s.Message == "" {
-		s.Message = activeMessage(f.records)
-	}
 	switch {
 	case f.settled():
 		s.Result = ResultSuccess
@@ -197,6 +195,9 @@ func (m *Manager) snapshot(f *fetch) Snapshot {
 		s.Speed = 0
 	default:
 		s.State = activeState(f.records)
+	}
+	if s.Message == "" && !f.settled() {
+		s.Message = m.activeMessage(f, s.State)
 	}
 	// Below a byte a second a stalled transfer has no honest ETA.
 	if s.Speed < 1 {
@@ -227,13 +228,39 @@ func (r *record) snapshot() RecordSnapshot {
 	return rs
 }
 
-// activeMessage is what an active fetch says it waits for: the first
-// record's that says something.
-func activeMessage(records []*record) string {
-	for _, r := range records {
+// slowSince is since when a fetch, last seen as s at now, runs below
+// floor bytes a second; zero while it does not.
+func slowSince(since time.Time, s Snapshot, now time.Time, floor int64) time.Time {
+	switch {
+	case s.State != StateRunning || s.Speed >= float64(floor):
+		return time.Time{}
+	case since.IsZero():
+		return now
+	}
+	return since
+}
+
+// slowMessage says how slow a fetch is once it ran below Config.SlowRate
+// for Config.SlowAfter, so that a trickle does not look like a frozen bar.
+// m.mu is held.
+func (m *Manager) slowMessage(f *fetch) string {
+	if f.slowSince.IsZero() || f.meter.at.Sub(f.slowSince) < m.cfg.SlowAfter {
+		return ""
+	}
+	return "Very slow: " + humanize.Bytes(uint64(f.meter.rate)) + "/s"
+}
+
+// activeMessage is what an active fetch in state says: what it waits for
+// (the first record's that says something), else how slow it runs. m.mu
+// is held.
+func (m *Manager) activeMessage(f *fetch, state State) string {
+	for _, r := range f.records {
 		if !r.state.Settled() && r.message != "" {
 			return r.message
 		}
+	}
+	if state == StateRunning {
+		return m.slowMessage(f)
 	}
 	return ""
 }

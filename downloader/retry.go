@@ -42,6 +42,7 @@ type step struct {
 //     a row (a host that does not exist after hostNotFoundTries); a
 //     connection that was delivering is reconnected at once (a cut is not
 //     an outage);
+//   - a connection much slower than another is replaced at once;
 //   - a 4xx fails the record;
 //   - a server error backs off, honouring Retry-After for that request
 //     only, and fails after MaxRetries in a row without a byte;
@@ -63,6 +64,9 @@ func (p retryPolicy) decide(ctx context.Context, err error, url string, progress
 	var fe *FailError
 	if errors.As(err, &re) || errors.As(err, &fe) {
 		return step{stop: err}
+	}
+	if errors.Is(err, errSlow) {
+		return step{} // replaced at once
 	}
 	if e := network.Judge(ctx, p.watcher, err, url); e != nil {
 		return p.network(e, progressed, tl)

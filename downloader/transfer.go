@@ -101,10 +101,11 @@ type transfer struct {
 	plateau  bool
 	lastRate float64
 	grace    bool
+	rates    map[*stallReader]connRate // of the connections, lately
 }
 
 func newTransfer(d deps, r *record, ev events) *transfer {
-	t := &transfer{deps: d, r: r, ledger: r.ledger, events: ev, maxConns: d.maxConns}
+	t := &transfer{deps: d, r: r, ledger: r.ledger, events: ev, maxConns: d.maxConns, rates: map[*stallReader]connRate{}}
 	t.policy = retryPolicy{base: d.cfg.BackoffBase, max: d.cfg.BackoffMax, maxRetries: d.cfg.MaxRetries, downloaded: r.downloaded,
 		watcher: cmp.Or[network.Watcher](d.cfg.Network, online{})}
 	return t
