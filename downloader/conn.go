@@ -263,6 +263,15 @@ func (t *transfer) wait(ctx context.Context, st step) error {
 			t.waiting.Add(-1)
 		}
 	}()
+	return t.nap(ctx, st)
+}
+
+// nap sleeps st.wait; a wait for the network ends early when the network
+// changes.
+func (t *transfer) nap(ctx context.Context, st step) error {
+	if st.network && t.netChange != nil {
+		return sleepOr(ctx, st.wait, t.netChange())
+	}
 	return sleep(ctx, st.wait)
 }
 

@@ -67,6 +67,11 @@ type Config struct {
 	// offline machine from a server that fails; nil takes the machine as
 	// online.
 	Network network.Watcher
+	// Inhibitor is held while any record runs; nil keeps nothing awake.
+	Inhibitor Inhibitor
+	// PauseMetered pauses downloads while Network says the connection is
+	// metered (SetPauseMetered changes it).
+	PauseMetered bool
 }
 
 // DefaultConfig is the configuration of a desktop user: XDG folders and
@@ -167,6 +172,7 @@ type Manager struct {
 	wake     chan struct{} // the dispatcher has work
 	dirty    chan struct{} // the journal should be written
 	activity chan struct{} // a record started running
+	busy     chan struct{} // a record started or stopped running
 
 	mu        sync.Mutex
 	fetches   map[string]*fetch
@@ -176,6 +182,11 @@ type Manager struct {
 	running   int
 	subs      map[*Subscription]struct{}
 	completed []completedFile // every verified download, oldest first
+
+	client       *http.Client  // Config.Client, with the network settings
+	netChanged   chan struct{} // closed when the network changes
+	metered      bool          // the connection is metered
+	pauseMetered bool
 }
 
 // New opens the journal in cfg.StateDir, locking it so that no second
@@ -188,17 +199,21 @@ func New(cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	m := &Manager{
-		cfg:         cfg,
-		limiter:     rate.NewLimiter(rate.Inf, 0),
-		lock:        lock,
-		journalPath: filepath.Join(cfg.StateDir, "journal.json"),
-		wake:        make(chan struct{}, 1),
-		dirty:       make(chan struct{}, 1),
-		activity:    make(chan struct{}, 1),
-		fetches:     map[string]*fetch{},
-		maxActive:   cfg.MaxActive,
-		maxConns:    cfg.MaxConnections,
-		subs:        map[*Subscription]struct{}{},
+		cfg:          cfg,
+		limiter:      rate.NewLimiter(rate.Inf, 0),
+		lock:         lock,
+		journalPath:  filepath.Join(cfg.StateDir, "journal.json"),
+		wake:         make(chan struct{}, 1),
+		dirty:        make(chan struct{}, 1),
+		activity:     make(chan struct{}, 1),
+		busy:         make(chan struct{}, 1),
+		netChanged:   make(chan struct{}),
+		pauseMetered: cfg.PauseMetered,
+		client:       cfg.Client,
+		fetches:      map[string]*fetch{},
+		maxActive:    cfg.MaxActive,
+		maxConns:     cfg.MaxConnections,
+		subs:         map[*Subscription]struct{}{},
 	}
 	m.SetLimitRate(cfg.LimitRate)
 	j, err := readJournal(m.journalPath, time.Now())
@@ -239,6 +254,12 @@ func (m *Manager) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { m.journalLoop(ctx) })
 	wg.Go(func() { m.progressLoop(ctx) })
+	if m.cfg.Inhibitor != nil {
+		wg.Go(func() { m.awakeLoop(ctx) })
+	}
+	if m.cfg.Network != nil {
+		wg.Go(func() { m.networkLoop(ctx) })
+	}
 	for {
 		m.dispatch(ctx, &wg)
 		select {
@@ -254,6 +275,9 @@ func (m *Manager) Run(ctx context.Context) error {
 func (m *Manager) dispatch(ctx context.Context, wg *sync.WaitGroup) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.meteredHold() {
+		return
+	}
 	for _, f := range m.order {
 		if f.paused || f.settled() {
 			continue
@@ -271,13 +295,14 @@ func (m *Manager) dispatch(ctx context.Context, wg *sync.WaitGroup) {
 			m.running++
 			wg.Go(func() { m.runRecord(rctx, r) })
 			poke(m.activity)
+			poke(m.busy)
 		}
 	}
 }
 
 func (m *Manager) runRecord(ctx context.Context, r *record) {
 	m.mu.Lock()
-	d := deps{cfg: m.cfg, client: guarded(m.cfg.Client), limiter: m.limiter, log: m.cfg.Logger, now: time.Now,
+	d := deps{cfg: m.cfg, client: guarded(m.client), netChange: m.netChange, limiter: m.limiter, log: m.cfg.Logger, now: time.Now,
 		maxConns: cmp.Or(r.f.opts.Connections, m.maxConns)}
 	m.mu.Unlock()
 	out, err := newTransfer(d, r, recordEvents{m, r}).run(ctx)
@@ -305,11 +330,15 @@ func (m *Manager) runRecord(ctx context.Context, r *record) {
 		}
 		r.state = StateFailed
 		r.reason, r.message, r.status, r.offset = fe.Reason, fe.Msg, fe.Status, fe.Offset
+		if r.downloaded() == 0 {
+			m.removePartial(r) // its preallocated space holds nothing useful
+		}
 		m.cfg.Logger.Warn("record failed", "fetch", r.f.id, "url", r.req.URL, "err", err)
 	}
 	m.settle(r.f)
 	m.markDirty()
 	poke(m.wake)
+	poke(m.busy)
 }
 
 // settle makes a fetch whose records are all settled settled too, and
@@ -376,6 +405,8 @@ func (m *Manager) Fetch(id string, requests []Request, opts Options) (Snapshot, 
 		}
 		if path, size, ok := m.match(req.URL, req.SHA256); ok {
 			r.path, r.size, r.name, r.state = path, size, filepath.Base(path), StateSucceeded
+		} else {
+			r.replace = m.broken(req.URL)
 		}
 		f.records = append(f.records, r)
 	}
@@ -611,6 +642,19 @@ func (m *Manager) match(url, sha256 string) (string, int64, bool) {
 		}
 	}
 	return "", 0, false
+}
+
+// broken is the path of a completed download of url whose file is still
+// there but not at its length (truncated, or written to since), so that
+// downloading it again repairs it in place instead of adding name-2.
+// m.mu is held.
+func (m *Manager) broken(url string) string {
+	for _, c := range slices.Backward(m.completed) {
+		if st, err := os.Stat(c.Path); c.URL == url && err == nil && st.Mode().IsRegular() && st.Size() != c.Size {
+			return c.Path
+		}
+	}
+	return ""
 }
 
 // remember records a completed file, so that it is found by Match even

@@ -333,3 +333,97 @@ func TestVerySlow(t *testing.T) {
 		t.Errorf("%d requests: a trickling link was replaced", n)
 	}
 }
+
+// TestFailedFetchReleasesSpace: a fetch that fails before any byte leaves
+// no preallocated partial file; one that fails with useful bytes keeps
+// them for a retry.
+func TestFailedFetchReleasesSpace(t *testing.T) {
+	const size = 1 << 20
+	for _, tc := range []struct {
+		name string
+		keep bool
+		f    fault
+	}{
+		{name: "nothing useful", f: onRequests(status(http.StatusNotFound, ""), 1, 2, 3, 4, 5, 6, 7, 8)},
+		{name: "half useful", keep: true, f: func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
+			if n == 1 {
+				return cut(size/2)(o, w, r, n)
+			}
+			return n > 1 && status(http.StatusNotFound, "")(o, w, r, n)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := newOrigin(t, size, tc.f)
+			cfg := testConfig(t)
+			cfg.MaxConnections = 1
+			m := start(t, cfg)
+			m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+			fails(t, m, cfg, "404")
+			_, err := os.Stat(filepath.Join(cfg.PartialDir, "model", "0.part"))
+			if kept := err == nil; kept != tc.keep {
+				t.Errorf("partial file kept %v, want %v (%v)", kept, tc.keep, err)
+			}
+		})
+	}
+}
+
+// TestRestartKeepsConnections: after the file changed on the server (a
+// 200 to a ranged request), the new version is fetched in ranges over
+// several connections again, not on one.
+func TestRestartKeepsConnections(t *testing.T) {
+	const size = 2 << 20
+	v2 := content(size, 2)
+	var changed atomic.Bool
+	var ranged atomic.Int64
+	o := newOrigin(t, size, func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
+		if n == 1 {
+			cut(100<<10)(o, w, r, n)
+			o.setData(v2)
+			changed.Store(true)
+			return true
+		}
+		if r.Header.Get("If-Range") == etagOf(v2) {
+			ranged.Add(1)
+		}
+		return false
+	})
+	cfg := testConfig(t)
+	m := start(t, cfg)
+	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+	s := settle(t, m, "model")
+	if s.State != StateSucceeded || !changed.Load() {
+		t.Fatalf("state %s (%s), changed %v", s.State, s.Message, changed.Load())
+	}
+	checkFile(t, s.Records[0].Path, v2)
+	if n := ranged.Load(); n < 2 {
+		t.Errorf("%d ranged requests for the new version: the restart went on one connection", n)
+	}
+}
+
+// TestRepairInPlace: a finished file truncated on disk is not taken as
+// downloaded; fetching it again puts the whole file in its place, not
+// beside it as name-2.
+func TestRepairInPlace(t *testing.T) {
+	o := newOrigin(t, 256<<10)
+	cfg := testConfig(t)
+	m := start(t, cfg)
+	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+	s := settle(t, m, "model")
+	path := s.Records[0].Path
+	if err := os.Truncate(path, 1000); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m.Match(o.url()); ok {
+		t.Fatal("a truncated file matched as downloaded")
+	}
+	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+	s = settle(t, m, "model")
+	if s.State != StateSucceeded || s.Records[0].Path != path {
+		t.Fatalf("state %s (%s), path %s; want succeeded at %s", s.State, s.Message, s.Records[0].Path, path)
+	}
+	checkFile(t, path, o.data)
+	entries, err := os.ReadDir(filepath.Dir(path))
+	if err != nil || len(entries) != 1 {
+		t.Errorf("the folder holds %d files (%v), want the one", len(entries), err)
+	}
+}

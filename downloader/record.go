@@ -60,6 +60,9 @@ type record struct {
 	validator string
 	sha256    string // expected digest, from the request or the server
 	ranges    bool   // the server honours byte ranges
+	// replace is a completed copy of this file found broken on disk
+	// (truncated or grown): the new one takes its place.
+	replace   string
 	restarted string
 
 	reason  Reason
@@ -190,7 +193,7 @@ func (m *Manager) snapshot(f *fetch) Snapshot {
 			s.Result = ResultFailure
 		}
 		s.Speed = 0
-	case f.paused:
+	case m.held(f):
 		s.State = StatePaused
 		s.Speed = 0
 	default:
@@ -254,6 +257,9 @@ func (m *Manager) slowMessage(f *fetch) string {
 // (the first record's that says something), else how slow it runs. m.mu
 // is held.
 func (m *Manager) activeMessage(f *fetch, state State) string {
+	if !f.paused && m.meteredHold() {
+		return meteredSentence
+	}
 	for _, r := range f.records {
 		if !r.state.Settled() && r.message != "" {
 			return r.message
@@ -429,7 +435,7 @@ func (e recordEvents) fit(in info, noRanges bool) (p plan, discarded bool, err e
 		r.name = m.uniqueName(r, cmp.Or(r.req.Name, in.name, nameFromURL(r.req.URL)))
 	}
 	p = plan{part: part, dir: cmp.Or(r.f.opts.Dir, filepath.Join(m.cfg.ModelsDir, r.f.id)), name: r.name,
-		sha256: r.sha256, limit: -1, hashState: r.hashState}
+		sha256: r.sha256, limit: -1, hashState: r.hashState, replace: r.replace}
 	if total := r.f.opts.DownloadTotal; total > 0 {
 		others := int64(0)
 		for _, o := range r.f.records {

@@ -35,6 +35,8 @@ type deps struct {
 	log      *slog.Logger
 	now      func() time.Time
 	maxConns int
+	// netChange is closed at the next change of the network (nil: none).
+	netChange func() <-chan struct{}
 }
 
 // events is how a transfer tells its owner what happened to the record;
@@ -62,6 +64,7 @@ type plan struct {
 	limit  int64 // the most bytes this record may hold; -1 for none
 
 	hashState []byte // the journalled hash of the file's first bytes
+	replace   string // a broken copy the file takes the place of
 }
 
 // outcome is a completed record: the manager records it under its lock.
@@ -137,8 +140,7 @@ func (t *transfer) restart(err error) (stateFn, error) {
 	switch {
 	case errors.As(err, &fe) && fe.Reason == ReasonIntegrity && !t.retriedIntegrity:
 		t.retriedIntegrity = true
-		t.events.discard("the file did not match its SHA-256, so it is downloaded once more")
-		return t.resolve, nil
+		return func(ctx context.Context) (stateFn, error) { return t.recheck(ctx, fe) }, nil
 	case !errors.As(err, &re):
 		return nil, err
 	case t.restarts >= maxRestarts:
@@ -153,6 +155,23 @@ func (t *transfer) restart(err error) (stateFn, error) {
 		t.events.discard(re.why)
 	}
 	return t.resolve, nil
+}
+
+// recheck asks the server again after a whole file did not match its
+// digest: the same version (the same strong validator) would be the same
+// bytes again, so it fails with mismatch; a new one is downloaded once
+// more.
+func (t *transfer) recheck(ctx context.Context, mismatch *FailError) (stateFn, error) {
+	was := t.in.validator
+	next, err := t.resolve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if was != "" && t.in.validator == was {
+		return nil, mismatch
+	}
+	t.events.discard("the file did not match its SHA-256 and changed on the server, so it is downloaded once more")
+	return next, nil
 }
 
 func (t *transfer) closeFile() {
@@ -170,6 +189,9 @@ func (t *transfer) resolve(ctx context.Context) (stateFn, error) {
 		in, err := resolve(ctx, t.client, t.r.req.URL, t.expected())
 		if err == nil {
 			t.events.setState(StateRunning)
+			if in.validator != t.in.validator {
+				t.noRanges = false // a new version: its server's ranges are worth trying again
+			}
 			t.in = in
 			return t.reconcile, nil
 		}
@@ -185,7 +207,7 @@ func (t *transfer) resolve(ctx context.Context) (stateFn, error) {
 		}
 		t.events.say(st.say)
 		t.log.Info("resolve failed, retrying", "url", t.r.req.URL, "err", err, "wait", st.wait)
-		if err := sleep(ctx, st.wait); err != nil {
+		if err := t.nap(ctx, st); err != nil {
 			return nil, err
 		}
 	}
@@ -281,14 +303,14 @@ func (t *transfer) verify(ctx context.Context) (stateFn, error) {
 			return nil, err
 		}
 		if !strings.EqualFold(sum, t.plan.sha256) {
-			return nil, fail(ReasonIntegrity, size, nil, "The downloaded file's SHA-256 is %s, not the expected %s, so it was not kept.", sum, t.plan.sha256)
+			return nil, fail(ReasonIntegrity, size, nil, "The file differs from the checksum given: its SHA-256 is %s, not %s, so it was not kept.", sum, t.plan.sha256)
 		}
 	}
 	return t.commit, nil
 }
 
 // commit syncs the file and moves it to its final name, never over an
-// existing file.
+// existing file but a broken copy of the same download.
 func (t *transfer) commit(context.Context) (stateFn, error) {
 	size, _, _ := t.ledger.state()
 	if err := t.checkpoint(); err != nil {
@@ -299,7 +321,10 @@ func (t *transfer) commit(context.Context) (stateFn, error) {
 	if err != nil {
 		return nil, writeFailure(err, size)
 	}
-	dest := freePath(filepath.Join(t.plan.dir, t.plan.name))
+	dest := filepath.Join(t.plan.dir, t.plan.name)
+	if dest != t.plan.replace {
+		dest = freePath(dest)
+	}
 	if err := os.MkdirAll(t.plan.dir, 0o755); err != nil {
 		return nil, fail(ReasonFetchError, size, err, "The folder %s could not be created: %v.", t.plan.dir, err)
 	}

@@ -136,15 +136,49 @@ func TestFailures(t *testing.T) {
 			}
 		})
 	}
-	t.Run("hash mismatch downloads twice, no more", func(t *testing.T) {
+}
+
+// TestDigestMismatch: a whole file that differs from its digest is asked
+// about again: downloaded once more only when the server's version changed.
+func TestDigestMismatch(t *testing.T) {
+	const size = 256 << 10
+	t.Run("hash mismatch of an unchanged file downloads once", func(t *testing.T) {
 		o := newOrigin(t, size)
 		cfg := testConfig(t)
 		cfg.MaxConnections = 1
 		m := start(t, cfg)
 		m.Fetch("model", []Request{{URL: o.url(), SHA256: strings.Repeat("cd", 32)}}, Options{})
-		settle(t, m, "model")
+		s := settle(t, m, "model")
+		if got := o.sent.Load(); got != size {
+			t.Errorf("server sent %d bytes, want %d: its validator did not change", got, size)
+		}
+		if !strings.Contains(s.Message, "The file differs from the checksum given") {
+			t.Errorf("message %q", s.Message)
+		}
+	})
+	t.Run("hash mismatch of a file that changed downloads twice", func(t *testing.T) {
+		o := newOrigin(t, size)
+		want := o.sha()
+		good := o.data
+		o.setData(content(size, 99)) // not the version the digest is of
+		var heads atomic.Int64
+		o.faults = []fault{func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
+			if r.Method == http.MethodHead && heads.Add(1) == 2 {
+				o.setData(good) // asked again after the mismatch: a new version
+			}
+			return false
+		}}
+		cfg := testConfig(t)
+		cfg.MaxConnections = 1
+		m := start(t, cfg)
+		m.Fetch("model", []Request{{URL: o.url(), SHA256: want}}, Options{})
+		s := settle(t, m, "model")
+		if s.State != StateSucceeded {
+			t.Fatalf("state %s (%s)", s.State, s.Message)
+		}
+		checkFile(t, s.Records[0].Path, good)
 		if got := o.sent.Load(); got != 2*size {
-			t.Errorf("server sent %d bytes, want %d (one fresh retry)", got, 2*size)
+			t.Errorf("server sent %d bytes, want %d (one fresh download)", got, 2*size)
 		}
 	})
 }

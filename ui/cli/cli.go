@@ -20,6 +20,7 @@ import (
 
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/api"
+	"github.com/modelfetch/modelfetch/downloader/instance"
 	"github.com/modelfetch/modelfetch/ui/term"
 )
 
@@ -58,7 +59,7 @@ a running ModelFetch, Ctrl-C only stops waiting.
 func NewEnv(builtin []byte) Env {
 	models, err := downloader.LoadCatalog(builtin, filepath.Join(xdg.ConfigHome, "modelfetch", "catalog.json"))
 	return Env{
-		Config:     downloader.DefaultConfig(),
+		Config:     instance.Machine(downloader.DefaultConfig()),
 		Catalog:    models,
 		CatalogErr: err,
 		Stdout:     os.Stdout,
