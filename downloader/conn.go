@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+	"github.com/modelfetch/modelfetch/downloader/network"
 	"golang.org/x/time/rate"
 )
 
@@ -232,7 +233,7 @@ func (t *transfer) worker(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		st := t.policy.decide(err, progressed, &tl, t.r.conns.Load() > 1)
+		st := t.policy.decide(ctx, err, t.in.url, progressed, &tl, t.r.conns.Load() > 1)
 		if st.stop != nil {
 			return st.stop
 		}
@@ -240,27 +241,38 @@ func (t *transfer) worker(ctx context.Context) error {
 			return nil
 		}
 		t.log.Info("connection failed, retrying", "url", t.in.url, "err", err, "wait", st.wait)
-		if t.wait(ctx, st.wait, st.network) != nil {
+		if t.wait(ctx, st) != nil {
 			return nil
 		}
 	}
 }
 
-// wait sleeps d. The record says it is waiting for the network only when
-// every connection is waiting for it, not when one of several was cut.
-func (t *transfer) wait(ctx context.Context, d time.Duration, network bool) error {
-	if d <= 0 {
+// wait sleeps st.wait, saying why. The record says it is waiting for the
+// network only when every connection is waiting for it, not when one of
+// several was cut.
+func (t *transfer) wait(ctx context.Context, st step) error {
+	if st.wait <= 0 {
 		return nil
 	}
-	if network && t.waiting.Add(1) == t.r.conns.Load() {
+	if st.network && t.waiting.Add(1) == t.r.conns.Load() {
 		t.events.setState(StateWaitingNetwork)
 	}
+	t.events.say(st.say)
 	defer func() {
-		if network {
+		if st.network {
 			t.waiting.Add(-1)
 		}
 	}()
-	return sleep(ctx, d)
+	return t.nap(ctx, st)
+}
+
+// nap sleeps st.wait; a wait for the network ends early when the network
+// changes.
+func (t *transfer) nap(ctx context.Context, st step) error {
+	if st.network && t.netChange != nil {
+		return sleepOr(ctx, st.wait, t.netChange())
+	}
+	return sleep(ctx, st.wait)
 }
 
 // fetchRange fills claim c from its next byte with one request. It
@@ -288,7 +300,10 @@ func (t *transfer) fetchRange(ctx context.Context, c *claim) (progressed bool, e
 		return false, err
 	}
 	t.events.setState(StateRunning)
-	progressed, err = t.copy(ctx, c, &stallReader{r: resp.Body, watchdog: watchdog, d: stall})
+	now := t.now()
+	body := &stallReader{r: resp.Body, watchdog: watchdog, d: stall, t: t, start: now, since: now}
+	defer t.forget(body)
+	progressed, err = t.copy(ctx, c, body)
 	if err != nil {
 		err = stallCause(sctx, err)
 	}
@@ -375,19 +390,76 @@ func stallCause(ctx context.Context, err error) error {
 	return err
 }
 
-// stallReader resets the stall watchdog whenever bytes arrive.
+// stallReader resets the stall watchdog whenever bytes arrive, and
+// measures the connection's rate over windows of Config.SlowAfter.
 type stallReader struct {
 	r        io.Reader
 	watchdog *time.Timer
 	d        time.Duration
+
+	t     *transfer
+	start time.Time
+	since time.Time // the window's start
+	bytes int64     // received in the window
+	total int64     // received in all
 }
 
 func (s *stallReader) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
 	if n > 0 {
 		s.watchdog.Reset(s.d)
+		s.bytes += int64(n)
+		s.total += int64(n)
+	}
+	if now := s.t.now(); err == nil && now.Sub(s.since) >= s.t.cfg.SlowAfter {
+		rate := float64(s.bytes) / now.Sub(s.since).Seconds()
+		s.since, s.bytes = now, 0
+		if s.t.slow(s, rate, now) {
+			return n, errSlow
+		}
 	}
 	return n, err
+}
+
+// errSlow is a connection replaced for being much slower than another.
+var errSlow = errors.New("the connection was much slower than the others")
+
+// connRate is a connection's rate, measured at.
+type connRate struct {
+	rate float64
+	at   time.Time
+}
+
+// slow records a connection's rate and reports whether it should be
+// replaced: below the floor, or a tenth of the best other connection of
+// late, while another does better than the floor. When every connection
+// trickles, the link is slow, not the connection: none is replaced.
+func (t *transfer) slow(s *stallReader, rate float64, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.rates[s] = connRate{rate, now}
+	best := 0.0
+	for o, r := range t.rates {
+		switch {
+		case now.Sub(r.at) > 2*t.cfg.SlowAfter:
+			delete(t.rates, o)
+		case o != s:
+			best = max(best, r.rate)
+		}
+	}
+	return best >= float64(t.cfg.SlowRate) && (rate < float64(t.cfg.SlowRate) || rate < best/10)
+}
+
+// forget keeps a finished connection's rate over its life, for a while,
+// as a measure of what the link gives.
+func (t *transfer) forget(s *stallReader) {
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.rates, s)
+	if d := now.Sub(s.start).Seconds(); d > 0 && s.total > 0 {
+		t.rates[s] = connRate{float64(s.total) / d, now}
+	}
 }
 
 // chunk is how much one connection reads at a time: a buffer, or less
@@ -419,6 +491,16 @@ func (t *transfer) throttle(ctx context.Context, n int) error {
 
 // check validates a response before a byte of it is written.
 func (t *transfer) check(resp *http.Response, ranged bool, from, end int64) error {
+	// A length that differs from the resolved size is the file changing
+	// (checkWhole); one that differs from the size the request gave when
+	// the server did not is not the file.
+	size := int64(-1)
+	if t.in.size < 0 {
+		size = t.expected().size
+	}
+	if err := network.CheckResponse(resp, size, t.plan.name); err != nil {
+		return err
+	}
 	if enc := resp.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
 		return fmt.Errorf("%w: the server sent a %s-encoded body", errInvalidResponse, enc)
 	}

@@ -1,20 +1,18 @@
 package downloader
 
 import (
+	"cmp"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/modelfetch/modelfetch/downloader/network"
 )
 
 const userAgent = "ModelFetch/0.1"
@@ -40,31 +38,45 @@ func newRequest(ctx context.Context, method, url string) (*http.Request, error) 
 	return req, nil
 }
 
+// expect is what is known of a file before its server is asked: its size
+// (-1 when unknown) and the name it was asked under ("" for none).
+type expect struct {
+	size int64
+	name string
+}
+
 // resolve learns the size, range support, validator, digest and final
 // URL of raw, with HEAD, or when HEAD is refused with a one-byte ranged
-// GET (signed URLs are often signed for GET only).
-func resolve(ctx context.Context, c *http.Client, raw string) (info, error) {
-	in, err := probe(ctx, c, http.MethodHead, raw)
+// GET (signed URLs are often signed for GET only). An answer that is not
+// the file expected (network.CheckResponse) is an error.
+func resolve(ctx context.Context, c *http.Client, raw string, exp expect) (info, error) {
+	in, err := probe(ctx, c, http.MethodHead, raw, exp)
 	var se *StatusError
 	if errors.As(err, &se) && !transientStatus(se.Code) {
-		in, err = probe(ctx, c, http.MethodGet, raw)
+		in, err = probe(ctx, c, http.MethodGet, raw, exp)
 	}
 	return in, err
 }
 
-func probe(ctx context.Context, c *http.Client, method, raw string) (info, error) {
-	var sha string
+// harvesting is c keeping in *sha the digest of the redirects it follows:
+// hubs put the digest on the redirect, not on the CDN's answer.
+func harvesting(c *http.Client, sha *string) *http.Client {
 	client := *c
 	client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if len(via) >= 10 {
-			return errors.New("more than 10 redirects")
+		if err := network.CheckRedirect(req, via); err != nil {
+			return err
 		}
-		// Hubs put the digest on the redirect, not on the CDN's answer.
 		if s := digestOf(req.Response.Header); s != "" {
-			sha = s
+			*sha = s
 		}
 		return nil
 	}
+	return &client
+}
+
+func probe(ctx context.Context, c *http.Client, method, raw string, exp expect) (info, error) {
+	var sha string
+	client := harvesting(c, &sha)
 	req, err := newRequest(ctx, method, raw)
 	if err != nil {
 		return info{}, err
@@ -78,6 +90,9 @@ func probe(ctx context.Context, c *http.Client, method, raw string) (info, error
 	}
 	defer resp.Body.Close()
 	in := info{url: resp.Request.URL.String(), size: -1, name: nameFromDisposition(resp.Header.Get("Content-Disposition"))}
+	if err := network.CheckResponse(resp, exp.size, cmp.Or(exp.name, in.name, nameFromURL(raw))); err != nil {
+		return info{}, err
+	}
 	switch {
 	case resp.StatusCode == http.StatusPartialContent && method == http.MethodGet:
 		cr, err := parseContentRange(resp.Header.Get("Content-Range"))
@@ -215,55 +230,42 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 	return 0
 }
 
-// errClass is how a failed attempt is handled.
-type errClass int
+// guarded is c refusing the redirects network.CheckRedirect refuses: loops,
+// too many, to a scheme other than http(s), from https to http.
+func guarded(c *http.Client) *http.Client {
+	g := *c
+	g.CheckRedirect = network.CheckRedirect
+	return &g
+}
 
-const (
-	classNetwork   errClass = iota // wait for the network, never fail
-	classTransient                 // back off and retry, a few times in a row at most
-	classFatal                     // fail the record
-)
+// online is the view of the network without a Watcher: the machine is
+// online, so every failure is the server's or the network's beyond it.
+type online struct{}
 
-// classify sorts an error from a request or a body read.
-func classify(err error) errClass {
+func (online) Status(context.Context) network.Status { return network.Status{State: network.Online} }
+func (online) Check(context.Context) network.Status  { return network.Status{State: network.Online} }
+func (online) Changes() <-chan network.Status        { return nil }
+
+// fatalStatus reports a status the server would answer again.
+func fatalStatus(err error) bool {
 	var se *StatusError
-	var tlsErr *tls.CertificateVerificationError
-	var unknownAuth x509.UnknownAuthorityError
-	var hostErr x509.HostnameError
-	var certErr x509.CertificateInvalidError
-	var recErr tls.RecordHeaderError
-	switch {
-	case errors.As(err, &se):
-		if transientStatus(se.Code) {
-			return classTransient
-		}
-		return classFatal
-	case errors.As(err, &tlsErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr),
-		errors.As(err, &certErr), errors.As(err, &recErr):
-		return classFatal
-	case errors.Is(err, errInvalidResponse), errors.Is(err, errStalled):
-		return classTransient
-	}
-	var netErr net.Error
-	var dnsErr *net.DNSError
-	switch {
-	case errors.As(err, &dnsErr), errors.As(err, &netErr),
-		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
-		errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH),
-		errors.Is(err, syscall.EPIPE), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return classNetwork
-	}
-	return classTransient
+	return errors.As(err, &se) && !transientStatus(se.Code)
 }
 
 // sleep waits d or until ctx is done.
 func sleep(ctx context.Context, d time.Duration) error {
+	return sleepOr(ctx, d, nil)
+}
+
+// sleepOr waits d, or until wake is closed, or until ctx is done.
+func sleepOr(ctx context.Context, d time.Duration, wake <-chan struct{}) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return context.Cause(ctx)
 	case <-t.C:
-		return nil
+	case <-wake:
 	}
+	return nil
 }

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/adrg/xdg"
+	"github.com/modelfetch/modelfetch/downloader/network"
 	"golang.org/x/time/rate"
 )
 
@@ -52,8 +53,24 @@ type Config struct {
 	MaxRetries int
 	// MinSegment is the smallest range worth a connection of its own.
 	MinSegment int64
+	// SlowRate is the floor of a connection's rate, in bytes a second: a
+	// connection below it, or below a tenth of the best other one, for
+	// SlowAfter while another does better is replaced; a fetch below it
+	// for SlowAfter says "Very slow".
+	SlowRate  int64
+	SlowAfter time.Duration
 
 	Logger *slog.Logger
+
+	// Network is the machine's view of the network, which tells an
+	// offline machine from a server that fails; nil takes the machine as
+	// online.
+	Network network.Watcher
+	// Inhibitor is held while any record runs; nil keeps nothing awake.
+	Inhibitor Inhibitor
+	// PauseMetered pauses downloads while Network says the connection is
+	// metered (SetPauseMetered changes it).
+	PauseMetered bool
 }
 
 // DefaultConfig is the configuration of a desktop user: XDG folders and
@@ -79,6 +96,8 @@ func DefaultConfig() Config {
 		BackoffMax:       time.Minute,
 		MaxRetries:       8,
 		MinSegment:       4 << 20,
+		SlowRate:         4 << 10,
+		SlowAfter:        30 * time.Second,
 	}
 }
 
@@ -92,7 +111,7 @@ func (c Config) withDefaults() Config {
 	for _, p := range []struct{ v, def *time.Duration }{
 		{&c.StallTimeout, &d.StallTimeout}, {&c.CheckpointInterval, &d.CheckpointInterval},
 		{&c.ProgressInterval, &d.ProgressInterval}, {&c.ScaleInterval, &d.ScaleInterval},
-		{&c.BackoffBase, &d.BackoffBase}, {&c.BackoffMax, &d.BackoffMax},
+		{&c.BackoffBase, &d.BackoffBase}, {&c.BackoffMax, &d.BackoffMax}, {&c.SlowAfter, &d.SlowAfter},
 	} {
 		if *p.v <= 0 {
 			*p.v = *p.def
@@ -112,6 +131,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MinSegment <= 0 {
 		c.MinSegment = d.MinSegment
+	}
+	if c.SlowRate <= 0 {
+		c.SlowRate = d.SlowRate
 	}
 	if c.Client == nil {
 		c.Client = newClient()
@@ -157,6 +179,7 @@ type Manager struct {
 	wake     chan struct{} // the dispatcher has work
 	dirty    chan struct{} // the journal should be written
 	activity chan struct{} // a record started running
+	busy     chan struct{} // a record started or stopped running
 
 	mu        sync.Mutex
 	fetches   map[string]*fetch
@@ -166,6 +189,11 @@ type Manager struct {
 	running   int
 	subs      map[*Subscription]struct{}
 	completed []completedFile // every verified download, oldest first
+
+	client       *http.Client  // Config.Client, with the network settings
+	netChanged   chan struct{} // closed when the network changes
+	metered      bool          // the connection is metered
+	pauseMetered bool
 }
 
 // New opens the journal in cfg.StateDir, locking it so that no second
@@ -178,17 +206,21 @@ func New(cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	m := &Manager{
-		cfg:         cfg,
-		limiter:     rate.NewLimiter(rate.Inf, 0),
-		lock:        lock,
-		journalPath: filepath.Join(cfg.StateDir, "journal.json"),
-		wake:        make(chan struct{}, 1),
-		dirty:       make(chan struct{}, 1),
-		activity:    make(chan struct{}, 1),
-		fetches:     map[string]*fetch{},
-		maxActive:   cfg.MaxActive,
-		maxConns:    cfg.MaxConnections,
-		subs:        map[*Subscription]struct{}{},
+		cfg:          cfg,
+		limiter:      rate.NewLimiter(rate.Inf, 0),
+		lock:         lock,
+		journalPath:  filepath.Join(cfg.StateDir, "journal.json"),
+		wake:         make(chan struct{}, 1),
+		dirty:        make(chan struct{}, 1),
+		activity:     make(chan struct{}, 1),
+		busy:         make(chan struct{}, 1),
+		netChanged:   make(chan struct{}),
+		pauseMetered: cfg.PauseMetered,
+		client:       cfg.Client,
+		fetches:      map[string]*fetch{},
+		maxActive:    cfg.MaxActive,
+		maxConns:     cfg.MaxConnections,
+		subs:         map[*Subscription]struct{}{},
 	}
 	m.SetLimitRate(cfg.LimitRate)
 	j, err := readJournal(m.journalPath, time.Now())
@@ -229,6 +261,12 @@ func (m *Manager) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { m.journalLoop(ctx) })
 	wg.Go(func() { m.progressLoop(ctx) })
+	if m.cfg.Inhibitor != nil {
+		wg.Go(func() { m.awakeLoop(ctx) })
+	}
+	if m.cfg.Network != nil {
+		wg.Go(func() { m.networkLoop(ctx) })
+	}
 	for {
 		m.dispatch(ctx, &wg)
 		select {
@@ -244,6 +282,9 @@ func (m *Manager) Run(ctx context.Context) error {
 func (m *Manager) dispatch(ctx context.Context, wg *sync.WaitGroup) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.meteredHold() {
+		return
+	}
 	for _, f := range m.order {
 		if f.paused || f.settled() {
 			continue
@@ -261,13 +302,14 @@ func (m *Manager) dispatch(ctx context.Context, wg *sync.WaitGroup) {
 			m.running++
 			wg.Go(func() { m.runRecord(rctx, r) })
 			poke(m.activity)
+			poke(m.busy)
 		}
 	}
 }
 
 func (m *Manager) runRecord(ctx context.Context, r *record) {
 	m.mu.Lock()
-	d := deps{cfg: m.cfg, client: m.cfg.Client, limiter: m.limiter, log: m.cfg.Logger, now: time.Now,
+	d := deps{cfg: m.cfg, client: guarded(m.client), netChange: m.netChange, limiter: m.limiter, log: m.cfg.Logger, now: time.Now,
 		maxConns: cmp.Or(r.f.opts.Connections, m.maxConns)}
 	m.mu.Unlock()
 	out, err := newTransfer(d, r, recordEvents{m, r}).run(ctx)
@@ -283,13 +325,13 @@ func (m *Manager) runRecord(ctx context.Context, r *record) {
 		r.state = StateSucceeded
 		// A replacement that came too late is dropped: the file was
 		// checked against the digest it had.
-		r.path, r.size, r.hashState, r.mismatch, r.amended = out.path, out.size, nil, "", nil
+		r.path, r.size, r.hashState, r.mismatch, r.amended, r.message = out.path, out.size, nil, "", nil, ""
 		m.remember(r)
 	case errors.Is(cause, errAborted):
 		r.state = StateAborted
 		m.removePartial(r)
 	case stopped:
-		r.state = StateQueued // paused, amended, or the engine is stopping
+		r.state, r.message = StateQueued, "" // paused, amended, or the engine is stopping
 		if r.amended != nil {
 			r.amend(*r.amended)
 		}
@@ -304,11 +346,15 @@ func (m *Manager) runRecord(ctx context.Context, r *record) {
 		}
 		r.state = StateFailed
 		r.reason, r.message, r.status, r.offset = fe.Reason, fe.Msg, fe.Status, fe.Offset
+		if r.downloaded() == 0 {
+			m.removePartial(r) // its preallocated space holds nothing useful
+		}
 		m.cfg.Logger.Warn("record failed", "fetch", r.f.id, "url", r.req.URL, "err", err)
 	}
 	m.settle(r.f)
 	m.markDirty()
 	poke(m.wake)
+	poke(m.busy)
 }
 
 // settle makes a fetch whose records are all settled settled too, and
@@ -576,6 +622,19 @@ func (m *Manager) match(url, sha256 string) (string, int64, bool) {
 	return "", 0, false
 }
 
+// broken is the path of a completed download of url whose file is still
+// there but not at its length (truncated, or written to since), so that
+// downloading it again repairs it in place instead of adding name-2.
+// m.mu is held.
+func (m *Manager) broken(url string) string {
+	for _, c := range slices.Backward(m.completed) {
+		if st, err := os.Stat(c.Path); c.URL == url && err == nil && st.Mode().IsRegular() && st.Size() != c.Size {
+			return c.Path
+		}
+	}
+	return ""
+}
+
 // remember records a completed file, so that it is found by Match even
 // after its fetch is removed from the list. m.mu is held.
 func (m *Manager) remember(r *record) {
@@ -700,6 +759,7 @@ func (m *Manager) reportProgress(now time.Time) bool {
 		}
 		f.meter.sample(now, f.downloaded())
 		s := m.snapshot(f)
+		f.slowSince = slowSince(f.slowSince, s, now, m.cfg.SlowRate)
 		if s.Downloaded != f.lastSent.Downloaded || s.State != f.lastSent.State || s.Speed != f.lastSent.Speed {
 			m.publish(Event{Kind: EventProgress, Fetch: s})
 			f.lastSent = s

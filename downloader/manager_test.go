@@ -335,15 +335,17 @@ func TestSubscribe(t *testing.T) {
 
 func TestSanitizeName(t *testing.T) {
 	for in, want := range map[string]string{
-		"model.bin":              "model.bin",
-		"../../etc/passwd":       "passwd",
-		`..\..\win.ini`:          "win.ini",
-		"..":                     "download",
-		"":                       "download",
-		".bashrc":                "bashrc",
-		"a\x00b\nc.gguf":         "a_b_c.gguf",
-		"x..y":                   "x_y",
-		strings.Repeat("é", 150): strings.Repeat("é", 100),
+		"model.bin":                        "model.bin",
+		"../../etc/passwd":                 "passwd",
+		`..\..\win.ini`:                    "win.ini",
+		"..":                               "download",
+		"":                                 "download",
+		".bashrc":                          "bashrc",
+		"a\x00b\nc.gguf":                   "a_b_c.gguf",
+		"x..y":                             "x_y",
+		strings.Repeat("é", 150):           strings.Repeat("é", 100),
+		strings.Repeat("a", 300) + ".gguf": strings.Repeat("a", 195) + ".gguf",
+		strings.Repeat("é", 150) + ".bin":  strings.Repeat("é", 98) + ".bin",
 	} {
 		if got := SanitizeName(in); got != want {
 			t.Errorf("SanitizeName(%q) = %q, want %q", in, got, want)

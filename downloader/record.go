@@ -29,8 +29,9 @@ type fetch struct {
 	message string
 	status  int
 
-	meter    meter
-	lastSent Snapshot
+	meter     meter
+	lastSent  Snapshot
+	slowSince time.Time // since when the fetch runs below Config.SlowRate
 }
 
 func (f *fetch) settled() bool { return f.state.Settled() }
@@ -59,6 +60,9 @@ type record struct {
 	validator string
 	sha256    string // expected digest, from the request or the server
 	ranges    bool   // the server honours byte ranges
+	// replace is a completed copy of this file found broken on disk
+	// (truncated or grown): the new one takes its place.
+	replace   string
 	restarted string
 
 	reason  Reason
@@ -195,11 +199,14 @@ func (m *Manager) snapshot(f *fetch) Snapshot {
 			s.Result = ResultFailure
 		}
 		s.Speed = 0
-	case f.paused:
+	case m.held(f):
 		s.State = StatePaused
 		s.Speed = 0
 	default:
 		s.State = activeState(f.records)
+	}
+	if s.Message == "" && !f.settled() {
+		s.Message = m.activeMessage(f, s.State)
 	}
 	// Below a byte a second a stalled transfer has no honest ETA.
 	if s.Speed < 1 {
@@ -228,6 +235,46 @@ func (r *record) snapshot() RecordSnapshot {
 		rs.Result = ResultFailure
 	}
 	return rs
+}
+
+// slowSince is since when a fetch, last seen as s at now, runs below
+// floor bytes a second; zero while it does not.
+func slowSince(since time.Time, s Snapshot, now time.Time, floor int64) time.Time {
+	switch {
+	case s.State != StateRunning || s.Speed >= float64(floor):
+		return time.Time{}
+	case since.IsZero():
+		return now
+	}
+	return since
+}
+
+// slowMessage says how slow a fetch is once it ran below Config.SlowRate
+// for Config.SlowAfter, so that a trickle does not look like a frozen bar.
+// m.mu is held.
+func (m *Manager) slowMessage(f *fetch) string {
+	if f.slowSince.IsZero() || f.meter.at.Sub(f.slowSince) < m.cfg.SlowAfter {
+		return ""
+	}
+	return "Very slow: " + humanize.Bytes(uint64(f.meter.rate)) + "/s"
+}
+
+// activeMessage is what an active fetch in state says: what it waits for
+// (the first record's that says something), else how slow it runs. m.mu
+// is held.
+func (m *Manager) activeMessage(f *fetch, state State) string {
+	if !f.paused && m.meteredHold() {
+		return meteredSentence
+	}
+	for _, r := range f.records {
+		if !r.state.Settled() && r.message != "" {
+			return r.message
+		}
+	}
+	if state == StateRunning {
+		return m.slowMessage(f)
+	}
+	return ""
 }
 
 // activeState is the state an active fetch shows: running beats verifying
@@ -328,7 +375,13 @@ type recordEvents struct {
 
 func (e recordEvents) setState(s State) {
 	e.m.mu.Lock()
-	e.r.state = s
+	e.r.state, e.r.message = s, ""
+	e.m.mu.Unlock()
+}
+
+func (e recordEvents) say(msg string) {
+	e.m.mu.Lock()
+	e.r.message = msg
 	e.m.mu.Unlock()
 }
 
@@ -388,7 +441,8 @@ func (e recordEvents) fit(in info, noRanges bool) (p plan, discarded bool, err e
 		r.name = m.uniqueName(r, cmp.Or(r.req.Name, in.name, nameFromURL(r.req.URL)))
 	}
 	p = plan{part: part, dir: cmp.Or(r.f.opts.Dir, filepath.Join(m.cfg.ModelsDir, r.f.id)), name: r.name,
-		digest: cmp.Or(r.req.GitSHA1, r.sha256), limit: -1, hashState: r.hashState, mismatch: r.mismatch, unverified: r.unverified}
+		digest: cmp.Or(r.req.GitSHA1, r.sha256), limit: -1, hashState: r.hashState, mismatch: r.mismatch, unverified: r.unverified,
+		replace: r.replace}
 	if total := r.f.opts.DownloadTotal; total > 0 {
 		others := int64(0)
 		for _, o := range r.f.records {

@@ -1,12 +1,16 @@
 package downloader
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/dustin/go-humanize"
+	"github.com/modelfetch/modelfetch/downloader/network"
 )
 
 // tally is one requester's failures since it last received a byte.
@@ -23,14 +27,23 @@ type step struct {
 	network bool          // the wait is for the network, not for the server
 	shed    bool          // the server limits connections: this one stops, the others carry on
 	stop    error         // non-nil: no retry (a restart of the file or a failure)
+	say     string        // what the record waits for, for a person ("" for nothing to say)
 }
 
 // retryPolicy is the one place that decides what a failed request leads
 // to, for resolving and for every connection:
 //   - a restart of the file or a settled failure stops at once;
-//   - a fatal error (TLS, 4xx) fails the record;
-//   - a network error waits for the network, never failing; a connection
-//     that was delivering is reconnected at once (a cut is not an outage);
+//   - a failure of the network is judged with the machine's own view of
+//     it (network.Judge): while the machine is offline, behind a captive
+//     portal or paused on a metered connection it waits, never failing;
+//     a redirect loop, an unsafe redirect, a downgrade, a malformed answer
+//     or an untrusted certificate fail at once; a server or proxy that
+//     does not answer backs off, saying so, and fails after MaxRetries in
+//     a row (a host that does not exist after hostNotFoundTries); a
+//     connection that was delivering is reconnected at once (a cut is not
+//     an outage);
+//   - a connection much slower than another is replaced at once;
+//   - a 4xx fails the record;
 //   - a server error backs off, honouring Retry-After for that request
 //     only, and fails after MaxRetries in a row without a byte;
 //   - a 429/503 without Retry-After that comes back on the next try while
@@ -39,23 +52,27 @@ type retryPolicy struct {
 	base, max  time.Duration
 	maxRetries int
 	downloaded func() int64 // for the offset of a failure
+	watcher    network.Watcher
 }
 
-func (p retryPolicy) decide(err error, progressed bool, tl *tally, others bool) step {
+// hostNotFoundTries is how often a name the name server says does not
+// exist is asked again: a name server may be wrong for a moment, not long.
+const hostNotFoundTries = 3
+
+func (p retryPolicy) decide(ctx context.Context, err error, url string, progressed bool, tl *tally, others bool) step {
 	var re *restartError
 	var fe *FailError
 	if errors.As(err, &re) || errors.As(err, &fe) {
 		return step{stop: err}
 	}
-	switch classify(err) {
-	case classFatal:
+	if errors.Is(err, errSlow) {
+		return step{} // replaced at once
+	}
+	if e := network.Judge(ctx, p.watcher, err, url); e != nil {
+		return p.network(e, progressed, tl)
+	}
+	if fatalStatus(err) {
 		return step{stop: p.failure(err)}
-	case classNetwork:
-		if progressed {
-			return step{}
-		}
-		tl.waits++
-		return step{wait: p.backoff(tl.waits-1, err), network: true}
 	}
 	var se *StatusError
 	if errors.As(err, &se) && (se.Code == http.StatusTooManyRequests || se.Code == http.StatusServiceUnavailable) && se.RetryAfter == 0 {
@@ -75,6 +92,33 @@ func (p retryPolicy) decide(err error, progressed bool, tl *tally, others bool) 
 	return step{wait: p.backoff(tl.failures-1, err)}
 }
 
+// network decides on a failure the network package judged.
+func (p retryPolicy) network(e *network.Error, progressed bool, tl *tally) step {
+	switch e.Kind.Action() {
+	case network.Fail:
+		return step{stop: fail(ReasonFetchError, p.downloaded(), e, "%s", network.Sentence(e, 0))}
+	case network.Wait:
+		if progressed {
+			return step{}
+		}
+		tl.waits++
+		return step{wait: p.backoff(tl.waits-1, e), network: true, say: network.Sentence(e, 0)}
+	}
+	if progressed {
+		return step{} // a cut while delivering is not an outage
+	}
+	bound := p.maxRetries
+	if e.Kind == network.HostNotFound {
+		bound = hostNotFoundTries
+	}
+	if tl.failures++; tl.failures > bound {
+		return step{stop: fail(ReasonFetchError, p.downloaded(), e, "%s; gave up after %d tries.",
+			strings.TrimSuffix(network.Sentence(e, 0), "."), tl.failures)}
+	}
+	d := p.backoff(tl.failures-1, e)
+	return step{wait: d, say: fmt.Sprintf("%s (try %d of %d).", strings.TrimSuffix(network.Sentence(e, d), "."), tl.failures+1, bound+1)}
+}
+
 // failure turns err into the reason and sentence a person sees.
 func (p retryPolicy) failure(err error) *FailError {
 	var fe *FailError
@@ -88,8 +132,6 @@ func (p retryPolicy) failure(err error) *FailError {
 		return fail(ReasonBadStatus, at, err, "The server answered %d %s for %s.", se.Code, http.StatusText(se.Code), se.URL)
 	case errors.Is(err, errInvalidResponse):
 		return fail(ReasonFetchError, at, err, "The server keeps sending the wrong part of the file (%v).", err)
-	case classify(err) == classFatal:
-		return fail(ReasonFetchError, at, err, "The secure connection to the server could not be trusted (%v).", err)
 	}
 	return fail(ReasonFetchError, at, err, "The download kept failing (%v).", err)
 }
@@ -110,11 +152,12 @@ const maxNetworkWait = 10 * time.Second
 
 // backoff is the wait before retry n (from 0): exponential, capped, with
 // full jitter, and never shorter than the server asked. Waits for the
-// network have a lower cap than waits for a server.
+// network to come back have a lower cap than waits for a server.
 func (p retryPolicy) backoff(n int, err error) time.Duration {
 	d := p.base << min(n, 20)
 	d = min(d, p.max)
-	if classify(err) == classNetwork {
+	var ne *network.Error
+	if errors.As(err, &ne) && ne.Kind.Action() == network.Wait {
 		d = min(d, maxNetworkWait)
 	}
 	d = d/2 + rand.N(d/2+1)

@@ -4,12 +4,17 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/modelfetch/modelfetch/downloader/network"
 )
 
 // TestRetryPolicy: the one policy's decisions, for each kind of failure.
@@ -17,16 +22,20 @@ func TestRetryPolicy(t *testing.T) {
 	p := retryPolicy{base: time.Millisecond, max: 10 * time.Millisecond, maxRetries: 3, downloaded: func() int64 { return 42 }}
 	busy := &StatusError{Code: http.StatusServiceUnavailable}
 	asked := &StatusError{Code: http.StatusServiceUnavailable, RetryAfter: time.Second}
+	refused := &url.Error{Op: "Get", URL: "http://127.0.0.1:1/x", Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}
 	tests := []struct {
 		name       string
 		errs       []error
 		progressed bool
 		others     bool
+		offline    bool
 		want       step // of the last error; stop is compared by reason
 		reason     Reason
 	}{
 		{name: "a cut while delivering reconnects at once", errs: []error{io.ErrUnexpectedEOF}, progressed: true},
-		{name: "a refused connection waits for the network", errs: []error{&netErrTimeout{}}, want: step{network: true}},
+		{name: "offline, a refused connection waits for the network", errs: []error{refused, refused, refused, refused, refused}, offline: true, want: step{network: true}},
+		{name: "online, a refused connection backs off", errs: []error{refused, refused}},
+		{name: "online, a refused connection fails after MaxRetries", errs: []error{refused, refused, refused, refused}, reason: ReasonFetchError},
 		{name: "Retry-After pauses that request for the time asked", errs: []error{asked, asked}, others: true, want: step{wait: time.Second}},
 		{name: "503s without Retry-After on the next try show a limit", errs: []error{busy, busy}, others: true, want: step{shed: true}},
 		{name: "alone, a limit is retried", errs: []error{busy, busy}},
@@ -39,8 +48,12 @@ func TestRetryPolicy(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var tl tally
 			var st step
+			p.watcher = online{}
+			if tc.offline {
+				p.watcher = view(network.Offline)
+			}
 			for _, err := range tc.errs {
-				st = p.decide(err, tc.progressed, &tl, tc.others)
+				st = p.decide(context.Background(), err, "http://127.0.0.1:1/x", tc.progressed, &tl, tc.others)
 			}
 			var fe *FailError
 			switch {
@@ -62,11 +75,14 @@ func TestRetryPolicy(t *testing.T) {
 	}
 }
 
-type netErrTimeout struct{}
+// fixedView is a network.Watcher that says the same thing every time.
+type fixedView struct{ st network.Status }
 
-func (*netErrTimeout) Error() string   { return "connection refused" }
-func (*netErrTimeout) Timeout() bool   { return false }
-func (*netErrTimeout) Temporary() bool { return true }
+func view(s network.State) fixedView { return fixedView{network.Status{State: s}} }
+
+func (v fixedView) Status(context.Context) network.Status { return v.st }
+func (v fixedView) Check(context.Context) network.Status  { return v.st }
+func (v fixedView) Changes() <-chan network.Status        { return nil }
 
 // TestScaleClimbsBack: after a server showed a limit, the connection cap
 // climbs again, one at a time, once answers come back.
@@ -93,6 +109,7 @@ type nopEvents struct{}
 func (nopEvents) setState(State)                     {}
 func (nopEvents) reconcile(info, bool) (plan, error) { return plan{}, nil }
 func (nopEvents) discard(string)                     {}
+func (nopEvents) say(string)                         {}
 func (nopEvents) dirty()                             {}
 func (nopEvents) saveHash([]byte)                    {}
 

@@ -51,14 +51,30 @@ func SanitizeName(name string) string {
 	}
 	name = strings.ReplaceAll(b.String(), "..", "_")
 	name = strings.TrimLeft(strings.TrimSpace(name), ".")
-	for len(name) > 200 {
-		_, size := utf8.DecodeLastRuneInString(name)
-		name = name[:len(name)-size]
-	}
+	name = shorten(name, 200)
 	if name == "" {
 		return "download"
 	}
 	return name
+}
+
+// shorten cuts name to at most n bytes on a rune boundary, keeping its
+// extension (when the extension is short enough to be one), so that the
+// file still opens with the program it is for.
+func shorten(name string, n int) string {
+	if len(name) <= n {
+		return name
+	}
+	ext := path.Ext(name)
+	if len(ext) > 16 {
+		ext = ""
+	}
+	stem := name[:len(name)-len(ext)]
+	for len(stem)+len(ext) > n {
+		_, size := utf8.DecodeLastRuneInString(stem)
+		stem = stem[:len(stem)-size]
+	}
+	return stem + ext
 }
 
 // nameFromURL is the last path segment of a URL, unescaped.

@@ -1,11 +1,13 @@
 package downloader
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+	"github.com/modelfetch/modelfetch/downloader/network"
 	"golang.org/x/time/rate"
 )
 
@@ -33,6 +36,8 @@ type deps struct {
 	log      *slog.Logger
 	now      func() time.Time
 	maxConns int
+	// netChange is closed at the next change of the network (nil: none).
+	netChange func() <-chan struct{}
 }
 
 // events is how a transfer tells its owner what happened to the record;
@@ -44,6 +49,9 @@ type events interface {
 	// and says where the file goes.
 	reconcile(in info, noRanges bool) (plan, error)
 	discard(why string)
+	// say sets the sentence that tells what the record waits for; a new
+	// state clears it.
+	say(msg string)
 	dirty() // the journal should be written
 	saveHash(state []byte)
 }
@@ -62,6 +70,7 @@ type plan struct {
 	unverified bool
 
 	hashState []byte // the journalled hash of the file's first bytes
+	replace   string // a broken copy the file takes the place of
 }
 
 // outcome is a completed record: the manager records it under its lock.
@@ -101,11 +110,13 @@ type transfer struct {
 	plateau  bool
 	lastRate float64
 	grace    bool
+	rates    map[*stallReader]connRate // of the connections, lately
 }
 
 func newTransfer(d deps, r *record, ev events) *transfer {
-	t := &transfer{deps: d, r: r, ledger: r.ledger, events: ev, maxConns: d.maxConns}
-	t.policy = retryPolicy{base: d.cfg.BackoffBase, max: d.cfg.BackoffMax, maxRetries: d.cfg.MaxRetries, downloaded: r.downloaded}
+	t := &transfer{deps: d, r: r, ledger: r.ledger, events: ev, maxConns: d.maxConns, rates: map[*stallReader]connRate{}}
+	t.policy = retryPolicy{base: d.cfg.BackoffBase, max: d.cfg.BackoffMax, maxRetries: d.cfg.MaxRetries, downloaded: r.downloaded,
+		watcher: cmp.Or[network.Watcher](d.cfg.Network, online{})}
 	return t
 }
 
@@ -135,12 +146,11 @@ func (t *transfer) restart(err error) (stateFn, error) {
 	switch {
 	case errors.As(err, &fe) && fe.Reason == ReasonIntegrity && !t.retriedIntegrity && !sameMismatch(err, t.plan.mismatch):
 		t.retriedIntegrity = true
-		t.events.discard("the file did not match its SHA-256, so it is downloaded once more")
-		return t.resolve, nil
+		return func(ctx context.Context) (stateFn, error) { return t.recheck(ctx, fe) }, nil
 	case !errors.As(err, &re):
 		return nil, err
 	case t.restarts >= maxRestarts:
-		if re.err != nil && classify(re.err) == classFatal {
+		if fatalStatus(re.err) {
 			return nil, t.policy.failure(re.err)
 		}
 		return nil, fail(ReasonFetchError, t.r.downloaded(), err, "The server kept changing the file or breaking the download (%s).", re.why)
@@ -151,6 +161,23 @@ func (t *transfer) restart(err error) (stateFn, error) {
 		t.events.discard(re.why)
 	}
 	return t.resolve, nil
+}
+
+// recheck asks the server again after a whole file did not match its
+// digest: the same version (the same strong validator) would be the same
+// bytes again, so it fails with mismatch; a new one is downloaded once
+// more.
+func (t *transfer) recheck(ctx context.Context, mismatch *FailError) (stateFn, error) {
+	was := t.in.validator
+	next, err := t.resolve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if was != "" && t.in.validator == was {
+		return nil, mismatch
+	}
+	t.events.discard("the file did not match its SHA-256 and changed on the server, so it is downloaded once more")
+	return next, nil
 }
 
 func (t *transfer) closeFile() {
@@ -165,27 +192,41 @@ func (t *transfer) closeFile() {
 func (t *transfer) resolve(ctx context.Context) (stateFn, error) {
 	var tl tally
 	for {
-		in, err := resolve(ctx, t.client, t.r.req.URL)
+		in, err := resolve(ctx, t.client, t.r.req.URL, t.expected())
 		if err == nil {
 			t.events.setState(StateRunning)
+			if in.validator != t.in.validator {
+				t.noRanges = false // a new version: its server's ranges are worth trying again
+			}
 			t.in = in
 			return t.reconcile, nil
 		}
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
 		}
-		st := t.policy.decide(err, false, &tl, false)
+		st := t.policy.decide(ctx, err, t.r.req.URL, false, &tl, false)
 		if st.stop != nil {
 			return nil, t.policy.failure(st.stop)
 		}
 		if st.network {
 			t.events.setState(StateWaitingNetwork)
 		}
+		t.events.say(st.say)
 		t.log.Info("resolve failed, retrying", "url", t.r.req.URL, "err", err, "wait", st.wait)
-		if err := sleep(ctx, st.wait); err != nil {
+		if err := t.nap(ctx, st); err != nil {
 			return nil, err
 		}
 	}
+}
+
+// expected is what the request says of the file before any server does:
+// the size a catalog or hub listed, and the name asked for.
+func (t *transfer) expected() expect {
+	e := expect{size: -1, name: t.r.req.Name}
+	if t.r.req.Size > 0 {
+		e.size = t.r.req.Size
+	}
+	return e
 }
 
 // reconcile fits the partial data on disk to the resolved file, checks the
@@ -245,6 +286,13 @@ func (t *transfer) verify(ctx context.Context) (stateFn, error) {
 		}
 		return nil, fail(ReasonFetchError, written.total(), nil, "The download is missing bytes %s, so it was not kept.", gaps)
 	}
+	if want := t.expected().size; want >= 0 && size != want {
+		e := &network.Error{Kind: network.WrongLength, URL: t.in.url, Got: size, Want: want}
+		if u, err := url.Parse(t.in.url); err == nil {
+			e.Host = u.Host
+		}
+		return nil, fail(ReasonFetchError, size, e, "%s", network.Sentence(e, 0))
+	}
 	if t.in.size < 0 {
 		if err := t.file.Truncate(size); err != nil {
 			return nil, writeFailure(err, size)
@@ -261,7 +309,7 @@ func (t *transfer) verify(ctx context.Context) (stateFn, error) {
 			return nil, err
 		}
 		if !strings.EqualFold(sum, t.plan.digest) {
-			return nil, fail(ReasonIntegrity, size, &IntegrityError{Got: sum, Want: t.plan.digest}, "The downloaded file's %s is %s, not the expected %s, so it was set aside.",
+			return nil, fail(ReasonIntegrity, size, &IntegrityError{Got: sum, Want: t.plan.digest}, "The file differs from the checksum given: its %s is %s, not %s, so it was set aside.",
 				digestName(t.r.req), sum, t.plan.digest)
 		}
 	}
@@ -269,7 +317,7 @@ func (t *transfer) verify(ctx context.Context) (stateFn, error) {
 }
 
 // commit syncs the file and moves it to its final name, never over an
-// existing file.
+// existing file but a broken copy of the same download.
 func (t *transfer) commit(context.Context) (stateFn, error) {
 	size, _, _ := t.ledger.state()
 	if err := t.checkpoint(); err != nil {
@@ -304,7 +352,10 @@ func (t *transfer) commit(context.Context) (stateFn, error) {
 func (t *transfer) dest() (string, error) {
 	dest := t.r.req.Dest
 	if dest == "" {
-		dest = freePath(filepath.Join(t.plan.dir, t.plan.name))
+		dest = filepath.Join(t.plan.dir, t.plan.name)
+		if dest != t.plan.replace { // a broken copy is replaced in place, not numbered
+			dest = freePath(dest)
+		}
 	} else if _, err := os.Lstat(dest); err == nil && !t.r.req.digested() {
 		return "", fmt.Errorf("the file %s is already there and was not replaced", dest)
 	}

@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/modelfetch/modelfetch/downloader/network"
 )
 
 // TestFaults runs one download per injected fault and checks that each
@@ -137,15 +139,49 @@ func TestFailures(t *testing.T) {
 			}
 		})
 	}
-	t.Run("hash mismatch downloads twice, no more", func(t *testing.T) {
+}
+
+// TestDigestMismatch: a whole file that differs from its digest is asked
+// about again: downloaded once more only when the server's version changed.
+func TestDigestMismatch(t *testing.T) {
+	const size = 256 << 10
+	t.Run("hash mismatch of an unchanged file downloads once", func(t *testing.T) {
 		o := newOrigin(t, size)
 		cfg := testConfig(t)
 		cfg.MaxConnections = 1
 		m := start(t, cfg)
 		m.Fetch("model", []Request{{URL: o.url(), SHA256: strings.Repeat("cd", 32)}}, Options{})
-		settle(t, m, "model")
+		s := settle(t, m, "model")
+		if got := o.sent.Load(); got != size {
+			t.Errorf("server sent %d bytes, want %d: its validator did not change", got, size)
+		}
+		if !strings.Contains(s.Message, "The file differs from the checksum given") {
+			t.Errorf("message %q", s.Message)
+		}
+	})
+	t.Run("hash mismatch of a file that changed downloads twice", func(t *testing.T) {
+		o := newOrigin(t, size)
+		want := o.sha()
+		good := o.data
+		o.setData(content(size, 99)) // not the version the digest is of
+		var heads atomic.Int64
+		o.faults = []fault{func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
+			if r.Method == http.MethodHead && heads.Add(1) == 2 {
+				o.setData(good) // asked again after the mismatch: a new version
+			}
+			return false
+		}}
+		cfg := testConfig(t)
+		cfg.MaxConnections = 1
+		m := start(t, cfg)
+		m.Fetch("model", []Request{{URL: o.url(), SHA256: want}}, Options{})
+		s := settle(t, m, "model")
+		if s.State != StateSucceeded {
+			t.Fatalf("state %s (%s)", s.State, s.Message)
+		}
+		checkFile(t, s.Records[0].Path, good)
 		if got := o.sent.Load(); got != 2*size {
-			t.Errorf("server sent %d bytes, want %d (one fresh retry)", got, 2*size)
+			t.Errorf("server sent %d bytes, want %d (one fresh download)", got, 2*size)
 		}
 	})
 }
@@ -414,7 +450,8 @@ func TestOffline(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close() // connections are refused until the server starts below
 	cfg := testConfig(t)
-	cfg.MaxRetries = 1 // network errors must not count towards it
+	cfg.MaxRetries = 1 // waits for the network must not count towards it
+	cfg.Network = view(network.Offline)
 	m := start(t, cfg)
 	m.Fetch("model", []Request{{URL: "http://" + addr + "/models/model.bin"}}, Options{})
 	until(t, "the fetch waits for the network", func() bool {
@@ -457,9 +494,9 @@ func TestRangeNotSatisfiable(t *testing.T) {
 
 func TestBackoff(t *testing.T) {
 	m := retryPolicy{base: time.Second, max: time.Minute}
-	refused := &net.OpError{Op: "dial", Err: errors.New("connection refused")}
+	offline := &network.Error{Kind: network.Disconnected}
 	for n := range 12 {
-		if d := m.backoff(n, refused); d > maxNetworkWait {
+		if d := m.backoff(n, offline); d > maxNetworkWait {
 			t.Errorf("network wait %d is %v, over %v", n, d, maxNetworkWait)
 		}
 		server := &StatusError{Code: http.StatusServiceUnavailable}

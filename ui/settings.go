@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"errors"
 	"path/filepath"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/network"
 )
 
 // Preference keys. They are part of the user's saved settings: renaming
@@ -22,6 +24,9 @@ const (
 	prefParallel = "download.parallel"
 	prefLimit    = "download.limit"       // bytes per second, 0 for none
 	prefConns    = "download.connections" // per file, 0 for automatic
+	prefMetered  = "network.pauseMetered"
+	prefProxy    = "network.proxy"  // empty: the environment's
+	prefCAFile   = "network.caFile" // extra CA certificates, PEM
 )
 
 // connChoices are the connection counts offered; automatic lets the engine
@@ -38,6 +43,8 @@ type settings struct {
 	parallel int    // files downloading at once
 	conns    int    // connections per file; 0 is automatic
 	limit    int64  // bytes per second over all downloads; 0 is none
+	metered  bool   // pause downloads on metered connections
+	net      network.Settings
 }
 
 // loadSettings reads the settings once, falling back to the engine's
@@ -48,6 +55,8 @@ func loadSettings(p fyne.Preferences, modelsDir string) settings {
 		parallel: p.IntWithFallback(prefParallel, downloader.DefaultConfig().MaxActive),
 		conns:    p.IntWithFallback(prefConns, 0),
 		limit:    int64(p.IntWithFallback(prefLimit, 0)),
+		metered:  p.Bool(prefMetered),
+		net:      network.Settings{Proxy: p.String(prefProxy), CAFile: p.String(prefCAFile)},
 	}
 	if s.conns < 0 || s.conns > 64 {
 		s.conns = 0
@@ -67,6 +76,9 @@ func (s settings) save(p fyne.Preferences) {
 	p.SetInt(prefParallel, s.parallel)
 	p.SetInt(prefConns, s.conns)
 	p.SetInt(prefLimit, int(s.limit))
+	p.SetBool(prefMetered, s.metered)
+	p.SetString(prefProxy, s.net.Proxy)
+	p.SetString(prefCAFile, s.net.CAFile)
 }
 
 // applySettings makes s the settings, live: the engine changes its pool
@@ -76,6 +88,14 @@ func (u *UI) applySettings(s settings) {
 	u.m.SetMaxActive(s.parallel)
 	u.m.SetMaxConnections(s.conns)
 	u.m.SetLimitRate(s.limit)
+	u.m.SetPauseMetered(s.metered)
+	// A saved proxy or CA file was checked when it was saved; one that no
+	// longer works (a CA file removed since) leaves the engine on the
+	// environment's proxy and the system's CAs, and the dialog says why
+	// when it is opened again.
+	if err := u.m.SetNetworkSettings(s.net); err != nil {
+		u.netProblem = err
+	}
 }
 
 // settingsForm is the settings dialog.
@@ -87,6 +107,9 @@ type settingsForm struct {
 	limit    *formEntry
 	login    *widget.Check // see autostart.go
 	token    *widget.Entry // see hubtab.go; nil without a Hub
+	metered  *widget.Check
+	proxy    *formEntry
+	caFile   *formEntry
 	problem  *widget.Label
 	save     *widget.Button
 }
@@ -114,9 +137,20 @@ func (u *UI) showSettings() {
 		f.limit.SetText(humanize.Bytes(uint64(u.prefs.limit)))
 	}
 	f.login = u.newLoginCheck()
+	f.metered = widget.NewCheck("Pause downloads on metered connections", nil)
+	f.metered.SetChecked(u.prefs.metered)
+	f.proxy, f.caFile = newFormEntry(u, false), newFormEntry(u, false)
+	f.proxy.SetPlaceHolder("From the environment (HTTPS_PROXY)")
+	f.proxy.SetText(u.prefs.net.Proxy)
+	f.caFile.SetPlaceHolder("None (for example /etc/ssl/company-ca.pem)")
+	f.caFile.SetText(u.prefs.net.CAFile)
 	f.problem.Importance = widget.DangerImportance
 	f.problem.Wrapping = fyne.TextWrapWord
 	f.problem.Hide()
+	if u.netProblem != nil {
+		f.problem.SetText(network.Sentence(u.netProblem, 0))
+		f.problem.Show()
+	}
 	parallel := widget.NewFormItem("Files downloading at once", f.parallel)
 	// The engine's pool counts files, not downloads: say so plainly.
 	parallel.HintText = "Each file counts: a model of three files uses three."
@@ -126,6 +160,9 @@ func (u *UI) showSettings() {
 		widget.NewFormItem("Connections per file", f.conns),
 		widget.NewFormItem("Bandwidth limit per second", f.limit),
 		widget.NewFormItem("", f.login),
+		widget.NewFormItem("", f.metered),
+		widget.NewFormItem("Proxy", f.proxy),
+		widget.NewFormItem("Extra CA certificate file", f.caFile),
 	)
 	if u.opts.Hub != nil {
 		f.token = u.newTokenEntry()
@@ -152,14 +189,20 @@ func (u *UI) chooseFolder(into *formEntry) {
 
 func (u *UI) submitSettings(f *settingsForm) {
 	s, err := parseSettings(f.folder.Text, f.parallel.Selected, f.conns.Selected, f.limit.Text)
+	s.metered = f.metered.Checked
+	s.net = network.Settings{Proxy: strings.TrimSpace(f.proxy.Text), CAFile: strings.TrimSpace(f.caFile.Text)}
 	if err == nil {
+		err = u.m.SetNetworkSettings(s.net)
+	}
+	if err == nil {
+		u.netProblem = nil
 		err = u.setStartAtLogin(f.login.Checked)
 	}
 	if err == nil && f.token != nil {
 		err = u.saveToken(f.token.Text)
 	}
 	if err != nil {
-		f.problem.SetText(sentence(err))
+		f.problem.SetText(cmp.Or(network.Sentence(err, 0), sentence(err)))
 		f.problem.Show()
 		// The dialog was sized without the message: grow it to fit.
 		f.dialog.Resize(dialogSize(f.dialog, 600))

@@ -118,6 +118,9 @@ type UI struct {
 	cancel   context.CancelFunc
 	done     chan struct{} // closed when the poller has returned
 	stopOnce sync.Once
+
+	// netProblem is why the saved proxy or CA file could not be used.
+	netProblem error
 }
 
 // New builds the window for m and starts the goroutine that polls m. It

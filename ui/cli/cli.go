@@ -21,6 +21,7 @@ import (
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/api"
 	"github.com/modelfetch/modelfetch/downloader/hf"
+	"github.com/modelfetch/modelfetch/downloader/instance"
 	"github.com/modelfetch/modelfetch/ui/term"
 )
 
@@ -60,7 +61,7 @@ a running ModelFetch, Ctrl-C only stops waiting.
 func NewEnv(builtin []byte) Env {
 	models, err := downloader.LoadCatalog(builtin, filepath.Join(xdg.ConfigHome, "modelfetch", "catalog.json"))
 	return Env{
-		Config:     hubConfig(),
+		Config:     instance.Machine(hubConfig()),
 		Catalog:    models,
 		CatalogErr: err,
 		Stdout:     os.Stdout,

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/modelfetch/modelfetch/downloader"
@@ -32,16 +33,46 @@ func HubHTTPClient(g hf.Getenv) *http.Client {
 }
 
 // HubTransport is hf.NewTransport whose token can change while the
-// engine runs, when a person saves another in the window's settings.
+// engine runs, when a person saves another in the window's settings, and
+// whose base can change when the proxy or CA settings do.
 type HubTransport struct {
-	base     http.RoundTripper
 	endpoint string
+	mu       sync.Mutex // guards base and token, which make current
+	base     http.RoundTripper
+	token    hf.Token
 	current  atomic.Pointer[http.RoundTripper]
 }
 
+var _ downloader.WrappedTransport = (*HubTransport)(nil)
+
 // SetToken makes t the token of the requests that follow.
 func (h *HubTransport) SetToken(t hf.Token) {
-	rt := hf.NewTransport(h.base, h.endpoint, t)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.token = t
+	h.remake()
+}
+
+// Base is the transport beneath the token.
+func (h *HubTransport) Base() http.RoundTripper {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.base
+}
+
+// SetBase makes rt the transport beneath the token for the requests that
+// follow.
+func (h *HubTransport) SetBase(rt http.RoundTripper) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.base = rt
+	h.remake()
+}
+
+// remake makes the transport requests use from base and token. h.mu is
+// held.
+func (h *HubTransport) remake() {
+	rt := hf.NewTransport(h.base, h.endpoint, h.token)
 	h.current.Store(&rt)
 }
 

@@ -2,7 +2,11 @@ package cli
 
 import (
 	"bytes"
+	"context"
+	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/network"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -206,5 +210,46 @@ func TestGetCatalogHubEntry(t *testing.T) {
 	checkFiles(t, paths, s.snapshot("org/Tiny-1B-GGUF", hftest.CommitMain), main, "Tiny-1B-Q4_K_M.gguf")
 	if got := s.run("path", "tiny").paths(t); len(got) != 1 || got[0] != paths[0] {
 		t.Errorf("path tiny printed %q, want %q", got, paths)
+	}
+}
+
+// TestProxyBeneathTheHubToken sets a proxy while the engine's client adds
+// the Hub's token: the setting applies beneath the token, which still
+// goes to the Hub, now through the proxy.
+func TestProxyBeneathTheHubToken(t *testing.T) {
+	asked := make(chan string, 4)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case asked <- r.URL.String() + " " + r.Header.Get("Authorization"):
+		default:
+		}
+		http.Error(w, "gone", http.StatusGone)
+	}))
+	defer proxy.Close()
+	env := map[string]string{"HF_ENDPOINT": "http://hub.test", "HF_TOKEN": "hf_secret"}
+	cfg := downloader.Config{StateDir: t.TempDir(), PartialDir: t.TempDir(), ModelsDir: t.TempDir(),
+		Client: HubHTTPClient(func(k string) string { return env[k] })}
+	m, err := downloader.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if err := m.SetNetworkSettings(network.Settings{Proxy: proxy.URL}); err != nil {
+		t.Fatalf("SetNetworkSettings under the Hub's token: %v", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	if _, err := m.Fetch("f", []downloader.Request{{URL: "http://hub.test/org/repo/resolve/main/a.bin"}}, downloader.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-asked:
+		if want := "http://hub.test/org/repo/resolve/main/a.bin Bearer hf_secret"; got != want {
+			t.Errorf("got the proxy asked %q, want %q", got, want)
+		}
+	case <-t.Context().Done():
+		t.Fatal("the proxy was never asked")
 	}
 }

@@ -52,6 +52,9 @@ func runCommand() int {
 	env.Config.ProgressInterval = 50 * time.Millisecond
 	env.Config.BackoffBase = 20 * time.Millisecond
 	env.Config.BackoffMax = 200 * time.Millisecond
+	// Hermetic: no look-ups of outside names, no logind; the machine is
+	// taken as online.
+	env.Config.Network, env.Config.Inhibitor = nil, nil
 	if os.Getenv(asWindow) == "1" {
 		return Window(context.Background(), os.Args[1:], env, headlessWindow)
 	}

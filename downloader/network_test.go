@@ -1,0 +1,429 @@
+package downloader
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/modelfetch/modelfetch/downloader/network"
+)
+
+// closedAddr is a loopback address where nothing listens.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// rawServer answers every connection with the bytes of reply, whatever
+// was asked: an answer that is not valid HTTP.
+func rawServer(t *testing.T, reply string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
+					c.Write([]byte(reply)) // the client's error is what the test sees
+				}
+			}()
+		}
+	}()
+	return "http://" + l.Addr().String()
+}
+
+// fails waits for the fetch to settle and checks that it failed with a
+// message that holds want, and that nothing was kept as the file.
+func fails(t *testing.T, m *running, cfg Config, want string) Snapshot {
+	t.Helper()
+	s := settle(t, m, "model")
+	if s.State != StateFailed || !strings.Contains(s.Message, want) {
+		t.Fatalf("state %s, message %q; want failed, saying %q", s.State, s.Message, want)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.ModelsDir, "model")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a failed fetch left something in the models folder: %v", err)
+	}
+	return s
+}
+
+// says waits until the active fetch is in state and says want.
+func says(t *testing.T, m *running, state State, want string) {
+	t.Helper()
+	var s Snapshot
+	until(t, "the fetch says "+want, func() bool {
+		s, _ = m.Get("model")
+		ok := s.State == state && strings.Contains(s.Message, want)
+		if !ok && s.State.Settled() {
+			t.Fatalf("settled as %s (%s) before saying %q", s.State, s.Message, want)
+		}
+		return ok
+	})
+}
+
+// TestNetworkFailures: each failure the network package tells apart ends
+// in its state and sentence, within bounded time, with the machine online.
+func TestNetworkFailures(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop2", http.StatusFound) })
+	mux.HandleFunc("/loop2", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop", http.StatusFound) })
+	mux.HandleFunc("/file", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "file:///etc/passwd", http.StatusFound)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	plain := srv.URL + "/model.bin"
+	secure := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, plain, http.StatusFound)
+	}))
+	defer secure.Close()
+	dead := closedAddr(t)
+	tests := []struct {
+		name   string
+		url    string
+		client func() *http.Client
+		want   string
+	}{
+		{name: "redirect loop", url: srv.URL + "/loop", want: "redirects in a loop"},
+		{name: "file:// redirect", url: srv.URL + "/file", want: "file:///etc/passwd, which is not a web address"},
+		{name: "https to http", url: secure.URL + "/model.bin", client: secure.Client, want: "from a secure address to an insecure one"},
+		{name: "malformed header", url: rawServer(t, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Bad: a\nb\r\n\r\nhello") + "/model.bin", want: "not valid HTTP"},
+		{name: "refused port", url: "http://" + closedAddr(t) + "/model.bin", want: "is not answering; gave up after 4 tries"},
+		{name: "dead proxy", url: plain, client: func() *http.Client {
+			tr := newClient().Transport.(*http.Transport)
+			tr.Proxy = http.ProxyURL(&url.URL{Scheme: "http", Host: dead})
+			return &http.Client{Transport: tr}
+		}, want: "The proxy at " + dead + " is not answering; gave up"},
+		{name: "host not found", url: "http://no-such-host.invalid/model.bin", client: func() *http.Client {
+			// The resolver is injected: the test asks no name server.
+			tr := newClient().Transport.(*http.Transport)
+			tr.DialContext = func(_ context.Context, _, addr string) (net.Conn, error) {
+				host, _, _ := net.SplitHostPort(addr)
+				return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+			}
+			return &http.Client{Transport: tr}
+		}, want: "The host no-such-host.invalid does not exist; gave up after 4 tries"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(t)
+			cfg.MaxRetries = 3
+			if tc.client != nil {
+				cfg.Client = tc.client()
+			}
+			m := start(t, cfg)
+			began := time.Now()
+			if _, err := m.Fetch("model", []Request{{URL: tc.url}}, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			fails(t, m, cfg, tc.want)
+			if d := time.Since(began); d > 5*time.Second {
+				t.Errorf("failing took %v", d)
+			}
+		})
+	}
+}
+
+// TestServerNotAnsweringSaysSo: while a refused connection is retried the
+// fetch says so, with the wait and the bound, before it fails.
+func TestServerNotAnsweringSaysSo(t *testing.T) {
+	addr := closedAddr(t)
+	cfg := testConfig(t)
+	cfg.MaxRetries = 3
+	cfg.BackoffBase, cfg.BackoffMax = 400*time.Millisecond, 400*time.Millisecond
+	m := start(t, cfg)
+	m.Fetch("model", []Request{{URL: "http://" + addr + "/model.bin"}}, Options{})
+	says(t, m, StateRunning, "The server at "+addr+" is not answering; trying again in 1 s (try 2 of 4)")
+	fails(t, m, cfg, "gave up after 4 tries")
+}
+
+// TestWaitsWhileTheSystemSays: offline or behind a portal by the system's
+// own view, a fetch waits, saying for what, however often it fails.
+func TestWaitsWhileTheSystemSays(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		st   network.Status
+		want string
+	}{
+		{name: "offline", st: network.Status{State: network.Offline}, want: "not connected to the internet"},
+		{name: "portal", st: network.Status{State: network.Portal, PortalURL: "http://127.0.0.1:9/login"}, want: "Sign in to the network at http://127.0.0.1:9/login"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(t)
+			cfg.MaxRetries = 1
+			cfg.Network = fixedView{tc.st}
+			m := start(t, cfg)
+			m.Fetch("model", []Request{{URL: "http://" + closedAddr(t) + "/model.bin"}}, Options{})
+			says(t, m, StateWaitingNetwork, tc.want)
+			time.Sleep(100 * time.Millisecond) // many more tries than MaxRetries, at 5-50 ms each
+			if s, _ := m.Get("model"); s.State != StateWaitingNetwork || !strings.Contains(s.Message, tc.want) {
+				t.Fatalf("state %s, message %q: stopped waiting", s.State, s.Message)
+			}
+		})
+	}
+}
+
+// portal is a captive portal that answers every request with its sign-in
+// page until signedIn, then lets the origin answer.
+func portal(t *testing.T, o *origin, signedIn *atomic.Bool) *httptest.Server {
+	t.Helper()
+	page := strings.Repeat("x", 130) + "<html>Sign in</html>"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if signedIn.Load() {
+			o.serve(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.Itoa(len(page)))
+		io.WriteString(w, page)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestCaptivePortal: a portal's page is never kept as the file, with or
+// without a known size: the fetch waits, saying where to sign in, and
+// resumes once the real file answers.
+func TestCaptivePortal(t *testing.T) {
+	const size = 256 << 10
+	for _, known := range []bool{true, false} {
+		t.Run(fmt.Sprintf("size known %v", known), func(t *testing.T) {
+			o := newOrigin(t, size)
+			var signedIn atomic.Bool
+			srv := portal(t, o, &signedIn)
+			req := Request{URL: srv.URL + "/gemma-2b.gguf"}
+			if known {
+				req.Size = size
+			}
+			cfg := testConfig(t)
+			cfg.MaxRetries = 1
+			m := start(t, cfg)
+			m.Fetch("model", []Request{req}, Options{})
+			says(t, m, StateWaitingNetwork, "Sign in to the network at "+req.URL)
+			time.Sleep(50 * time.Millisecond) // more tries than MaxRetries
+			if s, _ := m.Get("model"); s.State.Settled() {
+				t.Fatalf("settled as %s (%s) behind a portal", s.State, s.Message)
+			}
+			signedIn.Store(true)
+			s := settle(t, m, "model")
+			if s.State != StateSucceeded {
+				t.Fatalf("state %s (%s)", s.State, s.Message)
+			}
+			checkFile(t, s.Records[0].Path, o.data)
+		})
+	}
+}
+
+// TestLengthMismatch: a file whose length disagrees with the size the
+// request gave is not the file, whether the server says its length before
+// the body or not.
+func TestLengthMismatch(t *testing.T) {
+	const size = 256 << 10
+	for _, tc := range []struct {
+		name   string
+		faults []fault
+	}{{name: "length told"}, {name: "length not told", faults: []fault{chunked}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := newOrigin(t, size, tc.faults...)
+			cfg := testConfig(t)
+			cfg.MaxRetries = 2
+			m := start(t, cfg)
+			m.Fetch("model", []Request{{URL: o.url(), Size: 2 * size}}, Options{})
+			fails(t, m, cfg, "sent 262 kB where the file is 524 kB, so it is not the file")
+		})
+	}
+}
+
+// trickle serves the GETs numbered in ns 100 bytes at a time, every 20 ms
+// (5 KB/s), as a link that nearly stopped.
+func trickle(ns ...int64) fault {
+	return onRequests(func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
+		tw := &trickleWriter{ResponseWriter: w, ctx: r.Context()}
+		o.serveFile(tw, r)
+		return true
+	}, ns...)
+}
+
+type trickleWriter struct {
+	http.ResponseWriter
+	ctx context.Context
+}
+
+func (tw *trickleWriter) Write(p []byte) (int, error) {
+	written := 0
+	for len(p) > 0 {
+		n := min(len(p), 100)
+		m, err := tw.ResponseWriter.Write(p[:n])
+		written += m
+		if err != nil {
+			return written, err
+		}
+		tw.ResponseWriter.(http.Flusher).Flush()
+		p = p[n:]
+		select {
+		case <-tw.ctx.Done():
+			return written, tw.ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return written, nil
+}
+
+// TestSlowConnectionReplaced: one connection of several trickles; it is
+// replaced, so the file does not wait for its 256 KiB at 5 KB/s (50 s).
+func TestSlowConnectionReplaced(t *testing.T) {
+	const size = 1 << 20
+	o := newOrigin(t, size, trickle(2))
+	cfg := testConfig(t)
+	cfg.SlowRate, cfg.SlowAfter = 64<<10, 200*time.Millisecond
+	cfg.StallTimeout = time.Second
+	m := start(t, cfg)
+	began := time.Now()
+	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+	s := settle(t, m, "model")
+	if s.State != StateSucceeded {
+		t.Fatalf("state %s (%s)", s.State, s.Message)
+	}
+	checkFile(t, s.Records[0].Path, o.data)
+	if d := time.Since(began); d > 10*time.Second {
+		t.Errorf("took %v: the slow connection was not replaced", d)
+	}
+}
+
+// TestVerySlow: when every connection trickles, none is replaced and the
+// fetch says how slow it is instead of showing a frozen bar.
+func TestVerySlow(t *testing.T) {
+	o := newOrigin(t, 1<<20, trickle(1, 2, 3, 4, 5, 6, 7, 8))
+	cfg := testConfig(t)
+	cfg.MaxConnections = 1
+	cfg.SlowRate, cfg.SlowAfter = 64<<10, 200*time.Millisecond
+	m := start(t, cfg)
+	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+	says(t, m, StateRunning, "Very slow: ")
+	if s, _ := m.Get("model"); s.Downloaded == 0 {
+		t.Errorf("no byte counted while trickling")
+	}
+	if n := o.requests.Load(); n > 2 {
+		t.Errorf("%d requests: a trickling link was replaced", n)
+	}
+}
+
+// TestFailedFetchReleasesSpace: a fetch that fails before any byte leaves
+// no preallocated partial file; one that fails with useful bytes keeps
+// them for a retry.
+func TestFailedFetchReleasesSpace(t *testing.T) {
+	const size = 1 << 20
+	for _, tc := range []struct {
+		name string
+		keep bool
+		f    fault
+	}{
+		{name: "nothing useful", f: onRequests(status(http.StatusNotFound, ""), 1, 2, 3, 4, 5, 6, 7, 8)},
+		{name: "half useful", keep: true, f: func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
+			if n == 1 {
+				return cut(size/2)(o, w, r, n)
+			}
+			return n > 1 && status(http.StatusNotFound, "")(o, w, r, n)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := newOrigin(t, size, tc.f)
+			cfg := testConfig(t)
+			cfg.MaxConnections = 1
+			m := start(t, cfg)
+			m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+			fails(t, m, cfg, "404")
+			_, err := os.Stat(filepath.Join(cfg.PartialDir, "model", "0.part"))
+			if kept := err == nil; kept != tc.keep {
+				t.Errorf("partial file kept %v, want %v (%v)", kept, tc.keep, err)
+			}
+		})
+	}
+}
+
+// TestRestartKeepsConnections: after the file changed on the server (a
+// 200 to a ranged request), the new version is fetched in ranges over
+// several connections again, not on one.
+func TestRestartKeepsConnections(t *testing.T) {
+	const size = 2 << 20
+	v2 := content(size, 2)
+	var changed atomic.Bool
+	var ranged atomic.Int64
+	o := newOrigin(t, size, func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
+		if n == 1 {
+			cut(100<<10)(o, w, r, n)
+			o.setData(v2)
+			changed.Store(true)
+			return true
+		}
+		if r.Header.Get("If-Range") == etagOf(v2) {
+			ranged.Add(1)
+		}
+		return false
+	})
+	cfg := testConfig(t)
+	m := start(t, cfg)
+	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+	s := settle(t, m, "model")
+	if s.State != StateSucceeded || !changed.Load() {
+		t.Fatalf("state %s (%s), changed %v", s.State, s.Message, changed.Load())
+	}
+	checkFile(t, s.Records[0].Path, v2)
+	if n := ranged.Load(); n < 2 {
+		t.Errorf("%d ranged requests for the new version: the restart went on one connection", n)
+	}
+}
+
+// TestRepairInPlace: a finished file truncated on disk is not taken as
+// downloaded; fetching it again puts the whole file in its place, not
+// beside it as name-2.
+func TestRepairInPlace(t *testing.T) {
+	o := newOrigin(t, 256<<10)
+	cfg := testConfig(t)
+	m := start(t, cfg)
+	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+	s := settle(t, m, "model")
+	path := s.Records[0].Path
+	if err := os.Truncate(path, 1000); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m.Match(o.url()); ok {
+		t.Fatal("a truncated file matched as downloaded")
+	}
+	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+	s = settle(t, m, "model")
+	if s.State != StateSucceeded || s.Records[0].Path != path {
+		t.Fatalf("state %s (%s), path %s; want succeeded at %s", s.State, s.Message, s.Records[0].Path, path)
+	}
+	checkFile(t, path, o.data)
+	entries, err := os.ReadDir(filepath.Dir(path))
+	if err != nil || len(entries) != 1 {
+		t.Errorf("the folder holds %d files (%v), want the one", len(entries), err)
+	}
+}
