@@ -57,6 +57,10 @@ func (u *UI) showAddURL() {
 
 func (u *UI) submitAddURL(f *addURLForm) {
 	addrs := addresses(f.url.Text)
+	if len(addrs) == 1 && u.openHub(addrs[0]) { // a Hugging Face name: choose its files in the tab
+		f.dialog.Hide()
+		return
+	}
 	title := strings.TrimSpace(f.title.Text)
 	sha := strings.TrimSpace(f.sha.Text)
 	err := checkAddresses(addrs, title, sha)

@@ -33,9 +33,7 @@ func (u *UI) openHub(arg string) bool {
 	if _, err := hf.Parse(arg, hf.Options{Endpoint: u.opts.Hub.Endpoint()}); err != nil {
 		return false
 	}
-	u.places.SelectIndex(1)
-	u.hub.Open(arg)
-	return true
+	return u.ShowHub(arg)
 }
 
 // openHubModel opens a catalog model named by a Hub repo in the Hugging
@@ -104,4 +102,15 @@ func (u *UI) saveToken(value string) error {
 		u.opts.HubToken(tok)
 	}
 	return nil
+}
+
+// ShowHub selects the Hugging Face tab and gives text to its search field,
+// as typing it there does; false when the window has no Hub.
+func (u *UI) ShowHub(text string) bool {
+	if u.hub == nil {
+		return false
+	}
+	u.places.SelectIndex(1)
+	u.hub.Open(text)
+	return true
 }

@@ -92,3 +92,20 @@ func TestSettingsSavesHubToken(t *testing.T) {
 		t.Errorf("the engine got %d tokens, the Hub tab's client has one: %v", len(*given), h.u.opts.Hub.Token().Set())
 	}
 }
+
+// A Hub name typed into Add URL opens its repo in the Hugging Face tab
+// instead of being fetched as a plain address.
+func TestAddURLOpensHubName(t *testing.T) {
+	h, _, _ := hubWindow(t)
+	h.u.showAddURL()
+	f := h.u.add
+	test.Type(f.url, "https://huggingface.co/org/Tiny-1B-GGUF")
+	test.Tap(f.add)
+	if h.u.places.SelectedIndex() != 1 {
+		t.Fatal("the Hugging Face tab is not shown")
+	}
+	h.waitFor("the repo's files", func() bool { return h.u.hub.plan.Repo == "org/Tiny-1B-GGUF" })
+	if n := len(h.m.Snapshots()); n != 0 {
+		t.Errorf("%d fetches started, want none until Download", n)
+	}
+}
