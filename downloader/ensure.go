@@ -387,12 +387,9 @@ func (m *Manager) KeepUnverified(id, url string) error {
 func (m *Manager) correct(id, url string, change func(*record)) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	f, ok := m.fetches[id]
-	if !ok {
-		return ErrNotFound
-	}
-	if f.state != StateFailed {
-		return ErrNotFailed
+	f, err := m.failed(id)
+	if err != nil {
+		return err
 	}
 	i := slices.IndexFunc(f.records, func(r *record) bool { return r.req.URL == url && r.state == StateFailed })
 	if i < 0 {

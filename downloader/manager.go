@@ -550,15 +550,25 @@ func (m *Manager) ResumeAll() {
 func (m *Manager) Retry(id string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	f, ok := m.fetches[id]
-	if !ok {
-		return ErrNotFound
-	}
-	if f.state != StateFailed {
-		return ErrNotFailed
+	f, err := m.failed(id)
+	if err != nil {
+		return err
 	}
 	m.retry(f)
 	return nil
+}
+
+// failed is the failed fetch with id: ErrNotFound when there is none,
+// ErrNotFailed when it did not fail. m.mu is held.
+func (m *Manager) failed(id string) (*fetch, error) {
+	f, ok := m.fetches[id]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	if f.state != StateFailed {
+		return nil, ErrNotFailed
+	}
+	return f, nil
 }
 
 func (m *Manager) retry(f *fetch) {

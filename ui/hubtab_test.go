@@ -109,3 +109,21 @@ func TestAddURLOpensHubName(t *testing.T) {
 		t.Errorf("%d fetches started, want none until Download", n)
 	}
 }
+
+// TestHubCatalogCardIsNotReady: a catalog model named by a Hub repo has
+// no URL files to match, so its card offers Download, not Open folder.
+func TestHubCatalogCardIsNotReady(t *testing.T) {
+	h := newHarness(t, false)
+	h.waitFor("the first poll", func() bool { return h.u.status.Text == "Nothing downloading" })
+	for _, c := range h.u.cards {
+		if c.model.HF == "" {
+			continue
+		}
+		h.waitFor("the card of "+c.model.ID+" to be drawn", func() bool { return c.button.Text != "" })
+		if c.state.ready || c.button.Text == "Open folder" {
+			t.Errorf("got the card of %s ready (%q), want Download", c.model.ID, c.button.Text)
+		}
+		return
+	}
+	t.Fatal("the built-in catalog has no Hub model")
+}

@@ -500,7 +500,9 @@ func (d *differ) modelStates(snaps []downloader.Snapshot) []modelState {
 	}
 	out := make([]modelState, len(d.catalog))
 	for i, model := range d.catalog {
-		ms := modelState{ready: true, size: model.Size()}
+		// A model named by a Hub repo has no URL files to match: its card
+		// offers Download (the Hub tab says which files are there).
+		ms := modelState{ready: len(model.Files) > 0, size: model.Size()}
 		for j, f := range model.Files {
 			p, ok := d.m.Match(f.URL)
 			if !ok {

@@ -47,7 +47,9 @@ func (u *UI) SetupTray(d desktop.App) {
 	}
 	d.SetSystemTrayMenu(menu)
 	d.SetSystemTrayWindow(u.win)
-	t.setStatus(u.status.Text)
+	if u.status.Text != "" {
+		t.setStatus(u.status.Text) // else the first poll sets it
+	}
 }
 
 // Show brings the window forward: from the tray, or for a second start of

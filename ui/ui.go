@@ -216,7 +216,7 @@ func (u *UI) build() fyne.CanvasObject {
 	u.tips = newTooltips()
 	addURL := widget.NewButtonWithIcon("Add URL…", theme.ContentAddIcon(), u.showAddURL)
 	settingsBtn := newTipButton(u.tips, theme.SettingsIcon(), "Settings (Ctrl+,)", u.showSettings)
-	u.status = widget.NewLabel("Nothing downloading")
+	u.status = widget.NewLabel("") // the first poll says what is downloading
 	about := newTipButton(u.tips, theme.InfoIcon(), "About ModelFetch", u.showAbout)
 	bar := container.NewBorder(nil, nil, container.NewHBox(addURL, settingsBtn, about), nil, container.NewHBox(layout.NewSpacer(), u.status))
 

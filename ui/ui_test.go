@@ -716,9 +716,7 @@ func TestTrayMenuFollowsAndControlsDownloads(t *testing.T) {
 	if want := []string{"Show ModelFetch", "Pause all", "Resume all", "Quit"}; !slices.Equal(labels, want) {
 		t.Errorf("got tray menu %q, want %q", labels, want)
 	}
-	if got, want := tray.tooltip(), "ModelFetch: Nothing downloading"; got != want {
-		t.Errorf("got tooltip %q, want %q", got, want)
-	}
+	h.waitFor("the first poll to set the tooltip", func() bool { return tray.tooltip() == "ModelFetch: Nothing downloading" })
 
 	test.Tap(h.gemmaCard().button)
 	h.waitFor("the tray to count the download", func() bool { return strings.HasPrefix(tray.tooltip(), "ModelFetch: 1 downloading") })
