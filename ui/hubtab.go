@@ -54,7 +54,7 @@ func (u *UI) openHubModel(m downloader.Model) {
 
 // downloadHub starts the fetch of files of a Hub plan, as the command
 // line and the local API do; asking again for files being fetched
-// resumes that fetch.
+// resumes that fetch. Once it has succeeded it is finished as they do.
 func (u *UI) downloadHub(plan hf.Plan, files []hf.File) {
 	f, err := hf.NewFetch(plan, files, u.opts.HubLayout)
 	if err == nil {
@@ -66,7 +66,13 @@ func (u *UI) downloadHub(plan hf.Plan, files []hf.File) {
 	u.refresh()
 	if err != nil {
 		u.showProblem("Cannot download from "+plan.Repo, sentence(err))
+		return
 	}
+	go func() {
+		if err := f.FinishWhenDone(u.ctx, u.m, f.ID); err != nil && u.ctx.Err() == nil {
+			u.opts.Do(func() { u.showProblem("Cannot finish the download from "+plan.Repo, sentence(err)) })
+		}
+	}()
 }
 
 // newTokenEntry is Settings' "Hugging Face token" field: it never shows

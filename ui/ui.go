@@ -115,6 +115,7 @@ type UI struct {
 
 	shownID  atomic.Pointer[string] // the fetch the details view shows, for the poller
 	kick     chan struct{}          // asks the poller to look now
+	ctx      context.Context        // ends with Stop: the poller and Hub fetches waiting to be finished
 	cancel   context.CancelFunc
 	done     chan struct{} // closed when the poller has returned
 	stopOnce sync.Once
@@ -157,7 +158,7 @@ func New(a fyne.App, m *downloader.Manager, opts Options) *UI {
 	a.Lifecycle().SetOnStopped(u.Stop)
 
 	ctx, cancel := context.WithCancel(context.Background())
-	u.cancel = cancel
+	u.ctx, u.cancel = ctx, cancel
 	// The differ is made here, not in the goroutine, so that it counts as
 	// opened before anything the caller does next.
 	go u.poll(ctx, newDiffer(u.m, u.opts.Catalog, u.opts.Icon, u.opts.Interval))

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/hf"
@@ -64,6 +65,23 @@ func TestCreateHubNameIntoDir(t *testing.T) {
 	}
 	if data, err := os.ReadFile(filepath.Join(dir, "README.md")); err != nil || string(data) != "# Tiny v1\n" {
 		t.Errorf("README.md of v1 under dir: %q, %v", data, err)
+	}
+	// What `modelfetch get --dir` and `hf download --local-dir` write
+	// beside the file, so that the hf CLI knows it needs no new download.
+	// The server writes it once the fetch has succeeded, so soon after.
+	meta := filepath.Join(dir, ".cache", "huggingface", "download", "README.md.metadata")
+	var data []byte
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if data, err = os.ReadFile(meta); err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	lines := strings.Split(string(data), "\n")
+	if err != nil || len(lines) != 4 || lines[0] != hftest.CommitV1 || lines[1] != hftest.GitOID([]byte("# Tiny v1\n")) {
+		t.Errorf("%s: %q, %v; want the commit of v1, the blob id and a time", meta, data, err)
+	}
+	if ignore, err := os.ReadFile(filepath.Join(dir, ".cache", "huggingface", ".gitignore")); err != nil || string(ignore) != "*" {
+		t.Errorf(".gitignore: %q, %v", ignore, err)
 	}
 }
 
