@@ -18,6 +18,7 @@ func (u *UI) withHub(models fyne.CanvasObject) fyne.CanvasObject {
 	if u.opts.Hub == nil {
 		return models
 	}
+	u.hubClient.Store(u.opts.Hub)
 	u.hub = NewHubView(u.opts.Hub, u.opts.HubLayout, u.downloadHub)
 	u.hub.do = u.opts.Do
 	u.places = container.NewAppTabs(container.NewTabItem("Models", models), container.NewTabItem("Hugging Face", u.hub))
@@ -103,12 +104,18 @@ func (u *UI) saveToken(value string) error {
 		return err
 	}
 	u.opts.Hub = c
+	u.hubClient.Store(c)
 	u.hub.SetClient(c)
 	if u.opts.HubToken != nil {
 		u.opts.HubToken(tok)
 	}
 	return nil
 }
+
+// HubClient is the Hub's client with the token in use now, nil when the
+// window has no Hub; the local API resolves Hub names with it, so that a
+// token saved in Settings applies to them at once. Safe on any goroutine.
+func (u *UI) HubClient() *hf.Client { return u.hubClient.Load() }
 
 // ShowHub selects the Hugging Face tab and gives text to its search field,
 // as typing it there does; false when the window has no Hub.

@@ -68,10 +68,13 @@ func TestWindowHubTabDownloads(t *testing.T) {
 	}
 }
 
-// The token typed in Settings goes to the token file (0600), the Hub tab
-// and the engine; the field never shows it.
+// The token typed in Settings goes to the token file (0600), the Hub tab,
+// the engine and the local API's resolves; the field never shows it.
 func TestSettingsSavesHubToken(t *testing.T) {
 	h, _, given := hubWindow(t)
+	if c := h.u.HubClient(); c == nil || c.Token().Set() {
+		t.Fatal("before Settings, the local API's Hub client is missing or has a token")
+	}
 	h.u.showSettings()
 	f := h.u.setup
 	if f.token == nil || f.token.Text != "" || !f.token.Password {
@@ -91,6 +94,10 @@ func TestSettingsSavesHubToken(t *testing.T) {
 	}
 	if len(*given) != 1 || !(*given)[0].Set() || !h.u.opts.Hub.Token().Set() {
 		t.Errorf("the engine got %d tokens, the Hub tab's client has one: %v", len(*given), h.u.opts.Hub.Token().Set())
+	}
+	// The local API resolves Hub names with the window's client (see Run).
+	if c := h.u.HubClient(); c != h.u.opts.Hub || !c.Token().Set() {
+		t.Error("the local API's Hub client did not get the saved token")
 	}
 }
 

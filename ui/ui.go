@@ -111,7 +111,10 @@ type UI struct {
 	quitAsk  *quitQuestion // the last question closing the window asked
 	notifier *notifier     // nil when notifications go through opts.Notify
 	hub      *HubView      // nil without opts.Hub
-	places   *container.AppTabs
+	// hubClient is opts.Hub, and the client of a token saved since, for
+	// the local API's resolves (HubClient), which run on other goroutines.
+	hubClient atomic.Pointer[hf.Client]
+	places    *container.AppTabs
 
 	shownID  atomic.Pointer[string] // the fetch the details view shows, for the poller
 	kick     chan struct{}          // asks the poller to look now

@@ -29,10 +29,14 @@ func (s *Server) hubModel(ctx context.Context, req CreateRequest) ([]downloader.
 	}
 	opts := req.Options
 	notFound := fmt.Errorf("there is no model %q in the catalog (see GET /v1/catalog), and it is not a Hugging Face name", req.Model)
-	if s.opts.Hub == nil {
+	var hub *hf.Client
+	if s.opts.Hub != nil {
+		hub = s.opts.Hub()
+	}
+	if hub == nil {
 		return nil, "", opts, nil, notFound
 	}
-	ref, err := hf.Parse(req.Model, hf.Options{Endpoint: s.opts.Hub.Endpoint(), Revision: req.Revision, Include: req.Include, Exclude: req.Exclude})
+	ref, err := hf.Parse(req.Model, hf.Options{Endpoint: hub.Endpoint(), Revision: req.Revision, Include: req.Include, Exclude: req.Exclude})
 	if errors.Is(err, hf.ErrNotHub) {
 		return nil, "", opts, nil, notFound
 	}
@@ -46,7 +50,7 @@ func (s *Server) hubModel(ctx context.Context, req CreateRequest) ([]downloader.
 	}
 	var plan hf.Plan
 	if err == nil {
-		plan, err = s.opts.Hub.Resolve(ctx, ref)
+		plan, err = hub.Resolve(ctx, ref)
 	}
 	if err != nil {
 		return nil, "", opts, nil, &hubError{err}

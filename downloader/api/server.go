@@ -78,10 +78,13 @@ type Options struct {
 	// before the client is given up as stuck (default 10s).
 	WriteTimeout time.Duration
 	Logger       *slog.Logger
-	// Hub resolves the Hugging Face names a create may give as its model;
-	// nil refuses them. HubCache is the Hub cache their files go to, the
-	// one place outside the dir rule a request's dest and links may be.
-	Hub      *hf.Client
+	// Hub gives the client that resolves the Hugging Face names a create
+	// may give as its model. It is asked on every create, so that a token
+	// saved meanwhile (the window's Settings) applies at once; nil, or a
+	// nil client, refuses them. HubCache is the Hub cache their files go
+	// to, the one place outside the dir rule a request's dest and links
+	// may be.
+	Hub      func() *hf.Client
 	HubCache string
 	// Show brings the window forward, for a second start of the app that
 	// hands over to this one (POST /v1/show). Nil when there is no window
