@@ -36,7 +36,11 @@ func Run(ctx context.Context, a fyne.App, m *downloader.Manager, opts Options, l
 		hubOptions(&opts, l.Env)
 	}
 	w := New(a, m, opts)
-	host, err := instance.NewHost(m, api.SocketPath(), l.Env.APIOptions(func() { fyne.Do(w.Show) }))
+	apiOpts := l.Env.APIOptions(func() { fyne.Do(w.Show) })
+	if opts.Hub != nil {
+		apiOpts.Hub = w.HubClient // the window's, whose token Settings changes
+	}
+	host, err := instance.NewHost(m, api.SocketPath(), apiOpts)
 	if err != nil {
 		// The window works without it; other programs then cannot reach
 		// this engine.

@@ -18,6 +18,7 @@ func (u *UI) withHub(models fyne.CanvasObject) fyne.CanvasObject {
 	if u.opts.Hub == nil {
 		return models
 	}
+	u.hubClient.Store(u.opts.Hub)
 	u.hub = NewHubView(u.opts.Hub, u.opts.HubLayout, u.downloadHub)
 	u.hub.do = u.opts.Do
 	u.places = container.NewAppTabs(container.NewTabItem("Models", models), container.NewTabItem("Hugging Face", u.hub))
@@ -54,7 +55,7 @@ func (u *UI) openHubModel(m downloader.Model) {
 
 // downloadHub starts the fetch of files of a Hub plan, as the command
 // line and the local API do; asking again for files being fetched
-// resumes that fetch.
+// resumes that fetch. Once it has succeeded it is finished as they do.
 func (u *UI) downloadHub(plan hf.Plan, files []hf.File) {
 	f, err := hf.NewFetch(plan, files, u.opts.HubLayout)
 	if err == nil {
@@ -66,7 +67,13 @@ func (u *UI) downloadHub(plan hf.Plan, files []hf.File) {
 	u.refresh()
 	if err != nil {
 		u.showProblem("Cannot download from "+plan.Repo, sentence(err))
+		return
 	}
+	go func() {
+		if err := f.FinishWhenDone(u.ctx, u.m, f.ID); err != nil && u.ctx.Err() == nil {
+			u.opts.Do(func() { u.showProblem("Cannot finish the download from "+plan.Repo, sentence(err)) })
+		}
+	}()
 }
 
 // newTokenEntry is Settings' "Hugging Face token" field: it never shows
@@ -97,12 +104,18 @@ func (u *UI) saveToken(value string) error {
 		return err
 	}
 	u.opts.Hub = c
+	u.hubClient.Store(c)
 	u.hub.SetClient(c)
 	if u.opts.HubToken != nil {
 		u.opts.HubToken(tok)
 	}
 	return nil
 }
+
+// HubClient is the Hub's client with the token in use now, nil when the
+// window has no Hub; the local API resolves Hub names with it, so that a
+// token saved in Settings applies to them at once. Safe on any goroutine.
+func (u *UI) HubClient() *hf.Client { return u.hubClient.Load() }
 
 // ShowHub selects the Hugging Face tab and gives text to its search field,
 // as typing it there does; false when the window has no Hub.

@@ -3,6 +3,7 @@ package ui
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -67,10 +68,13 @@ func TestWindowHubTabDownloads(t *testing.T) {
 	}
 }
 
-// The token typed in Settings goes to the token file (0600), the Hub tab
-// and the engine; the field never shows it.
+// The token typed in Settings goes to the token file (0600), the Hub tab,
+// the engine and the local API's resolves; the field never shows it.
 func TestSettingsSavesHubToken(t *testing.T) {
 	h, _, given := hubWindow(t)
+	if c := h.u.HubClient(); c == nil || c.Token().Set() {
+		t.Fatal("before Settings, the local API's Hub client is missing or has a token")
+	}
 	h.u.showSettings()
 	f := h.u.setup
 	if f.token == nil || f.token.Text != "" || !f.token.Password {
@@ -90,6 +94,10 @@ func TestSettingsSavesHubToken(t *testing.T) {
 	}
 	if len(*given) != 1 || !(*given)[0].Set() || !h.u.opts.Hub.Token().Set() {
 		t.Errorf("the engine got %d tokens, the Hub tab's client has one: %v", len(*given), h.u.opts.Hub.Token().Set())
+	}
+	// The local API resolves Hub names with the window's client (see Run).
+	if c := h.u.HubClient(); c != h.u.opts.Hub || !c.Token().Set() {
+		t.Error("the local API's Hub client did not get the saved token")
 	}
 }
 
@@ -126,4 +134,30 @@ func TestHubCatalogCardIsNotReady(t *testing.T) {
 		return
 	}
 	t.Fatal("the built-in catalog has no Hub model")
+}
+
+// A Hub download from the window is finished as `modelfetch get` finishes
+// it: into a plain folder, the hf CLI's metadata is written beside the
+// file once it has succeeded.
+func TestWindowHubDownloadIntoDirIsFinished(t *testing.T) {
+	hub := tinyHub(t)
+	dir := hf.Dir{Dir: t.TempDir()}
+	h := newHarnessWith(t, false, func(o *Options) {
+		c, err := hf.New(hf.Config{Endpoint: hub.URL()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Hub, o.HubLayout = c, dir
+	})
+	if err := h.u.Open("hf.co/org/Tiny-1B-GGUF:Q4_K_M"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the repo's files", func() bool { return h.u.hub.plan.Commit != "" && !h.u.hub.get.Disabled() })
+	test.Tap(h.u.hub.get)
+	meta := filepath.Join(dir.Dir, ".cache", "huggingface", "download", "Tiny-1B-Q4_K_M.gguf.metadata")
+	h.waitFor("the download metadata", func() bool { _, err := os.Stat(meta); return err == nil })
+	data, _ := os.ReadFile(meta)
+	if lines := strings.Split(string(data), "\n"); len(lines) != 4 || lines[0] != h.u.hub.plan.Commit {
+		t.Errorf("%s holds %q, want the commit, the blob id and a time", meta, data)
+	}
 }

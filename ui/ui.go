@@ -111,10 +111,14 @@ type UI struct {
 	quitAsk  *quitQuestion // the last question closing the window asked
 	notifier *notifier     // nil when notifications go through opts.Notify
 	hub      *HubView      // nil without opts.Hub
-	places   *container.AppTabs
+	// hubClient is opts.Hub, and the client of a token saved since, for
+	// the local API's resolves (HubClient), which run on other goroutines.
+	hubClient atomic.Pointer[hf.Client]
+	places    *container.AppTabs
 
 	shownID  atomic.Pointer[string] // the fetch the details view shows, for the poller
 	kick     chan struct{}          // asks the poller to look now
+	ctx      context.Context        // ends with Stop: the poller and Hub fetches waiting to be finished
 	cancel   context.CancelFunc
 	done     chan struct{} // closed when the poller has returned
 	stopOnce sync.Once
@@ -157,7 +161,7 @@ func New(a fyne.App, m *downloader.Manager, opts Options) *UI {
 	a.Lifecycle().SetOnStopped(u.Stop)
 
 	ctx, cancel := context.WithCancel(context.Background())
-	u.cancel = cancel
+	u.ctx, u.cancel = ctx, cancel
 	// The differ is made here, not in the goroutine, so that it counts as
 	// opened before anything the caller does next.
 	go u.poll(ctx, newDiffer(u.m, u.opts.Catalog, u.opts.Icon, u.opts.Interval))

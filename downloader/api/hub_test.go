@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/hf"
@@ -23,7 +25,7 @@ func hubEnv(t *testing.T) (*env, *hftest.Hub, string) {
 	var cache string
 	e := newEnv(t, envOptions{sizes: map[string]int{"a": 1 << 10}, tweak: func(o *Options) {
 		cache = filepath.Join(filepath.Dir(filepath.Dir(o.Config.ModelsDir)), "huggingface", "hub")
-		o.Hub, o.HubCache = client, cache
+		o.Hub, o.HubCache = func() *hf.Client { return client }, cache
 		o.Catalog = append(o.Catalog, downloader.Model{ID: "tiny", Title: "Tiny", HF: "org/Tiny-1B-GGUF", Quant: "Q8_0"})
 	}})
 	return e, hub, cache
@@ -65,6 +67,23 @@ func TestCreateHubNameIntoDir(t *testing.T) {
 	if data, err := os.ReadFile(filepath.Join(dir, "README.md")); err != nil || string(data) != "# Tiny v1\n" {
 		t.Errorf("README.md of v1 under dir: %q, %v", data, err)
 	}
+	// What `modelfetch get --dir` and `hf download --local-dir` write
+	// beside the file, so that the hf CLI knows it needs no new download.
+	// The server writes it once the fetch has succeeded, so soon after.
+	meta := filepath.Join(dir, ".cache", "huggingface", "download", "README.md.metadata")
+	var data []byte
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if data, err = os.ReadFile(meta); err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	lines := strings.Split(string(data), "\n")
+	if err != nil || len(lines) != 4 || lines[0] != hftest.CommitV1 || lines[1] != hftest.GitOID([]byte("# Tiny v1\n")) {
+		t.Errorf("%s: %q, %v; want the commit of v1, the blob id and a time", meta, data, err)
+	}
+	if ignore, err := os.ReadFile(filepath.Join(dir, ".cache", "huggingface", ".gitignore")); err != nil || string(ignore) != "*" {
+		t.Errorf(".gitignore: %q, %v", ignore, err)
+	}
 }
 
 func TestCreateHubRefused(t *testing.T) {
@@ -101,5 +120,35 @@ func TestCreateCatalogHubModel(t *testing.T) {
 	link := filepath.Join(cache, "models--org--Tiny-1B-GGUF", "snapshots", hftest.CommitMain, "Tiny-1B-Q8_0.gguf")
 	if data, err := os.ReadFile(link); err != nil || len(data) != 160 {
 		t.Errorf("%s: %d bytes, %v", link, len(data), err)
+	}
+}
+
+// The client that resolves Hub names is asked for on every create, so a
+// token saved meanwhile (the window's Settings) applies at once: a token
+// the Hub refuses fails a create, and the next one, with the token
+// replaced, goes through.
+func TestCreateHubNameUsesCurrentToken(t *testing.T) {
+	hub := hftest.New(t, hftest.WithRepo(hftest.TinyGGUF()), hftest.WithTokens("hf_good"))
+	var current atomic.Pointer[hf.Client]
+	client := func(tok string) *hf.Client {
+		c, err := hf.New(hf.Config{Endpoint: hub.URL(), Token: hf.NewToken(tok, "the test")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	current.Store(client("hf_stale"))
+	e := newEnv(t, envOptions{tweak: func(o *Options) {
+		o.Hub, o.HubCache = current.Load, filepath.Join(t.TempDir(), "hub")
+	}})
+	ctx := ctxT(t)
+	_, _, err := e.c.Create(ctx, CreateRequest{Model: "hf.co/org/Tiny-1B-GGUF:Q4_K_M"})
+	if err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("create with a stale token: %v, want the token refused", err)
+	}
+	current.Store(client("hf_good"))
+	snap, created, err := e.c.Create(ctx, CreateRequest{Model: "hf.co/org/Tiny-1B-GGUF:Q4_K_M"})
+	if err != nil || !created {
+		t.Fatalf("create with the new token: %+v, %v", snap, err)
 	}
 }

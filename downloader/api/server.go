@@ -78,10 +78,13 @@ type Options struct {
 	// before the client is given up as stuck (default 10s).
 	WriteTimeout time.Duration
 	Logger       *slog.Logger
-	// Hub resolves the Hugging Face names a create may give as its model;
-	// nil refuses them. HubCache is the Hub cache their files go to, the
-	// one place outside the dir rule a request's dest and links may be.
-	Hub      *hf.Client
+	// Hub gives the client that resolves the Hugging Face names a create
+	// may give as its model. It is asked on every create, so that a token
+	// saved meanwhile (the window's Settings) applies at once; nil, or a
+	// nil client, refuses them. HubCache is the Hub cache their files go
+	// to, the one place outside the dir rule a request's dest and links
+	// may be.
+	Hub      func() *hf.Client
 	HubCache string
 	// Show brings the window forward, for a second start of the app that
 	// hands over to this one (POST /v1/show). Nil when there is no window
@@ -116,7 +119,10 @@ type Server struct {
 	path    string
 	sock    os.FileInfo // the socket we created, to remove only our own
 	closing bool
-	active  sync.WaitGroup // running handlers
+	active  sync.WaitGroup  // running handlers
+	ctx     context.Context // Serve's, which ends the finishing of Hub fetches
+
+	finishing sync.WaitGroup // Hub fetches waiting to be finished (see finishHub)
 
 	encoded encodings // the JSON of recent events, shared by the streams
 
@@ -196,6 +202,7 @@ func (s *Server) Listen(path string) error {
 func (s *Server) Serve(ctx context.Context) error {
 	s.mu.Lock()
 	ln := s.ln
+	s.ctx = ctx
 	s.mu.Unlock()
 	if ln == nil {
 		return ErrNotListening
@@ -229,6 +236,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.closing = true
 	s.mu.Unlock()
 	s.active.Wait()
+	s.finishing.Wait()
 	if cerr := s.Close(); err == nil {
 		err = cerr
 	}
@@ -478,12 +486,15 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
-	requests, id, opts, err := s.prepare(r.Context(), req)
+	requests, id, opts, hub, err := s.prepare(r.Context(), req)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, sentence(err))
 		return
 	}
 	snap, outcome, err := s.m.Ensure(id, requests, opts)
+	if err == nil && hub != nil {
+		s.finishHub(*hub, snap.ID)
+	}
 	switch {
 	case err == nil && outcome == downloader.OutcomeCreated:
 		w.Header().Set("Location", "/v1/fetches/"+snap.ID)
@@ -503,14 +514,15 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 }
 
 // prepare turns a create request into the engine's arguments, checking
-// what the engine leaves to its callers.
-func (s *Server) prepare(ctx context.Context, req CreateRequest) ([]downloader.Request, string, downloader.Options, error) {
+// what the engine leaves to its callers. A Hub name's fetch comes too, to
+// be finished once it has succeeded.
+func (s *Server) prepare(ctx context.Context, req CreateRequest) ([]downloader.Request, string, downloader.Options, *hf.Fetch, error) {
 	opts := req.Options
 	requests := req.Requests
 	id := req.ID
 	switch {
 	case req.Model != "" && len(req.Requests) > 0:
-		return nil, "", opts, errors.New("give either a model id or requests, not both")
+		return nil, "", opts, nil, errors.New("give either a model id or requests, not both")
 	case req.Model != "":
 		m, ok := s.urlModel(req.Model)
 		if !ok {
@@ -521,27 +533,27 @@ func (s *Server) prepare(ctx context.Context, req CreateRequest) ([]downloader.R
 		opts.Title = cmp.Or(opts.Title, m.Title)
 		opts.Icon = cmp.Or(opts.Icon, m.Icon)
 	case len(req.Requests) == 0:
-		return nil, "", opts, errors.New(`a fetch needs a "model" id or at least one entry in "requests"`)
+		return nil, "", opts, nil, errors.New(`a fetch needs a "model" id or at least one entry in "requests"`)
 	case len(req.Requests) > MaxRequests:
-		return nil, "", opts, fmt.Errorf("a fetch may have at most %d files, and %d were asked for", MaxRequests, len(req.Requests))
+		return nil, "", opts, nil, fmt.Errorf("a fetch may have at most %d files, and %d were asked for", MaxRequests, len(req.Requests))
 	}
 	for _, q := range requests {
 		if err := s.checkRequest(q); err != nil {
-			return nil, "", opts, err
+			return nil, "", opts, nil, err
 		}
 	}
 	if opts.DownloadTotal < 0 {
-		return nil, "", opts, fmt.Errorf("downloadTotal %d is negative", opts.DownloadTotal)
+		return nil, "", opts, nil, fmt.Errorf("downloadTotal %d is negative", opts.DownloadTotal)
 	}
 	if opts.Connections < 0 || opts.Connections > MaxConnections {
-		return nil, "", opts, fmt.Errorf("connections must be between 0 (automatic) and %d, not %d", MaxConnections, opts.Connections)
+		return nil, "", opts, nil, fmt.Errorf("connections must be between 0 (automatic) and %d, not %d", MaxConnections, opts.Connections)
 	}
 	dir, err := s.dirs.check(opts.Dir)
 	if err != nil {
-		return nil, "", opts, err
+		return nil, "", opts, nil, err
 	}
 	opts.Dir = dir
-	return requests, id, opts, nil
+	return requests, id, opts, nil, nil
 }
 
 // sentence is err's message for a person; the engine's and this

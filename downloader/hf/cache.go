@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/modelfetch/modelfetch/downloader"
 )
 
 // Layout says where the files of a plan go and what is done once a file's
@@ -94,38 +96,10 @@ func (c Cache) Finish(p Plan, f File) error {
 	if err := c.Tag(); err != nil {
 		return err
 	}
-	if err := c.Link(p, f); err != nil {
+	if err := downloader.MakeLinks(c.BlobPath(p, f), c.Links(p, f)); err != nil {
 		return err
 	}
 	return c.WriteRef(p)
-}
-
-// Link makes the snapshot path a relative symlink to the blob
-// (../../blobs/<id>, with one more ../ per folder of the path), as
-// huggingface_hub's _create_symlink does. It is made under a temporary
-// name and renamed into place, so a reader never sees the name missing.
-func (c Cache) Link(p Plan, f File) error {
-	link := c.SnapshotPath(p, f)
-	target, err := filepath.Rel(filepath.Dir(link), c.BlobPath(p, f))
-	if err != nil {
-		return fmt.Errorf("link %s: %w", f.Path, err)
-	}
-	if old, err := os.Readlink(link); err == nil && old == target {
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
-		return fmt.Errorf("link %s: %w", f.Path, err)
-	}
-	tmp := link + ".modelfetch-tmp"
-	_ = os.Remove(tmp) // a leftover of a crash; the rename below reports real trouble
-	if err := os.Symlink(target, tmp); err != nil {
-		return fmt.Errorf("link %s: %w", f.Path, err)
-	}
-	if err := os.Rename(tmp, link); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("link %s: %w", f.Path, err)
-	}
-	return nil
 }
 
 // WriteRef records that p.Revision is p.Commit in refs/<revision>, with no

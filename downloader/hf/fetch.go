@@ -1,6 +1,7 @@
 package hf
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -18,6 +19,10 @@ type Fetch struct {
 	ID       string
 	Title    string
 	Requests []downloader.Request
+
+	plan   Plan
+	files  []File // one a request, in order
+	layout Layout
 }
 
 // NewFetch turns the chosen files of p into the engine's requests for
@@ -37,7 +42,7 @@ func NewFetch(p Plan, files []File, l Layout) (Fetch, error) {
 	}
 	id := sha256.New()
 	fmt.Fprintf(id, "%s\x00%s\x00%s\x00", p.Type, p.Repo, p.Commit)
-	f := Fetch{Title: p.Title(files)}
+	f := Fetch{Title: p.Title(files), plan: p, files: files, layout: l}
 	for _, file := range files {
 		dest, err := filepath.Abs(l.Dest(p, file))
 		if err != nil {
@@ -60,4 +65,51 @@ func NewFetch(p Plan, files []File, l Layout) (Fetch, error) {
 	}
 	f.ID = "hf-" + hex.EncodeToString(id.Sum(nil))[:24]
 	return f, nil
+}
+
+// Finish completes a succeeded fetch of f's files as its layout asks
+// (the metadata of a --dir) and names each file by the path tools open:
+// the snapshot's, not the blob's. A snapshot of anything but success is
+// returned as it is. The CLI calls it once its fetch has settled; the
+// local API and the window through FinishWhenDone.
+func (f Fetch) Finish(s downloader.Snapshot) (downloader.Snapshot, error) {
+	if s.State != downloader.StateSucceeded || len(s.Records) != len(f.files) {
+		return s, nil
+	}
+	for i, file := range f.files {
+		if err := f.layout.Finish(f.plan, file); err != nil {
+			return s, err
+		}
+		if links := f.layout.Links(f.plan, file); len(links) > 0 {
+			s.Records[i].Path = links[0]
+		}
+	}
+	return s, nil
+}
+
+// FinishWhenDone waits for m's fetch id (f's files, perhaps under an id a
+// client chose) to succeed and then Finishes it. A fetch that fails or
+// pauses may still be retried or resumed, so it waits on; it returns nil
+// when the fetch is removed, and ctx's error when ctx ends first.
+func (f Fetch) FinishWhenDone(ctx context.Context, m *downloader.Manager, id string) error {
+	sub := m.Subscribe(id, 16)
+	defer func() { sub.Close() }()
+	for {
+		s, ok := m.Get(id)
+		if !ok {
+			return nil
+		}
+		if s.State == downloader.StateSucceeded {
+			_, err := f.Finish(s)
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case _, ok := <-sub.C:
+			if !ok { // fell behind: Get above catches up
+				sub = m.Subscribe(id, 16)
+			}
+		}
+	}
 }

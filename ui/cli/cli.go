@@ -159,7 +159,10 @@ func warnCatalog(env Env) {
 // show brings its window forward, nil when it has none.
 func (env Env) APIOptions(show func()) api.Options {
 	opts := api.Options{Catalog: env.Catalog, Config: env.Config, Show: show, HubCache: hubGetenv.CacheDir()}
-	opts.Hub, _ = hf.FromEnv(hubGetenv, nil) // a token file that cannot be read: Hub names are refused as unknown
+	// A token file that cannot be read: Hub names are refused as unknown.
+	if c, err := hf.FromEnv(hubGetenv, nil); err == nil {
+		opts.Hub = func() *hf.Client { return c }
+	}
 	return opts
 }
 

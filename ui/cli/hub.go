@@ -101,11 +101,9 @@ type hubArgs struct {
 	dir              string // --dir: plain files under it instead of the Hub cache
 }
 
-// hubGet is a get of a Hub name: its plan and where its files go.
-type hubGet struct {
-	plan   hf.Plan
-	layout hf.Layout
-}
+// hubGet is a get of a Hub name: the fetch of its files, finished once
+// it has succeeded.
+type hubGet struct{ fetch hf.Fetch }
 
 // parseHub reads name as a Hub name, unless it is a catalog model's id or
 // not a Hub name at all (ok is false then).
@@ -149,25 +147,12 @@ func hubTarget(ctx context.Context, models []downloader.Model, args []string, h 
 	if err != nil {
 		return target{}, nil, err
 	}
-	return target{id: f.ID, title: f.Title, requests: f.Requests}, &hubGet{plan: plan, layout: layout}, nil
+	return target{id: f.ID, title: f.Title, requests: f.Requests}, &hubGet{fetch: f}, nil
 }
 
-// finish completes a succeeded fetch of the Hub's files as the layout
-// asks (the metadata of --dir) and names each file by the path tools open:
-// the snapshot's, not the blob's.
+// finish is hf.Fetch.Finish, as the local API and the window do it.
 func (h *hubGet) finish(s downloader.Snapshot) (downloader.Snapshot, error) {
-	if s.State != downloader.StateSucceeded || len(s.Records) != len(h.plan.Files) {
-		return s, nil
-	}
-	for i, f := range h.plan.Files {
-		if err := h.layout.Finish(h.plan, f); err != nil {
-			return s, err
-		}
-		if links := h.layout.Links(h.plan, f); len(links) > 0 {
-			s.Records[i].Path = links[0]
-		}
-	}
-	return s, nil
+	return h.fetch.Finish(s)
 }
 
 // hubPath prints the cached files of a Hub name without the network, as
