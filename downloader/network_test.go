@@ -549,3 +549,22 @@ func TestCaptivePortalOnGet(t *testing.T) {
 		t.Errorf("the page was kept in the models folder: %v", err)
 	}
 }
+
+// TestChangedCopyNotTheDest: a finished copy elsewhere that changed on
+// disk is not taken for a request that names its own Dest.
+func TestChangedCopyNotTheDest(t *testing.T) {
+	o := newOrigin(t, 64<<10)
+	m := start(t, testConfig(t))
+	m.Fetch("model", []Request{{URL: o.url(), SHA256: o.sha()}}, Options{})
+	path := settle(t, m, "model").Records[0].Path
+	later := time.Now().Add(time.Minute)
+	if err := os.Chtimes(path, later, later); err != nil {
+		t.Fatal(err)
+	}
+	dest := filepath.Join(t.TempDir(), "mine.bin")
+	m.Fetch("dest", []Request{{URL: o.url(), SHA256: o.sha(), Dest: dest}}, Options{})
+	if s := settle(t, m, "dest"); s.State != StateSucceeded || s.Records[0].Path != dest {
+		t.Fatalf("state %s (%s), path %s; want succeeded at %s", s.State, s.Message, s.Records[0].Path, dest)
+	}
+	checkFile(t, dest, o.data)
+}
