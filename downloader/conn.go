@@ -496,7 +496,7 @@ func (t *transfer) check(resp *http.Response, ranged bool, from, end int64) erro
 	// the server did not is not the file.
 	size := int64(-1)
 	if t.in.size < 0 {
-		size = t.expected().size
+		size = t.expected().sizeFor(resp.ContentLength)
 	}
 	if err := network.CheckResponse(resp, size, t.plan.name); err != nil {
 		return err

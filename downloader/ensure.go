@@ -326,8 +326,8 @@ func (m *Manager) create(id string, requests []Request, opts Options) Snapshot {
 		}
 		if path, size, ok := m.present(req); ok {
 			r.path, r.size, r.name, r.state = path, size, filepath.Base(path), StateSucceeded
-		} else {
-			r.replace = m.broken(req.URL) // a finished file gone short is repaired in place
+		} else if req.Dest == "" { // a Dest is the file's place, whatever copy there is elsewhere
+			r.replace = m.broken(req.URL).Path // a finished file changed on disk is repaired in place
 		}
 		f.records = append(f.records, r)
 	}

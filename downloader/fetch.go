@@ -87,7 +87,9 @@ type Options struct {
 	Title string `json:"title,omitempty"`
 	Icon  string `json:"icon,omitempty"`
 	// DownloadTotal caps the bytes of all records together; 0 means the sum
-	// of the sizes the servers report, with no cap.
+	// of the sizes the servers report, with no cap. For a fetch of one
+	// record it is that file's size: an answer of another length is not
+	// the file.
 	DownloadTotal int64 `json:"downloadTotal,omitempty"`
 	// Dir is where completed files go instead of the models folder.
 	Dir string `json:"dir,omitempty"`

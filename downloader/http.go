@@ -43,6 +43,19 @@ func newRequest(ctx context.Context, method, url string) (*http.Request, error) 
 type expect struct {
 	size int64
 	name string
+	// capped says size is a fetch's DownloadTotal: a shorter file is not
+	// the file, a longer one is over the total (ReasonTotalExceeded, the
+	// cap's own check and sentence).
+	capped bool
+}
+
+// sizeFor is the size an answer of n bytes (-1: not told) must have to be
+// the file, -1 for any.
+func (e expect) sizeFor(n int64) int64 {
+	if e.capped && n > e.size {
+		return -1
+	}
+	return e.size
 }
 
 // resolve learns the size, range support, validator, digest and final
@@ -90,7 +103,7 @@ func probe(ctx context.Context, c *http.Client, method, raw string, exp expect) 
 	}
 	defer resp.Body.Close()
 	in := info{url: resp.Request.URL.String(), size: -1, name: nameFromDisposition(resp.Header.Get("Content-Disposition"))}
-	if err := network.CheckResponse(resp, exp.size, cmp.Or(exp.name, in.name, nameFromURL(raw))); err != nil {
+	if err := network.CheckResponse(resp, exp.sizeFor(resp.ContentLength), cmp.Or(exp.name, in.name, nameFromURL(raw))); err != nil {
 		return info{}, err
 	}
 	switch {

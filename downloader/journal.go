@@ -34,6 +34,23 @@ type completedFile struct {
 	Path   string `json:"path"`
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256,omitempty"`
+	// Mod is the file's modification time (Unix ns) when it was verified:
+	// a file of the right size written to since no longer has the
+	// recorded digest for certain. 0 in journals from before it was kept.
+	Mod int64 `json:"mod,omitempty"`
+}
+
+// changed reports whether the file at c.Path is no longer the verified
+// download: shorter or longer, or, when its digest was recorded, written
+// to since. Reading the times instead of hashing again keeps a multi-GB
+// file from being read under the engine's lock; a changed file is
+// downloaded again into its place. A file that is gone is not changed.
+func (c completedFile) changed() (gone, changed bool) {
+	st, err := os.Stat(c.Path)
+	if err != nil || !st.Mode().IsRegular() {
+		return true, false
+	}
+	return false, st.Size() != c.Size || (c.SHA256 != "" && c.Mod != 0 && st.ModTime().UnixNano() != c.Mod)
 }
 
 type journalFetch struct {

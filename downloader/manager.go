@@ -311,6 +311,10 @@ func (m *Manager) runRecord(ctx context.Context, r *record) {
 	m.mu.Lock()
 	d := deps{cfg: m.cfg, client: guarded(m.client), netChange: m.netChange, limiter: m.limiter, log: m.cfg.Logger, now: time.Now,
 		maxConns: cmp.Or(r.f.opts.Connections, m.maxConns)}
+	if len(r.f.records) == 1 {
+		d.total = r.f.opts.DownloadTotal
+	}
+	d.onDisk = m.changedCopy(r)
 	m.mu.Unlock()
 	out, err := newTransfer(d, r, recordEvents{m, r}).run(ctx)
 	cause := context.Cause(ctx)
@@ -326,6 +330,8 @@ func (m *Manager) runRecord(ctx context.Context, r *record) {
 		// A replacement that came too late is dropped: the file was
 		// checked against the digest it had.
 		r.path, r.size, r.hashState, r.mismatch, r.amended, r.message = out.path, out.size, nil, "", nil, ""
+		// A changed copy found intact was named and digested by no download.
+		r.name, r.sha256 = cmp.Or(r.name, filepath.Base(out.path)), cmp.Or(r.sha256, out.sha256)
 		m.remember(r)
 	case errors.Is(cause, errAborted):
 		r.state = StateAborted
@@ -610,12 +616,35 @@ func (m *Manager) drop(f *fetch) {
 	m.order = slices.DeleteFunc(m.order, func(g *fetch) bool { return g == f })
 }
 
-// Match returns the path of a completed, intact download of url.
+// Match returns the path of a completed, intact download of url. A copy
+// with a recorded digest that changed on disk since is hashed, without
+// the engine's lock, and matches when it still has its digest.
 func (m *Manager) Match(url string) (string, bool) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	path, _, ok := m.match(url, "")
-	return path, ok
+	c := m.broken(url)
+	m.mu.Unlock()
+	if ok || c.SHA256 == "" {
+		return path, ok
+	}
+	st, err := os.Stat(c.Path)
+	if err != nil || st.Size() != c.Size {
+		return "", false
+	}
+	if sum, _, err := hashFile(context.Background(), c.Path); err != nil || !strings.EqualFold(sum, c.SHA256) {
+		return "", false
+	}
+	// The time read before hashing: a write during the hash changes it,
+	// so the next look sees that write.
+	m.mu.Lock()
+	for i := range m.completed {
+		if m.completed[i].URL == url && m.completed[i].Path == c.Path {
+			m.completed[i].Mod = st.ModTime().UnixNano()
+		}
+	}
+	m.markDirty()
+	m.mu.Unlock()
+	return c.Path, true
 }
 
 // match finds a completed download of url (with digest sha256, when
@@ -625,31 +654,47 @@ func (m *Manager) match(url, sha256 string) (string, int64, bool) {
 		if c.URL != url || (sha256 != "" && !strings.EqualFold(sha256, c.SHA256)) {
 			continue
 		}
-		if st, err := os.Stat(c.Path); err == nil && st.Mode().IsRegular() && st.Size() == c.Size {
+		if gone, changed := c.changed(); !gone && !changed {
 			return c.Path, c.Size, true
 		}
 	}
 	return "", 0, false
 }
 
-// broken is the path of a completed download of url whose file is still
-// there but not at its length (truncated, or written to since), so that
-// downloading it again repairs it in place instead of adding name-2.
+// broken is a completed download of url whose file is still there but
+// changed (truncated, or written to since), so that downloading it again
+// repairs it in place instead of adding name-2 (a zero Path: none).
 // m.mu is held.
-func (m *Manager) broken(url string) string {
+func (m *Manager) broken(url string) completedFile {
 	for _, c := range slices.Backward(m.completed) {
-		if st, err := os.Stat(c.Path); c.URL == url && err == nil && st.Mode().IsRegular() && st.Size() != c.Size {
-			return c.Path
+		if gone, changed := c.changed(); c.URL == url && !gone && changed {
+			return c
 		}
 	}
-	return ""
+	return completedFile{}
+}
+
+// changedCopy is the finished copy that r replaces when its SHA-256 was
+// recorded (and is the one r expects, if any): the transfer hashes it
+// before asking the server. m.mu is held.
+func (m *Manager) changedCopy(r *record) completedFile {
+	i := slices.IndexFunc(m.completed, func(c completedFile) bool { return c.Path == r.replace && c.URL == r.req.URL })
+	if r.replace == "" || i < 0 || m.completed[i].SHA256 == "" || r.req.GitSHA1 != "" ||
+		(r.expected() != "" && !strings.EqualFold(r.expected(), m.completed[i].SHA256)) {
+		return completedFile{}
+	}
+	return m.completed[i]
 }
 
 // remember records a completed file, so that it is found by Match even
 // after its fetch is removed from the list. m.mu is held.
 func (m *Manager) remember(r *record) {
 	m.completed = slices.DeleteFunc(m.completed, func(c completedFile) bool { return c.URL == r.req.URL && c.Path == r.path })
-	m.completed = append(m.completed, completedFile{URL: r.req.URL, Path: r.path, Size: r.size, SHA256: r.sha256})
+	c := completedFile{URL: r.req.URL, Path: r.path, Size: r.size, SHA256: r.sha256}
+	if st, err := os.Stat(r.path); err == nil {
+		c.Mod = st.ModTime().UnixNano()
+	}
+	m.completed = append(m.completed, c)
 }
 
 // SetMaxActive changes how many records transfer at once.

@@ -427,3 +427,144 @@ func TestRepairInPlace(t *testing.T) {
 		t.Errorf("the folder holds %d files (%v), want the one", len(entries), err)
 	}
 }
+
+// TestRepairChangedInPlace: a finished file with a recorded digest that
+// was changed on disk at its full size (one byte flipped) is not taken as
+// downloaded; fetching it again asks the server and puts the file back in
+// its place, not beside it as name-2. One only touched is hashed (by
+// Match and by the fetch), found intact and kept, without asking the
+// server.
+func TestRepairChangedInPlace(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(b []byte)
+		asks   bool
+		sha    bool // the request names the digest; else the server's is recorded
+	}{
+		{name: "one byte flipped", change: func(b []byte) { b[len(b)/2] ^= 0xff }, asks: true, sha: true},
+		{name: "only touched", change: func([]byte) {}, sha: true},
+		{name: "only touched, digest from the server", change: func([]byte) {}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := newOrigin(t, 256<<10, func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
+				w.Header().Set("X-Linked-Etag", `"`+o.sha()+`"`) // the server's digest, as a hub gives it
+				return false
+			})
+			m := start(t, testConfig(t))
+			req := []Request{{URL: o.url()}}
+			if tc.sha {
+				req[0].SHA256 = o.sha()
+			}
+			m.Fetch("model", req, Options{})
+			path := settle(t, m, "model").Records[0].Path
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.change(b)
+			if err := os.WriteFile(path, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			touch := func(d time.Duration) { // a coarse clock may not tell the write
+				if err := os.Chtimes(path, time.Now().Add(d), time.Now().Add(d)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			touch(time.Minute)
+			if _, ok := m.Match(o.url()); ok == tc.asks {
+				t.Fatalf("Match: %v, want %v (hashed: the file is intact only when not written)", ok, !tc.asks)
+			}
+			touch(2 * time.Minute) // so that the fetch hashes it too
+			asked := o.requests.Load()
+			m.Fetch("model", req, Options{})
+			s := settle(t, m, "model")
+			if s.State != StateSucceeded || s.Records[0].Path != path || s.Records[0].Name != filepath.Base(path) {
+				t.Fatalf("state %s (%s), path %s, name %q; want succeeded at %s", s.State, s.Message, s.Records[0].Path, s.Records[0].Name, path)
+			}
+			if s.Records[0].SHA256 != o.sha() {
+				t.Errorf("the file's digest is %q, want %s", s.Records[0].SHA256, o.sha())
+			}
+			if got := o.requests.Load() != asked; got != tc.asks {
+				t.Errorf("the server asked again: %v, want %v", got, tc.asks)
+			}
+			checkFile(t, path, o.data)
+			entries, err := os.ReadDir(filepath.Dir(path))
+			if err != nil || len(entries) != 1 {
+				t.Errorf("the folder holds %d files (%v), want the one", len(entries), err)
+			}
+			if _, ok := m.Match(o.url()); !ok {
+				t.Error("the repaired file does not match as downloaded")
+			}
+		})
+	}
+}
+
+// TestDownloadTotalIsTheSize: the DownloadTotal of a fetch of one file is
+// that file's size, so a portal's short page sent as a file (not typed as
+// html) is not the file; for several files it stays a cap.
+func TestDownloadTotalIsTheSize(t *testing.T) {
+	page := newOrigin(t, 179) // the portal's page, as application/octet-stream
+	cfg := testConfig(t)
+	cfg.MaxRetries = 1
+	m := start(t, cfg)
+	m.Fetch("model", []Request{{URL: page.url()}}, Options{DownloadTotal: 668788096})
+	fails(t, m, cfg, "so it is not the file")
+
+	other := newOrigin(t, 1000)
+	m.Fetch("two", []Request{{URL: page.url()}, {URL: other.url() + "?b"}}, Options{DownloadTotal: 668788096})
+	if s := settle(t, m, "two"); s.State != StateSucceeded {
+		t.Fatalf("two files under a cap: state %s (%s)", s.State, s.Message)
+	}
+}
+
+// TestCaptivePortalOnGet: a portal that lets HEAD through to the file but
+// answers the GET with its sign-in page: the fetch waits, saying where to
+// sign in, and never keeps the page as the file.
+func TestCaptivePortalOnGet(t *testing.T) {
+	o := newOrigin(t, 256<<10)
+	page := "<html>Sign in</html>"
+	var gets atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			o.serve(w, r)
+			return
+		}
+		gets.Add(1)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.Itoa(len(page)))
+		io.WriteString(w, page)
+	}))
+	t.Cleanup(srv.Close)
+	cfg := testConfig(t)
+	cfg.MaxRetries = 1
+	m := start(t, cfg)
+	url := srv.URL + "/gemma-2b.gguf"
+	m.Fetch("model", []Request{{URL: url}}, Options{})
+	says(t, m, StateWaitingNetwork, "Sign in to the network at "+url)
+	until(t, "more GETs than MaxRetries", func() bool { return gets.Load() > 3 })
+	if s, _ := m.Get("model"); s.State.Settled() {
+		t.Fatalf("settled as %s (%s) behind a portal", s.State, s.Message)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.ModelsDir, "model")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the page was kept in the models folder: %v", err)
+	}
+}
+
+// TestChangedCopyNotTheDest: a finished copy elsewhere that changed on
+// disk is not taken for a request that names its own Dest.
+func TestChangedCopyNotTheDest(t *testing.T) {
+	o := newOrigin(t, 64<<10)
+	m := start(t, testConfig(t))
+	m.Fetch("model", []Request{{URL: o.url(), SHA256: o.sha()}}, Options{})
+	path := settle(t, m, "model").Records[0].Path
+	later := time.Now().Add(time.Minute)
+	if err := os.Chtimes(path, later, later); err != nil {
+		t.Fatal(err)
+	}
+	dest := filepath.Join(t.TempDir(), "mine.bin")
+	m.Fetch("dest", []Request{{URL: o.url(), SHA256: o.sha(), Dest: dest}}, Options{})
+	if s := settle(t, m, "dest"); s.State != StateSucceeded || s.Records[0].Path != dest {
+		t.Fatalf("state %s (%s), path %s; want succeeded at %s", s.State, s.Message, s.Records[0].Path, dest)
+	}
+	checkFile(t, dest, o.data)
+}

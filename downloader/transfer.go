@@ -3,8 +3,11 @@ package downloader
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -36,6 +39,13 @@ type deps struct {
 	log      *slog.Logger
 	now      func() time.Time
 	maxConns int
+	// total is the fetch's DownloadTotal when the fetch is this one
+	// record: then it is the file's size, not only a cap (0: none).
+	total int64
+	// onDisk is a finished copy of the file, with a recorded SHA-256,
+	// that changed on disk since (see checkCopy): hashed first, here, off
+	// the engine's lock.
+	onDisk completedFile
 	// netChange is closed at the next change of the network (nil: none).
 	netChange func() <-chan struct{}
 }
@@ -77,6 +87,9 @@ type plan struct {
 type outcome struct {
 	path string
 	size int64
+	// sha256 is the recorded digest of a finished copy found intact, kept
+	// for a request that named none.
+	sha256 string
 }
 
 // stateFn is one state of a transfer; it returns the next (nil when done).
@@ -123,7 +136,11 @@ func newTransfer(d deps, r *record, ev events) *transfer {
 // run drives the states until the record is complete, fails, or ctx ends.
 func (t *transfer) run(ctx context.Context) (outcome, error) {
 	defer t.closeFile()
-	for st := stateFn(t.resolve); st != nil; {
+	st := stateFn(t.resolve)
+	if t.onDisk.Path != "" {
+		st = t.checkCopy
+	}
+	for st != nil {
 		next, err := st(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -219,12 +236,61 @@ func (t *transfer) resolve(ctx context.Context) (stateFn, error) {
 	}
 }
 
+// checkCopy hashes the finished copy that changed on disk: it is kept
+// when it still has its digest (only its time changed), and downloaded
+// again into its place when not.
+func (t *transfer) checkCopy(ctx context.Context) (stateFn, error) {
+	sum, n, err := hashFile(ctx, t.onDisk.Path)
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
+	if err != nil || !strings.EqualFold(sum, t.onDisk.SHA256) {
+		t.log.Info("a finished file changed on disk; downloading it again", "path", t.onDisk.Path, "err", err)
+		return t.resolve, nil
+	}
+	if err := makeLinks(t.onDisk.Path, t.r.req.Links); err != nil {
+		return nil, fail(ReasonFetchError, n, err, "%v.", err)
+	}
+	t.out = outcome{path: t.onDisk.Path, size: n, sha256: t.onDisk.SHA256}
+	return nil, nil
+}
+
+// hashFile is the SHA-256 of the file at path, and its length.
+func hashFile(ctx context.Context, path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, ctxReader{ctx, f})
+	return hex.EncodeToString(h.Sum(nil)), n, err
+}
+
+// ctxReader stops reading once ctx ends, so that hashing a large file
+// does not hold up a pause.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
 // expected is what the request says of the file before any server does:
-// the size a catalog or hub listed, and the name asked for.
+// the size a catalog or hub listed (or the DownloadTotal of a fetch of
+// this file alone), and the name asked for.
 func (t *transfer) expected() expect {
 	e := expect{size: -1, name: t.r.req.Name}
-	if t.r.req.Size > 0 {
+	switch {
+	case t.r.req.Size > 0:
 		e.size = t.r.req.Size
+	case t.total > 0:
+		e.size, e.capped = t.total, true
 	}
 	return e
 }
@@ -286,7 +352,7 @@ func (t *transfer) verify(ctx context.Context) (stateFn, error) {
 		}
 		return nil, fail(ReasonFetchError, written.total(), nil, "The download is missing bytes %s, so it was not kept.", gaps)
 	}
-	if want := t.expected().size; want >= 0 && size != want {
+	if want := t.expected().sizeFor(size); want >= 0 && size != want {
 		e := &network.Error{Kind: network.WrongLength, URL: t.in.url, Got: size, Want: want}
 		if u, err := url.Parse(t.in.url); err == nil {
 			e.Host = u.Host

@@ -34,7 +34,7 @@ Usage:
       --id ID           fetch id (default: the model id, or one made from the URL)
       --title TITLE     what the download is called
       --sha256 HEX      expected SHA-256 of the file (one file only)
-      --total BYTES     refuse to download more than this many bytes
+      --total BYTES     the file's size (one file), else the most bytes to download
       --dir DIR         put the files in DIR instead of the models folder
       --connections N   connections per file (default: automatic, up to 16)
       --limit-rate R    bandwidth cap, e.g. 20MB (per second)

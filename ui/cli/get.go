@@ -217,13 +217,16 @@ func progressText(s downloader.Snapshot) string {
 type view struct {
 	bar *term.Bar
 	enc *json.Encoder
+	// said is, by file URL, the restart last told, so that each is told
+	// once however many events carry it.
+	said map[string]string
 }
 
 func newView(env Env, asJSON bool) *view {
 	if asJSON {
 		return &view{enc: json.NewEncoder(env.Stdout)}
 	}
-	return &view{bar: term.NewBar(env.Stderr, env.Terminal)}
+	return &view{bar: term.NewBar(env.Stderr, env.Terminal), said: map[string]string{}}
 }
 
 // show writes one event. A failed write is remembered by the output (see
@@ -232,6 +235,12 @@ func (v *view) show(ev downloader.Event) {
 	if v.enc != nil {
 		_ = v.enc.Encode(ev)
 		return
+	}
+	for _, r := range ev.Fetch.Records {
+		if r.Restarted != "" && v.said[r.URL] != r.Restarted {
+			v.said[r.URL] = r.Restarted
+			v.bar.Say(term.RestartText(r))
+		}
 	}
 	v.bar.Show(ev.Fetch)
 }

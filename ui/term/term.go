@@ -152,6 +152,30 @@ func (b *Bar) Done() {
 	}
 }
 
+// Say prints line on a line of its own, clearing the live bar first; the
+// next Show draws the bar again below it.
+func (b *Bar) Say(line string) {
+	if b.drawn {
+		fmt.Fprint(b.w, "\r\x1b[K")
+		b.drawn, b.last = false, time.Time{}
+	}
+	fmt.Fprintln(b.w, line)
+}
+
+// RestartText says that a file's download went back to zero and why:
+// "model.bin: the file changed on the server, so it is downloaded from
+// the start". r.Restarted is the why; "" when it did not.
+func RestartText(r downloader.RecordSnapshot) string {
+	if r.Restarted == "" {
+		return ""
+	}
+	name := r.Name
+	if name == "" {
+		name = r.URL
+	}
+	return name + ": " + r.Restarted
+}
+
 // verified is how many bytes of the fetch's files have been hashed.
 func verified(s downloader.Snapshot) int64 {
 	var n int64

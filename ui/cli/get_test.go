@@ -1,0 +1,32 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/modelfetch/modelfetch/downloader"
+)
+
+// TestGetSaysRestart: get tells on stderr, once, that a file's download
+// went back to zero and why, on a terminal and off one.
+func TestGetSaysRestart(t *testing.T) {
+	const why = "the file changed on the server, so it is downloaded from the start"
+	for _, live := range []bool{false, true} {
+		var out strings.Builder
+		v := newView(Env{Stderr: &out, Terminal: live}, false)
+		rec := downloader.RecordSnapshot{URL: "http://127.0.0.1/model.bin", Name: "model.bin", State: downloader.StateRunning}
+		fetch := func(rec downloader.RecordSnapshot) downloader.Event {
+			return downloader.Event{Kind: downloader.EventProgress, Fetch: downloader.Snapshot{Title: "model", State: downloader.StateRunning, Records: []downloader.RecordSnapshot{rec}}}
+		}
+		v.show(fetch(rec))
+		rec.Restarted = why
+		for range 3 {
+			v.show(fetch(rec))
+		}
+		v.done()
+		want := "model.bin: " + why + "\n"
+		if n := strings.Count(out.String(), want); n != 1 {
+			t.Errorf("live %v: told %d times, want once: %q", live, n, out.String())
+		}
+	}
+}
