@@ -225,8 +225,8 @@ func (v *detailsView) historyLines(s downloader.Snapshot) []string {
 		lines = append(lines, "Added "+s.Created.Local().Format("2 Jan 15:04"))
 	}
 	for _, r := range s.Records {
-		if r.Restarted != "" {
-			lines = append(lines, fileName(r)+": started again: "+r.Restarted)
+		if why := term.RestartText(r); why != "" {
+			lines = append(lines, why)
 		}
 	}
 	if s.Paused {
