@@ -420,10 +420,20 @@ func (m *Manager) present(req Request) (string, int64, bool) {
 		return m.match(req.URL, req.SHA256)
 	}
 	st, err := os.Stat(req.Dest)
-	if err != nil || !st.Mode().IsRegular() || !req.digested() || st.Size() != req.Size || makeLinks(req.Dest, req.Links) != nil {
+	if err != nil || !st.Mode().IsRegular() || !req.digested() || st.Size() != req.Size || m.writtenSince(req.Dest, st) ||
+		makeLinks(req.Dest, req.Links) != nil {
 		return "", 0, false
 	}
 	return req.Dest, req.Size, true
+}
+
+// writtenSince reports whether the file at path, which this engine
+// verified and committed, was written since: it is then fetched again
+// into its place (a Dest is content-addressed), not trusted by its size.
+// m.mu is held.
+func (m *Manager) writtenSince(path string, st os.FileInfo) bool {
+	i := slices.IndexFunc(m.completed, func(c completedFile) bool { return c.Path == path })
+	return i >= 0 && m.completed[i].Mod != 0 && m.completed[i].Mod != st.ModTime().UnixNano()
 }
 
 var (

@@ -790,6 +790,37 @@ func TestDestLinksAndGitSHA1(t *testing.T) {
 		t.Fatalf("a present Dest: %s, %v, %d more requests", snap.State, err, o.requests.Load()-gets)
 	}
 	checkFile(t, links[1], o.data) // made again
+
+	checkChangedDestFetchedAgain(t, m, o, req)
+}
+
+// checkChangedDestFetchedAgain changes req's committed Dest on disk at the
+// same size: it is not trusted by its size, but fetched again into its
+// place.
+func checkChangedDestFetchedAgain(t *testing.T, m *running, o *origin, req Request) {
+	t.Helper()
+	dest := req.Dest
+	b, err := os.ReadFile(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0xff
+	if err := os.WriteFile(dest, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Minute) // a coarse clock may not tell the write
+	if err := os.Chtimes(dest, later, later); err != nil {
+		t.Fatal(err)
+	}
+	gets := o.requests.Load()
+	if _, err := m.Fetch("c", []Request{req}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if s := settle(t, m, "c"); s.Result != ResultSuccess || s.Records[0].Path != dest || o.requests.Load() == gets {
+		t.Fatalf("a changed Dest: %s %s at %q, %d more requests; want it fetched again into its place",
+			s.FailureReason, s.Message, s.Records[0].Path, o.requests.Load()-gets)
+	}
+	checkFile(t, dest, o.data)
 }
 
 // A file whose bytes fail their git blob id is not kept; a file at a Dest
