@@ -1,7 +1,38 @@
 package downloader
 
-// MakeLinks makes each link a symlink to dest by a relative target, as the
-// engine does once a file's verified bytes are at dest (it is the engine's
-// own rule, for layouts that make their links again, as the Hub cache's
-// Finish does).
-func MakeLinks(dest string, links []string) error { return makeLinks(dest, links) }
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// MakeLinks makes each link a symlink to dest by a relative target, so
+// that the tree stays valid when moved as a whole. Each is made under a
+// temporary name and renamed into place, so a reader never sees the name
+// missing or half made. Layouts that make their links again (the Hub
+// cache's Finish) call it too, so that there is one rule for them.
+func MakeLinks(dest string, links []string) error {
+	for _, link := range links {
+		target, err := filepath.Rel(filepath.Dir(link), dest)
+		if err == nil {
+			err = os.MkdirAll(filepath.Dir(link), 0o755)
+		}
+		if old, lerr := os.Readlink(link); err == nil && lerr == nil && old == target {
+			continue
+		}
+		tmp := link + ".modelfetch-tmp"
+		_ = os.Remove(tmp) // a leftover of a crash; the symlink below reports real trouble
+		if err == nil {
+			err = os.Symlink(target, tmp)
+		}
+		if err == nil {
+			if err = os.Rename(tmp, link); err != nil {
+				_ = os.Remove(tmp)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("the link %s could not be made: %w", link, err)
+		}
+	}
+	return nil
+}

@@ -421,7 +421,7 @@ func (m *Manager) present(req Request) (string, int64, bool) {
 	}
 	st, err := os.Stat(req.Dest)
 	if err != nil || !st.Mode().IsRegular() || !req.digested() || st.Size() != req.Size || m.writtenSince(req.Dest, st) ||
-		makeLinks(req.Dest, req.Links) != nil {
+		MakeLinks(req.Dest, req.Links) != nil {
 		return "", 0, false
 	}
 	return req.Dest, req.Size, true

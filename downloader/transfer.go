@@ -248,7 +248,7 @@ func (t *transfer) checkCopy(ctx context.Context) (stateFn, error) {
 		t.log.Info("a finished file changed on disk; downloading it again", "path", t.onDisk.Path, "err", err)
 		return t.resolve, nil
 	}
-	if err := makeLinks(t.onDisk.Path, t.r.req.Links); err != nil {
+	if err := MakeLinks(t.onDisk.Path, t.r.req.Links); err != nil {
 		return nil, fail(ReasonFetchError, n, err, "%v.", err)
 	}
 	t.out = outcome{path: t.onDisk.Path, size: n, sha256: t.onDisk.SHA256}
@@ -404,7 +404,7 @@ func (t *transfer) commit(context.Context) (stateFn, error) {
 		}
 		return nil, fail(ReasonFetchError, size, err, "The finished file could not be moved to %s: %v.", dest, err)
 	}
-	if err := makeLinks(dest, t.r.req.Links); err != nil {
+	if err := MakeLinks(dest, t.r.req.Links); err != nil {
 		return nil, fail(ReasonFetchError, size, err, "%v.", err)
 	}
 	t.out = outcome{path: dest, size: size}
@@ -429,36 +429,6 @@ func (t *transfer) dest() (string, error) {
 		return "", fmt.Errorf("the folder %s could not be created: %w", filepath.Dir(dest), err)
 	}
 	return dest, nil
-}
-
-// makeLinks makes each link a symlink to dest by a relative target, so
-// that the tree stays valid when moved as a whole. Each is made under a
-// temporary name and renamed into place, so a reader never sees the name
-// missing or half made.
-func makeLinks(dest string, links []string) error {
-	for _, link := range links {
-		target, err := filepath.Rel(filepath.Dir(link), dest)
-		if err == nil {
-			err = os.MkdirAll(filepath.Dir(link), 0o755)
-		}
-		if old, lerr := os.Readlink(link); err == nil && lerr == nil && old == target {
-			continue
-		}
-		tmp := link + ".modelfetch-tmp"
-		_ = os.Remove(tmp) // a leftover of a crash; the symlink below reports real trouble
-		if err == nil {
-			err = os.Symlink(target, tmp)
-		}
-		if err == nil {
-			if err = os.Rename(tmp, link); err != nil {
-				_ = os.Remove(tmp)
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("the link %s could not be made: %w", link, err)
-		}
-	}
-	return nil
 }
 
 // checkpoint makes the bytes written so far durable: it syncs the file and
