@@ -52,11 +52,7 @@ func TestMeteredPause(t *testing.T) {
 		t.Fatalf("%d requests on a metered connection", n)
 	}
 	v.set(network.Status{State: network.Online})
-	s := settle(t, m, "model")
-	if s.State != StateSucceeded {
-		t.Fatalf("state %s (%s)", s.State, s.Message)
-	}
-	checkFile(t, s.Records[0].Path, o.data)
+	settleWhole(t, m, "model", o.data)
 
 	// Metered again while running: it pauses, keeping its bytes.
 	m.SetPauseMetered(true)

@@ -291,11 +291,7 @@ func TestWorkStealing(t *testing.T) {
 	m := start(t, cfg)
 	began := time.Now()
 	m.Fetch("model", []Request{{URL: o.url(), SHA256: o.sha()}}, Options{})
-	s := settle(t, m, "model")
-	if s.State != StateSucceeded {
-		t.Fatalf("state %s (%s)", s.State, s.Message)
-	}
-	checkFile(t, s.Records[0].Path, o.data)
+	settleWhole(t, m, "model", o.data)
 	if d := time.Since(began); d > 20*time.Second {
 		t.Errorf("took %v: the slow connection's range was not stolen", d)
 	}

@@ -231,11 +231,7 @@ func TestCaptivePortal(t *testing.T) {
 				t.Fatalf("settled as %s (%s) behind a portal", s.State, s.Message)
 			}
 			signedIn.Store(true)
-			s := settle(t, m, "model")
-			if s.State != StateSucceeded {
-				t.Fatalf("state %s (%s)", s.State, s.Message)
-			}
-			checkFile(t, s.Records[0].Path, o.data)
+			settleWhole(t, m, "model", o.data)
 		})
 	}
 }
@@ -306,11 +302,7 @@ func TestSlowConnectionReplaced(t *testing.T) {
 	m := start(t, cfg)
 	began := time.Now()
 	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
-	s := settle(t, m, "model")
-	if s.State != StateSucceeded {
-		t.Fatalf("state %s (%s)", s.State, s.Message)
-	}
-	checkFile(t, s.Records[0].Path, o.data)
+	settleWhole(t, m, "model", o.data)
 	if d := time.Since(began); d > 10*time.Second {
 		t.Errorf("took %v: the slow connection was not replaced", d)
 	}

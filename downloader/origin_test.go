@@ -322,6 +322,18 @@ func settle(t *testing.T, m *running, id string) Snapshot {
 	return s
 }
 
+// settleWhole waits for the fetch id to settle, and fails unless it
+// succeeded with its first file holding exactly want.
+func settleWhole(t *testing.T, m *running, id string, want []byte) Snapshot {
+	t.Helper()
+	s := settle(t, m, id)
+	if s.State != StateSucceeded {
+		t.Fatalf("state %s (%s: %s), want succeeded", s.State, s.FailureReason, s.Message)
+	}
+	checkFile(t, s.Records[0].Path, want)
+	return s
+}
+
 // checkFile fails unless path holds exactly want.
 func checkFile(t *testing.T, path string, want []byte) {
 	t.Helper()

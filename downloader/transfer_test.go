@@ -57,11 +57,7 @@ func TestFaults(t *testing.T) {
 			if _, err := m.Fetch("model", []Request{{URL: o.url(), SHA256: o.sha()}}, Options{Title: "Model"}); err != nil {
 				t.Fatal(err)
 			}
-			s := settle(t, m, "model")
-			if s.State != StateSucceeded {
-				t.Fatalf("state %s (%s: %s), want succeeded", s.State, s.FailureReason, s.Message)
-			}
-			checkFile(t, s.Records[0].Path, o.data)
+			settleWhole(t, m, "model", o.data)
 			noPartials(t, cfg)
 			maxSent := cmpOrInt(tc.maxSent, 2*size)
 			if got := o.sent.Load(); got > maxSent {
@@ -175,11 +171,7 @@ func TestDigestMismatch(t *testing.T) {
 		cfg.MaxConnections = 1
 		m := start(t, cfg)
 		m.Fetch("model", []Request{{URL: o.url(), SHA256: want}}, Options{})
-		s := settle(t, m, "model")
-		if s.State != StateSucceeded {
-			t.Fatalf("state %s (%s)", s.State, s.Message)
-		}
-		checkFile(t, s.Records[0].Path, good)
+		settleWhole(t, m, "model", good)
 		if got := o.sent.Load(); got != 2*size {
 			t.Errorf("server sent %d bytes, want %d (one fresh download)", got, 2*size)
 		}
@@ -256,11 +248,7 @@ func TestRedirects(t *testing.T) {
 	cfg.MaxConnections = 1
 	m := start(t, cfg)
 	m.Fetch("model", []Request{{URL: hub.URL + "/a"}}, Options{})
-	s := settle(t, m, "model")
-	if s.State != StateSucceeded {
-		t.Fatalf("state %s (%s)", s.State, s.Message)
-	}
-	checkFile(t, s.Records[0].Path, o.data)
+	s := settleWhole(t, m, "model", o.data)
 	if expired.Load() == 0 || issued.Load() < 2 {
 		t.Errorf("expired %d times, issued %d tokens: the expiry was never exercised", expired.Load(), issued.Load())
 	}
@@ -408,11 +396,7 @@ func TestServerLimitsConnections(t *testing.T) {
 	cfg.MaxRetries = 2 // each connection may be refused more often than this
 	m := start(t, cfg)
 	m.Fetch("model", []Request{{URL: o.url(), SHA256: o.sha()}}, Options{})
-	s := settle(t, m, "model")
-	if s.State != StateSucceeded {
-		t.Fatalf("state %s (%s)", s.State, s.Message)
-	}
-	checkFile(t, s.Records[0].Path, o.data)
+	settleWhole(t, m, "model", o.data)
 	if refused.Load() == 0 || most.Load() > 2 {
 		t.Errorf("refused %d, most at once %d: the limit was never exercised or was passed", refused.Load(), most.Load())
 	}
@@ -466,11 +450,7 @@ func TestOffline(t *testing.T) {
 	}
 	o.Start()
 	defer o.Close()
-	s := settle(t, m, "model")
-	if s.State != StateSucceeded {
-		t.Fatalf("state %s (%s)", s.State, s.Message)
-	}
-	checkFile(t, s.Records[0].Path, o.data)
+	settleWhole(t, m, "model", o.data)
 }
 
 // TestRangeNotSatisfiable: a 416 to a resume starts the file again from
@@ -482,11 +462,7 @@ func TestRangeNotSatisfiable(t *testing.T) {
 	cfg.MaxConnections = 1
 	m := start(t, cfg)
 	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
-	s := settle(t, m, "model")
-	if s.State != StateSucceeded {
-		t.Fatalf("state %s (%s)", s.State, s.Message)
-	}
-	checkFile(t, s.Records[0].Path, o.data)
+	s := settleWhole(t, m, "model", o.data)
 	if s.Records[0].Restarted == "" || o.requests.Load() < 3 {
 		t.Errorf("restarted %q after %d requests: the 416 did not restart the file", s.Records[0].Restarted, o.requests.Load())
 	}
@@ -521,11 +497,7 @@ func TestShortBodies(t *testing.T) {
 	cfg.MaxRetries = 3
 	m := start(t, cfg)
 	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
-	s := settle(t, m, "model")
-	if s.State != StateSucceeded {
-		t.Fatalf("state %s (%s: %s), want succeeded", s.State, s.FailureReason, s.Message)
-	}
-	checkFile(t, s.Records[0].Path, o.data)
+	settleWhole(t, m, "model", o.data)
 }
 
 // TestCutsAtPieceEnds: a larger file over many connections from a server
@@ -542,11 +514,7 @@ func TestCutsAtPieceEnds(t *testing.T) {
 			cfg := testConfig(t)
 			m := start(t, cfg)
 			m.Fetch("model", []Request{{URL: o.url()}}, Options{})
-			s := settle(t, m, "model")
-			if s.State != StateSucceeded {
-				t.Fatalf("state %s (%s: %s), want succeeded", s.State, s.FailureReason, s.Message)
-			}
-			checkFile(t, s.Records[0].Path, o.data)
+			settleWhole(t, m, "model", o.data)
 			if o.requests.Load() < 10 {
 				t.Errorf("%d requests: the cuts never fired", o.requests.Load())
 			}
@@ -668,11 +636,7 @@ func TestResumeExactlyMissing(t *testing.T) {
 	mu.Unlock()
 	sentBefore := o.sent.Load()
 	m = start(t, cfg)
-	s := settle(t, m, "model")
-	if s.State != StateSucceeded {
-		t.Fatalf("state %s (%s)", s.State, s.Message)
-	}
-	checkFile(t, s.Records[0].Path, o.data)
+	settleWhole(t, m, "model", o.data)
 	mu.Lock()
 	defer mu.Unlock()
 	for _, h := range held {
@@ -707,11 +671,7 @@ func TestUnknownLengthEndsAtCut(t *testing.T) {
 	o := newOrigin(t, size, onRequests(allButEnd, 1), chunked)
 	m := start(t, testConfig(t))
 	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
-	s := settle(t, m, "model")
-	if s.State != StateSucceeded {
-		t.Fatalf("state %s (%s)", s.State, s.Message)
-	}
-	checkFile(t, s.Records[0].Path, o.data)
+	settleWhole(t, m, "model", o.data)
 	if o.requests.Load() != 2 || o.sent.Load() > size+size/8 {
 		t.Errorf("%d requests, %d bytes sent: the file was downloaded again", o.requests.Load(), o.sent.Load())
 	}
@@ -735,11 +695,7 @@ func TestRetryAfterPausesOneRequest(t *testing.T) {
 	m := start(t, cfg)
 	began := time.Now()
 	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
-	s := settle(t, m, "model")
-	if s.State != StateSucceeded {
-		t.Fatalf("state %s (%s)", s.State, s.Message)
-	}
-	checkFile(t, s.Records[0].Path, o.data)
+	settleWhole(t, m, "model", o.data)
 	if refused.Load() == 0 {
 		t.Fatal("no request was refused")
 	}
