@@ -83,7 +83,7 @@ func fetch(ctx context.Context, env Env, e engine, g *getArgs, view *view) (stri
 	}
 	final, err := e.wait(ctx, id, view.show)
 	if err == nil && g.hub != nil {
-		final, err = g.hub.finish(final)
+		final, err = g.hub.fetch.Finish(final) // as the local API and the window do
 	}
 	return id, final, err
 }

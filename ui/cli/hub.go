@@ -150,11 +150,6 @@ func hubTarget(ctx context.Context, models []downloader.Model, args []string, h 
 	return target{id: f.ID, title: f.Title, requests: f.Requests}, &hubGet{fetch: f}, nil
 }
 
-// finish is hf.Fetch.Finish, as the local API and the window do it.
-func (h *hubGet) finish(s downloader.Snapshot) (downloader.Snapshot, error) {
-	return h.fetch.Finish(s)
-}
-
 // hubPath prints the cached files of a Hub name without the network, as
 // hf_hub_download(..., local_files_only=True) finds them; ok is false
 // when name is not a Hub name.
