@@ -13,9 +13,10 @@ import (
 )
 
 // Layout says where the files of a plan go and what is done once a file's
-// verified bytes are there. The engine asks Has before fetching a file
-// (a file already there is never fetched again), moves the verified bytes
-// to Dest by rename, and then calls Finish.
+// verified bytes are there. The engine moves the verified bytes to Dest by
+// rename (a Dest already there at its size is not fetched again) and makes
+// Links; the caller that started the fetch then calls Finish. Has is for
+// showing which files are there (the window's "downloaded" marks).
 type Layout interface {
 	// Dest is where f's bytes go, as one regular file; its folder may not
 	// exist yet.
@@ -207,7 +208,8 @@ func (d Dir) Links(Plan, File) []string { return nil }
 func (d Dir) Prepare(Plan) error { return nil }
 
 // Has reports whether DIR/<path> is there at the listed size and its
-// metadata names the same blob, as the hf CLI decides.
+// metadata names the same blob, as the hf CLI decides (the engine itself
+// goes by the size alone).
 func (d Dir) Has(p Plan, f File) bool {
 	if !hasFile(d.Dest(p, f), f.Size) {
 		return false
