@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/adrg/xdg"
-	"golang.org/x/sys/unix"
+	"github.com/modelfetch/modelfetch/downloader"
 )
 
 // Errors of Listen.
@@ -79,16 +79,12 @@ func privateDir(dir string) error {
 // stale and replace each other's. The kernel drops the lock when the
 // process dies, so a crash never leaves it behind.
 func lockSocket(path string) (*os.File, error) {
-	f, err := os.OpenFile(path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open the socket lock: %w", err)
+	f, err := downloader.LockFile(path + ".lock")
+	if errors.Is(err, downloader.ErrLocked) {
+		return nil, ErrRunning
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, ErrRunning
-		}
-		return nil, fmt.Errorf("lock %s.lock: %w", path, err)
+	if err != nil {
+		return nil, fmt.Errorf("the socket lock: %w", err)
 	}
 	return f, nil
 }
