@@ -138,8 +138,11 @@ func TestCreateHubNameUsesCurrentToken(t *testing.T) {
 		return c
 	}
 	current.Store(client("hf_stale"))
+	// Made before the engine, so that it is removed after the engine has
+	// stopped writing into it (cleanups run last first).
+	cache := filepath.Join(t.TempDir(), "hub")
 	e := newEnv(t, envOptions{tweak: func(o *Options) {
-		o.Hub, o.HubCache = current.Load, filepath.Join(t.TempDir(), "hub")
+		o.Hub, o.HubCache = current.Load, cache
 	}})
 	ctx := ctxT(t)
 	_, _, err := e.c.Create(ctx, CreateRequest{Model: "hf.co/org/Tiny-1B-GGUF:Q4_K_M"})
