@@ -317,7 +317,6 @@ func (m *Manager) runRecord(ctx context.Context, r *record) {
 	d.onDisk = m.changedCopy(r)
 	m.mu.Unlock()
 	out, err := newTransfer(d, r, recordEvents{m, r}).run(ctx)
-	cause := context.Cause(ctx)
 	stopped := ctx.Err() != nil
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -333,7 +332,9 @@ func (m *Manager) runRecord(ctx context.Context, r *record) {
 		// A changed copy found intact was named and digested by no download.
 		r.name, r.sha256 = cmp.Or(r.name, filepath.Base(out.path)), cmp.Or(r.sha256, out.sha256)
 		m.remember(r)
-	case errors.Is(cause, errAborted):
+	case stopped && r.f.aborted:
+		// The fetch's flag, not the cause: a context cancelled by Pause keeps
+		// errPaused as its cause when an Abort follows before it stopped.
 		r.state = StateAborted
 		m.removePartial(r)
 	case stopped:

@@ -3,6 +3,7 @@ package downloader
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -414,6 +415,25 @@ func TestCatalogHubEntries(t *testing.T) {
 	} {
 		if _, err := ParseCatalog([]byte(bad)); err == nil {
 			t.Errorf("%s was accepted", bad)
+		}
+	}
+}
+
+// TestAbortWhilePauseWindsDown: Pause, Resume and Abort in a row, before
+// the paused transfer has stopped, end aborted. The Abort's cancel comes
+// second to the Pause's, so the context's cause still says paused.
+func TestAbortWhilePauseWindsDown(t *testing.T) {
+	for i := range 20 {
+		o := newOrigin(t, 1<<20, stall(0))
+		m := start(t, testConfig(t))
+		id := fmt.Sprint("model", i)
+		m.Fetch(id, []Request{{URL: o.url()}}, Options{})
+		until(t, "the request is held", func() bool { return o.requests.Load() > 0 })
+		m.Pause(id)
+		m.Resume(id)
+		m.Abort(id)
+		if s := settle(t, m, id); s.State != StateAborted {
+			t.Fatalf("run %d: state %s, want aborted", i, s.State)
 		}
 	}
 }
