@@ -1,7 +1,6 @@
 package hf
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,7 +8,16 @@ import (
 
 // ErrNotHub says a name is not a Hub name at all, so the caller can try it
 // as a plain URL or a catalog id.
-var ErrNotHub = errors.New("not a hugging face hub name")
+var ErrNotHub error = notHub{}
+
+type notHub struct{}
+
+func (notHub) Error() string { return "not a hugging face hub name" }
+
+// Sentence is ErrNotHub for a person.
+func (notHub) Sentence() string {
+	return "This is not a Hugging Face name. Use hf.co/ORG/REPO, hf://ORG/REPO or a huggingface.co address."
+}
 
 // Kind is what went wrong with the Hub, decided by the Hub's X-Error-Code
 // header rather than by the status (a missing repo is 401 without a token
@@ -68,21 +76,10 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Sentence words err for a person: what happened and what to do. It never
-// shows Go's error text or a token. Errors that are not the Hub's get a
-// general sentence.
-func Sentence(err error) string {
-	var e *Error
-	if !errors.As(err, &e) {
-		if errors.Is(err, ErrNotHub) {
-			return "This is not a Hugging Face name. Use hf.co/ORG/REPO, hf://ORG/REPO or a huggingface.co address."
-		}
-		return "Something went wrong while talking to the Hugging Face Hub. Try again."
-	}
-	return e.sentence()
-}
-
-func (e *Error) sentence() string {
+// Sentence words e for a person: what happened and what to do. It never
+// shows Go's error text or a token; downloader.Sentence finds it through
+// its Sayer interface.
+func (e *Error) Sentence() string {
 	repo := e.Repo
 	switch e.Kind {
 	case KindBadName:
