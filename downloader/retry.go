@@ -99,7 +99,7 @@ func (p retryPolicy) network(e *network.Error, progressed bool, tl *tally) step 
 			return step{}
 		}
 		tl.waits++
-		return step{wait: p.backoff(tl.waits-1, e), network: true, say: network.Sentence(e, 0)}
+		return step{wait: p.backoff(tl.waits-1, e), network: true, say: Sentence(e)}
 	}
 	if progressed {
 		return step{} // a cut while delivering is not an outage

@@ -177,19 +177,11 @@ func callerSentence(err error) string {
 	case errors.As(err, &je):
 		return fmt.Sprintf("The download journal %s could not be read; it was moved to %s and ModelFetch started with an empty list.", je.Path, je.MovedTo)
 	}
-	for _, c := range callerErrors {
-		if errors.Is(err, c.err) {
-			return c.sentence
-		}
-	}
-	return ""
+	return lookup(err, callerErrors)
 }
 
 // callerErrors are the sentences of the Manager's sentinels.
-var callerErrors = []struct {
-	err      error
-	sentence string
-}{
+var callerErrors = []worded{
 	{ErrDuplicateID, "A different download with this id is in progress; choose another id."},
 	{ErrNotFound, "There is no download with this id."},
 	{ErrInvalidID, "A download's id is 1 to 128 letters, digits, '.', '_' or '-', not starting with '.'."},
@@ -286,36 +278,46 @@ func opText(op string) string {
 // whyText is ": the disk is full" and the like for the system errors a
 // person can fix, "" for others.
 func whyText(err error) string {
-	switch {
-	case errors.Is(err, fs.ErrPermission):
-		return ": permission was denied"
-	case errors.Is(err, fs.ErrNotExist):
-		return ": it does not exist"
-	case errors.Is(err, fs.ErrExist):
-		return ": something is already there"
-	case isNoSpace(err):
-		return ": the disk is full"
-	case errors.Is(err, unix.EROFS):
-		return ": the disk is read-only"
-	case errors.Is(err, unix.ENOTDIR):
-		return ": a part of the path is a file, not a folder"
-	case errors.Is(err, unix.ENAMETOOLONG):
-		return ": the name is too long"
-	case errors.Is(err, unix.EADDRINUSE):
-		return ": something else is using it"
-	case errors.Is(err, unix.ECONNREFUSED):
-		return ": nothing answers there"
+	if why := lookup(err, systemErrors); why != "" {
+		return ": " + why
 	}
 	return ""
 }
 
+// systemErrors are the words for the system's errors a person can fix.
+var systemErrors = []worded{
+	{fs.ErrPermission, "permission was denied"},
+	{fs.ErrNotExist, "it does not exist"},
+	{fs.ErrExist, "something is already there"},
+	{unix.ENOSPC, "the disk is full"},
+	{unix.EDQUOT, "the disk quota is used up"},
+	{unix.EROFS, "the disk is read-only"},
+	{unix.ENOTDIR, "a part of the path is a file, not a folder"},
+	{unix.ENAMETOOLONG, "the name is too long"},
+	{unix.EADDRINUSE, "something else is using it"},
+	{unix.ECONNREFUSED, "nothing answers there"},
+}
+
 // contextSentence words a cancelled or timed-out wait, or "".
-func contextSentence(err error) string {
-	switch {
-	case errors.Is(err, context.Canceled):
-		return "It was cancelled before it finished."
-	case errors.Is(err, context.DeadlineExceeded):
-		return "It took too long and was stopped; try again."
+func contextSentence(err error) string { return lookup(err, contextErrors) }
+
+var contextErrors = []worded{
+	{context.Canceled, "It was cancelled before it finished."},
+	{context.DeadlineExceeded, "It took too long and was stopped; try again."},
+}
+
+// worded is the words for the errors that errors.Is matches with err.
+type worded struct {
+	err   error
+	words string
+}
+
+// lookup is the words of the first of table that err is, or "".
+func lookup(err error, table []worded) string {
+	for _, w := range table {
+		if errors.Is(err, w.err) {
+			return w.words
+		}
 	}
 	return ""
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 
 	"time"
 
@@ -341,6 +342,9 @@ func checkResolveError(t *testing.T, c *Client, name string, want Kind, status i
 	s := downloader.Sentence(err)
 	if !strings.Contains(s, sentence) {
 		t.Errorf("sentence %q lacks %q", s, sentence)
+	}
+	if s == "" || !unicode.IsUpper(rune(s[0])) || !strings.HasSuffix(s, ".") {
+		t.Errorf("sentence %q does not start with a capital and end with a period", s)
 	}
 	if strings.Contains(s, "stale") || strings.Contains(s, "kind ") {
 		t.Errorf("sentence %q shows a token or Go error text", s)
