@@ -119,12 +119,7 @@ type FileError struct {
 	Err  error
 }
 
-func (e *FileError) Error() string {
-	if e.Err == nil {
-		return fmt.Sprintf("%s %s", e.Op, e.Path)
-	}
-	return fmt.Sprintf("%s %s: %v", e.Op, e.Path, e.Err)
-}
+func (e *FileError) Error() string { return chain(string(e.Op)+" "+e.Path, e.Err) }
 
 func (e *FileError) Is(target error) bool { return target == ErrFile }
 func (e *FileError) Unwrap() error        { return e.Err }
@@ -139,13 +134,18 @@ type FailError struct {
 }
 
 func (e *FailError) Error() string {
-	if e.Err == nil {
-		return fmt.Sprintf("%s at byte %d", e.Reason, e.Offset)
-	}
-	return fmt.Sprintf("%s at byte %d: %v", e.Reason, e.Offset, e.Err)
+	return chain(fmt.Sprintf("%s at byte %d", e.Reason, e.Offset), e.Err)
 }
 
 func (e *FailError) Unwrap() error { return e.Err }
+
+// chain is an error's text: head, then the error under it if any.
+func chain(head string, err error) string {
+	if err == nil {
+		return head
+	}
+	return head + ": " + err.Error()
+}
 
 func fail(reason Reason, offset int64, err error) *FailError {
 	fe := &FailError{Reason: reason, Offset: offset, Err: err}
