@@ -36,9 +36,9 @@ type Sayer interface {
 // abortedSentence is the message of a cancelled fetch.
 const abortedSentence = "The download was cancelled."
 
-// unexpected is the sentence for an error nobody has words for; the log
-// has the error itself.
-const unexpected = "Something went wrong that ModelFetch did not expect; try again, and if it happens again, the log says more."
+// unexpected is the sentence for an error nobody has words for; the
+// engine's logger, if any, has the error itself.
+const unexpected = "Something went wrong that ModelFetch did not expect; try again."
 
 // Sentence is err as a person reads it: capitalised, ending with a
 // period, with the numbers a person needs and, where there is one, what
@@ -78,7 +78,7 @@ func failureSentence(fe *FailError) string {
 			return s
 		}
 	}
-	return "The download stopped on an error ModelFetch did not expect; retry it, and if it happens again, the log says more."
+	return "The download stopped on an error ModelFetch did not expect; retry it."
 }
 
 // sizeSentence words a failure of space or size, or "".
