@@ -77,8 +77,9 @@ func (e *LengthError) Error() string {
 func (e *LengthError) Is(target error) bool { return target == ErrWrongLength }
 
 // TriesError is a record that stopped after Tries attempts failed in a
-// row: the file restarted too often (ErrUnstable) or the server or network
-// kept failing (ErrGaveUp). Err is the last failure.
+// row (ErrGaveUp: the server or the network kept failing), or after Tries
+// restarts of the file with one more asked for (ErrUnstable). Err is the
+// last failure.
 type TriesError struct {
 	Tries    int
 	Restarts bool // the tries were restarts of the file
@@ -86,11 +87,11 @@ type TriesError struct {
 }
 
 func (e *TriesError) Error() string {
-	what := ErrGaveUp
+	what, unit := ErrGaveUp, "tries"
 	if e.Restarts {
-		what = ErrUnstable
+		what, unit = ErrUnstable, "restarts"
 	}
-	return fmt.Sprintf("%v after %d tries: %v", what, e.Tries, e.Err)
+	return fmt.Sprintf("%v after %d %s: %v", what, e.Tries, unit, e.Err)
 }
 
 func (e *TriesError) Is(target error) bool {

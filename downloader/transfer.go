@@ -170,7 +170,7 @@ func (t *transfer) restart(err error) (stateFn, error) {
 		if fatalStatus(re.err) {
 			return nil, t.policy.failure(re.err, t.restarts+1)
 		}
-		return nil, fail(ReasonFetchError, t.r.downloaded(), &TriesError{Tries: t.restarts + 1, Restarts: true, Err: err})
+		return nil, fail(ReasonFetchError, t.r.downloaded(), &TriesError{Tries: t.restarts, Restarts: true, Err: err})
 	}
 	t.restarts++
 	t.noRanges = t.noRanges || re.noRanges
