@@ -343,11 +343,11 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request, mux *http.Serve
 	}
 	switch rec.status {
 	case http.StatusMethodNotAllowed:
-		writeError(w, rec.status, fmt.Sprintf("%s does not accept %s; it accepts %s.", r.URL.Path, r.Method, rec.header.Get("Allow")))
+		writeError(w, rec.status, fmt.Sprintf("The resource %s does not accept %s; it accepts %s.", r.URL.Path, r.Method, rec.header.Get("Allow")))
 	case http.StatusNotFound, 0:
 		writeError(w, http.StatusNotFound, fmt.Sprintf("There is no resource at %s; the resources are listed in ModelFetch's README.", r.URL.Path))
 	default:
-		writeError(w, rec.status, fmt.Sprintf("%s is at %s.", r.URL.Path, rec.header.Get("Location")))
+		writeError(w, rec.status, fmt.Sprintf("The resource %s is at %s.", r.URL.Path, rec.header.Get("Location")))
 	}
 }
 
@@ -700,7 +700,7 @@ func (s *Server) match(w http.ResponseWriter, r *http.Request) {
 	for _, u := range urls {
 		p, ok := s.m.Match(u)
 		if !ok {
-			writeError(w, http.StatusNotFound, fmt.Sprintf("%s has not been downloaded (or its file is gone).", u))
+			writeError(w, http.StatusNotFound, fmt.Sprintf("The file at %s has not been downloaded (or it is gone).", u))
 			return
 		}
 		res.Paths = append(res.Paths, p)
