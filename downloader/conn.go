@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dustin/go-humanize"
 	"github.com/modelfetch/modelfetch/downloader/network"
 	"golang.org/x/time/rate"
 )
@@ -377,7 +376,7 @@ func (t *transfer) write(ctx context.Context, c *claim, buf []byte, body *stallR
 	}
 	t.ledger.wrote(c, keep)
 	if t.plan.limit >= 0 && t.r.downloaded() > t.plan.limit {
-		return fail(ReasonTotalExceeded, at+keep, nil, "The server sent more than the %s this download may use.", humanize.IBytes(uint64(t.plan.limit)))
+		return fail(ReasonTotalExceeded, at+keep, &TotalError{Size: t.r.downloaded(), Limit: t.plan.limit, AtLeast: true})
 	}
 	return nil
 }

@@ -34,25 +34,7 @@ type RequestError struct {
 }
 
 func (e *RequestError) Error() string {
-	q := e.Request
-	switch e.Kind {
-	case InvalidURL:
-		return fmt.Sprintf("%q is not a download address: it does not parse as a URL", q.URL)
-	case InvalidScheme:
-		return fmt.Sprintf("%q is not a download address: only http and https addresses can be downloaded", q.URL)
-	case InvalidHost:
-		return fmt.Sprintf("%q is not a download address: it has no host name", q.URL)
-	case InvalidDigest:
-		return fmt.Sprintf("the SHA-256 %q is not 64 hexadecimal digits", q.SHA256)
-	case InvalidSize:
-		return fmt.Sprintf("the size %d is negative", q.Size)
-	case InvalidGitID:
-		return fmt.Sprintf("the git blob id %q is not 40 hexadecimal digits alone", q.GitSHA1)
-	case InvalidPath:
-		return fmt.Sprintf("the destination and links of %s must be absolute paths", q.URL)
-	default:
-		return fmt.Sprintf("the file name %q is not a plain file name (no folders, no \"..\", no control characters)", q.Name)
-	}
+	return fmt.Sprintf("invalid %s in the request for %q", e.Kind, e.Request.URL)
 }
 
 // Validate is the one check of a request's URL, digest, size and name; it
@@ -123,11 +105,7 @@ type ConflictError struct {
 }
 
 func (e *ConflictError) Error() string {
-	what := "SHA-256"
-	if e.Field == InvalidName {
-		what = "file name"
-	}
-	return fmt.Sprintf("%q is already known with the %s %q, not %q; replace it to use the new one", e.URL, what, e.Old, e.New)
+	return fmt.Sprintf("%v: %s of %q is %q, not %q", ErrConflict, e.Field, e.URL, e.Old, e.New)
 }
 
 func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
@@ -343,13 +321,6 @@ func (m *Manager) create(id string, requests []Request, opts Options) Snapshot {
 	m.markDirty()
 	poke(m.wake)
 	return m.snapshot(f)
-}
-
-// IntegrityError is a complete file whose SHA-256 is not the one expected.
-type IntegrityError struct{ Got, Want string }
-
-func (e *IntegrityError) Error() string {
-	return fmt.Sprintf("the file's sha-256 is %s, not %s", e.Got, e.Want)
 }
 
 // sameMismatch reports whether err is the mismatch already seen: the same

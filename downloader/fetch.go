@@ -206,25 +206,3 @@ type StatusError struct {
 func (e *StatusError) Error() string {
 	return fmt.Sprintf("server answered %d %s", e.Code, http.StatusText(e.Code))
 }
-
-// FailError is why a record failed: a reason, a sentence for people, and
-// where it happened.
-type FailError struct {
-	Reason Reason
-	Status int
-	Offset int64
-	Msg    string
-	Err    error
-}
-
-func (e *FailError) Error() string { return e.Msg }
-func (e *FailError) Unwrap() error { return e.Err }
-
-func fail(reason Reason, offset int64, err error, format string, args ...any) *FailError {
-	fe := &FailError{Reason: reason, Offset: offset, Msg: fmt.Sprintf(format, args...), Err: err}
-	var se *StatusError
-	if errors.As(err, &se) {
-		fe.Status = se.Code
-	}
-	return fe
-}

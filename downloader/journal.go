@@ -106,7 +106,7 @@ type CorruptJournalError struct {
 }
 
 func (e *CorruptJournalError) Error() string {
-	return fmt.Sprintf("the download journal %s could not be read (%v); it was moved to %s and ModelFetch started with an empty list", e.Path, e.Err, e.MovedTo)
+	return fmt.Sprintf("corrupt journal %s moved to %s: %v", e.Path, e.MovedTo, e.Err)
 }
 
 func (e *CorruptJournalError) Unwrap() error { return e.Err }

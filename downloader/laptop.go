@@ -22,7 +22,7 @@ type Inhibitor interface {
 var errMetered = errors.New("paused on a metered connection")
 
 // meteredSentence is what a fetch paused on a metered connection says.
-var meteredSentence = network.Sentence(&network.Error{Kind: network.MeteredConnection}, 0)
+var meteredSentence = Sentence(&network.Error{Kind: network.MeteredConnection})
 
 // awakeLoop holds the Inhibitor while any record runs.
 func (m *Manager) awakeLoop(ctx context.Context) {

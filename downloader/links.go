@@ -1,7 +1,6 @@
 package downloader
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 )
@@ -31,7 +30,7 @@ func MakeLinks(dest string, links []string) error {
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("the link %s could not be made: %w", link, err)
+			return &FileError{Op: OpLink, Path: link, Err: err}
 		}
 	}
 	return nil

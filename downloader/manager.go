@@ -349,10 +349,12 @@ func (m *Manager) runRecord(ctx context.Context, r *record) {
 			r.mismatch = ie.Got
 		}
 		if !errors.As(err, &fe) {
-			fe = fail(ReasonFetchError, 0, err, "the download stopped: %v", err)
+			fe = fail(ReasonFetchError, r.downloaded(), err)
 		}
 		r.state = StateFailed
-		r.reason, r.message, r.status, r.offset = fe.Reason, fe.Msg, fe.Status, fe.Offset
+		// The sentence is made once, here, so that the journal, the API's
+		// JSON and every client carry the same words.
+		r.reason, r.message, r.status, r.offset = fe.Reason, Sentence(fe), fe.Status, fe.Offset
 		if r.downloaded() == 0 {
 			m.removePartial(r) // its preallocated space holds nothing useful
 		}
@@ -382,7 +384,7 @@ func (m *Manager) settle(f *fetch) {
 	kind := EventSuccess
 	switch {
 	case f.aborted:
-		f.state, f.reason, f.message, kind = StateAborted, ReasonAborted, "cancelled", EventAbort
+		f.state, f.reason, f.message, kind = StateAborted, ReasonAborted, abortedSentence, EventAbort
 		os.Remove(filepath.Join(m.cfg.PartialDir, f.id))
 	case failed != nil:
 		f.state, f.reason, f.message, f.status, kind = StateFailed, failed.reason, failed.message, failed.status, EventFailure

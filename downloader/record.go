@@ -451,8 +451,7 @@ func (e recordEvents) fit(in info, noRanges bool) (p plan, discarded bool, err e
 			}
 		}
 		if in.size >= 0 && others+in.size > total {
-			return plan{}, discarded, fail(ReasonTotalExceeded, 0, nil, "The files are %s, more than the %s this download may use.",
-				humanize.IBytes(uint64(others+in.size)), humanize.IBytes(uint64(total)))
+			return plan{}, discarded, fail(ReasonTotalExceeded, 0, &TotalError{Size: others + in.size, Limit: total})
 		}
 		p.limit = total - others
 	}

@@ -3,13 +3,10 @@ package downloader
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"strings"
 	"time"
 
-	"github.com/dustin/go-humanize"
 	"github.com/modelfetch/modelfetch/downloader/network"
 )
 
@@ -72,7 +69,7 @@ func (p retryPolicy) decide(ctx context.Context, err error, url string, progress
 		return p.network(e, progressed, tl)
 	}
 	if fatalStatus(err) {
-		return step{stop: p.failure(err)}
+		return step{stop: p.failure(err, tl.failures+1)}
 	}
 	var se *StatusError
 	if errors.As(err, &se) && (se.Code == http.StatusTooManyRequests || se.Code == http.StatusServiceUnavailable) && se.RetryAfter == 0 {
@@ -83,11 +80,11 @@ func (p retryPolicy) decide(ctx context.Context, err error, url string, progress
 	}
 	if errors.Is(err, errInvalidResponse) {
 		if tl.invalid++; tl.invalid > 3 {
-			return step{stop: p.failure(err)}
+			return step{stop: p.failure(err, tl.invalid)}
 		}
 	}
 	if tl.failures++; tl.failures > p.maxRetries {
-		return step{stop: p.failure(err)}
+		return step{stop: p.failure(err, tl.failures)}
 	}
 	return step{wait: p.backoff(tl.failures-1, err)}
 }
@@ -96,13 +93,13 @@ func (p retryPolicy) decide(ctx context.Context, err error, url string, progress
 func (p retryPolicy) network(e *network.Error, progressed bool, tl *tally) step {
 	switch e.Kind.Action() {
 	case network.Fail:
-		return step{stop: fail(ReasonFetchError, p.downloaded(), e, "%s", network.Sentence(e, 0))}
+		return step{stop: fail(ReasonFetchError, p.downloaded(), e)}
 	case network.Wait:
 		if progressed {
 			return step{}
 		}
 		tl.waits++
-		return step{wait: p.backoff(tl.waits-1, e), network: true, say: network.Sentence(e, 0)}
+		return step{wait: p.backoff(tl.waits-1, e), network: true, say: Sentence(e)}
 	}
 	if progressed {
 		return step{} // a cut while delivering is not an outage
@@ -112,37 +109,38 @@ func (p retryPolicy) network(e *network.Error, progressed bool, tl *tally) step 
 		bound = hostNotFoundTries
 	}
 	if tl.failures++; tl.failures > bound {
-		return step{stop: fail(ReasonFetchError, p.downloaded(), e, "%s; gave up after %d tries.",
-			strings.TrimSuffix(network.Sentence(e, 0), "."), tl.failures)}
+		return step{stop: fail(ReasonFetchError, p.downloaded(), &TriesError{Tries: tl.failures, Err: e})}
 	}
 	d := p.backoff(tl.failures-1, e)
-	return step{wait: d, say: fmt.Sprintf("%s (try %d of %d).", strings.TrimSuffix(network.Sentence(e, d), "."), tl.failures+1, bound+1)}
+	return step{wait: d, say: waitSentence(e, d, tl.failures+1, bound+1)}
 }
 
-// failure turns err into the reason and sentence a person sees.
-func (p retryPolicy) failure(err error) *FailError {
+// failure turns err, which ended the retries after tries, into the
+// record's failure: its reason and cause.
+func (p retryPolicy) failure(err error, tries int) *FailError {
 	var fe *FailError
 	if errors.As(err, &fe) {
 		return fe
 	}
 	at := p.downloaded()
+	reason := ReasonFetchError
 	var se *StatusError
-	switch {
-	case errors.As(err, &se):
-		return fail(ReasonBadStatus, at, err, "The server answered %d %s for %s.", se.Code, http.StatusText(se.Code), se.URL)
-	case errors.Is(err, errInvalidResponse):
-		return fail(ReasonFetchError, at, err, "The server keeps sending the wrong part of the file (%v).", err)
+	if errors.As(err, &se) {
+		reason = ReasonBadStatus
 	}
-	return fail(ReasonFetchError, at, err, "The download kept failing (%v).", err)
+	if fatalStatus(err) {
+		return fail(reason, at, err) // the server would answer it again: no tries to count
+	}
+	return fail(reason, at, &TriesError{Tries: tries, Err: err})
 }
 
-// writeFailure says why a write to the partial file failed.
+// writeFailure is the failure of a write to the partial file (err names
+// the file).
 func writeFailure(err error, downloaded int64) *FailError {
 	if isNoSpace(err) {
-		return fail(ReasonQuotaExceeded, downloaded, err, "The disk is full. Free some space and press Retry: the %s already downloaded are kept.",
-			humanize.IBytes(uint64(downloaded)))
+		return fail(ReasonQuotaExceeded, downloaded, &SpaceError{Err: err})
 	}
-	return fail(ReasonFetchError, downloaded, err, "The partial file could not be written: %v.", err)
+	return fail(ReasonFetchError, downloaded, &FileError{Op: OpWrite, Err: err})
 }
 
 // maxNetworkWait caps the waits while the network is down: they cost no

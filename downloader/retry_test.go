@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -137,7 +136,8 @@ func TestVerifyRefusesGaps(t *testing.T) {
 	}
 	_, err = tr.verify(context.Background())
 	var fe *FailError
-	if !errors.As(err, &fe) || fe.Reason != ReasonFetchError || !strings.Contains(fe.Msg, "10-19") {
+	var ge *GapError
+	if !errors.As(err, &fe) || fe.Reason != ReasonFetchError || !errors.Is(err, ErrMissingBytes) || !errors.As(err, &ge) || ge.Gaps != "10-19" {
 		t.Fatalf("got %v, want a fetch-error naming bytes 10-19", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -18,7 +19,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/dustin/go-humanize"
 	"github.com/modelfetch/modelfetch/downloader/network"
 	"golang.org/x/time/rate"
 )
@@ -168,9 +168,9 @@ func (t *transfer) restart(err error) (stateFn, error) {
 		return nil, err
 	case t.restarts >= maxRestarts:
 		if fatalStatus(re.err) {
-			return nil, t.policy.failure(re.err)
+			return nil, t.policy.failure(re.err, t.restarts+1)
 		}
-		return nil, fail(ReasonFetchError, t.r.downloaded(), err, "The server kept changing the file or breaking the download (%s).", re.why)
+		return nil, fail(ReasonFetchError, t.r.downloaded(), &TriesError{Tries: t.restarts, Restarts: true, Err: err})
 	}
 	t.restarts++
 	t.noRanges = t.noRanges || re.noRanges
@@ -223,7 +223,7 @@ func (t *transfer) resolve(ctx context.Context) (stateFn, error) {
 		}
 		st := t.policy.decide(ctx, err, t.r.req.URL, false, &tl, false)
 		if st.stop != nil {
-			return nil, t.policy.failure(st.stop)
+			return nil, t.policy.failure(st.stop, tl.failures)
 		}
 		if st.network {
 			t.events.setState(StateWaitingNetwork)
@@ -249,7 +249,7 @@ func (t *transfer) checkCopy(ctx context.Context) (stateFn, error) {
 		return t.resolve, nil
 	}
 	if err := MakeLinks(t.onDisk.Path, t.r.req.Links); err != nil {
-		return nil, fail(ReasonFetchError, n, err, "%v.", err)
+		return nil, fail(ReasonFetchError, n, err)
 	}
 	t.out = outcome{path: t.onDisk.Path, size: n, sha256: t.onDisk.SHA256}
 	return nil, nil
@@ -304,18 +304,17 @@ func (t *transfer) reconcile(context.Context) (stateFn, error) {
 	}
 	t.plan = p
 	if err := os.MkdirAll(filepath.Dir(p.part), 0o755); err != nil {
-		return nil, fail(ReasonFetchError, 0, err, "The download folder could not be created: %v.", err)
+		return nil, fail(ReasonFetchError, 0, &FileError{Op: OpFolder, Path: filepath.Dir(p.part), Err: err})
 	}
 	size, written, _ := t.ledger.state()
 	if need := size - written.total(); size > 0 {
 		if free, err := freeSpace(filepath.Dir(p.part)); err == nil && free < need {
-			return nil, fail(ReasonQuotaExceeded, written.total(), nil, "There is not enough disk space: %s is needed and %s is free.",
-				humanize.IBytes(uint64(need)), humanize.IBytes(uint64(free)))
+			return nil, fail(ReasonQuotaExceeded, written.total(), &SpaceError{Need: need, Free: free})
 		}
 	}
 	file, err := os.OpenFile(p.part, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, fail(ReasonFetchError, 0, err, "The partial file could not be opened: %v.", err)
+		return nil, fail(ReasonFetchError, 0, &FileError{Op: OpOpen, Path: p.part, Err: err})
 	}
 	t.file = file
 	if len(written) == 0 && size > 0 {
@@ -350,14 +349,14 @@ func (t *transfer) verify(ctx context.Context) (stateFn, error) {
 		if t.gapPasses++; t.gapPasses <= maxGapPasses {
 			return t.move, nil
 		}
-		return nil, fail(ReasonFetchError, written.total(), nil, "The download is missing bytes %s, so it was not kept.", gaps)
+		return nil, fail(ReasonFetchError, written.total(), &GapError{Gaps: gaps.String()})
 	}
 	if want := t.expected().sizeFor(size); want >= 0 && size != want {
 		e := &network.Error{Kind: network.WrongLength, URL: t.in.url, Got: size, Want: want}
 		if u, err := url.Parse(t.in.url); err == nil {
 			e.Host = u.Host
 		}
-		return nil, fail(ReasonFetchError, size, e, "%s", network.Sentence(e, 0))
+		return nil, fail(ReasonFetchError, size, fmt.Errorf("%w: %w", ErrWrongLength, e))
 	}
 	if t.in.size < 0 {
 		if err := t.file.Truncate(size); err != nil {
@@ -365,8 +364,11 @@ func (t *transfer) verify(ctx context.Context) (stateFn, error) {
 		}
 	}
 	st, err := t.file.Stat()
-	if err != nil || st.Size() != size {
-		return nil, fail(ReasonFetchError, size, err, "The downloaded file has the wrong length, so it was not kept.")
+	if err != nil {
+		return nil, fail(ReasonFetchError, size, &FileError{Op: OpOpen, Path: t.plan.part, Err: err})
+	}
+	if st.Size() != size {
+		return nil, fail(ReasonFetchError, size, &LengthError{Got: st.Size(), Want: size})
 	}
 	if t.hash != nil {
 		t.events.setState(StateVerifying)
@@ -375,8 +377,7 @@ func (t *transfer) verify(ctx context.Context) (stateFn, error) {
 			return nil, err
 		}
 		if !strings.EqualFold(sum, t.plan.digest) {
-			return nil, fail(ReasonIntegrity, size, &IntegrityError{Got: sum, Want: t.plan.digest}, "The file differs from the checksum given: its %s is %s, not %s, so it was set aside.",
-				digestName(t.r.req), sum, t.plan.digest)
+			return nil, fail(ReasonIntegrity, size, &IntegrityError{Got: sum, Want: t.plan.digest, Digest: digestName(t.r.req)})
 		}
 	}
 	return t.commit, nil
@@ -396,16 +397,16 @@ func (t *transfer) commit(context.Context) (stateFn, error) {
 	}
 	dest, err := t.dest()
 	if err != nil {
-		return nil, fail(ReasonFetchError, size, err, "%v.", err)
+		return nil, fail(ReasonFetchError, size, err)
 	}
 	if err := moveFile(t.plan.part, dest); err != nil {
 		if isNoSpace(err) {
 			return nil, writeFailure(err, size)
 		}
-		return nil, fail(ReasonFetchError, size, err, "The finished file could not be moved to %s: %v.", dest, err)
+		return nil, fail(ReasonFetchError, size, &FileError{Op: OpMove, Path: dest, Err: err})
 	}
 	if err := MakeLinks(dest, t.r.req.Links); err != nil {
-		return nil, fail(ReasonFetchError, size, err, "%v.", err)
+		return nil, fail(ReasonFetchError, size, err)
 	}
 	t.out = outcome{path: dest, size: size}
 	return nil, nil
@@ -423,10 +424,10 @@ func (t *transfer) dest() (string, error) {
 			dest = freePath(dest)
 		}
 	} else if _, err := os.Lstat(dest); err == nil && !t.r.req.digested() {
-		return "", fmt.Errorf("the file %s is already there and was not replaced", dest)
+		return "", &FileError{Op: OpTaken, Path: dest, Err: fs.ErrExist}
 	}
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-		return "", fmt.Errorf("the folder %s could not be created: %w", filepath.Dir(dest), err)
+		return "", &FileError{Op: OpFolder, Path: filepath.Dir(dest), Err: err}
 	}
 	return dest, nil
 }

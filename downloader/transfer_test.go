@@ -91,24 +91,26 @@ func TestFailures(t *testing.T) {
 		opts   Options
 		want   Reason
 		status int
+		is     error // the sentinel of the failure's error chain
 	}{
 		{name: "404", faults: []fault{status(404, "")}, want: ReasonBadStatus, status: 404},
 		{name: "403 from the origin", faults: []fault{status(403, "")}, want: ReasonBadStatus, status: 403},
-		{name: "503 for ever", faults: []fault{status(503, "")}, want: ReasonBadStatus, status: 503},
-		{name: "more bytes than the total", opts: Options{DownloadTotal: size / 2}, want: ReasonTotalExceeded},
-		{name: "unknown length over the total", faults: []fault{chunked}, opts: Options{DownloadTotal: size / 2}, want: ReasonTotalExceeded},
+		{name: "503 for ever", faults: []fault{status(503, "")}, want: ReasonBadStatus, status: 503, is: ErrGaveUp},
+		{name: "more bytes than the total", opts: Options{DownloadTotal: size / 2}, want: ReasonTotalExceeded, is: ErrTotalExceeded},
+		{name: "unknown length over the total", faults: []fault{chunked}, opts: Options{DownloadTotal: size / 2}, want: ReasonTotalExceeded, is: ErrTotalExceeded},
 		{name: "hash mismatch", req: func(o *origin) Request {
 			return Request{URL: o.url(), SHA256: strings.Repeat("ab", 32)}
-		}, want: ReasonIntegrity},
+		}, want: ReasonIntegrity, is: ErrIntegrity},
 		{name: "wrong start every time", faults: []fault{onRequests(cut(1000), 1), func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
 			return n > 1 && shiftRange(o, w, r, n)
-		}}, want: ReasonFetchError},
+		}}, want: ReasonFetchError, is: ErrGaveUp},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			o := newOrigin(t, size, tc.faults...)
 			cfg := testConfig(t)
 			cfg.MaxRetries = 3
+			causes := recordCauses(&cfg)
 			m := start(t, cfg)
 			req := Request{URL: o.url()}
 			if tc.req != nil {
@@ -127,9 +129,8 @@ func TestFailures(t *testing.T) {
 			if tc.status != 0 && s.Status != tc.status {
 				t.Errorf("status %d, want %d", s.Status, tc.status)
 			}
-			if s.Message == "" {
-				t.Error("no message for a person")
-			}
+			isSentence(t, s.Message)
+			checkCause(t, causes, tc.is)
 			if _, err := os.Stat(filepath.Join(cfg.ModelsDir, "model")); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("a failed fetch left something in the models folder: %v", err)
 			}
@@ -151,9 +152,10 @@ func TestDigestMismatch(t *testing.T) {
 		if got := o.sent.Load(); got != size {
 			t.Errorf("server sent %d bytes, want %d: its validator did not change", got, size)
 		}
-		if !strings.Contains(s.Message, "The file differs from the checksum given") {
-			t.Errorf("message %q", s.Message)
+		if s.FailureReason != ReasonIntegrity {
+			t.Errorf("reason %s (%s), want integrity", s.FailureReason, s.Message)
 		}
+		isSentence(t, s.Message, "SHA-256", strings.Repeat("cd", 32))
 	})
 	t.Run("hash mismatch of a file that changed downloads twice", func(t *testing.T) {
 		o := newOrigin(t, size)
@@ -299,6 +301,7 @@ func TestDiskFull(t *testing.T) {
 	// and expects quota-exceeded.
 	fillDisk := func(t *testing.T, o *origin) (*running, Config, Snapshot) {
 		cfg := testConfig(t)
+		causes := recordCauses(&cfg)
 		os.MkdirAll(cfg.PartialDir, 0o755)
 		if out, err := runCmd("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", cfg.PartialDir); err != nil {
 			t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
@@ -310,6 +313,8 @@ func TestDiskFull(t *testing.T) {
 		if s.FailureReason != ReasonQuotaExceeded {
 			t.Fatalf("reason %q (%s), want quota-exceeded", s.FailureReason, s.Message)
 		}
+		checkCause(t, causes, ErrNoSpace)
+		isSentence(t, s.Message, "retry it")
 		return m, cfg, s
 	}
 	t.Run("known size", func(t *testing.T) {

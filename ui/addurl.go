@@ -78,7 +78,7 @@ func (u *UI) submitAddURL(f *addURLForm) {
 		// Drop what started, so that Download again does not say the
 		// first ones are there already.
 		f.url.SetText(strings.Join(addrs[started:], "\n"))
-		f.problem.SetText(sentence(err))
+		f.problem.SetText(downloader.Sentence(err))
 		f.problem.Show()
 		// The dialog was sized without the message: grow it to fit.
 		f.dialog.Resize(dialogSize(f.dialog, 560))

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 	"github.com/dustin/go-humanize"
 
+	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/hf"
 )
 
@@ -302,7 +303,7 @@ func (v *HubView) Open(text string) {
 	case errors.Is(err, hf.ErrNotHub):
 		v.runSearch(text)
 	default:
-		v.showSearch(hf.Sentence(err), true)
+		v.showSearch(downloader.Sentence(err), true)
 	}
 }
 
@@ -345,7 +346,7 @@ func (v *HubView) runSearch(q string) {
 		models, err := v.hub.Search(ctx, s)
 		v.answer(ctx, seq, func() {
 			if err != nil {
-				v.showSearch(hf.Sentence(err), true)
+				v.showSearch(downloader.Sentence(err), true)
 				return
 			}
 			v.models = models
@@ -430,7 +431,7 @@ func (v *HubView) showRepo(plan hf.Plan, have map[string]bool, err error) {
 	v.updateButton()
 	switch {
 	case err != nil:
-		v.setRepoNote(hf.Sentence(err), true)
+		v.setRepoNote(downloader.Sentence(err), true)
 	default:
 		v.setRepoNote(repoSummary(plan, have), false)
 	}

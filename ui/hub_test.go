@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/hf"
 	"github.com/modelfetch/modelfetch/downloader/hf/hftest"
 )
@@ -257,7 +258,7 @@ func TestHubOfflineSaysSoAndDoesNotBlock(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := newHubHarness(t, endpoint, hf.Token{})
-	offline := hf.Sentence(&hf.Error{Kind: hf.KindOffline})
+	offline := downloader.Sentence(&hf.Error{Kind: hf.KindOffline})
 
 	h.enter("tiny")
 	h.waitFor("the offline note", func() bool { return h.v.note.Text == offline })

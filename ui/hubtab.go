@@ -46,7 +46,7 @@ func (u *UI) openHubModel(m downloader.Model) {
 	}
 	ref, err := hf.Parse(m.HubName(), hf.Options{Endpoint: u.opts.Hub.Endpoint(), Include: m.Include})
 	if err != nil {
-		u.showProblem("Cannot download "+m.Title, hf.Sentence(err))
+		u.showProblem("Cannot download "+m.Title, downloader.Sentence(err))
 		return
 	}
 	u.places.SelectIndex(1)
@@ -66,12 +66,12 @@ func (u *UI) downloadHub(plan hf.Plan, files []hf.File) {
 	}
 	u.refresh()
 	if err != nil {
-		u.showProblem("Cannot download from "+plan.Repo, sentence(err))
+		u.showProblem("Cannot download from "+plan.Repo, downloader.Sentence(err))
 		return
 	}
 	go func() {
 		if err := f.FinishWhenDone(u.ctx, u.m, f.ID); err != nil && u.ctx.Err() == nil {
-			u.opts.Do(func() { u.showProblem("Cannot finish the download from "+plan.Repo, sentence(err)) })
+			u.opts.Do(func() { u.showProblem("Cannot finish the download from "+plan.Repo, downloader.Sentence(err)) })
 		}
 	}()
 }

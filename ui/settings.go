@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"cmp"
 	"errors"
 	"path/filepath"
 	"strconv"
@@ -148,7 +147,7 @@ func (u *UI) showSettings() {
 	f.problem.Wrapping = fyne.TextWrapWord
 	f.problem.Hide()
 	if u.netProblem != nil {
-		f.problem.SetText(network.Sentence(u.netProblem, 0))
+		f.problem.SetText(downloader.Sentence(u.netProblem))
 		f.problem.Show()
 	}
 	parallel := widget.NewFormItem("Files downloading at once", f.parallel)
@@ -202,7 +201,7 @@ func (u *UI) submitSettings(f *settingsForm) {
 		err = u.saveToken(f.token.Text)
 	}
 	if err != nil {
-		f.problem.SetText(cmp.Or(network.Sentence(err, 0), sentence(err)))
+		f.problem.SetText(downloader.Sentence(err))
 		f.problem.Show()
 		// The dialog was sized without the message: grow it to fit.
 		f.dialog.Resize(dialogSize(f.dialog, 600))

@@ -360,7 +360,7 @@ func (u *UI) download(model downloader.Model) {
 	}
 	opts := downloader.Options{Title: model.Title, Icon: model.Icon, Dir: u.dirFor(model.ID)}
 	if err := u.ensure(model.ID, model.Requests(), opts); err != nil {
-		u.showProblem("Cannot download "+model.Title, sentence(err))
+		u.showProblem("Cannot download "+model.Title, downloader.Sentence(err))
 	}
 }
 
@@ -411,14 +411,13 @@ func (u *UI) Open(arg string) error {
 	if u.openHub(arg) {
 		return nil
 	}
-	err := checkURL(arg)
-	if err != nil {
-		err = fmt.Errorf("%q is neither a model id from the catalog nor a download address: %w", arg, err)
-	} else {
-		_, err = u.fetchURL(arg, "", "")
+	if err := checkURL(arg); err != nil {
+		u.showProblem("Cannot download "+arg, fmt.Sprintf("The argument %q is neither a model id from the catalog nor a download address.", arg))
+		return fmt.Errorf("%q is neither a catalog model nor a download address: %w", arg, err)
 	}
+	_, err := u.fetchURL(arg, "", "")
 	if err != nil {
-		u.showProblem("Cannot download "+arg, sentence(err))
+		u.showProblem("Cannot download "+arg, downloader.Sentence(err))
 	}
 	return err
 }
@@ -503,7 +502,7 @@ func (u *UI) editChecksum(id, url string) {
 	f.dialog = d
 	f.check = widget.NewButton("Check the file", func() {
 		if err := u.setDigest(id, url, strings.TrimSpace(f.entry.Text)); err != nil {
-			f.problem.SetText(sentence(err))
+			f.problem.SetText(downloader.Sentence(err))
 			f.problem.Show()
 			return
 		}
@@ -555,7 +554,7 @@ func (u *UI) clearFinished() {
 // and brings the window up to date either way.
 func (u *UI) check(err error) {
 	if err != nil && !errors.Is(err, downloader.ErrNotFound) {
-		u.showProblem("That did not work", sentence(err))
+		u.showProblem("That did not work", downloader.Sentence(err))
 	}
 	u.refresh()
 }
@@ -566,7 +565,9 @@ func (u *UI) reveal(path string) {
 		return
 	}
 	if err := u.opts.Reveal(path); err != nil {
-		u.showProblem("Cannot open the folder", fmt.Sprintf("%s could not be opened: %v.", filepath.Dir(path), err))
+		// The file manager's own error means nothing to a person; where the
+		// folder is does.
+		u.showProblem("Cannot open the folder", fmt.Sprintf("The folder %s could not be opened from here; open it in the file manager.", filepath.Dir(path)))
 	}
 }
 
@@ -581,19 +582,6 @@ func (u *UI) openFolder(path string) error {
 
 func (u *UI) showProblem(title, message string) {
 	u.showDialog(dialog.NewInformation(title, message, u.win))
-}
-
-// sentence is an error as a person reads it: capitalised, with a period.
-func sentence(err error) string {
-	s := err.Error()
-	if s == "" {
-		return s
-	}
-	s = strings.ToUpper(s[:1]) + s[1:]
-	if !strings.HasSuffix(s, ".") {
-		s += "."
-	}
-	return s
 }
 
 // titleFromURL is the file name of a URL, a fine title when none is given.

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/modelfetch/modelfetch/downloader"
 )
@@ -593,6 +595,14 @@ func checkRefused(t *testing.T, c *Client, method, path, body string, want int) 
 	var eb errorBody
 	if err := json.NewDecoder(resp.Body).Decode(&eb); err != nil || eb.Error == "" {
 		t.Errorf("got error body %+v, %v, want a sentence", eb, err)
+	}
+	if r, _ := utf8.DecodeRuneInString(eb.Error); !unicode.IsUpper(r) || !strings.HasSuffix(eb.Error, ".") {
+		t.Errorf("got error %q, want a sentence: capitalised, with a period", eb.Error)
+	}
+	for _, goText := range []string{"json:", "EOF", "%!", "invalid character"} {
+		if strings.Contains(eb.Error, goText) {
+			t.Errorf("got error %q, which shows Go's error text %q", eb.Error, goText)
+		}
 	}
 	if want == http.StatusMethodNotAllowed && resp.Header.Get("Allow") == "" {
 		t.Error("got a 405 without an Allow header, want one")

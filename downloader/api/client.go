@@ -28,7 +28,10 @@ type Error struct {
 	Message string // the server's sentence
 }
 
-func (e *Error) Error() string { return e.Message }
+func (e *Error) Error() string { return fmt.Sprintf("local api answered %d: %s", e.Status, e.Message) }
+
+// Sentence is the server's own sentence (a downloader.Sayer).
+func (e *Error) Sentence() string { return e.Message }
 
 // Is makes errors.Is(err, downloader.ErrNotFound) true for a 404, so that
 // callers treat a missing fetch the same whether the engine runs in their

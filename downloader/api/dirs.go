@@ -22,6 +22,11 @@ func (e *DirError) Error() string {
 	return fmt.Sprintf("the folder %q cannot receive downloads: %s", e.Dir, e.Why)
 }
 
+// Sentence is e for a person (a downloader.Sayer).
+func (e *DirError) Sentence() string {
+	return fmt.Sprintf("The folder %q cannot receive downloads: %s.", e.Dir, e.Why)
+}
+
 // dirRule is where a client may ask for finished files to go.
 //
 // The rule: an absolute path without "..", which after following symbolic
@@ -66,7 +71,7 @@ func (r dirRule) check(dir string) (string, error) {
 	clean := filepath.Clean(dir)
 	real, err := realPath(clean)
 	if err != nil {
-		return "", &DirError{dir, fmt.Sprintf("it cannot be checked (%v)", err)}
+		return "", &DirError{dir, "it cannot be checked"}
 	}
 	for _, f := range r.forbidden {
 		if within(real, f) {

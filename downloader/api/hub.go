@@ -11,13 +11,6 @@ import (
 	"github.com/modelfetch/modelfetch/downloader/hf"
 )
 
-// hubError is a Hugging Face name that could not be fetched, worded for
-// a person by hf.Sentence.
-type hubError struct{ err error }
-
-func (e *hubError) Error() string { return hf.Sentence(e.err) }
-func (e *hubError) Unwrap() error { return e.err }
-
 // hubModel resolves a create's model as a Hugging Face name, or as the
 // catalog's model m that names a Hub repo: its files go to the Hub cache,
 // or as plain files under the request's dir (checked by the dir rule) as
@@ -28,7 +21,7 @@ func (s *Server) hubModel(ctx context.Context, req CreateRequest) ([]downloader.
 		req.Title = cmp.Or(req.Title, m.Title)
 	}
 	opts := req.Options
-	notFound := fmt.Errorf("there is no model %q in the catalog (see GET /v1/catalog), and it is not a Hugging Face name", req.Model)
+	notFound := refusal(fmt.Sprintf("There is no model %q in the catalog (see GET /v1/catalog), and it is not a Hugging Face name.", req.Model))
 	var hub *hf.Client
 	if s.opts.Hub != nil {
 		hub = s.opts.Hub()
@@ -53,7 +46,7 @@ func (s *Server) hubModel(ctx context.Context, req CreateRequest) ([]downloader.
 		plan, err = hub.Resolve(ctx, ref)
 	}
 	if err != nil {
-		return nil, "", opts, nil, &hubError{err}
+		return nil, "", opts, nil, err
 	}
 	f, err := hf.NewFetch(plan, plan.Files, layout)
 	if err != nil {

@@ -306,7 +306,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /v1/show", s.show)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.enter() {
-			writeError(w, http.StatusServiceUnavailable, "ModelFetch is shutting down; try again in a moment")
+			writeError(w, http.StatusServiceUnavailable, "ModelFetch is shutting down; try again in a moment.")
 			return
 		}
 		defer s.active.Done()
@@ -318,7 +318,7 @@ func (s *Server) routes() http.Handler {
 					panic(v)
 				}
 				s.opts.Logger.Error("local API handler panicked", "panic", v, "path", r.URL.Path)
-				writeError(w, http.StatusInternalServerError, "the request failed inside ModelFetch; the problem has been logged")
+				writeError(w, http.StatusInternalServerError, "The request failed inside ModelFetch; the problem has been logged.")
 			}
 		}()
 		if _, pattern := mux.Handler(r); pattern == "" {
@@ -343,11 +343,11 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request, mux *http.Serve
 	}
 	switch rec.status {
 	case http.StatusMethodNotAllowed:
-		writeError(w, rec.status, fmt.Sprintf("%s does not accept %s; it accepts %s", r.URL.Path, r.Method, rec.header.Get("Allow")))
+		writeError(w, rec.status, fmt.Sprintf("The resource %s does not accept %s; it accepts %s.", r.URL.Path, r.Method, rec.header.Get("Allow")))
 	case http.StatusNotFound, 0:
-		writeError(w, http.StatusNotFound, fmt.Sprintf("there is no resource at %s; the resources are listed in ModelFetch's README", r.URL.Path))
+		writeError(w, http.StatusNotFound, fmt.Sprintf("There is no resource at %s; the resources are listed in ModelFetch's README.", r.URL.Path))
 	default:
-		writeError(w, rec.status, fmt.Sprintf("%s is at %s", r.URL.Path, rec.header.Get("Location")))
+		writeError(w, rec.status, fmt.Sprintf("The resource %s is at %s.", r.URL.Path, rec.header.Get("Location")))
 	}
 }
 
@@ -377,7 +377,7 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	data, err := json.Marshal(v)
 	if err != nil {
-		status, data = http.StatusInternalServerError, []byte(`{"error":"the answer could not be encoded"}`)
+		status, data = http.StatusInternalServerError, []byte(`{"error":"The answer could not be encoded."}`)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -414,6 +414,9 @@ type CreateRequest struct {
 // createFields lists CreateRequest's fields for error messages.
 const createFields = `"id", "model", "requests" (each with "url", "name", "sha256", "gitSHA1", "size", "dest", "links"), "revision", "include", "exclude", "title", "icon", "downloadTotal", "dir", "connections" and "replace"`
 
+// errMore is a request body with more after its JSON object.
+var errMore = errors.New("more follows the JSON object")
+
 // decode reads one JSON value of at most MaxBody bytes into v, answering
 // the client itself when it cannot.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
@@ -423,7 +426,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	err := dec.Decode(v)
 	if err == nil {
 		if _, terr := dec.Token(); terr != io.EOF {
-			err = errors.New("more follows the JSON object")
+			err = errMore
 		}
 	}
 	var tooBig *http.MaxBytesError
@@ -433,23 +436,25 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	case err == nil:
 		return true
 	case errors.As(err, &tooBig):
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d bytes", tooBig.Limit))
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body is larger than %d bytes.", tooBig.Limit))
 	case errors.Is(err, io.EOF):
-		writeError(w, http.StatusBadRequest, "the request body is empty; send a JSON object")
+		writeError(w, http.StatusBadRequest, "The request body is empty; send a JSON object.")
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		writeError(w, http.StatusBadRequest, "the request body ends in the middle of its JSON")
+		writeError(w, http.StatusBadRequest, "The request body ends in the middle of its JSON.")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("the request body has the unknown field %s; a fetch has %s",
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("The request body has the unknown field %s; a fetch has %s.",
 			strings.TrimPrefix(err.Error(), "json: unknown field "), createFields))
 	case errors.As(err, &syntax):
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("the request body is not valid JSON (at byte %d)", syntax.Offset))
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("The request body is not valid JSON (at byte %d).", syntax.Offset))
 	case errors.As(err, &typ) && typ.Field == "":
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("the request body must be a JSON object, not %s", withArticle(typ.Value)))
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("The request body must be a JSON object, not %s.", withArticle(typ.Value)))
 	case errors.As(err, &typ):
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("the field %q must be %s, not %s", typ.Field, withArticle(jsonKind(typ.Type.Kind().String())), withArticle(typ.Value)))
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("The field %q must be %s, not %s.", typ.Field, withArticle(jsonKind(typ.Type.Kind().String())), withArticle(typ.Value)))
+	case errors.Is(err, errMore):
+		writeError(w, http.StatusBadRequest, "More follows the JSON object; send one object.")
 	default:
-		// Trailing data, and whatever else the decoder meets.
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("the request body is not a fetch: %v", strings.TrimPrefix(err.Error(), "json: ")))
+		// Whatever else the decoder meets; its words are Go's, not a person's.
+		writeError(w, http.StatusBadRequest, "The request body is not a fetch.")
 	}
 	return false
 }
@@ -488,7 +493,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	}
 	requests, id, opts, hub, err := s.prepare(r.Context(), req)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, sentence(err))
+		writeError(w, http.StatusBadRequest, downloader.Sentence(err))
 		return
 	}
 	snap, outcome, err := s.m.Ensure(id, requests, opts)
@@ -503,13 +508,13 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, snap)
 	case errors.Is(err, downloader.ErrDuplicateID):
 		// Ensure joins the same files, so this is another download.
-		writeError(w, http.StatusConflict, fmt.Sprintf("a different download with id %q is in progress; choose another id", id))
+		writeError(w, http.StatusConflict, fmt.Sprintf("A different download with id %q is in progress; choose another id.", id))
 	case errors.Is(err, downloader.ErrConflict):
-		writeError(w, http.StatusConflict, sentence(err))
+		writeError(w, http.StatusConflict, downloader.Sentence(err))
 	default:
 		// Ensure fails only on what it was given (ErrInvalidID, ErrNoRequests,
 		// a *RequestError): the client's doing.
-		writeError(w, http.StatusBadRequest, sentence(err))
+		writeError(w, http.StatusBadRequest, downloader.Sentence(err))
 	}
 }
 
@@ -522,7 +527,7 @@ func (s *Server) prepare(ctx context.Context, req CreateRequest) ([]downloader.R
 	id := req.ID
 	switch {
 	case req.Model != "" && len(req.Requests) > 0:
-		return nil, "", opts, nil, errors.New("give either a model id or requests, not both")
+		return nil, "", opts, nil, refusal("Give either a model id or requests, not both.")
 	case req.Model != "":
 		m, ok := s.urlModel(req.Model)
 		if !ok {
@@ -533,9 +538,9 @@ func (s *Server) prepare(ctx context.Context, req CreateRequest) ([]downloader.R
 		opts.Title = cmp.Or(opts.Title, m.Title)
 		opts.Icon = cmp.Or(opts.Icon, m.Icon)
 	case len(req.Requests) == 0:
-		return nil, "", opts, nil, errors.New(`a fetch needs a "model" id or at least one entry in "requests"`)
+		return nil, "", opts, nil, refusal(`A fetch needs a "model" id or at least one entry in "requests".`)
 	case len(req.Requests) > MaxRequests:
-		return nil, "", opts, nil, fmt.Errorf("a fetch may have at most %d files, and %d were asked for", MaxRequests, len(req.Requests))
+		return nil, "", opts, nil, refusal(fmt.Sprintf("A fetch may have at most %d files, and %d were asked for.", MaxRequests, len(req.Requests)))
 	}
 	for _, q := range requests {
 		if err := s.checkRequest(q); err != nil {
@@ -543,10 +548,10 @@ func (s *Server) prepare(ctx context.Context, req CreateRequest) ([]downloader.R
 		}
 	}
 	if opts.DownloadTotal < 0 {
-		return nil, "", opts, nil, fmt.Errorf("downloadTotal %d is negative", opts.DownloadTotal)
+		return nil, "", opts, nil, refusal(fmt.Sprintf("The downloadTotal %d is negative.", opts.DownloadTotal))
 	}
 	if opts.Connections < 0 || opts.Connections > MaxConnections {
-		return nil, "", opts, nil, fmt.Errorf("connections must be between 0 (automatic) and %d, not %d", MaxConnections, opts.Connections)
+		return nil, "", opts, nil, refusal(fmt.Sprintf("The connections must be between 0 (automatic) and %d, not %d.", MaxConnections, opts.Connections))
 	}
 	dir, err := s.dirs.check(opts.Dir)
 	if err != nil {
@@ -556,9 +561,12 @@ func (s *Server) prepare(ctx context.Context, req CreateRequest) ([]downloader.R
 	return requests, id, opts, nil, nil
 }
 
-// sentence is err's message for a person; the engine's and this
-// package's errors are written to be read.
-func sentence(err error) string { return err.Error() }
+// refusal is a create request the server will not take: its words are
+// what the client's person reads (a downloader.Sayer).
+type refusal string
+
+func (r refusal) Error() string    { return "refused: " + string(r) }
+func (r refusal) Sentence() string { return string(r) }
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.m.Snapshots())
@@ -574,7 +582,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 }
 
 func notFound(w http.ResponseWriter, id string) {
-	writeError(w, http.StatusNotFound, fmt.Sprintf("there is no fetch with id %q (see GET /v1/fetches)", id))
+	writeError(w, http.StatusNotFound, fmt.Sprintf("There is no fetch with id %q (see GET /v1/fetches).", id))
 }
 
 func (s *Server) remove(w http.ResponseWriter, r *http.Request) {
@@ -583,9 +591,9 @@ func (s *Server) remove(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, downloader.ErrNotFound):
 		notFound(w, id)
 	case errors.Is(err, downloader.ErrNotSettled):
-		writeError(w, http.StatusConflict, fmt.Sprintf("the fetch %q is still active; abort it first", id))
+		writeError(w, http.StatusConflict, fmt.Sprintf("The fetch %q is still active; abort it first.", id))
 	case err != nil:
-		writeError(w, http.StatusInternalServerError, sentence(err))
+		writeError(w, http.StatusInternalServerError, downloader.Sentence(err))
 	default:
 		w.WriteHeader(http.StatusNoContent)
 	}
@@ -617,10 +625,10 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request, action string) 
 		notFound(w, id)
 		return
 	case errors.Is(err, downloader.ErrNotFailed):
-		writeError(w, http.StatusConflict, fmt.Sprintf("the fetch %q has not failed, so there is nothing to retry", id))
+		writeError(w, http.StatusConflict, fmt.Sprintf("The fetch %q has not failed, so there is nothing to retry.", id))
 		return
 	case err != nil:
-		writeError(w, http.StatusInternalServerError, sentence(err))
+		writeError(w, http.StatusInternalServerError, downloader.Sentence(err))
 		return
 	}
 	snap, ok := s.m.Get(id)
@@ -674,14 +682,14 @@ func (s *Server) match(w http.ResponseWriter, r *http.Request) {
 	var urls []string
 	switch {
 	case (rawURL == "") == (model == ""):
-		writeError(w, http.StatusBadRequest, "give exactly one of the query parameters url and model")
+		writeError(w, http.StatusBadRequest, "Give exactly one of the query parameters url and model.")
 		return
 	case rawURL != "":
 		urls = []string{rawURL}
 	default:
 		m, ok := downloader.FindModel(s.opts.Catalog, model)
 		if !ok {
-			writeError(w, http.StatusNotFound, fmt.Sprintf("there is no model %q in the catalog (see GET /v1/catalog)", model))
+			writeError(w, http.StatusNotFound, fmt.Sprintf("There is no model %q in the catalog (see GET /v1/catalog).", model))
 			return
 		}
 		for _, f := range m.Files {
@@ -692,7 +700,7 @@ func (s *Server) match(w http.ResponseWriter, r *http.Request) {
 	for _, u := range urls {
 		p, ok := s.m.Match(u)
 		if !ok {
-			writeError(w, http.StatusNotFound, fmt.Sprintf("%s has not been downloaded (or its file is gone)", u))
+			writeError(w, http.StatusNotFound, fmt.Sprintf("The file at %s has not been downloaded (or it is gone).", u))
 			return
 		}
 		res.Paths = append(res.Paths, p)
@@ -711,7 +719,7 @@ func (s *Server) catalog(w http.ResponseWriter, r *http.Request) {
 func (s *Server) model(w http.ResponseWriter, r *http.Request) {
 	m, ok := downloader.FindModel(s.opts.Catalog, r.PathValue("id"))
 	if !ok {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("there is no model %q in the catalog (see GET /v1/catalog)", r.PathValue("id")))
+		writeError(w, http.StatusNotFound, fmt.Sprintf("There is no model %q in the catalog (see GET /v1/catalog).", r.PathValue("id")))
 		return
 	}
 	writeJSON(w, http.StatusOK, m)
@@ -719,7 +727,7 @@ func (s *Server) model(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) show(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Show == nil {
-		writeError(w, http.StatusNotImplemented, "this ModelFetch runs without a window")
+		writeError(w, http.StatusNotImplemented, "This ModelFetch runs without a window.")
 		return
 	}
 	s.opts.Show()

@@ -8,9 +8,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 
-	"github.com/modelfetch/modelfetch/downloader/hf/hftest"
 	"time"
+
+	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/hf/hftest"
 )
 
 func paths(p Plan) []string {
@@ -137,7 +140,7 @@ func TestResolvePicks(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := c.Resolve(t.Context(), mustParse(t, tt.name, tt.o))
 			if err != nil {
-				t.Fatalf("Resolve: %v (%s)", err, Sentence(err))
+				t.Fatalf("Resolve: %v (%s)", err, downloader.Sentence(err))
 			}
 			if got := paths(p); !slices.Equal(got, tt.want) {
 				t.Errorf("files = %q, want %q", got, tt.want)
@@ -249,8 +252,8 @@ func TestResolveErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = c.Resolve(t.Context(), mustParse(t, "hf.co/org/Tiny-1B-GGUF", Options{}))
-		if kindOfErr(err) != KindOffline || !strings.Contains(Sentence(err), "cannot be reached") {
-			t.Errorf("got %v (%q), want KindOffline", err, Sentence(err))
+		if kindOfErr(err) != KindOffline || !strings.Contains(downloader.Sentence(err), "cannot be reached") {
+			t.Errorf("got %v (%q), want KindOffline", err, downloader.Sentence(err))
 		}
 	})
 }
@@ -262,8 +265,8 @@ func TestResponseErrorNoCode(t *testing.T) {
 	}
 	resp := &http.Response{StatusCode: 500, Header: http.Header{}}
 	err = c.ResponseError(resp, Ref{Repo: "org/r"})
-	if kindOfErr(err) != KindStatus || !strings.Contains(Sentence(err), "500 Internal Server Error") {
-		t.Errorf("got %v (%q), want KindStatus", err, Sentence(err))
+	if kindOfErr(err) != KindStatus || !strings.Contains(downloader.Sentence(err), "500 Internal Server Error") {
+		t.Errorf("got %v (%q), want KindStatus", err, downloader.Sentence(err))
 	}
 	if err := c.ResponseError(&http.Response{StatusCode: 302}, Ref{}); err != nil {
 		t.Errorf("a redirect is an error: %v", err)
@@ -336,9 +339,12 @@ func checkResolveError(t *testing.T, c *Client, name string, want Kind, status i
 	if e.Kind != want || e.Status != status {
 		t.Errorf("kind %d status %d, want kind %d status %d", e.Kind, e.Status, want, status)
 	}
-	s := Sentence(err)
+	s := downloader.Sentence(err)
 	if !strings.Contains(s, sentence) {
 		t.Errorf("sentence %q lacks %q", s, sentence)
+	}
+	if s == "" || !unicode.IsUpper(rune(s[0])) || !strings.HasSuffix(s, ".") {
+		t.Errorf("sentence %q does not start with a capital and end with a period", s)
 	}
 	if strings.Contains(s, "stale") || strings.Contains(s, "kind ") {
 		t.Errorf("sentence %q shows a token or Go error text", s)

@@ -1,7 +1,6 @@
 package hf
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,7 +8,16 @@ import (
 
 // ErrNotHub says a name is not a Hub name at all, so the caller can try it
 // as a plain URL or a catalog id.
-var ErrNotHub = errors.New("not a hugging face hub name")
+var ErrNotHub error = notHub{}
+
+type notHub struct{}
+
+func (notHub) Error() string { return "not a hugging face hub name" }
+
+// Sentence is ErrNotHub for a person.
+func (notHub) Sentence() string {
+	return "This is not a Hugging Face name. Use hf.co/ORG/REPO, hf://ORG/REPO or a huggingface.co address."
+}
 
 // Kind is what went wrong with the Hub, decided by the Hub's X-Error-Code
 // header rather than by the status (a missing repo is 401 without a token
@@ -68,45 +76,34 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Sentence words err for a person: what happened and what to do. It never
-// shows Go's error text or a token. Errors that are not the Hub's get a
-// general sentence.
-func Sentence(err error) string {
-	var e *Error
-	if !errors.As(err, &e) {
-		if errors.Is(err, ErrNotHub) {
-			return "This is not a Hugging Face name. Use hf.co/ORG/REPO, hf://ORG/REPO or a huggingface.co address."
-		}
-		return "Something went wrong while talking to the Hugging Face Hub. Try again."
-	}
-	return e.sentence()
-}
-
-func (e *Error) sentence() string {
+// Sentence words e for a person: what happened and what to do. It never
+// shows Go's error text or a token; downloader.Sentence finds it through
+// its Sayer interface.
+func (e *Error) Sentence() string {
 	repo := e.Repo
 	switch e.Kind {
 	case KindBadName:
-		return fmt.Sprintf("%q is not a Hugging Face name ModelFetch can read: %s.", e.Path, e.Message)
+		return fmt.Sprintf("The name %q is not a Hugging Face name ModelFetch can read: %s.", e.Path, e.Message)
 	case KindRepoNotFound:
 		if e.TokenFrom == "" {
-			return fmt.Sprintf("%s was not found on the Hub. If it is private, log in with a token that can read it.", repo)
+			return fmt.Sprintf("The repo %s was not found on the Hub. If it is private, log in with a token that can read it.", repo)
 		}
-		return fmt.Sprintf("%s was not found on the Hub, or the token from %s cannot read it.", repo, e.TokenFrom)
+		return fmt.Sprintf("The repo %s was not found on the Hub, or the token from %s cannot read it.", repo, e.TokenFrom)
 	case KindRevisionNotFound:
-		return fmt.Sprintf("%s has no branch, tag or commit named %q.", repo, e.Revision)
+		return fmt.Sprintf("The repo %s has no branch, tag or commit named %q.", repo, e.Revision)
 	case KindFileNotFound:
-		return fmt.Sprintf("%s has no file or folder %q at this revision.", repo, e.Path)
+		return fmt.Sprintf("The repo %s has no file or folder %q at this revision.", repo, e.Path)
 	case KindQuantNotFound:
 		if len(e.Quants) == 0 {
-			return fmt.Sprintf("%s has no GGUF files, so there is no %s to pick.", repo, e.Quant)
+			return fmt.Sprintf("The repo %s has no GGUF files, so there is no %s to pick.", repo, e.Quant)
 		}
-		return fmt.Sprintf("%s has no %s file. It has: %s.", repo, e.Quant, strings.Join(e.Quants, ", "))
+		return fmt.Sprintf("The repo %s has no %s file. It has: %s.", repo, e.Quant, strings.Join(e.Quants, ", "))
 	case KindNoMatch:
 		return fmt.Sprintf("No file of %s matches the include and exclude patterns.", repo)
 	case KindGatedLogin:
-		return fmt.Sprintf("%s is gated: log in with a Hugging Face token (Settings, or hf auth login in a terminal), after accepting its conditions at %s.", repo, e.Page)
+		return fmt.Sprintf("The repo %s is gated: log in with a Hugging Face token (Settings, or hf auth login in a terminal), after accepting its conditions at %s.", repo, e.Page)
 	case KindGatedAccess:
-		return fmt.Sprintf("%s is gated and this account has no access yet: request access at %s.", repo, e.Page)
+		return fmt.Sprintf("The repo %s is gated and this account has no access yet: request access at %s.", repo, e.Page)
 	case KindTokenRefused:
 		return fmt.Sprintf("The Hub refused the Hugging Face token from %s: it is invalid or expired. Replace it, or remove it to download public models.", e.TokenFrom)
 	case KindOffline:

@@ -58,7 +58,7 @@ func fetchPlan(t *testing.T, m *downloader.Manager, c *hf.Client, name string, l
 	}
 	plan, err := c.Resolve(context.Background(), ref)
 	if err != nil {
-		t.Fatal(hf.Sentence(err))
+		t.Fatal(downloader.Sentence(err))
 	}
 	f, err := hf.NewFetch(plan, plan.Files, layout)
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/modelfetch/modelfetch/downloader"
 )
 
 func TestParse(t *testing.T) {
@@ -180,14 +182,14 @@ func TestRefWants(t *testing.T) {
 
 func TestSentenceOfNamesAndOtherErrors(t *testing.T) {
 	_, err := Parse("hf.co/org", Options{})
-	if s := Sentence(err); !strings.Contains(s, `"hf.co/org" is not a Hugging Face name`) || !strings.Contains(s, "ORG/REPO") {
+	if s := downloader.Sentence(err); !strings.Contains(s, `"hf.co/org" is not a Hugging Face name`) || !strings.Contains(s, "ORG/REPO") {
 		t.Errorf("bad name: %q", s)
 	}
 	_, err = Parse("gemma-2b", Options{})
-	if s := Sentence(err); !strings.Contains(s, "not a Hugging Face name") {
+	if s := downloader.Sentence(err); !strings.Contains(s, "not a Hugging Face name") {
 		t.Errorf("not a hub name: %q", s)
 	}
-	if s := Sentence(errors.New("dial tcp: i/o timeout")); strings.Contains(s, "dial") {
+	if s := downloader.Sentence(errors.New("dial tcp: i/o timeout")); strings.Contains(s, "dial") {
 		t.Errorf("another error shows Go's text: %q", s)
 	}
 }

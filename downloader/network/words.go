@@ -24,6 +24,10 @@ func Sentence(err error, retryIn time.Duration) string {
 	return s + "."
 }
 
+// Sentence is e for a person, as Sentence(e, 0) words it; the engine's
+// wording (downloader.Sentence) finds it through its Sayer interface.
+func (e *Error) Sentence() string { return Sentence(e, 0) }
+
 // phrase is the sentence for e without its final stop: a failure of the
 // network or of the settings.
 func phrase(e *Error) string {

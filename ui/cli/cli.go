@@ -141,7 +141,7 @@ func exitCode(env Env, code int, stdout, stderr *output) int {
 	case code != 0:
 		return code
 	case stdout.err != nil:
-		return failf(env, "the output could not be written: %v", stdout.err)
+		return failf(env, "the output could not be written. %s", downloader.Sentence(stdout.err))
 	case stderr.err != nil:
 		return 1
 	}
@@ -176,6 +176,10 @@ func help(_ context.Context, _ []string, env Env) int {
 	fmt.Fprint(env.Stdout, Usage)
 	return 0
 }
+
+// fail prints err's sentence (see downloader.Sentence) and returns exit
+// code 1.
+func fail(env Env, err error) int { return failf(env, "%s", downloader.Sentence(err)) }
 
 // failf prints a one-sentence error and returns exit code 1.
 func failf(env Env, format string, args ...any) int {
@@ -243,7 +247,7 @@ func list(ctx context.Context, args []string, env Env) int {
 	}
 	snaps, err := e.snapshots(ctx)
 	if err != nil {
-		return e.close(env, failf(env, "%s", errorSentence(err)))
+		return e.close(env, fail(env, err))
 	}
 	if *asJSON {
 		json.NewEncoder(env.Stdout).Encode(snaps)
@@ -286,7 +290,7 @@ func control(ctx context.Context, args []string, env Env) int {
 	case errors.Is(err, downloader.ErrNotFound):
 		return e.close(env, failf(env, "there is no download with id %q (see `modelfetch list`)", id))
 	case err != nil:
-		return e.close(env, failf(env, "%s", errorSentence(err)))
+		return e.close(env, fail(env, err))
 	}
 	return e.close(env, 0)
 }
@@ -314,7 +318,7 @@ func controlAll(ctx context.Context, action string, env Env) int {
 		}
 	}
 	if err != nil {
-		return e.close(env, failf(env, "%s", errorSentence(err)))
+		return e.close(env, fail(env, err))
 	}
 	return e.close(env, 0)
 }
@@ -364,7 +368,7 @@ func path(ctx context.Context, args []string, env Env) int {
 			return e.close(env, 1)
 		}
 		if err != nil {
-			return e.close(env, failf(env, "%s", errorSentence(err)))
+			return e.close(env, fail(env, err))
 		}
 		paths = append(paths, p)
 	}

@@ -54,7 +54,7 @@ func attach(ctx context.Context, env Env) (engine, int) {
 	case ctx.Err() != nil:
 		return nil, 130
 	case err != nil:
-		return nil, failf(env, "cannot open the download journal: %v", err)
+		return nil, failf(env, "cannot open the download journal. %s", downloader.Sentence(err))
 	}
 	warnJournal(env, m)
 	return &local{m: m}, 0
@@ -76,7 +76,7 @@ func (l *local) serve(env Env) {
 	host, err := instance.NewHost(l.m, api.SocketPath(), env.APIOptions(nil))
 	if err != nil && !errors.Is(err, api.ErrRunning) {
 		// Downloading matters more; only other commands lose this engine.
-		fmt.Fprintf(env.Stderr, "modelfetch: warning: other commands cannot join this download: %v\n", err)
+		fmt.Fprintf(env.Stderr, "modelfetch: warning: other commands cannot join this download. %s\n", downloader.Sentence(err))
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)
@@ -148,7 +148,7 @@ func (l *local) wait(ctx context.Context, id string, show func(downloader.Event)
 // command again resumes it.
 func (l *local) interrupted(env Env, id string, s downloader.Snapshot) int {
 	if err := l.m.Pause(id); err != nil {
-		return failf(env, "%v", err)
+		return fail(env, err)
 	}
 	fmt.Fprintf(env.Stderr, "modelfetch: paused at %s; run the same command again to resume\n", progressText(s))
 	return 130

@@ -9,14 +9,12 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 
 	"github.com/dustin/go-humanize"
 
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/api"
-	"github.com/modelfetch/modelfetch/downloader/hf"
 	"github.com/modelfetch/modelfetch/ui/term"
 )
 
@@ -99,9 +97,9 @@ func outcome(ctx context.Context, env Env, e engine, id string, final downloader
 	case errors.Is(err, downloader.ErrDuplicateID):
 		return failf(env, "a different download with id %q is in progress; choose another --id", id)
 	case errors.Is(err, downloader.ErrConflict):
-		return failf(env, "%s (add --replace)", errorSentence(err))
+		return failf(env, "%s Add --replace to do so.", downloader.Sentence(err))
 	}
-	return failf(env, "%s", errorSentence(err))
+	return fail(env, err)
 }
 
 // parseGet reads get's command line; when it cannot, it returns nil and
@@ -132,7 +130,7 @@ func parseGet(ctx context.Context, args []string, env Env) (*getArgs, int) {
 	}
 	t, hub, err := hubTarget(ctx, env.Catalog, fs.Args(), h)
 	if err != nil {
-		return nil, failf(env, "%s", strings.TrimSuffix(hf.Sentence(err), "."))
+		return nil, fail(env, err)
 	}
 	if hub == nil {
 		if t, err = resolveTargets(env.Catalog, fs.Args()); err != nil {
@@ -155,7 +153,7 @@ func parseGet(ctx context.Context, args []string, env Env) (*getArgs, int) {
 	}
 	if *dir != "" {
 		if g.opts.Dir, err = filepath.Abs(*dir); err != nil {
-			return nil, failf(env, "--dir %q: %v", *dir, err)
+			return nil, failf(env, "--dir %q: %s", *dir, downloader.Sentence(err))
 		}
 	}
 	return g, 0
@@ -202,7 +200,7 @@ func report(env Env, s downloader.Snapshot, asJSON bool) int {
 	case s.State == downloader.StateAborted:
 		return failf(env, "the download was cancelled")
 	}
-	return failf(env, "%s", strings.TrimSuffix(s.Message, "."))
+	return failf(env, "%s", s.Message)
 }
 
 func progressText(s downloader.Snapshot) string {

@@ -159,14 +159,14 @@ func hubPath(env Env, name string) (code int, ok bool) {
 		return 0, false
 	}
 	if err != nil {
-		return failf(env, "%s", strings.TrimSuffix(hf.Sentence(err), ".")), true
+		return fail(env, err), true
 	}
 	_, paths, err := hf.Cache{Dir: hubGetenv.CacheDir()}.Lookup(ref)
 	if errors.Is(err, hf.ErrNotCached) {
 		return 1, true
 	}
 	if err != nil {
-		return failf(env, "%v", err), true
+		return fail(env, err), true
 	}
 	for _, p := range paths {
 		fmt.Fprintln(env.Stdout, filepath.Clean(p))

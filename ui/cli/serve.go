@@ -28,7 +28,7 @@ func serve(ctx context.Context, args []string, env Env) int {
 		return alreadyRunning(ctx, env)
 	}
 	if err != nil {
-		return failf(env, "cannot open the download journal: %v", err)
+		return failf(env, "cannot open the download journal. %s", downloader.Sentence(err))
 	}
 	warnJournal(env, m)
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -38,7 +38,7 @@ func serve(ctx context.Context, args []string, env Env) int {
 		return closeManager(m, env, alreadyRunning(ctx, env))
 	}
 	if err != nil {
-		return closeManager(m, env, failf(env, "cannot serve the local API: %v", err))
+		return closeManager(m, env, failf(env, "cannot serve the local API. %s", downloader.Sentence(err)))
 	}
 	fmt.Fprintf(env.Stderr, "modelfetch: serving the local API at %s; SIGTERM or Ctrl-C stops\n", api.SocketPath())
 	return stopped(env, host.Serve(ctx), 0)
@@ -47,7 +47,7 @@ func serve(ctx context.Context, args []string, env Env) int {
 // warnJournal reports what was wrong with the journal m read.
 func warnJournal(env Env, m *downloader.Manager) {
 	if jerr := m.JournalError(); jerr != nil {
-		fmt.Fprintf(env.Stderr, "modelfetch: warning: %v\n", jerr)
+		fmt.Fprintf(env.Stderr, "modelfetch: warning: %s\n", downloader.Sentence(jerr))
 	}
 }
 
@@ -61,10 +61,10 @@ func stopped(env Env, err error, code int) int {
 		return code
 	}
 	if se.API != nil {
-		fmt.Fprintf(env.Stderr, "modelfetch: warning: the local API stopped: %v\n", se.API)
+		fmt.Fprintf(env.Stderr, "modelfetch: warning: the local API stopped. %s\n", downloader.Sentence(se.API))
 	}
 	if se.Journal != nil {
-		return max(code, failf(env, "the download journal could not be saved: %v", se.Journal))
+		return max(code, failf(env, "the download journal could not be saved. %s", downloader.Sentence(se.Journal)))
 	}
 	return code
 }
@@ -73,7 +73,7 @@ func stopped(env Env, err error, code int) int {
 // a failure to do so.
 func closeManager(m *downloader.Manager, env Env, code int) int {
 	if err := m.Close(); err != nil {
-		return max(code, failf(env, "the download journal could not be saved: %v", err))
+		return max(code, failf(env, "the download journal could not be saved. %s", downloader.Sentence(err)))
 	}
 	return code
 }
@@ -88,14 +88,4 @@ func alreadyRunning(ctx context.Context, env Env) int {
 		return failf(env, "another ModelFetch holds the download journal and does not serve the local API; quit it and try again")
 	}
 	return failf(env, "ModelFetch is already running (pid %d) and serves the local API at %s; use it, or quit it first", in.PID, api.SocketPath())
-}
-
-// errorSentence is err for a person: the server's own sentence when it
-// answered, else what went wrong on the way.
-func errorSentence(err error) string {
-	var apiErr *api.Error
-	if errors.As(err, &apiErr) {
-		return apiErr.Message
-	}
-	return err.Error()
 }

@@ -73,7 +73,7 @@ func handOver(ctx context.Context, c *api.Client, args []string, env Env) int {
 			_, _, err = c.Create(ctx, t.createRequest(downloader.Options{Title: t.title}, ""))
 		}
 		if err != nil {
-			code = failf(env, "%s", errorSentence(err))
+			code = fail(env, err)
 		}
 	}
 	err := instance.Show(ctx, c)
@@ -85,7 +85,7 @@ func handOver(ctx context.Context, c *api.Client, args []string, env Env) int {
 		}
 		return code
 	case err != nil:
-		return failf(env, "the running ModelFetch did not answer: %s", errorSentence(err))
+		return failf(env, "the running ModelFetch did not answer. %s", downloader.Sentence(err))
 	}
 	return code
 }

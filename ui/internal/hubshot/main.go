@@ -124,7 +124,7 @@ func downloadTwo(m *downloader.Manager, client *hf.Client, cache hf.Cache) {
 	}
 	plan, err := client.Resolve(context.Background(), ref)
 	if err != nil {
-		log.Fatal(hf.Sentence(err))
+		log.Fatal(downloader.Sentence(err))
 	}
 	var two []hf.File
 	for _, f := range plan.Files {

@@ -1,0 +1,158 @@
+package downloader
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinels of the engine's failures, for code to match with errors.Is;
+// a person reads the sentence Sentence makes of them.
+var (
+	ErrIntegrity     = errors.New("digest mismatch")
+	ErrNoSpace       = errors.New("no space left on the disk")
+	ErrTotalExceeded = errors.New("download total exceeded")
+	ErrMissingBytes  = errors.New("missing bytes")
+	ErrWrongLength   = errors.New("wrong length")
+	ErrUnstable      = errors.New("the file kept changing or restarting")
+	ErrGaveUp        = errors.New("gave up")
+	ErrFile          = errors.New("file system")
+)
+
+// IntegrityError is a complete file whose digest is not the one expected.
+type IntegrityError struct {
+	Got, Want string
+	Digest    string // what the digest is: "SHA-256" or "git blob id"
+}
+
+func (e *IntegrityError) Error() string {
+	return fmt.Sprintf("the file's %s is %s, not %s", e.Digest, e.Got, e.Want)
+}
+
+func (e *IntegrityError) Is(target error) bool { return target == ErrIntegrity }
+
+// SpaceError is a disk too full for a file: Need and Free are known when
+// the check before the transfer failed, 0 when a write found the disk full.
+type SpaceError struct {
+	Need, Free int64
+	Err        error // the write's error, if a write failed
+}
+
+func (e *SpaceError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%v: %v", ErrNoSpace, e.Err)
+	}
+	return fmt.Sprintf("%v: %d bytes needed, %d free", ErrNoSpace, e.Need, e.Free)
+}
+
+func (e *SpaceError) Is(target error) bool { return target == ErrNoSpace }
+func (e *SpaceError) Unwrap() error        { return e.Err }
+
+// TotalError is a fetch larger than its DownloadTotal. AtLeast says the
+// server was still sending when Size passed the limit.
+type TotalError struct {
+	Size, Limit int64
+	AtLeast     bool
+}
+
+func (e *TotalError) Error() string {
+	return fmt.Sprintf("%v: %d bytes over a limit of %d", ErrTotalExceeded, e.Size, e.Limit)
+}
+
+func (e *TotalError) Is(target error) bool { return target == ErrTotalExceeded }
+
+// GapError is a file whose connections all stopped with bytes missing.
+type GapError struct{ Gaps string }
+
+func (e *GapError) Error() string { return fmt.Sprintf("%v %s", ErrMissingBytes, e.Gaps) }
+
+func (e *GapError) Is(target error) bool { return target == ErrMissingBytes }
+
+// LengthError is a partial file whose length on disk is not the file's.
+type LengthError struct{ Got, Want int64 }
+
+func (e *LengthError) Error() string {
+	return fmt.Sprintf("%v: the partial file has %d bytes, not %d", ErrWrongLength, e.Got, e.Want)
+}
+
+func (e *LengthError) Is(target error) bool { return target == ErrWrongLength }
+
+// TriesError is a record that stopped after Tries attempts failed in a
+// row (ErrGaveUp: the server or the network kept failing), or after Tries
+// restarts of the file with one more asked for (ErrUnstable). Err is the
+// last failure.
+type TriesError struct {
+	Tries    int
+	Restarts bool // the tries were restarts of the file
+	Err      error
+}
+
+func (e *TriesError) Error() string {
+	what, unit := ErrGaveUp, "tries"
+	if e.Restarts {
+		what, unit = ErrUnstable, "restarts"
+	}
+	return fmt.Sprintf("%v after %d %s: %v", what, e.Tries, unit, e.Err)
+}
+
+func (e *TriesError) Is(target error) bool {
+	return target == ErrGaveUp && !e.Restarts || target == ErrUnstable && e.Restarts
+}
+
+func (e *TriesError) Unwrap() error { return e.Err }
+
+// FileOp is what the engine was doing with a file when it failed.
+type FileOp string
+
+// The file operations that fail a record.
+const (
+	OpFolder FileOp = "create the folder" // the partial folder or the destination's
+	OpOpen   FileOp = "open the partial file"
+	OpWrite  FileOp = "write the partial file"
+	OpMove   FileOp = "move the finished file to"
+	OpLink   FileOp = "make the link"
+	OpTaken  FileOp = "replace" // a file already at a request's Dest
+)
+
+// FileError is a file or folder the engine could not make, write or move.
+type FileError struct {
+	Op   FileOp
+	Path string
+	Err  error
+}
+
+func (e *FileError) Error() string { return chain(string(e.Op)+" "+e.Path, e.Err) }
+
+func (e *FileError) Is(target error) bool { return target == ErrFile }
+func (e *FileError) Unwrap() error        { return e.Err }
+
+// FailError is why a record failed: a reason, the HTTP status and the
+// byte where it happened, and the cause. Sentence words it for people.
+type FailError struct {
+	Reason Reason
+	Status int
+	Offset int64
+	Err    error
+}
+
+func (e *FailError) Error() string {
+	return chain(fmt.Sprintf("%s at byte %d", e.Reason, e.Offset), e.Err)
+}
+
+func (e *FailError) Unwrap() error { return e.Err }
+
+// chain is an error's text: head, then the error under it if any.
+func chain(head string, err error) string {
+	if err == nil {
+		return head
+	}
+	return head + ": " + err.Error()
+}
+
+func fail(reason Reason, offset int64, err error) *FailError {
+	fe := &FailError{Reason: reason, Offset: offset, Err: err}
+	var se *StatusError
+	if errors.As(err, &se) {
+		fe.Status = se.Code
+	}
+	return fe
+}

@@ -1,0 +1,337 @@
+package downloader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/dustin/go-humanize"
+	"github.com/modelfetch/modelfetch/downloader/network"
+	"golang.org/x/sys/unix"
+)
+
+// This file is the one place where an error becomes what a person reads.
+// Errors stay for code (lower-case chains, sentinels, typed causes);
+// Sentence words them the same for the window, the CLI and the local API,
+// and the engine stores its sentence in a failed record's Message once,
+// when the record settles. A sentence never quotes Go's error text: the
+// engine logs that for developers.
+
+// Sayer is an error that knows its own words: the Hub's (hf.Error), the
+// network's (network.Error) and an answer of the local API (api.Error).
+// Sentence finds one anywhere in a chain with errors.As, so that domain
+// packages word their errors without this package importing them.
+type Sayer interface {
+	error
+	Sentence() string
+}
+
+// abortedSentence is the message of a cancelled fetch.
+const abortedSentence = "The download was cancelled."
+
+// unexpected is the sentence for an error nobody has words for; the
+// engine's logger, if any, has the error itself.
+const unexpected = "Something went wrong that ModelFetch did not expect; try again."
+
+// Sentence is err as a person reads it: capitalised, ending with a
+// period, with the numbers a person needs and, where there is one, what
+// to do in words that fit every client. A record's failure (*FailError)
+// is worded from its cause and where it happened; the engine's errors to
+// callers (ErrNotFound, *RequestError, ...) and every Sayer have their own
+// sentences. It is "" for nil.
+func Sentence(err error) string {
+	if err == nil {
+		return ""
+	}
+	var fe *FailError
+	if errors.As(err, &fe) {
+		return failureSentence(fe)
+	}
+	for _, word := range []func(error) string{sayerSentence, callerSentence, fileSentence, contextSentence} {
+		if s := word(err); s != "" {
+			return s
+		}
+	}
+	return unexpected
+}
+
+// failureSentence words a record's failure from its cause.
+func failureSentence(fe *FailError) string {
+	for _, word := range []func(*FailError) string{sizeSentence, checkSentence, triesSentence} {
+		if s := word(fe); s != "" {
+			return s
+		}
+	}
+	var se *StatusError
+	if errors.As(fe.Err, &se) {
+		return statusSentence(se) + "."
+	}
+	for _, word := range []func(error) string{sayerSentence, fileSentence} {
+		if s := word(fe.Err); s != "" {
+			return s
+		}
+	}
+	return "The download stopped on an error ModelFetch did not expect; retry it."
+}
+
+// sizeSentence words a failure of space or size, or "".
+func sizeSentence(fe *FailError) string {
+	var se *SpaceError
+	var te *TotalError
+	switch {
+	case errors.As(fe.Err, &se) && se.Need > 0:
+		return fmt.Sprintf("There is not enough disk space: %s is needed and %s is free. Free some space and retry it.",
+			bytesText(se.Need), bytesText(se.Free))
+	case errors.As(fe.Err, &se) && fe.Offset > 0:
+		return fmt.Sprintf("The disk is full. Free some space and retry it: the %s already downloaded are kept.", bytesText(fe.Offset))
+	case errors.As(fe.Err, &se):
+		return "The disk is full. Free some space and retry it."
+	case errors.As(fe.Err, &te) && te.AtLeast:
+		return fmt.Sprintf("The server sent more than the %s this download may use, so it was stopped.", bytesText(te.Limit))
+	case errors.As(fe.Err, &te):
+		return fmt.Sprintf("The files are %s, more than the %s this download may use.", bytesText(te.Size), bytesText(te.Limit))
+	}
+	return ""
+}
+
+// checkSentence words a finished file that failed its checks, or "".
+func checkSentence(fe *FailError) string {
+	var ie *IntegrityError
+	var ge *GapError
+	var le *LengthError
+	switch {
+	case errors.As(fe.Err, &ie):
+		return fmt.Sprintf("The file differs from the checksum given: its %s is %s, not %s, so it was set aside.", ie.Digest, ie.Got, ie.Want)
+	case errors.As(fe.Err, &ge):
+		return fmt.Sprintf("The download is missing bytes %s, so it was not kept; retry it.", ge.Gaps)
+	case errors.As(fe.Err, &le):
+		return fmt.Sprintf("The partial file has %s where the file has %s, so it was not kept; retry it.", bytesText(le.Got), bytesText(le.Want))
+	}
+	return ""
+}
+
+// triesSentence words a record that stopped after failing again and
+// again, or "".
+func triesSentence(fe *FailError) string {
+	var te *TriesError
+	if !errors.As(fe.Err, &te) {
+		return ""
+	}
+	var se *StatusError
+	var say Sayer
+	switch {
+	case te.Restarts:
+		return fmt.Sprintf("The server kept changing the file or breaking the download, so it stopped after %d restarts; retry it later.", te.Tries)
+	case errors.As(te.Err, &say):
+		return fmt.Sprintf("%s; gave up after %d tries.", strings.TrimSuffix(say.Sentence(), "."), te.Tries)
+	case errors.As(te.Err, &se):
+		return fmt.Sprintf("%s, %d times in a row; retry it later.", statusSentence(se), te.Tries)
+	case errors.Is(te.Err, errInvalidResponse):
+		return fmt.Sprintf("The server kept sending the wrong part of the file; gave up after %d tries. Retry it later.", te.Tries)
+	case errors.Is(te.Err, errStalled):
+		return fmt.Sprintf("The server stopped sending data; gave up after %d tries. Retry it later.", te.Tries)
+	}
+	return fmt.Sprintf("The download kept failing; gave up after %d tries. Retry it later.", te.Tries)
+}
+
+// statusSentence is "The server at HOST answered 404 Not Found for
+// NAME", without its period.
+func statusSentence(se *StatusError) string {
+	s := fmt.Sprintf("answered %d %s", se.Code, http.StatusText(se.Code))
+	u, err := url.Parse(se.URL)
+	if err != nil || u.Host == "" {
+		return "The server " + s
+	}
+	if name := path.Base(u.Path); name != "/" && name != "." {
+		s += " for " + name
+	}
+	return "The server at " + u.Host + " " + s
+}
+
+// sayerSentence is the sentence of a Sayer in err's chain, or "".
+func sayerSentence(err error) string {
+	var say Sayer
+	if errors.As(err, &say) {
+		return say.Sentence()
+	}
+	return ""
+}
+
+// callerSentence words the engine's errors to its callers, or "".
+func callerSentence(err error) string {
+	var re *RequestError
+	var ce *ConflictError
+	var je *CorruptJournalError
+	switch {
+	case errors.As(err, &re):
+		return requestSentence(re)
+	case errors.As(err, &ce):
+		return conflictSentence(ce)
+	case errors.As(err, &je):
+		return fmt.Sprintf("The download journal %s could not be read; it was moved to %s and ModelFetch started with an empty list.", je.Path, je.MovedTo)
+	}
+	return lookup(err, callerErrors)
+}
+
+// callerErrors are the sentences of the Manager's sentinels.
+var callerErrors = []worded{
+	{ErrDuplicateID, "A different download with this id is in progress; choose another id."},
+	{ErrNotFound, "There is no download with this id."},
+	{ErrInvalidID, "A download's id is 1 to 128 letters, digits, '.', '_' or '-', not starting with '.'."},
+	{ErrNoRequests, "A download needs at least one file."},
+	{ErrLocked, "Another ModelFetch is using the download journal; quit it, or use it instead."},
+	{ErrNotSettled, "The download is still active; cancel it first."},
+	{ErrNotFailed, "Only a failed download can be retried."},
+}
+
+// requestSentence says what is wrong with a request.
+func requestSentence(e *RequestError) string {
+	q := e.Request
+	switch e.Kind {
+	case InvalidURL:
+		return fmt.Sprintf("The address %q does not parse as a URL.", q.URL)
+	case InvalidScheme:
+		return fmt.Sprintf("The address %q cannot be downloaded: only http and https addresses can.", q.URL)
+	case InvalidHost:
+		return fmt.Sprintf("The address %q has no host name.", q.URL)
+	case InvalidDigest:
+		return fmt.Sprintf("The SHA-256 %q is not 64 hexadecimal digits.", q.SHA256)
+	case InvalidSize:
+		return fmt.Sprintf("The size %d is negative.", q.Size)
+	case InvalidGitID:
+		return fmt.Sprintf("The git blob id %q is not 40 hexadecimal digits alone.", q.GitSHA1)
+	case InvalidPath:
+		return fmt.Sprintf("The destination and links of %s must be absolute paths.", q.URL)
+	}
+	return fmt.Sprintf("The file name %q is not a plain file name (no folders, no \"..\", no control characters).", q.Name)
+}
+
+// conflictSentence says which of a known file's fields a request changes.
+func conflictSentence(e *ConflictError) string {
+	what := "SHA-256"
+	if e.Field == InvalidName {
+		what = "file name"
+	}
+	return fmt.Sprintf("The file at %q is already known with the %s %q, not %q; replace it to use the new one.", e.URL, what, e.Old, e.New)
+}
+
+// fileSentence words a file or folder that could not be made, written or
+// moved, and a socket that could not be used, or "".
+func fileSentence(err error) string {
+	var fe *FileError
+	var pe *fs.PathError
+	var oe *net.OpError
+	switch {
+	case errors.As(err, &fe) && fe.Op == OpTaken:
+		return fmt.Sprintf("The file %s is already there and was not replaced.", fe.Path)
+	case errors.As(err, &fe):
+		return fmt.Sprintf("ModelFetch could not %s%s%s; retry it once that is fixed.", fe.Op, pathText(fe.Path, err), whyText(err))
+	case errors.As(err, &pe):
+		return fmt.Sprintf("ModelFetch could not %s %s%s.", opText(pe.Op), pe.Path, whyText(err))
+	case errors.As(err, &oe) && oe.Addr != nil:
+		return fmt.Sprintf("ModelFetch could not %s %s%s.", opText(oe.Op), oe.Addr, whyText(err))
+	}
+	return ""
+}
+
+// pathText is " PATH", the path of a file error, else of the system's
+// error under it.
+func pathText(path string, err error) string {
+	var pe *fs.PathError
+	if path == "" && errors.As(err, &pe) {
+		path = pe.Path
+	}
+	if path == "" {
+		return ""
+	}
+	return " " + path
+}
+
+// opText words a system call's operation.
+func opText(op string) string {
+	switch op {
+	case "open":
+		return "open"
+	case "mkdir":
+		return "create the folder"
+	case "rename":
+		return "rename"
+	case "remove", "unlinkat":
+		return "remove"
+	case "write", "sync", "truncate", "fallocate":
+		return "write"
+	case "listen":
+		return "listen on"
+	case "dial":
+		return "connect to"
+	}
+	return "read"
+}
+
+// whyText is ": the disk is full" and the like for the system errors a
+// person can fix, "" for others.
+func whyText(err error) string {
+	if why := lookup(err, systemErrors); why != "" {
+		return ": " + why
+	}
+	return ""
+}
+
+// systemErrors are the words for the system's errors a person can fix.
+var systemErrors = []worded{
+	{fs.ErrPermission, "permission was denied"},
+	{fs.ErrNotExist, "it does not exist"},
+	{fs.ErrExist, "something is already there"},
+	{unix.ENOSPC, "the disk is full"},
+	{unix.EDQUOT, "the disk quota is used up"},
+	{unix.EROFS, "the disk is read-only"},
+	{unix.ENOTDIR, "a part of the path is a file, not a folder"},
+	{unix.ENAMETOOLONG, "the name is too long"},
+	{unix.EADDRINUSE, "something else is using it"},
+	{unix.ECONNREFUSED, "nothing answers there"},
+}
+
+// contextSentence words a cancelled or timed-out wait, or "".
+func contextSentence(err error) string { return lookup(err, contextErrors) }
+
+var contextErrors = []worded{
+	{context.Canceled, "It was cancelled before it finished."},
+	{context.DeadlineExceeded, "It took too long and was stopped; try again."},
+}
+
+// worded is the words for the errors that errors.Is matches with err.
+type worded struct {
+	err   error
+	words string
+}
+
+// lookup is the words of the first of table that err is, or "".
+func lookup(err error, table []worded) string {
+	for _, w := range table {
+		if errors.Is(err, w.err) {
+			return w.words
+		}
+	}
+	return ""
+}
+
+// waitSentence is what a record says while it waits to try a server
+// again: the network's sentence with the wait, and which try is next.
+func waitSentence(e *network.Error, wait time.Duration, try, of int) string {
+	return fmt.Sprintf("%s (try %d of %d).", strings.TrimSuffix(network.Sentence(e, wait), "."), try, of)
+}
+
+// bytesText is a size as a person reads it: "512 bytes", "1.5 GiB".
+func bytesText(n int64) string {
+	if n < 1024 {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	return humanize.IBytes(uint64(n))
+}

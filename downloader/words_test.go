@@ -1,0 +1,200 @@
+package downloader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/modelfetch/modelfetch/downloader/network"
+	"golang.org/x/sys/unix"
+)
+
+// goText is what Go's own error text looks like; no sentence may hold it.
+var goText = []string{"dial tcp", "read tcp", "EOF", "%!", "context canceled", "deadline exceeded",
+	"connection refused", "permission denied", "no such file", "mkdir ", "rename ", "<nil>", "unexpected"}
+
+// isSentence fails t unless s is a sentence for a person: capitalised,
+// ending with a period, without Go's error text, stating want.
+func isSentence(t *testing.T, s string, want ...string) {
+	t.Helper()
+	if r, _ := utf8.DecodeRuneInString(s); !unicode.IsUpper(r) {
+		t.Errorf("%q does not start with a capital", s)
+	}
+	if !strings.HasSuffix(s, ".") {
+		t.Errorf("%q does not end with a period", s)
+	}
+	for _, g := range goText {
+		if strings.Contains(s, g) {
+			t.Errorf("%q holds Go's error text %q", s, g)
+		}
+	}
+	for _, w := range want {
+		if !strings.Contains(s, w) {
+			t.Errorf("%q does not say %q", s, w)
+		}
+	}
+}
+
+// said is a domain error that words itself, as hf's and the API's do.
+type said struct{}
+
+func (said) Error() string    { return "said: dial tcp 127.0.0.1:1: connection refused" }
+func (said) Sentence() string { return "The domain's own words." }
+
+// TestSentence: every reason, sentinel and caller error is a sentence with
+// the numbers a person needs and none of Go's words, and its error is
+// found with errors.Is by code.
+func TestSentence(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}, Err: os.NewSyscallError("connect", unix.ECONNREFUSED)}
+	notAnswering := &network.Error{Kind: network.ServerNotAnswering, Host: "127.0.0.1:1", URL: "http://127.0.0.1:1/m.bin", Err: refused}
+	denied := &fs.PathError{Op: "mkdir", Path: "/srv/models", Err: unix.EACCES}
+	full := &fs.PathError{Op: "write", Path: "/srv/partial/0.part", Err: unix.ENOSPC}
+	status := func(code int) *StatusError { return &StatusError{Code: code, URL: "http://127.0.0.1:8080/m.bin"} }
+	sum, other := strings.Repeat("ab", 32), strings.Repeat("cd", 32)
+	tests := []struct {
+		name string
+		err  error
+		is   error // the sentinel code matches, if any
+		want []string
+	}{
+		{"no space before", fail(ReasonQuotaExceeded, 0, &SpaceError{Need: 3 << 30, Free: 1 << 30}), ErrNoSpace, []string{"3.0 GiB is needed", "1.0 GiB is free", "retry it"}},
+		{"disk full while writing", fail(ReasonQuotaExceeded, 5<<20, &SpaceError{Err: full}), ErrNoSpace, []string{"The disk is full", "5.0 MiB already downloaded are kept"}},
+		{"disk full at once", fail(ReasonQuotaExceeded, 0, &SpaceError{Err: full}), unix.ENOSPC, []string{"The disk is full"}},
+		{"server sent more than the total", fail(ReasonTotalExceeded, 2<<20, &TotalError{Size: 2 << 20, Limit: 1 << 20, AtLeast: true}), ErrTotalExceeded, []string{"more than the 1.0 MiB"}},
+		{"files larger than the total", fail(ReasonTotalExceeded, 0, &TotalError{Size: 3 << 20, Limit: 1 << 20}), ErrTotalExceeded, []string{"3.0 MiB", "1.0 MiB"}},
+		{"digest mismatch", fail(ReasonIntegrity, 100, &IntegrityError{Got: sum, Want: other, Digest: "SHA-256"}), ErrIntegrity, []string{"SHA-256", sum, other}},
+		{"missing bytes", fail(ReasonFetchError, 20, &GapError{Gaps: "10-19"}), ErrMissingBytes, []string{"10-19"}},
+		{"wrong length on disk", fail(ReasonFetchError, 20, &LengthError{Got: 10, Want: 20}), ErrWrongLength, []string{"10 bytes", "20 bytes"}},
+		{"wrong length sent", fail(ReasonFetchError, 20, fmt.Errorf("%w: %w", ErrWrongLength,
+			&network.Error{Kind: network.WrongLength, Host: "127.0.0.1:8080", Got: 10, Want: 2000})), ErrWrongLength, []string{"127.0.0.1:8080", "10 bytes", "2.0 kB"}},
+		{"kept changing", fail(ReasonFetchError, 0, &TriesError{Tries: 9, Restarts: true, Err: &restartError{why: "the file changed"}}), ErrUnstable, []string{"9 restarts", "retry it later"}},
+		{"network gave up", fail(ReasonFetchError, 0, &TriesError{Tries: 6, Err: notAnswering}), ErrGaveUp, []string{"127.0.0.1:1", "6 tries"}},
+		{"server errors gave up", fail(ReasonBadStatus, 0, &TriesError{Tries: 4, Err: status(503)}), ErrGaveUp, []string{"127.0.0.1:8080", "503 Service Unavailable", "4 times"}},
+		{"wrong parts gave up", fail(ReasonFetchError, 0, &TriesError{Tries: 4, Err: fmt.Errorf("%w: asked for bytes 0-9, got 5-14", errInvalidResponse)}), ErrGaveUp, []string{"wrong part", "4 tries"}},
+		{"stalls gave up", fail(ReasonFetchError, 0, &TriesError{Tries: 7, Err: errStalled}), ErrGaveUp, []string{"stopped sending", "7 tries"}},
+		{"anything else gave up", fail(ReasonFetchError, 0, &TriesError{Tries: 5, Err: io.ErrUnexpectedEOF}), ErrGaveUp, []string{"kept failing", "5 tries"}},
+		{"bad status", fail(ReasonBadStatus, 0, status(404)), nil, []string{"127.0.0.1:8080", "404 Not Found for m.bin"}},
+		{"untrusted", fail(ReasonFetchError, 0, &network.Error{Kind: network.Untrusted, Host: "127.0.0.1:8443"}), nil, []string{"certificate", "127.0.0.1:8443"}},
+		{"folder", fail(ReasonFetchError, 0, &FileError{Op: OpFolder, Path: "/srv/models", Err: denied}), ErrFile, []string{"create the folder /srv/models", "permission was denied"}},
+		{"open", fail(ReasonFetchError, 0, &FileError{Op: OpOpen, Path: "/srv/partial/0.part", Err: &fs.PathError{Op: "open", Path: "/srv/partial/0.part", Err: unix.EROFS}}), ErrFile, []string{"open the partial file /srv/partial/0.part", "read-only"}},
+		{"write", fail(ReasonFetchError, 0, &FileError{Op: OpWrite, Err: &fs.PathError{Op: "write", Path: "/srv/partial/0.part", Err: unix.EIO}}), ErrFile, []string{"write the partial file /srv/partial/0.part"}},
+		{"move", fail(ReasonFetchError, 0, &FileError{Op: OpMove, Path: "/srv/models/m.bin", Err: &os.LinkError{Op: "rename", Old: "a", New: "b", Err: unix.EXDEV}}), ErrFile, []string{"move the finished file to /srv/models/m.bin"}},
+		{"link", fail(ReasonFetchError, 0, &FileError{Op: OpLink, Path: "/srv/snapshots/m.bin", Err: &os.LinkError{Op: "symlink", Old: "a", New: "b", Err: unix.ENOTDIR}}), ErrFile, []string{"make the link /srv/snapshots/m.bin", "not a folder"}},
+		{"taken", fail(ReasonFetchError, 0, &FileError{Op: OpTaken, Path: "/srv/mine.bin", Err: fs.ErrExist}), fs.ErrExist, []string{"/srv/mine.bin is already there"}},
+		{"unexpected failure", fail(ReasonFetchError, 0, errors.New("read tcp 127.0.0.1:1: unexpected EOF")), nil, []string{"retry it"}},
+		{"duplicate id", fmt.Errorf("fetch x: %w", ErrDuplicateID), ErrDuplicateID, []string{"choose another id"}},
+		{"not found", ErrNotFound, ErrNotFound, []string{"no download"}},
+		{"invalid id", ErrInvalidID, ErrInvalidID, []string{"1 to 128"}},
+		{"no requests", ErrNoRequests, ErrNoRequests, []string{"at least one file"}},
+		{"locked", ErrLocked, ErrLocked, []string{"journal"}},
+		{"not settled", ErrNotSettled, ErrNotSettled, []string{"cancel it first"}},
+		{"not failed", ErrNotFailed, ErrNotFailed, []string{"Only a failed download"}},
+		{"conflict", &ConflictError{URL: "http://127.0.0.1/m", Field: InvalidDigest, Old: sum, New: other}, ErrConflict, []string{sum, other, "replace it"}},
+		{"corrupt journal", &CorruptJournalError{Path: "/s/journal.json", MovedTo: "/s/journal.json.corrupt", Err: io.ErrUnexpectedEOF}, io.ErrUnexpectedEOF, []string{"/s/journal.json.corrupt"}},
+		{"cancelled", fmt.Errorf("resolve: %w", context.Canceled), context.Canceled, []string{"cancelled"}},
+		{"timed out", context.DeadlineExceeded, context.DeadlineExceeded, []string{"took too long"}},
+		{"path error", denied, fs.ErrPermission, []string{"create the folder /srv/models", "permission was denied"}},
+		{"socket in use", &net.OpError{Op: "listen", Net: "unix", Addr: &net.UnixAddr{Name: "/run/m.sock", Net: "unix"}, Err: os.NewSyscallError("bind", unix.EADDRINUSE)}, unix.EADDRINUSE, []string{"listen on /run/m.sock", "something else"}},
+		{"a sayer", fmt.Errorf("hub: %w", said{}), nil, []string{"The domain's own words."}},
+		{"a network error", refused, nil, []string{"127.0.0.1:1"}},
+		{"nobody's words", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), nil, nil},
+	}
+	for _, kind := range []Invalid{InvalidURL, InvalidScheme, InvalidHost, InvalidDigest, InvalidSize, InvalidName, InvalidGitID, InvalidPath} {
+		q := Request{URL: "ftp://127.0.0.1/m", SHA256: "xyz", Size: -1, Name: "../m", GitSHA1: "123"}
+		tests = append(tests, struct {
+			name string
+			err  error
+			is   error
+			want []string
+		}{"request " + string(kind), &RequestError{Kind: kind, Request: q}, nil, nil})
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Log(Sentence(tc.err)) // for a reader of -v to judge the words
+			isSentence(t, Sentence(tc.err), tc.want...)
+			if tc.is != nil && !errors.Is(tc.err, tc.is) {
+				t.Errorf("errors.Is(%v, %v) is false", tc.err, tc.is)
+			}
+			if e := tc.err.Error(); e != "" && unicode.IsUpper([]rune(e)[0]) {
+				t.Errorf("the error for code %q is capitalised", e)
+			}
+		})
+	}
+	isSentence(t, abortedSentence)
+	if s := Sentence(nil); s != "" {
+		t.Errorf("Sentence(nil) = %q, want nothing", s)
+	}
+	if s := Sentence(errors.New("x")); s != unexpected {
+		t.Errorf("an error nobody words: %q, want %q", s, unexpected)
+	}
+}
+
+// causes keeps the error of every "record failed" the engine logs, so
+// that a test can match a failure's chain with errors.Is: a snapshot
+// carries only its sentence.
+type causes struct {
+	slog.Handler
+	mu   *sync.Mutex
+	errs *[]error
+}
+
+func (c causes) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "record failed" {
+		r.Attrs(func(a slog.Attr) bool {
+			if err, ok := a.Value.Any().(error); ok && a.Key == "err" {
+				c.mu.Lock()
+				*c.errs = append(*c.errs, err)
+				c.mu.Unlock()
+			}
+			return true
+		})
+	}
+	return c.Handler.Handle(ctx, r)
+}
+
+func (c causes) WithAttrs(as []slog.Attr) slog.Handler {
+	return causes{c.Handler.WithAttrs(as), c.mu, c.errs}
+}
+
+func (c causes) WithGroup(name string) slog.Handler {
+	return causes{c.Handler.WithGroup(name), c.mu, c.errs}
+}
+
+// recordCauses makes cfg's logger keep the errors of failed records and
+// returns them, last first.
+func recordCauses(cfg *Config) func() []error {
+	c := causes{Handler: cfg.Logger.Handler(), mu: &sync.Mutex{}, errs: &[]error{}}
+	cfg.Logger = slog.New(c)
+	return func() []error {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		errs := append([]error(nil), *c.errs...)
+		for i, j := 0, len(errs)-1; i < j; i, j = i+1, j-1 {
+			errs[i], errs[j] = errs[j], errs[i]
+		}
+		return errs
+	}
+}
+
+// checkCause fails t unless the last failure the engine logged is target
+// (any failure for a nil target).
+func checkCause(t *testing.T, causes func() []error, target error) {
+	t.Helper()
+	errs := causes()
+	if len(errs) == 0 {
+		t.Fatalf("no failure logged, want %v", target)
+	}
+	if target != nil && !errors.Is(errs[0], target) {
+		t.Errorf("the failure %v is not %v", errs[0], target)
+	}
+}
