@@ -158,7 +158,7 @@ func warnCatalog(env Env) {
 // APIOptions are the local API's options for an engine of this process;
 // show brings its window forward, nil when it has none.
 func (env Env) APIOptions(show func()) api.Options {
-	opts := api.Options{Catalog: env.Catalog, Config: env.Config, Show: show, HubCache: hubGetenv.CacheDir()}
+	opts := api.Options{Catalog: env.Catalog, Config: env.Config, Show: show, HubCache: hubGetenv.CacheDir(), Logger: env.Config.Logger}
 	// A token file that cannot be read: Hub names are refused as unknown.
 	if c, err := hf.FromEnv(hubGetenv, nil); err == nil {
 		opts.Hub = func() *hf.Client { return c }
