@@ -129,7 +129,7 @@ func hubOptions(opts *Options, env cli.Env) {
 	g := hf.Getenv(os.Getenv)
 	c, err := hf.FromEnv(g, nil)
 	if err != nil { // a token file that cannot be read: the Hub without a token
-		c, err = hf.New(hf.Config{Endpoint: g.Endpoint()})
+		c, err = hf.New(hf.Config{Endpoint: g.Endpoint(), Offline: g.Offline()})
 	}
 	if err != nil {
 		return // HF_ENDPOINT is not an address: no Hugging Face tab

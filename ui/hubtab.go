@@ -99,7 +99,7 @@ func (u *UI) saveToken(value string) error {
 		return err
 	}
 	tok := hf.NewToken(value, u.opts.HubTokenPath)
-	c, err := hf.New(hf.Config{Endpoint: u.opts.Hub.Endpoint(), Token: tok})
+	c, err := hf.New(hf.Config{Endpoint: u.opts.Hub.Endpoint(), Token: tok, Offline: u.opts.Hub.Offline()})
 	if err != nil {
 		return err
 	}

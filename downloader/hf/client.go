@@ -27,6 +27,7 @@ type Client struct {
 	endpoint *url.URL
 	http     *http.Client
 	token    Token
+	offline  bool
 }
 
 // Config is how a Client is made. A zero Endpoint is the Hub; a nil
@@ -38,6 +39,9 @@ type Config struct {
 	// Timeout bounds each API call (not file bytes, which the engine
 	// moves); 0 means 30 seconds.
 	Timeout time.Duration
+	// Offline refuses every call with a KindOfflineMode error
+	// (HF_HUB_OFFLINE); the cache can still be read (Cache.Lookup).
+	Offline bool
 }
 
 // New makes a Client for cfg.
@@ -53,7 +57,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.Timeout = 30 * time.Second
 	}
 	hc := &http.Client{Transport: NewTransport(cfg.Transport, u.String(), cfg.Token), Timeout: cfg.Timeout}
-	return &Client{endpoint: u, http: hc, token: cfg.Token}, nil
+	return &Client{endpoint: u, http: hc, token: cfg.Token, offline: cfg.Offline}, nil
 }
 
 // FromEnv makes a Client for the endpoint and token the environment gives,
@@ -63,7 +67,7 @@ func FromEnv(g Getenv, base http.RoundTripper) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(Config{Endpoint: g.Endpoint(), Token: t, Transport: base})
+	return New(Config{Endpoint: g.Endpoint(), Token: t, Transport: base, Offline: g.Offline()})
 }
 
 // Endpoint is the Hub's address without a trailing slash.
@@ -71,6 +75,10 @@ func (c *Client) Endpoint() string { return c.endpoint.String() }
 
 // Token is the token the client sends (its String names only its source).
 func (c *Client) Token() Token { return c.token }
+
+// Offline reports whether the client refuses to ask the Hub anything
+// (Config.Offline).
+func (c *Client) Offline() bool { return c.offline }
 
 // Page is the Hub's web page of a repo, where gated repos are asked for.
 func (c *Client) Page(t RepoType, repo string) string {
@@ -99,6 +107,9 @@ func (c *Client) fileURL(t RepoType, repo, commit, p string) string {
 // call sends req and decodes a JSON answer into out. Every answer that is
 // not a success becomes an *Error made from the Hub's headers.
 func (c *Client) call(req *http.Request, r Ref, out any) (http.Header, error) {
+	if c.offline {
+		return nil, c.newError(KindOfflineMode, r, nil)
+	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -66,6 +66,17 @@ func (g Getenv) CacheDir() string {
 	return filepath.Join(g.HomeDir(), "hub")
 }
 
+// Offline is HF_HUB_OFFLINE as huggingface_hub reads it (1, ON, YES or
+// TRUE in any case): the Hub is not to be asked anything, and only what
+// the cache holds is used.
+func (g Getenv) Offline() bool {
+	switch strings.ToUpper(g.env("HF_HUB_OFFLINE")) {
+	case "1", "ON", "YES", "TRUE":
+		return true
+	}
+	return false
+}
+
 // TokenPath is the file `hf auth login` writes: HF_TOKEN_PATH, else
 // HomeDir/token.
 func (g Getenv) TokenPath() string {

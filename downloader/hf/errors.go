@@ -36,6 +36,7 @@ const (
 	KindGatedAccess                      // 403 GatedRepo: ask for access on the repo's page
 	KindTokenRefused                     // 401 to a request that carried a token
 	KindOffline                          // the Hub could not be reached
+	KindOfflineMode                      // HF_HUB_OFFLINE is set: the Hub is not asked
 	KindStatus                           // any other answer that is not a success
 	KindBadAnswer                        // an answer that is not what the Hub sends
 )
@@ -108,6 +109,11 @@ func (e *Error) Sentence() string {
 		return fmt.Sprintf("The Hub refused the Hugging Face token from %s: it is invalid or expired. Replace it, or remove it to download public models.", e.TokenFrom)
 	case KindOffline:
 		return "The Hugging Face Hub cannot be reached. Check the network; ModelFetch will work again once it is back."
+	case KindOfflineMode:
+		if repo == "" {
+			return "HF_HUB_OFFLINE is set, so ModelFetch does not search the Hugging Face Hub. Unset it to search and download."
+		}
+		return fmt.Sprintf("HF_HUB_OFFLINE is set, so ModelFetch does not ask the Hugging Face Hub about %s. Unset it to download what the Hub cache does not hold yet.", repo)
 	case KindBadAnswer:
 		return fmt.Sprintf("The Hub sent an answer about %s that ModelFetch cannot read. Try again later.", repo)
 	}

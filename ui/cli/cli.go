@@ -350,7 +350,7 @@ func path(ctx context.Context, args []string, env Env) int {
 	if len(args) != 2 {
 		return failf(env, "path needs one URL, model id or Hugging Face name")
 	}
-	if code, ok := hubPath(env, args[1]); ok {
+	if code, ok := hubPath(env, args[1], hf.Options{}); ok {
 		return code
 	}
 	t, err := resolveTargets(env.Catalog, args[1:])

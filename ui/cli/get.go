@@ -130,7 +130,7 @@ func parseGet(ctx context.Context, args []string, env Env) (*getArgs, int) {
 	}
 	t, hub, err := hubTarget(ctx, env.Catalog, fs.Args(), h)
 	if err != nil {
-		return nil, fail(env, err)
+		return nil, hubFailed(env, fs.Arg(0), h, err)
 	}
 	if hub == nil {
 		if t, err = resolveTargets(env.Catalog, fs.Args()); err != nil {

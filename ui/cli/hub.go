@@ -150,11 +150,24 @@ func hubTarget(ctx context.Context, models []downloader.Model, args []string, h 
 	return target{id: f.ID, title: f.Title, requests: f.Requests}, &hubGet{fetch: f}, nil
 }
 
+// hubFailed says why the Hub name could not be resolved and returns the
+// exit code. Under HF_HUB_OFFLINE, a name the Hub cache holds is printed
+// instead, as `hf download` answers offline.
+func hubFailed(env Env, name string, h hubArgs, err error) int {
+	if he := (*hf.Error)(nil); errors.As(err, &he) && he.Kind == hf.KindOfflineMode && h.dir == "" {
+		if code, _ := hubPath(env, name, hf.Options{Revision: h.revision, Include: h.include, Exclude: h.exclude}); code == 0 {
+			return 0
+		}
+	}
+	return fail(env, err)
+}
+
 // hubPath prints the cached files of a Hub name without the network, as
 // hf_hub_download(..., local_files_only=True) finds them; ok is false
 // when name is not a Hub name.
-func hubPath(env Env, name string) (code int, ok bool) {
-	ref, ok, err := parseHub(env.Catalog, name, hf.Options{Endpoint: hubGetenv.Endpoint()})
+func hubPath(env Env, name string, o hf.Options) (code int, ok bool) {
+	o.Endpoint = hubGetenv.Endpoint()
+	ref, ok, err := parseHub(env.Catalog, name, o)
 	if !ok {
 		return 0, false
 	}

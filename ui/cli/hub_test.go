@@ -20,8 +20,9 @@ import (
 type hubSandbox struct {
 	*sandbox
 	hub    *hftest.Hub
-	hfHome string
-	token  string
+	hfHome  string
+	token   string
+	offline string // HF_HUB_OFFLINE
 }
 
 func newHubSandbox(t *testing.T, opts ...hftest.Option) *hubSandbox {
@@ -36,7 +37,7 @@ func newHubSandbox(t *testing.T, opts ...hftest.Option) *hubSandbox {
 func (s *hubSandbox) run(args ...string) *proc {
 	s.t.Helper()
 	p := s.startEnv([]string{asCommand + "=1", "HF_ENDPOINT=" + s.hub.URL(), "HF_HOME=" + s.hfHome, "HF_TOKEN=" + s.token,
-		"HUGGING_FACE_HUB_TOKEN=", "HF_HUB_CACHE=", "HF_TOKEN_PATH="}, args...)
+		"HUGGING_FACE_HUB_TOKEN=", "HF_HUB_CACHE=", "HF_TOKEN_PATH=", "HF_HUB_OFFLINE=" + s.offline}, args...)
 	p.wait(s.t)
 	return p
 }
