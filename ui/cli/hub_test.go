@@ -19,7 +19,7 @@ import (
 // HF_HOME is its own, with token as HF_TOKEN.
 type hubSandbox struct {
 	*sandbox
-	hub    *hftest.Hub
+	hub     *hftest.Hub
 	hfHome  string
 	token   string
 	offline string // HF_HUB_OFFLINE
