@@ -61,6 +61,8 @@ type Config struct {
 	SlowAfter time.Duration
 
 	Logger *slog.Logger
+	// Clock waits out back-offs and Retry-After; nil is real time.
+	Clock Clock
 
 	// Network is the machine's view of the network, which tells an
 	// offline machine from a server that fails; nil takes the machine as
@@ -137,6 +139,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Client == nil {
 		c.Client = newClient()
+	}
+	if c.Clock == nil {
+		c.Clock = realClock{}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
