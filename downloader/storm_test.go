@@ -116,7 +116,9 @@ func TestKillStorm(t *testing.T) {
 func startStormEngine(t *testing.T, dir, url string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), stormChild+"="+dir, stormURL+"="+url)
+	// A binary built with -race sleeps a second before it exits, unless
+	// told not to.
+	cmd.Env = append(os.Environ(), stormChild+"="+dir, stormURL+"="+url, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	cmd.Stdout, cmd.Stderr = new(bytes.Buffer), new(bytes.Buffer)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -172,7 +172,10 @@ func (s *sandbox) startEnv(env []string, args ...string) *proc {
 	p := &proc{cmd: exec.Command(os.Args[0], args...), done: make(chan struct{})}
 	p.cmd.Env = append(append(os.Environ(), env...),
 		"XDG_STATE_HOME="+s.state, "XDG_CACHE_HOME="+s.cache,
-		"XDG_CONFIG_HOME="+s.config, "XDG_RUNTIME_DIR="+s.runtime)
+		"XDG_CONFIG_HOME="+s.config, "XDG_RUNTIME_DIR="+s.runtime,
+		// A binary built with -race sleeps a second before it exits, unless
+		// told not to: every command here would take a second more.
+		"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	if err := p.cmd.Start(); err != nil {
 		s.t.Fatal(err)
