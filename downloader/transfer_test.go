@@ -444,12 +444,7 @@ func limitedDownload(tb testing.TB) time.Duration {
 // the fetch waits for the network without failing, and completes by
 // itself once the server is there.
 func TestOffline(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close() // connections are refused until the server starts below
+	addr := origintest.ClosedAddr(t) // connections are refused until the server starts below
 	cfg := testConfig(t)
 	cfg.MaxRetries = 1 // waits for the network must not count towards it
 	cfg.Network = view(network.Offline)
@@ -460,7 +455,8 @@ func TestOffline(t *testing.T) {
 		return s.State == StateWaitingNetwork
 	})
 	data := origintest.Content(1<<20, 3)
-	if l, err = net.Listen("tcp", addr); err != nil {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
 		t.Skipf("the port was taken meanwhile: %v", err)
 	}
 	o := origintest.NewServerAt(l)

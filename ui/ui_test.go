@@ -74,6 +74,7 @@ type harness struct {
 	uiQueue
 	revealed []string
 	notes    []fyne.Notification // sent, in order
+	noted    int                 // how many of notes waitNote checked
 }
 
 // errNoBus stands for a desktop without a session bus.
@@ -157,11 +158,14 @@ func (h *harness) waitFor(what string, cond func() bool) {
 	h.uiQueue.waitFor(h.t, what, cond, func() string { return fmt.Sprintf("the fetches are %+v", h.m.Snapshots()) })
 }
 
-// waitNote waits for the next notification, and checks it is want.
+// waitNote waits for the next notification the test has not checked yet
+// (it may have come while the test waited for something else), and
+// checks it is want.
 func (h *harness) waitNote(want fyne.Notification) {
 	h.t.Helper()
-	seen := len(h.notes)
+	seen := h.noted
 	h.waitFor("a notification", func() bool { return len(h.notes) > seen })
+	h.noted++
 	if got := h.notes[seen]; got != want {
 		h.t.Errorf("got notification %+v, want %+v", got, want)
 	}

@@ -272,10 +272,13 @@ var pieces = sync.Pool{New: func() any { return new([1 << 20]byte) }}
 // ReadFrom copies a body in pieces of 1 MiB, not io.Copy's 32 KiB: a
 // benchmark's server then spends its share of the cores on little more
 // than a copy from memory, so that the clients are what is measured.
-func (c *countingWriter) ReadFrom(r io.Reader) (int64, error) {
+func (c *countingWriter) ReadFrom(r io.Reader) (int64, error) { return copyPieces(c, r) }
+
+// copyPieces copies r to w through a buffer of 1 MiB.
+func copyPieces(w io.Writer, r io.Reader) (int64, error) {
 	buf := pieces.Get().(*[1 << 20]byte)
 	defer pieces.Put(buf)
-	return io.CopyBuffer(struct{ io.Writer }{c}, r, buf[:])
+	return io.CopyBuffer(struct{ io.Writer }{w}, r, buf[:])
 }
 
 // Flush sends what was written: a fault's writer may flush through it.
@@ -317,25 +320,24 @@ func OnPaths(prefix string, f Fault) Fault {
 // Cut sends the response head and at most limit body bytes of a GET,
 // then drops the connection.
 func Cut(limit int) Fault {
-	return func(s *Server, w http.ResponseWriter, r *http.Request, _ int64) bool {
-		if r.Method != http.MethodGet {
-			return false
-		}
-		s.ServePrefix(w, r, limit)
-		Drop(w)
-		return true
-	}
+	return prefixThen(limit, func(w http.ResponseWriter, _ *http.Request) { Drop(w) })
 }
 
 // Stall sends limit body bytes of a GET and then nothing until the client
 // gives up.
 func Stall(limit int) Fault {
+	return prefixThen(limit, func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+}
+
+// prefixThen answers a GET with the head and at most limit body bytes,
+// then calls then.
+func prefixThen(limit int, then func(http.ResponseWriter, *http.Request)) Fault {
 	return func(s *Server, w http.ResponseWriter, r *http.Request, _ int64) bool {
 		if r.Method != http.MethodGet {
 			return false
 		}
 		s.ServePrefix(w, r, limit)
-		<-r.Context().Done()
+		then(w, r)
 		return true
 	}
 }
@@ -435,8 +437,8 @@ func CrossCut(served *atomic.Int64, step int64) Fault {
 	}
 }
 
-// crossWriter writes in pieces of at most 1 MiB and drops the connection
-// when served crosses a multiple of step.
+// crossWriter drops the connection where served crosses a multiple of
+// step.
 type crossWriter struct {
 	http.ResponseWriter
 	served *atomic.Int64
@@ -444,24 +446,21 @@ type crossWriter struct {
 }
 
 func (c *crossWriter) Write(p []byte) (int, error) {
-	written := 0
-	for len(p) > 0 {
-		k := int64(min(len(p), 16<<10))
-		after := c.served.Add(k)
-		if cross := after % c.step; cross < k {
-			c.ResponseWriter.Write(p[:k-cross])
-			http.NewResponseController(c.ResponseWriter).Flush()
-			Drop(c.ResponseWriter)
-			return written, errCut
-		}
-		if _, err := c.ResponseWriter.Write(p[:k]); err != nil {
-			return written, err
-		}
-		written += int(k)
-		p = p[k:]
+	after := c.served.Add(int64(len(p)))
+	before := after - int64(len(p))
+	next := (before/c.step + 1) * c.step
+	if next > after {
+		return c.ResponseWriter.Write(p)
 	}
-	return written, nil
+	c.served.Add(next - after) // not sent: the next answer goes on from the multiple
+	n, _ := c.ResponseWriter.Write(p[:next-before])
+	http.NewResponseController(c.ResponseWriter).Flush()
+	Drop(c.ResponseWriter)
+	return n, errCut
 }
+
+// ReadFrom copies in pieces of 1 MiB, as countingWriter does.
+func (c *crossWriter) ReadFrom(r io.Reader) (int64, error) { return copyPieces(c, r) }
 
 func (c *crossWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
@@ -557,3 +556,6 @@ func Count(n *atomic.Int64, f Fault) Fault {
 		return f(s, &countingWriter{ResponseWriter: w, n: n}, r, k)
 	}
 }
+
+// ClosedURL is http://ClosedAddr(tb).
+func ClosedURL(tb testing.TB) string { return "http://" + ClosedAddr(tb) }
