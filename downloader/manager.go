@@ -270,7 +270,13 @@ func (m *Manager) Run(ctx context.Context) error {
 		wg.Go(func() { m.awakeLoop(ctx) })
 	}
 	if m.cfg.Network != nil {
-		wg.Go(func() { m.networkLoop(ctx) })
+		known := make(chan struct{})
+		wg.Go(func() { m.networkLoop(ctx, known) })
+		// The first dispatch must know whether the connection is metered.
+		select {
+		case <-known:
+		case <-ctx.Done():
+		}
 	}
 	for {
 		m.dispatch(ctx, &wg)

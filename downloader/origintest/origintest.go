@@ -12,6 +12,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -19,10 +20,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Server is an origin on 127.0.0.1. Its counters count from the start or
@@ -70,27 +74,26 @@ type connKey struct{}
 // connState is what a Fault may keep per TCP connection.
 type connState struct {
 	once sync.Once
-	lim  any // *rate.Limiter of ThrottleConn, made by the first request
+	lim  *rate.Limiter // ThrottleConn's, made by the connection's first request
 }
 
 // NewServer starts a server with faults applied in order to each request.
 // The caller closes it (t.Cleanup(s.Close)).
-func NewServer(faults ...Fault) *Server {
+func NewServer(faults ...Fault) *Server { return NewServerAt(nil, faults...) }
+
+// NewServerAt is NewServer listening on l (nil: a free port of
+// 127.0.0.1), for a test that needs the address before the server
+// answers.
+func NewServerAt(l net.Listener, faults ...Fault) *Server {
 	s := &Server{files: map[string]file{}, faults: faults, release: make(chan struct{})}
-	s.srv = httptest.NewUnstartedServer(s)
+	if l == nil {
+		s.srv = httptest.NewUnstartedServer(s)
+	} else {
+		s.srv = &httptest.Server{Listener: l, Config: &http.Server{Handler: s}}
+	}
 	s.srv.Config.ConnContext = func(ctx context.Context, _ net.Conn) context.Context {
 		return context.WithValue(ctx, connKey{}, &connState{})
 	}
-	s.srv.Start()
-	s.URL = s.srv.URL
-	return s
-}
-
-// NewServerAt is NewServer listening on l, for a test that needs the
-// address before the server answers.
-func NewServerAt(l net.Listener, faults ...Fault) *Server {
-	s := &Server{files: map[string]file{}, faults: faults, release: make(chan struct{})}
-	s.srv = &httptest.Server{Listener: l, Config: &http.Server{Handler: s}}
 	s.srv.Start()
 	s.URL = s.srv.URL
 	return s
@@ -247,12 +250,13 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	if p.left == 0 {
-		return 0, errCut // ends ServeContent's copy
+		return 0, errCut
 	}
 	return len(b), nil
 }
 
-var errCut = fmt.Errorf("origintest: cut")
+// errCut ends ServeContent's copy where a fault cut the body.
+var errCut = errors.New("origintest: cut")
 
 // countingWriter counts the body bytes written through it.
 type countingWriter struct {
@@ -310,7 +314,7 @@ func OnRequests(f Fault, ns ...int64) Fault {
 // OnPaths applies f to requests whose path starts with prefix.
 func OnPaths(prefix string, f Fault) Fault {
 	return func(s *Server, w http.ResponseWriter, r *http.Request, n int64) bool {
-		if len(r.URL.Path) >= len(prefix) && r.URL.Path[:len(prefix)] == prefix {
+		if strings.HasPrefix(r.URL.Path, prefix) {
 			return f(s, w, r, n)
 		}
 		return false

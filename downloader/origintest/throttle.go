@@ -23,12 +23,9 @@ func ThrottleAll(bytesPerSec int) Fault {
 // CDNs cap them; a connection's bucket starts full.
 func ThrottleConn(bytesPerSec int) Fault {
 	return throttle(func(r *http.Request) *rate.Limiter {
-		c, ok := r.Context().Value(connKey{}).(*connState)
-		if !ok { // a server on a listener of the test's (NewServerAt)
-			return rate.NewLimiter(rate.Limit(bytesPerSec), 256<<10)
-		}
+		c := r.Context().Value(connKey{}).(*connState)
 		c.once.Do(func() { c.lim = rate.NewLimiter(rate.Limit(bytesPerSec), 256<<10) })
-		return c.lim.(*rate.Limiter)
+		return c.lim
 	})
 }
 
