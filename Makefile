@@ -71,6 +71,13 @@ CHAOSFLAGS ?= -chaos.n 5000
 chaos:
 	$(GO) test -count=1 -timeout 60m -run 'TestChaos$$' ./downloader/ $(CHAOSFLAGS)
 
+# The engine's Go benchmarks: how fast work stealing ends a file, that the
+# rate cap holds, what streaming clients cost (tests assert behaviour,
+# benchmarks measure speed).
+.PHONY: gobench
+gobench:
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime 3x ./downloader/...
+
 # install only copies: `make build` first, so that `sudo make install`
 # needs no Go as root. Without a DESTDIR it refreshes the launcher's caches.
 

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
 var (
@@ -34,6 +35,7 @@ var (
 // with a failure that has a reason; and the server must have sent at most
 // the bound chaosRun.bound states.
 func TestChaos(t *testing.T) {
+	t.Parallel() // beside the kill storm, which mostly waits
 	seeds := make([]uint64, 0, *chaosN)
 	if *chaosSeed >= 0 {
 		seeds = append(seeds, uint64(*chaosSeed))
@@ -89,7 +91,7 @@ func newChaosRun(t *testing.T, seed uint64) *chaosRun {
 	default:
 		size = 64<<10 + c.rng.IntN(1<<20)
 	}
-	c.v1, c.v2 = content(size, seed), content(size, seed+1<<32)
+	c.v1, c.v2 = origintest.Content(size, seed), origintest.Content(size, seed+1<<32)
 	c.sha = c.rng.IntN(2) == 0
 	c.chunk = c.rng.IntN(10) == 0
 	dir := t.TempDir()
@@ -108,11 +110,10 @@ func newChaosRun(t *testing.T, seed uint64) *chaosRun {
 		MaxRetries:         10,
 		MinSegment:         int64(8<<10 + c.rng.IntN(32<<10)),
 		Logger:             slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		// A Retry-After of a second is waited as the longest back-off.
+		Clock: &fakeClock{cap: 20 * time.Millisecond},
 	}
-	c.o = &origin{t: t, data: c.v1, faults: []fault{c.fault}}
-	c.o.etag = etagOf(c.v1)
-	c.o.Server = httptest.NewServer(http.HandlerFunc(c.o.serve))
-	t.Cleanup(c.o.Close)
+	c.o = newOriginOf(t, c.v1, c.fault)
 	return c
 }
 
@@ -126,7 +127,7 @@ func (c *chaosRun) fault(o *origin, w http.ResponseWriter, r *http.Request, n in
 	p := rng.IntN(100)
 	c.t.Logf("request %d: %s %s If-Range %s, fate %d", n, r.Method, r.Header.Get("Range"), r.Header.Get("If-Range"), p)
 	if r.Method == http.MethodHead {
-		return p < 10 && status(http.StatusServiceUnavailable, "")(o, w, r, n) || c.chunk && chunked(o, w, r, n)
+		return p < 10 && origintest.Status(http.StatusServiceUnavailable, "")(o, w, r, n) || c.chunk && origintest.Chunked(o, w, r, n)
 	}
 	if c.startsAgain(o, r) {
 		c.fresh.Add(1)
@@ -135,14 +136,14 @@ func (c *chaosRun) fault(o *origin, w http.ResponseWriter, r *http.Request, n in
 		return c.failGet(o, w, r, n, p, rng)
 	}
 	switch {
-	case p < 36 && r.Header.Get("Range") != "" && r.Header.Get("If-Range") == o.currentETag():
+	case p < 36 && r.Header.Get("Range") != "" && r.Header.Get("If-Range") == o.ETag(modelPath):
 		c.fresh.Add(1)
-		ignoreRanges(o, w, r, n)
+		origintest.IgnoreRanges(o, w, r, n)
 	case p == 36 && !c.changed.Swap(true):
 		c.fresh.Add(1)
-		o.setData(c.v2)
+		o.Put(modelPath, c.v2)
 	}
-	return c.chunk && chunked(o, w, r, n)
+	return c.chunk && origintest.Chunked(o, w, r, n)
 }
 
 // failGet answers a GET whose fate p is below 34 with a fault that
@@ -154,24 +155,24 @@ func (c *chaosRun) failGet(o *origin, w http.ResponseWriter, r *http.Request, n 
 	case p < 20:
 		// A stall that sent the whole body is no stall: the client has
 		// what it asked for, so it waits a while and ends.
-		o.servePrefix(w, r, rng.IntN(64<<10))
+		o.ServePrefix(w, r, rng.IntN(64<<10))
 		select {
 		case <-r.Context().Done():
 		case <-time.After(time.Second):
 		}
 		return true
 	case p < 26:
-		return slow(256<<10+rng.IntN(1<<20))(o, w, r, n)
+		return origintest.Throttle(256<<10+rng.IntN(1<<20))(o, w, r, n)
 	case p < 31:
-		return status(http.StatusServiceUnavailable, retryAfterValue(rng))(o, w, r, n)
+		return origintest.Status(http.StatusServiceUnavailable, retryAfterValue(rng))(o, w, r, n)
 	}
-	return status(http.StatusTooManyRequests, retryAfterValue(rng))(o, w, r, n)
+	return origintest.Status(http.StatusTooManyRequests, retryAfterValue(rng))(o, w, r, n)
 }
 
 // startsAgain reports whether the answer to r starts the file again: the
 // whole file for a range of another version.
 func (c *chaosRun) startsAgain(o *origin, r *http.Request) bool {
-	return r.Header.Get("Range") != "" && r.Header.Get("If-Range") != o.currentETag()
+	return r.Header.Get("Range") != "" && r.Header.Get("If-Range") != o.ETag(modelPath)
 }
 
 // retryAfterValue is mostly no Retry-After, sometimes one second (the
@@ -202,13 +203,11 @@ func (c *chaosRun) cut(o *origin, w http.ResponseWriter, r *http.Request, rng *r
 	default:
 		k = rng.Int64N(int64(len(c.v1)) + 1)
 	}
-	o.servePrefix(w, r, int(k))
+	o.ServePrefix(w, r, int(k))
 	if rng.IntN(2) == 0 {
 		time.Sleep(time.Millisecond)
 	}
-	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-		conn.Close()
-	}
+	origintest.Drop(w)
 	return true
 }
 
@@ -216,12 +215,12 @@ func (c *chaosRun) cut(o *origin, w http.ResponseWriter, r *http.Request, rng *r
 // the outcome.
 func (c *chaosRun) run() {
 	t := c.t
-	t.Logf("size %d, sha %v, chunked %v, connections %d, piece %d, checkpoint bytes %d",
+	t.Logf("size %d, sha %v, origintest.Chunked %v, connections %d, piece %d, checkpoint bytes %d",
 		len(c.v1), c.sha, c.chunk, c.cfg.MaxConnections, 4*c.cfg.MinSegment, c.cfg.CheckpointBytes)
 	m := start(t, c.cfg)
-	req := Request{URL: c.o.url()}
+	req := Request{URL: c.o.FileURL(modelPath)}
 	if c.sha {
-		req.SHA256 = c.o.sha()
+		req.SHA256 = c.o.SHA256(modelPath)
 	}
 	if _, err := m.Fetch("model", []Request{req}, Options{}); err != nil {
 		t.Fatal(err)
@@ -298,7 +297,7 @@ func (c *chaosRun) audit(when string) {
 		return // a missing file is noticed and downloaded again
 	}
 	want := c.v1 // the version the record holds
-	if j.Fetches[0].Records[0].Validator == etagOf(c.v2) {
+	if j.Fetches[0].Records[0].Validator == origintest.ETagOf(c.v2) {
 		want = c.v2
 	}
 	segs := j.Fetches[0].Records[0].Segments
@@ -356,9 +355,9 @@ func (c *chaosRun) check(s Snapshot) {
 	default:
 		t.Fatalf("seed %d: settled as %s", c.seed, s.State)
 	}
-	if sent, bound := c.o.sent.Load(), c.bound(); sent > bound {
+	if sent, bound := c.o.Sent.Load(), c.bound(); sent > bound {
 		t.Errorf("seed %d: the server sent %d bytes, over the bound %d (%d requests, %d fresh starts, %d crashes)",
-			c.seed, sent, bound, c.o.requests.Load(), c.fresh.Load(), c.crashes)
+			c.seed, sent, bound, c.o.GETs.Load(), c.fresh.Load(), c.crashes)
 	}
 }
 
@@ -386,7 +385,7 @@ func (c *chaosRun) bound() int64 {
 	if c.sha && c.changed.Load() {
 		again++
 	}
-	return size*(2+again) + (c.o.requests.Load()+c.headCount.Load())*(256<<10)
+	return size*(2+again) + (c.o.GETs.Load()+c.headCount.Load())*(256<<10)
 }
 
 // diff describes where got differs from the server's versions.

@@ -269,9 +269,9 @@ func (t *transfer) wait(ctx context.Context, st step) error {
 // changes.
 func (t *transfer) nap(ctx context.Context, st step) error {
 	if st.network && t.netChange != nil {
-		return sleepOr(ctx, st.wait, t.netChange())
+		return t.cfg.Clock.Sleep(ctx, st.wait, t.netChange())
 	}
-	return sleep(ctx, st.wait)
+	return t.cfg.Clock.Sleep(ctx, st.wait, nil)
 }
 
 // fetchRange fills claim c from its next byte with one request. It

@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
 func TestValidate(t *testing.T) {
@@ -77,13 +79,13 @@ func carryOnCases() []ensureCase {
 			}
 		}},
 		{name: "joined", slow: true, id: "m", want: OutcomeJoined, setup: func(t *testing.T, e ensureEnv) {
-			mustFetch(t, e.m, "m", Request{URL: e.o.url()})
+			mustFetch(t, e.m, "m", Request{URL: e.o.FileURL(modelPath)})
 		}},
 		{name: "joined under the id it has", slow: true, id: "", want: OutcomeJoined, wantID: "model", setup: func(t *testing.T, e ensureEnv) {
-			mustFetch(t, e.m, "model", Request{URL: e.o.url()})
+			mustFetch(t, e.m, "model", Request{URL: e.o.FileURL(modelPath)})
 		}},
 		{name: "resumed", slow: true, id: "m", want: OutcomeResumed, setup: func(t *testing.T, e ensureEnv) {
-			mustFetch(t, e.m, "m", Request{URL: e.o.url()})
+			mustFetch(t, e.m, "m", Request{URL: e.o.FileURL(modelPath)})
 			if err := e.m.Pause("m"); err != nil {
 				t.Fatal(err)
 			}
@@ -93,22 +95,22 @@ func carryOnCases() []ensureCase {
 			}
 		}},
 		{name: "already complete", id: "m", want: OutcomeComplete, setup: func(t *testing.T, e ensureEnv) {
-			mustFetch(t, e.m, "m", Request{URL: e.o.url()})
+			mustFetch(t, e.m, "m", Request{URL: e.o.FileURL(modelPath)})
 			settle(t, e.m, "m")
 		}, check: func(t *testing.T, e ensureEnv, s Snapshot) {
-			if got := e.o.requests.Load(); got != e.gets {
+			if got := e.o.GETs.Load(); got != e.gets {
 				t.Errorf("got %d GETs, want %d: downloaded again", got, e.gets)
 			}
 		}},
 		{name: "complete but the file is gone", id: "m", want: OutcomeCreated, setup: func(t *testing.T, e ensureEnv) {
-			mustFetch(t, e.m, "m", Request{URL: e.o.url()})
+			mustFetch(t, e.m, "m", Request{URL: e.o.FileURL(modelPath)})
 			if err := os.Remove(settle(t, e.m, "m").Records[0].Path); err != nil {
 				t.Fatal(err)
 			}
 		}},
 		{name: "retried", id: "m", want: OutcomeRetried, setup: func(t *testing.T, e ensureEnv) {
-			e.o.faults = []fault{onRequests(status(404, ""), 1)}
-			mustFetch(t, e.m, "m", Request{URL: e.o.url()})
+			e.o.SetFaults(origintest.OnRequests(origintest.Status(404, ""), 1))
+			mustFetch(t, e.m, "m", Request{URL: e.o.FileURL(modelPath)})
 			if s := settle(t, e.m, "m"); s.State != StateFailed {
 				t.Fatalf("setup: got %s, want failed", s.State)
 			}
@@ -123,18 +125,18 @@ func carryOnCases() []ensureCase {
 func conflictCases() []ensureCase {
 	return []ensureCase{
 		{name: "other files under an active id", slow: true, id: "m", err: ErrDuplicateID, setup: func(t *testing.T, e ensureEnv) {
-			mustFetch(t, e.m, "m", Request{URL: e.o.url() + "?other"})
+			mustFetch(t, e.m, "m", Request{URL: e.o.FileURL(modelPath) + "?other"})
 		}},
 		{name: "conflict", slow: true, id: "m", want: OutcomeConflict, err: ErrConflict, setup: func(t *testing.T, e ensureEnv) {
-			mustFetch(t, e.m, "m", Request{URL: e.o.url(), SHA256: wrongSHA})
+			mustFetch(t, e.m, "m", Request{URL: e.o.FileURL(modelPath), SHA256: wrongSHA})
 		}},
 		{name: "conflict of names", slow: true, id: "m", want: OutcomeConflict, err: ErrConflict,
-			req: func(e ensureEnv) Request { return Request{URL: e.o.url(), Name: "other.bin"} },
+			req: func(e ensureEnv) Request { return Request{URL: e.o.FileURL(modelPath), Name: "other.bin"} },
 			setup: func(t *testing.T, e ensureEnv) {
-				mustFetch(t, e.m, "m", Request{URL: e.o.url(), Name: "model.bin"})
+				mustFetch(t, e.m, "m", Request{URL: e.o.FileURL(modelPath), Name: "model.bin"})
 			}},
 		{name: "replaced after a mismatch", id: "m", want: OutcomeReplaced, opts: Options{Replace: true}, setup: func(t *testing.T, e ensureEnv) {
-			mustFetch(t, e.m, "m", Request{URL: e.o.url(), SHA256: wrongSHA})
+			mustFetch(t, e.m, "m", Request{URL: e.o.FileURL(modelPath), SHA256: wrongSHA})
 			if s := settle(t, e.m, "m"); s.FailureReason != ReasonIntegrity {
 				t.Fatalf("setup: got %q, want integrity", s.FailureReason)
 			}
@@ -143,17 +145,17 @@ func conflictCases() []ensureCase {
 			if got.State != StateSucceeded {
 				t.Fatalf("got %s (%s), want succeeded", got.State, got.Message)
 			}
-			checkFile(t, got.Records[0].Path, e.o.data)
-			if after := e.o.requests.Load(); after != e.gets {
+			checkFile(t, got.Records[0].Path, e.o.Bytes(modelPath))
+			if after := e.o.GETs.Load(); after != e.gets {
 				t.Errorf("the kept file was downloaded again: %d GETs, then %d", e.gets, after)
 			}
 		}},
 		{name: "replaced while running", slow: true, id: "m", want: OutcomeReplaced, opts: Options{Replace: true}, setup: func(t *testing.T, e ensureEnv) {
-			mustFetch(t, e.m, "m", Request{URL: e.o.url(), SHA256: wrongSHA})
+			mustFetch(t, e.m, "m", Request{URL: e.o.FileURL(modelPath), SHA256: wrongSHA})
 		}, check: func(t *testing.T, e ensureEnv, s Snapshot) {
 			got := settle(t, e.m, "m")
-			if got.State != StateSucceeded || !strings.EqualFold(got.Records[0].SHA256, e.o.sha()) {
-				t.Errorf("got %s with %s, want succeeded with %s", got.State, got.Records[0].SHA256, e.o.sha())
+			if got.State != StateSucceeded || !strings.EqualFold(got.Records[0].SHA256, e.o.SHA256(modelPath)) {
+				t.Errorf("got %s with %s, want succeeded with %s", got.State, got.Records[0].SHA256, e.o.SHA256(modelPath))
 			}
 		}},
 	}
@@ -162,18 +164,18 @@ func conflictCases() []ensureCase {
 func (tc ensureCase) run(t *testing.T) {
 	var faults []fault
 	if tc.slow {
-		faults = append(faults, slow(1<<20))
+		faults = append(faults, origintest.Throttle(1<<20))
 	}
 	o := newOrigin(t, 1<<20, faults...)
 	e := ensureEnv{o: o, m: start(t, testConfig(t))}
 	if tc.setup != nil {
 		tc.setup(t, e)
 	}
-	req := Request{URL: o.url(), SHA256: o.sha()}
+	req := Request{URL: o.FileURL(modelPath), SHA256: o.SHA256(modelPath)}
 	if tc.req != nil {
 		req = tc.req(e)
 	}
-	e.gets = o.requests.Load()
+	e.gets = o.GETs.Load()
 	s, got, err := e.m.Ensure(tc.id, []Request{req}, tc.opts)
 	if got != tc.want || !errors.Is(err, tc.err) {
 		t.Fatalf("got %q, %v; want %q, %v", got, err, tc.want, tc.err)
@@ -197,10 +199,10 @@ func mustFetch(t *testing.T, m *running, id string, req Request) {
 // it to fail its check, twice: the engine downloads it once more.
 func mismatched(t *testing.T, e ensureEnv) Snapshot {
 	t.Helper()
-	mustFetch(t, e.m, "m", Request{URL: e.o.url(), SHA256: wrongSHA})
+	mustFetch(t, e.m, "m", Request{URL: e.o.FileURL(modelPath), SHA256: wrongSHA})
 	s := settle(t, e.m, "m")
-	if s.FailureReason != ReasonIntegrity || !strings.EqualFold(s.Records[0].Actual, e.o.sha()) {
-		t.Fatalf("got %q with actual %q, want integrity with %s", s.FailureReason, s.Records[0].Actual, e.o.sha())
+	if s.FailureReason != ReasonIntegrity || !strings.EqualFold(s.Records[0].Actual, e.o.SHA256(modelPath)) {
+		t.Fatalf("got %q with actual %q, want integrity with %s", s.FailureReason, s.Records[0].Actual, e.o.SHA256(modelPath))
 	}
 	return s
 }
@@ -217,17 +219,17 @@ func TestCorrections(t *testing.T) {
 	}{
 		{name: "retry", want: StateFailed, correct: func(e ensureEnv) error { return e.m.Retry("m") }},
 		{name: "edit checksum", want: StateSucceeded, correct: func(e ensureEnv) error {
-			return e.m.SetDigest("m", e.o.url(), strings.ToUpper(e.o.sha()))
+			return e.m.SetDigest("m", e.o.FileURL(modelPath), strings.ToUpper(e.o.SHA256(modelPath)))
 		}, check: func(t *testing.T, e ensureEnv, s Snapshot) {
-			if s.Records[0].Unverified || !strings.EqualFold(s.Records[0].SHA256, e.o.sha()) {
-				t.Errorf("got sha %q unverified %v, want %s verified", s.Records[0].SHA256, s.Records[0].Unverified, e.o.sha())
+			if s.Records[0].Unverified || !strings.EqualFold(s.Records[0].SHA256, e.o.SHA256(modelPath)) {
+				t.Errorf("got sha %q unverified %v, want %s verified", s.Records[0].SHA256, s.Records[0].Unverified, e.o.SHA256(modelPath))
 			}
 		}},
 		{name: "edit checksum, wrong again", want: StateFailed, correct: func(e ensureEnv) error {
-			return e.m.SetDigest("m", e.o.url(), strings.Repeat("cd", 32))
+			return e.m.SetDigest("m", e.o.FileURL(modelPath), strings.Repeat("cd", 32))
 		}},
 		{name: "keep file anyway", want: StateSucceeded, correct: func(e ensureEnv) error {
-			return e.m.KeepUnverified("m", e.o.url())
+			return e.m.KeepUnverified("m", e.o.FileURL(modelPath))
 		}, check: func(t *testing.T, e ensureEnv, s Snapshot) {
 			if !s.Records[0].Unverified || s.Records[0].SHA256 != "" {
 				t.Errorf("got sha %q unverified %v, want no digest, unverified", s.Records[0].SHA256, s.Records[0].Unverified)
@@ -239,7 +241,7 @@ func TestCorrections(t *testing.T) {
 			o := newOrigin(t, 1<<20)
 			e := ensureEnv{o: o, m: start(t, testConfig(t))}
 			mismatched(t, e)
-			e.gets = o.requests.Load()
+			e.gets = o.GETs.Load()
 			if err := tc.correct(e); err != nil {
 				t.Fatal(err)
 			}
@@ -247,11 +249,11 @@ func TestCorrections(t *testing.T) {
 			if s.State != tc.want {
 				t.Fatalf("got %s (%s), want %s", s.State, s.Message, tc.want)
 			}
-			if got := o.requests.Load(); got != e.gets {
+			if got := o.GETs.Load(); got != e.gets {
 				t.Errorf("downloaded again: %d GETs, then %d", e.gets, got)
 			}
 			if tc.want == StateSucceeded {
-				checkFile(t, s.Records[0].Path, o.data)
+				checkFile(t, s.Records[0].Path, o.Bytes(modelPath))
 			}
 			if tc.check != nil {
 				tc.check(t, e, s)

@@ -264,21 +264,3 @@ func fatalStatus(err error) bool {
 	var se *StatusError
 	return errors.As(err, &se) && !transientStatus(se.Code)
 }
-
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	return sleepOr(ctx, d, nil)
-}
-
-// sleepOr waits d, or until wake is closed, or until ctx is done.
-func sleepOr(ctx context.Context, d time.Duration, wake <-chan struct{}) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	case <-t.C:
-	case <-wake:
-	}
-	return nil
-}

@@ -53,8 +53,9 @@ func (m *Manager) awakeLoop(ctx context.Context) {
 
 // networkLoop follows the Watcher's changes: it wakes the transfers that
 // wait for the network and pauses or resumes on a metered connection. A
-// Watcher that runs (network.Monitor) is run here, with the engine.
-func (m *Manager) networkLoop(ctx context.Context) {
+// Watcher that runs (network.Monitor) is run here, with the engine. known
+// is closed once the first status is taken.
+func (m *Manager) networkLoop(ctx context.Context, known chan<- struct{}) {
 	if r, ok := m.cfg.Network.(interface{ Run(context.Context) error }); ok {
 		go func() {
 			if err := r.Run(ctx); err != nil {
@@ -63,6 +64,7 @@ func (m *Manager) networkLoop(ctx context.Context) {
 		}()
 	}
 	m.setNetwork(m.cfg.Network.Status(ctx))
+	close(known)
 	changes := m.cfg.Network.Changes()
 	for {
 		select {

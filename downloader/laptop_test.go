@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/modelfetch/modelfetch/downloader/network"
+	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
 // changingView is a network.Watcher whose status the test sets.
@@ -41,18 +42,18 @@ func (v *changingView) set(st network.Status) {
 // TestMeteredPause: on a metered connection, with the setting on, nothing
 // runs and the fetch says why; off the metered connection it finishes.
 func TestMeteredPause(t *testing.T) {
-	o := newOrigin(t, 1<<20, slow(4<<20))
+	o := newOrigin(t, 1<<20, origintest.Throttle(4<<20))
 	v := newChangingView(network.Status{State: network.Online, Metered: true})
 	cfg := testConfig(t)
 	cfg.Network, cfg.PauseMetered = v, true
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
 	says(t, m, StatePaused, "metered")
-	if n := o.requests.Load(); n != 0 {
+	if n := o.GETs.Load(); n != 0 {
 		t.Fatalf("%d requests on a metered connection", n)
 	}
 	v.set(network.Status{State: network.Online})
-	settleWhole(t, m, "model", o.data)
+	settleWhole(t, m, "model", o.Bytes(modelPath))
 
 	// Metered again while running: it pauses, keeping its bytes.
 	m.SetPauseMetered(true)
@@ -99,7 +100,7 @@ func (s *standIn) state() (held bool, holds int) {
 // TestInhibitor: the machine is kept awake while a download runs, and let
 // sleep once none does.
 func TestInhibitor(t *testing.T) {
-	o := newOrigin(t, 1<<20, slow(4<<20))
+	o := newOrigin(t, 1<<20, origintest.Throttle(4<<20))
 	in := &standIn{}
 	cfg := testConfig(t)
 	cfg.Inhibitor = in
@@ -107,7 +108,7 @@ func TestInhibitor(t *testing.T) {
 	if held, _ := in.state(); held {
 		t.Fatal("held with nothing to do")
 	}
-	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
 	until(t, "the inhibitor is held", func() bool { held, _ := in.state(); return held })
 	settle(t, m, "model")
 	until(t, "the inhibitor is released", func() bool { held, _ := in.state(); return !held })
@@ -123,7 +124,7 @@ func TestNetworkSettings(t *testing.T) {
 	var proxied atomic.Int64
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		proxied.Add(1)
-		o.serve(w, r) // a proxy in front of the origin: it gets the absolute URL
+		o.ServeHTTP(w, r) // a proxy in front of the origin: it gets the absolute URL
 	}))
 	defer proxy.Close()
 	cfg := testConfig(t)
@@ -140,5 +141,5 @@ func TestNetworkSettings(t *testing.T) {
 	if s.State != StateSucceeded || proxied.Load() == 0 {
 		t.Fatalf("state %s (%s), %d proxied requests", s.State, s.Message, proxied.Load())
 	}
-	checkFile(t, s.Records[0].Path, o.data)
+	checkFile(t, s.Records[0].Path, o.Bytes(modelPath))
 }

@@ -61,6 +61,8 @@ type Config struct {
 	SlowAfter time.Duration
 
 	Logger *slog.Logger
+	// Clock waits out back-offs and Retry-After; nil is real time.
+	Clock Clock
 
 	// Network is the machine's view of the network, which tells an
 	// offline machine from a server that fails; nil takes the machine as
@@ -137,6 +139,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Client == nil {
 		c.Client = newClient()
+	}
+	if c.Clock == nil {
+		c.Clock = realClock{}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -265,7 +270,13 @@ func (m *Manager) Run(ctx context.Context) error {
 		wg.Go(func() { m.awakeLoop(ctx) })
 	}
 	if m.cfg.Network != nil {
-		wg.Go(func() { m.networkLoop(ctx) })
+		known := make(chan struct{})
+		wg.Go(func() { m.networkLoop(ctx, known) })
+		// The first dispatch must know whether the connection is metered.
+		select {
+		case <-known:
+		case <-ctx.Done():
+		}
 	}
 	for {
 		m.dispatch(ctx, &wg)

@@ -1,59 +1,23 @@
 package downloader
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"golang.org/x/time/rate"
+	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
-// slow serves every GET at bytesPerSec, so that a test can act mid-way.
-func slow(bytesPerSec int) fault {
-	return func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
-		if r.Method != http.MethodGet {
-			return false
-		}
-		lim := rate.NewLimiter(rate.Limit(bytesPerSec), 16<<10)
-		o.serveFile(&throttledWriter{ResponseWriter: w, lim: lim, ctx: r.Context()}, r)
-		return true
-	}
-}
-
-type throttledWriter struct {
-	http.ResponseWriter
-	lim *rate.Limiter
-	ctx context.Context
-}
-
-func (tw *throttledWriter) Write(p []byte) (int, error) {
-	written := 0
-	for len(p) > 0 {
-		n := min(len(p), 16<<10)
-		if err := tw.lim.WaitN(tw.ctx, n); err != nil {
-			return written, err
-		}
-		m, err := tw.ResponseWriter.Write(p[:n])
-		written += m
-		if err != nil {
-			return written, err
-		}
-		tw.ResponseWriter.(http.Flusher).Flush()
-		p = p[n:]
-	}
-	return written, nil
-}
-
 func TestFetchIDs(t *testing.T) {
-	o := newOrigin(t, 2<<20, slow(4<<20))
+	o := newOrigin(t, 2<<20, origintest.Throttle(4<<20))
 	m := start(t, testConfig(t))
-	req := []Request{{URL: o.url()}}
+	req := []Request{{URL: o.FileURL(modelPath)}}
 	if _, err := m.Fetch("bad/id", req, Options{}); !errors.Is(err, ErrInvalidID) {
 		t.Errorf("bad id: got %v, want ErrInvalidID", err)
 	}
@@ -66,7 +30,7 @@ func TestFetchIDs(t *testing.T) {
 			t.Errorf("URL %q: got %v, want *RequestError", u, err)
 		}
 	}
-	if _, err := m.Fetch("x", []Request{{URL: o.url(), SHA256: "abc"}}, Options{}); err == nil {
+	if _, err := m.Fetch("x", []Request{{URL: o.FileURL(modelPath), SHA256: "abc"}}, Options{}); err == nil {
 		t.Error("a short SHA-256 was accepted")
 	}
 	if _, err := m.Fetch("model", req, Options{}); err != nil {
@@ -97,14 +61,14 @@ func TestFetchIDs(t *testing.T) {
 func TestDownloadOnce(t *testing.T) {
 	o := newOrigin(t, 1<<20)
 	m := start(t, testConfig(t))
-	m.Fetch("first", []Request{{URL: o.url()}}, Options{})
+	m.Fetch("first", []Request{{URL: o.FileURL(modelPath)}}, Options{})
 	first := settle(t, m, "first")
-	sent := o.sent.Load()
-	if p, ok := m.Match(o.url()); !ok || p != first.Records[0].Path {
+	sent := o.Sent.Load()
+	if p, ok := m.Match(o.FileURL(modelPath)); !ok || p != first.Records[0].Path {
 		t.Fatalf("Match = %q, %v; want %q", p, ok, first.Records[0].Path)
 	}
 	for _, id := range []string{"first", "second"} {
-		if _, err := m.Fetch(id, []Request{{URL: o.url()}}, Options{}); err != nil {
+		if _, err := m.Fetch(id, []Request{{URL: o.FileURL(modelPath)}}, Options{}); err != nil {
 			t.Fatal(err)
 		}
 		s := settle(t, m, id)
@@ -112,27 +76,27 @@ func TestDownloadOnce(t *testing.T) {
 			t.Errorf("%s: %s at %q, want succeeded at %q", id, s.State, s.Records[0].Path, first.Records[0].Path)
 		}
 	}
-	if got := o.sent.Load(); got != sent {
+	if got := o.Sent.Load(); got != sent {
 		t.Errorf("the server sent %d more bytes for a file already here", got-sent)
 	}
 	if err := m.Remove("second"); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := m.Match(o.url()); !ok {
+	if _, ok := m.Match(o.FileURL(modelPath)); !ok {
 		t.Error("removing a fetch from the list forgot its completed file")
 	}
 	os.Remove(first.Records[0].Path)
-	if _, ok := m.Match(o.url()); ok {
+	if _, ok := m.Match(o.FileURL(modelPath)); ok {
 		t.Error("Match returned a file that was deleted")
 	}
 }
 
 // TestAbortRemovesPartial: aborting mid-way removes the partial file.
 func TestAbortRemovesPartial(t *testing.T) {
-	o := newOrigin(t, 4<<20, slow(2<<20))
+	o := newOrigin(t, 4<<20, origintest.Throttle(2<<20))
 	cfg := testConfig(t)
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
 	until(t, "bytes arrive", func() bool { s, _ := m.Get("model"); return s.Downloaded > 0 })
 	m.Abort("model")
 	settle(t, m, "model")
@@ -146,10 +110,10 @@ func TestAbortRemovesPartial(t *testing.T) {
 // across a restart of the engine, and resumes where it stopped.
 func TestPauseResume(t *testing.T) {
 	const size = 4 << 20
-	o := newOrigin(t, size, slow(4<<20))
+	o := newOrigin(t, size, origintest.Throttle(4<<20))
 	cfg := testConfig(t)
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: o.url(), SHA256: o.sha()}}, Options{})
+	m.Fetch("model", []Request{{URL: o.FileURL(modelPath), SHA256: o.SHA256(modelPath)}}, Options{})
 	until(t, "bytes arrive", func() bool { s, _ := m.Get("model"); return s.Downloaded > 512<<10 })
 	if err := m.Pause("model"); err != nil {
 		t.Fatal(err)
@@ -176,10 +140,10 @@ func TestPauseResume(t *testing.T) {
 	if s.State != StateSucceeded {
 		t.Fatalf("state %s (%s)", s.State, s.Message)
 	}
-	checkFile(t, s.Records[0].Path, o.data)
+	checkFile(t, s.Records[0].Path, o.Bytes(modelPath))
 	// Bytes synced before the pause are not fetched again; in-flight data
 	// and socket buffers at the pause are.
-	if got := o.sent.Load(); got > size+size/2 {
+	if got := o.Sent.Load(); got > size+size/2 {
 		t.Errorf("server sent %d bytes for a %d-byte file", got, size)
 	}
 }
@@ -188,10 +152,10 @@ func TestPauseResume(t *testing.T) {
 // and starting a new one resumes from the journal.
 func TestResumeAfterStop(t *testing.T) {
 	const size = 4 << 20
-	o := newOrigin(t, size, slow(8<<20))
+	o := newOrigin(t, size, origintest.Throttle(8<<20))
 	cfg := testConfig(t)
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: o.url()}}, Options{Title: "Model"})
+	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{Title: "Model"})
 	until(t, "a durable megabyte", func() bool {
 		j, err := readJournal(filepath.Join(cfg.StateDir, "journal.json"), time.Time{})
 		return err == nil && len(j.Fetches) == 1 && durableBytes(j.Fetches[0]) > 1<<20
@@ -202,8 +166,8 @@ func TestResumeAfterStop(t *testing.T) {
 	if s.State != StateSucceeded || s.Title != "Model" {
 		t.Fatalf("state %s title %q", s.State, s.Title)
 	}
-	checkFile(t, s.Records[0].Path, o.data)
-	if got := o.sent.Load(); got > size+size/2 {
+	checkFile(t, s.Records[0].Path, o.Bytes(modelPath))
+	if got := o.Sent.Load(); got > size+size/2 {
 		t.Errorf("server sent %d bytes for a %d-byte file (restarted: %q)", got, size, s.Records[0].Restarted)
 	}
 }
@@ -269,33 +233,63 @@ func TestLock(t *testing.T) {
 }
 
 // TestWorkStealing: one connection is very slow; the others take over
-// its range, so the file completes long before that connection could.
+// its range, so that it sends little of the megabyte it was first given.
+// How soon the file is done behind it is BenchmarkWorkStealing's to
+// measure.
 func TestWorkStealing(t *testing.T) {
+	slowSent, _ := stealingDownload(t)
+	t.Logf("the slow connection sent %d bytes", slowSent)
+	if slowSent == 0 || slowSent > 256<<10 {
+		t.Errorf("the slow connection sent %d bytes of its megabyte, want some and at most 256 KiB: its range was not stolen", slowSent)
+	}
+}
+
+// BenchmarkWorkStealing reports how long 4 MiB take when one of four
+// connections runs at 128 KiB/s, 8 s for its megabyte alone:
+//
+//	go test -run '^$' -bench WorkStealing ./downloader/
+func BenchmarkWorkStealing(b *testing.B) {
+	var took time.Duration
+	for b.Loop() {
+		_, d := stealingDownload(b)
+		took += d
+	}
+	b.ReportMetric(took.Seconds()/float64(b.N), "s/file")
+	if took/time.Duration(b.N) > 4*time.Second {
+		b.Errorf("%v a file: the slow connection's range was not stolen", took/time.Duration(b.N))
+	}
+}
+
+// stealingDownload downloads 4 MiB over four connections, the first of
+// which runs at 128 KiB/s; it returns the bytes that one sent and how long
+// the file took.
+func stealingDownload(tb testing.TB) (slowSent int64, took time.Duration) {
 	const size = 4 << 20
 	var slowOnce = make(chan struct{}, 1)
 	slowOnce <- struct{}{}
+	var sent atomic.Int64
+	throttled := origintest.Count(&sent, origintest.Throttle(128<<10))
 	oneSlow := func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
 		if r.Method != http.MethodGet || !strings.HasPrefix(r.Header.Get("Range"), "bytes=0-") {
 			return false
 		}
 		select {
 		case <-slowOnce:
-			return slow(32<<10)(o, w, r, n) // 32 KiB/s: 32 s for its first megabyte
+			return throttled(o, w, r, n)
 		default:
 			return false
 		}
 	}
-	o := newOrigin(t, size, oneSlow)
-	cfg := testConfig(t)
+	o := newOrigin(tb, size, oneSlow)
+	cfg := testConfig(tb)
 	cfg.MaxConnections = 4
+	cfg.MinSegment = 16 << 10 // a piece of 64 KiB: what the slow connection keeps at least
 	cfg.StallTimeout = time.Minute
-	m := start(t, cfg)
+	m := start(tb, cfg)
 	began := time.Now()
-	m.Fetch("model", []Request{{URL: o.url(), SHA256: o.sha()}}, Options{})
-	settleWhole(t, m, "model", o.data)
-	if d := time.Since(began); d > 20*time.Second {
-		t.Errorf("took %v: the slow connection's range was not stolen", d)
-	}
+	m.Fetch("model", []Request{{URL: o.FileURL(modelPath), SHA256: o.SHA256(modelPath)}}, Options{})
+	settleWhole(tb, m, "model", o.Bytes(modelPath))
+	return sent.Load(), time.Since(began)
 }
 
 func TestSubscribe(t *testing.T) {
@@ -304,7 +298,7 @@ func TestSubscribe(t *testing.T) {
 	all := m.Subscribe("", 1024)
 	defer all.Close()
 	stuck := m.Subscribe("", 1) // never read: must be dropped, not waited for
-	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
 	var last Event
 	events := 0
 	for ev := range all.C {
@@ -424,11 +418,11 @@ func TestCatalogHubEntries(t *testing.T) {
 // second to the Pause's, so the context's cause still says paused.
 func TestAbortWhilePauseWindsDown(t *testing.T) {
 	for i := range 20 {
-		o := newOrigin(t, 1<<20, stall(0))
+		o := newOrigin(t, 1<<20, origintest.Stall(0))
 		m := start(t, testConfig(t))
 		id := fmt.Sprint("model", i)
-		m.Fetch(id, []Request{{URL: o.url()}}, Options{})
-		until(t, "the request is held", func() bool { return o.requests.Load() > 0 })
+		m.Fetch(id, []Request{{URL: o.FileURL(modelPath)}}, Options{})
+		until(t, "the request is held", func() bool { return o.GETs.Load() > 0 })
 		m.Pause(id)
 		m.Resume(id)
 		m.Abort(id)

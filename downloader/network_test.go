@@ -19,19 +19,8 @@ import (
 	"time"
 
 	"github.com/modelfetch/modelfetch/downloader/network"
+	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
-
-// closedAddr is a loopback address where nothing listens.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
 
 // rawServer answers every connection with the bytes of reply, whatever
 // was asked: an answer that is not valid HTTP.
@@ -103,7 +92,7 @@ func TestNetworkFailures(t *testing.T) {
 		http.Redirect(w, r, plain, http.StatusFound)
 	}))
 	defer secure.Close()
-	dead := closedAddr(t)
+	dead := origintest.ClosedAddr(t)
 	tests := []struct {
 		name   string
 		url    string
@@ -114,7 +103,7 @@ func TestNetworkFailures(t *testing.T) {
 		{name: "file:// redirect", url: srv.URL + "/file", want: "file:///etc/passwd, which is not a web address"},
 		{name: "https to http", url: secure.URL + "/model.bin", client: secure.Client, want: "from a secure address to an insecure one"},
 		{name: "malformed header", url: rawServer(t, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Bad: a\nb\r\n\r\nhello") + "/model.bin", want: "not valid HTTP"},
-		{name: "refused port", url: "http://" + closedAddr(t) + "/model.bin", want: "is not answering; gave up after 4 tries"},
+		{name: "refused port", url: "http://" + origintest.ClosedAddr(t) + "/model.bin", want: "is not answering; gave up after 4 tries"},
 		{name: "dead proxy", url: plain, client: func() *http.Client {
 			tr := newClient().Transport.(*http.Transport)
 			tr.Proxy = http.ProxyURL(&url.URL{Scheme: "http", Host: dead})
@@ -153,7 +142,7 @@ func TestNetworkFailures(t *testing.T) {
 // TestServerNotAnsweringSaysSo: while a refused connection is retried the
 // fetch says so, with the wait and the bound, before it fails.
 func TestServerNotAnsweringSaysSo(t *testing.T) {
-	addr := closedAddr(t)
+	addr := origintest.ClosedAddr(t)
 	cfg := testConfig(t)
 	cfg.MaxRetries = 3
 	cfg.BackoffBase, cfg.BackoffMax = 400*time.Millisecond, 400*time.Millisecond
@@ -179,7 +168,7 @@ func TestWaitsWhileTheSystemSays(t *testing.T) {
 			cfg.MaxRetries = 1
 			cfg.Network = fixedView{tc.st}
 			m := start(t, cfg)
-			m.Fetch("model", []Request{{URL: "http://" + closedAddr(t) + "/model.bin"}}, Options{})
+			m.Fetch("model", []Request{{URL: "http://" + origintest.ClosedAddr(t) + "/model.bin"}}, Options{})
 			says(t, m, StateWaitingNetwork, tc.want)
 			time.Sleep(100 * time.Millisecond) // many more tries than MaxRetries, at 5-50 ms each
 			if s, _ := m.Get("model"); s.State != StateWaitingNetwork || !strings.Contains(s.Message, tc.want) {
@@ -196,7 +185,7 @@ func portal(t *testing.T, o *origin, signedIn *atomic.Bool) *httptest.Server {
 	page := strings.Repeat("x", 130) + "<html>Sign in</html>"
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if signedIn.Load() {
-			o.serve(w, r)
+			o.ServeHTTP(w, r)
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -231,7 +220,7 @@ func TestCaptivePortal(t *testing.T) {
 				t.Fatalf("settled as %s (%s) behind a portal", s.State, s.Message)
 			}
 			signedIn.Store(true)
-			settleWhole(t, m, "model", o.data)
+			settleWhole(t, m, "model", o.Bytes(modelPath))
 		})
 	}
 }
@@ -244,13 +233,13 @@ func TestLengthMismatch(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		faults []fault
-	}{{name: "length told"}, {name: "length not told", faults: []fault{chunked}}} {
+	}{{name: "length told"}, {name: "length not told", faults: []fault{origintest.Chunked}}} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := newOrigin(t, size, tc.faults...)
 			cfg := testConfig(t)
 			cfg.MaxRetries = 2
 			m := start(t, cfg)
-			m.Fetch("model", []Request{{URL: o.url(), Size: 2 * size}}, Options{})
+			m.Fetch("model", []Request{{URL: o.FileURL(modelPath), Size: 2 * size}}, Options{})
 			fails(t, m, cfg, "sent 262 kB where the file is 524 kB, so it is not the file")
 		})
 	}
@@ -259,9 +248,9 @@ func TestLengthMismatch(t *testing.T) {
 // trickle serves the GETs numbered in ns 100 bytes at a time, every 20 ms
 // (5 KB/s), as a link that nearly stopped.
 func trickle(ns ...int64) fault {
-	return onRequests(func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
+	return origintest.OnRequests(func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
 		tw := &trickleWriter{ResponseWriter: w, ctx: r.Context()}
-		o.serveFile(tw, r)
+		o.ServeFile(tw, r)
 		return true
 	}, ns...)
 }
@@ -295,16 +284,17 @@ func (tw *trickleWriter) Write(p []byte) (int, error) {
 // replaced, so the file does not wait for its 256 KiB at 5 KB/s (50 s).
 func TestSlowConnectionReplaced(t *testing.T) {
 	const size = 1 << 20
-	o := newOrigin(t, size, trickle(2))
+	var trickled atomic.Int64
+	o := newOrigin(t, size, origintest.Count(&trickled, trickle(2)))
 	cfg := testConfig(t)
 	cfg.SlowRate, cfg.SlowAfter = 64<<10, 200*time.Millisecond
 	cfg.StallTimeout = time.Second
 	m := start(t, cfg)
-	began := time.Now()
-	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
-	settleWhole(t, m, "model", o.data)
-	if d := time.Since(began); d > 10*time.Second {
-		t.Errorf("took %v: the slow connection was not replaced", d)
+	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
+	settleWhole(t, m, "model", o.Bytes(modelPath))
+	t.Logf("the trickling connection sent %d bytes", trickled.Load())
+	if got := trickled.Load(); got == 0 || got > 64<<10 {
+		t.Errorf("the trickling connection sent %d bytes, want some and at most 64 KiB: it was not replaced", got)
 	}
 }
 
@@ -316,12 +306,12 @@ func TestVerySlow(t *testing.T) {
 	cfg.MaxConnections = 1
 	cfg.SlowRate, cfg.SlowAfter = 64<<10, 200*time.Millisecond
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
 	says(t, m, StateRunning, "Very slow: ")
 	if s, _ := m.Get("model"); s.Downloaded == 0 {
 		t.Errorf("no byte counted while trickling")
 	}
-	if n := o.requests.Load(); n > 2 {
+	if n := o.GETs.Load(); n > 2 {
 		t.Errorf("%d requests: a trickling link was replaced", n)
 	}
 }
@@ -336,12 +326,12 @@ func TestFailedFetchReleasesSpace(t *testing.T) {
 		keep bool
 		f    fault
 	}{
-		{name: "nothing useful", f: onRequests(status(http.StatusNotFound, ""), 1, 2, 3, 4, 5, 6, 7, 8)},
+		{name: "nothing useful", f: origintest.OnRequests(origintest.Status(http.StatusNotFound, ""), 1, 2, 3, 4, 5, 6, 7, 8)},
 		{name: "half useful", keep: true, f: func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
 			if n == 1 {
-				return cut(size/2)(o, w, r, n)
+				return origintest.Cut(size/2)(o, w, r, n)
 			}
-			return n > 1 && status(http.StatusNotFound, "")(o, w, r, n)
+			return n > 1 && origintest.Status(http.StatusNotFound, "")(o, w, r, n)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -349,7 +339,7 @@ func TestFailedFetchReleasesSpace(t *testing.T) {
 			cfg := testConfig(t)
 			cfg.MaxConnections = 1
 			m := start(t, cfg)
-			m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+			m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
 			fails(t, m, cfg, "404")
 			_, err := os.Stat(filepath.Join(cfg.PartialDir, "model", "0.part"))
 			if kept := err == nil; kept != tc.keep {
@@ -364,24 +354,24 @@ func TestFailedFetchReleasesSpace(t *testing.T) {
 // several connections again, not on one.
 func TestRestartKeepsConnections(t *testing.T) {
 	const size = 2 << 20
-	v2 := content(size, 2)
+	v2 := origintest.Content(size, 2)
 	var changed atomic.Bool
 	var ranged atomic.Int64
 	o := newOrigin(t, size, func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
 		if n == 1 {
-			cut(100<<10)(o, w, r, n)
-			o.setData(v2)
+			origintest.Cut(100<<10)(o, w, r, n)
+			o.Put(modelPath, v2)
 			changed.Store(true)
 			return true
 		}
-		if r.Header.Get("If-Range") == etagOf(v2) {
+		if r.Header.Get("If-Range") == origintest.ETagOf(v2) {
 			ranged.Add(1)
 		}
 		return false
 	})
 	cfg := testConfig(t)
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
 	s := settle(t, m, "model")
 	if s.State != StateSucceeded || !changed.Load() {
 		t.Fatalf("state %s (%s), changed %v", s.State, s.Message, changed.Load())
@@ -399,21 +389,21 @@ func TestRepairInPlace(t *testing.T) {
 	o := newOrigin(t, 256<<10)
 	cfg := testConfig(t)
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
 	s := settle(t, m, "model")
 	path := s.Records[0].Path
 	if err := os.Truncate(path, 1000); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := m.Match(o.url()); ok {
+	if _, ok := m.Match(o.FileURL(modelPath)); ok {
 		t.Fatal("a truncated file matched as downloaded")
 	}
-	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
 	s = settle(t, m, "model")
 	if s.State != StateSucceeded || s.Records[0].Path != path {
 		t.Fatalf("state %s (%s), path %s; want succeeded at %s", s.State, s.Message, s.Records[0].Path, path)
 	}
-	checkFile(t, path, o.data)
+	checkFile(t, path, o.Bytes(modelPath))
 	entries, err := os.ReadDir(filepath.Dir(path))
 	if err != nil || len(entries) != 1 {
 		t.Errorf("the folder holds %d files (%v), want the one", len(entries), err)
@@ -439,13 +429,13 @@ func TestRepairChangedInPlace(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := newOrigin(t, 256<<10, func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
-				w.Header().Set("X-Linked-Etag", `"`+o.sha()+`"`) // the server's digest, as a hub gives it
+				w.Header().Set("X-Linked-Etag", `"`+o.SHA256(modelPath)+`"`) // the server's digest, as a hub gives it
 				return false
 			})
 			m := start(t, testConfig(t))
-			req := []Request{{URL: o.url()}}
+			req := []Request{{URL: o.FileURL(modelPath)}}
 			if tc.sha {
-				req[0].SHA256 = o.sha()
+				req[0].SHA256 = o.SHA256(modelPath)
 			}
 			m.Fetch("model", req, Options{})
 			path := settle(t, m, "model").Records[0].Path
@@ -463,28 +453,28 @@ func TestRepairChangedInPlace(t *testing.T) {
 				}
 			}
 			touch(time.Minute)
-			if _, ok := m.Match(o.url()); ok == tc.asks {
+			if _, ok := m.Match(o.FileURL(modelPath)); ok == tc.asks {
 				t.Fatalf("Match: %v, want %v (hashed: the file is intact only when not written)", ok, !tc.asks)
 			}
 			touch(2 * time.Minute) // so that the fetch hashes it too
-			asked := o.requests.Load()
+			asked := o.GETs.Load()
 			m.Fetch("model", req, Options{})
 			s := settle(t, m, "model")
 			if s.State != StateSucceeded || s.Records[0].Path != path || s.Records[0].Name != filepath.Base(path) {
 				t.Fatalf("state %s (%s), path %s, name %q; want succeeded at %s", s.State, s.Message, s.Records[0].Path, s.Records[0].Name, path)
 			}
-			if s.Records[0].SHA256 != o.sha() {
-				t.Errorf("the file's digest is %q, want %s", s.Records[0].SHA256, o.sha())
+			if s.Records[0].SHA256 != o.SHA256(modelPath) {
+				t.Errorf("the file's digest is %q, want %s", s.Records[0].SHA256, o.SHA256(modelPath))
 			}
-			if got := o.requests.Load() != asked; got != tc.asks {
+			if got := o.GETs.Load() != asked; got != tc.asks {
 				t.Errorf("the server asked again: %v, want %v", got, tc.asks)
 			}
-			checkFile(t, path, o.data)
+			checkFile(t, path, o.Bytes(modelPath))
 			entries, err := os.ReadDir(filepath.Dir(path))
 			if err != nil || len(entries) != 1 {
 				t.Errorf("the folder holds %d files (%v), want the one", len(entries), err)
 			}
-			if _, ok := m.Match(o.url()); !ok {
+			if _, ok := m.Match(o.FileURL(modelPath)); !ok {
 				t.Error("the repaired file does not match as downloaded")
 			}
 		})
@@ -499,11 +489,11 @@ func TestDownloadTotalIsTheSize(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.MaxRetries = 1
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: page.url()}}, Options{DownloadTotal: 668788096})
+	m.Fetch("model", []Request{{URL: page.FileURL(modelPath)}}, Options{DownloadTotal: 668788096})
 	fails(t, m, cfg, "so it is not the file")
 
 	other := newOrigin(t, 1000)
-	m.Fetch("two", []Request{{URL: page.url()}, {URL: other.url() + "?b"}}, Options{DownloadTotal: 668788096})
+	m.Fetch("two", []Request{{URL: page.FileURL(modelPath)}, {URL: other.FileURL(modelPath) + "?b"}}, Options{DownloadTotal: 668788096})
 	if s := settle(t, m, "two"); s.State != StateSucceeded {
 		t.Fatalf("two files under a cap: state %s (%s)", s.State, s.Message)
 	}
@@ -518,7 +508,7 @@ func TestCaptivePortalOnGet(t *testing.T) {
 	var gets atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodHead {
-			o.serve(w, r)
+			o.ServeHTTP(w, r)
 			return
 		}
 		gets.Add(1)
@@ -547,16 +537,16 @@ func TestCaptivePortalOnGet(t *testing.T) {
 func TestChangedCopyNotTheDest(t *testing.T) {
 	o := newOrigin(t, 64<<10)
 	m := start(t, testConfig(t))
-	m.Fetch("model", []Request{{URL: o.url(), SHA256: o.sha()}}, Options{})
+	m.Fetch("model", []Request{{URL: o.FileURL(modelPath), SHA256: o.SHA256(modelPath)}}, Options{})
 	path := settle(t, m, "model").Records[0].Path
 	later := time.Now().Add(time.Minute)
 	if err := os.Chtimes(path, later, later); err != nil {
 		t.Fatal(err)
 	}
 	dest := filepath.Join(t.TempDir(), "mine.bin")
-	m.Fetch("dest", []Request{{URL: o.url(), SHA256: o.sha(), Dest: dest}}, Options{})
+	m.Fetch("dest", []Request{{URL: o.FileURL(modelPath), SHA256: o.SHA256(modelPath), Dest: dest}}, Options{})
 	if s := settle(t, m, "dest"); s.State != StateSucceeded || s.Records[0].Path != dest {
 		t.Fatalf("state %s (%s), path %s; want succeeded at %s", s.State, s.Message, s.Records[0].Path, dest)
 	}
-	checkFile(t, dest, o.data)
+	checkFile(t, dest, o.Bytes(modelPath))
 }

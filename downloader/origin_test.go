@@ -4,245 +4,51 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
-// origin is a test server for one file, with faults injected per request.
-type origin struct {
-	*httptest.Server
-	t        *testing.T
-	mu       sync.Mutex
-	data     []byte
-	etag     string
-	faults   []fault
-	requests atomic.Int64 // GET requests
-	sent     atomic.Int64 // body bytes written
+// origin is the test server of the engine's tests.
+type origin = origintest.Server
+
+// fault may answer a request of the origin's instead of the file.
+type fault = origintest.Fault
+
+// modelPath is where newOrigin serves its file, and at every other path
+// too.
+const modelPath = "/models/model.bin"
+
+// newOrigin serves size bytes of seed 1 at modelPath, with faults applied
+// to each request; every request must ask for no compression.
+func newOrigin(t testing.TB, size int, faults ...fault) *origin {
+	return newOriginOf(t, origintest.Content(size, 1), faults...)
 }
 
-// fault may handle request n (counting GETs from 1); it returns false to
-// let the file be served normally.
-type fault func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool
-
-func content(size int, seed uint64) []byte {
-	b := make([]byte, size)
-	rng := rand.New(rand.NewPCG(seed, seed))
-	for i := range b {
-		b[i] = byte(rng.Uint32())
+// newOriginOf serves data at modelPath, as newOrigin does.
+func newOriginOf(t testing.TB, data []byte, faults ...fault) *origin {
+	identity := func(_ *origin, _ http.ResponseWriter, r *http.Request, _ int64) bool {
+		if got := r.Header.Get("Accept-Encoding"); got != "identity" {
+			t.Errorf("Accept-Encoding %q, want identity", got)
+		}
+		return false
 	}
-	return b
-}
-
-func newOrigin(t *testing.T, size int, faults ...fault) *origin {
-	o := &origin{t: t, data: content(size, 1), faults: faults}
-	o.etag = etagOf(o.data)
-	o.Server = httptest.NewServer(http.HandlerFunc(o.serve))
+	o := origintest.NewServer(append([]fault{identity}, faults...)...)
+	o.Put(modelPath, data)
+	o.ServeEverywhere(modelPath)
 	t.Cleanup(o.Close)
 	return o
 }
 
-func etagOf(b []byte) string {
-	sum := sha256.Sum256(b)
-	return `"` + hex.EncodeToString(sum[:8]) + `"`
-}
-
-func (o *origin) sha() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	sum := sha256.Sum256(o.data)
-	return hex.EncodeToString(sum[:])
-}
-
-// setData replaces the file, as a server whose model was re-uploaded.
-func (o *origin) setData(b []byte) {
-	o.mu.Lock()
-	o.data, o.etag = b, etagOf(b)
-	o.mu.Unlock()
-}
-
-func (o *origin) currentETag() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.etag
-}
-
-func (o *origin) url() string { return o.URL + "/models/model.bin" }
-
-func (o *origin) serve(w http.ResponseWriter, r *http.Request) {
-	if got := r.Header.Get("Accept-Encoding"); got != "identity" {
-		o.t.Errorf("Accept-Encoding %q, want identity", got)
-	}
-	var n int64
-	if r.Method == http.MethodGet {
-		n = o.requests.Add(1)
-	}
-	cw := &countingWriter{ResponseWriter: w, n: &o.sent}
-	for _, f := range o.faults {
-		if f(o, cw, r, n) {
-			return
-		}
-	}
-	o.serveFile(cw, r)
-}
-
-func (o *origin) serveFile(w http.ResponseWriter, r *http.Request) {
-	o.mu.Lock()
-	data, etag := o.data, o.etag
-	o.mu.Unlock()
-	w.Header().Set("ETag", etag)
-	http.ServeContent(w, r, "model.bin", time.Time{}, bytes.NewReader(data))
-}
-
-type countingWriter struct {
-	http.ResponseWriter
-	n *atomic.Int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.ResponseWriter.Write(p)
-	c.n.Add(int64(n))
-	return n, err
-}
-
-func (c *countingWriter) Flush() { c.ResponseWriter.(http.Flusher).Flush() }
-
-// Unwrap lets http.ResponseController reach the connection, so that a
-// fault can drop it (Hijack).
-func (c *countingWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
-
-// onRequests applies f to the GET requests numbered in ns.
-func onRequests(f fault, ns ...int64) fault {
-	return func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
-		for _, m := range ns {
-			if n == m {
-				return f(o, w, r, n)
-			}
-		}
-		return false
-	}
-}
-
-// cut sends the response head and at most limit body bytes, then drops
-// the connection.
-func cut(limit int) fault {
-	return func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
-		if r.Method != http.MethodGet {
-			return false
-		}
-		o.servePrefix(w, r, limit)
-		conn, _, err := http.NewResponseController(w).Hijack()
-		if err == nil {
-			conn.Close()
-		}
-		return true
-	}
-}
-
-// stall sends limit bytes and then nothing until the client gives up.
-func stall(limit int) fault {
-	return func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
-		if r.Method != http.MethodGet {
-			return false
-		}
-		o.servePrefix(w, r, limit)
-		<-r.Context().Done()
-		return true
-	}
-}
-
-// servePrefix answers r as the file would, but sends only the first limit
-// bytes of the body.
-func (o *origin) servePrefix(w http.ResponseWriter, r *http.Request, limit int) {
-	rec := httptest.NewRecorder()
-	o.serveFile(rec, r)
-	for k, v := range rec.Header() {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(rec.Code)
-	body := rec.Body.Bytes()
-	w.Write(body[:min(limit, len(body))])
-	w.(http.Flusher).Flush()
-}
-
-// status answers with code (and Retry-After when retry is set).
-func status(code int, retry string) fault {
-	return func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
-		if retry != "" {
-			w.Header().Set("Retry-After", retry)
-		}
-		http.Error(w, http.StatusText(code), code)
-		return true
-	}
-}
-
-// ignoreRanges serves the whole file with 200 whatever was asked.
-func ignoreRanges(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
-	if r.Method == http.MethodGet {
-		r.Header.Del("Range")
-	}
-	return false
-}
-
-// shiftRange answers a ranged request with the bytes one later than asked.
-func shiftRange(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
-	var from int64
-	if _, err := fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-", &from); err != nil {
-		return false
-	}
-	o.mu.Lock()
-	data := o.data
-	o.mu.Unlock()
-	from++
-	w.Header().Set("ETag", o.etag)
-	w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", from, len(data)-1, len(data)))
-	w.Header().Set("Content-Length", strconv.Itoa(len(data)-int(from)))
-	w.WriteHeader(http.StatusPartialContent)
-	w.Write(data[from:])
-	return true
-}
-
-// chunked serves the file with no Content-Length; open-ended ranges are
-// honoured with an unknown total.
-func chunked(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
-	o.mu.Lock()
-	data := o.data
-	o.mu.Unlock()
-	w.Header().Set("Accept-Ranges", "bytes")
-	w.Header().Set("ETag", o.etag)
-	if r.Method == http.MethodHead {
-		return true
-	}
-	var from int
-	if _, err := fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-", &from); err == nil {
-		if from >= len(data) {
-			w.Header().Set("Content-Range", fmt.Sprintf("bytes */%d", len(data)))
-			http.Error(w, "range not satisfiable", http.StatusRequestedRangeNotSatisfiable)
-			return true
-		}
-		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/*", from, len(data)-1))
-		w.WriteHeader(http.StatusPartialContent)
-	}
-	for i := from; i < len(data); i += 64 << 10 {
-		w.Write(data[i:min(i+64<<10, len(data))])
-		w.(http.Flusher).Flush()
-	}
-	return true
-}
-
 // testConfig is a Config on temp folders with times short enough for tests.
-func testConfig(t *testing.T) Config {
+func testConfig(t testing.TB) Config {
 	dir := t.TempDir()
 	return Config{
 		StateDir:           filepath.Join(dir, "state"),
@@ -260,7 +66,7 @@ func testConfig(t *testing.T) Config {
 }
 
 // testWriter sends the engine's log to the test's log.
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
@@ -273,7 +79,7 @@ type running struct {
 	stop func()
 }
 
-func start(t *testing.T, cfg Config) *running {
+func start(t testing.TB, cfg Config) *running {
 	t.Helper()
 	m, err := New(cfg)
 	if err != nil {
@@ -299,7 +105,9 @@ func start(t *testing.T, cfg Config) *running {
 	return r
 }
 
-// until polls cond until it holds, failing the test after a deadline.
+// until polls cond until it holds, failing the test after a deadline:
+// for what no event tells (bytes on disk, the journal, the server's
+// counts). A fetch's settling has its event: settle waits for it.
 func until(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -311,20 +119,20 @@ func until(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// settle waits for the fetch to settle and returns its snapshot.
-func settle(t *testing.T, m *running, id string) Snapshot {
+// settle waits for the fetch to settle (Manager.Wait, under the test's
+// context) and returns its snapshot.
+func settle(t testing.TB, m *running, id string) Snapshot {
 	t.Helper()
-	var s Snapshot
-	until(t, id+" settles", func() bool {
-		s, _ = m.Get(id)
-		return s.State.Settled()
-	})
+	s, err := m.Wait(t.Context(), id, nil)
+	if err != nil {
+		t.Fatalf("waiting for %s to settle: %v", id, err)
+	}
 	return s
 }
 
 // settleWhole waits for the fetch id to settle, and fails unless it
 // succeeded with its first file holding exactly want.
-func settleWhole(t *testing.T, m *running, id string, want []byte) Snapshot {
+func settleWhole(t testing.TB, m *running, id string, want []byte) Snapshot {
 	t.Helper()
 	s := settle(t, m, id)
 	if s.State != StateSucceeded {
@@ -335,7 +143,7 @@ func settleWhole(t *testing.T, m *running, id string, want []byte) Snapshot {
 }
 
 // checkFile fails unless path holds exactly want.
-func checkFile(t *testing.T, path string, want []byte) {
+func checkFile(t testing.TB, path string, want []byte) {
 	t.Helper()
 	got, err := os.ReadFile(path)
 	if err != nil {

@@ -2,6 +2,7 @@ package downloader
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
 var stormKills = flag.Int("storm.kills", 20, "how many times TestKillStorm kills the engine")
@@ -51,13 +54,10 @@ func stormEngine(dir, url string) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
-	var s Snapshot
-	for s, _ = m.Get("model"); !s.State.Settled(); s, _ = m.Get("model") {
-		time.Sleep(5 * time.Millisecond)
-	}
+	s, err := m.Wait(ctx, "model", nil)
 	cancel()
 	<-done
-	if err := m.Close(); err != nil {
+	if err := cmp.Or(err, m.Close()); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -81,12 +81,12 @@ func TestKillStorm(t *testing.T) {
 	const size = 40 << 20
 	// 16 connections of 128 KiB/s each: 2 MiB/s, so that the file takes
 	// about as long as the kills.
-	o := newOrigin(t, size, slow(128<<10))
+	o := newOrigin(t, size, origintest.Throttle(128<<10))
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	kills, began := 0, time.Now()
 	for ; kills < *stormKills; kills++ {
-		p := startStormEngine(t, dir, o.url())
+		p := startStormEngine(t, dir, o.FileURL(modelPath))
 		time.Sleep(500*time.Millisecond + time.Duration(rng.Int64N(int64(1500*time.Millisecond))))
 		if err := p.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
@@ -96,12 +96,12 @@ func TestKillStorm(t *testing.T) {
 			break // it finished first
 		}
 	}
-	p := startStormEngine(t, dir, o.url())
+	p := startStormEngine(t, dir, o.FileURL(modelPath))
 	if err := p.Wait(); err != nil {
 		t.Fatalf("the last engine: %v; stderr:\n%s", err, p.Stderr)
 	}
-	checkFile(t, strings.TrimSpace(p.Stdout.(*bytes.Buffer).String()), o.data)
-	sent := o.sent.Load()
+	checkFile(t, strings.TrimSpace(p.Stdout.(*bytes.Buffer).String()), o.Bytes(modelPath))
+	sent := o.Sent.Load()
 	t.Logf("%d kills in %v; the server sent %d bytes for a %d-byte file: %.3f×", kills, time.Since(began).Round(time.Millisecond),
 		sent, size, float64(sent)/size)
 	if kills < *stormKills/2 {
@@ -116,7 +116,9 @@ func TestKillStorm(t *testing.T) {
 func startStormEngine(t *testing.T, dir, url string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), stormChild+"="+dir, stormURL+"="+url)
+	// A binary built with -race sleeps a second before it exits, unless
+	// told not to.
+	cmd.Env = append(os.Environ(), stormChild+"="+dir, stormURL+"="+url, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	cmd.Stdout, cmd.Stderr = new(bytes.Buffer), new(bytes.Buffer)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

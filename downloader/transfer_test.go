@@ -3,6 +3,7 @@ package downloader
 import (
 	"bytes"
 	"crypto/sha1"
+	"crypto/sha256"
 	"encoding"
 	"encoding/hex"
 	"errors"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/modelfetch/modelfetch/downloader/network"
+	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
 // TestFaults runs one download per injected fault and checks that each
@@ -35,39 +37,40 @@ func TestFaults(t *testing.T) {
 		minDelay time.Duration
 	}{
 		{name: "plain"},
-		{name: "connection cut mid-body", faults: []fault{onRequests(cut(300<<10), 1, 2)}, minGets: 3},
-		{name: "stall", faults: []fault{onRequests(stall(200<<10), 1)}, minGets: 2},
-		{name: "503 with Retry-After", faults: []fault{onRequests(status(503, "1"), 1)}, minGets: 2, minDelay: time.Second},
-		{name: "429 with Retry-After", faults: []fault{onRequests(status(429, "1"), 1)}, minGets: 2, minDelay: time.Second},
+		{name: "connection cut mid-body", faults: []fault{origintest.OnRequests(origintest.Cut(300<<10), 1, 2)}, minGets: 3},
+		{name: "stall", faults: []fault{origintest.OnRequests(origintest.Stall(200<<10), 1)}, minGets: 2},
+		{name: "503 with Retry-After", faults: []fault{origintest.OnRequests(origintest.Status(503, "1"), 1)}, minGets: 2, minDelay: time.Second},
+		{name: "429 with Retry-After", faults: []fault{origintest.OnRequests(origintest.Status(429, "1"), 1)}, minGets: 2, minDelay: time.Second},
 		// The client drops a 200 to a ranged request after its head, but the
 		// server has written some of the body into the socket by then.
-		{name: "ranges ignored after a cut", faults: []fault{onRequests(cut(300<<10), 1), ignoreRanges}, maxSent: 3 * size, minGets: 3},
+		{name: "ranges ignored after a cut", faults: []fault{origintest.OnRequests(origintest.Cut(300<<10), 1), origintest.IgnoreRanges}, maxSent: 3 * size, minGets: 3},
 		// Each wrong 206 is rejected unread, but counts as sent.
-		{name: "206 at the wrong start", faults: []fault{onRequests(cut(300<<10), 1), onRequests(shiftRange, 2, 3)}, maxSent: 3 * size, minGets: 4},
-		{name: "no Content-Length", faults: []fault{onRequests(cut(300<<10), 1), chunked}, minGets: 2},
-		{name: "500, 502, 504, 408", faults: []fault{onRequests(status(500, ""), 1), onRequests(status(502, ""), 2), onRequests(status(504, ""), 3), onRequests(status(408, ""), 4)}, minGets: 5},
+		{name: "206 at the wrong start", faults: []fault{origintest.OnRequests(origintest.Cut(300<<10), 1), origintest.OnRequests(origintest.ShiftRange, 2, 3)}, maxSent: 3 * size, minGets: 4},
+		{name: "no Content-Length", faults: []fault{origintest.OnRequests(origintest.Cut(300<<10), 1), origintest.Chunked}, minGets: 2},
+		{name: "500, 502, 504, 408", faults: []fault{origintest.OnRequests(origintest.Status(500, ""), 1), origintest.OnRequests(origintest.Status(502, ""), 2), origintest.OnRequests(origintest.Status(504, ""), 3), origintest.OnRequests(origintest.Status(408, ""), 4)}, minGets: 5},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			o := newOrigin(t, size, tc.faults...)
 			cfg := testConfig(t)
 			cfg.MaxConnections = 1
+			clock := &fakeClock{}
+			cfg.Clock = clock
 			m := start(t, cfg)
-			began := time.Now()
-			if _, err := m.Fetch("model", []Request{{URL: o.url(), SHA256: o.sha()}}, Options{Title: "Model"}); err != nil {
+			if _, err := m.Fetch("model", []Request{{URL: o.FileURL(modelPath), SHA256: o.SHA256(modelPath)}}, Options{Title: "Model"}); err != nil {
 				t.Fatal(err)
 			}
-			settleWhole(t, m, "model", o.data)
+			settleWhole(t, m, "model", o.Bytes(modelPath))
 			noPartials(t, cfg)
 			maxSent := cmpOrInt(tc.maxSent, 2*size)
-			if got := o.sent.Load(); got > maxSent {
+			if got := o.Sent.Load(); got > maxSent {
 				t.Errorf("server sent %d bytes, want at most %d", got, maxSent)
 			}
-			if got := o.requests.Load(); got < tc.minGets {
+			if got := o.GETs.Load(); got < tc.minGets {
 				t.Errorf("%d GET requests, want at least %d (the fault never fired)", got, tc.minGets)
 			}
-			if d := time.Since(began); d < tc.minDelay {
-				t.Errorf("finished after %v, before the %v Retry-After", d, tc.minDelay)
+			if d := clock.longest(); d < tc.minDelay {
+				t.Errorf("the longest wait was %v, not the %v Retry-After", d, tc.minDelay)
 			}
 		})
 	}
@@ -93,16 +96,16 @@ func TestFailures(t *testing.T) {
 		status int
 		is     error // the sentinel of the failure's error chain
 	}{
-		{name: "404", faults: []fault{status(404, "")}, want: ReasonBadStatus, status: 404},
-		{name: "403 from the origin", faults: []fault{status(403, "")}, want: ReasonBadStatus, status: 403},
-		{name: "503 for ever", faults: []fault{status(503, "")}, want: ReasonBadStatus, status: 503, is: ErrGaveUp},
+		{name: "404", faults: []fault{origintest.Status(404, "")}, want: ReasonBadStatus, status: 404},
+		{name: "403 from the origin", faults: []fault{origintest.Status(403, "")}, want: ReasonBadStatus, status: 403},
+		{name: "503 for ever", faults: []fault{origintest.Status(503, "")}, want: ReasonBadStatus, status: 503, is: ErrGaveUp},
 		{name: "more bytes than the total", opts: Options{DownloadTotal: size / 2}, want: ReasonTotalExceeded, is: ErrTotalExceeded},
-		{name: "unknown length over the total", faults: []fault{chunked}, opts: Options{DownloadTotal: size / 2}, want: ReasonTotalExceeded, is: ErrTotalExceeded},
+		{name: "unknown length over the total", faults: []fault{origintest.Chunked}, opts: Options{DownloadTotal: size / 2}, want: ReasonTotalExceeded, is: ErrTotalExceeded},
 		{name: "hash mismatch", req: func(o *origin) Request {
-			return Request{URL: o.url(), SHA256: strings.Repeat("ab", 32)}
+			return Request{URL: o.FileURL(modelPath), SHA256: strings.Repeat("ab", 32)}
 		}, want: ReasonIntegrity, is: ErrIntegrity},
-		{name: "wrong start every time", faults: []fault{onRequests(cut(1000), 1), func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
-			return n > 1 && shiftRange(o, w, r, n)
+		{name: "wrong start every time", faults: []fault{origintest.OnRequests(origintest.Cut(1000), 1), func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
+			return n > 1 && origintest.ShiftRange(o, w, r, n)
 		}}, want: ReasonFetchError, is: ErrGaveUp},
 	}
 	for _, tc := range tests {
@@ -112,7 +115,7 @@ func TestFailures(t *testing.T) {
 			cfg.MaxRetries = 3
 			causes := recordCauses(&cfg)
 			m := start(t, cfg)
-			req := Request{URL: o.url()}
+			req := Request{URL: o.FileURL(modelPath)}
 			if tc.req != nil {
 				req = tc.req(o)
 			}
@@ -147,9 +150,9 @@ func TestDigestMismatch(t *testing.T) {
 		cfg := testConfig(t)
 		cfg.MaxConnections = 1
 		m := start(t, cfg)
-		m.Fetch("model", []Request{{URL: o.url(), SHA256: strings.Repeat("cd", 32)}}, Options{})
+		m.Fetch("model", []Request{{URL: o.FileURL(modelPath), SHA256: strings.Repeat("cd", 32)}}, Options{})
 		s := settle(t, m, "model")
-		if got := o.sent.Load(); got != size {
+		if got := o.Sent.Load(); got != size {
 			t.Errorf("server sent %d bytes, want %d: its validator did not change", got, size)
 		}
 		if s.FailureReason != ReasonIntegrity {
@@ -158,23 +161,23 @@ func TestDigestMismatch(t *testing.T) {
 		isSentence(t, s.Message, "SHA-256", strings.Repeat("cd", 32))
 	})
 	t.Run("hash mismatch of a file that changed downloads twice", func(t *testing.T) {
-		o := newOrigin(t, size)
-		want := o.sha()
-		good := o.data
-		o.setData(content(size, 99)) // not the version the digest is of
+		good := origintest.Content(size, 1)
+		want := fmt.Sprintf("%x", sha256.Sum256(good))
 		var heads atomic.Int64
-		o.faults = []fault{func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
+		// Not the version the digest is of, until asked again after the
+		// mismatch: then a new version.
+		o := newOriginOf(t, origintest.Content(size, 99), func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
 			if r.Method == http.MethodHead && heads.Add(1) == 2 {
-				o.setData(good) // asked again after the mismatch: a new version
+				o.Put(modelPath, good)
 			}
 			return false
-		}}
+		})
 		cfg := testConfig(t)
 		cfg.MaxConnections = 1
 		m := start(t, cfg)
-		m.Fetch("model", []Request{{URL: o.url(), SHA256: want}}, Options{})
+		m.Fetch("model", []Request{{URL: o.FileURL(modelPath), SHA256: want}}, Options{})
 		settleWhole(t, m, "model", good)
-		if got := o.sent.Load(); got != 2*size {
+		if got := o.Sent.Load(); got != 2*size {
 			t.Errorf("server sent %d bytes, want %d (one fresh download)", got, 2*size)
 		}
 	})
@@ -187,23 +190,23 @@ func TestContentChanges(t *testing.T) {
 	const size = 1 << 20
 	for _, conns := range []int{1, 16} {
 		t.Run(fmt.Sprintf("%d connections", conns), func(t *testing.T) {
-			v2 := content(size, 2)
+			v2 := origintest.Content(size, 2)
 			var changed atomic.Bool
 			change := func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
 				if n == 1 {
-					cut(100<<10)(o, w, r, n)
-					o.setData(v2)
+					origintest.Cut(100<<10)(o, w, r, n)
+					o.Put(modelPath, v2)
 					changed.Store(true)
 					return true
 				}
 				return false
 			}
 			o := newOrigin(t, size, change)
-			v1 := o.data
+			v1 := o.Bytes(modelPath)
 			cfg := testConfig(t)
 			cfg.MaxConnections = conns
 			m := start(t, cfg)
-			m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+			m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
 			s := settle(t, m, "model")
 			if s.State != StateSucceeded || !changed.Load() {
 				t.Fatalf("state %s (%s), changed %v", s.State, s.Message, changed.Load())
@@ -231,7 +234,7 @@ func TestRedirects(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/a", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/b", http.StatusFound) })
 	mux.HandleFunc("/b", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("X-Linked-Etag", `"`+o.sha()+`"`)
+		w.Header().Set("X-Linked-Etag", `"`+o.SHA256(modelPath)+`"`)
 		http.Redirect(w, r, fmt.Sprintf("/signed?token=%d", issued.Add(1)), http.StatusTemporaryRedirect)
 	})
 	mux.HandleFunc("/signed", func(w http.ResponseWriter, r *http.Request) {
@@ -241,23 +244,23 @@ func TestRedirects(t *testing.T) {
 			http.Error(w, "expired", http.StatusForbidden)
 			return
 		}
-		o.serve(w, r)
+		o.ServeHTTP(w, r)
 	})
 	hub := httptest.NewServer(mux)
 	defer hub.Close()
-	o.faults = []fault{onRequests(cut(300<<10), 1)}
+	o.SetFaults(origintest.OnRequests(origintest.Cut(300<<10), 1))
 	cfg := testConfig(t)
 	cfg.MaxConnections = 1
 	m := start(t, cfg)
 	m.Fetch("model", []Request{{URL: hub.URL + "/a"}}, Options{})
-	s := settleWhole(t, m, "model", o.data)
+	s := settleWhole(t, m, "model", o.Bytes(modelPath))
 	if expired.Load() == 0 || issued.Load() < 2 {
 		t.Errorf("expired %d times, issued %d tokens: the expiry was never exercised", expired.Load(), issued.Load())
 	}
-	if got := s.Records[0].SHA256; got != o.sha() {
-		t.Errorf("digest %q from X-Linked-Etag on the redirect, want %q", got, o.sha())
+	if got := s.Records[0].SHA256; got != o.SHA256(modelPath) {
+		t.Errorf("digest %q from X-Linked-Etag on the redirect, want %q", got, o.SHA256(modelPath))
 	}
-	if got := o.sent.Load(); got > size+300<<10 {
+	if got := o.Sent.Load(); got > size+300<<10 {
 		t.Errorf("server sent %d bytes, want at most %d", got, size+300<<10)
 	}
 }
@@ -308,7 +311,7 @@ func TestDiskFull(t *testing.T) {
 		}
 		t.Cleanup(func() { runCmd("umount", cfg.PartialDir) })
 		m := start(t, cfg)
-		m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+		m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
 		s := settle(t, m, "model")
 		if s.FailureReason != ReasonQuotaExceeded {
 			t.Fatalf("reason %q (%s), want quota-exceeded", s.FailureReason, s.Message)
@@ -320,12 +323,12 @@ func TestDiskFull(t *testing.T) {
 	t.Run("known size", func(t *testing.T) {
 		o := newOrigin(t, 2<<20)
 		fillDisk(t, o)
-		if got := o.sent.Load(); got != 0 {
+		if got := o.Sent.Load(); got != 0 {
 			t.Errorf("server sent %d bytes before the space check", got)
 		}
 	})
 	t.Run("unknown size, then retry", func(t *testing.T) {
-		o := newOrigin(t, 2<<20, chunked)
+		o := newOrigin(t, 2<<20, origintest.Chunked)
 		m, cfg, s := fillDisk(t, o)
 		kept := s.Downloaded
 		if kept == 0 {
@@ -334,19 +337,16 @@ func TestDiskFull(t *testing.T) {
 		if out, err := runCmd("mount", "-o", "remount,size=4m", cfg.PartialDir); err != nil {
 			t.Fatalf("remount: %v %s", err, out)
 		}
-		sentBefore := o.sent.Load()
+		sentBefore := o.Sent.Load()
 		if err := m.Retry("model"); err != nil {
 			t.Fatal(err)
 		}
-		until(t, "the retry settles", func() bool {
-			s, _ = m.Get("model")
-			return s.State.Settled()
-		})
+		s = settle(t, m, "model")
 		if s.State != StateSucceeded {
 			t.Fatalf("after Retry: %s (%s)", s.State, s.Message)
 		}
-		checkFile(t, s.Records[0].Path, o.data)
-		if resent := o.sent.Load() - sentBefore; resent > int64(len(o.data))-kept/2 {
+		checkFile(t, s.Records[0].Path, o.Bytes(modelPath))
+		if resent := o.Sent.Load() - sentBefore; resent > int64(len(o.Bytes(modelPath)))-kept/2 {
 			t.Errorf("Retry fetched %d bytes with %d kept: it did not resume", resent, kept)
 		}
 	})
@@ -365,7 +365,7 @@ func TestKeepsExistingFile(t *testing.T) {
 	mine := filepath.Join(dir, "model.bin")
 	os.WriteFile(mine, []byte("mine"), 0o644)
 	m := start(t, testConfig(t))
-	m.Fetch("model", []Request{{URL: o.url()}}, Options{Dir: dir})
+	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{Dir: dir})
 	s := settle(t, m, "model")
 	if got, _ := os.ReadFile(mine); string(got) != "mine" {
 		t.Errorf("the existing file was replaced")
@@ -373,7 +373,7 @@ func TestKeepsExistingFile(t *testing.T) {
 	if want := filepath.Join(dir, "model-2.bin"); s.Records[0].Path != want {
 		t.Errorf("path %q, want %q", s.Records[0].Path, want)
 	}
-	checkFile(t, s.Records[0].Path, o.data)
+	checkFile(t, s.Records[0].Path, o.Bytes(modelPath))
 }
 
 // TestServerLimitsConnections: a server that refuses more than two
@@ -388,56 +388,67 @@ func TestServerLimitsConnections(t *testing.T) {
 		if active.Add(1) > 2 {
 			active.Add(-1)
 			refused.Add(1)
-			status(http.StatusServiceUnavailable, "")(o, w, r, n)
+			origintest.Status(http.StatusServiceUnavailable, "")(o, w, r, n)
 			return true
 		}
 		defer active.Add(-1)
 		for m := most.Load(); active.Load() > m && !most.CompareAndSwap(m, active.Load()); m = most.Load() {
 		}
-		return slow(8<<20)(o, w, r, n)
+		return origintest.Throttle(8<<20)(o, w, r, n)
 	}
 	o := newOrigin(t, size, limit)
 	cfg := testConfig(t)
 	cfg.MaxRetries = 2 // each connection may be refused more often than this
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: o.url(), SHA256: o.sha()}}, Options{})
-	settleWhole(t, m, "model", o.data)
+	m.Fetch("model", []Request{{URL: o.FileURL(modelPath), SHA256: o.SHA256(modelPath)}}, Options{})
+	settleWhole(t, m, "model", o.Bytes(modelPath))
 	if refused.Load() == 0 || most.Load() > 2 {
 		t.Errorf("refused %d, most at once %d: the limit was never exercised or was passed", refused.Load(), most.Load())
 	}
 }
 
-// TestLimitRate: with a bandwidth cap every connection together stays
-// under it. The bound is a floor on the time, which a slow machine only
-// makes easier to meet.
+// TestLimitRate: a download under a bandwidth cap ends whole, its
+// connections taking their bytes from the one limiter. How fast it runs
+// is BenchmarkLimitRate's to measure.
 func TestLimitRate(t *testing.T) {
+	limitedDownload(t)
+}
+
+// BenchmarkLimitRate downloads 2 MiB under a cap of 4 MiB/s and reports
+// the rate; a download faster than 350 ms (the cap, less the limiter's
+// initial burst of 0.4 MiB) broke the cap:
+//
+//	go test -run '^$' -bench LimitRate ./downloader/
+func BenchmarkLimitRate(b *testing.B) {
+	var took time.Duration
+	for b.Loop() {
+		took += limitedDownload(b)
+	}
+	b.ReportMetric(float64(b.N)*2/took.Seconds(), "MiB/s")
+	if d := took / time.Duration(b.N); d < 350*time.Millisecond {
+		b.Errorf("2 MiB took %v under a 4 MiB/s cap", d)
+	}
+}
+
+// limitedDownload downloads 2 MiB under a cap of 4 MiB/s, and says how
+// long it took.
+func limitedDownload(tb testing.TB) time.Duration {
 	const size = 2 << 20
-	o := newOrigin(t, size)
-	cfg := testConfig(t)
+	o := newOrigin(tb, size)
+	cfg := testConfig(tb)
 	cfg.LimitRate = 4 << 20
-	m := start(t, cfg)
+	m := start(tb, cfg)
 	began := time.Now()
-	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
-	s := settle(t, m, "model")
-	if s.State != StateSucceeded {
-		t.Fatalf("state %s (%s)", s.State, s.Message)
-	}
-	// 2 MiB at 4 MiB/s, less the limiter's initial burst of 0.4 MiB.
-	if d := time.Since(began); d < 350*time.Millisecond {
-		t.Errorf("2 MiB took %v under a 4 MiB/s cap", d)
-	}
+	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
+	settleWhole(tb, m, "model", o.Bytes(modelPath))
+	return time.Since(began)
 }
 
 // TestOffline: with nothing listening (as when the machine is offline)
 // the fetch waits for the network without failing, and completes by
 // itself once the server is there.
 func TestOffline(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close() // connections are refused until the server starts below
+	addr := origintest.ClosedAddr(t) // connections are refused until the server starts below
 	cfg := testConfig(t)
 	cfg.MaxRetries = 1 // waits for the network must not count towards it
 	cfg.Network = view(network.Offline)
@@ -447,29 +458,29 @@ func TestOffline(t *testing.T) {
 		s, _ := m.Get("model")
 		return s.State == StateWaitingNetwork
 	})
-	o := &origin{t: t, data: content(1<<20, 3)}
-	o.etag = etagOf(o.data)
-	o.Server = httptest.NewUnstartedServer(http.HandlerFunc(o.serve))
-	if o.Listener, err = net.Listen("tcp", addr); err != nil {
+	data := origintest.Content(1<<20, 3)
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
 		t.Skipf("the port was taken meanwhile: %v", err)
 	}
-	o.Start()
+	o := origintest.NewServerAt(l)
+	o.Put(modelPath, data)
 	defer o.Close()
-	settleWhole(t, m, "model", o.data)
+	settleWhole(t, m, "model", data)
 }
 
 // TestRangeNotSatisfiable: a 416 to a resume starts the file again from
 // zero and ends with the right file.
 func TestRangeNotSatisfiable(t *testing.T) {
 	const size = 1 << 20
-	o := newOrigin(t, size, onRequests(cut(300<<10), 1), onRequests(status(http.StatusRequestedRangeNotSatisfiable, ""), 2))
+	o := newOrigin(t, size, origintest.OnRequests(origintest.Cut(300<<10), 1), origintest.OnRequests(origintest.Status(http.StatusRequestedRangeNotSatisfiable, ""), 2))
 	cfg := testConfig(t)
 	cfg.MaxConnections = 1
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
-	s := settleWhole(t, m, "model", o.data)
-	if s.Records[0].Restarted == "" || o.requests.Load() < 3 {
-		t.Errorf("restarted %q after %d requests: the 416 did not restart the file", s.Records[0].Restarted, o.requests.Load())
+	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
+	s := settleWhole(t, m, "model", o.Bytes(modelPath))
+	if s.Records[0].Restarted == "" || o.GETs.Load() < 3 {
+		t.Errorf("restarted %q after %d requests: the 416 did not restart the file", s.Records[0].Restarted, o.GETs.Load())
 	}
 }
 
@@ -497,12 +508,12 @@ func TestBackoff(t *testing.T) {
 // tail zero.
 func TestShortBodies(t *testing.T) {
 	const size = 1 << 20
-	o := newOrigin(t, size, cut(100<<10))
+	o := newOrigin(t, size, origintest.Cut(100<<10))
 	cfg := testConfig(t)
 	cfg.MaxRetries = 3
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
-	settleWhole(t, m, "model", o.data)
+	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
+	settleWhole(t, m, "model", o.Bytes(modelPath))
 }
 
 // TestCutsAtPieceEnds: a larger file over many connections from a server
@@ -514,50 +525,17 @@ func TestCutsAtPieceEnds(t *testing.T) {
 	const size = 24 << 20
 	for _, step := range []int64{1 << 20, 256 << 10, 300 << 10} {
 		t.Run(fmt.Sprint(step), func(t *testing.T) {
+			t.Parallel()
 			var served atomic.Int64
-			o := newOrigin(t, size, crossCut(&served, step))
+			o := newOrigin(t, size, origintest.CrossCut(&served, step))
 			cfg := testConfig(t)
 			m := start(t, cfg)
-			m.Fetch("model", []Request{{URL: o.url()}}, Options{})
-			settleWhole(t, m, "model", o.data)
-			if o.requests.Load() < 10 {
-				t.Errorf("%d requests: the cuts never fired", o.requests.Load())
+			m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
+			settleWhole(t, m, "model", o.Bytes(modelPath))
+			if o.GETs.Load() < 10 {
+				t.Errorf("%d requests: the cuts never fired", o.GETs.Load())
 			}
 		})
-	}
-}
-
-// crossCut serves ranges, cutting a response at the point where the bytes
-// served by all responses together cross a multiple of step.
-func crossCut(served *atomic.Int64, step int64) fault {
-	return func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
-		if r.Method != http.MethodGet {
-			return false
-		}
-		rec := httptest.NewRecorder()
-		o.serveFile(rec, r)
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		body := rec.Body.Bytes()
-		for len(body) > 0 {
-			k := min(int64(len(body)), 16<<10)
-			after := served.Add(k)
-			if cross := after % step; cross < k {
-				w.Write(body[:k-cross])
-				w.(http.Flusher).Flush()
-				if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-					conn.Close()
-				}
-				return true
-			}
-			if _, err := w.Write(body[:k]); err != nil {
-				return true
-			}
-			body = body[k:]
-		}
-		return true
 	}
 }
 
@@ -579,25 +557,27 @@ func journalSynced(t *testing.T, cfg Config) spans {
 // second even when the interval is long, and later ones come by bytes.
 func TestCheckpointCadence(t *testing.T) {
 	t.Run("first within a second", func(t *testing.T) {
-		o := newOrigin(t, 8<<20, slow(512<<10))
+		t.Parallel()
+		o := newOrigin(t, 8<<20, origintest.Throttle(512<<10))
 		cfg := testConfig(t)
 		cfg.CheckpointInterval, cfg.CheckpointBytes = time.Hour, 1<<40
 		cfg.MaxConnections = 4
 		m := start(t, cfg)
 		began := time.Now()
-		m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+		m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
 		until(t, "a checkpoint", func() bool { return journalSynced(t, cfg).total() > 0 })
 		if d := time.Since(began); d > 2*time.Second || d < firstCheckpoint/2 {
 			t.Errorf("first checkpoint after %v, want about %v", d, firstCheckpoint)
 		}
 	})
 	t.Run("by bytes", func(t *testing.T) {
-		o := newOrigin(t, 8<<20, slow(4<<20))
+		t.Parallel()
+		o := newOrigin(t, 8<<20, origintest.Throttle(4<<20))
 		cfg := testConfig(t)
 		cfg.CheckpointInterval, cfg.CheckpointBytes = time.Hour, 256<<10
 		cfg.MaxConnections = 1
 		m := start(t, cfg)
-		m.Fetch("model", []Request{{URL: o.url()}}, Options{})
+		m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
 		var seen []int64
 		until(t, "four checkpoints", func() bool {
 			if n := journalSynced(t, cfg).total(); n > 0 && (len(seen) == 0 || n != seen[len(seen)-1]) {
@@ -626,22 +606,22 @@ func TestResumeExactlyMissing(t *testing.T) {
 			asked = asked.add(0, size)
 			mu.Unlock()
 		}
-		return slow(4<<20)(o, w, r, n)
+		return origintest.Throttle(4<<20)(o, w, r, n)
 	}
 	o := newOrigin(t, size, record)
 	cfg := testConfig(t)
 	cfg.MaxConnections = 4
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: o.url(), SHA256: o.sha()}}, Options{})
+	m.Fetch("model", []Request{{URL: o.FileURL(modelPath), SHA256: o.SHA256(modelPath)}}, Options{})
 	until(t, "2 MiB synced", func() bool { return journalSynced(t, cfg).total() > 2<<20 })
 	m.stop()
 	held := journalSynced(t, cfg)
 	mu.Lock()
 	asked = nil
 	mu.Unlock()
-	sentBefore := o.sent.Load()
+	sentBefore := o.Sent.Load()
 	m = start(t, cfg)
-	settleWhole(t, m, "model", o.data)
+	settleWhole(t, m, "model", o.Bytes(modelPath))
 	mu.Lock()
 	defer mu.Unlock()
 	for _, h := range held {
@@ -651,7 +631,7 @@ func TestResumeExactlyMissing(t *testing.T) {
 			}
 		}
 	}
-	if resent, want := o.sent.Load()-sentBefore, size-held.total(); resent > want+want/4 {
+	if resent, want := o.Sent.Load()-sentBefore, size-held.total(); resent > want+want/4 {
 		t.Errorf("the second engine was sent %d bytes for %d missing", resent, want)
 	}
 }
@@ -663,49 +643,53 @@ func TestResumeExactlyMissing(t *testing.T) {
 func TestUnknownLengthEndsAtCut(t *testing.T) {
 	const size = 1 << 20
 	allButEnd := func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
-		w.Header().Set("ETag", o.etag)
+		w.Header().Set("ETag", o.ETag(modelPath))
 		w.Header().Set("Accept-Ranges", "bytes")
 		w.WriteHeader(http.StatusOK)
-		w.Write(o.data)
+		w.Write(o.Bytes(modelPath))
 		w.(http.Flusher).Flush()
 		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
 			conn.Close()
 		}
 		return true
 	}
-	o := newOrigin(t, size, onRequests(allButEnd, 1), chunked)
+	o := newOrigin(t, size, origintest.OnRequests(allButEnd, 1), origintest.Chunked)
 	m := start(t, testConfig(t))
-	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
-	settleWhole(t, m, "model", o.data)
-	if o.requests.Load() != 2 || o.sent.Load() > size+size/8 {
-		t.Errorf("%d requests, %d bytes sent: the file was downloaded again", o.requests.Load(), o.sent.Load())
+	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
+	settleWhole(t, m, "model", o.Bytes(modelPath))
+	if o.GETs.Load() != 2 || o.Sent.Load() > size+size/8 {
+		t.Errorf("%d requests, %d bytes sent: the file was downloaded again", o.GETs.Load(), o.Sent.Load())
 	}
 }
 
 // TestRetryAfterPausesOneRequest: a 503 with Retry-After: 1 to one of
 // several connections pauses that connection, not the transfer: the
-// others carry its range, and the file is done well within the second.
+// others carry its range, and the file is done while it still waits.
 func TestRetryAfterPausesOneRequest(t *testing.T) {
 	const size = 4 << 20
 	var refused atomic.Int64
 	once := func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
 		if r.Method == http.MethodGet && r.Header.Get("Range") != "" && refused.CompareAndSwap(0, 1) {
-			return status(http.StatusServiceUnavailable, "1")(o, w, r, n)
+			return origintest.Status(http.StatusServiceUnavailable, "1")(o, w, r, n)
 		}
 		return false
 	}
 	o := newOrigin(t, size, once)
 	cfg := testConfig(t)
 	cfg.MaxConnections = 4
+	// The Retry-After lasts until the test ends: the transfer must finish
+	// without it.
+	clock := &fakeClock{cap: cfg.BackoffMax, hold: make(chan struct{})}
+	defer close(clock.hold)
+	cfg.Clock = clock
 	m := start(t, cfg)
-	began := time.Now()
-	m.Fetch("model", []Request{{URL: o.url()}}, Options{})
-	settleWhole(t, m, "model", o.data)
+	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
+	settleWhole(t, m, "model", o.Bytes(modelPath))
 	if refused.Load() == 0 {
 		t.Fatal("no request was refused")
 	}
-	if d := time.Since(began); d > 900*time.Millisecond {
-		t.Errorf("took %v: the whole transfer waited out one request's Retry-After", d)
+	if d := clock.longest(); d != time.Second {
+		t.Errorf("the longest wait was %v, want the Retry-After of 1s", d)
 	}
 }
 
@@ -725,32 +709,32 @@ func TestDestLinksAndGitSHA1(t *testing.T) {
 	cfg := testConfig(t)
 	m := start(t, cfg)
 	dir := t.TempDir()
-	dest := filepath.Join(dir, "blobs", gitBlobID(o.data))
+	dest := filepath.Join(dir, "blobs", gitBlobID(o.Bytes(modelPath)))
 	links := []string{filepath.Join(dir, "snapshots", "c1", "sub", "model.bin"), filepath.Join(dir, "snapshots", "c2", "model.bin")}
-	req := Request{URL: o.url(), GitSHA1: gitBlobID(o.data), Size: int64(len(o.data)), Dest: dest, Links: links}
+	req := Request{URL: o.FileURL(modelPath), GitSHA1: gitBlobID(o.Bytes(modelPath)), Size: int64(len(o.Bytes(modelPath))), Dest: dest, Links: links}
 	if _, err := m.Fetch("a", []Request{req}, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if s := settle(t, m, "a"); s.Result != ResultSuccess || s.Records[0].Path != dest {
 		t.Fatalf("got %s %s at %q", s.FailureReason, s.Message, s.Records[0].Path)
 	}
-	checkFile(t, dest, o.data)
+	checkFile(t, dest, o.Bytes(modelPath))
 	for _, l := range links {
 		target, err := os.Readlink(l)
 		if err != nil || filepath.IsAbs(target) {
 			t.Fatalf("link %s: %q %v", l, target, err)
 		}
-		checkFile(t, l, o.data)
+		checkFile(t, l, o.Bytes(modelPath))
 	}
 	if err := os.Remove(links[1]); err != nil {
 		t.Fatal(err)
 	}
-	gets := o.requests.Load()
+	gets := o.GETs.Load()
 	snap, err := m.Fetch("b", []Request{req}, Options{})
-	if err != nil || snap.Result != ResultSuccess || o.requests.Load() != gets {
-		t.Fatalf("a present Dest: %s, %v, %d more requests", snap.State, err, o.requests.Load()-gets)
+	if err != nil || snap.Result != ResultSuccess || o.GETs.Load() != gets {
+		t.Fatalf("a present Dest: %s, %v, %d more requests", snap.State, err, o.GETs.Load()-gets)
 	}
-	checkFile(t, links[1], o.data) // made again
+	checkFile(t, links[1], o.Bytes(modelPath)) // made again
 
 	checkChangedDestFetchedAgain(t, m, o, req)
 }
@@ -773,15 +757,15 @@ func checkChangedDestFetchedAgain(t *testing.T, m *running, o *origin, req Reque
 	if err := os.Chtimes(dest, later, later); err != nil {
 		t.Fatal(err)
 	}
-	gets := o.requests.Load()
+	gets := o.GETs.Load()
 	if _, err := m.Fetch("c", []Request{req}, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	if s := settle(t, m, "c"); s.Result != ResultSuccess || s.Records[0].Path != dest || o.requests.Load() == gets {
+	if s := settle(t, m, "c"); s.Result != ResultSuccess || s.Records[0].Path != dest || o.GETs.Load() == gets {
 		t.Fatalf("a changed Dest: %s %s at %q, %d more requests; want it fetched again into its place",
-			s.FailureReason, s.Message, s.Records[0].Path, o.requests.Load()-gets)
+			s.FailureReason, s.Message, s.Records[0].Path, o.GETs.Load()-gets)
 	}
-	checkFile(t, dest, o.data)
+	checkFile(t, dest, o.Bytes(modelPath))
 }
 
 // A file whose bytes fail their git blob id is not kept; a file at a Dest
@@ -791,7 +775,7 @@ func TestDestRefused(t *testing.T) {
 	o := newOrigin(t, 100<<10)
 	m := start(t, testConfig(t))
 	dir := t.TempDir()
-	req := Request{URL: o.url(), Size: int64(len(o.data))}
+	req := Request{URL: o.FileURL(modelPath), Size: int64(len(o.Bytes(modelPath)))}
 	bad := req
 	bad.GitSHA1 = gitBlobID([]byte("other"))
 	bad.Dest = filepath.Join(dir, "blobs", bad.GitSHA1)
@@ -809,14 +793,14 @@ func TestDestRefused(t *testing.T) {
 	if err := os.WriteFile(mine, []byte("a person's file"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Fetch("d", []Request{{URL: o.url(), Dest: mine}}, Options{}); err != nil {
+	if _, err := m.Fetch("d", []Request{{URL: o.FileURL(modelPath), Dest: mine}}, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if s := settle(t, m, "d"); s.Result != ResultFailure {
 		t.Errorf("a Dest without a digest over a file: %s", s.Result)
 	}
 	checkFile(t, mine, []byte("a person's file"))
-	if _, err := m.Fetch("e", []Request{{URL: o.url(), Dest: "relative/x"}}, Options{}); err == nil {
+	if _, err := m.Fetch("e", []Request{{URL: o.FileURL(modelPath), Dest: "relative/x"}}, Options{}); err == nil {
 		t.Error("a relative Dest was accepted")
 	}
 }
@@ -824,7 +808,7 @@ func TestDestRefused(t *testing.T) {
 // A journalled SHA-1 state resumes at the file's own byte count, the blob
 // header not counted.
 func TestGitSHA1HashState(t *testing.T) {
-	data := content(1000, 7)
+	data := origintest.Content(1000, 7)
 	req := Request{GitSHA1: gitBlobID(data)}
 	h, _ := newDigest(req, int64(len(data)))
 	h.Write(data[:600])

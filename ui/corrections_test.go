@@ -19,7 +19,7 @@ const wrongSHA = "ababababababababababababababababababababababababababababababab
 // row to fail; it returns the fetch's id and the right digest.
 func (h *harness) mismatched() (id, right string) {
 	h.t.Helper()
-	id, err := h.u.fetchURL(h.srv.url+"/model.bin", "", wrongSHA)
+	id, err := h.u.fetchURL(h.srv.URL+"/model.bin", "", wrongSHA)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestAddURLAsksToReplaceDigest(t *testing.T) {
 	h := newHarness(t, false)
 	id, right := h.mismatched()
 	h.u.showAddURL()
-	test.Type(h.u.add.url, h.srv.url+"/model.bin")
+	test.Type(h.u.add.url, h.srv.URL+"/model.bin")
 	test.Type(h.u.add.sha, right)
 	test.Tap(h.u.add.add)
 	confirm, ok := h.u.dialog.(*dialog.ConfirmDialog)

@@ -213,7 +213,7 @@ func TestCloseWithoutTrayHostAsks(t *testing.T) {
 	if !h.u.hasTrayHost() {
 		t.Error("got no tray host with a StatusNotifierWatcher on the bus")
 	}
-	h.srv.open()
+	h.srv.Release()
 }
 
 func TestCloseAsksThenPausesAndQuits(t *testing.T) {
@@ -233,7 +233,7 @@ func TestCloseAsksThenPausesAndQuits(t *testing.T) {
 	if s := mustGet(t, h, "gemma-2b"); !s.Paused {
 		t.Errorf("got the download %s after Pause and quit, want it paused", s.State)
 	}
-	h.srv.open()
+	h.srv.Release()
 }
 
 func TestCloseQuitsWhenNothingDownloads(t *testing.T) {

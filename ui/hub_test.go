@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +16,7 @@ import (
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/hf"
 	"github.com/modelfetch/modelfetch/downloader/hf/hftest"
+	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
 // hubHarness is the Hugging Face view in a test window, on a fake Hub.
@@ -249,15 +249,7 @@ func TestHubPastedNameOpensRepo(t *testing.T) {
 }
 
 func TestHubOfflineSaysSoAndDoesNotBlock(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	endpoint := "http://" + l.Addr().String()
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	h := newHubHarness(t, endpoint, hf.Token{})
+	h := newHubHarness(t, origintest.ClosedURL(t), hf.Token{})
 	offline := downloader.Sentence(&hf.Error{Kind: hf.KindOffline})
 
 	h.enter("tiny")

@@ -7,14 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,84 +22,45 @@ import (
 
 	"github.com/modelfetch/modelfetch/assets"
 	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
 // fileSize is small enough to download in a moment on 127.0.0.1 and large
 // enough to need many reads.
 const fileSize = 3 << 20
 
-// server serves one generated model file, with the faults a test switches
-// on: answering 404, or holding back the second half of the file until
-// the test lets it go.
+// server serves one generated model file at every path but /missing...,
+// with the faults a test switches on: answering 404, or holding back the
+// second half of the file until the test lets it go (Release).
 type server struct {
-	url      string // where it listens
-	data     []byte
-	etag     atomic.Value  // the file's ETag; a new one says the file changed
-	fail     atomic.Bool   // answer 404 Not Found
-	gate     chan struct{} // when not nil, reads past the middle wait for it to close
-	gateOnce sync.Once
+	*origintest.Server
+	data []byte
+	fail atomic.Bool // answer 404 Not Found
 }
 
-func newServer(t *testing.T, gated bool) (*server, *httptest.Server) {
+func newServer(t *testing.T, gated bool) *server {
 	t.Helper()
-	s := &server{data: make([]byte, fileSize)}
-	r := rand.New(rand.NewChaCha8([32]byte{'m', 'f'}))
-	for i := range s.data {
-		s.data[i] = byte(r.Uint32())
-	}
-	if gated {
-		s.gate = make(chan struct{})
-	}
-	s.etag.Store(`"v1"`)
-	srv := httptest.NewServer(s) // listens on 127.0.0.1
-	s.url = srv.URL
-	t.Cleanup(func() {
-		s.open()
-		srv.Close()
-	})
-	return s, srv
-}
-
-// open lets the held-back half of the file through.
-func (s *server) open() {
-	if s.gate != nil {
-		s.gateOnce.Do(func() { close(s.gate) })
-	}
-}
-
-func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.fail.Load() || strings.HasPrefix(r.URL.Path, "/missing") {
-		http.NotFound(w, r)
-		return
-	}
-	w.Header().Set("ETag", s.etag.Load().(string))
-	http.ServeContent(w, r, "model.bin", time.Time{}, &gatedReader{s: s, ctx: r.Context(), r: bytes.NewReader(s.data)})
-}
-
-type gatedReader struct {
-	s   *server
-	ctx context.Context
-	r   *bytes.Reader
-}
-
-func (g *gatedReader) Read(p []byte) (int, error) {
-	pos := int64(len(g.s.data)) - int64(g.r.Len())
-	if g.s.gate != nil && pos >= int64(len(g.s.data)/2) {
-		select {
-		case <-g.s.gate:
-		case <-g.ctx.Done():
-			return 0, g.ctx.Err()
+	s := &server{data: origintest.Named("mf", fileSize)}
+	faults := []origintest.Fault{func(_ *origintest.Server, w http.ResponseWriter, r *http.Request, _ int64) bool {
+		if s.fail.Load() || strings.HasPrefix(r.URL.Path, "/missing") {
+			http.NotFound(w, r)
+			return true
 		}
+		return false
+	}}
+	if gated {
+		faults = append(faults, origintest.HoldFrom(fileSize/2))
 	}
-	if half := int64(len(g.s.data) / 2); g.s.gate != nil && pos < half {
-		p = p[:min(int64(len(p)), half-pos)]
-	}
-	return g.r.Read(p)
+	s.Server = origintest.NewServer(faults...)
+	s.setETag(`"v1"`)
+	s.ServeEverywhere("/model.bin")
+	t.Cleanup(s.Close)
+	return s
 }
 
-func (g *gatedReader) Seek(offset int64, whence int) (int64, error) {
-	return g.r.Seek(offset, whence)
-}
+// setETag serves the same bytes under etag: a new one says the file
+// changed.
+func (s *server) setETag(etag string) { s.PutBody("/model.bin", bytes.NewReader(s.data), etag) }
 
 // harness is a window on a real engine that downloads from a local
 // server. UI work that the app would run on its UI goroutine runs on the
@@ -116,6 +74,7 @@ type harness struct {
 	uiQueue
 	revealed []string
 	notes    []fyne.Notification // sent, in order
+	noted    int                 // how many of notes waitNote checked
 }
 
 // errNoBus stands for a desktop without a session bus.
@@ -130,14 +89,14 @@ func newHarness(t *testing.T, gated bool) *harness {
 func newHarnessWith(t *testing.T, gated bool, edit func(*Options)) *harness {
 	t.Helper()
 	test.NewTempApp(t)
-	srv, hs := newServer(t, gated)
+	srv := newServer(t, gated)
 	h := &harness{t: t, srv: srv, uiQueue: newUIQueue()}
 
 	// A user catalog laid over the built-in one points Gemma 2B at the
 	// local server, as a person's catalog.json would.
 	userCatalog := filepath.Join(t.TempDir(), "catalog.json")
 	entry := []downloader.Model{{ID: "gemma-2b", Title: "Gemma 2B", Files: []downloader.ModelFile{
-		{URL: hs.URL + "/g-2b-it-gpu-int4.bin", Name: "g-2b-it-gpu-int4.bin"},
+		{URL: srv.URL + "/g-2b-it-gpu-int4.bin", Name: "g-2b-it-gpu-int4.bin"},
 	}}}
 	data, err := json.Marshal(entry)
 	if err != nil {
@@ -199,11 +158,14 @@ func (h *harness) waitFor(what string, cond func() bool) {
 	h.uiQueue.waitFor(h.t, what, cond, func() string { return fmt.Sprintf("the fetches are %+v", h.m.Snapshots()) })
 }
 
-// waitNote waits for the next notification, and checks it is want.
+// waitNote waits for the next notification the test has not checked yet
+// (it may have come while the test waited for something else), and
+// checks it is want.
 func (h *harness) waitNote(want fyne.Notification) {
 	h.t.Helper()
-	seen := len(h.notes)
+	seen := h.noted
 	h.waitFor("a notification", func() bool { return len(h.notes) > seen })
+	h.noted++
 	if got := h.notes[seen]; got != want {
 		h.t.Errorf("got notification %+v, want %+v", got, want)
 	}
@@ -353,7 +315,7 @@ func TestPauseAndResume(t *testing.T) {
 		t.Errorf("got partial files %q while paused, want the one kept", p)
 	}
 
-	h.srv.open()
+	h.srv.Release()
 	test.Tap(h.row("gemma-2b").pause)
 	h.waitFor("the row to read Ready", func() bool { return h.rowState("gemma-2b") == "Ready" })
 	got, err := os.ReadFile(filepath.Join(h.cfg.ModelsDir, "gemma-2b", "g-2b-it-gpu-int4.bin"))
@@ -374,14 +336,14 @@ func TestRestartSaysWhy(t *testing.T) {
 	if got := h.row("gemma-2b").line.Text; strings.Contains(got, "again") {
 		t.Errorf("got %q before any restart, want no reason", got)
 	}
-	h.srv.etag.Store(`"v2"`) // the file changed on the server while paused
+	h.srv.setETag(`"v2"`) // the file changed on the server while paused
 	test.Tap(h.row("gemma-2b").pause)
 	h.waitFor("the row to say why it started again", func() bool {
 		s, _ := h.m.Get("gemma-2b")
 		r := h.row("gemma-2b")
 		return s.Records[0].Restarted != "" && strings.HasPrefix(r.line.Text, "Started again · ") && strings.HasSuffix(r.line.tip, s.Records[0].Restarted)
 	})
-	h.srv.open()
+	h.srv.Release()
 	h.waitFor("the row to read Ready", func() bool { return h.rowState("gemma-2b") == "Ready" })
 	if got := h.row("gemma-2b").line.Text; strings.Contains(got, "again") {
 		t.Errorf("got %q on a ready row, want no restart reason", got)
@@ -723,7 +685,7 @@ func TestTrayMenuFollowsAndControlsDownloads(t *testing.T) {
 	tray.item("Pause all").Action()
 	h.waitFor("the tray to say paused", func() bool { return tray.tooltip() == "ModelFetch: 1 paused" && h.rowState("gemma-2b") == "Paused" })
 	tray.item("Resume all").Action()
-	h.srv.open()
+	h.srv.Release()
 	h.waitFor("the download to finish", func() bool {
 		return tray.tooltip() == "ModelFetch: Nothing downloading" && h.rowState("gemma-2b") == "Ready"
 	})

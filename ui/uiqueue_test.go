@@ -49,8 +49,9 @@ func (q uiQueue) next(t testing.TB) func() {
 
 // waitFor runs queued UI work until cond holds, failing the test after a
 // generous deadline with what and, when given, state's account of why.
-// cond is checked after each piece of UI work, since only UI work changes
-// what the window shows, and when a test's own goroutine calls poke.
+// cond is checked after each batch of UI work (what was queued by then),
+// since only UI work changes what the window shows, and when a test's own
+// goroutine calls poke.
 func (q uiQueue) waitFor(t testing.TB, what string, cond func() bool, state func() string) {
 	t.Helper()
 	deadline := time.NewTimer(20 * time.Second)
@@ -59,12 +60,27 @@ func (q uiQueue) waitFor(t testing.TB, what string, cond func() bool, state func
 		select {
 		case f := <-q.queue:
 			f()
+			q.drain()
 		case <-q.wake:
 		case <-deadline.C:
 			if state != nil {
 				what += "; " + state()
 			}
 			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// drain runs the UI work queued now, without waiting for more: a check of
+// the window lays it out, which under the race detector costs more than
+// the work.
+func (q uiQueue) drain() {
+	for {
+		select {
+		case f := <-q.queue:
+			f()
+		default:
+			return
 		}
 	}
 }

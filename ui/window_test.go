@@ -61,7 +61,7 @@ func TestWindowFitsHalfASmallScreen(t *testing.T) {
 	if h.u.tips.bubble.Visible() {
 		t.Error("got the tooltip still shown after the pointer left")
 	}
-	h.srv.open()
+	h.srv.Release()
 }
 
 func TestSplitRemembered(t *testing.T) {
@@ -97,7 +97,7 @@ func (h *harness) fetchURLs(names ...string) []string {
 	h.t.Helper()
 	var ids []string
 	for _, name := range names {
-		id, err := h.u.fetchURL(h.srv.url+"/"+name, "", "")
+		id, err := h.u.fetchURL(h.srv.URL+"/"+name, "", "")
 		if err != nil {
 			h.t.Fatal(err)
 		}
@@ -125,7 +125,7 @@ func TestQueuedRowsSayTheirPlaceNewestFirst(t *testing.T) {
 	if got := h.u.status.Text; !strings.HasPrefix(got, "1 downloading") || !strings.HasSuffix(got, " · 2 queued") {
 		t.Errorf("got status %q, want 1 downloading and 2 queued told apart", got)
 	}
-	h.srv.open()
+	h.srv.Release()
 	h.waitFor("all three ready", func() bool {
 		return h.rowState(ids[0]) == "Ready" && h.rowState(ids[1]) == "Ready" && h.rowState(ids[2]) == "Ready"
 	})
@@ -136,7 +136,7 @@ func TestQueuedRowsSayTheirPlaceNewestFirst(t *testing.T) {
 
 func TestDetailsOfThreeFilesWithAFailure(t *testing.T) {
 	h := newHarness(t, false)
-	reqs := []downloader.Request{{URL: h.srv.url + "/weights.bin"}, {URL: h.srv.url + "/tokenizer.json"}, {URL: h.srv.url + "/missing/config.json"}}
+	reqs := []downloader.Request{{URL: h.srv.URL + "/weights.bin"}, {URL: h.srv.URL + "/tokenizer.json"}, {URL: h.srv.URL + "/missing/config.json"}}
 	if _, err := h.m.Fetch("three", reqs, downloader.Options{Title: "Three files"}); err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestNotificationsCoalesce(t *testing.T) {
 		}
 		return true
 	})
-	h.srv.open()
+	h.srv.Release()
 	h.waitFor("a notification", func() bool { return len(h.notes) > 0 })
 	for _, id := range ids {
 		if s, _ := h.m.Get(id); s.State != downloader.StateSucceeded {
@@ -277,7 +277,7 @@ func TestTrayItemsKeepTheirIDs(t *testing.T) {
 	tray.item("Pause all").Action()
 	h.waitFor("the tray to say paused", func() bool { return tray.tooltip() == "ModelFetch: 2 paused" })
 	tray.item("Resume all").Action()
-	h.srv.open()
+	h.srv.Release()
 	h.waitFor("both ready", func() bool { return h.rowState(ids[0]) == "Ready" && h.rowState(ids[1]) == "Ready" })
 	h.waitFor("the tray to say so", func() bool { return tray.tooltip() == "ModelFetch: Nothing downloading" })
 	// The menu is set once and never changes, so the desktop never gives
@@ -348,7 +348,7 @@ func TestKeyboard(t *testing.T) {
 
 	shortcuts.TypedShortcut(shortcutAddURL)
 	f = h.u.add
-	f.url.SetText(h.srv.url + "/a.bin\n\n  " + h.srv.url + "/b.bin  ")
+	f.url.SetText(h.srv.URL + "/a.bin\n\n  " + h.srv.URL + "/b.bin  ")
 	f.url.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	if h.u.add != nil || len(h.m.IDs()) != 2 {
 		t.Fatalf("got dialog open %v and fetches %q for two addresses, want both started", h.u.add != nil, h.m.IDs())
@@ -368,7 +368,7 @@ func TestKeyboard(t *testing.T) {
 	h.waitFor("Delete to cancel it", func() bool { return h.rowState(id) == "Cancelled" })
 	key(&fyne.KeyEvent{Name: fyne.KeyDelete})
 	h.waitFor("Delete to remove it", func() bool { return len(h.u.rows) == 1 })
-	h.srv.open()
+	h.srv.Release()
 }
 
 func TestCancelAsksBeforeDeletingMuch(t *testing.T) {

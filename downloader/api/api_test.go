@@ -208,7 +208,7 @@ type resourceTest struct {
 // held is a download the origin holds until the test ends: it stays
 // active for as long as the steps need it to.
 func (rt *resourceTest) held() CreateRequest {
-	return CreateRequest{ID: "held", Requests: []downloader.Request{{URL: rt.e.origin.srv.URL + "/hold/held"}}}
+	return CreateRequest{ID: "held", Requests: []downloader.Request{{URL: rt.e.origin.URL + "/hold/held"}}}
 }
 
 func testCatalog(t *testing.T, rt *resourceTest) {
@@ -250,7 +250,7 @@ func testCreateAndWait(t *testing.T, rt *resourceTest) {
 		t.Errorf("got events %v, want a snapshot first and success last", kinds)
 	}
 	data, err := os.ReadFile(final.Paths()[0])
-	if err != nil || !bytes.Equal(data, rt.e.origin.files["a"]) {
+	if err != nil || !bytes.Equal(data, rt.e.origin.Bytes("/files/a")) {
 		t.Fatalf("the downloaded file differs from the origin's (%v)", err)
 	}
 	rt.first = final
@@ -311,7 +311,7 @@ func testMatch(t *testing.T, rt *resourceTest) {
 
 func testCreateAgain(t *testing.T, rt *resourceTest) {
 	ctx, c, e := ctxT(t), rt.e.c, rt.e
-	before := e.origin.bytes.Load()
+	before := e.origin.Sent.Load()
 	snap, created, err := c.Create(ctx, CreateRequest{Model: "model-a"})
 	if err != nil || created {
 		t.Fatalf("got created=%v, %v, want the existing fetch", created, err)
@@ -319,7 +319,7 @@ func testCreateAgain(t *testing.T, rt *resourceTest) {
 	if snap.State != downloader.StateSucceeded || snap.Paths()[0] != rt.first.Paths()[0] {
 		t.Fatalf("got %s %v, want the succeeded fetch at %v", snap.State, snap.Paths(), rt.first.Paths())
 	}
-	if got := e.origin.bytes.Load() - before; got != 0 {
+	if got := e.origin.Sent.Load() - before; got != 0 {
 		t.Fatalf("the origin sent %d more bytes, want 0", got)
 	}
 }
@@ -426,7 +426,7 @@ func testRemove(t *testing.T, rt *resourceTest) {
 
 func testRetry(t *testing.T, rt *resourceTest) {
 	ctx, c := ctxT(t), rt.e.c
-	snap, _, err := c.Create(ctx, CreateRequest{ID: "missing", Requests: []downloader.Request{{URL: rt.e.origin.srv.URL + "/files/missing"}}})
+	snap, _, err := c.Create(ctx, CreateRequest{ID: "missing", Requests: []downloader.Request{{URL: rt.e.origin.URL + "/files/missing"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -618,7 +618,7 @@ func checkNothingChanged(t *testing.T, e *env, before map[string]int64, outside 
 	if ids := e.m.IDs(); len(ids) != 0 {
 		t.Errorf("refused requests created fetches %v, want none", ids)
 	}
-	if n := e.origin.gets.Load(); n != 0 {
+	if n := e.origin.GETs.Load(); n != 0 {
 		t.Errorf("refused requests made the origin serve %d downloads, want 0", n)
 	}
 	for p := range tree(t, e.root) {
@@ -664,7 +664,7 @@ func TestConcurrentCreatesMakeOneDownload(t *testing.T) {
 		})
 	}
 	asked.Wait()
-	e.origin.releaseAll()
+	e.origin.Release()
 	wg.Wait()
 	created := 0
 	for i := range clients {
@@ -687,10 +687,10 @@ func TestConcurrentCreatesMakeOneDownload(t *testing.T) {
 	if got := len(e.m.IDs()); got != 1 {
 		t.Errorf("the engine has %d fetches, want 1", got)
 	}
-	if got := e.origin.gets.Load(); got != 1 {
+	if got := e.origin.GETs.Load(); got != 1 {
 		t.Errorf("the origin served %d GETs, want 1", got)
 	}
-	if got := e.origin.bytes.Load(); got != size {
+	if got := e.origin.Sent.Load(); got != size {
 		t.Errorf("the origin sent %d bytes, want %d (one download)", got, size)
 	}
 }
@@ -700,7 +700,7 @@ func TestConcurrentCreatesMakeOneDownload(t *testing.T) {
 func TestCreateConflict(t *testing.T) {
 	e := newEnv(t, envOptions{sizes: map[string]int{"a": 64 << 10}})
 	ctx, c := ctxT(t), e.c
-	first := CreateRequest{ID: "c", Requests: []downloader.Request{{URL: e.origin.srv.URL + "/hold/a", SHA256: strings.Repeat("ab", 32)}}}
+	first := CreateRequest{ID: "c", Requests: []downloader.Request{{URL: e.origin.URL + "/hold/a", SHA256: strings.Repeat("ab", 32)}}}
 	if _, created, err := c.Create(ctx, first); err != nil || !created {
 		t.Fatalf("first create: got created=%v, %v", created, err)
 	}

@@ -4,110 +4,49 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io"
 	"io/fs"
-	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
-// origin is a real HTTP server on 127.0.0.1 serving generated files with
-// http.ServeContent (a correct range server), counting what it sends.
+// origin serves generated files (origintest.Named) on 127.0.0.1:
 //
 //	/files/NAME  the file NAME
-//	/hold/NAME   the file NAME, once release is closed (or the client leaves)
+//	/hold/NAME   the file NAME, once Release is called (or the client leaves)
 //	anything else 404
 //
 // A query is ignored: /files/NAME?x is another URL for the same file.
-type origin struct {
-	srv     *httptest.Server
-	files   map[string][]byte
-	sums    map[string]string // hex SHA-256 of each file, computed once
-	gets    atomic.Int64      // GET requests for files
-	bytes   atomic.Int64      // body bytes sent
-	release chan struct{}
-	once    sync.Once
-}
+type origin struct{ *origintest.Server }
 
 func newOrigin(tb testing.TB, sizes map[string]int) *origin {
 	tb.Helper()
-	o := &origin{files: map[string][]byte{}, sums: map[string]string{}, release: make(chan struct{})}
+	o := &origin{origintest.NewServer(origintest.OnPaths("/hold/", origintest.Hold))}
 	for name, size := range sizes {
-		o.files[name] = content(name, size)
-		sum := sha256.Sum256(o.files[name])
-		o.sums[name] = hex.EncodeToString(sum[:])
+		data := origintest.Named(name, size)
+		o.Put("/files/"+name, data)
+		o.Put("/hold/"+name, data)
 	}
-	o.srv = httptest.NewServer(http.HandlerFunc(o.serve))
-	tb.Cleanup(func() {
-		o.releaseAll()
-		o.srv.Close()
-	})
+	tb.Cleanup(o.Close)
 	return o
 }
 
-// content is size bytes that depend on name, so that every file differs.
-func content(name string, size int) []byte {
-	var seed [32]byte
-	copy(seed[:], name)
-	b := make([]byte, size)
-	rand.NewChaCha8(seed).Read(b)
-	return b
-}
+func (o *origin) url(name string) string { return o.FileURL("/files/" + name) }
 
-func (o *origin) releaseAll() { o.once.Do(func() { close(o.release) }) }
-
-func (o *origin) serve(w http.ResponseWriter, r *http.Request) {
-	dir, name := path.Split(r.URL.Path)
-	data, ok := o.files[name]
-	if !ok || (dir != "/files/" && dir != "/hold/") {
-		http.NotFound(w, r)
-		return
-	}
-	if dir == "/hold/" {
-		select {
-		case <-o.release:
-		case <-r.Context().Done():
-			return
-		}
-	}
-	if r.Method == http.MethodGet {
-		o.gets.Add(1)
-	}
-	w.Header().Set("ETag", `"`+o.sums[name][:16]+`"`)
-	http.ServeContent(&countingWriter{ResponseWriter: w, n: &o.bytes}, r, name, time.Unix(1_700_000_000, 0), bytes.NewReader(data))
-}
-
-func (o *origin) url(name string) string { return o.srv.URL + "/files/" + name }
-
-func (o *origin) sha(name string) string { return o.sums[name] }
-
-type countingWriter struct {
-	http.ResponseWriter
-	n *atomic.Int64
-}
-
-func (w *countingWriter) Write(b []byte) (int, error) {
-	n, err := w.ResponseWriter.Write(b)
-	w.n.Add(int64(n))
-	return n, err
-}
+func (o *origin) sha(name string) string { return o.SHA256("/files/" + name) }
 
 // env is a real engine on temporary folders, served on a real socket.
 type env struct {
@@ -173,7 +112,7 @@ func newEnv(tb testing.TB, eo envOptions) *env {
 	for _, name := range names {
 		u := e.origin.url(name)
 		if eo.held {
-			u = e.origin.srv.URL + "/hold/" + name
+			u = e.origin.URL + "/hold/" + name
 		}
 		e.catalog = append(e.catalog, downloader.Model{ID: "model-" + strings.ToLower(name), Title: "Model " + name,
 			Files: []downloader.ModelFile{{URL: u, Name: name + ".bin", Size: int64(eo.sizes[name]), SHA256: e.origin.sha(name)}}})
@@ -234,41 +173,18 @@ func newEnv(tb testing.TB, eo envOptions) *env {
 }
 
 // waitSettled waits until every fetch in ids has settled and returns
-// their final snapshots, in the order of ids. It follows the engine's
-// events under ctxT(tb) instead of polling: subscribed before each look,
-// it misses none, and a subscription the engine drops for falling behind
-// is renewed before the next look.
+// their final snapshots, in the order of ids: Manager.Wait on each, under
+// ctxT(tb).
 func waitSettled(tb testing.TB, m *downloader.Manager, ids ...string) []downloader.Snapshot {
 	tb.Helper()
-	ctx := ctxT(tb)
-	sub := m.Subscribe("", 64)
-	defer func() { sub.Close() }()
-	for {
-		if snaps, ok := settled(m, ids); ok {
-			return snaps
-		}
-		select {
-		case <-ctx.Done():
-			tb.Fatalf("gave up waiting for %v to settle: %v", ids, context.Cause(ctx))
-		case _, ok := <-sub.C:
-			if !ok {
-				sub = m.Subscribe("", 64)
-			}
-		}
-	}
-}
-
-// settled returns the snapshots of ids once every one has settled.
-func settled(m *downloader.Manager, ids []string) ([]downloader.Snapshot, bool) {
 	snaps := make([]downloader.Snapshot, len(ids))
 	for i, id := range ids {
-		snap, ok := m.Get(id)
-		if !ok || !snap.State.Settled() {
-			return nil, false
+		var err error
+		if snaps[i], err = m.Wait(ctxT(tb), id, nil); err != nil {
+			tb.Fatalf("gave up waiting for %s to settle: %v", id, err)
 		}
-		snaps[i] = snap
 	}
-	return snaps, true
+	return snaps
 }
 
 // openStuckStream asks the server at sock for every event over a

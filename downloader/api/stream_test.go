@@ -76,7 +76,7 @@ func TestWaitSurvivesBeingDropped(t *testing.T) {
 					}
 				}
 				e.m.Resume(snap.ID)
-				e.origin.releaseAll()
+				e.origin.Release()
 			}()
 			<-block
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
 // variant is one way to download a URL into a run folder: get returns
@@ -268,11 +269,9 @@ func (b *bench) warm(size int64) error {
 	if err != nil {
 		return err
 	}
-	for off := int64(0); off < size; off += maxChunk {
-		if _, err := f.Write(b.c.at(off, int(min(maxChunk, size-off)))); err != nil {
-			f.Close()
-			return err
-		}
+	if err := writePattern(f, b.p, size); err != nil {
+		f.Close()
+		return err
 	}
 	return f.Close()
 }
@@ -286,7 +285,7 @@ func (b *bench) diskContext(ctx context.Context, size int64) {
 		if ctx.Err() != nil {
 			return
 		}
-		s, err := writeSync(filepath.Join(b.cfg.dir, "disk.bin"), b.c, size)
+		s, err := writeSync(filepath.Join(b.cfg.dir, "disk.bin"), b.p, size)
 		if err != nil {
 			r.fails = append(r.fails, err.Error())
 			continue
@@ -296,20 +295,16 @@ func (b *bench) diskContext(ctx context.Context, size int64) {
 	progress("disk: write + fsync %.0f MB/s", r.rate()/1e6)
 }
 
-func writeSync(path string, c *content, size int64) (sample, error) {
+func writeSync(path string, p *origintest.Pattern, size int64) (sample, error) {
 	defer os.Remove(path)
 	start := time.Now()
 	f, err := os.Create(path)
 	if err != nil {
 		return sample{}, err
 	}
-	for off := int64(0); off < size; {
-		n := int(min(maxChunk, size-off))
-		if _, err := f.Write(c.at(off, n)); err != nil {
-			f.Close()
-			return sample{}, err
-		}
-		off += int64(n)
+	if err := writePattern(f, p, size); err != nil {
+		f.Close()
+		return sample{}, err
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
@@ -340,4 +335,12 @@ func verify(path string, size int64, want string) error {
 		return fmt.Errorf("%s has SHA-256 %s…, not %s…: %w", filepath.Base(path), got[:12], want[:12], errMismatch)
 	}
 	return nil
+}
+
+// writePattern writes the pattern's first size bytes to w in pieces of
+// 1 MiB.
+func writePattern(w io.Writer, p *origintest.Pattern, size int64) error {
+	// Wrapped, an *os.File cannot choose its own 32 KiB pieces.
+	_, err := io.CopyBuffer(struct{ io.Writer }{w}, io.NewSectionReader(p.Sized(size), 0, size), make([]byte, 1<<20))
+	return err
 }

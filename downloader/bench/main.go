@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
 // config is what the flags set.
@@ -132,7 +133,7 @@ func parseFlags(args []string) (config, error) {
 type bench struct {
 	cfg   config
 	self  string
-	c     *content
+	p     *origintest.Pattern
 	srv   *server
 	sums  map[int64]string  // the served file's SHA-256 per size
 	tools map[string]string // program name → path; absent when not installed
@@ -161,14 +162,12 @@ func runBench(ctx context.Context, cfg config) error {
 
 	start := time.Now()
 	load := loadAvg()
-	b.c = newContent()
+	b.p = origintest.NewPattern()
 	sizes := cfg.sizes()
 	progress("hashing the served file at each size")
-	b.sums = b.c.sums(sizes)
-	if b.srv, err = startServer(b.c, cfg.capRate, cfg.cutEvery, nil); err != nil {
-		return err
-	}
-	defer b.srv.close()
+	b.sums = b.p.Sums(sizes)
+	b.srv = startServer(b.p, cfg.capRate, cfg.cutEvery, nil)
+	defer b.srv.Close()
 
 	if err := b.warm(slices.Max(sizes)); err != nil {
 		return err
@@ -217,19 +216,16 @@ func (cfg config) sizes() []int64 {
 
 // serveOnly serves the files of every case until ctx ends.
 func serveOnly(ctx context.Context, cfg config) error {
-	c := newContent()
-	srv, err := startServer(c, cfg.capRate, cfg.cutEvery, os.Stdout)
-	if err != nil {
-		return err
-	}
-	defer srv.close()
+	p := origintest.NewPattern()
+	srv := startServer(p, cfg.capRate, cfg.cutEvery, os.Stdout)
+	defer srv.Close()
 	sizes := slices.Compact(slices.Sorted(slices.Values(append([]int64{cfg.size, cfg.cappedSize}, cfg.rssSizes...))))
 	for _, mode := range []string{"plain", "capped", "cut", "flaky"} {
 		for _, size := range sizes {
 			fmt.Printf("%s\n", srv.url(mode, size))
 		}
 	}
-	sums := c.sums(sizes)
+	sums := p.Sums(sizes)
 	for _, size := range sizes {
 		fmt.Printf("SHA-256 of %d bytes: %s\n", size, sums[size])
 	}

@@ -3,7 +3,6 @@ package hf
 import (
 	"encoding/hex"
 	"errors"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/hf/hftest"
+	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
 func paths(p Plan) []string {
@@ -195,20 +195,6 @@ func kindOfErr(err error) Kind {
 	return 0
 }
 
-// closedEndpoint is a 127.0.0.1 address nothing listens on.
-func closedEndpoint(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return "http://" + addr
-}
-
 func TestResolveErrors(t *testing.T) {
 	gatedRepo := hftest.TinyGGUF()
 	gatedRepo.ID, gatedRepo.Gated, gatedRepo.Readers = "org/Gated", true, []string{"reader"}
@@ -247,7 +233,7 @@ func TestResolveErrors(t *testing.T) {
 		}
 	})
 	t.Run("offline", func(t *testing.T) {
-		c, err := New(Config{Endpoint: closedEndpoint(t), Timeout: 5 * time.Second})
+		c, err := New(Config{Endpoint: origintest.ClosedURL(t), Timeout: 5 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}

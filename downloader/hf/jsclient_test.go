@@ -10,8 +10,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/modelfetch/modelfetch/downloader/hf/hftest"
 	"time"
+
+	"github.com/modelfetch/modelfetch/downloader/hf/hftest"
+	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
 // jsView is what check.mjs prints: what @huggingface/hub saw in the cache.
@@ -111,7 +113,7 @@ func TestJSClientReadsOurCache(t *testing.T) {
 	c := Cache{Dir: getenv.CacheDir()}
 	args := writePlan(t, c, p, repo.Commits[hftest.CommitMain])
 
-	v := runJSClient(t, hubFreeEnv("HF_HOME="+home, "CHECK_HUB_URL="+closedEndpoint(t)),
+	v := runJSClient(t, hubFreeEnv("HF_HOME="+home, "CHECK_HUB_URL="+origintest.ClosedURL(t)),
 		append([]string{c.Dir, p.Repo, p.Commit}, args...)...)
 
 	if v.DefaultCacheDir != c.Dir {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/api"
+	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
 // world is one user's folders: a journal, a cache and a socket of its own.
@@ -69,16 +68,11 @@ func serve(t *testing.T, w world, m *downloader.Manager, show func()) (stop func
 // needs.
 func held(t *testing.T) string {
 	t.Helper()
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-release:
-		}
-	}))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { close(release) }) // before Close, which waits for the handlers
-	return srv.URL
+	o := origintest.NewServer(origintest.Hold)
+	o.Put("/model.bin", origintest.Content(1<<10, 1))
+	o.ServeEverywhere("/model.bin")
+	t.Cleanup(o.Close) // releases the answers, then waits for them
+	return o.URL
 }
 
 // With nothing running, Attach opens the journal here; once that engine

@@ -13,21 +13,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-)
 
-// closedPort is a 127.0.0.1 address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return addr
-}
+	"github.com/modelfetch/modelfetch/downloader/origintest"
+)
 
 // trusting is a client that trusts ts's certificate and no other, and
 // checks redirects with CheckRedirect.
@@ -222,7 +210,7 @@ func dnsAnswer(query []byte, rcode byte) []byte {
 }
 
 func TestClassify(t *testing.T) {
-	refused := "http://" + closedPort(t) + "/model.gguf"
+	refused := "http://" + origintest.ClosedAddr(t) + "/model.gguf"
 	silent, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -275,7 +263,7 @@ func TestClassify(t *testing.T) {
 }
 
 func TestClassifyDeadProxy(t *testing.T) {
-	closed := closedPort(t)
+	closed := origintest.ClosedAddr(t)
 	for _, tc := range []struct{ name, proxy, host string }{
 		{"closed port", "http://" + closed, closed},
 		{"no such host", "http://proxy.test:3128", "proxy.test"},

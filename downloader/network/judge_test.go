@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"testing"
+
+	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
 // view is a Watcher with the system view injected: Status says status,
@@ -22,7 +24,7 @@ func (v *view) Check(context.Context) Status {
 func (v *view) Changes() <-chan Status { return nil }
 
 func TestJudge(t *testing.T) {
-	refusedURL := "http://" + closedPort(t) + "/model.gguf"
+	refusedURL := "http://" + origintest.ClosedAddr(t) + "/model.gguf"
 	refused := do(t, http.DefaultClient, refusedURL)
 	online := Status{State: Online, Source: FromRoutes}
 	offline := Status{State: Offline, Source: FromRoutes}

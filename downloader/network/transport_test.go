@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
 // forwardProxy is an HTTP proxy on 127.0.0.1 that answers every request
@@ -57,7 +59,7 @@ func TestConfigureProxy(t *testing.T) {
 		{"from settings", proxy, "", "", "http://model.test/a", true},
 		{"from settings, with a scheme", "http://" + proxy, "", "", "http://model.test/b", true},
 		{"from the environment", "", "http://" + proxy, "", "http://model.test/c", true},
-		{"settings over the environment", proxy, "http://" + closedPort(t), "", "http://model.test/d", true},
+		{"settings over the environment", proxy, "http://" + origintest.ClosedAddr(t), "", "http://model.test/d", true},
 		{"NO_PROXY with settings", proxy, "", "model.test", "http://model.test/e", false},
 		{"NO_PROXY with the environment", "", "http://" + proxy, "model.test", "http://model.test/f", false},
 		{"no proxy at all", "", "", "", "http://model.test/g", false},

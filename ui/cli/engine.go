@@ -119,29 +119,7 @@ func (l *local) ensure(_ context.Context, env Env, g *getArgs) (string, error) {
 }
 
 func (l *local) wait(ctx context.Context, id string, show func(downloader.Event)) (downloader.Snapshot, error) {
-	sub := l.m.Subscribe(id, 256)
-	defer func() { sub.Close() }()
-	for {
-		s, _ := l.m.Get(id)
-		show(downloader.Event{Kind: downloader.EventProgress, Fetch: s})
-		if s.State.Settled() {
-			return s, nil
-		}
-		select {
-		case <-ctx.Done():
-			s, _ := l.m.Get(id)
-			return s, ctx.Err()
-		case ev, ok := <-sub.C:
-			if !ok {
-				sub = l.m.Subscribe(id, 256) // we fell behind; Get above catches up
-				continue
-			}
-			show(ev)
-			if ev.Fetch.State.Settled() {
-				return ev.Fetch, nil
-			}
-		}
-	}
+	return l.m.Wait(ctx, id, show)
 }
 
 // interrupted pauses the fetch, journaled as paused, so that the same

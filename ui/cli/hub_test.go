@@ -3,14 +3,15 @@ package cli
 import (
 	"bytes"
 	"context"
-	"github.com/modelfetch/modelfetch/downloader"
-	"github.com/modelfetch/modelfetch/downloader/network"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/network"
 
 	"github.com/modelfetch/modelfetch/downloader/hf/hftest"
 )

@@ -9,23 +9,18 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/api"
 	"github.com/modelfetch/modelfetch/downloader/instance"
+	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
 // asCommand is set in the environment of a child process that is to act
@@ -81,78 +76,24 @@ const (
 	originBPS = 2 << 20
 )
 
-// origin is a real HTTP server on 127.0.0.1 serving generated files with
-// http.ServeContent (a correct range server), throttled to originBPS for
-// all its clients together, counting the body bytes it sends.
-//
-//	/files/NAME  the file NAME
-//	anything else 404
-type origin struct {
-	srv      *httptest.Server
-	files    map[string][]byte
-	limiter  *rate.Limiter
-	sent     atomic.Int64 // body bytes written to clients
-	requests atomic.Int64 // requests for files, HEAD included
-}
+// origin serves generated files (origintest.Named) of fileSize at
+// /files/NAME on 127.0.0.1, throttled to originBPS for all its clients
+// together.
+type origin struct{ *origintest.Server }
 
 func newOrigin(t *testing.T, names ...string) *origin {
 	t.Helper()
-	o := &origin{files: map[string][]byte{}, limiter: rate.NewLimiter(originBPS, 32<<10)}
+	o := &origin{origintest.NewServer(origintest.ThrottleAll(originBPS))}
 	for _, name := range names {
-		var seed [32]byte
-		copy(seed[:], name)
-		data := make([]byte, fileSize)
-		rand.NewChaCha8(seed).Read(data)
-		o.files[name] = data
+		o.Put("/files/"+name, origintest.Named(name, fileSize))
 	}
-	o.srv = httptest.NewServer(http.HandlerFunc(o.serve))
-	t.Cleanup(o.srv.Close)
+	t.Cleanup(o.Close)
 	return o
 }
 
-func (o *origin) url(name string) string { return o.srv.URL + "/files/" + name }
+func (o *origin) url(name string) string { return o.FileURL("/files/" + name) }
 
-func (o *origin) sum(name string) string {
-	s := sha256.Sum256(o.files[name])
-	return hex.EncodeToString(s[:])
-}
-
-func (o *origin) serve(w http.ResponseWriter, r *http.Request) {
-	data, ok := o.files[strings.TrimPrefix(r.URL.Path, "/files/")]
-	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	o.requests.Add(1)
-	// A strong validator, so that resumes send If-Range.
-	w.Header().Set("ETag", `"`+o.sum(r.URL.Path[len("/files/"):])+`"`)
-	http.ServeContent(&throttled{ResponseWriter: w, o: o, ctx: r.Context()}, r, "", time.Time{}, bytes.NewReader(data))
-}
-
-// throttled paces and counts the body ServeContent writes.
-type throttled struct {
-	http.ResponseWriter
-	o   *origin
-	ctx context.Context
-}
-
-func (tw *throttled) Write(p []byte) (int, error) {
-	written := 0
-	for len(p) > 0 {
-		n := min(len(p), tw.o.limiter.Burst())
-		if err := tw.o.limiter.WaitN(tw.ctx, n); err != nil {
-			return written, err
-		}
-		m, err := tw.ResponseWriter.Write(p[:n])
-		written += m
-		tw.o.sent.Add(int64(m))
-		if err != nil {
-			return written, err
-		}
-		p = p[n:]
-	}
-	return written, nil
-}
+func (o *origin) sum(name string) string { return o.SHA256("/files/" + name) }
 
 // sandbox is one user's world: XDG folders of its own, so that tests run
 // side by side without sharing a journal, a cache or a socket.
@@ -231,7 +172,10 @@ func (s *sandbox) startEnv(env []string, args ...string) *proc {
 	p := &proc{cmd: exec.Command(os.Args[0], args...), done: make(chan struct{})}
 	p.cmd.Env = append(append(os.Environ(), env...),
 		"XDG_STATE_HOME="+s.state, "XDG_CACHE_HOME="+s.cache,
-		"XDG_CONFIG_HOME="+s.config, "XDG_RUNTIME_DIR="+s.runtime)
+		"XDG_CONFIG_HOME="+s.config, "XDG_RUNTIME_DIR="+s.runtime,
+		// A binary built with -race sleeps a second before it exits, unless
+		// told not to: every command here would take a second more.
+		"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	if err := p.cmd.Start(); err != nil {
 		s.t.Fatal(err)
@@ -417,7 +361,7 @@ func checkFile(t *testing.T, o *origin, name, path string) {
 // flight when a process was killed are lost, nothing more.
 func checkSentOnce(t *testing.T, o *origin) {
 	t.Helper()
-	sent := o.sent.Load()
+	sent := o.Sent.Load()
 	t.Logf("the origin sent %d bytes for a file of %d (%.3f×)", sent, fileSize, float64(sent)/fileSize)
 	if sent > fileSize*5/4 {
 		t.Errorf("the origin sent %d bytes, want at most %d (1.25× the file)", sent, fileSize*5/4)
@@ -436,7 +380,7 @@ func TestGetKilledResumes(t *testing.T) {
 	first.signal(t, syscall.SIGKILL)
 	first.wait(t)
 	durable, _ := s.journaled()
-	t.Logf("killed with %d bytes durable and %d sent", durable, o.sent.Load())
+	t.Logf("killed with %d bytes durable and %d sent", durable, o.Sent.Load())
 
 	s.get(o, "model.bin")
 	checkSentOnce(t, o)
@@ -447,15 +391,15 @@ func TestGetTwiceDownloadsOnce(t *testing.T) {
 	s := newSandbox(t)
 	o := newOrigin(t, "model.bin")
 	path := s.get(o, "model.bin")
-	sent, requests := o.sent.Load(), o.requests.Load()
+	sent, requests := o.Sent.Load(), o.Requests.Load()
 
 	again := s.get(o, "model.bin")
 	if again != path {
 		t.Errorf("the second get printed %s, want %s", again, path)
 	}
-	if o.sent.Load() != sent || o.requests.Load() != requests {
+	if o.Sent.Load() != sent || o.Requests.Load() != requests {
 		t.Errorf("the second get made the origin send %d bytes in %d requests, want none",
-			o.sent.Load()-sent, o.requests.Load()-requests)
+			o.Sent.Load()-sent, o.Requests.Load()-requests)
 	}
 }
 
@@ -463,7 +407,7 @@ func TestGetTwiceDownloadsOnce(t *testing.T) {
 func TestGetNotFound(t *testing.T) {
 	s := newSandbox(t)
 	o := newOrigin(t)
-	p := s.run("get", o.srv.URL+"/files/missing.bin")
+	p := s.run("get", o.URL+"/files/missing.bin")
 	if p.code != 1 {
 		t.Fatalf("got exit code %d, want 1; stderr:\n%s", p.code, p.stderr.String())
 	}

@@ -22,6 +22,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
 // File is one file of a commit; LFS files are served from the CDN.
@@ -86,7 +88,8 @@ type Seen struct {
 
 // Hub is the fake Hub and its CDN.
 type Hub struct {
-	srv, cdn *httptest.Server
+	srv      *httptest.Server
+	cdn      *origintest.Server
 	repos    []*Repo
 	models   []map[string]any
 	pageSize int
@@ -147,7 +150,17 @@ func Start(opts ...Option) *Hub {
 	for _, o := range opts {
 		o(h)
 	}
-	h.cdn = httptest.NewServer(http.HandlerFunc(h.serveCDN))
+	h.cdn = origintest.NewServer(h.cdnRequest)
+	for _, repo := range h.repos {
+		for _, files := range repo.Commits {
+			for _, f := range files {
+				if sum := SHA256Hex(f.Data); f.LFS {
+					// The CDN's own ETag, not the file's sha256.
+					h.cdn.PutBody("/blob/"+sum, bytes.NewReader(h.bytes(f)), `"cdn-`+sum[:8]+`"`)
+				}
+			}
+		}
+	}
 	h.srv = httptest.NewServer(h)
 	return h
 }
@@ -373,26 +386,16 @@ func (h *Hub) bytes(f File) []byte {
 	return b
 }
 
-// serveCDN serves every LFS file of every repo by its sha256.
-func (h *Hub) serveCDN(w http.ResponseWriter, r *http.Request) {
+// cdnRequest records each request to the CDN, which serves every LFS
+// file of every repo by its sha256 at /blob/SHA256, and refuses an
+// expired address.
+func (h *Hub) cdnRequest(_ *origintest.Server, w http.ResponseWriter, r *http.Request, _ int64) bool {
 	h.record("cdn", r)
-	sum := strings.TrimPrefix(r.URL.Path, "/blob/")
 	if exp, err := strconv.ParseInt(r.URL.Query().Get("expires"), 10, 64); err != nil || h.now().Unix() > exp {
 		http.Error(w, "Request has expired", http.StatusForbidden)
-		return
+		return true
 	}
-	for _, repo := range h.repos {
-		for _, files := range repo.Commits {
-			for _, f := range files {
-				if f.LFS && SHA256Hex(f.Data) == sum {
-					w.Header().Set("ETag", `"cdn-`+sum[:8]+`"`) // the CDN's own, not the file's sha256
-					http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(h.bytes(f)))
-					return
-				}
-			}
-		}
-	}
-	http.NotFound(w, r)
+	return false
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
