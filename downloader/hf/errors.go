@@ -81,26 +81,13 @@ func (e *Error) Unwrap() error { return e.Err }
 // shows Go's error text or a token; downloader.Sentence finds it through
 // its Sayer interface.
 func (e *Error) Sentence() string {
+	if s := e.missingSentence(); s != "" {
+		return s
+	}
 	repo := e.Repo
 	switch e.Kind {
 	case KindBadName:
 		return fmt.Sprintf("The name %q is not a Hugging Face name ModelFetch can read: %s.", e.Path, e.Message)
-	case KindRepoNotFound:
-		if e.TokenFrom == "" {
-			return fmt.Sprintf("The repo %s was not found on the Hub. If it is private, log in with a token that can read it.", repo)
-		}
-		return fmt.Sprintf("The repo %s was not found on the Hub, or the token from %s cannot read it.", repo, e.TokenFrom)
-	case KindRevisionNotFound:
-		return fmt.Sprintf("The repo %s has no branch, tag or commit named %q.", repo, e.Revision)
-	case KindFileNotFound:
-		return fmt.Sprintf("The repo %s has no file or folder %q at this revision.", repo, e.Path)
-	case KindQuantNotFound:
-		if len(e.Quants) == 0 {
-			return fmt.Sprintf("The repo %s has no GGUF files, so there is no %s to pick.", repo, e.Quant)
-		}
-		return fmt.Sprintf("The repo %s has no %s file. It has: %s.", repo, e.Quant, strings.Join(e.Quants, ", "))
-	case KindNoMatch:
-		return fmt.Sprintf("No file of %s matches the include and exclude patterns.", repo)
 	case KindGatedLogin:
 		return fmt.Sprintf("The repo %s is gated: log in with a Hugging Face token (Settings, or hf auth login in a terminal), after accepting its conditions at %s.", repo, e.Page)
 	case KindGatedAccess:
@@ -118,4 +105,29 @@ func (e *Error) Sentence() string {
 		return fmt.Sprintf("The Hub sent an answer about %s that ModelFetch cannot read. Try again later.", repo)
 	}
 	return fmt.Sprintf("The Hub answered %d %s about %s.", e.Status, http.StatusText(e.Status), repo)
+}
+
+// missingSentence words what the Hub does not have: a repo, revision,
+// file, quantization or matching file; "" for the other kinds.
+func (e *Error) missingSentence() string {
+	repo := e.Repo
+	switch e.Kind {
+	case KindRepoNotFound:
+		if e.TokenFrom == "" {
+			return fmt.Sprintf("The repo %s was not found on the Hub. If it is private, log in with a token that can read it.", repo)
+		}
+		return fmt.Sprintf("The repo %s was not found on the Hub, or the token from %s cannot read it.", repo, e.TokenFrom)
+	case KindRevisionNotFound:
+		return fmt.Sprintf("The repo %s has no branch, tag or commit named %q.", repo, e.Revision)
+	case KindFileNotFound:
+		return fmt.Sprintf("The repo %s has no file or folder %q at this revision.", repo, e.Path)
+	case KindQuantNotFound:
+		if len(e.Quants) == 0 {
+			return fmt.Sprintf("The repo %s has no GGUF files, so there is no %s to pick.", repo, e.Quant)
+		}
+		return fmt.Sprintf("The repo %s has no %s file. It has: %s.", repo, e.Quant, strings.Join(e.Quants, ", "))
+	case KindNoMatch:
+		return fmt.Sprintf("No file of %s matches the include and exclude patterns.", repo)
+	}
+	return ""
 }
