@@ -3,6 +3,7 @@ package downloader
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -249,13 +250,25 @@ func (c *chaosRun) run() {
 	c.check(s)
 }
 
-// crash stops the engine and puts back the journal as it was before the
-// stop, as if the process had died then. Half the crashes are a power
-// cut: the journal is of an earlier boot, and every byte of the partial
-// file it does not claim as synced is scrambled.
+// crash stops the engine and puts back the journal and the partial file
+// as they were at one moment before the stop, as if the process had died
+// then. Half the crashes are a power cut: the journal is of an earlier
+// boot, and every byte of the partial file it does not claim as synced is
+// scrambled.
+//
+// The moment is taken under the engine's journal lock, so that no journal
+// is written between reading it and copying the file: a crash leaves the
+// last journal written and the file as it is, never a journal older than
+// one the engine had already written (after a discard the engine writes
+// the journal before it makes the file again, and a journal of before
+// that would claim the old file's bytes in the new one).
 func (c *chaosRun) crash(m *running) *running {
 	path := filepath.Join(c.cfg.StateDir, "journal.json")
+	part := filepath.Join(c.cfg.PartialDir, "model", "0.part")
+	m.journalMu.Lock()
 	before, err := os.ReadFile(path)
+	data, partErr := os.ReadFile(part)
+	m.journalMu.Unlock()
 	if err != nil || !bytes.Contains(before, []byte(`"id": "model"`)) {
 		m.stop() // nothing journalled yet: a crash now is a stop
 		return start(c.t, c.cfg)
@@ -275,6 +288,7 @@ func (c *chaosRun) crash(m *running) *running {
 	if err := os.WriteFile(path, before, 0o600); err != nil {
 		c.t.Fatal(err)
 	}
+	c.putBack(part, data, partErr)
 	c.crashes++
 	c.t.Logf("chaos crash, power cut %v", powerCut)
 	c.audit("at a crash")
@@ -282,6 +296,23 @@ func (c *chaosRun) crash(m *running) *running {
 		c.scramble(j)
 	}
 	return start(c.t, c.cfg)
+}
+
+// putBack makes the partial file what it was at the crash: data, or no
+// file when reading it failed then.
+func (c *chaosRun) putBack(part string, data []byte, readErr error) {
+	if readErr != nil {
+		if err := os.Remove(part); err != nil && !errors.Is(err, os.ErrNotExist) {
+			c.t.Fatal(err)
+		}
+		return
+	}
+	if err := os.MkdirAll(filepath.Dir(part), 0o700); err != nil {
+		c.t.Fatal(err)
+	}
+	if err := os.WriteFile(part, data, 0o600); err != nil {
+		c.t.Fatal(err)
+	}
 }
 
 // audit checks that every byte the journal on disk claims as synced, or
