@@ -137,18 +137,35 @@ func (t *transfer) tick(c *crew, now time.Time) {
 	}
 }
 
-// helpers is how many connections to start again for missing ranges that
-// no connection holds, within the cap: connections that stopped because
+// helpers is how many connections to start for missing ranges that no
+// connection holds, within the cap: connections that stopped because
 // nothing was left come back when a failed one releases its range, so
-// that the range is not left until that one's Retry-After ends.
+// that the range is not left until that one's Retry-After ends. A
+// connection waiting out a server's answer holds no socket and no range,
+// so it does not count against the cap (a busy CDN that answers some
+// requests 503 would otherwise idle the download); twice the cap bounds
+// the waiting ones when every answer is a 503, and a waiting one that
+// wakes over the cap stops (overCap).
 func (t *transfer) helpers(live int) int {
 	if !t.ranged() {
 		return 0
 	}
+	limit := t.connCap()
+	active := live - int(t.napping.Load())
+	return max(0, min(t.ledger.unclaimed(), limit-active, 2*limit-live))
+}
+
+// connCap is the connection cap now (scaling and shedding move it).
+func (t *transfer) connCap() int {
 	t.mu.Lock()
-	limit := t.maxConns
-	t.mu.Unlock()
-	return max(0, min(t.ledger.unclaimed(), limit-live))
+	defer t.mu.Unlock()
+	return t.maxConns
+}
+
+// overCap reports whether a connection that has waited would take the
+// connections that hold sockets over the cap: others took its place.
+func (t *transfer) overCap() bool {
+	return int(t.r.conns.Load()-t.napping.Load()) > t.connCap()
 }
 
 // initialConns is how many connections a transfer starts with: one where
@@ -240,7 +257,7 @@ func (t *transfer) worker(ctx context.Context) error {
 			return nil
 		}
 		t.log.Info("connection failed, retrying", "url", t.in.url, "err", err, "wait", st.wait)
-		if t.wait(ctx, st) != nil {
+		if t.wait(ctx, st) != nil || t.overCap() {
 			return nil
 		}
 	}
@@ -257,9 +274,14 @@ func (t *transfer) wait(ctx context.Context, st step) error {
 		t.events.setState(StateWaitingNetwork)
 	}
 	t.events.say(st.say)
+	if !st.network {
+		t.napping.Add(1)
+	}
 	defer func() {
 		if st.network {
 			t.waiting.Add(-1)
+		} else {
+			t.napping.Add(-1)
 		}
 	}()
 	return t.nap(ctx, st)

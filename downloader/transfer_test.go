@@ -693,6 +693,38 @@ func TestRetryAfterPausesOneRequest(t *testing.T) {
 	}
 }
 
+// TestRetryAfterOnEveryConnection: when every connection is told to come
+// back later, others take their ranges: a connection waiting out a
+// Retry-After holds no socket, so it does not count against the cap, and
+// the server still never serves more bodies at once than the cap.
+func TestRetryAfterOnEveryConnection(t *testing.T) {
+	const size, conns = 4 << 20, 2
+	var refused atomic.Int64
+	first := func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
+		if r.Method == http.MethodGet && refused.Add(1) <= conns {
+			return origintest.Status(http.StatusServiceUnavailable, "1")(o, w, r, n)
+		}
+		return false
+	}
+	o := newOrigin(t, size, first)
+	cfg := testConfig(t)
+	cfg.MaxConnections = conns
+	// The Retry-After waits last until the test ends: the transfer must
+	// finish without them.
+	clock := &fakeClock{cap: cfg.BackoffMax, hold: make(chan struct{})}
+	defer close(clock.hold)
+	cfg.Clock = clock
+	m := start(t, cfg)
+	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
+	settleWhole(t, m, "model", o.Bytes(modelPath))
+	if n := refused.Load(); n <= conns {
+		t.Fatalf("%d GETs, want more than the %d refused", n, conns)
+	}
+	if p := o.Peak(); p > conns {
+		t.Errorf("the server sent %d bodies at once, over the cap of %d", p, conns)
+	}
+}
+
 // gitBlobID is the git blob id of data, as the Hub lists a plain file.
 func gitBlobID(data []byte) string {
 	h := sha1.New()
