@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"log/slog"
 	"net/http"
 	"os"
@@ -82,6 +83,16 @@ type running struct {
 func start(t testing.TB, cfg Config) *running {
 	t.Helper()
 	m, err := New(cfg)
+	// The journal's lock, just released by a stopped engine, stays held
+	// for a moment while a child process that another test (the kill
+	// storm) is starting has been forked and not yet exec'd: the child's
+	// copy of the descriptor holds the flock until exec closes it. A
+	// loop of close and lock beside a loop of fork and exec fails a
+	// quarter of the time. instance.Attach waits for a lock likewise.
+	for deadline := time.Now().Add(5 * time.Second); errors.Is(err, ErrLocked) && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+		m, err = New(cfg)
+	}
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

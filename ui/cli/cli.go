@@ -141,7 +141,7 @@ func exitCode(env Env, code int, stdout, stderr *output) int {
 	case code != 0:
 		return code
 	case stdout.err != nil:
-		return failf(env, "the output could not be written. %s", downloader.Sentence(stdout.err))
+		return failf(env, "The output could not be written. %s", downloader.Sentence(stdout.err))
 	case stderr.err != nil:
 		return 1
 	}
@@ -267,7 +267,7 @@ func control(ctx context.Context, args []string, env Env) int {
 		return controlAll(ctx, args[0], env)
 	}
 	if len(args) != 2 {
-		return failf(env, "%s needs one fetch id (see `modelfetch list`)", args[0])
+		return failf(env, "%s needs one fetch id (see `modelfetch list`).", args[0])
 	}
 	id := args[1]
 	e, code := attach(ctx, env)
@@ -288,7 +288,7 @@ func control(ctx context.Context, args []string, env Env) int {
 	}
 	switch {
 	case errors.Is(err, downloader.ErrNotFound):
-		return e.close(env, failf(env, "there is no download with id %q (see `modelfetch list`)", id))
+		return e.close(env, failf(env, "There is no download with id %q (see `modelfetch list`).", id))
 	case err != nil:
 		return e.close(env, fail(env, err))
 	}
@@ -348,14 +348,14 @@ func catalog(_ context.Context, args []string, env Env) int {
 
 func path(ctx context.Context, args []string, env Env) int {
 	if len(args) != 2 {
-		return failf(env, "path needs one URL, model id or Hugging Face name")
+		return failf(env, "path needs one URL, model id or Hugging Face name.")
 	}
 	if code, ok := hubPath(env, args[1], hf.Options{}); ok {
 		return code
 	}
 	t, err := resolveTargets(env.Catalog, args[1:])
 	if err != nil {
-		return failf(env, "%v", err)
+		return failf(env, "%v.", err)
 	}
 	e, code := attach(ctx, env)
 	if e == nil {

@@ -50,11 +50,11 @@ func attach(ctx context.Context, env Env) (engine, int) {
 	case c != nil:
 		return remote{c}, 0
 	case errors.Is(err, downloader.ErrLocked):
-		return nil, failf(env, "another ModelFetch holds the download journal and does not answer at %s; quit it and try again", api.SocketPath())
+		return nil, failf(env, "Another ModelFetch holds the download journal and does not answer at %s; quit it and try again.", api.SocketPath())
 	case ctx.Err() != nil:
 		return nil, 130
 	case err != nil:
-		return nil, failf(env, "cannot open the download journal. %s", downloader.Sentence(err))
+		return nil, failf(env, "The download journal cannot be opened. %s", downloader.Sentence(err))
 	}
 	warnJournal(env, m)
 	return &local{m: m}, 0

@@ -95,7 +95,7 @@ func outcome(ctx context.Context, env Env, e engine, id string, final downloader
 	case ctx.Err() != nil:
 		return e.interrupted(env, id, final)
 	case errors.Is(err, downloader.ErrDuplicateID):
-		return failf(env, "a different download with id %q is in progress; choose another --id", id)
+		return failf(env, "A different download with id %q is in progress; choose another --id.", id)
 	case errors.Is(err, downloader.ErrConflict):
 		return failf(env, "%s Add --replace to do so.", downloader.Sentence(err))
 	}
@@ -123,7 +123,7 @@ func parseGet(ctx context.Context, args []string, env Env) (*getArgs, int) {
 		return nil, 2
 	}
 	if fs.NArg() == 0 {
-		return nil, failf(env, "get needs a URL, a model id (see `modelfetch catalog`) or a Hugging Face name")
+		return nil, failf(env, "get needs a URL, a model id (see `modelfetch catalog`) or a Hugging Face name.")
 	}
 	if *dir != "" {
 		h.dir, _ = filepath.Abs(*dir) // an error here is reported below
@@ -134,7 +134,7 @@ func parseGet(ctx context.Context, args []string, env Env) (*getArgs, int) {
 	}
 	if hub == nil {
 		if t, err = resolveTargets(env.Catalog, fs.Args()); err != nil {
-			return nil, failf(env, "%v", err)
+			return nil, failf(env, "%v.", err)
 		}
 	}
 	g := &getArgs{target: t, id: cmp.Or(*id, t.id), remoteID: *id, asJSON: *asJSON, hub: hub}
@@ -143,13 +143,13 @@ func parseGet(ctx context.Context, args []string, env Env) (*getArgs, int) {
 	}
 	g.opts = downloader.Options{Title: cmp.Or(*title, t.title), Connections: *conns, Replace: *replace}
 	if *sha != "" && !g.expect(*sha) {
-		return nil, failf(env, "--sha256 applies to one file, and %d were asked for", len(t.requests))
+		return nil, failf(env, "--sha256 applies to one file, and %d were asked for.", len(t.requests))
 	}
 	if g.opts.DownloadTotal, err = parseBytes("--total", *total); err != nil {
-		return nil, failf(env, "%v", err)
+		return nil, failf(env, "%v.", err)
 	}
 	if g.limitRate, err = parseBytes("--limit-rate", *limit); err != nil {
-		return nil, failf(env, "%v", err)
+		return nil, failf(env, "%v.", err)
 	}
 	if *dir != "" {
 		if g.opts.Dir, err = filepath.Abs(*dir); err != nil {
@@ -189,18 +189,15 @@ func parseBytes(flag, s string) (int64, error) {
 // report prints a settled fetch: its paths on stdout, or why not on
 // stderr.
 func report(env Env, s downloader.Snapshot, asJSON bool) int {
-	switch {
-	case s.State == downloader.StateSucceeded:
-		if !asJSON {
-			for _, p := range s.Paths() {
-				fmt.Fprintln(env.Stdout, p)
-			}
-		}
-		return 0
-	case s.State == downloader.StateAborted:
-		return failf(env, "the download was cancelled")
+	if s.State != downloader.StateSucceeded {
+		return failf(env, "%s", s.Message) // a failure's sentence, or the cancelled one
 	}
-	return failf(env, "%s", s.Message)
+	if !asJSON {
+		for _, p := range s.Paths() {
+			fmt.Fprintln(env.Stdout, p)
+		}
+	}
+	return 0
 }
 
 func progressText(s downloader.Snapshot) string {

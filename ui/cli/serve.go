@@ -21,14 +21,14 @@ func serve(ctx context.Context, args []string, env Env) int {
 		return 2
 	}
 	if fs.NArg() > 0 {
-		return failf(env, "serve takes no arguments; give downloads to it with `modelfetch get`")
+		return failf(env, "serve takes no arguments; give downloads to it with `modelfetch get`.")
 	}
 	m, err := downloader.New(env.Config)
 	if errors.Is(err, downloader.ErrLocked) {
 		return alreadyRunning(ctx, env)
 	}
 	if err != nil {
-		return failf(env, "cannot open the download journal. %s", downloader.Sentence(err))
+		return failf(env, "The download journal cannot be opened. %s", downloader.Sentence(err))
 	}
 	warnJournal(env, m)
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -38,7 +38,7 @@ func serve(ctx context.Context, args []string, env Env) int {
 		return closeManager(m, env, alreadyRunning(ctx, env))
 	}
 	if err != nil {
-		return closeManager(m, env, failf(env, "cannot serve the local API. %s", downloader.Sentence(err)))
+		return closeManager(m, env, failf(env, "The local API cannot be served. %s", downloader.Sentence(err)))
 	}
 	fmt.Fprintf(env.Stderr, "modelfetch: serving the local API at %s; SIGTERM or Ctrl-C stops\n", api.SocketPath())
 	return stopped(env, host.Serve(ctx), 0)
@@ -64,7 +64,7 @@ func stopped(env Env, err error, code int) int {
 		fmt.Fprintf(env.Stderr, "modelfetch: warning: the local API stopped. %s\n", downloader.Sentence(se.API))
 	}
 	if se.Journal != nil {
-		return max(code, failf(env, "the download journal could not be saved. %s", downloader.Sentence(se.Journal)))
+		return max(code, failf(env, "The download journal could not be saved. %s", downloader.Sentence(se.Journal)))
 	}
 	return code
 }
@@ -73,7 +73,7 @@ func stopped(env Env, err error, code int) int {
 // a failure to do so.
 func closeManager(m *downloader.Manager, env Env, code int) int {
 	if err := m.Close(); err != nil {
-		return max(code, failf(env, "the download journal could not be saved. %s", downloader.Sentence(err)))
+		return max(code, failf(env, "The download journal could not be saved. %s", downloader.Sentence(err)))
 	}
 	return code
 }
@@ -85,7 +85,7 @@ func alreadyRunning(ctx context.Context, env Env) int {
 	defer c.CloseIdleConnections()
 	in, err := c.Ping(ctx)
 	if err != nil {
-		return failf(env, "another ModelFetch holds the download journal and does not serve the local API; quit it and try again")
+		return failf(env, "Another ModelFetch holds the download journal and does not serve the local API; quit it and try again.")
 	}
-	return failf(env, "ModelFetch is already running (pid %d) and serves the local API at %s; use it, or quit it first", in.PID, api.SocketPath())
+	return failf(env, "ModelFetch is already running (pid %d) and serves the local API at %s; use it, or quit it first.", in.PID, api.SocketPath())
 }

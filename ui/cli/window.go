@@ -42,7 +42,7 @@ func window(ctx context.Context, args []string, env Env, open func(context.Conte
 	hidden := slices.Contains(args, "--hidden")
 	args = slices.DeleteFunc(args, func(a string) bool { return a == "--hidden" })
 	if !haveDisplay() {
-		return failf(env, "there is no display to open the window on; download in the terminal with `modelfetch get URL|MODEL-ID` instead")
+		return failf(env, "There is no display to open the window on; download in the terminal with `modelfetch get URL|MODEL-ID` instead.")
 	}
 	warnCatalog(env)
 	e, code := attach(ctx, env)
@@ -85,7 +85,7 @@ func handOver(ctx context.Context, c *api.Client, args []string, env Env) int {
 		}
 		return code
 	case err != nil:
-		return failf(env, "the running ModelFetch did not answer. %s", downloader.Sentence(err))
+		return failf(env, "The running ModelFetch did not answer. %s", downloader.Sentence(err))
 	}
 	return code
 }
