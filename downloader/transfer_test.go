@@ -674,17 +674,7 @@ func TestRetryAfterPausesOneRequest(t *testing.T) {
 		}
 		return false
 	}
-	o := newOrigin(t, size, once)
-	cfg := testConfig(t)
-	cfg.MaxConnections = 4
-	// The Retry-After lasts until the test ends: the transfer must finish
-	// without it.
-	clock := &fakeClock{cap: cfg.BackoffMax, hold: make(chan struct{})}
-	defer close(clock.hold)
-	cfg.Clock = clock
-	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
-	settleWhole(t, m, "model", o.Bytes(modelPath))
+	_, clock := settleHoldingRetryAfter(t, size, 4, once)
 	if refused.Load() == 0 {
 		t.Fatal("no request was refused")
 	}
@@ -706,23 +696,31 @@ func TestRetryAfterOnEveryConnection(t *testing.T) {
 		}
 		return false
 	}
-	o := newOrigin(t, size, first)
-	cfg := testConfig(t)
-	cfg.MaxConnections = conns
-	// The Retry-After waits last until the test ends: the transfer must
-	// finish without them.
-	clock := &fakeClock{cap: cfg.BackoffMax, hold: make(chan struct{})}
-	defer close(clock.hold)
-	cfg.Clock = clock
-	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
-	settleWhole(t, m, "model", o.Bytes(modelPath))
+	o, _ := settleHoldingRetryAfter(t, size, conns, first)
 	if n := refused.Load(); n <= conns {
 		t.Fatalf("%d GETs, want more than the %d refused", n, conns)
 	}
 	if p := o.Peak(); p > conns {
 		t.Errorf("the server sent %d bodies at once, over the cap of %d", p, conns)
 	}
+}
+
+// settleHoldingRetryAfter downloads size bytes with at most conns
+// connections from an origin with fault, while every Retry-After wait
+// lasts until the test ends: the transfer must finish without them. It
+// returns the origin and the clock, which knows the waits asked for.
+func settleHoldingRetryAfter(t *testing.T, size, conns int, f fault) (*origin, *fakeClock) {
+	t.Helper()
+	o := newOrigin(t, size, f)
+	cfg := testConfig(t)
+	cfg.MaxConnections = conns
+	clock := &fakeClock{cap: cfg.BackoffMax, hold: make(chan struct{})}
+	t.Cleanup(func() { close(clock.hold) })
+	cfg.Clock = clock
+	m := start(t, cfg)
+	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
+	settleWhole(t, m, "model", o.Bytes(modelPath))
+	return o, clock
 }
 
 // gitBlobID is the git blob id of data, as the Hub lists a plain file.
