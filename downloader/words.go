@@ -78,7 +78,8 @@ func failureSentence(fe *FailError) string {
 			return s
 		}
 	}
-	return "The download stopped on an error ModelFetch did not expect; retry it."
+	// The engine logs a record's failure with its error (instance.Log).
+	return "The download stopped on an error ModelFetch did not expect; retry it. Its cause is in modelfetch.log, beside the download journal."
 }
 
 // sizeSentence words a failure of space or size, or "".
