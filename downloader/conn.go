@@ -110,9 +110,6 @@ func (t *transfer) connections(parent context.Context) error {
 // tick checkpoints when one is due and decides on connections.
 func (t *transfer) tick(c *crew, now time.Time) {
 	bytes := t.r.downloaded()
-	if bytes != c.lastBytes {
-		t.events.dirty() // the journal's written ranges follow the bytes
-	}
 	interval := t.cfg.CheckpointInterval
 	if !c.synced {
 		interval = min(interval, firstCheckpoint)
@@ -397,6 +394,7 @@ func (t *transfer) write(ctx context.Context, c *claim, buf []byte, body *stallR
 		return writeFailure(err, t.r.downloaded())
 	}
 	t.ledger.wrote(c, keep)
+	t.events.dirty() // the journal's written ranges follow the bytes, within journalGap
 	if t.plan.limit >= 0 && t.r.downloaded() > t.plan.limit {
 		return fail(ReasonTotalExceeded, at+keep, &TotalError{Size: t.r.downloaded(), Limit: t.plan.limit, AtLeast: true})
 	}
