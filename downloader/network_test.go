@@ -1,7 +1,6 @@
 package downloader
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -21,32 +20,6 @@ import (
 	"github.com/modelfetch/modelfetch/downloader/network"
 	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
-
-// rawServer answers every connection with the bytes of reply, whatever
-// was asked: an answer that is not valid HTTP.
-func rawServer(t *testing.T, reply string) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
-					c.Write([]byte(reply)) // the client's error is what the test sees
-				}
-			}()
-		}
-	}()
-	return "http://" + l.Addr().String()
-}
 
 // fails waits for the fetch to settle and checks that it failed with a
 // message that holds want, and that nothing was kept as the file.
@@ -102,7 +75,7 @@ func TestNetworkFailures(t *testing.T) {
 		{name: "redirect loop", url: srv.URL + "/loop", want: "redirects in a loop"},
 		{name: "file:// redirect", url: srv.URL + "/file", want: "file:///etc/passwd, which is not a web address"},
 		{name: "https to http", url: secure.URL + "/model.bin", client: secure.Client, want: "from a secure address to an insecure one"},
-		{name: "malformed header", url: rawServer(t, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Bad: a\nb\r\n\r\nhello") + "/model.bin", want: "not valid HTTP"},
+		{name: "malformed header", url: origintest.RawURL(t, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Bad: a\nb\r\n\r\nhello") + "/model.bin", want: "not valid HTTP"},
 		{name: "refused port", url: "http://" + origintest.ClosedAddr(t) + "/model.bin", want: "is not answering; gave up after 4 tries"},
 		{name: "dead proxy", url: plain, client: func() *http.Client {
 			tr := newClient().Transport.(*http.Transport)

@@ -138,33 +138,6 @@ func TestCheckRedirect(t *testing.T) {
 	})
 }
 
-// rawServer answers every connection with resp, whatever was asked.
-func rawServer(t *testing.T, resp string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 4096)
-				if _, err := c.Read(buf); err != nil {
-					return
-				}
-				_, _ = io.WriteString(c, resp)
-			}()
-		}
-	}()
-	return "http://" + ln.Addr().String() + "/model.gguf"
-}
-
 // nameServer is a DNS server on 127.0.0.1 that answers every question
 // with rcode and no record, and a resolver that asks only it.
 func nameServer(t *testing.T, rcode byte) *net.Resolver {
@@ -216,7 +189,7 @@ func TestClassify(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = silent.Close() })
-	short := rawServer(t, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b")
+	short := origintest.RawURL(t, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b") + "/model.gguf"
 	untrustedTS := httptest.NewTLSServer(http.NotFoundHandler())
 	t.Cleanup(untrustedTS.Close)
 	viaDNS := func(rcode byte) *http.Client {
@@ -298,7 +271,7 @@ func TestClassifyMalformed(t *testing.T) {
 		{"bad length", "HTTP/1.1 200 OK\r\nContent-Length: many\r\n\r\nhi"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			u := rawServer(t, tc.resp)
+			u := origintest.RawURL(t, tc.resp) + "/model.gguf"
 			e := wantKind(t, do(t, http.DefaultClient, u), u, Malformed)
 			if e.Host != strings.Split(u, "/")[2] {
 				t.Errorf("Host = %q, want %q", e.Host, strings.Split(u, "/")[2])

@@ -8,6 +8,7 @@
 package origintest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -563,3 +564,30 @@ func Count(n *atomic.Int64, f Fault) Fault {
 
 // ClosedURL is http://ClosedAddr(tb).
 func ClosedURL(tb testing.TB) string { return "http://" + ClosedAddr(tb) }
+
+// RawURL is the http:// address of a server on 127.0.0.1 that reads each
+// request and answers with the bytes of reply, whatever was asked: for an
+// answer that is not valid HTTP, or that breaks off.
+func RawURL(tb testing.TB, reply string) string {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
+					_, _ = io.WriteString(c, reply) // the client's error is what the test sees
+				}
+			}()
+		}
+	}()
+	return "http://" + l.Addr().String()
+}
