@@ -139,17 +139,17 @@ func (t *transfer) tick(c *crew, now time.Time) {
 // nothing was left come back when a failed one releases its range, so
 // that the range is not left until that one's Retry-After ends. A
 // connection waiting out a server's answer holds no socket and no range,
-// so it does not count against the cap (a busy CDN that answers some
-// requests 503 would otherwise idle the download); twice the cap bounds
-// the waiting ones when every answer is a 503, and a waiting one that
-// wakes over the cap stops (overCap).
+// so it is not one of the record's connections meanwhile (see wait) and
+// does not count against the cap: a busy CDN that answers some requests
+// 503 would otherwise idle the download. Twice the cap of live workers
+// bounds the waiting ones when every answer is a 503, and a waiting one
+// that wakes over the cap stops (overCap).
 func (t *transfer) helpers(live int) int {
 	if !t.ranged() {
 		return 0
 	}
 	limit := t.connCap()
-	active := live - int(t.napping.Load())
-	return max(0, min(t.ledger.unclaimed(), limit-active, 2*limit-live))
+	return max(0, min(t.ledger.unclaimed(), limit-int(t.r.conns.Load()), 2*limit-live))
 }
 
 // connCap is the connection cap now (scaling and shedding move it).
@@ -162,7 +162,7 @@ func (t *transfer) connCap() int {
 // overCap reports whether a connection that has waited would take the
 // connections that hold sockets over the cap: others took its place.
 func (t *transfer) overCap() bool {
-	return int(t.r.conns.Load()-t.napping.Load()) > t.connCap()
+	return int(t.r.conns.Load()) > t.connCap()
 }
 
 // initialConns is how many connections a transfer starts with: one where
@@ -272,13 +272,13 @@ func (t *transfer) wait(ctx context.Context, st step) error {
 	}
 	t.events.say(st.say)
 	if !st.network {
-		t.napping.Add(1)
+		t.r.conns.Add(-1) // it holds no socket while it waits (see helpers)
 	}
 	defer func() {
 		if st.network {
 			t.waiting.Add(-1)
 		} else {
-			t.napping.Add(-1)
+			t.r.conns.Add(1)
 		}
 	}()
 	return t.nap(ctx, st)

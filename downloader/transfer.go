@@ -116,7 +116,6 @@ type transfer struct {
 	retriedIntegrity    bool
 
 	waiting atomic.Int32 // connections waiting for the network
-	napping atomic.Int32 // connections waiting out a server's answer (Retry-After, back-off)
 
 	mu       sync.Mutex // guards the scaling below
 	maxConns int
