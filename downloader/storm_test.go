@@ -76,7 +76,7 @@ func stormEngine(dir, url string) int {
 // sent at most 1.1 times the file.
 func TestKillStorm(t *testing.T) {
 	if testing.Short() {
-		t.Skip("a storm of process kills takes half a minute")
+		t.Skip("a storm of process kills takes about 40 seconds")
 	}
 	t.Parallel()
 	const size = 64 << 20
