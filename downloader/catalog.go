@@ -8,6 +8,8 @@ import (
 	"os"
 	"regexp"
 	"slices"
+
+	"github.com/modelfetch/modelfetch/downloader/fetch"
 )
 
 // Model is one catalog entry: a model a person can download by id.
@@ -50,10 +52,10 @@ type ModelFile struct {
 }
 
 // Requests turns the model's files into fetch requests.
-func (m Model) Requests() []Request {
-	reqs := make([]Request, len(m.Files))
+func (m Model) Requests() []fetch.Request {
+	reqs := make([]fetch.Request, len(m.Files))
 	for i, f := range m.Files {
-		reqs[i] = Request{URL: f.URL, Name: f.Name, Size: f.Size, SHA256: f.SHA256}
+		reqs[i] = fetch.Request{URL: f.URL, Name: f.Name, Size: f.Size, SHA256: f.SHA256}
 	}
 	return reqs
 }
@@ -78,14 +80,14 @@ func ParseCatalog(data []byte) ([]Model, error) {
 		return nil, fmt.Errorf("the catalog is not a JSON array of models: %w", err)
 	}
 	for i, m := range models {
-		if !validID(m.ID) {
-			return nil, fmt.Errorf("catalog entry %d: %w", i+1, ErrInvalidID)
+		if !fetch.ValidID(m.ID) {
+			return nil, fmt.Errorf("catalog entry %d: %w", i+1, fetch.ErrInvalidID)
 		}
 		if err := checkSource(m); err != nil {
 			return nil, fmt.Errorf("catalog entry %q: %w", m.ID, err)
 		}
 		for _, f := range m.Files {
-			if err := (Request{URL: f.URL, SHA256: f.SHA256, Size: f.Size}).Validate(); err != nil {
+			if err := (fetch.Request{URL: f.URL, SHA256: f.SHA256, Size: f.Size}).Validate(); err != nil {
 				return nil, fmt.Errorf("catalog entry %q: %w", m.ID, err)
 			}
 		}

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
@@ -219,11 +221,11 @@ func (c *chaosRun) run() {
 	t.Logf("size %d, sha %v, origintest.Chunked %v, connections %d, piece %d, checkpoint bytes %d",
 		len(c.v1), c.sha, c.chunk, c.cfg.MaxConnections, 4*c.cfg.MinSegment, c.cfg.CheckpointBytes)
 	m := start(t, c.cfg)
-	req := Request{URL: c.o.FileURL(modelPath)}
+	req := fetch.Request{URL: c.o.FileURL(modelPath)}
 	if c.sha {
 		req.SHA256 = c.o.SHA256(modelPath)
 	}
-	if _, err := m.Fetch("model", []Request{req}, Options{}); err != nil {
+	if _, err := m.Fetch("model", []fetch.Request{req}, fetch.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	for range c.rng.IntN(4) {
@@ -365,10 +367,10 @@ func (c *chaosRun) scramble(j journalFile) {
 
 // check asserts the outcome: a file called done is the server's, byte
 // for byte; a fetch not done says why; the bytes sent stay in bound.
-func (c *chaosRun) check(s Snapshot) {
+func (c *chaosRun) check(s fetch.Snapshot) {
 	t := c.t
 	switch s.State {
-	case StateSucceeded:
+	case fetch.StateSucceeded:
 		got, err := os.ReadFile(s.Records[0].Path)
 		if err != nil {
 			t.Fatal(err)
@@ -376,7 +378,7 @@ func (c *chaosRun) check(s Snapshot) {
 		if !bytes.Equal(got, c.v1) && !(c.changed.Load() && bytes.Equal(got, c.v2)) {
 			t.Fatalf("seed %d: the file called done is not the server's: %s", c.seed, c.diff(got))
 		}
-	case StateFailed:
+	case fetch.StateFailed:
 		if s.FailureReason == "" || s.Message == "" {
 			t.Fatalf("seed %d: failed without a reason (%q, %q)", c.seed, s.FailureReason, s.Message)
 		}
@@ -394,11 +396,11 @@ func (c *chaosRun) check(s Snapshot) {
 
 // explained reports whether a failure is one the faults may cause: the
 // digest of a file that changed, or a server that kept changing the file.
-func (c *chaosRun) explained(s Snapshot) bool {
+func (c *chaosRun) explained(s fetch.Snapshot) bool {
 	switch {
-	case s.FailureReason == ReasonIntegrity:
+	case s.FailureReason == fetch.ReasonIntegrity:
 		return c.changed.Load()
-	case s.FailureReason == ReasonFetchError && strings.Contains(s.Message, "kept changing"):
+	case s.FailureReason == fetch.ReasonFetchError && strings.Contains(s.Message, "kept changing"):
 		return c.fresh.Load() >= maxRestarts
 	}
 	return false

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader/network"
 	"golang.org/x/time/rate"
 )
@@ -268,7 +270,7 @@ func (t *transfer) wait(ctx context.Context, st step) error {
 		return nil
 	}
 	if st.network && t.waiting.Add(1) == t.r.conns.Load() {
-		t.events.setState(StateWaitingNetwork)
+		t.events.setState(fetch.StateWaitingNetwork)
 	}
 	t.events.say(st.say)
 	if !st.network {
@@ -304,7 +306,7 @@ func (t *transfer) fetchRange(ctx context.Context, c *claim) (progressed bool, e
 	sctx, scancel := context.WithCancelCause(ctx)
 	defer scancel(nil)
 	stall := t.cfg.StallTimeout
-	watchdog := time.AfterFunc(stall, func() { scancel(errStalled) })
+	watchdog := time.AfterFunc(stall, func() { scancel(fetch.ErrStalled) })
 	defer watchdog.Stop()
 	resp, err := t.get(sctx, ranged || end >= 0, from, end)
 	if err != nil {
@@ -317,7 +319,7 @@ func (t *transfer) fetchRange(ctx context.Context, c *claim) (progressed bool, e
 	} else if err != nil {
 		return false, err
 	}
-	t.events.setState(StateRunning)
+	t.events.setState(fetch.StateRunning)
 	now := t.now()
 	body := &stallReader{r: resp.Body, watchdog: watchdog, d: stall, t: t, start: now, since: now}
 	defer t.forget(body)
@@ -396,15 +398,15 @@ func (t *transfer) write(ctx context.Context, c *claim, buf []byte, body *stallR
 	t.ledger.wrote(c, keep)
 	t.events.dirty() // the journal's written ranges follow the bytes, within journalGap
 	if t.plan.limit >= 0 && t.r.downloaded() > t.plan.limit {
-		return fail(ReasonTotalExceeded, at+keep, &TotalError{Size: t.r.downloaded(), Limit: t.plan.limit, AtLeast: true})
+		return fetch.Failure(fetch.ReasonTotalExceeded, at+keep, &fetch.TotalError{Size: t.r.downloaded(), Limit: t.plan.limit, AtLeast: true})
 	}
 	return nil
 }
 
 // stallCause reports a request cut by the stall watchdog as a stall.
 func stallCause(ctx context.Context, err error) error {
-	if errors.Is(context.Cause(ctx), errStalled) {
-		return errStalled
+	if errors.Is(context.Cause(ctx), fetch.ErrStalled) {
+		return fetch.ErrStalled
 	}
 	return err
 }
@@ -521,12 +523,12 @@ func (t *transfer) check(resp *http.Response, ranged bool, from, end int64) erro
 		return err
 	}
 	if enc := resp.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
-		return fmt.Errorf("%w: the server sent a %s-encoded body", errInvalidResponse, enc)
+		return fmt.Errorf("%w: the server sent a %s-encoded body", fetch.ErrInvalidResponse, enc)
 	}
 	switch resp.StatusCode {
 	case http.StatusPartialContent:
 		if !ranged && end < 0 {
-			return fmt.Errorf("%w: a partial answer to a request for the whole file", errInvalidResponse)
+			return fmt.Errorf("%w: a partial answer to a request for the whole file", fetch.ErrInvalidResponse)
 		}
 		return t.checkPartial(resp, from, end)
 	case http.StatusOK:
@@ -537,7 +539,7 @@ func (t *transfer) check(resp *http.Response, ranged bool, from, end int64) erro
 		}
 		return &restartError{why: "the server refused the missing part, so the file is downloaded from the start", discard: true}
 	}
-	se := &StatusError{Code: resp.StatusCode, URL: t.in.url, RetryAfter: retryAfter(resp.Header, time.Now())}
+	se := &fetch.StatusError{Code: resp.StatusCode, URL: t.in.url, RetryAfter: retryAfter(resp.Header, time.Now())}
 	if expiredStatus(se.Code) && t.in.url != t.r.req.URL {
 		return &restartError{why: "the download link expired", err: se}
 	}
@@ -577,7 +579,7 @@ func (t *transfer) checkPartial(resp *http.Response, from, end int64) error {
 		return err
 	}
 	if cr.first != from || (end >= 0 && cr.last != end-1) {
-		return fmt.Errorf("%w: asked for bytes %d-%d, got %d-%d", errInvalidResponse, from, end-1, cr.first, cr.last)
+		return fmt.Errorf("%w: asked for bytes %d-%d, got %d-%d", fetch.ErrInvalidResponse, from, end-1, cr.first, cr.last)
 	}
 	if t.in.size >= 0 && cr.total >= 0 && cr.total != t.in.size {
 		return &restartError{why: "the file's length changed on the server, so it is downloaded from the start", discard: true}
@@ -586,7 +588,7 @@ func (t *transfer) checkPartial(resp *http.Response, from, end int64) error {
 		return err
 	}
 	if resp.ContentLength >= 0 && resp.ContentLength != cr.last-cr.first+1 {
-		return fmt.Errorf("%w: Content-Length %d for a range of %d bytes", errInvalidResponse, resp.ContentLength, cr.last-cr.first+1)
+		return fmt.Errorf("%w: Content-Length %d for a range of %d bytes", fetch.ErrInvalidResponse, resp.ContentLength, cr.last-cr.first+1)
 	}
 	return nil
 }

@@ -6,31 +6,33 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
 func TestValidate(t *testing.T) {
 	good := strings.Repeat("ab", 32)
 	tests := []struct {
-		req  Request
-		want Invalid
+		req  fetch.Request
+		want fetch.Invalid
 	}{
-		{Request{URL: "https://host/model.bin", SHA256: good, Size: 5, Name: "model.bin"}, ""},
-		{Request{URL: "http://host/x"}, ""},
-		{Request{URL: "http://host/%zz"}, InvalidURL},
-		{Request{URL: "ftp://host/x"}, InvalidScheme},
-		{Request{URL: "/relative"}, InvalidScheme},
-		{Request{URL: "http:///nohost"}, InvalidHost},
-		{Request{URL: "http://host/x", SHA256: "abc"}, InvalidDigest},
-		{Request{URL: "http://host/x", SHA256: strings.Repeat("zz", 32)}, InvalidDigest},
-		{Request{URL: "http://host/x", Size: -1}, InvalidSize},
-		{Request{URL: "http://host/x", Name: "../etc/passwd"}, InvalidName},
-		{Request{URL: "http://host/x", Name: "a/b"}, InvalidName},
-		{Request{URL: "http://host/x", Name: "bad\x00name"}, InvalidName},
+		{fetch.Request{URL: "https://host/model.bin", SHA256: good, Size: 5, Name: "model.bin"}, ""},
+		{fetch.Request{URL: "http://host/x"}, ""},
+		{fetch.Request{URL: "http://host/%zz"}, fetch.InvalidURL},
+		{fetch.Request{URL: "ftp://host/x"}, fetch.InvalidScheme},
+		{fetch.Request{URL: "/relative"}, fetch.InvalidScheme},
+		{fetch.Request{URL: "http:///nohost"}, fetch.InvalidHost},
+		{fetch.Request{URL: "http://host/x", SHA256: "abc"}, fetch.InvalidDigest},
+		{fetch.Request{URL: "http://host/x", SHA256: strings.Repeat("zz", 32)}, fetch.InvalidDigest},
+		{fetch.Request{URL: "http://host/x", Size: -1}, fetch.InvalidSize},
+		{fetch.Request{URL: "http://host/x", Name: "../etc/passwd"}, fetch.InvalidName},
+		{fetch.Request{URL: "http://host/x", Name: "a/b"}, fetch.InvalidName},
+		{fetch.Request{URL: "http://host/x", Name: "bad\x00name"}, fetch.InvalidName},
 	}
 	for _, tc := range tests {
 		err := tc.req.Validate()
-		var re *RequestError
+		var re *fetch.RequestError
 		switch {
 		case tc.want == "" && err != nil:
 			t.Errorf("%+v: got %v, want nil", tc.req, err)
@@ -54,12 +56,12 @@ type ensureCase struct {
 	slow   bool
 	setup  func(t *testing.T, e ensureEnv)
 	id     string
-	req    func(e ensureEnv) Request
-	opts   Options
-	want   Outcome
+	req    func(e ensureEnv) fetch.Request
+	opts   fetch.Options
+	want   fetch.Outcome
 	err    error
 	wantID string
-	check  func(t *testing.T, e ensureEnv, s Snapshot)
+	check  func(t *testing.T, e ensureEnv, s fetch.Snapshot)
 }
 
 const wrongSHA = "abababababababababababababababababababababababababababababababab"
@@ -73,49 +75,49 @@ func TestEnsure(t *testing.T) {
 
 func carryOnCases() []ensureCase {
 	return []ensureCase{
-		{name: "created", id: "m", want: OutcomeCreated, check: func(t *testing.T, e ensureEnv, s Snapshot) {
-			if got := settle(t, e.m, "m"); got.State != StateSucceeded {
+		{name: "created", id: "m", want: fetch.OutcomeCreated, check: func(t *testing.T, e ensureEnv, s fetch.Snapshot) {
+			if got := settle(t, e.m, "m"); got.State != fetch.StateSucceeded {
 				t.Errorf("got %s, want succeeded", got.State)
 			}
 		}},
-		{name: "joined", slow: true, id: "m", want: OutcomeJoined, setup: func(t *testing.T, e ensureEnv) {
-			mustFetch(t, e.m, "m", Request{URL: e.o.FileURL(modelPath)})
+		{name: "joined", slow: true, id: "m", want: fetch.OutcomeJoined, setup: func(t *testing.T, e ensureEnv) {
+			mustFetch(t, e.m, "m", fetch.Request{URL: e.o.FileURL(modelPath)})
 		}},
-		{name: "joined under the id it has", slow: true, id: "", want: OutcomeJoined, wantID: "model", setup: func(t *testing.T, e ensureEnv) {
-			mustFetch(t, e.m, "model", Request{URL: e.o.FileURL(modelPath)})
+		{name: "joined under the id it has", slow: true, id: "", want: fetch.OutcomeJoined, wantID: "model", setup: func(t *testing.T, e ensureEnv) {
+			mustFetch(t, e.m, "model", fetch.Request{URL: e.o.FileURL(modelPath)})
 		}},
-		{name: "resumed", slow: true, id: "m", want: OutcomeResumed, setup: func(t *testing.T, e ensureEnv) {
-			mustFetch(t, e.m, "m", Request{URL: e.o.FileURL(modelPath)})
+		{name: "resumed", slow: true, id: "m", want: fetch.OutcomeResumed, setup: func(t *testing.T, e ensureEnv) {
+			mustFetch(t, e.m, "m", fetch.Request{URL: e.o.FileURL(modelPath)})
 			if err := e.m.Pause("m"); err != nil {
 				t.Fatal(err)
 			}
-		}, check: func(t *testing.T, e ensureEnv, s Snapshot) {
+		}, check: func(t *testing.T, e ensureEnv, s fetch.Snapshot) {
 			if s.Paused {
 				t.Error("still paused")
 			}
 		}},
-		{name: "already complete", id: "m", want: OutcomeComplete, setup: func(t *testing.T, e ensureEnv) {
-			mustFetch(t, e.m, "m", Request{URL: e.o.FileURL(modelPath)})
+		{name: "already complete", id: "m", want: fetch.OutcomeComplete, setup: func(t *testing.T, e ensureEnv) {
+			mustFetch(t, e.m, "m", fetch.Request{URL: e.o.FileURL(modelPath)})
 			settle(t, e.m, "m")
-		}, check: func(t *testing.T, e ensureEnv, s Snapshot) {
+		}, check: func(t *testing.T, e ensureEnv, s fetch.Snapshot) {
 			if got := e.o.GETs.Load(); got != e.gets {
 				t.Errorf("got %d GETs, want %d: downloaded again", got, e.gets)
 			}
 		}},
-		{name: "complete but the file is gone", id: "m", want: OutcomeCreated, setup: func(t *testing.T, e ensureEnv) {
-			mustFetch(t, e.m, "m", Request{URL: e.o.FileURL(modelPath)})
+		{name: "complete but the file is gone", id: "m", want: fetch.OutcomeCreated, setup: func(t *testing.T, e ensureEnv) {
+			mustFetch(t, e.m, "m", fetch.Request{URL: e.o.FileURL(modelPath)})
 			if err := os.Remove(settle(t, e.m, "m").Records[0].Path); err != nil {
 				t.Fatal(err)
 			}
 		}},
-		{name: "retried", id: "m", want: OutcomeRetried, setup: func(t *testing.T, e ensureEnv) {
+		{name: "retried", id: "m", want: fetch.OutcomeRetried, setup: func(t *testing.T, e ensureEnv) {
 			e.o.SetFaults(origintest.OnRequests(origintest.Status(404, ""), 1))
-			mustFetch(t, e.m, "m", Request{URL: e.o.FileURL(modelPath)})
-			if s := settle(t, e.m, "m"); s.State != StateFailed {
+			mustFetch(t, e.m, "m", fetch.Request{URL: e.o.FileURL(modelPath)})
+			if s := settle(t, e.m, "m"); s.State != fetch.StateFailed {
 				t.Fatalf("setup: got %s, want failed", s.State)
 			}
-		}, check: func(t *testing.T, e ensureEnv, s Snapshot) {
-			if got := settle(t, e.m, "m"); got.State != StateSucceeded {
+		}, check: func(t *testing.T, e ensureEnv, s fetch.Snapshot) {
+			if got := settle(t, e.m, "m"); got.State != fetch.StateSucceeded {
 				t.Errorf("got %s, want succeeded", got.State)
 			}
 		}},
@@ -124,25 +126,25 @@ func carryOnCases() []ensureCase {
 
 func conflictCases() []ensureCase {
 	return []ensureCase{
-		{name: "other files under an active id", slow: true, id: "m", err: ErrDuplicateID, setup: func(t *testing.T, e ensureEnv) {
-			mustFetch(t, e.m, "m", Request{URL: e.o.FileURL(modelPath) + "?other"})
+		{name: "other files under an active id", slow: true, id: "m", err: fetch.ErrDuplicateID, setup: func(t *testing.T, e ensureEnv) {
+			mustFetch(t, e.m, "m", fetch.Request{URL: e.o.FileURL(modelPath) + "?other"})
 		}},
-		{name: "conflict", slow: true, id: "m", want: OutcomeConflict, err: ErrConflict, setup: func(t *testing.T, e ensureEnv) {
-			mustFetch(t, e.m, "m", Request{URL: e.o.FileURL(modelPath), SHA256: wrongSHA})
+		{name: "conflict", slow: true, id: "m", want: fetch.OutcomeConflict, err: fetch.ErrConflict, setup: func(t *testing.T, e ensureEnv) {
+			mustFetch(t, e.m, "m", fetch.Request{URL: e.o.FileURL(modelPath), SHA256: wrongSHA})
 		}},
-		{name: "conflict of names", slow: true, id: "m", want: OutcomeConflict, err: ErrConflict,
-			req: func(e ensureEnv) Request { return Request{URL: e.o.FileURL(modelPath), Name: "other.bin"} },
+		{name: "conflict of names", slow: true, id: "m", want: fetch.OutcomeConflict, err: fetch.ErrConflict,
+			req: func(e ensureEnv) fetch.Request { return fetch.Request{URL: e.o.FileURL(modelPath), Name: "other.bin"} },
 			setup: func(t *testing.T, e ensureEnv) {
-				mustFetch(t, e.m, "m", Request{URL: e.o.FileURL(modelPath), Name: "model.bin"})
+				mustFetch(t, e.m, "m", fetch.Request{URL: e.o.FileURL(modelPath), Name: "model.bin"})
 			}},
-		{name: "replaced after a mismatch", id: "m", want: OutcomeReplaced, opts: Options{Replace: true}, setup: func(t *testing.T, e ensureEnv) {
-			mustFetch(t, e.m, "m", Request{URL: e.o.FileURL(modelPath), SHA256: wrongSHA})
-			if s := settle(t, e.m, "m"); s.FailureReason != ReasonIntegrity {
+		{name: "replaced after a mismatch", id: "m", want: fetch.OutcomeReplaced, opts: fetch.Options{Replace: true}, setup: func(t *testing.T, e ensureEnv) {
+			mustFetch(t, e.m, "m", fetch.Request{URL: e.o.FileURL(modelPath), SHA256: wrongSHA})
+			if s := settle(t, e.m, "m"); s.FailureReason != fetch.ReasonIntegrity {
 				t.Fatalf("setup: got %q, want integrity", s.FailureReason)
 			}
-		}, check: func(t *testing.T, e ensureEnv, s Snapshot) {
+		}, check: func(t *testing.T, e ensureEnv, s fetch.Snapshot) {
 			got := settle(t, e.m, "m")
-			if got.State != StateSucceeded {
+			if got.State != fetch.StateSucceeded {
 				t.Fatalf("got %s (%s), want succeeded", got.State, got.Message)
 			}
 			checkFile(t, got.Records[0].Path, e.o.Bytes(modelPath))
@@ -150,11 +152,11 @@ func conflictCases() []ensureCase {
 				t.Errorf("the kept file was downloaded again: %d GETs, then %d", e.gets, after)
 			}
 		}},
-		{name: "replaced while running", slow: true, id: "m", want: OutcomeReplaced, opts: Options{Replace: true}, setup: func(t *testing.T, e ensureEnv) {
-			mustFetch(t, e.m, "m", Request{URL: e.o.FileURL(modelPath), SHA256: wrongSHA})
-		}, check: func(t *testing.T, e ensureEnv, s Snapshot) {
+		{name: "replaced while running", slow: true, id: "m", want: fetch.OutcomeReplaced, opts: fetch.Options{Replace: true}, setup: func(t *testing.T, e ensureEnv) {
+			mustFetch(t, e.m, "m", fetch.Request{URL: e.o.FileURL(modelPath), SHA256: wrongSHA})
+		}, check: func(t *testing.T, e ensureEnv, s fetch.Snapshot) {
 			got := settle(t, e.m, "m")
-			if got.State != StateSucceeded || !strings.EqualFold(got.Records[0].SHA256, e.o.SHA256(modelPath)) {
+			if got.State != fetch.StateSucceeded || !strings.EqualFold(got.Records[0].SHA256, e.o.SHA256(modelPath)) {
 				t.Errorf("got %s with %s, want succeeded with %s", got.State, got.Records[0].SHA256, e.o.SHA256(modelPath))
 			}
 		}},
@@ -171,12 +173,12 @@ func (tc ensureCase) run(t *testing.T) {
 	if tc.setup != nil {
 		tc.setup(t, e)
 	}
-	req := Request{URL: o.FileURL(modelPath), SHA256: o.SHA256(modelPath)}
+	req := fetch.Request{URL: o.FileURL(modelPath), SHA256: o.SHA256(modelPath)}
 	if tc.req != nil {
 		req = tc.req(e)
 	}
 	e.gets = o.GETs.Load()
-	s, got, err := e.m.Ensure(tc.id, []Request{req}, tc.opts)
+	s, got, err := e.m.Ensure(tc.id, []fetch.Request{req}, tc.opts)
 	if got != tc.want || !errors.Is(err, tc.err) {
 		t.Fatalf("got %q, %v; want %q, %v", got, err, tc.want, tc.err)
 	}
@@ -188,20 +190,20 @@ func (tc ensureCase) run(t *testing.T) {
 	}
 }
 
-func mustFetch(t *testing.T, m *running, id string, req Request) {
+func mustFetch(t *testing.T, m *running, id string, req fetch.Request) {
 	t.Helper()
-	if _, err := m.Fetch(id, []Request{req}, Options{}); err != nil {
+	if _, err := m.Fetch(id, []fetch.Request{req}, fetch.Options{}); err != nil {
 		t.Fatal(err)
 	}
 }
 
 // mismatched fetches o's file under "m" with a wrong digest and waits for
 // it to fail its check, twice: the engine downloads it once more.
-func mismatched(t *testing.T, e ensureEnv) Snapshot {
+func mismatched(t *testing.T, e ensureEnv) fetch.Snapshot {
 	t.Helper()
-	mustFetch(t, e.m, "m", Request{URL: e.o.FileURL(modelPath), SHA256: wrongSHA})
+	mustFetch(t, e.m, "m", fetch.Request{URL: e.o.FileURL(modelPath), SHA256: wrongSHA})
 	s := settle(t, e.m, "m")
-	if s.FailureReason != ReasonIntegrity || !strings.EqualFold(s.Records[0].Actual, e.o.SHA256(modelPath)) {
+	if s.FailureReason != fetch.ReasonIntegrity || !strings.EqualFold(s.Records[0].Actual, e.o.SHA256(modelPath)) {
 		t.Fatalf("got %q with actual %q, want integrity with %s", s.FailureReason, s.Records[0].Actual, e.o.SHA256(modelPath))
 	}
 	return s
@@ -214,23 +216,23 @@ func TestCorrections(t *testing.T) {
 	tests := []struct {
 		name    string
 		correct func(e ensureEnv) error
-		want    State
-		check   func(t *testing.T, e ensureEnv, s Snapshot)
+		want    fetch.State
+		check   func(t *testing.T, e ensureEnv, s fetch.Snapshot)
 	}{
-		{name: "retry", want: StateFailed, correct: func(e ensureEnv) error { return e.m.Retry("m") }},
-		{name: "edit checksum", want: StateSucceeded, correct: func(e ensureEnv) error {
+		{name: "retry", want: fetch.StateFailed, correct: func(e ensureEnv) error { return e.m.Retry("m") }},
+		{name: "edit checksum", want: fetch.StateSucceeded, correct: func(e ensureEnv) error {
 			return e.m.SetDigest("m", e.o.FileURL(modelPath), strings.ToUpper(e.o.SHA256(modelPath)))
-		}, check: func(t *testing.T, e ensureEnv, s Snapshot) {
+		}, check: func(t *testing.T, e ensureEnv, s fetch.Snapshot) {
 			if s.Records[0].Unverified || !strings.EqualFold(s.Records[0].SHA256, e.o.SHA256(modelPath)) {
 				t.Errorf("got sha %q unverified %v, want %s verified", s.Records[0].SHA256, s.Records[0].Unverified, e.o.SHA256(modelPath))
 			}
 		}},
-		{name: "edit checksum, wrong again", want: StateFailed, correct: func(e ensureEnv) error {
+		{name: "edit checksum, wrong again", want: fetch.StateFailed, correct: func(e ensureEnv) error {
 			return e.m.SetDigest("m", e.o.FileURL(modelPath), strings.Repeat("cd", 32))
 		}},
-		{name: "keep file anyway", want: StateSucceeded, correct: func(e ensureEnv) error {
+		{name: "keep file anyway", want: fetch.StateSucceeded, correct: func(e ensureEnv) error {
 			return e.m.KeepUnverified("m", e.o.FileURL(modelPath))
-		}, check: func(t *testing.T, e ensureEnv, s Snapshot) {
+		}, check: func(t *testing.T, e ensureEnv, s fetch.Snapshot) {
 			if !s.Records[0].Unverified || s.Records[0].SHA256 != "" {
 				t.Errorf("got sha %q unverified %v, want no digest, unverified", s.Records[0].SHA256, s.Records[0].Unverified)
 			}
@@ -252,7 +254,7 @@ func TestCorrections(t *testing.T) {
 			if got := o.GETs.Load(); got != e.gets {
 				t.Errorf("downloaded again: %d GETs, then %d", e.gets, got)
 			}
-			if tc.want == StateSucceeded {
+			if tc.want == fetch.StateSucceeded {
 				checkFile(t, s.Records[0].Path, o.Bytes(modelPath))
 			}
 			if tc.check != nil {
@@ -261,14 +263,14 @@ func TestCorrections(t *testing.T) {
 		})
 	}
 	m := start(t, testConfig(t))
-	if err := m.SetDigest("none", "http://127.0.0.1/x", wrongSHA); !errors.Is(err, ErrNotFound) {
+	if err := m.SetDigest("none", "http://127.0.0.1/x", wrongSHA); !errors.Is(err, fetch.ErrNotFound) {
 		t.Errorf("SetDigest of no fetch: got %v, want ErrNotFound", err)
 	}
-	var re *RequestError
-	if err := m.KeepUnverified("none", "http://127.0.0.1/x"); !errors.Is(err, ErrNotFound) {
+	var re *fetch.RequestError
+	if err := m.KeepUnverified("none", "http://127.0.0.1/x"); !errors.Is(err, fetch.ErrNotFound) {
 		t.Errorf("KeepUnverified of no fetch: got %v, want ErrNotFound", err)
 	}
-	if err := m.SetDigest("none", "http://127.0.0.1/x", "abc"); !errors.As(err, &re) || re.Kind != InvalidDigest {
+	if err := m.SetDigest("none", "http://127.0.0.1/x", "abc"); !errors.As(err, &re) || re.Kind != fetch.InvalidDigest {
 		t.Errorf("SetDigest of a short digest: got %v, want an InvalidDigest", err)
 	}
 }

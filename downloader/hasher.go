@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"strconv"
+
+	"github.com/modelfetch/modelfetch/downloader/fetch"
 )
 
 // hasher computes a record's digest (SHA-256, or a git blob id) over the written prefix of the file
@@ -43,7 +45,7 @@ func newHasher(r *record, file *os.File, l *ledger, ev events, state []byte, siz
 // newDigest is the hash a record is verified with: SHA-256, or for a git
 // blob id SHA-1 fed the blob's header ("blob <size>\x00") first. It
 // returns the header's length, which the hash's own count includes.
-func newDigest(req Request, size int64) (hash.Hash, int64) {
+func newDigest(req fetch.Request, size int64) (hash.Hash, int64) {
 	if req.GitSHA1 == "" {
 		return sha256.New(), 0
 	}
@@ -54,7 +56,7 @@ func newDigest(req Request, size int64) (hash.Hash, int64) {
 }
 
 // digestName names the record's digest in sentences.
-func digestName(req Request) string {
+func digestName(req fetch.Request) string {
 	if req.GitSHA1 != "" {
 		return "git blob id"
 	}
@@ -64,7 +66,7 @@ func digestName(req Request) string {
 // hashedLen is how many of the file's bytes a marshalled hash state has
 // consumed: the last 8 bytes of the state (big-endian, for SHA-256 and
 // SHA-1 alike) less the header the hash was fed first.
-func hashedLen(req Request, size int64, state []byte) int64 {
+func hashedLen(req fetch.Request, size int64, state []byte) int64 {
 	if len(state) < 8 {
 		return 0
 	}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader/network"
 )
 
@@ -64,7 +66,7 @@ func (e expect) sizeFor(n int64) int64 {
 // the file expected (network.CheckResponse) is an error.
 func resolve(ctx context.Context, c *http.Client, raw string, exp expect) (info, error) {
 	in, err := probe(ctx, c, http.MethodHead, raw, exp)
-	var se *StatusError
+	var se *fetch.StatusError
 	if errors.As(err, &se) && !transientStatus(se.Code) {
 		in, err = probe(ctx, c, http.MethodGet, raw, exp)
 	}
@@ -103,7 +105,7 @@ func probe(ctx context.Context, c *http.Client, method, raw string, exp expect) 
 	}
 	defer resp.Body.Close()
 	in := info{url: resp.Request.URL.String(), size: -1, name: nameFromDisposition(resp.Header.Get("Content-Disposition"))}
-	if err := network.CheckResponse(resp, exp.sizeFor(resp.ContentLength), cmp.Or(exp.name, in.name, nameFromURL(raw))); err != nil {
+	if err := network.CheckResponse(resp, exp.sizeFor(resp.ContentLength), cmp.Or(exp.name, in.name, fetch.NameFromURL(raw))); err != nil {
 		return info{}, err
 	}
 	switch {
@@ -117,7 +119,7 @@ func probe(ctx context.Context, c *http.Client, method, raw string, exp expect) 
 		in.size = resp.ContentLength
 		in.ranges = resp.Header.Get("Accept-Ranges") == "bytes"
 	default:
-		return info{}, &StatusError{Code: resp.StatusCode, URL: in.url, RetryAfter: retryAfter(resp.Header, time.Now())}
+		return info{}, &fetch.StatusError{Code: resp.StatusCode, URL: in.url, RetryAfter: retryAfter(resp.Header, time.Now())}
 	}
 	if in.size >= 0 && !strings.EqualFold(resp.Header.Get("Content-Encoding"), "") && !strings.EqualFold(resp.Header.Get("Content-Encoding"), "identity") {
 		in.size = -1 // the length is of an encoded body we did not ask for
@@ -143,7 +145,7 @@ func validatorOf(h http.Header) string {
 // X-Linked-Etag (Hugging Face, the LFS object's hash), Repr-Digest and
 // Digest.
 func digestOf(h http.Header) string {
-	if v := strings.Trim(h.Get("X-Linked-Etag"), `"`); sha256Hex.MatchString(v) {
+	if v := strings.Trim(h.Get("X-Linked-Etag"), `"`); fetch.IsSHA256(v) {
 		return strings.ToLower(v)
 	}
 	for _, name := range []string{"Repr-Digest", "Digest"} {
@@ -165,7 +167,7 @@ func digestOf(h http.Header) string {
 type contentRange struct{ first, last, total int64 }
 
 func parseContentRange(v string) (contentRange, error) {
-	bad := fmt.Errorf("%w: bad Content-Range %q", errInvalidResponse, v)
+	bad := fmt.Errorf("%w: bad Content-Range %q", fetch.ErrInvalidResponse, v)
 	rest, ok := strings.CutPrefix(v, "bytes ")
 	if !ok {
 		return contentRange{}, bad
@@ -192,10 +194,6 @@ func parseContentRange(v string) (contentRange, error) {
 	}
 	return cr, nil
 }
-
-// errInvalidResponse is a response that contradicts what was asked or
-// what is known; a few in a row fail the record.
-var errInvalidResponse = errors.New("invalid response")
 
 // restartError asks for the record to be resolved again; discard says the
 // partial data is no good and the transfer starts from zero.
@@ -261,6 +259,6 @@ func (online) Changes() <-chan network.Status        { return nil }
 
 // fatalStatus reports a status the server would answer again.
 func fatalStatus(err error) bool {
-	var se *StatusError
+	var se *fetch.StatusError
 	return errors.As(err, &se) && !transientStatus(se.Code)
 }

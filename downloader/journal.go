@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/modelfetch/modelfetch/downloader/fetch"
 )
 
 // journalVersion changes when the on-disk shape does in a way older code
@@ -55,18 +57,18 @@ func (c completedFile) changed() (gone, changed bool) {
 
 type journalFetch struct {
 	ID      string          `json:"id"`
-	Options Options         `json:"options"`
+	Options fetch.Options   `json:"options"`
 	Created time.Time       `json:"created"`
 	Paused  bool            `json:"paused,omitempty"`
-	State   State           `json:"state"`
-	Reason  Reason          `json:"reason,omitempty"`
+	State   fetch.State     `json:"state"`
+	Reason  fetch.Reason    `json:"reason,omitempty"`
 	Message string          `json:"message,omitempty"`
 	Status  int             `json:"status,omitempty"`
 	Records []journalRecord `json:"records"`
 }
 
 type journalRecord struct {
-	Request   Request          `json:"request"`
+	Request   fetch.Request    `json:"request"`
 	Name      string           `json:"name,omitempty"`
 	URL       string           `json:"resolvedURL,omitempty"`
 	Size      int64            `json:"size"`
@@ -77,8 +79,8 @@ type journalRecord struct {
 	Written   []journalSegment `json:"written,omitempty"`  // written, synced or not
 	HashState []byte           `json:"hashState,omitempty"`
 	Path      string           `json:"path,omitempty"`
-	State     State            `json:"state"`
-	Reason    Reason           `json:"reason,omitempty"`
+	State     fetch.State      `json:"state"`
+	Reason    fetch.Reason     `json:"reason,omitempty"`
 	Message   string           `json:"message,omitempty"`
 	Status    int              `json:"status,omitempty"`
 	Offset    int64            `json:"offset,omitempty"`
@@ -96,20 +98,6 @@ type journalSegment struct {
 	End   int64 `json:"end"`
 	Done  int64 `json:"done"`
 }
-
-// CorruptJournalError says the journal could not be read and where it was
-// moved so that nothing is lost.
-type CorruptJournalError struct {
-	Path    string
-	MovedTo string
-	Err     error
-}
-
-func (e *CorruptJournalError) Error() string {
-	return fmt.Sprintf("corrupt journal %s moved to %s: %v", e.Path, e.MovedTo, e.Err)
-}
-
-func (e *CorruptJournalError) Unwrap() error { return e.Err }
 
 // readJournal loads the journal at path. A missing file is an empty
 // journal. A file that does not parse is renamed aside and reported as a
@@ -138,7 +126,7 @@ func readJournal(path string, now time.Time) (journalFile, error) {
 	if rerr := os.Rename(path, aside); rerr != nil {
 		return journalFile{}, fmt.Errorf("journal %s is unreadable (%v) and could not be moved aside: %w", path, err, rerr)
 	}
-	return journalFile{Version: journalVersion}, &CorruptJournalError{Path: path, MovedTo: aside, Err: err}
+	return journalFile{Version: journalVersion}, &fetch.CorruptJournalError{Path: path, MovedTo: aside, Err: err}
 }
 
 // check rejects a journal that parses but cannot be right, so that it is
@@ -146,7 +134,7 @@ func readJournal(path string, now time.Time) (journalFile, error) {
 func (j journalFile) check() error {
 	seen := map[string]bool{}
 	for _, f := range j.Fetches {
-		if !validID(f.ID) || seen[f.ID] {
+		if !fetch.ValidID(f.ID) || seen[f.ID] {
 			return fmt.Errorf("bad or repeated fetch id %q", f.ID)
 		}
 		seen[f.ID] = true

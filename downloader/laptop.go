@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader/network"
 )
 
@@ -145,7 +147,7 @@ func (m *Manager) meteredHold() bool { return m.pauseMetered && m.metered }
 
 // held reports whether f is paused, by the person or for a metered
 // connection. m.mu is held.
-func (m *Manager) held(f *fetch) bool { return f.paused || m.meteredHold() }
+func (m *Manager) held(f *fetchState) bool { return f.paused || m.meteredHold() }
 
 // applyMetered stops what runs while meteredHold, and lets the dispatcher
 // start it again when not. m.mu is held.
@@ -161,7 +163,7 @@ func (m *Manager) applyMetered() {
 	}
 	for _, f := range m.order {
 		if !f.settled() {
-			m.publish(Event{Kind: EventProgress, Fetch: m.snapshot(f)})
+			m.publish(fetch.Event{Kind: fetch.EventProgress, Fetch: m.snapshot(f)})
 		}
 	}
 	poke(m.wake)

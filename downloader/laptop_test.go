@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader/network"
 	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
@@ -47,8 +49,8 @@ func TestMeteredPause(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Network, cfg.PauseMetered = v, true
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
-	says(t, m, StatePaused, "metered")
+	m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
+	says(t, m, fetch.StatePaused, "metered")
 	if n := o.GETs.Load(); n != 0 {
 		t.Fatalf("%d requests on a metered connection", n)
 	}
@@ -57,15 +59,15 @@ func TestMeteredPause(t *testing.T) {
 
 	// Metered again while running: it pauses, keeping its bytes.
 	m.SetPauseMetered(true)
-	m.Fetch("again", []Request{{URL: o.URL + "/models/other.bin"}}, Options{})
+	m.Fetch("again", []fetch.Request{{URL: o.URL + "/models/other.bin"}}, fetch.Options{})
 	until(t, "bytes arrive", func() bool { s, _ := m.Get("again"); return s.Downloaded > 0 })
 	v.set(network.Status{State: network.Online, Metered: true})
 	until(t, "it pauses", func() bool {
 		s, _ := m.Get("again")
-		return s.State == StatePaused && s.Records[0].Connections == 0
+		return s.State == fetch.StatePaused && s.Records[0].Connections == 0
 	})
 	m.SetPauseMetered(false)
-	if s := settle(t, m, "again"); s.State != StateSucceeded {
+	if s := settle(t, m, "again"); s.State != fetch.StateSucceeded {
 		t.Fatalf("state %s (%s)", s.State, s.Message)
 	}
 }
@@ -108,7 +110,7 @@ func TestInhibitor(t *testing.T) {
 	if held, _ := in.state(); held {
 		t.Fatal("held with nothing to do")
 	}
-	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
+	m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
 	until(t, "the inhibitor is held", func() bool { held, _ := in.state(); return held })
 	settle(t, m, "model")
 	until(t, "the inhibitor is released", func() bool { held, _ := in.state(); return !held })
@@ -136,9 +138,9 @@ func TestNetworkSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Loopback is never proxied: ask through a name that is not.
-	m.Fetch("model", []Request{{URL: "http://model.test/models/model.bin"}}, Options{})
+	m.Fetch("model", []fetch.Request{{URL: "http://model.test/models/model.bin"}}, fetch.Options{})
 	s := settle(t, m, "model")
-	if s.State != StateSucceeded || proxied.Load() == 0 {
+	if s.State != fetch.StateSucceeded || proxied.Load() == 0 {
 		t.Fatalf("state %s (%s), %d proxied requests", s.State, s.Message, proxied.Load())
 	}
 	checkFile(t, s.Records[0].Path, o.Bytes(modelPath))

@@ -3,6 +3,8 @@ package downloader
 import (
 	"os"
 	"path/filepath"
+
+	"github.com/modelfetch/modelfetch/downloader/fetch"
 )
 
 // MakeLinks makes each link a symlink to dest by a relative target, so
@@ -30,7 +32,7 @@ func MakeLinks(dest string, links []string) error {
 			}
 		}
 		if err != nil {
-			return &FileError{Op: OpLink, Path: link, Err: err}
+			return &fetch.FileError{Op: fetch.OpLink, Path: link, Err: err}
 		}
 	}
 	return nil

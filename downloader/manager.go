@@ -15,11 +15,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"github.com/adrg/xdg"
 	"github.com/modelfetch/modelfetch/downloader/network"
@@ -187,8 +188,8 @@ type Manager struct {
 	busy     chan struct{} // a record started or stopped running
 
 	mu        sync.Mutex
-	fetches   map[string]*fetch
-	order     []*fetch
+	fetches   map[string]*fetchState
+	order     []*fetchState
 	maxActive int
 	maxConns  int
 	running   int
@@ -222,14 +223,14 @@ func New(cfg Config) (*Manager, error) {
 		netChanged:   make(chan struct{}),
 		pauseMetered: cfg.PauseMetered,
 		client:       cfg.Client,
-		fetches:      map[string]*fetch{},
+		fetches:      map[string]*fetchState{},
 		maxActive:    cfg.MaxActive,
 		maxConns:     cfg.MaxConnections,
 		subs:         map[*Subscription]struct{}{},
 	}
 	m.SetLimitRate(cfg.LimitRate)
 	j, err := readJournal(m.journalPath, time.Now())
-	var corrupt *CorruptJournalError
+	var corrupt *fetch.CorruptJournalError
 	if errors.As(err, &corrupt) {
 		m.journalErr = err
 		cfg.Logger.Warn("journal set aside", "err", err)
@@ -304,12 +305,12 @@ func (m *Manager) dispatch(ctx context.Context, wg *sync.WaitGroup) {
 			if m.running >= m.maxActive {
 				return
 			}
-			if r.state != StateQueued {
+			if r.state != fetch.StateQueued {
 				continue
 			}
 			rctx, cancel := context.WithCancelCause(ctx)
 			r.cancel = cancel
-			r.state = StateRunning
+			r.state = fetch.StateRunning
 			m.running++
 			wg.Go(func() { m.runRecord(rctx, r) })
 			poke(m.activity)
@@ -336,7 +337,7 @@ func (m *Manager) runRecord(ctx context.Context, r *record) {
 	m.running--
 	switch {
 	case err == nil:
-		r.state = StateSucceeded
+		r.state = fetch.StateSucceeded
 		// A replacement that came too late is dropped: the file was
 		// checked against the digest it had.
 		r.path, r.size, r.hashState, r.mismatch, r.amended, r.message = out.path, out.size, nil, "", nil, ""
@@ -346,23 +347,23 @@ func (m *Manager) runRecord(ctx context.Context, r *record) {
 	case stopped && r.f.aborted:
 		// The fetch's flag, not the cause: a context cancelled by Pause keeps
 		// errPaused as its cause when an Abort follows before it stopped.
-		r.state = StateAborted
+		r.state = fetch.StateAborted
 		m.removePartial(r)
 	case stopped:
-		r.state, r.message = StateQueued, "" // paused, amended, or the engine is stopping
+		r.state, r.message = fetch.StateQueued, "" // paused, amended, or the engine is stopping
 		if r.amended != nil {
 			r.amend(*r.amended)
 		}
 	default:
-		var fe *FailError
-		var ie *IntegrityError
+		var fe *fetch.FailError
+		var ie *fetch.IntegrityError
 		if errors.As(err, &ie) {
 			r.mismatch = ie.Got
 		}
 		if !errors.As(err, &fe) {
-			fe = fail(ReasonFetchError, r.downloaded(), err)
+			fe = fetch.Failure(fetch.ReasonFetchError, r.downloaded(), err)
 		}
-		r.state = StateFailed
+		r.state = fetch.StateFailed
 		// The sentence is made once, here, so that the journal, the API's
 		// JSON and every client carry the same words.
 		r.reason, r.message, r.status, r.offset = fe.Reason, Sentence(fe), fe.Status, fe.Offset
@@ -379,7 +380,7 @@ func (m *Manager) runRecord(ctx context.Context, r *record) {
 
 // settle makes a fetch whose records are all settled settled too, and
 // tells subscribers. m.mu is held.
-func (m *Manager) settle(f *fetch) {
+func (m *Manager) settle(f *fetchState) {
 	if f.settled() {
 		return
 	}
@@ -388,22 +389,22 @@ func (m *Manager) settle(f *fetch) {
 		if !r.state.Settled() {
 			return
 		}
-		if r.state == StateFailed && failed == nil {
+		if r.state == fetch.StateFailed && failed == nil {
 			failed = r
 		}
 	}
-	kind := EventSuccess
+	kind := fetch.EventSuccess
 	switch {
 	case f.aborted:
-		f.state, f.reason, f.message, kind = StateAborted, ReasonAborted, abortedSentence, EventAbort
+		f.state, f.reason, f.message, kind = fetch.StateAborted, fetch.ReasonAborted, abortedSentence, fetch.EventAbort
 		os.Remove(filepath.Join(m.cfg.PartialDir, f.id))
 	case failed != nil:
-		f.state, f.reason, f.message, f.status, kind = StateFailed, failed.reason, failed.message, failed.status, EventFailure
+		f.state, f.reason, f.message, f.status, kind = fetch.StateFailed, failed.reason, failed.message, failed.status, fetch.EventFailure
 	default:
-		f.state, f.reason, f.message = StateSucceeded, ReasonNone, ""
+		f.state, f.reason, f.message = fetch.StateSucceeded, fetch.ReasonNone, ""
 		os.Remove(filepath.Join(m.cfg.PartialDir, f.id))
 	}
-	m.publish(Event{Kind: kind, Fetch: m.snapshot(f)})
+	m.publish(fetch.Event{Kind: kind, Fetch: m.snapshot(f)})
 }
 
 // Fetch starts a fetch of requests under id. An id that belongs to an
@@ -412,14 +413,14 @@ func (m *Manager) settle(f *fetch) {
 // retried, keeping its partial data, with the digests and names given).
 // A request whose URL was already downloaded and verified is not
 // downloaded again.
-func (m *Manager) Fetch(id string, requests []Request, opts Options) (Snapshot, error) {
-	if err := checkFetch(id, requests); err != nil {
-		return Snapshot{}, err
+func (m *Manager) Fetch(id string, requests []fetch.Request, opts fetch.Options) (fetch.Snapshot, error) {
+	if err := fetch.Validate(id, requests); err != nil {
+		return fetch.Snapshot{}, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if old, ok := m.fetches[id]; ok && !old.settled() {
-		return m.snapshot(old), ErrDuplicateID
+		return m.snapshot(old), fetch.ErrDuplicateID
 	}
 	opts.Replace = true
 	s, _, err := m.ensure(id, false, requests, opts)
@@ -429,12 +430,12 @@ func (m *Manager) Fetch(id string, requests []Request, opts Options) (Snapshot, 
 // present finds a request's file already complete: at its Dest when it
 // has one (content-addressed by its digest, at its size, its links made
 // again), else a verified download of its URL. m.mu is held.
-func (m *Manager) present(req Request) (string, int64, bool) {
+func (m *Manager) present(req fetch.Request) (string, int64, bool) {
 	if req.Dest == "" {
 		return m.match(req.URL, req.SHA256)
 	}
 	st, err := os.Stat(req.Dest)
-	if err != nil || !st.Mode().IsRegular() || !req.digested() || st.Size() != req.Size || m.writtenSince(req.Dest, st) ||
+	if err != nil || !st.Mode().IsRegular() || !req.Digested() || st.Size() != req.Size || m.writtenSince(req.Dest, st) ||
 		MakeLinks(req.Dest, req.Links) != nil {
 		return "", 0, false
 	}
@@ -450,25 +451,17 @@ func (m *Manager) writtenSince(path string, st os.FileInfo) bool {
 	return i >= 0 && m.completed[i].Mod != 0 && m.completed[i].Mod != st.ModTime().UnixNano()
 }
 
-var (
-	sha256Hex = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
-	sha1Hex   = regexp.MustCompile(`^[0-9a-fA-F]{40}$`)
-)
-
-// absolute reports whether p is empty or an absolute path.
-func absolute(p string) bool { return p == "" || filepath.IsAbs(p) }
-
-func sameURLs(f *fetch, requests []Request) bool {
-	return slices.EqualFunc(f.records, requests, func(r *record, req Request) bool { return r.req.URL == req.URL })
+func sameURLs(f *fetchState, requests []fetch.Request) bool {
+	return slices.EqualFunc(f.records, requests, func(r *record, req fetch.Request) bool { return r.req.URL == req.URL })
 }
 
 // Get returns a snapshot of the fetch with id.
-func (m *Manager) Get(id string) (Snapshot, bool) {
+func (m *Manager) Get(id string) (fetch.Snapshot, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	f, ok := m.fetches[id]
 	if !ok {
-		return Snapshot{}, false
+		return fetch.Snapshot{}, false
 	}
 	return m.snapshot(f), true
 }
@@ -485,10 +478,10 @@ func (m *Manager) IDs() []string {
 }
 
 // Snapshots returns every fetch, in the order they were started.
-func (m *Manager) Snapshots() []Snapshot {
+func (m *Manager) Snapshots() []fetch.Snapshot {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]Snapshot, len(m.order))
+	out := make([]fetch.Snapshot, len(m.order))
 	for i, f := range m.order {
 		out[i] = m.snapshot(f)
 	}
@@ -511,7 +504,7 @@ func (m *Manager) Abort(id string) bool {
 		case r.cancel != nil:
 			r.cancel(errAborted) // runRecord removes the partial file once stopped
 		case !r.state.Settled():
-			r.state = StateAborted
+			r.state = fetch.StateAborted
 			m.removePartial(r)
 		}
 	}
@@ -527,7 +520,7 @@ func (m *Manager) Pause(id string) error {
 	defer m.mu.Unlock()
 	f, ok := m.fetches[id]
 	if !ok {
-		return ErrNotFound
+		return fetch.ErrNotFound
 	}
 	if f.settled() || f.paused {
 		return nil
@@ -538,7 +531,7 @@ func (m *Manager) Pause(id string) error {
 			r.cancel(errPaused)
 		}
 	}
-	m.publish(Event{Kind: EventProgress, Fetch: m.snapshot(f)})
+	m.publish(fetch.Event{Kind: fetch.EventProgress, Fetch: m.snapshot(f)})
 	m.markDirty()
 	return nil
 }
@@ -549,13 +542,13 @@ func (m *Manager) Resume(id string) error {
 	defer m.mu.Unlock()
 	f, ok := m.fetches[id]
 	if !ok {
-		return ErrNotFound
+		return fetch.ErrNotFound
 	}
 	if !f.paused {
 		return nil
 	}
 	f.paused = false
-	m.publish(Event{Kind: EventProgress, Fetch: m.snapshot(f)})
+	m.publish(fetch.Event{Kind: fetch.EventProgress, Fetch: m.snapshot(f)})
 	m.markDirty()
 	poke(m.wake)
 	return nil
@@ -590,25 +583,25 @@ func (m *Manager) Retry(id string) error {
 
 // failed is the failed fetch with id: ErrNotFound when there is none,
 // ErrNotFailed when it did not fail. m.mu is held.
-func (m *Manager) failed(id string) (*fetch, error) {
+func (m *Manager) failed(id string) (*fetchState, error) {
 	f, ok := m.fetches[id]
 	if !ok {
-		return nil, ErrNotFound
+		return nil, fetch.ErrNotFound
 	}
-	if f.state != StateFailed {
-		return nil, ErrNotFailed
+	if f.state != fetch.StateFailed {
+		return nil, fetch.ErrNotFailed
 	}
 	return f, nil
 }
 
-func (m *Manager) retry(f *fetch) {
-	f.state, f.reason, f.message, f.status, f.paused = StateQueued, ReasonNone, "", 0, false
+func (m *Manager) retry(f *fetchState) {
+	f.state, f.reason, f.message, f.status, f.paused = fetch.StateQueued, fetch.ReasonNone, "", 0, false
 	for _, r := range f.records {
-		if r.state == StateFailed {
-			r.state, r.reason, r.message, r.status, r.offset = StateQueued, ReasonNone, "", 0, 0
+		if r.state == fetch.StateFailed {
+			r.state, r.reason, r.message, r.status, r.offset = fetch.StateQueued, fetch.ReasonNone, "", 0, 0
 		}
 	}
-	m.publish(Event{Kind: EventProgress, Fetch: m.snapshot(f)})
+	m.publish(fetch.Event{Kind: fetch.EventProgress, Fetch: m.snapshot(f)})
 	m.markDirty()
 	poke(m.wake)
 }
@@ -620,24 +613,24 @@ func (m *Manager) Remove(id string) error {
 	defer m.mu.Unlock()
 	f, ok := m.fetches[id]
 	if !ok {
-		return ErrNotFound
+		return fetch.ErrNotFound
 	}
 	if !f.settled() {
-		return ErrNotSettled
+		return fetch.ErrNotSettled
 	}
-	m.publish(Event{Kind: EventRemove, Fetch: m.snapshot(f)})
+	m.publish(fetch.Event{Kind: fetch.EventRemove, Fetch: m.snapshot(f)})
 	m.drop(f)
 	m.markDirty()
 	return nil
 }
 
-func (m *Manager) drop(f *fetch) {
+func (m *Manager) drop(f *fetchState) {
 	for _, r := range f.records {
 		m.removePartial(r)
 	}
 	os.Remove(filepath.Join(m.cfg.PartialDir, f.id))
 	delete(m.fetches, f.id)
-	m.order = slices.DeleteFunc(m.order, func(g *fetch) bool { return g == f })
+	m.order = slices.DeleteFunc(m.order, func(g *fetchState) bool { return g == f })
 }
 
 // Match returns the path of a completed, intact download of url. A copy
@@ -756,6 +749,13 @@ func (m *Manager) SetLimitRate(bytesPerSecond int64) {
 	m.limiter.SetLimit(rate.Limit(bytesPerSecond))
 }
 
+// Cancellation causes of a running record.
+var (
+	errPaused  = errors.New("paused")
+	errAborted = errors.New("aborted")
+	errAmended = errors.New("asked for again with another digest or name")
+)
+
 // poke wakes whoever waits on c, without blocking.
 func poke(c chan struct{}) {
 	select {
@@ -840,7 +840,7 @@ func (m *Manager) reportProgress(now time.Time) bool {
 		s := m.snapshot(f)
 		f.slowSince = slowSince(f.slowSince, s, now, m.cfg.SlowRate)
 		if s.Downloaded != f.lastSent.Downloaded || s.State != f.lastSent.State || s.Speed != f.lastSent.Speed {
-			m.publish(Event{Kind: EventProgress, Fetch: s})
+			m.publish(fetch.Event{Kind: fetch.EventProgress, Fetch: s})
 			f.lastSent = s
 		}
 	}

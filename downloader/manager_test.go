@@ -11,32 +11,34 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
 func TestFetchIDs(t *testing.T) {
 	o := newOrigin(t, 2<<20, origintest.Throttle(4<<20))
 	m := start(t, testConfig(t))
-	req := []Request{{URL: o.FileURL(modelPath)}}
-	if _, err := m.Fetch("bad/id", req, Options{}); !errors.Is(err, ErrInvalidID) {
+	req := []fetch.Request{{URL: o.FileURL(modelPath)}}
+	if _, err := m.Fetch("bad/id", req, fetch.Options{}); !errors.Is(err, fetch.ErrInvalidID) {
 		t.Errorf("bad id: got %v, want ErrInvalidID", err)
 	}
-	if _, err := m.Fetch("x", nil, Options{}); !errors.Is(err, ErrNoRequests) {
+	if _, err := m.Fetch("x", nil, fetch.Options{}); !errors.Is(err, fetch.ErrNoRequests) {
 		t.Errorf("no requests: got %v, want ErrNoRequests", err)
 	}
-	var re *RequestError
+	var re *fetch.RequestError
 	for _, u := range []string{"ftp://host/x", "not a url", "http:///nohost", "/relative"} {
-		if _, err := m.Fetch("x", []Request{{URL: u}}, Options{}); !errors.As(err, &re) {
+		if _, err := m.Fetch("x", []fetch.Request{{URL: u}}, fetch.Options{}); !errors.As(err, &re) {
 			t.Errorf("URL %q: got %v, want *RequestError", u, err)
 		}
 	}
-	if _, err := m.Fetch("x", []Request{{URL: o.FileURL(modelPath), SHA256: "abc"}}, Options{}); err == nil {
+	if _, err := m.Fetch("x", []fetch.Request{{URL: o.FileURL(modelPath), SHA256: "abc"}}, fetch.Options{}); err == nil {
 		t.Error("a short SHA-256 was accepted")
 	}
-	if _, err := m.Fetch("model", req, Options{}); err != nil {
+	if _, err := m.Fetch("model", req, fetch.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Fetch("model", req, Options{}); !errors.Is(err, ErrDuplicateID) {
+	if _, err := m.Fetch("model", req, fetch.Options{}); !errors.Is(err, fetch.ErrDuplicateID) {
 		t.Errorf("second fetch of an active id: got %v, want ErrDuplicateID", err)
 	}
 	if got := m.IDs(); len(got) != 1 || got[0] != "model" {
@@ -48,10 +50,10 @@ func TestFetchIDs(t *testing.T) {
 	if m.Abort("model") {
 		t.Error("a second Abort reported true")
 	}
-	if s := settle(t, m, "model"); s.State != StateAborted || s.FailureReason != ReasonAborted {
+	if s := settle(t, m, "model"); s.State != fetch.StateAborted || s.FailureReason != fetch.ReasonAborted {
 		t.Errorf("after Abort: %s %s, want aborted", s.State, s.FailureReason)
 	}
-	if _, err := m.Fetch("model", req, Options{}); err != nil {
+	if _, err := m.Fetch("model", req, fetch.Options{}); err != nil {
 		t.Errorf("the id of a settled fetch is not free again: %v", err)
 	}
 }
@@ -61,18 +63,18 @@ func TestFetchIDs(t *testing.T) {
 func TestDownloadOnce(t *testing.T) {
 	o := newOrigin(t, 1<<20)
 	m := start(t, testConfig(t))
-	m.Fetch("first", []Request{{URL: o.FileURL(modelPath)}}, Options{})
+	m.Fetch("first", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
 	first := settle(t, m, "first")
 	sent := o.Sent.Load()
 	if p, ok := m.Match(o.FileURL(modelPath)); !ok || p != first.Records[0].Path {
 		t.Fatalf("Match = %q, %v; want %q", p, ok, first.Records[0].Path)
 	}
 	for _, id := range []string{"first", "second"} {
-		if _, err := m.Fetch(id, []Request{{URL: o.FileURL(modelPath)}}, Options{}); err != nil {
+		if _, err := m.Fetch(id, []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{}); err != nil {
 			t.Fatal(err)
 		}
 		s := settle(t, m, id)
-		if s.State != StateSucceeded || s.Records[0].Path != first.Records[0].Path {
+		if s.State != fetch.StateSucceeded || s.Records[0].Path != first.Records[0].Path {
 			t.Errorf("%s: %s at %q, want succeeded at %q", id, s.State, s.Records[0].Path, first.Records[0].Path)
 		}
 	}
@@ -96,7 +98,7 @@ func TestAbortRemovesPartial(t *testing.T) {
 	o := newOrigin(t, 4<<20, origintest.Throttle(2<<20))
 	cfg := testConfig(t)
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
+	m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
 	until(t, "bytes arrive", func() bool { s, _ := m.Get("model"); return s.Downloaded > 0 })
 	m.Abort("model")
 	settle(t, m, "model")
@@ -113,21 +115,21 @@ func TestPauseResume(t *testing.T) {
 	o := newOrigin(t, size, origintest.Throttle(4<<20))
 	cfg := testConfig(t)
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: o.FileURL(modelPath), SHA256: o.SHA256(modelPath)}}, Options{})
+	m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath), SHA256: o.SHA256(modelPath)}}, fetch.Options{})
 	until(t, "bytes arrive", func() bool { s, _ := m.Get("model"); return s.Downloaded > 512<<10 })
 	if err := m.Pause("model"); err != nil {
 		t.Fatal(err)
 	}
 	until(t, "connections stop", func() bool { s, _ := m.Get("model"); return s.Records[0].Connections == 0 })
 	s, _ := m.Get("model")
-	if s.State != StatePaused || !s.Paused {
+	if s.State != fetch.StatePaused || !s.Paused {
 		t.Fatalf("state %s, want paused", s.State)
 	}
 	m.stop()
 
 	m = start(t, cfg)
 	s, ok := m.Get("model")
-	if !ok || s.State != StatePaused {
+	if !ok || s.State != fetch.StatePaused {
 		t.Fatalf("after restart: %v %s, want paused", ok, s.State)
 	}
 	if s.Downloaded == 0 {
@@ -137,7 +139,7 @@ func TestPauseResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	s = settle(t, m, "model")
-	if s.State != StateSucceeded {
+	if s.State != fetch.StateSucceeded {
 		t.Fatalf("state %s (%s)", s.State, s.Message)
 	}
 	checkFile(t, s.Records[0].Path, o.Bytes(modelPath))
@@ -155,7 +157,7 @@ func TestResumeAfterStop(t *testing.T) {
 	o := newOrigin(t, size, origintest.Throttle(8<<20))
 	cfg := testConfig(t)
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{Title: "Model"})
+	m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{Title: "Model"})
 	until(t, "a durable megabyte", func() bool {
 		j, err := readJournal(filepath.Join(cfg.StateDir, "journal.json"), time.Time{})
 		return err == nil && len(j.Fetches) == 1 && durableBytes(j.Fetches[0]) > 1<<20
@@ -163,7 +165,7 @@ func TestResumeAfterStop(t *testing.T) {
 	m.stop()
 	m = start(t, cfg)
 	s := settle(t, m, "model")
-	if s.State != StateSucceeded || s.Title != "Model" {
+	if s.State != fetch.StateSucceeded || s.Title != "Model" {
 		t.Fatalf("state %s title %q", s.State, s.Title)
 	}
 	checkFile(t, s.Records[0].Path, o.Bytes(modelPath))
@@ -200,7 +202,7 @@ func TestCorruptJournal(t *testing.T) {
 				t.Fatalf("New: %v", err)
 			}
 			defer m.Close()
-			var ce *CorruptJournalError
+			var ce *fetch.CorruptJournalError
 			if !errors.As(m.JournalError(), &ce) {
 				t.Fatalf("JournalError = %v, want *CorruptJournalError", m.JournalError())
 			}
@@ -221,7 +223,7 @@ func TestLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(cfg); !errors.Is(err, ErrLocked) {
+	if _, err := New(cfg); !errors.Is(err, fetch.ErrLocked) {
 		t.Errorf("second engine on one journal: got %v, want ErrLocked", err)
 	}
 	m.Close()
@@ -287,7 +289,7 @@ func stealingDownload(tb testing.TB) (slowSent int64, took time.Duration) {
 	cfg.StallTimeout = time.Minute
 	m := start(tb, cfg)
 	began := time.Now()
-	m.Fetch("model", []Request{{URL: o.FileURL(modelPath), SHA256: o.SHA256(modelPath)}}, Options{})
+	m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath), SHA256: o.SHA256(modelPath)}}, fetch.Options{})
 	settleWhole(tb, m, "model", o.Bytes(modelPath))
 	return sent.Load(), time.Since(began)
 }
@@ -298,8 +300,8 @@ func TestSubscribe(t *testing.T) {
 	all := m.Subscribe("", 1024)
 	defer all.Close()
 	stuck := m.Subscribe("", 1) // never read: must be dropped, not waited for
-	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
-	var last Event
+	m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
+	var last fetch.Event
 	events := 0
 	for ev := range all.C {
 		last, events = ev, events+1
@@ -307,7 +309,7 @@ func TestSubscribe(t *testing.T) {
 			break
 		}
 	}
-	if last.Kind != EventSuccess || last.Fetch.Records[0].Path == "" {
+	if last.Kind != fetch.EventSuccess || last.Fetch.Records[0].Path == "" {
 		t.Errorf("last event %s with path %q, want success with a path", last.Kind, last.Fetch.Records[0].Path)
 	}
 	if events < 2 {
@@ -338,16 +340,16 @@ func TestSanitizeName(t *testing.T) {
 		strings.Repeat("a", 300) + ".gguf": strings.Repeat("a", 195) + ".gguf",
 		strings.Repeat("é", 150) + ".bin":  strings.Repeat("é", 98) + ".bin",
 	} {
-		if got := SanitizeName(in); got != want {
+		if got := fetch.SanitizeName(in); got != want {
 			t.Errorf("SanitizeName(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
 
 func TestIDForURLs(t *testing.T) {
-	a := IDForURLs([]string{"https://h/a/Model Q4.gguf?x=1"})
-	b := IDForURLs([]string{"https://other/b/Model Q4.gguf"})
-	if !validID(a) || !validID(b) || a == b {
+	a := fetch.IDForURLs([]string{"https://h/a/Model Q4.gguf?x=1"})
+	b := fetch.IDForURLs([]string{"https://other/b/Model Q4.gguf"})
+	if !fetch.ValidID(a) || !fetch.ValidID(b) || a == b {
 		t.Errorf("ids %q and %q: want two different valid ids", a, b)
 	}
 	if !strings.HasPrefix(a, "model-q4-") {
@@ -421,12 +423,12 @@ func TestAbortWhilePauseWindsDown(t *testing.T) {
 		o := newOrigin(t, 1<<20, origintest.Stall(0))
 		m := start(t, testConfig(t))
 		id := fmt.Sprint("model", i)
-		m.Fetch(id, []Request{{URL: o.FileURL(modelPath)}}, Options{})
+		m.Fetch(id, []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
 		until(t, "the request is held", func() bool { return o.GETs.Load() > 0 })
 		m.Pause(id)
 		m.Resume(id)
 		m.Abort(id)
-		if s := settle(t, m, id); s.State != StateAborted {
+		if s := settle(t, m, id); s.State != fetch.StateAborted {
 			t.Fatalf("run %d: state %s, want aborted", i, s.State)
 		}
 	}

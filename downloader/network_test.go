@@ -17,16 +17,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader/network"
 	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
 // fails waits for the fetch to settle and checks that it failed with a
 // message that holds want, and that nothing was kept as the file.
-func fails(t *testing.T, m *running, cfg Config, want string) Snapshot {
+func fails(t *testing.T, m *running, cfg Config, want string) fetch.Snapshot {
 	t.Helper()
 	s := settle(t, m, "model")
-	if s.State != StateFailed || !strings.Contains(s.Message, want) {
+	if s.State != fetch.StateFailed || !strings.Contains(s.Message, want) {
 		t.Fatalf("state %s, message %q; want failed, saying %q", s.State, s.Message, want)
 	}
 	if _, err := os.Stat(filepath.Join(cfg.ModelsDir, "model")); !errors.Is(err, os.ErrNotExist) {
@@ -36,9 +38,9 @@ func fails(t *testing.T, m *running, cfg Config, want string) Snapshot {
 }
 
 // says waits until the active fetch is in state and says want.
-func says(t *testing.T, m *running, state State, want string) {
+func says(t *testing.T, m *running, state fetch.State, want string) {
 	t.Helper()
-	var s Snapshot
+	var s fetch.Snapshot
 	until(t, "the fetch says "+want, func() bool {
 		s, _ = m.Get("model")
 		ok := s.State == state && strings.Contains(s.Message, want)
@@ -101,7 +103,7 @@ func TestNetworkFailures(t *testing.T) {
 			}
 			m := start(t, cfg)
 			began := time.Now()
-			if _, err := m.Fetch("model", []Request{{URL: tc.url}}, Options{}); err != nil {
+			if _, err := m.Fetch("model", []fetch.Request{{URL: tc.url}}, fetch.Options{}); err != nil {
 				t.Fatal(err)
 			}
 			fails(t, m, cfg, tc.want)
@@ -120,8 +122,8 @@ func TestServerNotAnsweringSaysSo(t *testing.T) {
 	cfg.MaxRetries = 3
 	cfg.BackoffBase, cfg.BackoffMax = 400*time.Millisecond, 400*time.Millisecond
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: "http://" + addr + "/model.bin"}}, Options{})
-	says(t, m, StateRunning, "The server at "+addr+" is not answering; trying again in 1 s (try 2 of 4)")
+	m.Fetch("model", []fetch.Request{{URL: "http://" + addr + "/model.bin"}}, fetch.Options{})
+	says(t, m, fetch.StateRunning, "The server at "+addr+" is not answering; trying again in 1 s (try 2 of 4)")
 	fails(t, m, cfg, "gave up after 4 tries")
 }
 
@@ -141,10 +143,10 @@ func TestWaitsWhileTheSystemSays(t *testing.T) {
 			cfg.MaxRetries = 1
 			cfg.Network = fixedView{tc.st}
 			m := start(t, cfg)
-			m.Fetch("model", []Request{{URL: "http://" + origintest.ClosedAddr(t) + "/model.bin"}}, Options{})
-			says(t, m, StateWaitingNetwork, tc.want)
+			m.Fetch("model", []fetch.Request{{URL: "http://" + origintest.ClosedAddr(t) + "/model.bin"}}, fetch.Options{})
+			says(t, m, fetch.StateWaitingNetwork, tc.want)
 			time.Sleep(100 * time.Millisecond) // many more tries than MaxRetries, at 5-50 ms each
-			if s, _ := m.Get("model"); s.State != StateWaitingNetwork || !strings.Contains(s.Message, tc.want) {
+			if s, _ := m.Get("model"); s.State != fetch.StateWaitingNetwork || !strings.Contains(s.Message, tc.want) {
 				t.Fatalf("state %s, message %q: stopped waiting", s.State, s.Message)
 			}
 		})
@@ -179,15 +181,15 @@ func TestCaptivePortal(t *testing.T) {
 			o := newOrigin(t, size)
 			var signedIn atomic.Bool
 			srv := portal(t, o, &signedIn)
-			req := Request{URL: srv.URL + "/gemma-2b.gguf"}
+			req := fetch.Request{URL: srv.URL + "/gemma-2b.gguf"}
 			if known {
 				req.Size = size
 			}
 			cfg := testConfig(t)
 			cfg.MaxRetries = 1
 			m := start(t, cfg)
-			m.Fetch("model", []Request{req}, Options{})
-			says(t, m, StateWaitingNetwork, "Sign in to the network at "+req.URL)
+			m.Fetch("model", []fetch.Request{req}, fetch.Options{})
+			says(t, m, fetch.StateWaitingNetwork, "Sign in to the network at "+req.URL)
 			time.Sleep(50 * time.Millisecond) // more tries than MaxRetries
 			if s, _ := m.Get("model"); s.State.Settled() {
 				t.Fatalf("settled as %s (%s) behind a portal", s.State, s.Message)
@@ -212,7 +214,7 @@ func TestLengthMismatch(t *testing.T) {
 			cfg := testConfig(t)
 			cfg.MaxRetries = 2
 			m := start(t, cfg)
-			m.Fetch("model", []Request{{URL: o.FileURL(modelPath), Size: 2 * size}}, Options{})
+			m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath), Size: 2 * size}}, fetch.Options{})
 			fails(t, m, cfg, "sent 262 kB where the file is 524 kB, so it is not the file")
 		})
 	}
@@ -263,7 +265,7 @@ func TestSlowConnectionReplaced(t *testing.T) {
 	cfg.SlowRate, cfg.SlowAfter = 64<<10, 200*time.Millisecond
 	cfg.StallTimeout = time.Second
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
+	m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
 	settleWhole(t, m, "model", o.Bytes(modelPath))
 	t.Logf("the trickling connection sent %d bytes", trickled.Load())
 	if got := trickled.Load(); got == 0 || got > 64<<10 {
@@ -279,8 +281,8 @@ func TestVerySlow(t *testing.T) {
 	cfg.MaxConnections = 1
 	cfg.SlowRate, cfg.SlowAfter = 64<<10, 200*time.Millisecond
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
-	says(t, m, StateRunning, "Very slow: ")
+	m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
+	says(t, m, fetch.StateRunning, "Very slow: ")
 	if s, _ := m.Get("model"); s.Downloaded == 0 {
 		t.Errorf("no byte counted while trickling")
 	}
@@ -312,7 +314,7 @@ func TestFailedFetchReleasesSpace(t *testing.T) {
 			cfg := testConfig(t)
 			cfg.MaxConnections = 1
 			m := start(t, cfg)
-			m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
+			m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
 			fails(t, m, cfg, "404")
 			_, err := os.Stat(filepath.Join(cfg.PartialDir, "model", "0.part"))
 			if kept := err == nil; kept != tc.keep {
@@ -344,9 +346,9 @@ func TestRestartKeepsConnections(t *testing.T) {
 	})
 	cfg := testConfig(t)
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
+	m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
 	s := settle(t, m, "model")
-	if s.State != StateSucceeded || !changed.Load() {
+	if s.State != fetch.StateSucceeded || !changed.Load() {
 		t.Fatalf("state %s (%s), changed %v", s.State, s.Message, changed.Load())
 	}
 	checkFile(t, s.Records[0].Path, v2)
@@ -362,7 +364,7 @@ func TestRepairInPlace(t *testing.T) {
 	o := newOrigin(t, 256<<10)
 	cfg := testConfig(t)
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
+	m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
 	s := settle(t, m, "model")
 	path := s.Records[0].Path
 	if err := os.Truncate(path, 1000); err != nil {
@@ -371,9 +373,9 @@ func TestRepairInPlace(t *testing.T) {
 	if _, ok := m.Match(o.FileURL(modelPath)); ok {
 		t.Fatal("a truncated file matched as downloaded")
 	}
-	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
+	m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
 	s = settle(t, m, "model")
-	if s.State != StateSucceeded || s.Records[0].Path != path {
+	if s.State != fetch.StateSucceeded || s.Records[0].Path != path {
 		t.Fatalf("state %s (%s), path %s; want succeeded at %s", s.State, s.Message, s.Records[0].Path, path)
 	}
 	checkFile(t, path, o.Bytes(modelPath))
@@ -406,11 +408,11 @@ func TestRepairChangedInPlace(t *testing.T) {
 				return false
 			})
 			m := start(t, testConfig(t))
-			req := []Request{{URL: o.FileURL(modelPath)}}
+			req := []fetch.Request{{URL: o.FileURL(modelPath)}}
 			if tc.sha {
 				req[0].SHA256 = o.SHA256(modelPath)
 			}
-			m.Fetch("model", req, Options{})
+			m.Fetch("model", req, fetch.Options{})
 			path := settle(t, m, "model").Records[0].Path
 			b, err := os.ReadFile(path)
 			if err != nil {
@@ -431,9 +433,9 @@ func TestRepairChangedInPlace(t *testing.T) {
 			}
 			touch(2 * time.Minute) // so that the fetch hashes it too
 			asked := o.GETs.Load()
-			m.Fetch("model", req, Options{})
+			m.Fetch("model", req, fetch.Options{})
 			s := settle(t, m, "model")
-			if s.State != StateSucceeded || s.Records[0].Path != path || s.Records[0].Name != filepath.Base(path) {
+			if s.State != fetch.StateSucceeded || s.Records[0].Path != path || s.Records[0].Name != filepath.Base(path) {
 				t.Fatalf("state %s (%s), path %s, name %q; want succeeded at %s", s.State, s.Message, s.Records[0].Path, s.Records[0].Name, path)
 			}
 			if s.Records[0].SHA256 != o.SHA256(modelPath) {
@@ -462,12 +464,12 @@ func TestDownloadTotalIsTheSize(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.MaxRetries = 1
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: page.FileURL(modelPath)}}, Options{DownloadTotal: 668788096})
+	m.Fetch("model", []fetch.Request{{URL: page.FileURL(modelPath)}}, fetch.Options{DownloadTotal: 668788096})
 	fails(t, m, cfg, "so it is not the file")
 
 	other := newOrigin(t, 1000)
-	m.Fetch("two", []Request{{URL: page.FileURL(modelPath)}, {URL: other.FileURL(modelPath) + "?b"}}, Options{DownloadTotal: 668788096})
-	if s := settle(t, m, "two"); s.State != StateSucceeded {
+	m.Fetch("two", []fetch.Request{{URL: page.FileURL(modelPath)}, {URL: other.FileURL(modelPath) + "?b"}}, fetch.Options{DownloadTotal: 668788096})
+	if s := settle(t, m, "two"); s.State != fetch.StateSucceeded {
 		t.Fatalf("two files under a cap: state %s (%s)", s.State, s.Message)
 	}
 }
@@ -494,8 +496,8 @@ func TestCaptivePortalOnGet(t *testing.T) {
 	cfg.MaxRetries = 1
 	m := start(t, cfg)
 	url := srv.URL + "/gemma-2b.gguf"
-	m.Fetch("model", []Request{{URL: url}}, Options{})
-	says(t, m, StateWaitingNetwork, "Sign in to the network at "+url)
+	m.Fetch("model", []fetch.Request{{URL: url}}, fetch.Options{})
+	says(t, m, fetch.StateWaitingNetwork, "Sign in to the network at "+url)
 	until(t, "more GETs than MaxRetries", func() bool { return gets.Load() > 3 })
 	if s, _ := m.Get("model"); s.State.Settled() {
 		t.Fatalf("settled as %s (%s) behind a portal", s.State, s.Message)
@@ -510,15 +512,15 @@ func TestCaptivePortalOnGet(t *testing.T) {
 func TestChangedCopyNotTheDest(t *testing.T) {
 	o := newOrigin(t, 64<<10)
 	m := start(t, testConfig(t))
-	m.Fetch("model", []Request{{URL: o.FileURL(modelPath), SHA256: o.SHA256(modelPath)}}, Options{})
+	m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath), SHA256: o.SHA256(modelPath)}}, fetch.Options{})
 	path := settle(t, m, "model").Records[0].Path
 	later := time.Now().Add(time.Minute)
 	if err := os.Chtimes(path, later, later); err != nil {
 		t.Fatal(err)
 	}
 	dest := filepath.Join(t.TempDir(), "mine.bin")
-	m.Fetch("dest", []Request{{URL: o.FileURL(modelPath), SHA256: o.SHA256(modelPath), Dest: dest}}, Options{})
-	if s := settle(t, m, "dest"); s.State != StateSucceeded || s.Records[0].Path != dest {
+	m.Fetch("dest", []fetch.Request{{URL: o.FileURL(modelPath), SHA256: o.SHA256(modelPath), Dest: dest}}, fetch.Options{})
+	if s := settle(t, m, "dest"); s.State != fetch.StateSucceeded || s.Records[0].Path != dest {
 		t.Fatalf("state %s (%s), path %s; want succeeded at %s", s.State, s.Message, s.Records[0].Path, dest)
 	}
 	checkFile(t, dest, o.Bytes(modelPath))

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
@@ -89,7 +91,7 @@ func start(t testing.TB, cfg Config) *running {
 	// copy of the descriptor holds the flock until exec closes it. A
 	// loop of close and lock beside a loop of fork and exec fails a
 	// quarter of the time. instance.Attach waits for a lock likewise.
-	for deadline := time.Now().Add(5 * time.Second); errors.Is(err, ErrLocked) && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(5 * time.Second); errors.Is(err, fetch.ErrLocked) && time.Now().Before(deadline); {
 		time.Sleep(5 * time.Millisecond)
 		m, err = New(cfg)
 	}
@@ -132,7 +134,7 @@ func until(t *testing.T, what string, cond func() bool) {
 
 // settle waits for the fetch to settle (Manager.Wait, under the test's
 // context) and returns its snapshot.
-func settle(t testing.TB, m *running, id string) Snapshot {
+func settle(t testing.TB, m *running, id string) fetch.Snapshot {
 	t.Helper()
 	s, err := m.Wait(t.Context(), id, nil)
 	if err != nil {
@@ -143,10 +145,10 @@ func settle(t testing.TB, m *running, id string) Snapshot {
 
 // settleWhole waits for the fetch id to settle, and fails unless it
 // succeeded with its first file holding exactly want.
-func settleWhole(t testing.TB, m *running, id string, want []byte) Snapshot {
+func settleWhole(t testing.TB, m *running, id string, want []byte) fetch.Snapshot {
 	t.Helper()
 	s := settle(t, m, id)
-	if s.State != StateSucceeded {
+	if s.State != fetch.StateSucceeded {
 		t.Fatalf("state %s (%s: %s), want succeeded", s.State, s.FailureReason, s.Message)
 	}
 	checkFile(t, s.Records[0].Path, want)

@@ -9,14 +9,16 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/dustin/go-humanize"
 )
 
 // fetch is the live state of one fetch. Its fields are guarded by
 // Manager.mu.
-type fetch struct {
+type fetchState struct {
 	id      string
-	opts    Options
+	opts    fetch.Options
 	created time.Time
 	paused  bool
 	aborted bool
@@ -24,19 +26,19 @@ type fetch struct {
 
 	// state is the settled state once settled; while active it is
 	// StateQueued and the snapshot derives the state from the records.
-	state   State
-	reason  Reason
+	state   fetch.State
+	reason  fetch.Reason
 	message string
 	status  int
 
 	meter     meter
-	lastSent  Snapshot
+	lastSent  fetch.Snapshot
 	slowSince time.Time // since when the fetch runs below Config.SlowRate
 }
 
-func (f *fetch) settled() bool { return f.state.Settled() }
+func (f *fetchState) settled() bool { return f.state.Settled() }
 
-func (f *fetch) downloaded() int64 {
+func (f *fetchState) downloaded() int64 {
 	var n int64
 	for _, r := range f.records {
 		n += r.downloaded()
@@ -48,11 +50,11 @@ func (f *fetch) downloaded() int64 {
 // Manager.mu; the ledger has its own lock and the counters are atomic, so
 // that progress can be read without stopping a transfer.
 type record struct {
-	f     *fetch
+	f     *fetchState
 	index int
-	req   Request
+	req   fetch.Request
 
-	state     State
+	state     fetch.State
 	name      string
 	path      string
 	url       string // the resolved URL after redirects
@@ -65,16 +67,16 @@ type record struct {
 	replace   string
 	restarted string
 
-	reason  Reason
+	reason  fetch.Reason
 	message string
 	status  int
 	offset  int64
 
 	cancel context.CancelCauseFunc
 
-	amended    *Request // the request to use once the running transfer stops (see Manager.replace)
-	mismatch   string   // the SHA-256 the complete file had when it failed its check, "" if none
-	unverified bool     // commit the file without checking its digest (Manager.KeepUnverified)
+	amended    *fetch.Request // the request to use once the running transfer stops (see Manager.replace)
+	mismatch   string         // the SHA-256 the complete file had when it failed its check, "" if none
+	unverified bool           // commit the file without checking its digest (Manager.KeepUnverified)
 
 	ledger *ledger // which bytes the partial file holds
 
@@ -83,7 +85,7 @@ type record struct {
 	conns     atomic.Int32
 }
 
-func newRecord(f *fetch, index int, req Request) *record {
+func newRecord(f *fetchState, index int, req fetch.Request) *record {
 	return &record{f: f, index: index, req: req, size: -1, sha256: req.SHA256, ledger: newLedger(-1, nil)}
 }
 
@@ -117,13 +119,13 @@ func loadSpans(segs []journalSegment) spans {
 	return s
 }
 
-func (f *fetch) journal() journalFetch {
+func (f *fetchState) journal() journalFetch {
 	jf := journalFetch{ID: f.id, Options: f.opts, Created: f.created, Paused: f.paused,
 		State: f.state, Reason: f.reason, Message: f.message, Status: f.status}
 	for _, r := range f.records {
 		state := r.state
 		if !state.Settled() {
-			state = StateQueued
+			state = fetch.StateQueued
 		}
 		_, written, synced := r.ledger.state()
 		jf.Records = append(jf.Records, journalRecord{
@@ -140,11 +142,11 @@ func (f *fetch) journal() journalFetch {
 // fetchFromJournal rebuilds a fetch; sameBoot says the journal was
 // written in this boot, so that its written ranges are in the page cache
 // if not on disk.
-func fetchFromJournal(jf journalFetch, sameBoot bool) *fetch {
-	f := &fetch{id: jf.ID, opts: jf.Options, created: jf.Created, paused: jf.Paused,
+func fetchFromJournal(jf journalFetch, sameBoot bool) *fetchState {
+	f := &fetchState{id: jf.ID, opts: jf.Options, created: jf.Created, paused: jf.Paused,
 		state: jf.State, reason: jf.Reason, message: jf.Message, status: jf.Status}
 	if !f.state.Settled() {
-		f.state = StateQueued
+		f.state = fetch.StateQueued
 	}
 	for i, jr := range jf.Records {
 		r := &record{f: f, index: i, req: jr.Request, name: jr.Name, url: jr.URL, size: jr.Size,
@@ -152,7 +154,7 @@ func fetchFromJournal(jf journalFetch, sameBoot bool) *fetch {
 			path: jr.Path, state: jr.State, reason: jr.Reason, message: jr.Message, status: jr.Status, offset: jr.Offset,
 			mismatch: jr.Mismatch, unverified: jr.Unverified}
 		if !r.state.Settled() {
-			r.state = StateQueued
+			r.state = fetch.StateQueued
 		}
 		r.ledger = newLedger(jr.Size, loadSpans(jr.Segments))
 		if sameBoot {
@@ -167,8 +169,8 @@ func fetchFromJournal(jf journalFetch, sameBoot bool) *fetch {
 }
 
 // snapshot copies f. m.mu is held.
-func (m *Manager) snapshot(f *fetch) Snapshot {
-	s := Snapshot{ID: f.id, Title: f.opts.Title, Icon: f.opts.Icon, Result: ResultNone,
+func (m *Manager) snapshot(f *fetchState) fetch.Snapshot {
+	s := fetch.Snapshot{ID: f.id, Title: f.opts.Title, Icon: f.opts.Icon, Result: fetch.ResultNone,
 		FailureReason: f.reason, Message: f.message, Status: f.status, Paused: f.paused,
 		Created: f.created, DownloadTotal: f.opts.DownloadTotal, ETA: -1, Speed: f.meter.rate}
 	if s.Title == "" {
@@ -194,13 +196,13 @@ func (m *Manager) snapshot(f *fetch) Snapshot {
 	s.State = f.state
 	switch {
 	case f.settled():
-		s.Result = ResultSuccess
-		if f.state != StateSucceeded {
-			s.Result = ResultFailure
+		s.Result = fetch.ResultSuccess
+		if f.state != fetch.StateSucceeded {
+			s.Result = fetch.ResultFailure
 		}
 		s.Speed = 0
 	case m.held(f):
-		s.State = StatePaused
+		s.State = fetch.StatePaused
 		s.Speed = 0
 	default:
 		s.State = activeState(f.records)
@@ -211,7 +213,7 @@ func (m *Manager) snapshot(f *fetch) Snapshot {
 	// Below a byte a second a stalled transfer has no honest ETA.
 	if s.Speed < 1 {
 		s.Speed = 0
-	} else if s.DownloadTotal > 0 && s.State == StateRunning {
+	} else if s.DownloadTotal > 0 && s.State == fetch.StateRunning {
 		if eta := float64(max(s.DownloadTotal-s.Downloaded, 0)) / s.Speed; eta < 30*24*3600 {
 			s.ETA = time.Duration(eta * float64(time.Second))
 		}
@@ -220,28 +222,28 @@ func (m *Manager) snapshot(f *fetch) Snapshot {
 }
 
 // snapshot copies r. m.mu is held.
-func (r *record) snapshot() RecordSnapshot {
-	rs := RecordSnapshot{URL: r.req.URL, Name: r.name, Path: r.path, State: r.state,
+func (r *record) snapshot() fetch.RecordSnapshot {
+	rs := fetch.RecordSnapshot{URL: r.req.URL, Name: r.name, Path: r.path, State: r.state,
 		FailureReason: r.reason, Message: r.message, Status: r.status, Offset: r.offset,
 		Downloaded: r.downloaded(), Size: r.size, Verified: r.hashed.Load(), SHA256: r.expected(),
 		Connections: int(r.conns.Load()), Restarted: r.restarted, Actual: r.mismatch, Unverified: r.unverified}
 	if rs.Name == "" {
-		rs.Name = SanitizeName(nameFromURL(r.req.URL))
+		rs.Name = fetch.SanitizeName(fetch.NameFromURL(r.req.URL))
 	}
 	switch r.state {
-	case StateSucceeded:
-		rs.Result, rs.Downloaded = ResultSuccess, max(rs.Downloaded, r.size)
-	case StateFailed, StateAborted:
-		rs.Result = ResultFailure
+	case fetch.StateSucceeded:
+		rs.Result, rs.Downloaded = fetch.ResultSuccess, max(rs.Downloaded, r.size)
+	case fetch.StateFailed, fetch.StateAborted:
+		rs.Result = fetch.ResultFailure
 	}
 	return rs
 }
 
 // slowSince is since when a fetch, last seen as s at now, runs below
 // floor bytes a second; zero while it does not.
-func slowSince(since time.Time, s Snapshot, now time.Time, floor int64) time.Time {
+func slowSince(since time.Time, s fetch.Snapshot, now time.Time, floor int64) time.Time {
 	switch {
-	case s.State != StateRunning || s.Speed >= float64(floor):
+	case s.State != fetch.StateRunning || s.Speed >= float64(floor):
 		return time.Time{}
 	case since.IsZero():
 		return now
@@ -252,7 +254,7 @@ func slowSince(since time.Time, s Snapshot, now time.Time, floor int64) time.Tim
 // slowMessage says how slow a fetch is once it ran below Config.SlowRate
 // for Config.SlowAfter, so that a trickle does not look like a frozen bar.
 // m.mu is held.
-func (m *Manager) slowMessage(f *fetch) string {
+func (m *Manager) slowMessage(f *fetchState) string {
 	if f.slowSince.IsZero() || f.meter.at.Sub(f.slowSince) < m.cfg.SlowAfter {
 		return ""
 	}
@@ -262,7 +264,7 @@ func (m *Manager) slowMessage(f *fetch) string {
 // activeMessage is what an active fetch in state says: what it waits for
 // (the first record's that says something), else how slow it runs. m.mu
 // is held.
-func (m *Manager) activeMessage(f *fetch, state State) string {
+func (m *Manager) activeMessage(f *fetchState, state fetch.State) string {
 	if !f.paused && m.meteredHold() {
 		return meteredSentence
 	}
@@ -271,7 +273,7 @@ func (m *Manager) activeMessage(f *fetch, state State) string {
 			return r.message
 		}
 	}
-	if state == StateRunning {
+	if state == fetch.StateRunning {
 		return m.slowMessage(f)
 	}
 	return ""
@@ -279,9 +281,9 @@ func (m *Manager) activeMessage(f *fetch, state State) string {
 
 // activeState is the state an active fetch shows: running beats verifying
 // beats waiting for the network beats queued.
-func activeState(records []*record) State {
-	rank := map[State]int{StateRunning: 4, StateVerifying: 3, StateWaitingNetwork: 2, StateQueued: 1}
-	best := StateQueued
+func activeState(records []*record) fetch.State {
+	rank := map[fetch.State]int{fetch.StateRunning: 4, fetch.StateVerifying: 3, fetch.StateWaitingNetwork: 2, fetch.StateQueued: 1}
+	best := fetch.StateQueued
 	for _, r := range records {
 		if rank[r.state] > rank[best] {
 			best = r.state
@@ -323,8 +325,8 @@ func (mt *meter) sample(now time.Time, bytes int64) {
 // that no reader can hold up the engine. A dropped subscriber learns the
 // current state with Get.
 type Subscription struct {
-	C  <-chan Event
-	c  chan Event
+	C  <-chan fetch.Event
+	c  chan fetch.Event
 	id string
 	m  *Manager
 }
@@ -332,7 +334,7 @@ type Subscription struct {
 // Subscribe returns a subscription to the events of the fetch with id, or
 // of every fetch when id is empty. buffer is how many events may wait.
 func (m *Manager) Subscribe(id string, buffer int) *Subscription {
-	c := make(chan Event, max(buffer, 1))
+	c := make(chan fetch.Event, max(buffer, 1))
 	s := &Subscription{C: c, c: c, id: id, m: m}
 	m.mu.Lock()
 	m.subs[s] = struct{}{}
@@ -352,7 +354,7 @@ func (s *Subscription) Close() {
 
 // publish sends ev to every matching subscriber without blocking. m.mu is
 // held.
-func (m *Manager) publish(ev Event) {
+func (m *Manager) publish(ev fetch.Event) {
 	for s := range m.subs {
 		if s.id != "" && s.id != ev.Fetch.ID {
 			continue
@@ -373,7 +375,7 @@ type recordEvents struct {
 	r *record
 }
 
-func (e recordEvents) setState(s State) {
+func (e recordEvents) setState(s fetch.State) {
 	e.m.mu.Lock()
 	e.r.state, e.r.message = s, ""
 	e.m.mu.Unlock()
@@ -438,7 +440,7 @@ func (e recordEvents) fit(in info, noRanges bool) (p plan, discarded bool, err e
 		r.sha256 = in.sha256
 	}
 	if r.name == "" {
-		r.name = m.uniqueName(r, cmp.Or(r.req.Name, in.name, nameFromURL(r.req.URL)))
+		r.name = m.uniqueName(r, cmp.Or(r.req.Name, in.name, fetch.NameFromURL(r.req.URL)))
 	}
 	p = plan{part: part, dir: cmp.Or(r.f.opts.Dir, filepath.Join(m.cfg.ModelsDir, r.f.id)), name: r.name,
 		digest: cmp.Or(r.req.GitSHA1, r.sha256), limit: -1, hashState: r.hashState, mismatch: r.mismatch, unverified: r.unverified,
@@ -451,7 +453,7 @@ func (e recordEvents) fit(in info, noRanges bool) (p plan, discarded bool, err e
 			}
 		}
 		if in.size >= 0 && others+in.size > total {
-			return plan{}, discarded, fail(ReasonTotalExceeded, 0, &TotalError{Size: others + in.size, Limit: total})
+			return plan{}, discarded, fetch.Failure(fetch.ReasonTotalExceeded, 0, &fetch.TotalError{Size: others + in.size, Limit: total})
 		}
 		p.limit = total - others
 	}
@@ -485,7 +487,7 @@ func partIntact(part string, end int64) bool {
 // uniqueName sanitises name and keeps it apart from the other files of the
 // fetch. m.mu is held.
 func (m *Manager) uniqueName(r *record, name string) string {
-	return numbered(SanitizeName(name), func(n string) bool {
+	return numbered(fetch.SanitizeName(name), func(n string) bool {
 		return slices.ContainsFunc(r.f.records, func(o *record) bool { return o != r && o.name == n })
 	})
 }

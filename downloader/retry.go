@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader/network"
 )
 
@@ -58,7 +60,7 @@ const hostNotFoundTries = 3
 
 func (p retryPolicy) decide(ctx context.Context, err error, url string, progressed bool, tl *tally, others bool) step {
 	var re *restartError
-	var fe *FailError
+	var fe *fetch.FailError
 	if errors.As(err, &re) || errors.As(err, &fe) {
 		return step{stop: err}
 	}
@@ -71,14 +73,14 @@ func (p retryPolicy) decide(ctx context.Context, err error, url string, progress
 	if fatalStatus(err) {
 		return step{stop: p.failure(err, tl.failures+1)}
 	}
-	var se *StatusError
+	var se *fetch.StatusError
 	if errors.As(err, &se) && (se.Code == http.StatusTooManyRequests || se.Code == http.StatusServiceUnavailable) && se.RetryAfter == 0 {
 		if tl.refused++; tl.refused >= 2 && others {
 			tl.refused = 0
 			return step{shed: true, wait: p.backoff(tl.failures, err)}
 		}
 	}
-	if errors.Is(err, errInvalidResponse) {
+	if errors.Is(err, fetch.ErrInvalidResponse) {
 		if tl.invalid++; tl.invalid > 3 {
 			return step{stop: p.failure(err, tl.invalid)}
 		}
@@ -93,7 +95,7 @@ func (p retryPolicy) decide(ctx context.Context, err error, url string, progress
 func (p retryPolicy) network(e *network.Error, progressed bool, tl *tally) step {
 	switch e.Kind.Action() {
 	case network.Fail:
-		return step{stop: fail(ReasonFetchError, p.downloaded(), e)}
+		return step{stop: fetch.Failure(fetch.ReasonFetchError, p.downloaded(), e)}
 	case network.Wait:
 		if progressed {
 			return step{}
@@ -109,7 +111,7 @@ func (p retryPolicy) network(e *network.Error, progressed bool, tl *tally) step 
 		bound = hostNotFoundTries
 	}
 	if tl.failures++; tl.failures > bound {
-		return step{stop: fail(ReasonFetchError, p.downloaded(), &TriesError{Tries: tl.failures, Err: e})}
+		return step{stop: fetch.Failure(fetch.ReasonFetchError, p.downloaded(), &fetch.TriesError{Tries: tl.failures, Err: e})}
 	}
 	d := p.backoff(tl.failures-1, e)
 	return step{wait: d, say: waitSentence(e, d, tl.failures+1, bound+1)}
@@ -117,30 +119,30 @@ func (p retryPolicy) network(e *network.Error, progressed bool, tl *tally) step 
 
 // failure turns err, which ended the retries after tries, into the
 // record's failure: its reason and cause.
-func (p retryPolicy) failure(err error, tries int) *FailError {
-	var fe *FailError
+func (p retryPolicy) failure(err error, tries int) *fetch.FailError {
+	var fe *fetch.FailError
 	if errors.As(err, &fe) {
 		return fe
 	}
 	at := p.downloaded()
-	reason := ReasonFetchError
-	var se *StatusError
+	reason := fetch.ReasonFetchError
+	var se *fetch.StatusError
 	if errors.As(err, &se) {
-		reason = ReasonBadStatus
+		reason = fetch.ReasonBadStatus
 	}
 	if fatalStatus(err) {
-		return fail(reason, at, err) // the server would answer it again: no tries to count
+		return fetch.Failure(reason, at, err) // the server would answer it again: no tries to count
 	}
-	return fail(reason, at, &TriesError{Tries: tries, Err: err})
+	return fetch.Failure(reason, at, &fetch.TriesError{Tries: tries, Err: err})
 }
 
 // writeFailure is the failure of a write to the partial file (err names
 // the file).
-func writeFailure(err error, downloaded int64) *FailError {
+func writeFailure(err error, downloaded int64) *fetch.FailError {
 	if isNoSpace(err) {
-		return fail(ReasonQuotaExceeded, downloaded, &SpaceError{Err: err})
+		return fetch.Failure(fetch.ReasonQuotaExceeded, downloaded, &fetch.SpaceError{Err: err})
 	}
-	return fail(ReasonFetchError, downloaded, &FileError{Op: OpWrite, Err: err})
+	return fetch.Failure(fetch.ReasonFetchError, downloaded, &fetch.FileError{Op: fetch.OpWrite, Err: err})
 }
 
 // maxNetworkWait caps the waits while the network is down: they cost no
@@ -159,7 +161,7 @@ func (p retryPolicy) backoff(n int, err error) time.Duration {
 		d = min(d, maxNetworkWait)
 	}
 	d = d/2 + rand.N(d/2+1)
-	var se *StatusError
+	var se *fetch.StatusError
 	if errors.As(err, &se) && se.RetryAfter > 0 {
 		d = min(se.RetryAfter, time.Hour)
 	}

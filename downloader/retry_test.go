@@ -13,14 +13,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader/network"
 )
 
 // TestRetryPolicy: the one policy's decisions, for each kind of failure.
 func TestRetryPolicy(t *testing.T) {
 	p := retryPolicy{base: time.Millisecond, max: 10 * time.Millisecond, maxRetries: 3, downloaded: func() int64 { return 42 }}
-	busy := &StatusError{Code: http.StatusServiceUnavailable}
-	asked := &StatusError{Code: http.StatusServiceUnavailable, RetryAfter: time.Second}
+	busy := &fetch.StatusError{Code: http.StatusServiceUnavailable}
+	asked := &fetch.StatusError{Code: http.StatusServiceUnavailable, RetryAfter: time.Second}
 	refused := &url.Error{Op: "Get", URL: "http://127.0.0.1:1/x", Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}
 	tests := []struct {
 		name       string
@@ -29,18 +31,18 @@ func TestRetryPolicy(t *testing.T) {
 		others     bool
 		offline    bool
 		want       step // of the last error; stop is compared by reason
-		reason     Reason
+		reason     fetch.Reason
 	}{
 		{name: "a cut while delivering reconnects at once", errs: []error{io.ErrUnexpectedEOF}, progressed: true},
 		{name: "offline, a refused connection waits for the network", errs: []error{refused, refused, refused, refused, refused}, offline: true, want: step{network: true}},
 		{name: "online, a refused connection backs off", errs: []error{refused, refused}},
-		{name: "online, a refused connection fails after MaxRetries", errs: []error{refused, refused, refused, refused}, reason: ReasonFetchError},
+		{name: "online, a refused connection fails after MaxRetries", errs: []error{refused, refused, refused, refused}, reason: fetch.ReasonFetchError},
 		{name: "Retry-After pauses that request for the time asked", errs: []error{asked, asked}, others: true, want: step{wait: time.Second}},
 		{name: "503s without Retry-After on the next try show a limit", errs: []error{busy, busy}, others: true, want: step{shed: true}},
 		{name: "alone, a limit is retried", errs: []error{busy, busy}},
-		{name: "404 fails at once", errs: []error{&StatusError{Code: 404}}, reason: ReasonBadStatus},
-		{name: "server errors fail after MaxRetries", errs: []error{busy, busy, busy, busy}, reason: ReasonBadStatus},
-		{name: "wrong parts fail as fetch-error", errs: []error{errInvalidResponse, errInvalidResponse, errInvalidResponse, errInvalidResponse}, reason: ReasonFetchError},
+		{name: "404 fails at once", errs: []error{&fetch.StatusError{Code: 404}}, reason: fetch.ReasonBadStatus},
+		{name: "server errors fail after MaxRetries", errs: []error{busy, busy, busy, busy}, reason: fetch.ReasonBadStatus},
+		{name: "wrong parts fail as fetch-error", errs: []error{fetch.ErrInvalidResponse, fetch.ErrInvalidResponse, fetch.ErrInvalidResponse, fetch.ErrInvalidResponse}, reason: fetch.ReasonFetchError},
 		{name: "a restart stops the connection", errs: []error{&restartError{why: "changed"}}, want: step{stop: &restartError{}}},
 	}
 	for _, tc := range tests {
@@ -54,7 +56,7 @@ func TestRetryPolicy(t *testing.T) {
 			for _, err := range tc.errs {
 				st = p.decide(context.Background(), err, "http://127.0.0.1:1/x", tc.progressed, &tl, tc.others)
 			}
-			var fe *FailError
+			var fe *fetch.FailError
 			switch {
 			case tc.reason != "":
 				if !errors.As(st.stop, &fe) || fe.Reason != tc.reason || fe.Offset != 42 {
@@ -105,7 +107,7 @@ func TestScaleClimbsBack(t *testing.T) {
 // Manager.
 type nopEvents struct{}
 
-func (nopEvents) setState(State)                     {}
+func (nopEvents) setState(fetch.State)               {}
 func (nopEvents) reconcile(info, bool) (plan, error) { return plan{}, nil }
 func (nopEvents) discard(string)                     {}
 func (nopEvents) say(string)                         {}
@@ -124,7 +126,7 @@ func TestVerifyRefusesGaps(t *testing.T) {
 	if err := f.Truncate(30); err != nil {
 		t.Fatal(err)
 	}
-	r := newRecord(&fetch{}, 0, Request{URL: "http://127.0.0.1/x"})
+	r := newRecord(&fetchState{}, 0, fetch.Request{URL: "http://127.0.0.1/x"})
 	r.ledger = newLedger(30, spans{{0, 10}, {20, 30}})
 	tr := newTransfer(deps{cfg: Config{}, log: testConfig(t).Logger}, r, nopEvents{})
 	tr.file, tr.in = f, info{size: 30}
@@ -135,9 +137,9 @@ func TestVerifyRefusesGaps(t *testing.T) {
 		}
 	}
 	_, err = tr.verify(context.Background())
-	var fe *FailError
-	var ge *GapError
-	if !errors.As(err, &fe) || fe.Reason != ReasonFetchError || !errors.Is(err, ErrMissingBytes) || !errors.As(err, &ge) || ge.Gaps != "10-19" {
+	var fe *fetch.FailError
+	var ge *fetch.GapError
+	if !errors.As(err, &fe) || fe.Reason != fetch.ReasonFetchError || !errors.Is(err, fetch.ErrMissingBytes) || !errors.As(err, &ge) || ge.Gaps != "10-19" {
 		t.Fatalf("got %v, want a fetch-error naming bytes 10-19", err)
 	}
 }

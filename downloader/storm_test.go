@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
@@ -46,7 +48,7 @@ func stormEngine(dir, url string) int {
 		return 1
 	}
 	if _, ok := m.Get("model"); !ok {
-		if _, err := m.Fetch("model", []Request{{URL: url}}, Options{}); err != nil {
+		if _, err := m.Fetch("model", []fetch.Request{{URL: url}}, fetch.Options{}); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
@@ -61,7 +63,7 @@ func stormEngine(dir, url string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if s.State != StateSucceeded {
+	if s.State != fetch.StateSucceeded {
 		fmt.Fprintf(os.Stderr, "%s: %s\n", s.State, s.Message)
 		return 1
 	}

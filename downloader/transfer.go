@@ -19,6 +19,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader/network"
 	"golang.org/x/time/rate"
 )
@@ -53,7 +55,7 @@ type deps struct {
 // events is how a transfer tells its owner what happened to the record;
 // the manager applies each under its lock.
 type events interface {
-	setState(State)
+	setState(fetch.State)
 	// reconcile fits the resolved file to what the record holds: it keeps
 	// the partial data when it is the same file and discards it when not,
 	// and says where the file goes.
@@ -159,9 +161,9 @@ func (t *transfer) run(ctx context.Context) (outcome, error) {
 func (t *transfer) restart(err error) (stateFn, error) {
 	t.closeFile()
 	var re *restartError
-	var fe *FailError
+	var fe *fetch.FailError
 	switch {
-	case errors.As(err, &fe) && fe.Reason == ReasonIntegrity && !t.retriedIntegrity && !sameMismatch(err, t.plan.mismatch):
+	case errors.As(err, &fe) && fe.Reason == fetch.ReasonIntegrity && !t.retriedIntegrity && !sameMismatch(err, t.plan.mismatch):
 		t.retriedIntegrity = true
 		return func(ctx context.Context) (stateFn, error) { return t.recheck(ctx, fe) }, nil
 	case !errors.As(err, &re):
@@ -170,7 +172,7 @@ func (t *transfer) restart(err error) (stateFn, error) {
 		if fatalStatus(re.err) {
 			return nil, t.policy.failure(re.err, t.restarts+1)
 		}
-		return nil, fail(ReasonFetchError, t.r.downloaded(), &TriesError{Tries: t.restarts, Restarts: true, Err: err})
+		return nil, fetch.Failure(fetch.ReasonFetchError, t.r.downloaded(), &fetch.TriesError{Tries: t.restarts, Restarts: true, Err: err})
 	}
 	t.restarts++
 	t.noRanges = t.noRanges || re.noRanges
@@ -184,7 +186,7 @@ func (t *transfer) restart(err error) (stateFn, error) {
 // digest: the same version (the same strong validator) would be the same
 // bytes again, so it fails with mismatch; a new one is downloaded once
 // more.
-func (t *transfer) recheck(ctx context.Context, mismatch *FailError) (stateFn, error) {
+func (t *transfer) recheck(ctx context.Context, mismatch *fetch.FailError) (stateFn, error) {
 	was := t.in.validator
 	next, err := t.resolve(ctx)
 	if err != nil {
@@ -211,7 +213,7 @@ func (t *transfer) resolve(ctx context.Context) (stateFn, error) {
 	for {
 		in, err := resolve(ctx, t.client, t.r.req.URL, t.expected())
 		if err == nil {
-			t.events.setState(StateRunning)
+			t.events.setState(fetch.StateRunning)
 			if in.validator != t.in.validator {
 				t.noRanges = false // a new version: its server's ranges are worth trying again
 			}
@@ -226,7 +228,7 @@ func (t *transfer) resolve(ctx context.Context) (stateFn, error) {
 			return nil, t.policy.failure(st.stop, tl.failures)
 		}
 		if st.network {
-			t.events.setState(StateWaitingNetwork)
+			t.events.setState(fetch.StateWaitingNetwork)
 		}
 		t.events.say(st.say)
 		t.log.Info("resolve failed, retrying", "url", t.r.req.URL, "err", err, "wait", st.wait)
@@ -249,7 +251,7 @@ func (t *transfer) checkCopy(ctx context.Context) (stateFn, error) {
 		return t.resolve, nil
 	}
 	if err := MakeLinks(t.onDisk.Path, t.r.req.Links); err != nil {
-		return nil, fail(ReasonFetchError, n, err)
+		return nil, fetch.Failure(fetch.ReasonFetchError, n, err)
 	}
 	t.out = outcome{path: t.onDisk.Path, size: n, sha256: t.onDisk.SHA256}
 	return nil, nil
@@ -304,17 +306,17 @@ func (t *transfer) reconcile(context.Context) (stateFn, error) {
 	}
 	t.plan = p
 	if err := os.MkdirAll(filepath.Dir(p.part), 0o755); err != nil {
-		return nil, fail(ReasonFetchError, 0, &FileError{Op: OpFolder, Path: filepath.Dir(p.part), Err: err})
+		return nil, fetch.Failure(fetch.ReasonFetchError, 0, &fetch.FileError{Op: fetch.OpFolder, Path: filepath.Dir(p.part), Err: err})
 	}
 	size, written, _ := t.ledger.state()
 	if need := size - written.total(); size > 0 {
 		if free, err := freeSpace(filepath.Dir(p.part)); err == nil && free < need {
-			return nil, fail(ReasonQuotaExceeded, written.total(), &SpaceError{Need: need, Free: free})
+			return nil, fetch.Failure(fetch.ReasonQuotaExceeded, written.total(), &fetch.SpaceError{Need: need, Free: free})
 		}
 	}
 	file, err := os.OpenFile(p.part, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, fail(ReasonFetchError, 0, &FileError{Op: OpOpen, Path: p.part, Err: err})
+		return nil, fetch.Failure(fetch.ReasonFetchError, 0, &fetch.FileError{Op: fetch.OpOpen, Path: p.part, Err: err})
 	}
 	t.file = file
 	if len(written) == 0 && size > 0 {
@@ -349,14 +351,14 @@ func (t *transfer) verify(ctx context.Context) (stateFn, error) {
 		if t.gapPasses++; t.gapPasses <= maxGapPasses {
 			return t.move, nil
 		}
-		return nil, fail(ReasonFetchError, written.total(), &GapError{Gaps: gaps.String()})
+		return nil, fetch.Failure(fetch.ReasonFetchError, written.total(), &fetch.GapError{Gaps: gaps.String()})
 	}
 	if want := t.expected().sizeFor(size); want >= 0 && size != want {
 		e := &network.Error{Kind: network.WrongLength, URL: t.in.url, Got: size, Want: want}
 		if u, err := url.Parse(t.in.url); err == nil {
 			e.Host = u.Host
 		}
-		return nil, fail(ReasonFetchError, size, fmt.Errorf("%w: %w", ErrWrongLength, e))
+		return nil, fetch.Failure(fetch.ReasonFetchError, size, fmt.Errorf("%w: %w", fetch.ErrWrongLength, e))
 	}
 	if t.in.size < 0 {
 		if err := t.file.Truncate(size); err != nil {
@@ -365,19 +367,19 @@ func (t *transfer) verify(ctx context.Context) (stateFn, error) {
 	}
 	st, err := t.file.Stat()
 	if err != nil {
-		return nil, fail(ReasonFetchError, size, &FileError{Op: OpOpen, Path: t.plan.part, Err: err})
+		return nil, fetch.Failure(fetch.ReasonFetchError, size, &fetch.FileError{Op: fetch.OpOpen, Path: t.plan.part, Err: err})
 	}
 	if st.Size() != size {
-		return nil, fail(ReasonFetchError, size, &LengthError{Got: st.Size(), Want: size})
+		return nil, fetch.Failure(fetch.ReasonFetchError, size, &fetch.LengthError{Got: st.Size(), Want: size})
 	}
 	if t.hash != nil {
-		t.events.setState(StateVerifying)
+		t.events.setState(fetch.StateVerifying)
 		sum, err := t.hash.finish(ctx, size)
 		if err != nil {
 			return nil, err
 		}
 		if !strings.EqualFold(sum, t.plan.digest) {
-			return nil, fail(ReasonIntegrity, size, &IntegrityError{Got: sum, Want: t.plan.digest, Digest: digestName(t.r.req)})
+			return nil, fetch.Failure(fetch.ReasonIntegrity, size, &fetch.IntegrityError{Got: sum, Want: t.plan.digest, Digest: digestName(t.r.req)})
 		}
 	}
 	return t.commit, nil
@@ -397,16 +399,16 @@ func (t *transfer) commit(context.Context) (stateFn, error) {
 	}
 	dest, err := t.dest()
 	if err != nil {
-		return nil, fail(ReasonFetchError, size, err)
+		return nil, fetch.Failure(fetch.ReasonFetchError, size, err)
 	}
 	if err := moveFile(t.plan.part, dest); err != nil {
 		if isNoSpace(err) {
 			return nil, writeFailure(err, size)
 		}
-		return nil, fail(ReasonFetchError, size, &FileError{Op: OpMove, Path: dest, Err: err})
+		return nil, fetch.Failure(fetch.ReasonFetchError, size, &fetch.FileError{Op: fetch.OpMove, Path: dest, Err: err})
 	}
 	if err := MakeLinks(dest, t.r.req.Links); err != nil {
-		return nil, fail(ReasonFetchError, size, err)
+		return nil, fetch.Failure(fetch.ReasonFetchError, size, err)
 	}
 	t.out = outcome{path: dest, size: size}
 	return nil, nil
@@ -423,11 +425,11 @@ func (t *transfer) dest() (string, error) {
 		if dest != t.plan.replace { // a broken copy is replaced in place, not numbered
 			dest = freePath(dest)
 		}
-	} else if _, err := os.Lstat(dest); err == nil && !t.r.req.digested() {
-		return "", &FileError{Op: OpTaken, Path: dest, Err: fs.ErrExist}
+	} else if _, err := os.Lstat(dest); err == nil && !t.r.req.Digested() {
+		return "", &fetch.FileError{Op: fetch.OpTaken, Path: dest, Err: fs.ErrExist}
 	}
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-		return "", &FileError{Op: OpFolder, Path: filepath.Dir(dest), Err: err}
+		return "", &fetch.FileError{Op: fetch.OpFolder, Path: filepath.Dir(dest), Err: err}
 	}
 	return dest, nil
 }

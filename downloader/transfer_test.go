@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader/network"
 	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
@@ -57,7 +59,7 @@ func TestFaults(t *testing.T) {
 			clock := &fakeClock{}
 			cfg.Clock = clock
 			m := start(t, cfg)
-			if _, err := m.Fetch("model", []Request{{URL: o.FileURL(modelPath), SHA256: o.SHA256(modelPath)}}, Options{Title: "Model"}); err != nil {
+			if _, err := m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath), SHA256: o.SHA256(modelPath)}}, fetch.Options{Title: "Model"}); err != nil {
 				t.Fatal(err)
 			}
 			settleWhole(t, m, "model", o.Bytes(modelPath))
@@ -90,23 +92,23 @@ func TestFailures(t *testing.T) {
 	tests := []struct {
 		name   string
 		faults []fault
-		req    func(o *origin) Request
-		opts   Options
-		want   Reason
+		req    func(o *origin) fetch.Request
+		opts   fetch.Options
+		want   fetch.Reason
 		status int
 		is     error // the sentinel of the failure's error chain
 	}{
-		{name: "404", faults: []fault{origintest.Status(404, "")}, want: ReasonBadStatus, status: 404},
-		{name: "403 from the origin", faults: []fault{origintest.Status(403, "")}, want: ReasonBadStatus, status: 403},
-		{name: "503 for ever", faults: []fault{origintest.Status(503, "")}, want: ReasonBadStatus, status: 503, is: ErrGaveUp},
-		{name: "more bytes than the total", opts: Options{DownloadTotal: size / 2}, want: ReasonTotalExceeded, is: ErrTotalExceeded},
-		{name: "unknown length over the total", faults: []fault{origintest.Chunked}, opts: Options{DownloadTotal: size / 2}, want: ReasonTotalExceeded, is: ErrTotalExceeded},
-		{name: "hash mismatch", req: func(o *origin) Request {
-			return Request{URL: o.FileURL(modelPath), SHA256: strings.Repeat("ab", 32)}
-		}, want: ReasonIntegrity, is: ErrIntegrity},
+		{name: "404", faults: []fault{origintest.Status(404, "")}, want: fetch.ReasonBadStatus, status: 404},
+		{name: "403 from the origin", faults: []fault{origintest.Status(403, "")}, want: fetch.ReasonBadStatus, status: 403},
+		{name: "503 for ever", faults: []fault{origintest.Status(503, "")}, want: fetch.ReasonBadStatus, status: 503, is: fetch.ErrGaveUp},
+		{name: "more bytes than the total", opts: fetch.Options{DownloadTotal: size / 2}, want: fetch.ReasonTotalExceeded, is: fetch.ErrTotalExceeded},
+		{name: "unknown length over the total", faults: []fault{origintest.Chunked}, opts: fetch.Options{DownloadTotal: size / 2}, want: fetch.ReasonTotalExceeded, is: fetch.ErrTotalExceeded},
+		{name: "hash mismatch", req: func(o *origin) fetch.Request {
+			return fetch.Request{URL: o.FileURL(modelPath), SHA256: strings.Repeat("ab", 32)}
+		}, want: fetch.ReasonIntegrity, is: fetch.ErrIntegrity},
 		{name: "wrong start every time", faults: []fault{origintest.OnRequests(origintest.Cut(1000), 1), func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
 			return n > 1 && origintest.ShiftRange(o, w, r, n)
-		}}, want: ReasonFetchError, is: ErrGaveUp},
+		}}, want: fetch.ReasonFetchError, is: fetch.ErrGaveUp},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -115,18 +117,18 @@ func TestFailures(t *testing.T) {
 			cfg.MaxRetries = 3
 			causes := recordCauses(&cfg)
 			m := start(t, cfg)
-			req := Request{URL: o.FileURL(modelPath)}
+			req := fetch.Request{URL: o.FileURL(modelPath)}
 			if tc.req != nil {
 				req = tc.req(o)
 			}
-			if _, err := m.Fetch("model", []Request{req}, tc.opts); err != nil {
+			if _, err := m.Fetch("model", []fetch.Request{req}, tc.opts); err != nil {
 				t.Fatal(err)
 			}
 			s := settle(t, m, "model")
-			if s.State != StateFailed || s.Result != ResultFailure || s.FailureReason != tc.want {
+			if s.State != fetch.StateFailed || s.Result != fetch.ResultFailure || s.FailureReason != tc.want {
 				t.Fatalf("state %s, result %q, reason %q (%s); want failed, failure, %q", s.State, s.Result, s.FailureReason, s.Message, tc.want)
 			}
-			if r := s.Records[0]; r.FailureReason != tc.want || r.Result != ResultFailure {
+			if r := s.Records[0]; r.FailureReason != tc.want || r.Result != fetch.ResultFailure {
 				t.Errorf("record reason %q result %q, want %q failure", r.FailureReason, r.Result, tc.want)
 			}
 			if tc.status != 0 && s.Status != tc.status {
@@ -150,12 +152,12 @@ func TestDigestMismatch(t *testing.T) {
 		cfg := testConfig(t)
 		cfg.MaxConnections = 1
 		m := start(t, cfg)
-		m.Fetch("model", []Request{{URL: o.FileURL(modelPath), SHA256: strings.Repeat("cd", 32)}}, Options{})
+		m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath), SHA256: strings.Repeat("cd", 32)}}, fetch.Options{})
 		s := settle(t, m, "model")
 		if got := o.Sent.Load(); got != size {
 			t.Errorf("server sent %d bytes, want %d: its validator did not change", got, size)
 		}
-		if s.FailureReason != ReasonIntegrity {
+		if s.FailureReason != fetch.ReasonIntegrity {
 			t.Errorf("reason %s (%s), want integrity", s.FailureReason, s.Message)
 		}
 		isSentence(t, s.Message, "SHA-256", strings.Repeat("cd", 32))
@@ -175,7 +177,7 @@ func TestDigestMismatch(t *testing.T) {
 		cfg := testConfig(t)
 		cfg.MaxConnections = 1
 		m := start(t, cfg)
-		m.Fetch("model", []Request{{URL: o.FileURL(modelPath), SHA256: want}}, Options{})
+		m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath), SHA256: want}}, fetch.Options{})
 		settleWhole(t, m, "model", good)
 		if got := o.Sent.Load(); got != 2*size {
 			t.Errorf("server sent %d bytes, want %d (one fresh download)", got, 2*size)
@@ -206,9 +208,9 @@ func TestContentChanges(t *testing.T) {
 			cfg := testConfig(t)
 			cfg.MaxConnections = conns
 			m := start(t, cfg)
-			m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
+			m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
 			s := settle(t, m, "model")
-			if s.State != StateSucceeded || !changed.Load() {
+			if s.State != fetch.StateSucceeded || !changed.Load() {
 				t.Fatalf("state %s (%s), changed %v", s.State, s.Message, changed.Load())
 			}
 			got, err := os.ReadFile(s.Records[0].Path)
@@ -252,7 +254,7 @@ func TestRedirects(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.MaxConnections = 1
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: hub.URL + "/a"}}, Options{})
+	m.Fetch("model", []fetch.Request{{URL: hub.URL + "/a"}}, fetch.Options{})
 	s := settleWhole(t, m, "model", o.Bytes(modelPath))
 	if expired.Load() == 0 || issued.Load() < 2 {
 		t.Errorf("expired %d times, issued %d tokens: the expiry was never exercised", expired.Load(), issued.Load())
@@ -276,9 +278,9 @@ func TestHostileName(t *testing.T) {
 			})
 			cfg := testConfig(t)
 			m := start(t, cfg)
-			m.Fetch("model", []Request{{URL: o.URL + "/x/%2e%2e%2fescape"}}, Options{})
+			m.Fetch("model", []fetch.Request{{URL: o.URL + "/x/%2e%2e%2fescape"}}, fetch.Options{})
 			s := settle(t, m, "model")
-			if s.State != StateSucceeded {
+			if s.State != fetch.StateSucceeded {
 				t.Fatalf("state %s (%s)", s.State, s.Message)
 			}
 			p := s.Records[0].Path
@@ -302,7 +304,7 @@ func TestDiskFull(t *testing.T) {
 	}
 	// fillDisk downloads o's file with the partial folder on a 1 MiB tmpfs
 	// and expects quota-exceeded.
-	fillDisk := func(t *testing.T, o *origin) (*running, Config, Snapshot) {
+	fillDisk := func(t *testing.T, o *origin) (*running, Config, fetch.Snapshot) {
 		cfg := testConfig(t)
 		causes := recordCauses(&cfg)
 		os.MkdirAll(cfg.PartialDir, 0o755)
@@ -311,12 +313,12 @@ func TestDiskFull(t *testing.T) {
 		}
 		t.Cleanup(func() { runCmd("umount", cfg.PartialDir) })
 		m := start(t, cfg)
-		m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
+		m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
 		s := settle(t, m, "model")
-		if s.FailureReason != ReasonQuotaExceeded {
+		if s.FailureReason != fetch.ReasonQuotaExceeded {
 			t.Fatalf("reason %q (%s), want quota-exceeded", s.FailureReason, s.Message)
 		}
-		checkCause(t, causes, ErrNoSpace)
+		checkCause(t, causes, fetch.ErrNoSpace)
 		isSentence(t, s.Message, "retry it")
 		return m, cfg, s
 	}
@@ -342,7 +344,7 @@ func TestDiskFull(t *testing.T) {
 			t.Fatal(err)
 		}
 		s = settle(t, m, "model")
-		if s.State != StateSucceeded {
+		if s.State != fetch.StateSucceeded {
 			t.Fatalf("after Retry: %s (%s)", s.State, s.Message)
 		}
 		checkFile(t, s.Records[0].Path, o.Bytes(modelPath))
@@ -365,7 +367,7 @@ func TestKeepsExistingFile(t *testing.T) {
 	mine := filepath.Join(dir, "model.bin")
 	os.WriteFile(mine, []byte("mine"), 0o644)
 	m := start(t, testConfig(t))
-	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{Dir: dir})
+	m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{Dir: dir})
 	s := settle(t, m, "model")
 	if got, _ := os.ReadFile(mine); string(got) != "mine" {
 		t.Errorf("the existing file was replaced")
@@ -400,7 +402,7 @@ func TestServerLimitsConnections(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.MaxRetries = 2 // each connection may be refused more often than this
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: o.FileURL(modelPath), SHA256: o.SHA256(modelPath)}}, Options{})
+	m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath), SHA256: o.SHA256(modelPath)}}, fetch.Options{})
 	settleWhole(t, m, "model", o.Bytes(modelPath))
 	if refused.Load() == 0 || most.Load() > 2 {
 		t.Errorf("refused %d, most at once %d: the limit was never exercised or was passed", refused.Load(), most.Load())
@@ -439,7 +441,7 @@ func limitedDownload(tb testing.TB) time.Duration {
 	cfg.LimitRate = 4 << 20
 	m := start(tb, cfg)
 	began := time.Now()
-	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
+	m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
 	settleWhole(tb, m, "model", o.Bytes(modelPath))
 	return time.Since(began)
 }
@@ -453,10 +455,10 @@ func TestOffline(t *testing.T) {
 	cfg.MaxRetries = 1 // waits for the network must not count towards it
 	cfg.Network = view(network.Offline)
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: "http://" + addr + "/models/model.bin"}}, Options{})
+	m.Fetch("model", []fetch.Request{{URL: "http://" + addr + "/models/model.bin"}}, fetch.Options{})
 	until(t, "the fetch waits for the network", func() bool {
 		s, _ := m.Get("model")
-		return s.State == StateWaitingNetwork
+		return s.State == fetch.StateWaitingNetwork
 	})
 	data := origintest.Content(1<<20, 3)
 	l, err := net.Listen("tcp", addr)
@@ -477,7 +479,7 @@ func TestRangeNotSatisfiable(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.MaxConnections = 1
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
+	m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
 	s := settleWhole(t, m, "model", o.Bytes(modelPath))
 	if s.Records[0].Restarted == "" || o.GETs.Load() < 3 {
 		t.Errorf("restarted %q after %d requests: the 416 did not restart the file", s.Records[0].Restarted, o.GETs.Load())
@@ -491,12 +493,12 @@ func TestBackoff(t *testing.T) {
 		if d := m.backoff(n, offline); d > maxNetworkWait {
 			t.Errorf("network wait %d is %v, over %v", n, d, maxNetworkWait)
 		}
-		server := &StatusError{Code: http.StatusServiceUnavailable}
+		server := &fetch.StatusError{Code: http.StatusServiceUnavailable}
 		if d := m.backoff(n, server); d > time.Minute || d < min(time.Second<<n, time.Minute)/2 {
 			t.Errorf("server wait %d is %v", n, d)
 		}
 	}
-	asked := &StatusError{Code: http.StatusTooManyRequests, RetryAfter: 5 * time.Minute}
+	asked := &fetch.StatusError{Code: http.StatusTooManyRequests, RetryAfter: 5 * time.Minute}
 	if d := m.backoff(0, asked); d != 5*time.Minute {
 		t.Errorf("Retry-After of 5 min gave a wait of %v", d)
 	}
@@ -512,7 +514,7 @@ func TestShortBodies(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.MaxRetries = 3
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
+	m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
 	settleWhole(t, m, "model", o.Bytes(modelPath))
 }
 
@@ -530,7 +532,7 @@ func TestCutsAtPieceEnds(t *testing.T) {
 			o := newOrigin(t, size, origintest.CrossCut(&served, step))
 			cfg := testConfig(t)
 			m := start(t, cfg)
-			m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
+			m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
 			settleWhole(t, m, "model", o.Bytes(modelPath))
 			if o.GETs.Load() < 10 {
 				t.Errorf("%d requests: the cuts never fired", o.GETs.Load())
@@ -564,7 +566,7 @@ func TestCheckpointCadence(t *testing.T) {
 		cfg.MaxConnections = 4
 		m := start(t, cfg)
 		began := time.Now()
-		m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
+		m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
 		until(t, "a checkpoint", func() bool { return journalSynced(t, cfg).total() > 0 })
 		if d := time.Since(began); d > 2*time.Second || d < firstCheckpoint/2 {
 			t.Errorf("first checkpoint after %v, want about %v", d, firstCheckpoint)
@@ -577,7 +579,7 @@ func TestCheckpointCadence(t *testing.T) {
 		cfg.CheckpointInterval, cfg.CheckpointBytes = time.Hour, 256<<10
 		cfg.MaxConnections = 1
 		m := start(t, cfg)
-		m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
+		m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
 		var seen []int64
 		until(t, "four checkpoints", func() bool {
 			if n := journalSynced(t, cfg).total(); n > 0 && (len(seen) == 0 || n != seen[len(seen)-1]) {
@@ -612,7 +614,7 @@ func TestResumeExactlyMissing(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.MaxConnections = 4
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: o.FileURL(modelPath), SHA256: o.SHA256(modelPath)}}, Options{})
+	m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath), SHA256: o.SHA256(modelPath)}}, fetch.Options{})
 	until(t, "2 MiB synced", func() bool { return journalSynced(t, cfg).total() > 2<<20 })
 	m.stop()
 	held := journalSynced(t, cfg)
@@ -655,7 +657,7 @@ func TestUnknownLengthEndsAtCut(t *testing.T) {
 	}
 	o := newOrigin(t, size, origintest.OnRequests(allButEnd, 1), origintest.Chunked)
 	m := start(t, testConfig(t))
-	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
+	m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
 	settleWhole(t, m, "model", o.Bytes(modelPath))
 	if o.GETs.Load() != 2 || o.Sent.Load() > size+size/8 {
 		t.Errorf("%d requests, %d bytes sent: the file was downloaded again", o.GETs.Load(), o.Sent.Load())
@@ -718,7 +720,7 @@ func settleHoldingRetryAfter(t *testing.T, size, conns int, f fault) (*origin, *
 	t.Cleanup(func() { close(clock.hold) })
 	cfg.Clock = clock
 	m := start(t, cfg)
-	m.Fetch("model", []Request{{URL: o.FileURL(modelPath)}}, Options{})
+	m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
 	settleWhole(t, m, "model", o.Bytes(modelPath))
 	return o, clock
 }
@@ -741,11 +743,11 @@ func TestDestLinksAndGitSHA1(t *testing.T) {
 	dir := t.TempDir()
 	dest := filepath.Join(dir, "blobs", gitBlobID(o.Bytes(modelPath)))
 	links := []string{filepath.Join(dir, "snapshots", "c1", "sub", "model.bin"), filepath.Join(dir, "snapshots", "c2", "model.bin")}
-	req := Request{URL: o.FileURL(modelPath), GitSHA1: gitBlobID(o.Bytes(modelPath)), Size: int64(len(o.Bytes(modelPath))), Dest: dest, Links: links}
-	if _, err := m.Fetch("a", []Request{req}, Options{}); err != nil {
+	req := fetch.Request{URL: o.FileURL(modelPath), GitSHA1: gitBlobID(o.Bytes(modelPath)), Size: int64(len(o.Bytes(modelPath))), Dest: dest, Links: links}
+	if _, err := m.Fetch("a", []fetch.Request{req}, fetch.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	if s := settle(t, m, "a"); s.Result != ResultSuccess || s.Records[0].Path != dest {
+	if s := settle(t, m, "a"); s.Result != fetch.ResultSuccess || s.Records[0].Path != dest {
 		t.Fatalf("got %s %s at %q", s.FailureReason, s.Message, s.Records[0].Path)
 	}
 	checkFile(t, dest, o.Bytes(modelPath))
@@ -760,8 +762,8 @@ func TestDestLinksAndGitSHA1(t *testing.T) {
 		t.Fatal(err)
 	}
 	gets := o.GETs.Load()
-	snap, err := m.Fetch("b", []Request{req}, Options{})
-	if err != nil || snap.Result != ResultSuccess || o.GETs.Load() != gets {
+	snap, err := m.Fetch("b", []fetch.Request{req}, fetch.Options{})
+	if err != nil || snap.Result != fetch.ResultSuccess || o.GETs.Load() != gets {
 		t.Fatalf("a present Dest: %s, %v, %d more requests", snap.State, err, o.GETs.Load()-gets)
 	}
 	checkFile(t, links[1], o.Bytes(modelPath)) // made again
@@ -772,7 +774,7 @@ func TestDestLinksAndGitSHA1(t *testing.T) {
 // checkChangedDestFetchedAgain changes req's committed Dest on disk at the
 // same size: it is not trusted by its size, but fetched again into its
 // place.
-func checkChangedDestFetchedAgain(t *testing.T, m *running, o *origin, req Request) {
+func checkChangedDestFetchedAgain(t *testing.T, m *running, o *origin, req fetch.Request) {
 	t.Helper()
 	dest := req.Dest
 	b, err := os.ReadFile(dest)
@@ -788,10 +790,10 @@ func checkChangedDestFetchedAgain(t *testing.T, m *running, o *origin, req Reque
 		t.Fatal(err)
 	}
 	gets := o.GETs.Load()
-	if _, err := m.Fetch("c", []Request{req}, Options{}); err != nil {
+	if _, err := m.Fetch("c", []fetch.Request{req}, fetch.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	if s := settle(t, m, "c"); s.Result != ResultSuccess || s.Records[0].Path != dest || o.GETs.Load() == gets {
+	if s := settle(t, m, "c"); s.Result != fetch.ResultSuccess || s.Records[0].Path != dest || o.GETs.Load() == gets {
 		t.Fatalf("a changed Dest: %s %s at %q, %d more requests; want it fetched again into its place",
 			s.FailureReason, s.Message, s.Records[0].Path, o.GETs.Load()-gets)
 	}
@@ -805,14 +807,14 @@ func TestDestRefused(t *testing.T) {
 	o := newOrigin(t, 100<<10)
 	m := start(t, testConfig(t))
 	dir := t.TempDir()
-	req := Request{URL: o.FileURL(modelPath), Size: int64(len(o.Bytes(modelPath)))}
+	req := fetch.Request{URL: o.FileURL(modelPath), Size: int64(len(o.Bytes(modelPath)))}
 	bad := req
 	bad.GitSHA1 = gitBlobID([]byte("other"))
 	bad.Dest = filepath.Join(dir, "blobs", bad.GitSHA1)
-	if _, err := m.Fetch("c", []Request{bad}, Options{}); err != nil {
+	if _, err := m.Fetch("c", []fetch.Request{bad}, fetch.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	if s := settle(t, m, "c"); s.FailureReason != ReasonIntegrity || !strings.Contains(s.Message, "git blob id") {
+	if s := settle(t, m, "c"); s.FailureReason != fetch.ReasonIntegrity || !strings.Contains(s.Message, "git blob id") {
 		t.Errorf("a wrong git blob id: %s %q", s.FailureReason, s.Message)
 	}
 	if _, err := os.Stat(bad.Dest); err == nil {
@@ -823,14 +825,14 @@ func TestDestRefused(t *testing.T) {
 	if err := os.WriteFile(mine, []byte("a person's file"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Fetch("d", []Request{{URL: o.FileURL(modelPath), Dest: mine}}, Options{}); err != nil {
+	if _, err := m.Fetch("d", []fetch.Request{{URL: o.FileURL(modelPath), Dest: mine}}, fetch.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	if s := settle(t, m, "d"); s.Result != ResultFailure {
+	if s := settle(t, m, "d"); s.Result != fetch.ResultFailure {
 		t.Errorf("a Dest without a digest over a file: %s", s.Result)
 	}
 	checkFile(t, mine, []byte("a person's file"))
-	if _, err := m.Fetch("e", []Request{{URL: o.FileURL(modelPath), Dest: "relative/x"}}, Options{}); err == nil {
+	if _, err := m.Fetch("e", []fetch.Request{{URL: o.FileURL(modelPath), Dest: "relative/x"}}, fetch.Options{}); err == nil {
 		t.Error("a relative Dest was accepted")
 	}
 }
@@ -839,7 +841,7 @@ func TestDestRefused(t *testing.T) {
 // header not counted.
 func TestGitSHA1HashState(t *testing.T) {
 	data := origintest.Content(1000, 7)
-	req := Request{GitSHA1: gitBlobID(data)}
+	req := fetch.Request{GitSHA1: gitBlobID(data)}
 	h, _ := newDigest(req, int64(len(data)))
 	h.Write(data[:600])
 	state, err := h.(encoding.BinaryMarshaler).MarshalBinary()

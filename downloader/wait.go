@@ -1,6 +1,10 @@
 package downloader
 
-import "context"
+import (
+	"context"
+
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+)
 
 // Wait waits until the fetch id settles and returns its final snapshot.
 // show, when not nil, hears the fetch's snapshot first and then each of
@@ -10,16 +14,16 @@ import "context"
 // dropped for falling behind. It returns ErrNotFound when there is no
 // such fetch (or it is removed meanwhile), and ctx's error with the last
 // snapshot when ctx ends first.
-func (m *Manager) Wait(ctx context.Context, id string, show func(Event)) (Snapshot, error) {
+func (m *Manager) Wait(ctx context.Context, id string, show func(fetch.Event)) (fetch.Snapshot, error) {
 	sub := m.Subscribe(id, 256)
 	defer func() { sub.Close() }()
 	for {
 		s, ok := m.Get(id)
 		if !ok {
-			return s, ErrNotFound
+			return s, fetch.ErrNotFound
 		}
 		if show != nil {
-			show(Event{Kind: EventProgress, Fetch: s})
+			show(fetch.Event{Kind: fetch.EventProgress, Fetch: s})
 		}
 		if s.State.Settled() {
 			return s, nil
@@ -33,7 +37,7 @@ func (m *Manager) Wait(ctx context.Context, id string, show func(Event)) (Snapsh
 
 // next passes sub's events to show until the fetch settles (done), ctx
 // ends (done, with its error) or the engine drops sub (not done).
-func (m *Manager) next(ctx context.Context, sub *Subscription, show func(Event)) (Snapshot, bool, error) {
+func (m *Manager) next(ctx context.Context, sub *Subscription, show func(fetch.Event)) (fetch.Snapshot, bool, error) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -41,7 +45,7 @@ func (m *Manager) next(ctx context.Context, sub *Subscription, show func(Event))
 			return s, true, ctx.Err()
 		case ev, ok := <-sub.C:
 			if !ok {
-				return Snapshot{}, false, nil
+				return fetch.Snapshot{}, false, nil
 			}
 			if show != nil {
 				show(ev)

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/dustin/go-humanize"
 	"github.com/modelfetch/modelfetch/downloader/network"
 	"golang.org/x/sys/unix"
@@ -50,7 +52,7 @@ func Sentence(err error) string {
 	if err == nil {
 		return ""
 	}
-	var fe *FailError
+	var fe *fetch.FailError
 	if errors.As(err, &fe) {
 		return failureSentence(fe)
 	}
@@ -63,13 +65,13 @@ func Sentence(err error) string {
 }
 
 // failureSentence words a record's failure from its cause.
-func failureSentence(fe *FailError) string {
-	for _, word := range []func(*FailError) string{sizeSentence, checkSentence, triesSentence} {
+func failureSentence(fe *fetch.FailError) string {
+	for _, word := range []func(*fetch.FailError) string{sizeSentence, checkSentence, triesSentence} {
 		if s := word(fe); s != "" {
 			return s
 		}
 	}
-	var se *StatusError
+	var se *fetch.StatusError
 	if errors.As(fe.Err, &se) {
 		return statusSentence(se) + "."
 	}
@@ -83,9 +85,9 @@ func failureSentence(fe *FailError) string {
 }
 
 // sizeSentence words a failure of space or size, or "".
-func sizeSentence(fe *FailError) string {
-	var se *SpaceError
-	var te *TotalError
+func sizeSentence(fe *fetch.FailError) string {
+	var se *fetch.SpaceError
+	var te *fetch.TotalError
 	switch {
 	case errors.As(fe.Err, &se) && se.Need > 0:
 		return fmt.Sprintf("There is not enough disk space: %s is needed and %s is free. Free some space and retry it.",
@@ -103,10 +105,10 @@ func sizeSentence(fe *FailError) string {
 }
 
 // checkSentence words a finished file that failed its checks, or "".
-func checkSentence(fe *FailError) string {
-	var ie *IntegrityError
-	var ge *GapError
-	var le *LengthError
+func checkSentence(fe *fetch.FailError) string {
+	var ie *fetch.IntegrityError
+	var ge *fetch.GapError
+	var le *fetch.LengthError
 	switch {
 	case errors.As(fe.Err, &ie):
 		return fmt.Sprintf("The file differs from the checksum given: its %s is %s, not %s, so it was set aside.", ie.Digest, ie.Got, ie.Want)
@@ -120,12 +122,12 @@ func checkSentence(fe *FailError) string {
 
 // triesSentence words a record that stopped after failing again and
 // again, or "".
-func triesSentence(fe *FailError) string {
-	var te *TriesError
+func triesSentence(fe *fetch.FailError) string {
+	var te *fetch.TriesError
 	if !errors.As(fe.Err, &te) {
 		return ""
 	}
-	var se *StatusError
+	var se *fetch.StatusError
 	var say Sayer
 	switch {
 	case te.Restarts:
@@ -134,9 +136,9 @@ func triesSentence(fe *FailError) string {
 		return fmt.Sprintf("%s; gave up after %d tries.", strings.TrimSuffix(say.Sentence(), "."), te.Tries)
 	case errors.As(te.Err, &se):
 		return fmt.Sprintf("%s, %d times in a row; retry it later.", statusSentence(se), te.Tries)
-	case errors.Is(te.Err, errInvalidResponse):
+	case errors.Is(te.Err, fetch.ErrInvalidResponse):
 		return fmt.Sprintf("The server kept sending the wrong part of the file; gave up after %d tries. Retry it later.", te.Tries)
-	case errors.Is(te.Err, errStalled):
+	case errors.Is(te.Err, fetch.ErrStalled):
 		return fmt.Sprintf("The server stopped sending data; gave up after %d tries. Retry it later.", te.Tries)
 	}
 	return fmt.Sprintf("The download kept failing; gave up after %d tries. Retry it later.", te.Tries)
@@ -144,7 +146,7 @@ func triesSentence(fe *FailError) string {
 
 // statusSentence is "The server at HOST answered 404 Not Found for
 // NAME", without its period.
-func statusSentence(se *StatusError) string {
+func statusSentence(se *fetch.StatusError) string {
 	s := fmt.Sprintf("answered %d %s", se.Code, http.StatusText(se.Code))
 	u, err := url.Parse(se.URL)
 	if err != nil || u.Host == "" {
@@ -167,9 +169,9 @@ func sayerSentence(err error) string {
 
 // callerSentence words the engine's errors to its callers, or "".
 func callerSentence(err error) string {
-	var re *RequestError
-	var ce *ConflictError
-	var je *CorruptJournalError
+	var re *fetch.RequestError
+	var ce *fetch.ConflictError
+	var je *fetch.CorruptJournalError
 	switch {
 	case errors.As(err, &re):
 		return requestSentence(re)
@@ -183,41 +185,41 @@ func callerSentence(err error) string {
 
 // callerErrors are the sentences of the Manager's sentinels.
 var callerErrors = []worded{
-	{ErrDuplicateID, "A different download with this id is in progress; choose another id."},
-	{ErrNotFound, "There is no download with this id."},
-	{ErrInvalidID, "A download's id is 1 to 128 letters, digits, '.', '_' or '-', not starting with '.'."},
-	{ErrNoRequests, "A download needs at least one file."},
-	{ErrLocked, "Another ModelFetch is using the download journal; quit it, or use it instead."},
-	{ErrNotSettled, "The download is still active; cancel it first."},
-	{ErrNotFailed, "Only a failed download can be retried."},
+	{fetch.ErrDuplicateID, "A different download with this id is in progress; choose another id."},
+	{fetch.ErrNotFound, "There is no download with this id."},
+	{fetch.ErrInvalidID, "A download's id is 1 to 128 letters, digits, '.', '_' or '-', not starting with '.'."},
+	{fetch.ErrNoRequests, "A download needs at least one file."},
+	{fetch.ErrLocked, "Another ModelFetch is using the download journal; quit it, or use it instead."},
+	{fetch.ErrNotSettled, "The download is still active; cancel it first."},
+	{fetch.ErrNotFailed, "Only a failed download can be retried."},
 }
 
 // requestSentence says what is wrong with a request.
-func requestSentence(e *RequestError) string {
+func requestSentence(e *fetch.RequestError) string {
 	q := e.Request
 	switch e.Kind {
-	case InvalidURL:
+	case fetch.InvalidURL:
 		return fmt.Sprintf("The address %q does not parse as a URL.", q.URL)
-	case InvalidScheme:
+	case fetch.InvalidScheme:
 		return fmt.Sprintf("The address %q cannot be downloaded: only http and https addresses can.", q.URL)
-	case InvalidHost:
+	case fetch.InvalidHost:
 		return fmt.Sprintf("The address %q has no host name.", q.URL)
-	case InvalidDigest:
+	case fetch.InvalidDigest:
 		return fmt.Sprintf("The SHA-256 %q is not 64 hexadecimal digits.", q.SHA256)
-	case InvalidSize:
+	case fetch.InvalidSize:
 		return fmt.Sprintf("The size %d is negative.", q.Size)
-	case InvalidGitID:
+	case fetch.InvalidGitID:
 		return fmt.Sprintf("The git blob id %q is not 40 hexadecimal digits alone.", q.GitSHA1)
-	case InvalidPath:
+	case fetch.InvalidPath:
 		return fmt.Sprintf("The destination and links of %s must be absolute paths.", q.URL)
 	}
 	return fmt.Sprintf("The file name %q is not a plain file name (no folders, no \"..\", no control characters).", q.Name)
 }
 
 // conflictSentence says which of a known file's fields a request changes.
-func conflictSentence(e *ConflictError) string {
+func conflictSentence(e *fetch.ConflictError) string {
 	what := "SHA-256"
-	if e.Field == InvalidName {
+	if e.Field == fetch.InvalidName {
 		what = "file name"
 	}
 	return fmt.Sprintf("The file at %q is already known with the %s %q, not %q; replace it to use the new one.", e.URL, what, e.Old, e.New)
@@ -226,11 +228,11 @@ func conflictSentence(e *ConflictError) string {
 // fileSentence words a file or folder that could not be made, written or
 // moved, and a socket that could not be used, or "".
 func fileSentence(err error) string {
-	var fe *FileError
+	var fe *fetch.FileError
 	var pe *fs.PathError
 	var oe *net.OpError
 	switch {
-	case errors.As(err, &fe) && fe.Op == OpTaken:
+	case errors.As(err, &fe) && fe.Op == fetch.OpTaken:
 		return fmt.Sprintf("The file %s is already there and was not replaced.", fe.Path)
 	case errors.As(err, &fe):
 		return fmt.Sprintf("ModelFetch could not %s%s%s; retry it once that is fixed.", fe.Op, pathText(fe.Path, err), whyText(err))

@@ -15,6 +15,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader/network"
 	"golang.org/x/sys/unix"
 )
@@ -59,7 +61,9 @@ func TestSentence(t *testing.T) {
 	notAnswering := &network.Error{Kind: network.ServerNotAnswering, Host: "127.0.0.1:1", URL: "http://127.0.0.1:1/m.bin", Err: refused}
 	denied := &fs.PathError{Op: "mkdir", Path: "/srv/models", Err: unix.EACCES}
 	full := &fs.PathError{Op: "write", Path: "/srv/partial/0.part", Err: unix.ENOSPC}
-	status := func(code int) *StatusError { return &StatusError{Code: code, URL: "http://127.0.0.1:8080/m.bin"} }
+	status := func(code int) *fetch.StatusError {
+		return &fetch.StatusError{Code: code, URL: "http://127.0.0.1:8080/m.bin"}
+	}
 	sum, other := strings.Repeat("ab", 32), strings.Repeat("cd", 32)
 	tests := []struct {
 		name string
@@ -67,40 +71,40 @@ func TestSentence(t *testing.T) {
 		is   error // the sentinel code matches, if any
 		want []string
 	}{
-		{"no space before", fail(ReasonQuotaExceeded, 0, &SpaceError{Need: 3 << 30, Free: 1 << 30}), ErrNoSpace, []string{"3.0 GiB is needed", "1.0 GiB is free", "retry it"}},
-		{"disk full while writing", fail(ReasonQuotaExceeded, 5<<20, &SpaceError{Err: full}), ErrNoSpace, []string{"The disk is full", "5.0 MiB already downloaded are kept"}},
-		{"disk full at once", fail(ReasonQuotaExceeded, 0, &SpaceError{Err: full}), unix.ENOSPC, []string{"The disk is full"}},
-		{"server sent more than the total", fail(ReasonTotalExceeded, 2<<20, &TotalError{Size: 2 << 20, Limit: 1 << 20, AtLeast: true}), ErrTotalExceeded, []string{"more than the 1.0 MiB"}},
-		{"files larger than the total", fail(ReasonTotalExceeded, 0, &TotalError{Size: 3 << 20, Limit: 1 << 20}), ErrTotalExceeded, []string{"3.0 MiB", "1.0 MiB"}},
-		{"digest mismatch", fail(ReasonIntegrity, 100, &IntegrityError{Got: sum, Want: other, Digest: "SHA-256"}), ErrIntegrity, []string{"SHA-256", sum, other}},
-		{"missing bytes", fail(ReasonFetchError, 20, &GapError{Gaps: "10-19"}), ErrMissingBytes, []string{"10-19"}},
-		{"wrong length on disk", fail(ReasonFetchError, 20, &LengthError{Got: 10, Want: 20}), ErrWrongLength, []string{"10 bytes", "20 bytes"}},
-		{"wrong length sent", fail(ReasonFetchError, 20, fmt.Errorf("%w: %w", ErrWrongLength,
-			&network.Error{Kind: network.WrongLength, Host: "127.0.0.1:8080", Got: 10, Want: 2000})), ErrWrongLength, []string{"127.0.0.1:8080", "10 bytes", "2.0 kB"}},
-		{"kept changing", fail(ReasonFetchError, 0, &TriesError{Tries: 9, Restarts: true, Err: &restartError{why: "the file changed"}}), ErrUnstable, []string{"9 restarts", "retry it later"}},
-		{"network gave up", fail(ReasonFetchError, 0, &TriesError{Tries: 6, Err: notAnswering}), ErrGaveUp, []string{"127.0.0.1:1", "6 tries"}},
-		{"server errors gave up", fail(ReasonBadStatus, 0, &TriesError{Tries: 4, Err: status(503)}), ErrGaveUp, []string{"127.0.0.1:8080", "503 Service Unavailable", "4 times"}},
-		{"wrong parts gave up", fail(ReasonFetchError, 0, &TriesError{Tries: 4, Err: fmt.Errorf("%w: asked for bytes 0-9, got 5-14", errInvalidResponse)}), ErrGaveUp, []string{"wrong part", "4 tries"}},
-		{"stalls gave up", fail(ReasonFetchError, 0, &TriesError{Tries: 7, Err: errStalled}), ErrGaveUp, []string{"stopped sending", "7 tries"}},
-		{"anything else gave up", fail(ReasonFetchError, 0, &TriesError{Tries: 5, Err: io.ErrUnexpectedEOF}), ErrGaveUp, []string{"kept failing", "5 tries"}},
-		{"bad status", fail(ReasonBadStatus, 0, status(404)), nil, []string{"127.0.0.1:8080", "404 Not Found for m.bin"}},
-		{"untrusted", fail(ReasonFetchError, 0, &network.Error{Kind: network.Untrusted, Host: "127.0.0.1:8443"}), nil, []string{"certificate", "127.0.0.1:8443"}},
-		{"folder", fail(ReasonFetchError, 0, &FileError{Op: OpFolder, Path: "/srv/models", Err: denied}), ErrFile, []string{"create the folder /srv/models", "permission was denied"}},
-		{"open", fail(ReasonFetchError, 0, &FileError{Op: OpOpen, Path: "/srv/partial/0.part", Err: &fs.PathError{Op: "open", Path: "/srv/partial/0.part", Err: unix.EROFS}}), ErrFile, []string{"open the partial file /srv/partial/0.part", "read-only"}},
-		{"write", fail(ReasonFetchError, 0, &FileError{Op: OpWrite, Err: &fs.PathError{Op: "write", Path: "/srv/partial/0.part", Err: unix.EIO}}), ErrFile, []string{"write the partial file /srv/partial/0.part"}},
-		{"move", fail(ReasonFetchError, 0, &FileError{Op: OpMove, Path: "/srv/models/m.bin", Err: &os.LinkError{Op: "rename", Old: "a", New: "b", Err: unix.EXDEV}}), ErrFile, []string{"move the finished file to /srv/models/m.bin"}},
-		{"link", fail(ReasonFetchError, 0, &FileError{Op: OpLink, Path: "/srv/snapshots/m.bin", Err: &os.LinkError{Op: "symlink", Old: "a", New: "b", Err: unix.ENOTDIR}}), ErrFile, []string{"make the link /srv/snapshots/m.bin", "not a folder"}},
-		{"taken", fail(ReasonFetchError, 0, &FileError{Op: OpTaken, Path: "/srv/mine.bin", Err: fs.ErrExist}), fs.ErrExist, []string{"/srv/mine.bin is already there"}},
-		{"unexpected failure", fail(ReasonFetchError, 0, errors.New("read tcp 127.0.0.1:1: unexpected EOF")), nil, []string{"retry it"}},
-		{"duplicate id", fmt.Errorf("fetch x: %w", ErrDuplicateID), ErrDuplicateID, []string{"choose another id"}},
-		{"not found", ErrNotFound, ErrNotFound, []string{"no download"}},
-		{"invalid id", ErrInvalidID, ErrInvalidID, []string{"1 to 128"}},
-		{"no requests", ErrNoRequests, ErrNoRequests, []string{"at least one file"}},
-		{"locked", ErrLocked, ErrLocked, []string{"journal"}},
-		{"not settled", ErrNotSettled, ErrNotSettled, []string{"cancel it first"}},
-		{"not failed", ErrNotFailed, ErrNotFailed, []string{"Only a failed download"}},
-		{"conflict", &ConflictError{URL: "http://127.0.0.1/m", Field: InvalidDigest, Old: sum, New: other}, ErrConflict, []string{sum, other, "replace it"}},
-		{"corrupt journal", &CorruptJournalError{Path: "/s/journal.json", MovedTo: "/s/journal.json.corrupt", Err: io.ErrUnexpectedEOF}, io.ErrUnexpectedEOF, []string{"/s/journal.json.corrupt"}},
+		{"no space before", fetch.Failure(fetch.ReasonQuotaExceeded, 0, &fetch.SpaceError{Need: 3 << 30, Free: 1 << 30}), fetch.ErrNoSpace, []string{"3.0 GiB is needed", "1.0 GiB is free", "retry it"}},
+		{"disk full while writing", fetch.Failure(fetch.ReasonQuotaExceeded, 5<<20, &fetch.SpaceError{Err: full}), fetch.ErrNoSpace, []string{"The disk is full", "5.0 MiB already downloaded are kept"}},
+		{"disk full at once", fetch.Failure(fetch.ReasonQuotaExceeded, 0, &fetch.SpaceError{Err: full}), unix.ENOSPC, []string{"The disk is full"}},
+		{"server sent more than the total", fetch.Failure(fetch.ReasonTotalExceeded, 2<<20, &fetch.TotalError{Size: 2 << 20, Limit: 1 << 20, AtLeast: true}), fetch.ErrTotalExceeded, []string{"more than the 1.0 MiB"}},
+		{"files larger than the total", fetch.Failure(fetch.ReasonTotalExceeded, 0, &fetch.TotalError{Size: 3 << 20, Limit: 1 << 20}), fetch.ErrTotalExceeded, []string{"3.0 MiB", "1.0 MiB"}},
+		{"digest mismatch", fetch.Failure(fetch.ReasonIntegrity, 100, &fetch.IntegrityError{Got: sum, Want: other, Digest: "SHA-256"}), fetch.ErrIntegrity, []string{"SHA-256", sum, other}},
+		{"missing bytes", fetch.Failure(fetch.ReasonFetchError, 20, &fetch.GapError{Gaps: "10-19"}), fetch.ErrMissingBytes, []string{"10-19"}},
+		{"wrong length on disk", fetch.Failure(fetch.ReasonFetchError, 20, &fetch.LengthError{Got: 10, Want: 20}), fetch.ErrWrongLength, []string{"10 bytes", "20 bytes"}},
+		{"wrong length sent", fetch.Failure(fetch.ReasonFetchError, 20, fmt.Errorf("%w: %w", fetch.ErrWrongLength,
+			&network.Error{Kind: network.WrongLength, Host: "127.0.0.1:8080", Got: 10, Want: 2000})), fetch.ErrWrongLength, []string{"127.0.0.1:8080", "10 bytes", "2.0 kB"}},
+		{"kept changing", fetch.Failure(fetch.ReasonFetchError, 0, &fetch.TriesError{Tries: 9, Restarts: true, Err: &restartError{why: "the file changed"}}), fetch.ErrUnstable, []string{"9 restarts", "retry it later"}},
+		{"network gave up", fetch.Failure(fetch.ReasonFetchError, 0, &fetch.TriesError{Tries: 6, Err: notAnswering}), fetch.ErrGaveUp, []string{"127.0.0.1:1", "6 tries"}},
+		{"server errors gave up", fetch.Failure(fetch.ReasonBadStatus, 0, &fetch.TriesError{Tries: 4, Err: status(503)}), fetch.ErrGaveUp, []string{"127.0.0.1:8080", "503 Service Unavailable", "4 times"}},
+		{"wrong parts gave up", fetch.Failure(fetch.ReasonFetchError, 0, &fetch.TriesError{Tries: 4, Err: fmt.Errorf("%w: asked for bytes 0-9, got 5-14", fetch.ErrInvalidResponse)}), fetch.ErrGaveUp, []string{"wrong part", "4 tries"}},
+		{"stalls gave up", fetch.Failure(fetch.ReasonFetchError, 0, &fetch.TriesError{Tries: 7, Err: fetch.ErrStalled}), fetch.ErrGaveUp, []string{"stopped sending", "7 tries"}},
+		{"anything else gave up", fetch.Failure(fetch.ReasonFetchError, 0, &fetch.TriesError{Tries: 5, Err: io.ErrUnexpectedEOF}), fetch.ErrGaveUp, []string{"kept failing", "5 tries"}},
+		{"bad status", fetch.Failure(fetch.ReasonBadStatus, 0, status(404)), nil, []string{"127.0.0.1:8080", "404 Not Found for m.bin"}},
+		{"untrusted", fetch.Failure(fetch.ReasonFetchError, 0, &network.Error{Kind: network.Untrusted, Host: "127.0.0.1:8443"}), nil, []string{"certificate", "127.0.0.1:8443"}},
+		{"folder", fetch.Failure(fetch.ReasonFetchError, 0, &fetch.FileError{Op: fetch.OpFolder, Path: "/srv/models", Err: denied}), fetch.ErrFile, []string{"create the folder /srv/models", "permission was denied"}},
+		{"open", fetch.Failure(fetch.ReasonFetchError, 0, &fetch.FileError{Op: fetch.OpOpen, Path: "/srv/partial/0.part", Err: &fs.PathError{Op: "open", Path: "/srv/partial/0.part", Err: unix.EROFS}}), fetch.ErrFile, []string{"open the partial file /srv/partial/0.part", "read-only"}},
+		{"write", fetch.Failure(fetch.ReasonFetchError, 0, &fetch.FileError{Op: fetch.OpWrite, Err: &fs.PathError{Op: "write", Path: "/srv/partial/0.part", Err: unix.EIO}}), fetch.ErrFile, []string{"write the partial file /srv/partial/0.part"}},
+		{"move", fetch.Failure(fetch.ReasonFetchError, 0, &fetch.FileError{Op: fetch.OpMove, Path: "/srv/models/m.bin", Err: &os.LinkError{Op: "rename", Old: "a", New: "b", Err: unix.EXDEV}}), fetch.ErrFile, []string{"move the finished file to /srv/models/m.bin"}},
+		{"link", fetch.Failure(fetch.ReasonFetchError, 0, &fetch.FileError{Op: fetch.OpLink, Path: "/srv/snapshots/m.bin", Err: &os.LinkError{Op: "symlink", Old: "a", New: "b", Err: unix.ENOTDIR}}), fetch.ErrFile, []string{"make the link /srv/snapshots/m.bin", "not a folder"}},
+		{"taken", fetch.Failure(fetch.ReasonFetchError, 0, &fetch.FileError{Op: fetch.OpTaken, Path: "/srv/mine.bin", Err: fs.ErrExist}), fs.ErrExist, []string{"/srv/mine.bin is already there"}},
+		{"unexpected failure", fetch.Failure(fetch.ReasonFetchError, 0, errors.New("read tcp 127.0.0.1:1: unexpected EOF")), nil, []string{"retry it"}},
+		{"duplicate id", fmt.Errorf("fetch x: %w", fetch.ErrDuplicateID), fetch.ErrDuplicateID, []string{"choose another id"}},
+		{"not found", fetch.ErrNotFound, fetch.ErrNotFound, []string{"no download"}},
+		{"invalid id", fetch.ErrInvalidID, fetch.ErrInvalidID, []string{"1 to 128"}},
+		{"no requests", fetch.ErrNoRequests, fetch.ErrNoRequests, []string{"at least one file"}},
+		{"locked", fetch.ErrLocked, fetch.ErrLocked, []string{"journal"}},
+		{"not settled", fetch.ErrNotSettled, fetch.ErrNotSettled, []string{"cancel it first"}},
+		{"not failed", fetch.ErrNotFailed, fetch.ErrNotFailed, []string{"Only a failed download"}},
+		{"conflict", &fetch.ConflictError{URL: "http://127.0.0.1/m", Field: fetch.InvalidDigest, Old: sum, New: other}, fetch.ErrConflict, []string{sum, other, "replace it"}},
+		{"corrupt journal", &fetch.CorruptJournalError{Path: "/s/journal.json", MovedTo: "/s/journal.json.corrupt", Err: io.ErrUnexpectedEOF}, io.ErrUnexpectedEOF, []string{"/s/journal.json.corrupt"}},
 		{"cancelled", fmt.Errorf("resolve: %w", context.Canceled), context.Canceled, []string{"cancelled"}},
 		{"timed out", context.DeadlineExceeded, context.DeadlineExceeded, []string{"took too long"}},
 		{"path error", denied, fs.ErrPermission, []string{"create the folder /srv/models", "permission was denied"}},
@@ -109,14 +113,14 @@ func TestSentence(t *testing.T) {
 		{"a network error", refused, nil, []string{"127.0.0.1:1"}},
 		{"nobody's words", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), nil, nil},
 	}
-	for _, kind := range []Invalid{InvalidURL, InvalidScheme, InvalidHost, InvalidDigest, InvalidSize, InvalidName, InvalidGitID, InvalidPath} {
-		q := Request{URL: "ftp://127.0.0.1/m", SHA256: "xyz", Size: -1, Name: "../m", GitSHA1: "123"}
+	for _, kind := range []fetch.Invalid{fetch.InvalidURL, fetch.InvalidScheme, fetch.InvalidHost, fetch.InvalidDigest, fetch.InvalidSize, fetch.InvalidName, fetch.InvalidGitID, fetch.InvalidPath} {
+		q := fetch.Request{URL: "ftp://127.0.0.1/m", SHA256: "xyz", Size: -1, Name: "../m", GitSHA1: "123"}
 		tests = append(tests, struct {
 			name string
 			err  error
 			is   error
 			want []string
-		}{"request " + string(kind), &RequestError{Kind: kind, Request: q}, nil, nil})
+		}{"request " + string(kind), &fetch.RequestError{Kind: kind, Request: q}, nil, nil})
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
@@ -123,27 +125,27 @@ func checkURL(raw string) error {
 	if raw == "" {
 		return errors.New("enter the address of the file to download")
 	}
-	return checkRequest(downloader.Request{URL: raw})
+	return checkRequest(fetch.Request{URL: raw})
 }
 
 // checkSHA256 accepts an empty digest (none is checked) or 64 hex digits.
 func checkSHA256(sha string) error {
-	return checkRequest(downloader.Request{URL: "https://host/", SHA256: sha})
+	return checkRequest(fetch.Request{URL: "https://host/", SHA256: sha})
 }
 
 // checkRequest words the engine's check of q (Request.Validate) for the
 // Add URL form.
-func checkRequest(q downloader.Request) error {
-	var re *downloader.RequestError
+func checkRequest(q fetch.Request) error {
+	var re *fetch.RequestError
 	if err := q.Validate(); !errors.As(err, &re) {
 		return err
 	}
 	switch re.Kind {
-	case downloader.InvalidScheme:
+	case fetch.InvalidScheme:
 		return errors.New("only addresses that start with http:// or https:// can be downloaded")
-	case downloader.InvalidHost:
+	case fetch.InvalidHost:
 		return errors.New("the address has no server name after the //")
-	case downloader.InvalidDigest:
+	case fetch.InvalidDigest:
 		return errors.New("a SHA-256 is 64 hexadecimal digits (0-9 and a-f); leave it empty if you do not have one")
 	}
 	return errors.New("this is not a web address; it should look like https://example.org/model.gguf")

@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/test"
-
-	"github.com/modelfetch/modelfetch/downloader"
 )
 
 const wrongSHA = "abababababababababababababababababababababababababababababababab"
@@ -44,7 +44,7 @@ func TestAddURLAsksToReplaceDigest(t *testing.T) {
 	if !ok {
 		t.Fatalf("got dialog %T, want the question whether to replace", h.u.dialog)
 	}
-	if s, _ := h.m.Get(id); s.State != downloader.StateFailed {
+	if s, _ := h.m.Get(id); s.State != fetch.StateFailed {
 		t.Fatalf("got %s before the answer, want the fetch left failed", s.State)
 	}
 	confirm.Confirm()
@@ -66,7 +66,7 @@ func TestEditChecksum(t *testing.T) {
 	}
 	h.u.list.Select(0)
 	v := h.u.details
-	h.waitFor("the details of the failed fetch", func() bool { return v.snap.State == downloader.StateFailed })
+	h.waitFor("the details of the failed fetch", func() bool { return v.snap.State == fetch.StateFailed })
 	if !v.buttons.editSum.Visible() || !v.buttons.keep.Visible() || v.buttons.retry.Visible() {
 		t.Errorf("got Edit checksum %v, Keep %v, Retry %v in the details, want the first two only",
 			v.buttons.editSum.Visible(), v.buttons.keep.Visible(), v.buttons.retry.Visible())

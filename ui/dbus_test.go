@@ -8,11 +8,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"github.com/godbus/dbus/v5"
-
-	"github.com/modelfetch/modelfetch/downloader"
 )
 
 // privateBus starts a session bus of the test's own and returns its
@@ -164,7 +164,7 @@ func TestNotificationsOverDBus(t *testing.T) {
 	}
 }
 
-func mustGet(t *testing.T, h *harness, id string) downloader.Snapshot {
+func mustGet(t *testing.T, h *harness, id string) fetch.Snapshot {
 	t.Helper()
 	s, ok := h.m.Get(id)
 	if !ok {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
@@ -14,7 +16,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 	"github.com/dustin/go-humanize"
 
-	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/ui/term"
 )
 
@@ -26,7 +27,7 @@ import (
 type detailsView struct {
 	u    *UI
 	id   string // "" while closed
-	snap downloader.Snapshot
+	snap fetch.Snapshot
 	root fyne.CanvasObject
 
 	title    *widget.Label
@@ -50,7 +51,7 @@ func newDetailsView(u *UI) *detailsView {
 	v.title = wrapped(widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	v.state = wrapped(widget.NewLabel(""))
 	b := &v.buttons
-	b.pause = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), func() { u.pauseOrResume(v.id, v.snap.State == downloader.StatePaused) })
+	b.pause = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), func() { u.pauseOrResume(v.id, v.snap.State == fetch.StatePaused) })
 	b.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { u.cancelFetch(v.row()) })
 	b.retry = widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), func() { u.retry(v.id) })
 	b.retry.Importance = widget.HighImportance
@@ -91,7 +92,7 @@ func heading(text string) fyne.CanvasObject {
 func (v *detailsView) open(id string) {
 	if v.id != id {
 		v.id = id
-		v.snap = downloader.Snapshot{ID: id}
+		v.snap = fetch.Snapshot{ID: id}
 		v.graph.set(nil)
 		// Controls and files wait for the fetch's snapshot.
 		for _, b := range []*widget.Button{v.buttons.pause, v.buttons.cancel, v.buttons.retry, v.buttons.open, v.buttons.remove, v.buttons.editSum, v.buttons.keep} {
@@ -131,7 +132,7 @@ func (v *detailsView) set(d detailData) {
 	v.snap = s
 	v.title.SetText(s.Title)
 	line, _ := rowLine(s, 0)
-	if s.State == downloader.StateQueued {
+	if s.State == fetch.StateQueued {
 		if r, ok := v.u.selectedRow(); ok {
 			line = r.line
 		}
@@ -142,14 +143,14 @@ func (v *detailsView) set(d detailData) {
 	v.graph.set(d.speeds)
 	v.speed.SetText(speedText(s))
 	moved := slices.ContainsFunc(d.speeds, func(v float64) bool { return v > 0 })
-	showIf(v.speedBox, moved || s.State == downloader.StateRunning)
+	showIf(v.speedBox, moved || s.State == fetch.StateRunning)
 	v.setFiles(s)
 	v.history.SetText(strings.Join(v.historyLines(s), "\n"))
 }
 
-func (v *detailsView) setButtons(s downloader.Snapshot) {
+func (v *detailsView) setButtons(s fetch.Snapshot) {
 	b := v.buttons
-	paused := s.State == downloader.StatePaused
+	paused := s.State == fetch.StatePaused
 	if paused {
 		b.pause.SetText("Resume")
 		b.pause.SetIcon(theme.MediaPlayIcon())
@@ -160,15 +161,15 @@ func (v *detailsView) setButtons(s downloader.Snapshot) {
 	showIf(b.pause, s.Active())
 	showIf(b.cancel, s.Active())
 	mismatch := mismatchURL(s) != ""
-	showIf(b.retry, s.State == downloader.StateFailed && !mismatch)
+	showIf(b.retry, s.State == fetch.StateFailed && !mismatch)
 	showIf(b.editSum, mismatch)
 	showIf(b.keep, mismatch)
 	showIf(b.open, firstPath(s) != "")
 	showIf(b.remove, !s.Active())
 }
 
-func (v *detailsView) setFailure(s downloader.Snapshot) {
-	if s.State != downloader.StateFailed {
+func (v *detailsView) setFailure(s fetch.Snapshot) {
+	if s.State != fetch.StateFailed {
 		v.failure.Hide()
 		return
 	}
@@ -183,13 +184,13 @@ func (v *detailsView) setFailure(s downloader.Snapshot) {
 }
 
 // speedText is the speed now and the connections that carry it.
-func speedText(s downloader.Snapshot) string {
+func speedText(s fetch.Snapshot) string {
 	conns := 0
 	for _, r := range s.Records {
 		conns += r.Connections
 	}
 	parts := []string{"Now " + humanize.Bytes(uint64(max(s.Speed, 0))) + "/s"}
-	if s.State != downloader.StateRunning {
+	if s.State != fetch.StateRunning {
 		parts[0] = "Not moving"
 	}
 	switch conns {
@@ -202,7 +203,7 @@ func speedText(s downloader.Snapshot) string {
 	return strings.Join(parts, " · ")
 }
 
-func (v *detailsView) setFiles(s downloader.Snapshot) {
+func (v *detailsView) setFiles(s fetch.Snapshot) {
 	if len(v.views) != len(s.Records) {
 		v.files.RemoveAll()
 		v.views = v.views[:0]
@@ -219,7 +220,7 @@ func (v *detailsView) setFiles(s downloader.Snapshot) {
 
 // historyLines is what happened to the fetch, as far as the engine's
 // snapshot tells.
-func (v *detailsView) historyLines(s downloader.Snapshot) []string {
+func (v *detailsView) historyLines(s fetch.Snapshot) []string {
 	var lines []string
 	if !s.Created.IsZero() {
 		lines = append(lines, "Added "+s.Created.Local().Format("2 Jan 15:04"))
@@ -236,17 +237,17 @@ func (v *detailsView) historyLines(s downloader.Snapshot) []string {
 		lines = append(lines, "Speed limited to "+humanize.Bytes(uint64(v.u.prefs.limit))+"/s over all downloads (Settings)")
 	}
 	switch s.State {
-	case downloader.StateSucceeded:
+	case fetch.StateSucceeded:
 		lines = append(lines, "Finished")
-	case downloader.StateAborted:
+	case fetch.StateAborted:
 		lines = append(lines, "Cancelled")
-	case downloader.StateFailed:
+	case fetch.StateFailed:
 		lines = append(lines, "Failed: "+term.ReasonText(s.FailureReason))
 	}
 	return lines
 }
 
-func firstPath(s downloader.Snapshot) string {
+func firstPath(s fetch.Snapshot) string {
 	if paths := s.Paths(); len(paths) > 0 {
 		return paths[0]
 	}
@@ -254,7 +255,7 @@ func firstPath(s downloader.Snapshot) string {
 }
 
 // fileName is a record's name, or its URL's while it has none.
-func fileName(r downloader.RecordSnapshot) string {
+func fileName(r fetch.RecordSnapshot) string {
 	if r.Name != "" {
 		return r.Name
 	}
@@ -288,13 +289,13 @@ func newFileView(u *UI) *fileView {
 	return f
 }
 
-func (f *fileView) set(r downloader.RecordSnapshot) {
+func (f *fileView) set(r fetch.RecordSnapshot) {
 	f.name.SetText(fileName(r))
-	s := downloader.Snapshot{State: r.State, Downloaded: r.Downloaded, DownloadTotal: r.Size, ETA: -1, FailureReason: r.FailureReason,
-		Records: []downloader.RecordSnapshot{r}}
+	s := fetch.Snapshot{State: r.State, Downloaded: r.Downloaded, DownloadTotal: r.Size, ETA: -1, FailureReason: r.FailureReason,
+		Records: []fetch.RecordSnapshot{r}}
 	f.bar.set(barFor(r.State), term.Fraction(s))
 	line := term.StateText(s) + " · " + term.CompactLine(s)
-	if r.State == downloader.StateFailed {
+	if r.State == fetch.StateFailed {
 		line = term.StateText(s)
 		if r.Message != "" {
 			line += ". " + r.Message
@@ -316,7 +317,7 @@ func (f *fileView) set(r downloader.RecordSnapshot) {
 
 // shaText says what is known of a file's SHA-256: the one expected, and
 // whether the file on disk matched it.
-func shaText(r downloader.RecordSnapshot) string {
+func shaText(r fetch.RecordSnapshot) string {
 	if r.Unverified {
 		return "SHA-256: not checked; the file was kept anyway"
 	}
@@ -325,11 +326,11 @@ func shaText(r downloader.RecordSnapshot) string {
 	}
 	text := "Expected SHA-256: " + r.SHA256
 	switch {
-	case r.State == downloader.StateSucceeded:
+	case r.State == fetch.StateSucceeded:
 		text += "\nActual: the same (checked)"
 	case r.Actual != "":
 		text += "\nActual: " + r.Actual + " (the file is kept: Edit checksum… or Keep file anyway)"
-	case r.FailureReason == downloader.ReasonIntegrity:
+	case r.FailureReason == fetch.ReasonIntegrity:
 		text += "\nActual: different (see above)"
 	case r.Verified > 0:
 		text += fmt.Sprintf("\nActual: %s checked so far", humanize.Bytes(uint64(r.Verified)))
@@ -338,15 +339,15 @@ func shaText(r downloader.RecordSnapshot) string {
 }
 
 // barFor is the bar colour of a state.
-func barFor(s downloader.State) barKind {
+func barFor(s fetch.State) barKind {
 	switch s {
-	case downloader.StateQueued, downloader.StateAborted:
+	case fetch.StateQueued, fetch.StateAborted:
 		return barIdle
-	case downloader.StatePaused:
+	case fetch.StatePaused:
 		return barPaused
-	case downloader.StateFailed:
+	case fetch.StateFailed:
 		return barFailed
-	case downloader.StateSucceeded:
+	case fetch.StateSucceeded:
 		return barDone
 	}
 	return barRunning

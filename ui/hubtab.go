@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
@@ -59,9 +61,9 @@ func (u *UI) openHubModel(m downloader.Model) {
 func (u *UI) downloadHub(plan hf.Plan, files []hf.File) {
 	f, err := hf.NewFetch(plan, files, u.opts.HubLayout)
 	if err == nil {
-		_, err = u.m.Fetch(f.ID, f.Requests, downloader.Options{Title: f.Title})
+		_, err = u.m.Fetch(f.ID, f.Requests, fetch.Options{Title: f.Title})
 	}
-	if errors.Is(err, downloader.ErrDuplicateID) {
+	if errors.Is(err, fetch.ErrDuplicateID) {
 		err = u.m.Resume(f.ID)
 	}
 	u.refresh()

@@ -6,10 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/hf"
 )
 
@@ -54,7 +55,7 @@ func TestWindowHubTabDownloads(t *testing.T) {
 	}
 	h.waitFor("the file in the cache", func() bool {
 		for _, s := range h.m.Snapshots() {
-			if s.State == downloader.StateSucceeded && s.Title == "Tiny-1B-GGUF Q4_K_M" {
+			if s.State == fetch.StateSucceeded && s.Title == "Tiny-1B-GGUF Q4_K_M" {
 				return true
 			}
 		}

@@ -7,10 +7,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"fyne.io/fyne/v2"
 	"github.com/godbus/dbus/v5"
-
-	"github.com/modelfetch/modelfetch/downloader"
 )
 
 // note is one desktop notification: what it says, and the file that
@@ -23,10 +23,10 @@ type note struct {
 
 // summarize makes one notification of fetches that settled together: a
 // single fetch by name and folder, several by count and titles.
-func summarize(settled []downloader.Snapshot) note {
-	var ok, failed []downloader.Snapshot
+func summarize(settled []fetch.Snapshot) note {
+	var ok, failed []fetch.Snapshot
 	for _, s := range settled {
-		if s.State == downloader.StateSucceeded {
+		if s.State == fetch.StateSucceeded {
 			ok = append(ok, s)
 		} else {
 			failed = append(failed, s)
@@ -56,7 +56,7 @@ func summarize(settled []downloader.Snapshot) note {
 }
 
 // titles names a few fetches: "A, B and 2 more".
-func titles(snaps []downloader.Snapshot) string {
+func titles(snaps []fetch.Snapshot) string {
 	var names []string
 	for _, s := range snaps {
 		names = append(names, s.Title)
@@ -73,7 +73,7 @@ func titles(snaps []downloader.Snapshot) string {
 
 // savedIn says which file a succeeded fetch made, and in which folder,
 // in the short form people read: "model.gguf in ~/Models/gemma-2b".
-func savedIn(s downloader.Snapshot) string {
+func savedIn(s fetch.Snapshot) string {
 	paths := s.Paths()
 	switch len(paths) {
 	case 0:

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"fyne.io/fyne/v2"
 
 	"github.com/modelfetch/modelfetch/downloader"
@@ -55,7 +57,7 @@ type modelState struct {
 
 // detailData is what the details view shows of the fetch it is open on.
 type detailData struct {
-	snap   downloader.Snapshot
+	snap   fetch.Snapshot
 	speeds []float64 // bytes per second, one a second, oldest first
 }
 
@@ -136,7 +138,7 @@ type differ struct {
 	started bool
 	opened  time.Time // fetches created since are announced even when the first poll finds them settled
 	rows    []rowData
-	states  map[string]downloader.State
+	states  map[string]fetch.State
 	models  []modelState
 	status  string
 	detail  *detailData
@@ -148,7 +150,7 @@ type differ struct {
 func newDiffer(m *downloader.Manager, catalog []downloader.Model, icon fyne.Resource, interval time.Duration) *differ {
 	return &differ{
 		m: m, catalog: catalog, icon: icon, icons: map[string]fyne.Resource{},
-		states: map[string]downloader.State{}, speeds: map[string]*speedHistory{}, opened: time.Now(),
+		states: map[string]fetch.State{}, speeds: map[string]*speedHistory{}, opened: time.Now(),
 		// Fetches that settle within a few polls of each other are one
 		// notification, as a batch of URLs finishing together should be.
 		notes: coalescer{quiet: 4 * interval},
@@ -170,7 +172,7 @@ func (d *differ) step(now time.Time) (batch, bool) {
 		b.changed = changed
 	}
 	d.rows = rows
-	d.states = make(map[string]downloader.State, len(snaps))
+	d.states = make(map[string]fetch.State, len(snaps))
 	for _, s := range snaps {
 		d.states[s.ID] = s.State
 	}
@@ -195,12 +197,12 @@ func (d *differ) step(now time.Time) (batch, bool) {
 
 // rowsOf makes the rows of snaps, holds the notifications they call for,
 // and reports whether any moves.
-func (d *differ) rowsOf(snaps []downloader.Snapshot, now time.Time) (rows []rowData, busy bool) {
+func (d *differ) rowsOf(snaps []fetch.Snapshot, now time.Time) (rows []rowData, busy bool) {
 	rows = make([]rowData, len(snaps))
 	queue := queuePositions(snaps)
 	for i, s := range snaps {
 		rows[i] = d.row(s, queue[s.ID])
-		busy = busy || (rows[i].active && !rows[i].paused && s.State != downloader.StateQueued)
+		busy = busy || (rows[i].active && !rows[i].paused && s.State != fetch.StateQueued)
 		if d.announces(s) {
 			d.notes.add(s, now)
 		}
@@ -209,18 +211,18 @@ func (d *differ) rowsOf(snaps []downloader.Snapshot, now time.Time) (rows []rowD
 }
 
 // newestFirst orders fetches as download lists do: the latest on top.
-func newestFirst(snaps []downloader.Snapshot) []downloader.Snapshot {
-	slices.SortStableFunc(snaps, func(a, b downloader.Snapshot) int { return b.Created.Compare(a.Created) })
+func newestFirst(snaps []fetch.Snapshot) []fetch.Snapshot {
+	slices.SortStableFunc(snaps, func(a, b fetch.Snapshot) int { return b.Created.Compare(a.Created) })
 	return snaps
 }
 
 // queuePositions numbers the queued fetches in the order the engine
 // starts them: the oldest first.
-func queuePositions(newest []downloader.Snapshot) map[string]int {
+func queuePositions(newest []fetch.Snapshot) map[string]int {
 	pos := map[string]int{}
 	n := 0
 	for _, s := range slices.Backward(newest) {
-		if s.State == downloader.StateQueued {
+		if s.State == fetch.StateQueued {
 			n++
 			pos[s.ID] = n
 		}
@@ -233,19 +235,19 @@ func queuePositions(newest []downloader.Snapshot) map[string]int {
 // file that was already there is ready at once, and a fetch can fail
 // before the first poll). Fetches that had settled before the window
 // opened are not announced again.
-func (d *differ) announces(s downloader.Snapshot) bool {
+func (d *differ) announces(s fetch.Snapshot) bool {
 	prev, known := d.states[s.ID]
 	fresh := d.started || s.Created.After(d.opened)
-	return fresh && !(known && prev.Settled()) && s.State.Settled() && s.State != downloader.StateAborted
+	return fresh && !(known && prev.Settled()) && s.State.Settled() && s.State != fetch.StateAborted
 }
 
 // sample keeps one speed a second for every moving fetch, and returns the
 // open details' data when it changed.
-func (d *differ) sample(snaps []downloader.Snapshot, now time.Time) *detailData {
+func (d *differ) sample(snaps []fetch.Snapshot, now time.Time) *detailData {
 	var out *detailData
 	for _, s := range snaps {
 		h := d.speeds[s.ID]
-		if h == nil && s.State == downloader.StateRunning {
+		if h == nil && s.State == fetch.StateRunning {
 			h = &speedHistory{}
 			d.speeds[s.ID] = h
 		}
@@ -296,17 +298,17 @@ func (h *speedHistory) values() []float64 { return slices.Clone(h.samples) }
 // while, so that fetches finishing together make one notification.
 type coalescer struct {
 	quiet   time.Duration
-	pending []downloader.Snapshot
+	pending []fetch.Snapshot
 	last    time.Time
 }
 
-func (c *coalescer) add(s downloader.Snapshot, now time.Time) {
+func (c *coalescer) add(s fetch.Snapshot, now time.Time) {
 	c.pending = append(c.pending, s)
 	c.last = now
 }
 
 // flush returns what was held once the quiet while has passed.
-func (c *coalescer) flush(now time.Time) []downloader.Snapshot {
+func (c *coalescer) flush(now time.Time) []fetch.Snapshot {
 	if len(c.pending) == 0 || now.Sub(c.last) < c.quiet {
 		return nil
 	}
@@ -343,31 +345,31 @@ func (t *throttle) offer(text string, now time.Time) string {
 
 func (t *throttle) waiting() bool { return t.pending != "" }
 
-func (d *differ) row(s downloader.Snapshot, queuePos int) rowData {
+func (d *differ) row(s fetch.Snapshot, queuePos int) rowData {
 	r := rowData{
 		id:       s.ID,
 		title:    s.Title,
 		fraction: term.Fraction(s),
 		icon:     d.iconFor(s.Icon),
 		active:   s.Active(),
-		paused:   s.State == downloader.StatePaused,
+		paused:   s.State == fetch.StatePaused,
 		kind:     barRunning,
 	}
 	r.line, r.tip = rowLine(s, queuePos)
 	switch s.State {
-	case downloader.StateQueued:
+	case fetch.StateQueued:
 		r.kind = barIdle
-	case downloader.StatePaused:
+	case fetch.StatePaused:
 		r.kind = barPaused
-	case downloader.StateSucceeded:
+	case fetch.StateSucceeded:
 		// Background Fetch's updateUI: the title says the model is ready.
 		r.title, r.ready, r.kind = s.Title+" ready", true, barDone
 		if paths := s.Paths(); len(paths) > 0 {
 			r.file = paths[0]
 		}
-	case downloader.StateFailed:
+	case fetch.StateFailed:
 		r.failed, r.kind, r.mismatch = true, barFailed, mismatchURL(s)
-	case downloader.StateAborted:
+	case fetch.StateAborted:
 		r.kind, r.fraction = barIdle, 0
 	}
 	if r.active {
@@ -378,12 +380,12 @@ func (d *differ) row(s downloader.Snapshot, queuePos int) rowData {
 
 // rowLine is a row's line under its bar, and the same in full for a
 // tooltip when it says more than fits.
-func rowLine(s downloader.Snapshot, queuePos int) (line, tip string) {
+func rowLine(s fetch.Snapshot, queuePos int) (line, tip string) {
 	progress := term.CompactLine(s)
 	switch s.State {
-	case downloader.StateQueued:
+	case fetch.StateQueued:
 		return term.QueueText(max(queuePos, 1)), ""
-	case downloader.StateRunning:
+	case fetch.StateRunning:
 		for _, rec := range s.Records {
 			if rec.Restarted != "" {
 				// Bytes only go back when a server forced a fresh start; say why.
@@ -391,14 +393,14 @@ func rowLine(s downloader.Snapshot, queuePos int) (line, tip string) {
 			}
 		}
 		return progress, ""
-	case downloader.StateSucceeded:
+	case fetch.StateSucceeded:
 		if unverified(s) {
 			return "Ready · not verified · " + term.BytesOf(s.Downloaded, 0), "Kept without its SHA-256 checked: it did not match the one expected."
 		}
 		return "Ready · " + term.BytesOf(s.Downloaded, 0), ""
-	case downloader.StateAborted:
+	case fetch.StateAborted:
 		return "Cancelled", ""
-	case downloader.StateFailed:
+	case fetch.StateFailed:
 		line = "Failed: " + term.ReasonText(s.FailureReason)
 		if st := term.StatusText(s.Status); st != "" {
 			line += " (" + st + ")"
@@ -414,13 +416,13 @@ type stateCounts struct {
 	done, total                 int64 // bytes of the downloading ones; total -1 while unknown
 }
 
-func countStates(snaps []downloader.Snapshot) stateCounts {
+func countStates(snaps []fetch.Snapshot) stateCounts {
 	var c stateCounts
 	for _, s := range snaps {
 		switch {
-		case s.State == downloader.StatePaused:
+		case s.State == fetch.StatePaused:
 			c.paused++
-		case s.State == downloader.StateQueued:
+		case s.State == fetch.StateQueued:
 			c.queued++
 		case s.Active():
 			c.downloading++
@@ -459,7 +461,7 @@ func (c stateCounts) line() string {
 
 // failureText is why a fetch failed, in the engine's own sentence when it
 // has one.
-func failureText(s downloader.Snapshot) string {
+func failureText(s fetch.Snapshot) string {
 	if s.Message != "" {
 		return s.Message
 	}
@@ -493,8 +495,8 @@ func loadIcon(path string, fallback fyne.Resource) fyne.Resource {
 
 // modelStates works out each catalog model's card: ready when every file
 // is downloaded and intact, active while its fetch runs.
-func (d *differ) modelStates(snaps []downloader.Snapshot) []modelState {
-	byID := make(map[string]downloader.Snapshot, len(snaps))
+func (d *differ) modelStates(snaps []fetch.Snapshot) []modelState {
+	byID := make(map[string]fetch.Snapshot, len(snaps))
 	for _, s := range snaps {
 		byID[s.ID] = s
 	}
@@ -515,7 +517,7 @@ func (d *differ) modelStates(snaps []downloader.Snapshot) []modelState {
 		}
 		if s, ok := byID[model.ID]; ok {
 			ms.active = s.Active()
-			ms.paused = s.State == downloader.StatePaused
+			ms.paused = s.State == fetch.StatePaused
 			if ms.size < 0 && s.DownloadTotal > 0 {
 				ms.size = s.DownloadTotal
 			}
@@ -545,9 +547,9 @@ func diffRows(prev, next []rowData) (changed []indexedRow, reordered bool) {
 
 // mismatchURL is the URL of the first file of s that failed its SHA-256
 // check with its data kept, or "".
-func mismatchURL(s downloader.Snapshot) string {
+func mismatchURL(s fetch.Snapshot) string {
 	for _, r := range s.Records {
-		if r.State == downloader.StateFailed && r.Actual != "" {
+		if r.State == fetch.StateFailed && r.Actual != "" {
 			return r.URL
 		}
 	}
@@ -555,6 +557,6 @@ func mismatchURL(s downloader.Snapshot) string {
 }
 
 // unverified reports whether a file of s was kept without its check.
-func unverified(s downloader.Snapshot) bool {
-	return slices.ContainsFunc(s.Records, func(r downloader.RecordSnapshot) bool { return r.Unverified })
+func unverified(s fetch.Snapshot) bool {
+	return slices.ContainsFunc(s.Records, func(r fetch.RecordSnapshot) bool { return r.Unverified })
 }

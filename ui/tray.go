@@ -7,8 +7,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 	"fyne.io/systray"
 	"github.com/godbus/dbus/v5"
-
-	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/fetch"
 )
 
 // tray is the system tray icon and its menu: Show, Pause all, Resume all
@@ -145,7 +144,7 @@ type quitQuestion struct {
 // asks the engine (memory only), since the list may be a poll behind.
 func (u *UI) anyActive() bool {
 	for _, s := range u.m.Snapshots() {
-		if s.Active() && s.State != downloader.StatePaused {
+		if s.Active() && s.State != fetch.StatePaused {
 			return true
 		}
 	}

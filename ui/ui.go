@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
@@ -358,7 +360,7 @@ func (u *UI) download(model downloader.Model) {
 		u.openHubModel(model)
 		return
 	}
-	opts := downloader.Options{Title: model.Title, Icon: model.Icon, Dir: u.dirFor(model.ID)}
+	opts := fetch.Options{Title: model.Title, Icon: model.Icon, Dir: u.dirFor(model.ID)}
 	if err := u.ensure(model.ID, model.Requests(), opts); err != nil {
 		u.showProblem("Cannot download "+model.Title, downloader.Sentence(err))
 	}
@@ -367,9 +369,9 @@ func (u *UI) download(model downloader.Model) {
 // ensure starts the fetch of requests, or carries on with the one of the
 // same files (Manager.Ensure). When a file is known with another SHA-256
 // or name, it asks whether to replace them, and does.
-func (u *UI) ensure(id string, requests []downloader.Request, opts downloader.Options) error {
+func (u *UI) ensure(id string, requests []fetch.Request, opts fetch.Options) error {
 	_, _, err := u.m.Ensure(id, requests, opts)
-	var ce *downloader.ConflictError
+	var ce *fetch.ConflictError
 	if errors.As(err, &ce) {
 		u.askReplace(ce, func() {
 			opts.Replace = true
@@ -384,9 +386,9 @@ func (u *UI) ensure(id string, requests []downloader.Request, opts downloader.Op
 
 // askReplace asks whether the new SHA-256 or name of ce replaces the one
 // known, and calls replace if so.
-func (u *UI) askReplace(ce *downloader.ConflictError, replace func()) {
+func (u *UI) askReplace(ce *fetch.ConflictError, replace func()) {
 	what, old, now := "SHA-256", ce.Old, ce.New
-	if ce.Field == downloader.InvalidName {
+	if ce.Field == fetch.InvalidName {
 		what = "file name"
 	}
 	msg := fmt.Sprintf("%s is already in the list with the %s\n%s\nReplace it with\n%s?", titleFromURL(ce.URL), what, old, now)
@@ -425,12 +427,12 @@ func (u *UI) Open(arg string) error {
 // fetchURL starts the fetch of one URL under an id made from it, and
 // returns the id.
 func (u *UI) fetchURL(raw, title, sha string) (string, error) {
-	id := downloader.IDForURLs([]string{raw})
+	id := fetch.IDForURLs([]string{raw})
 	if title == "" {
 		title = titleFromURL(raw)
 	}
-	req := downloader.Request{URL: raw, SHA256: strings.ToLower(sha)}
-	return id, u.ensure(id, []downloader.Request{req}, downloader.Options{Title: title, Dir: u.dirFor(id)})
+	req := fetch.Request{URL: raw, SHA256: strings.ToLower(sha)}
+	return id, u.ensure(id, []fetch.Request{req}, fetch.Options{Title: title, Dir: u.dirFor(id)})
 }
 
 // dirFor is where the files of fetch id go: the engine's own folder unless
@@ -553,7 +555,7 @@ func (u *UI) clearFinished() {
 // check shows an error a control met (the fetch changed under the tap),
 // and brings the window up to date either way.
 func (u *UI) check(err error) {
-	if err != nil && !errors.Is(err, downloader.ErrNotFound) {
+	if err != nil && !errors.Is(err, fetch.ErrNotFound) {
 		u.showProblem("That did not work", downloader.Sentence(err))
 	}
 	u.refresh()

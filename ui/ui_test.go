@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"github.com/godbus/dbus/v5"
@@ -238,7 +240,7 @@ func TestDownloadModelUntilReady(t *testing.T) {
 	test.Tap(card.button)
 	h.u.list.Select(0) // Background Fetch's click: the details, with Open folder
 	h.waitFor("the details to offer Open folder", func() bool {
-		return h.u.details.snap.State == downloader.StateSucceeded && h.u.details.buttons.open.Visible()
+		return h.u.details.snap.State == fetch.StateSucceeded && h.u.details.buttons.open.Visible()
 	})
 	test.Tap(h.u.details.buttons.open)
 	if len(h.revealed) != 2 || h.revealed[0] != want || h.revealed[1] != want {
@@ -353,11 +355,11 @@ func TestRestartSaysWhy(t *testing.T) {
 func TestFailureShowsReasonAndRetryRecovers(t *testing.T) {
 	h := newHarness(t, false)
 	h.srv.fail.Store(true)
-	var failed downloader.Snapshot
+	var failed fetch.Snapshot
 	test.Tap(h.gemmaCard().button)
 	h.waitFor("the row to read Failed", func() bool {
 		failed, _ = h.m.Get("gemma-2b")
-		return failed.State == downloader.StateFailed && strings.HasPrefix(h.rowState("gemma-2b"), "Failed")
+		return failed.State == fetch.StateFailed && strings.HasPrefix(h.rowState("gemma-2b"), "Failed")
 	})
 	r := h.row("gemma-2b")
 	if want := "Failed: the server refused the file (HTTP 404 Not Found)"; r.line.Text != want {
@@ -387,7 +389,7 @@ func TestFailureNotifies(t *testing.T) {
 	test.Tap(h.gemmaCard().button)
 	h.waitFor("the fetch to fail", func() bool {
 		s, _ := h.m.Get("gemma-2b")
-		return s.State == downloader.StateFailed
+		return s.State == fetch.StateFailed
 	})
 	failed, _ := h.m.Get("gemma-2b")
 	h.waitNote(fyne.Notification{Title: "Gemma 2B failed", Content: failed.Message})
@@ -442,7 +444,7 @@ func TestAddURLRejectsMalformedURL(t *testing.T) {
 	// tries, saying so (waiting for the network is for a machine offline).
 	h.waitFor("the fetch to fail, saying why", func() bool {
 		s, _ := h.m.Get(s.ID)
-		return s.State == downloader.StateFailed && strings.Contains(s.Message, "The server at 127.0.0.1:1 is not answering")
+		return s.State == fetch.StateFailed && strings.Contains(s.Message, "The server at 127.0.0.1:1 is not answering")
 	})
 }
 
@@ -490,21 +492,21 @@ func TestSettingsAppliedAndKept(t *testing.T) {
 }
 
 func TestStatusLine(t *testing.T) {
-	running := func(done, total int64) downloader.Snapshot {
-		return downloader.Snapshot{State: downloader.StateRunning, Downloaded: done, DownloadTotal: total}
+	running := func(done, total int64) fetch.Snapshot {
+		return fetch.Snapshot{State: fetch.StateRunning, Downloaded: done, DownloadTotal: total}
 	}
-	queued := downloader.Snapshot{State: downloader.StateQueued}
+	queued := fetch.Snapshot{State: fetch.StateQueued}
 	for _, c := range []struct {
 		name  string
-		snaps []downloader.Snapshot
+		snaps []fetch.Snapshot
 		want  string
 	}{
 		{"none", nil, "Nothing downloading"},
-		{"settled", []downloader.Snapshot{{State: downloader.StateSucceeded}}, "Nothing downloading"},
-		{"two", []downloader.Snapshot{running(30, 100), running(60, 100)}, "2 downloading · 45 %"},
-		{"unknown total", []downloader.Snapshot{running(30, 100), running(5, -1)}, "2 downloading"},
-		{"paused", []downloader.Snapshot{{State: downloader.StatePaused}}, "1 paused"},
-		{"queued apart", []downloader.Snapshot{running(1, 4), queued, queued, {State: downloader.StatePaused}}, "1 downloading · 25 % · 2 queued · 1 paused"},
+		{"settled", []fetch.Snapshot{{State: fetch.StateSucceeded}}, "Nothing downloading"},
+		{"two", []fetch.Snapshot{running(30, 100), running(60, 100)}, "2 downloading · 45 %"},
+		{"unknown total", []fetch.Snapshot{running(30, 100), running(5, -1)}, "2 downloading"},
+		{"paused", []fetch.Snapshot{{State: fetch.StatePaused}}, "1 paused"},
+		{"queued apart", []fetch.Snapshot{running(1, 4), queued, queued, {State: fetch.StatePaused}}, "1 downloading · 25 % · 2 queued · 1 paused"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := countStates(c.snaps).line(); got != c.want {
@@ -554,7 +556,7 @@ func TestFetchIcon(t *testing.T) {
 		{"https://example.org/icon.png", fallback.Content()},
 		{filepath.Join(t.TempDir(), "missing.png"), fallback.Content()},
 	} {
-		if got := d.row(downloader.Snapshot{Icon: c.spec}, 0).icon; !bytes.Equal(got.Content(), c.want) {
+		if got := d.row(fetch.Snapshot{Icon: c.spec}, 0).icon; !bytes.Equal(got.Content(), c.want) {
 			t.Errorf("got icon %s for %q, want %d bytes", got.Name(), c.spec, len(c.want))
 		}
 	}
@@ -608,8 +610,8 @@ func BenchmarkPollStep200(b *testing.B) {
 	})
 	// The engine is not run, so these stay queued and nothing is fetched.
 	for i := range 200 {
-		req := downloader.Request{URL: fmt.Sprintf("http://127.0.0.1:1/model-%03d.bin", i)}
-		if _, err := m.Fetch(fmt.Sprintf("model-%03d", i), []downloader.Request{req}, downloader.Options{}); err != nil {
+		req := fetch.Request{URL: fmt.Sprintf("http://127.0.0.1:1/model-%03d.bin", i)}
+		if _, err := m.Fetch(fmt.Sprintf("model-%03d", i), []fetch.Request{req}, fetch.Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/dialog"
@@ -136,20 +138,20 @@ func TestQueuedRowsSayTheirPlaceNewestFirst(t *testing.T) {
 
 func TestDetailsOfThreeFilesWithAFailure(t *testing.T) {
 	h := newHarness(t, false)
-	reqs := []downloader.Request{{URL: h.srv.URL + "/weights.bin"}, {URL: h.srv.URL + "/tokenizer.json"}, {URL: h.srv.URL + "/missing/config.json"}}
-	if _, err := h.m.Fetch("three", reqs, downloader.Options{Title: "Three files"}); err != nil {
+	reqs := []fetch.Request{{URL: h.srv.URL + "/weights.bin"}, {URL: h.srv.URL + "/tokenizer.json"}, {URL: h.srv.URL + "/missing/config.json"}}
+	if _, err := h.m.Fetch("three", reqs, fetch.Options{Title: "Three files"}); err != nil {
 		t.Fatal(err)
 	}
 	h.waitFor("the row", func() bool { return len(h.u.rows) == 1 })
 	h.u.list.Select(0)
 	v := h.u.details
 	h.waitFor("the details of the failed fetch", func() bool {
-		return v.snap.State == downloader.StateFailed && len(v.views) == 3 && v.failure.Visible()
+		return v.snap.State == fetch.StateFailed && len(v.views) == 3 && v.failure.Visible()
 	})
 	if !v.root.Visible() || v.id != "three" {
 		t.Fatalf("got details shown %v for %q, want shown for three", v.root.Visible(), v.id)
 	}
-	if !strings.Contains(v.reason.Text, "404 Not Found") || v.advice.Text != term.Advice(downloader.ReasonBadStatus, 404) {
+	if !strings.Contains(v.reason.Text, "404 Not Found") || v.advice.Text != term.Advice(fetch.ReasonBadStatus, 404) {
 		t.Errorf("got reason %q and advice %q, want the status and what to do", v.reason.Text, v.advice.Text)
 	}
 	checkFileViews(t, v.views, reqs)
@@ -171,7 +173,7 @@ func TestDetailsOfThreeFilesWithAFailure(t *testing.T) {
 
 // checkFileViews checks the details' files: the first ones done, the
 // last one failed.
-func checkFileViews(t *testing.T, views []*fileView, reqs []downloader.Request) {
+func checkFileViews(t *testing.T, views []*fileView, reqs []fetch.Request) {
 	t.Helper()
 	for i, f := range views {
 		wantDone := i < len(views)-1
@@ -216,7 +218,7 @@ func TestNotificationsCoalesce(t *testing.T) {
 	h.srv.Release()
 	h.waitFor("a notification", func() bool { return len(h.notes) > 0 })
 	for _, id := range ids {
-		if s, _ := h.m.Get(id); s.State != downloader.StateSucceeded {
+		if s, _ := h.m.Get(id); s.State != fetch.StateSucceeded {
 			t.Fatalf("got a notification before %s finished: %+v", id, h.notes)
 		}
 	}
@@ -233,8 +235,8 @@ func TestNotificationsCoalesce(t *testing.T) {
 func TestCoalescerWaitsForQuiet(t *testing.T) {
 	c := coalescer{quiet: 400 * time.Millisecond}
 	t0 := time.Unix(1000, 0)
-	c.add(downloader.Snapshot{ID: "a"}, t0)
-	c.add(downloader.Snapshot{ID: "b"}, t0.Add(300*time.Millisecond))
+	c.add(fetch.Snapshot{ID: "a"}, t0)
+	c.add(fetch.Snapshot{ID: "b"}, t0.Add(300*time.Millisecond))
 	if got := c.flush(t0.Add(600 * time.Millisecond)); got != nil || !c.waiting() {
 		t.Errorf("got %v flushed 300 ms after the last, want them held", got)
 	}
@@ -244,18 +246,18 @@ func TestCoalescerWaitsForQuiet(t *testing.T) {
 }
 
 func TestNotificationWords(t *testing.T) {
-	ok := func(title string) downloader.Snapshot {
-		return downloader.Snapshot{Title: title, State: downloader.StateSucceeded, Records: []downloader.RecordSnapshot{{Path: "/srv/models/" + title + "/f.bin"}}}
+	ok := func(title string) fetch.Snapshot {
+		return fetch.Snapshot{Title: title, State: fetch.StateSucceeded, Records: []fetch.RecordSnapshot{{Path: "/srv/models/" + title + "/f.bin"}}}
 	}
-	failed := downloader.Snapshot{Title: "Broken", State: downloader.StateFailed, Message: "The server answered 404 Not Found."}
+	failed := fetch.Snapshot{Title: "Broken", State: fetch.StateFailed, Message: "The server answered 404 Not Found."}
 	for _, c := range []struct {
-		in          []downloader.Snapshot
+		in          []fetch.Snapshot
 		title, body string
 	}{
-		{[]downloader.Snapshot{ok("A")}, "A ready", "f.bin in /srv/models/A"},
-		{[]downloader.Snapshot{failed}, "Broken failed", "The server answered 404 Not Found."},
-		{[]downloader.Snapshot{ok("A"), ok("B"), ok("C"), ok("D")}, "4 downloads finished", "A, B and 2 more"},
-		{[]downloader.Snapshot{ok("A"), ok("B"), failed}, "2 downloads finished, 1 failed", "A and B. Failed: Broken"},
+		{[]fetch.Snapshot{ok("A")}, "A ready", "f.bin in /srv/models/A"},
+		{[]fetch.Snapshot{failed}, "Broken failed", "The server answered 404 Not Found."},
+		{[]fetch.Snapshot{ok("A"), ok("B"), ok("C"), ok("D")}, "4 downloads finished", "A, B and 2 more"},
+		{[]fetch.Snapshot{ok("A"), ok("B"), failed}, "2 downloads finished, 1 failed", "A and B. Failed: Broken"},
 	} {
 		n := summarize(c.in)
 		if n.title != c.title || n.body != c.body || n.reveal != firstPath(c.in[0]) {

@@ -21,6 +21,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader"
 )
 
@@ -202,13 +204,13 @@ func TestResources(t *testing.T) {
 // resourceTest is what the steps of TestResources share.
 type resourceTest struct {
 	e     *env
-	first downloader.Snapshot // model-a as Wait returned it, once it succeeded
+	first fetch.Snapshot // model-a as Wait returned it, once it succeeded
 }
 
 // held is a download the origin holds until the test ends: it stays
 // active for as long as the steps need it to.
 func (rt *resourceTest) held() CreateRequest {
-	return CreateRequest{ID: "held", Requests: []downloader.Request{{URL: rt.e.origin.URL + "/hold/held"}}}
+	return CreateRequest{ID: "held", Requests: []fetch.Request{{URL: rt.e.origin.URL + "/hold/held"}}}
 }
 
 func testCatalog(t *testing.T, rt *resourceTest) {
@@ -224,7 +226,7 @@ func testCatalog(t *testing.T, rt *resourceTest) {
 	if err != nil || m.Files[0].URL != e.origin.url("a") {
 		t.Fatalf("got %+v, %v, want model-a", m, err)
 	}
-	if _, err := c.Model(ctx, "nope"); !errors.Is(err, downloader.ErrNotFound) {
+	if _, err := c.Model(ctx, "nope"); !errors.Is(err, fetch.ErrNotFound) {
 		t.Fatalf("unknown model: got %v, want a 404", err)
 	}
 }
@@ -238,15 +240,15 @@ func testCreateAndWait(t *testing.T, rt *resourceTest) {
 	if snap.ID != "model-a" || snap.Title != "Model a" {
 		t.Errorf("got id %q title %q, want the model's", snap.ID, snap.Title)
 	}
-	var kinds []downloader.EventKind
-	final, err := c.Wait(ctx, snap.ID, func(ev downloader.Event) { kinds = append(kinds, ev.Kind) })
+	var kinds []fetch.EventKind
+	final, err := c.Wait(ctx, snap.ID, func(ev fetch.Event) { kinds = append(kinds, ev.Kind) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if final.State != downloader.StateSucceeded {
+	if final.State != fetch.StateSucceeded {
 		t.Fatalf("got state %s (%s), want succeeded", final.State, final.Message)
 	}
-	if kinds[0] != KindSnapshot || kinds[len(kinds)-1] != downloader.EventSuccess {
+	if kinds[0] != KindSnapshot || kinds[len(kinds)-1] != fetch.EventSuccess {
 		t.Errorf("got events %v, want a snapshot first and success last", kinds)
 	}
 	data, err := os.ReadFile(final.Paths()[0])
@@ -259,7 +261,7 @@ func testCreateAndWait(t *testing.T, rt *resourceTest) {
 func testGetAndList(t *testing.T, rt *resourceTest) {
 	ctx, c := ctxT(t), rt.e.c
 	got, err := c.Get(ctx, "model-a")
-	if err != nil || got.State != downloader.StateSucceeded {
+	if err != nil || got.State != fetch.StateSucceeded {
 		t.Fatalf("got %s, %v, want succeeded", got.State, err)
 	}
 	all, err := c.List(ctx)
@@ -290,8 +292,8 @@ func testMatch(t *testing.T, rt *resourceTest) {
 	}{
 		{"by model", byModel("model-a"), rt.first.Paths(), nil},
 		{"by URL", byURL("a"), rt.first.Paths(), nil},
-		{"a file not downloaded", byURL("b"), nil, downloader.ErrNotFound},
-		{"a model not downloaded", byModel("model-b"), nil, downloader.ErrNotFound},
+		{"a file not downloaded", byURL("b"), nil, fetch.ErrNotFound},
+		{"a model not downloaded", byModel("model-b"), nil, fetch.ErrNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -316,7 +318,7 @@ func testCreateAgain(t *testing.T, rt *resourceTest) {
 	if err != nil || created {
 		t.Fatalf("got created=%v, %v, want the existing fetch", created, err)
 	}
-	if snap.State != downloader.StateSucceeded || snap.Paths()[0] != rt.first.Paths()[0] {
+	if snap.State != fetch.StateSucceeded || snap.Paths()[0] != rt.first.Paths()[0] {
 		t.Fatalf("got %s %v, want the succeeded fetch at %v", snap.State, snap.Paths(), rt.first.Paths())
 	}
 	if got := e.origin.Sent.Load() - before; got != 0 {
@@ -327,17 +329,17 @@ func testCreateAgain(t *testing.T, rt *resourceTest) {
 func testCreateByURL(t *testing.T, rt *resourceTest) {
 	ctx, c, e := ctxT(t), rt.e.c, rt.e
 	dir := filepath.Join(e.home, "Models", "mine")
-	req := CreateRequest{Requests: []downloader.Request{{URL: e.origin.url("b"), SHA256: e.origin.sha("b")}}}
+	req := CreateRequest{Requests: []fetch.Request{{URL: e.origin.url("b"), SHA256: e.origin.sha("b")}}}
 	req.Dir, req.Title = dir, "b by URL"
 	snap, created, err := c.Create(ctx, req)
 	if err != nil || !created {
 		t.Fatalf("got created=%v, %v, want a new fetch", created, err)
 	}
-	if want := downloader.IDForURLs([]string{e.origin.url("b")}); snap.ID != want {
+	if want := fetch.IDForURLs([]string{e.origin.url("b")}); snap.ID != want {
 		t.Errorf("got id %q, want %q", snap.ID, want)
 	}
 	final, err := c.Wait(ctx, snap.ID, nil)
-	if err != nil || final.State != downloader.StateSucceeded {
+	if err != nil || final.State != fetch.StateSucceeded {
 		t.Fatalf("got %s, %v, want succeeded", final.State, err)
 	}
 	if got := filepath.Dir(final.Paths()[0]); got != dir {
@@ -382,7 +384,7 @@ func testResume(t *testing.T, rt *resourceTest) {
 
 func testActiveConflicts(t *testing.T, rt *resourceTest) {
 	ctx, c := ctxT(t), rt.e.c
-	other := CreateRequest{ID: "held", Requests: []downloader.Request{{URL: rt.e.origin.url("b")}}}
+	other := CreateRequest{ID: "held", Requests: []fetch.Request{{URL: rt.e.origin.url("b")}}}
 	tests := []struct {
 		name string
 		do   func() error
@@ -405,7 +407,7 @@ func testActiveConflicts(t *testing.T, rt *resourceTest) {
 func testAbortTwice(t *testing.T, rt *resourceTest) {
 	for _, name := range []string{"abort", "second abort"} {
 		snap, err := rt.e.c.Abort(ctxT(t), "held")
-		if err != nil || snap.State != downloader.StateAborted {
+		if err != nil || snap.State != fetch.StateAborted {
 			t.Fatalf("%s: got %s, %v, want aborted", name, snap.State, err)
 		}
 	}
@@ -416,7 +418,7 @@ func testRemove(t *testing.T, rt *resourceTest) {
 	if err := c.Remove(ctx, "held"); err != nil {
 		t.Fatalf("remove: %v", err)
 	}
-	if _, err := c.Get(ctx, "held"); !errors.Is(err, downloader.ErrNotFound) {
+	if _, err := c.Get(ctx, "held"); !errors.Is(err, fetch.ErrNotFound) {
 		t.Fatalf("get after remove: got %v, want a 404", err)
 	}
 	if _, ok := rt.e.m.Get("held"); ok {
@@ -426,12 +428,12 @@ func testRemove(t *testing.T, rt *resourceTest) {
 
 func testRetry(t *testing.T, rt *resourceTest) {
 	ctx, c := ctxT(t), rt.e.c
-	snap, _, err := c.Create(ctx, CreateRequest{ID: "missing", Requests: []downloader.Request{{URL: rt.e.origin.URL + "/files/missing"}}})
+	snap, _, err := c.Create(ctx, CreateRequest{ID: "missing", Requests: []fetch.Request{{URL: rt.e.origin.URL + "/files/missing"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	final, err := c.Wait(ctx, snap.ID, nil)
-	if err != nil || final.State != downloader.StateFailed || final.FailureReason != downloader.ReasonBadStatus || final.Status != 404 {
+	if err != nil || final.State != fetch.StateFailed || final.FailureReason != fetch.ReasonBadStatus || final.Status != 404 {
 		t.Fatalf("got %s %s %d, %v, want failed bad-status 404", final.State, final.FailureReason, final.Status, err)
 	}
 	// The answer is the fetch as it is when the server writes it: a 404
@@ -452,7 +454,7 @@ func testRetry(t *testing.T, rt *resourceTest) {
 			t.Fatalf("no event after the retry: %v", context.Cause(ctx))
 		}
 	}
-	if final, err = c.Wait(ctx, "missing", nil); err != nil || final.State != downloader.StateFailed || !active {
+	if final, err = c.Wait(ctx, "missing", nil); err != nil || final.State != fetch.StateFailed || !active {
 		t.Fatalf("after retry: got %s (active between: %v), %v, want active again, then failed again", final.State, active, err)
 	}
 }
@@ -472,7 +474,7 @@ func testEventStreamFormat(t *testing.T, rt *resourceTest) {
 	if line1 != "event: snapshot\n" || !strings.HasPrefix(line2, "data: {") {
 		t.Fatalf("got %q %q, want an event line and a data line", line1, line2)
 	}
-	var ev downloader.Event
+	var ev fetch.Event
 	if err := json.Unmarshal([]byte(strings.TrimPrefix(line2, "data: ")), &ev); err != nil || ev.Fetch.ID != "model-a" {
 		t.Fatalf("got %+v, %v, want model-a's snapshot", ev, err)
 	}
@@ -504,7 +506,7 @@ func testStreamOfAll(t *testing.T, rt *resourceTest) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ev.Fetch.ID == snap.ID && ev.Kind == downloader.EventSuccess {
+		if ev.Fetch.ID == snap.ID && ev.Kind == fetch.EventSuccess {
 			break
 		}
 	}
@@ -657,7 +659,7 @@ func TestConcurrentCreatesMakeOneDownload(t *testing.T) {
 	ctx := ctxT(t)
 	const clients = 3
 	var wg sync.WaitGroup
-	results := make([]downloader.Snapshot, clients)
+	results := make([]fetch.Snapshot, clients)
 	createdBy := make([]bool, clients)
 	errs := make([]error, clients)
 	var asked sync.WaitGroup
@@ -685,7 +687,7 @@ func TestConcurrentCreatesMakeOneDownload(t *testing.T) {
 		if errs[i] != nil {
 			t.Fatalf("client %d: %v", i, errs[i])
 		}
-		if results[i].State != downloader.StateSucceeded {
+		if results[i].State != fetch.StateSucceeded {
 			t.Fatalf("client %d: got %s (%s), want succeeded", i, results[i].State, results[i].Message)
 		}
 		if results[i].Paths()[0] != results[0].Paths()[0] {
@@ -714,12 +716,12 @@ func TestConcurrentCreatesMakeOneDownload(t *testing.T) {
 func TestCreateConflict(t *testing.T) {
 	e := newEnv(t, envOptions{sizes: map[string]int{"a": 64 << 10}})
 	ctx, c := ctxT(t), e.c
-	first := CreateRequest{ID: "c", Requests: []downloader.Request{{URL: e.origin.URL + "/hold/a", SHA256: strings.Repeat("ab", 32)}}}
+	first := CreateRequest{ID: "c", Requests: []fetch.Request{{URL: e.origin.URL + "/hold/a", SHA256: strings.Repeat("ab", 32)}}}
 	if _, created, err := c.Create(ctx, first); err != nil || !created {
 		t.Fatalf("first create: got created=%v, %v", created, err)
 	}
 	again := first
-	again.Requests = []downloader.Request{{URL: first.Requests[0].URL, SHA256: e.origin.sha("a")}}
+	again.Requests = []fetch.Request{{URL: first.Requests[0].URL, SHA256: e.origin.sha("a")}}
 	if _, _, err := c.Create(ctx, again); !isStatus(err, http.StatusConflict) {
 		t.Fatalf("another digest: got %v, want 409", err)
 	}

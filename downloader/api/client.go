@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader"
 )
 
@@ -37,7 +39,7 @@ func (e *Error) Sentence() string { return e.Message }
 // callers treat a missing fetch the same whether the engine runs in their
 // process or behind the socket.
 func (e *Error) Is(target error) bool {
-	return target == downloader.ErrNotFound && e.Status == http.StatusNotFound
+	return target == fetch.ErrNotFound && e.Status == http.StatusNotFound
 }
 
 // Client talks to the API over the unix socket. It is safe for concurrent
@@ -140,21 +142,21 @@ func (c *Client) Ping(ctx context.Context) (Instance, error) {
 // created reports which: false means another client had asked first (or
 // the files were already downloaded under this id). A paused fetch stays
 // paused; call Resume to carry on with it.
-func (c *Client) Create(ctx context.Context, req CreateRequest) (snap downloader.Snapshot, created bool, err error) {
+func (c *Client) Create(ctx context.Context, req CreateRequest) (snap fetch.Snapshot, created bool, err error) {
 	status, err := c.do(ctx, http.MethodPost, "/v1/fetches", req, &snap)
 	return snap, status == http.StatusCreated, err
 }
 
 // List returns every fetch, oldest first.
-func (c *Client) List(ctx context.Context) ([]downloader.Snapshot, error) {
-	var snaps []downloader.Snapshot
+func (c *Client) List(ctx context.Context) ([]fetch.Snapshot, error) {
+	var snaps []fetch.Snapshot
 	_, err := c.do(ctx, http.MethodGet, "/v1/fetches", nil, &snaps)
 	return snaps, err
 }
 
 // Get returns the fetch with id.
-func (c *Client) Get(ctx context.Context, id string) (downloader.Snapshot, error) {
-	var snap downloader.Snapshot
+func (c *Client) Get(ctx context.Context, id string) (fetch.Snapshot, error) {
+	var snap fetch.Snapshot
 	_, err := c.do(ctx, http.MethodGet, "/v1/fetches/"+url.PathEscape(id), nil, &snap)
 	return snap, err
 }
@@ -165,30 +167,30 @@ func (c *Client) Remove(ctx context.Context, id string) error {
 	return err
 }
 
-func (c *Client) action(ctx context.Context, id, action string) (downloader.Snapshot, error) {
-	var snap downloader.Snapshot
+func (c *Client) action(ctx context.Context, id, action string) (fetch.Snapshot, error) {
+	var snap fetch.Snapshot
 	_, err := c.do(ctx, http.MethodPost, "/v1/fetches/"+url.PathEscape(id)+"/"+action, nil, &snap)
 	return snap, err
 }
 
 // Pause pauses the fetch with id, keeping its partial data.
-func (c *Client) Pause(ctx context.Context, id string) (downloader.Snapshot, error) {
+func (c *Client) Pause(ctx context.Context, id string) (fetch.Snapshot, error) {
 	return c.action(ctx, id, "pause")
 }
 
 // Resume lets a paused fetch carry on.
-func (c *Client) Resume(ctx context.Context, id string) (downloader.Snapshot, error) {
+func (c *Client) Resume(ctx context.Context, id string) (fetch.Snapshot, error) {
 	return c.action(ctx, id, "resume")
 }
 
 // Abort cancels the fetch with id. Aborting a settled fetch changes
 // nothing; the snapshot says which happened.
-func (c *Client) Abort(ctx context.Context, id string) (downloader.Snapshot, error) {
+func (c *Client) Abort(ctx context.Context, id string) (fetch.Snapshot, error) {
 	return c.action(ctx, id, "abort")
 }
 
 // Retry queues a failed fetch again (a 409 *Error when it has not failed).
-func (c *Client) Retry(ctx context.Context, id string) (downloader.Snapshot, error) {
+func (c *Client) Retry(ctx context.Context, id string) (fetch.Snapshot, error) {
 	return c.action(ctx, id, "retry")
 }
 
@@ -274,13 +276,13 @@ const maxEvent = 4 << 20
 
 // Next returns the next event. At the end of the stream it returns io.EOF,
 // or ErrDropped when the server dropped this client.
-func (st *EventStream) Next() (downloader.Event, error) {
+func (st *EventStream) Next() (fetch.Event, error) {
 	var name string
 	var data []byte
 	for {
 		text, err := st.line()
 		if err != nil {
-			return downloader.Event{}, err
+			return fetch.Event{}, err
 		}
 		switch {
 		case text == "":
@@ -297,7 +299,7 @@ func (st *EventStream) Next() (downloader.Event, error) {
 			}
 			data = append(data, strings.TrimPrefix(strings.TrimPrefix(text, "data:"), " ")...)
 			if len(data) > maxEvent {
-				return downloader.Event{}, fmt.Errorf("an event is larger than %d bytes", maxEvent)
+				return fetch.Event{}, fmt.Errorf("an event is larger than %d bytes", maxEvent)
 			}
 		}
 	}
@@ -330,16 +332,16 @@ func (st *EventStream) line() (string, error) {
 
 // decodeEvent makes the event named name (empty: the kind in data) of
 // its data.
-func decodeEvent(name string, data []byte) (downloader.Event, error) {
+func decodeEvent(name string, data []byte) (fetch.Event, error) {
 	if name == string(KindDropped) {
-		return downloader.Event{}, ErrDropped
+		return fetch.Event{}, ErrDropped
 	}
-	var ev downloader.Event
+	var ev fetch.Event
 	if err := json.Unmarshal(data, &ev); err != nil {
-		return downloader.Event{}, fmt.Errorf("an event of the stream is not valid: %w", err)
+		return fetch.Event{}, fmt.Errorf("an event of the stream is not valid: %w", err)
 	}
 	if name != "" {
-		ev.Kind = downloader.EventKind(name)
+		ev.Kind = fetch.EventKind(name)
 	}
 	return ev, nil
 }
@@ -352,11 +354,11 @@ func (st *EventStream) Close() error { return st.body.Close() }
 // the server drops the stream because show was slow, Wait reconnects and
 // carries on from the snapshot. It returns early with ctx's error, or an
 // error when the server goes away (ErrNotRunning once it is gone).
-func (c *Client) Wait(ctx context.Context, id string, show func(downloader.Event)) (downloader.Snapshot, error) {
+func (c *Client) Wait(ctx context.Context, id string, show func(fetch.Event)) (fetch.Snapshot, error) {
 	for {
 		st, err := c.Events(ctx, id)
 		if err != nil {
-			return downloader.Snapshot{}, err
+			return fetch.Snapshot{}, err
 		}
 		snap, done, err := follow(st, show)
 		st.Close()
@@ -364,27 +366,27 @@ func (c *Client) Wait(ctx context.Context, id string, show func(downloader.Event
 		case done:
 			return snap, nil
 		case ctx.Err() != nil:
-			return downloader.Snapshot{}, ctx.Err()
+			return fetch.Snapshot{}, ctx.Err()
 		case errors.Is(err, ErrDropped):
 			continue
 		case errors.Is(err, io.EOF):
 			// The server stopped (or restarted); a new stream tells which.
 			if _, perr := c.Ping(ctx); perr != nil {
-				return downloader.Snapshot{}, perr
+				return fetch.Snapshot{}, perr
 			}
 			continue
 		default:
-			return downloader.Snapshot{}, err
+			return fetch.Snapshot{}, err
 		}
 	}
 }
 
 // follow reads st until the fetch settles.
-func follow(st *EventStream, show func(downloader.Event)) (downloader.Snapshot, bool, error) {
+func follow(st *EventStream, show func(fetch.Event)) (fetch.Snapshot, bool, error) {
 	for {
 		ev, err := st.Next()
 		if err != nil {
-			return downloader.Snapshot{}, false, err
+			return fetch.Snapshot{}, false, err
 		}
 		if show != nil {
 			show(ev)

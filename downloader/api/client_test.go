@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/fetch"
 )
 
 // TestEventStreamNext feeds the Server-Sent Events parser what a server
@@ -53,7 +53,7 @@ func TestEventStreamNext(t *testing.T) {
 			var got []string
 			var err error
 			for {
-				var ev downloader.Event
+				var ev fetch.Event
 				if ev, err = st.Next(); err != nil {
 					break
 				}

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/modelfetch/modelfetch/downloader"
@@ -175,9 +177,9 @@ func newEnv(tb testing.TB, eo envOptions) *env {
 // waitSettled waits until every fetch in ids has settled and returns
 // their final snapshots, in the order of ids: Manager.Wait on each, under
 // ctxT(tb).
-func waitSettled(tb testing.TB, m *downloader.Manager, ids ...string) []downloader.Snapshot {
+func waitSettled(tb testing.TB, m *downloader.Manager, ids ...string) []fetch.Snapshot {
 	tb.Helper()
-	snaps := make([]downloader.Snapshot, len(ids))
+	snaps := make([]fetch.Snapshot, len(ids))
 	for i, id := range ids {
 		var err error
 		if snaps[i], err = m.Wait(ctxT(tb), id, nil); err != nil {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/hf"
 )
@@ -15,7 +17,7 @@ import (
 // catalog's model m that names a Hub repo: its files go to the Hub cache,
 // or as plain files under the request's dir (checked by the dir rule) as
 // `hf download --local-dir` puts them.
-func (s *Server) hubModel(ctx context.Context, req CreateRequest) ([]downloader.Request, string, downloader.Options, *hf.Fetch, error) {
+func (s *Server) hubModel(ctx context.Context, req CreateRequest) ([]fetch.Request, string, fetch.Options, *hf.Fetch, error) {
 	if m, ok := downloader.FindModel(s.opts.Catalog, req.Model); ok {
 		req.Model, req.Include = m.HubName(), append(req.Include, m.Include...)
 		req.Title = cmp.Or(req.Title, m.Title)
@@ -81,7 +83,7 @@ func (s *Server) urlModel(id string) (downloader.Model, bool) {
 // checkRequest is Request.Validate, and refuses a request's dest and
 // links outside the folders a client may write to: the dir rule's, and
 // the Hub cache.
-func (s *Server) checkRequest(q downloader.Request) error {
+func (s *Server) checkRequest(q fetch.Request) error {
 	if err := q.Validate(); err != nil {
 		return err
 	}

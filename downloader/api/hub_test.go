@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/hf"
 	"github.com/modelfetch/modelfetch/downloader/hf/hftest"
@@ -39,7 +41,7 @@ func TestCreateHubName(t *testing.T) {
 		t.Fatalf("create: %+v, created %v, %v", snap, created, err)
 	}
 	final, err := e.c.Wait(ctx, snap.ID, nil)
-	if err != nil || final.State != downloader.StateSucceeded {
+	if err != nil || final.State != fetch.StateSucceeded {
 		t.Fatalf("wait: %s %s, %v", final.State, final.Message, err)
 	}
 	link := filepath.Join(cache, "models--org--Tiny-1B-GGUF", "snapshots", hftest.CommitMain, "Tiny-1B-Q4_K_M.gguf")
@@ -57,11 +59,11 @@ func TestCreateHubNameIntoDir(t *testing.T) {
 	ctx := ctxT(t)
 	dir := filepath.Join(e.home, "Models", "tiny")
 	snap, _, err := e.c.Create(ctx, CreateRequest{Model: "hf://org/Tiny-1B-GGUF", Revision: "v1", Include: []string{"*.md"},
-		Options: downloader.Options{Dir: dir}})
+		Options: fetch.Options{Dir: dir}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if final, err := e.c.Wait(ctx, snap.ID, nil); err != nil || final.State != downloader.StateSucceeded {
+	if final, err := e.c.Wait(ctx, snap.ID, nil); err != nil || final.State != fetch.StateSucceeded {
 		t.Fatalf("wait: %s %s, %v", final.State, final.Message, err)
 	}
 	if data, err := os.ReadFile(filepath.Join(dir, "README.md")); err != nil || string(data) != "# Tiny v1\n" {
@@ -114,7 +116,7 @@ func TestCreateCatalogHubModel(t *testing.T) {
 	if err != nil || snap.Title != "Tiny" || len(snap.Records) != 1 {
 		t.Fatalf("create: %+v, %v", snap, err)
 	}
-	if final, err := e.c.Wait(ctx, snap.ID, nil); err != nil || final.State != downloader.StateSucceeded {
+	if final, err := e.c.Wait(ctx, snap.ID, nil); err != nil || final.State != fetch.StateSucceeded {
 		t.Fatalf("wait: %s %s, %v", final.State, final.Message, err)
 	}
 	link := filepath.Join(cache, "models--org--Tiny-1B-GGUF", "snapshots", hftest.CommitMain, "Tiny-1B-Q8_0.gguf")

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/fetch"
 )
 
 // TestLoad downloads 4 files of 32 MiB while 100 clients stream every
@@ -125,8 +125,8 @@ func (l *loadTest) download(tb testing.TB, phase string) time.Duration {
 	for i := range ids {
 		id := fmt.Sprintf("%s-%d", phase, i)
 		// The query makes the URL a download of its own.
-		req := downloader.Request{URL: l.e.origin.url("load") + "?" + id, Name: id + ".bin", SHA256: l.e.origin.sha("load")}
-		snap, created, err := l.e.c.Create(ctx, CreateRequest{ID: id, Requests: []downloader.Request{req}})
+		req := fetch.Request{URL: l.e.origin.url("load") + "?" + id, Name: id + ".bin", SHA256: l.e.origin.sha("load")}
+		snap, created, err := l.e.c.Create(ctx, CreateRequest{ID: id, Requests: []fetch.Request{req}})
 		if err != nil || !created {
 			tb.Fatalf("create %s: got created=%v, %v, want a new fetch", id, created, err)
 		}
@@ -135,7 +135,7 @@ func (l *loadTest) download(tb testing.TB, phase string) time.Duration {
 	snaps := waitSettled(tb, l.e.m, ids...)
 	took := time.Since(start)
 	for _, snap := range snaps {
-		if snap.State != downloader.StateSucceeded {
+		if snap.State != fetch.StateSucceeded {
 			tb.Fatalf("%s: got %s (%s), want succeeded", snap.ID, snap.State, snap.Message)
 		}
 	}
@@ -209,7 +209,7 @@ func streamLoad(ctx context.Context, c *Client, phase string, existing int, read
 			return n, fmt.Errorf("after %d successes: %w", len(seen), err)
 		}
 		n++
-		if ev.Kind == downloader.EventSuccess && strings.HasPrefix(ev.Fetch.ID, phase+"-") {
+		if ev.Kind == fetch.EventSuccess && strings.HasPrefix(ev.Fetch.ID, phase+"-") {
 			seen[ev.Fetch.ID] = true
 		}
 	}

@@ -41,6 +41,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/hf"
 )
@@ -400,15 +402,15 @@ func (s *Server) instance(w http.ResponseWriter, r *http.Request) {
 // id) or Requests, plus the engine's options. ID is optional: a model's
 // id, else one made from the URLs (see downloader.Manager.Ensure).
 type CreateRequest struct {
-	ID       string               `json:"id,omitempty"`
-	Model    string               `json:"model,omitempty"`
-	Requests []downloader.Request `json:"requests,omitempty"`
+	ID       string          `json:"id,omitempty"`
+	Model    string          `json:"model,omitempty"`
+	Requests []fetch.Request `json:"requests,omitempty"`
 	// Revision, Include and Exclude go with a Hugging Face name as model,
 	// as the hf CLI's flags of those names.
 	Revision string   `json:"revision,omitempty"`
 	Include  []string `json:"include,omitempty"`
 	Exclude  []string `json:"exclude,omitempty"`
-	downloader.Options
+	fetch.Options
 }
 
 // createFields lists CreateRequest's fields for error messages.
@@ -501,15 +503,15 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		s.finishHub(*hub, snap.ID)
 	}
 	switch {
-	case err == nil && outcome == downloader.OutcomeCreated:
+	case err == nil && outcome == fetch.OutcomeCreated:
 		w.Header().Set("Location", "/v1/fetches/"+snap.ID)
 		writeJSON(w, http.StatusCreated, snap)
 	case err == nil:
 		writeJSON(w, http.StatusOK, snap)
-	case errors.Is(err, downloader.ErrDuplicateID):
+	case errors.Is(err, fetch.ErrDuplicateID):
 		// Ensure joins the same files, so this is another download.
 		writeError(w, http.StatusConflict, fmt.Sprintf("A different download with id %q is in progress; choose another id.", id))
-	case errors.Is(err, downloader.ErrConflict):
+	case errors.Is(err, fetch.ErrConflict):
 		writeError(w, http.StatusConflict, downloader.Sentence(err))
 	default:
 		// Ensure fails only on what it was given (ErrInvalidID, ErrNoRequests,
@@ -521,7 +523,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 // prepare turns a create request into the engine's arguments, checking
 // what the engine leaves to its callers. A Hub name's fetch comes too, to
 // be finished once it has succeeded.
-func (s *Server) prepare(ctx context.Context, req CreateRequest) ([]downloader.Request, string, downloader.Options, *hf.Fetch, error) {
+func (s *Server) prepare(ctx context.Context, req CreateRequest) ([]fetch.Request, string, fetch.Options, *hf.Fetch, error) {
 	opts := req.Options
 	requests := req.Requests
 	id := req.ID
@@ -588,9 +590,9 @@ func notFound(w http.ResponseWriter, id string) {
 func (s *Server) remove(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	switch err := s.m.Remove(id); {
-	case errors.Is(err, downloader.ErrNotFound):
+	case errors.Is(err, fetch.ErrNotFound):
 		notFound(w, id)
-	case errors.Is(err, downloader.ErrNotSettled):
+	case errors.Is(err, fetch.ErrNotSettled):
 		writeError(w, http.StatusConflict, fmt.Sprintf("The fetch %q is still active; abort it first.", id))
 	case err != nil:
 		writeError(w, http.StatusInternalServerError, downloader.Sentence(err))
@@ -621,10 +623,10 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request, action string) 
 		err = s.m.Retry(id)
 	}
 	switch {
-	case errors.Is(err, downloader.ErrNotFound):
+	case errors.Is(err, fetch.ErrNotFound):
 		notFound(w, id)
 		return
-	case errors.Is(err, downloader.ErrNotFailed):
+	case errors.Is(err, fetch.ErrNotFailed):
 		writeError(w, http.StatusConflict, fmt.Sprintf("The fetch %q has not failed, so there is nothing to retry.", id))
 		return
 	case err != nil:

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/adrg/xdg"
 	"github.com/modelfetch/modelfetch/downloader"
 )
@@ -80,7 +82,7 @@ func privateDir(dir string) error {
 // process dies, so a crash never leaves it behind.
 func lockSocket(path string) (*os.File, error) {
 	f, err := downloader.LockFile(path + ".lock")
-	if errors.Is(err, downloader.ErrLocked) {
+	if errors.Is(err, fetch.ErrLocked) {
 		return nil, ErrRunning
 	}
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/fetch"
 )
 
 // Stream event names besides the engine's kinds (progress, success,
@@ -19,10 +19,10 @@ const (
 	// covers: the fetch as it stands when the stream starts, so that a
 	// client that connects (or reconnects) late misses nothing, and one
 	// waiting for a fetch that already settled learns it at once.
-	KindSnapshot downloader.EventKind = "snapshot"
+	KindSnapshot fetch.EventKind = "snapshot"
 	// KindDropped is the last event of a stream whose client fell behind:
 	// reconnect, and the snapshot catches up.
-	KindDropped downloader.EventKind = "dropped"
+	KindDropped fetch.EventKind = "dropped"
 )
 
 func (s *Server) fetchEvents(w http.ResponseWriter, r *http.Request) {
@@ -62,7 +62,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, id string) {
 	var buf bytes.Buffer
 	snaps := s.snapshots(id)
 	for _, snap := range snaps {
-		if !s.send(w, rc, &buf, downloader.Event{Kind: KindSnapshot, Fetch: snap}) {
+		if !s.send(w, rc, &buf, fetch.Event{Kind: KindSnapshot, Fetch: snap}) {
 			return
 		}
 	}
@@ -97,19 +97,19 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, id string) {
 
 // snapshots are the fetch with id as it stands, or every fetch when id is
 // empty.
-func (s *Server) snapshots(id string) []downloader.Snapshot {
+func (s *Server) snapshots(id string) []fetch.Snapshot {
 	if id == "" {
 		return s.m.Snapshots()
 	}
 	if snap, ok := s.m.Get(id); ok {
-		return []downloader.Snapshot{snap}
+		return []fetch.Snapshot{snap}
 	}
 	return nil
 }
 
 // send writes ev as one Server-Sent Event, using buf for its bytes, and
 // reports whether the stream may go on.
-func (s *Server) send(w http.ResponseWriter, rc *http.ResponseController, buf *bytes.Buffer, ev downloader.Event) bool {
+func (s *Server) send(w http.ResponseWriter, rc *http.ResponseController, buf *bytes.Buffer, ev fetch.Event) bool {
 	buf.Reset()
 	buf.WriteString("event: ")
 	buf.WriteString(string(ev.Kind))
@@ -172,14 +172,14 @@ type encodings struct {
 // has a new one. Holding the pointer keeps the array alive, so it cannot
 // be reused by another snapshot while the key is remembered.
 type encodingKey struct {
-	kind downloader.EventKind
-	rec  *downloader.RecordSnapshot
+	kind fetch.EventKind
+	rec  *fetch.RecordSnapshot
 }
 
 // maxEncodings bounds the memory: enough for every fetch's latest events.
 const maxEncodings = 256
 
-func (c *encodings) get(ev downloader.Event) ([]byte, error) {
+func (c *encodings) get(ev fetch.Event) ([]byte, error) {
 	if len(ev.Fetch.Records) == 0 || ev.Kind == KindSnapshot {
 		return json.Marshal(ev)
 	}

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/modelfetch/modelfetch/downloader"
@@ -57,7 +59,7 @@ func TestWaitSurvivesBeingDropped(t *testing.T) {
 	}
 	var snapshots atomic.Int64
 	block := make(chan struct{})
-	final, err := e.c.Wait(ctx, snap.ID, func(ev downloader.Event) {
+	final, err := e.c.Wait(ctx, snap.ID, func(ev fetch.Event) {
 		if ev.Kind != KindSnapshot {
 			return
 		}
@@ -84,7 +86,7 @@ func TestWaitSurvivesBeingDropped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if final.State != downloader.StateSucceeded {
+	if final.State != fetch.StateSucceeded {
 		t.Fatalf("got %s (%s), want succeeded", final.State, final.Message)
 	}
 	if e.srv.Stats().Dropped == 0 {
@@ -237,7 +239,7 @@ func TestWaitWhenServerStops(t *testing.T) {
 	first := make(chan struct{})
 	var once sync.Once
 	go func() {
-		_, err := e.c.Wait(ctx, snap.ID, func(downloader.Event) { once.Do(func() { close(first) }) })
+		_, err := e.c.Wait(ctx, snap.ID, func(fetch.Event) { once.Do(func() { close(first) }) })
 		waited <- err
 	}()
 	select {

@@ -8,6 +8,8 @@ import (
 	"path"
 	"path/filepath"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader"
 )
 
@@ -18,7 +20,7 @@ import (
 type Fetch struct {
 	ID       string
 	Title    string
-	Requests []downloader.Request
+	Requests []fetch.Request
 
 	plan   Plan
 	files  []File // one a request, in order
@@ -54,7 +56,7 @@ func NewFetch(p Plan, files []File, l Layout) (Fetch, error) {
 				return Fetch{}, fmt.Errorf("the place for %s: %w", file.Path, err)
 			}
 		}
-		req := downloader.Request{URL: file.URL, Name: path.Base(file.Path), Size: file.Size, Dest: dest, Links: links}
+		req := fetch.Request{URL: file.URL, Name: path.Base(file.Path), Size: file.Size, Dest: dest, Links: links}
 		if file.Digest == DigestSHA256 {
 			req.SHA256 = file.Blob
 		} else {
@@ -72,8 +74,8 @@ func NewFetch(p Plan, files []File, l Layout) (Fetch, error) {
 // the snapshot's, not the blob's. A snapshot of anything but success is
 // returned as it is. The CLI calls it once its fetch has settled; the
 // local API and the window through FinishWhenDone.
-func (f Fetch) Finish(s downloader.Snapshot) (downloader.Snapshot, error) {
-	if s.State != downloader.StateSucceeded || len(s.Records) != len(f.files) {
+func (f Fetch) Finish(s fetch.Snapshot) (fetch.Snapshot, error) {
+	if s.State != fetch.StateSucceeded || len(s.Records) != len(f.files) {
 		return s, nil
 	}
 	for i, file := range f.files {
@@ -99,7 +101,7 @@ func (f Fetch) FinishWhenDone(ctx context.Context, m *downloader.Manager, id str
 		if !ok {
 			return nil
 		}
-		if s.State == downloader.StateSucceeded {
+		if s.State == fetch.StateSucceeded {
 			_, err := f.Finish(s)
 			return err
 		}

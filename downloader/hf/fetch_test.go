@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/hf"
 	"github.com/modelfetch/modelfetch/downloader/hf/hftest"
@@ -50,7 +52,7 @@ func engine(t *testing.T, endpoint string, token hf.Token, wrap ...func(http.Rou
 }
 
 // fetchPlan resolves name, starts its fetch into layout and waits until it settles.
-func fetchPlan(t *testing.T, m *downloader.Manager, c *hf.Client, name string, layout hf.Layout) (hf.Plan, downloader.Snapshot) {
+func fetchPlan(t *testing.T, m *downloader.Manager, c *hf.Client, name string, layout hf.Layout) (hf.Plan, fetch.Snapshot) {
 	t.Helper()
 	ref, err := hf.Parse(name, hf.Options{Endpoint: c.Endpoint()})
 	if err != nil {
@@ -66,7 +68,7 @@ func fetchPlan(t *testing.T, m *downloader.Manager, c *hf.Client, name string, l
 	}
 	sub := m.Subscribe(f.ID, 64)
 	defer sub.Close()
-	snap, err := m.Fetch(f.ID, f.Requests, downloader.Options{Title: f.Title})
+	snap, err := m.Fetch(f.ID, f.Requests, fetch.Options{Title: f.Title})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +106,7 @@ func TestFetchIntoCache(t *testing.T) {
 	cache := hf.Cache{Dir: filepath.Join(t.TempDir(), "hub")}
 
 	plan, snap := fetchPlan(t, m, c, "hf.co/org/Tiny-1B-GGUF", cache)
-	if snap.Result != downloader.ResultSuccess {
+	if snap.Result != fetch.ResultSuccess {
 		t.Fatalf("fetch: %s %s", snap.FailureReason, snap.Message)
 	}
 	checkSnapshot(t, cache, plan)
@@ -113,7 +115,7 @@ func TestFetchIntoCache(t *testing.T) {
 	// v1 shares .gitattributes and the Q4_K_M blob with main: only its README is new.
 	before := len(hub.Requests())
 	v1, snap := fetchPlan(t, m, c, "hf://org/Tiny-1B-GGUF@v1", cache)
-	if snap.Result != downloader.ResultSuccess {
+	if snap.Result != fetch.ResultSuccess {
 		t.Fatalf("fetch v1: %s %s", snap.FailureReason, snap.Message)
 	}
 	for _, s := range hub.Requests()[before:] {
@@ -134,7 +136,7 @@ func TestFetchCorruptBlob(t *testing.T) {
 	m := engine(t, c.Endpoint(), c.Token())
 	cache := hf.Cache{Dir: filepath.Join(t.TempDir(), "hub")}
 	plan, snap := fetchPlan(t, m, c, "hf.co/org/Tiny-1B-GGUF:Q8_0", cache)
-	if snap.FailureReason != downloader.ReasonIntegrity {
+	if snap.FailureReason != fetch.ReasonIntegrity {
 		t.Fatalf("got %s %q, want integrity", snap.FailureReason, snap.Message)
 	}
 	blobs, _ := os.ReadDir(filepath.Join(cache.RepoDir(plan.Type, plan.Repo), "blobs"))
@@ -167,7 +169,7 @@ func TestFetchExpiredSignedURL(t *testing.T) {
 	})
 	cache := hf.Cache{Dir: filepath.Join(t.TempDir(), "hub")}
 	plan, snap := fetchPlan(t, m, c, "hf.co/org/Tiny-1B-GGUF:Q4_K_M", cache)
-	if snap.Result != downloader.ResultSuccess {
+	if snap.Result != fetch.ResultSuccess {
 		t.Fatalf("fetch: %s %s", snap.FailureReason, snap.Message)
 	}
 	if !cache.Has(plan, plan.Files[0]) {

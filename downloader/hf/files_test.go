@@ -16,9 +16,9 @@ import (
 // will: through the client's transport, following the resolve route's
 // redirects, and checking the bytes with File.NewHash against File.Blob.
 
-// fetch GETs u with c's transport and returns the status and the hex sum
+// getFile GETs u with c's transport and returns the status and the hex sum
 // of the body under f's hash.
-func fetch(t *testing.T, c *Client, f File, u string) (int, string) {
+func getFile(t *testing.T, c *Client, f File, u string) (int, string) {
 	t.Helper()
 	resp, err := c.http.Get(u)
 	if err != nil {
@@ -62,7 +62,7 @@ func TestFilesVerifyAgainstThePlan(t *testing.T) {
 			t.Errorf("%s: %d, X-Linked-Etag %q, X-Linked-Size %q; want a redirect naming the listed sha256 and size",
 				f.Path, hop.StatusCode, hop.Header.Get("X-Linked-Etag"), hop.Header.Get("X-Linked-Size"))
 		}
-		status, sum := fetch(t, c, f, f.URL)
+		status, sum := getFile(t, c, f, f.URL)
 		corrupt := f.Path == "Tiny-1B-Q8_0.gguf" || f.Path == "README.md"
 		if status != http.StatusOK || (sum == f.Blob) == corrupt {
 			t.Errorf("%s: %d, sum %s, blob %s; corrupt %v", f.Path, status, sum, f.Blob, corrupt)
@@ -82,14 +82,14 @@ func TestExpiredCDNAddressIsResolvedAgain(t *testing.T) {
 	}
 	f := p.Files[0]
 	signed := firstHop(t, c, f.URL).Header.Get("Location")
-	if status, sum := fetch(t, c, f, signed); status != http.StatusOK || sum != f.Blob {
+	if status, sum := getFile(t, c, f, signed); status != http.StatusOK || sum != f.Blob {
 		t.Fatalf("fresh signed address: %d, sum %s", status, sum)
 	}
 	now.Add(2 * 3600)
-	if status, _ := fetch(t, c, f, signed); status != http.StatusForbidden {
+	if status, _ := getFile(t, c, f, signed); status != http.StatusForbidden {
 		t.Errorf("expired signed address: %d, want 403", status)
 	}
-	if status, sum := fetch(t, c, f, f.URL); status != http.StatusOK || sum != f.Blob {
+	if status, sum := getFile(t, c, f, f.URL); status != http.StatusOK || sum != f.Blob {
 		t.Errorf("the hub's address again: %d, sum %s; want a new signed address that works", status, sum)
 	}
 }
@@ -106,7 +106,7 @@ func TestRenamedRepoRedirectsRelatively(t *testing.T) {
 	if loc := firstHop(t, c, old).Header.Get("Location"); loc != "/org/Tiny-1B-GGUF/resolve/"+p.Commit+"/README.md" {
 		t.Errorf("Location %q, want a relative address on the hub", loc)
 	}
-	if status, sum := fetch(t, c, f, old); status != http.StatusOK || sum != f.Blob {
+	if status, sum := getFile(t, c, f, old); status != http.StatusOK || sum != f.Blob {
 		t.Errorf("through the rename: %d, sum %s", status, sum)
 	}
 	for _, s := range h.Requests() {

@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/api"
 )
@@ -72,7 +74,7 @@ func Attach(ctx context.Context, socket string, cfg downloader.Config) (*api.Cli
 		}
 		c.CloseIdleConnections()
 		m, err := downloader.New(cfg)
-		if !errors.Is(err, downloader.ErrLocked) || time.Now().After(deadline) {
+		if !errors.Is(err, fetch.ErrLocked) || time.Now().After(deadline) {
 			return nil, m, err
 		}
 		select {

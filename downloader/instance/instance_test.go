@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/api"
 	"github.com/modelfetch/modelfetch/downloader/origintest"
@@ -187,7 +189,7 @@ func TestJoinAndShow(t *testing.T) {
 	c := api.NewClient(w.socket)
 	t.Cleanup(c.CloseIdleConnections)
 
-	req := api.CreateRequest{Requests: []downloader.Request{{URL: held(t) + "/a.bin"}}}
+	req := api.CreateRequest{Requests: []fetch.Request{{URL: held(t) + "/a.bin"}}}
 	first, _, err := c.Create(t.Context(), req)
 	if err != nil {
 		t.Fatal(err)

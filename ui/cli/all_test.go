@@ -8,7 +8,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/fetch"
 )
 
 // The desktop entry's Pause all and Resume all: the running ModelFetch's
@@ -20,12 +20,12 @@ func TestPauseResumeAll(t *testing.T) {
 	c := s.waitServing(s.start("serve"))
 	s.get(o, "done.bin")
 	get := s.start("get", "--id", "a", o.url("a.bin"))
-	states := func() map[string]downloader.Snapshot {
+	states := func() map[string]fetch.Snapshot {
 		snaps, err := c.List(t.Context())
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := map[string]downloader.Snapshot{}
+		m := map[string]fetch.Snapshot{}
 		for _, s := range snaps {
 			m[s.ID] = s
 		}
@@ -37,7 +37,7 @@ func TestPauseResumeAll(t *testing.T) {
 		t.Fatalf("pause --all: exit %d; stderr:\n%s", p.code, p.stderr.String())
 	}
 	for id, snap := range states() {
-		if want := snap.State != downloader.StateSucceeded; snap.Paused != want {
+		if want := snap.State != fetch.StateSucceeded; snap.Paused != want {
 			t.Errorf("after pause --all %s (%s) is paused %v, want %v", id, snap.State, snap.Paused, want)
 		}
 	}

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/adrg/xdg"
 	"github.com/dustin/go-humanize"
 
@@ -197,7 +199,7 @@ func newFlags(name string, env Env) *flag.FlagSet {
 type target struct {
 	id, title string
 	model     string // the catalog id, when the command line names one model
-	requests  []downloader.Request
+	requests  []fetch.Request
 }
 
 // resolveTargets turns model ids and URLs into requests. One model gives
@@ -216,7 +218,7 @@ func resolveTargets(models []downloader.Model, args []string) (target, error) {
 		if !strings.Contains(a, "://") {
 			return t, fmt.Errorf("%q is neither a model id from `modelfetch catalog` nor a URL", a)
 		}
-		t.requests = append(t.requests, downloader.Request{URL: a})
+		t.requests = append(t.requests, fetch.Request{URL: a})
 	}
 	return t, nil
 }
@@ -225,7 +227,7 @@ func resolveTargets(models []downloader.Model, args []string) (target, error) {
 // catalog id, anything else by its requests. id is the one the person
 // chose, if any; without it the server names the fetch as this command
 // would and joins a download of the same files under any id.
-func (t target) createRequest(opts downloader.Options, id string) api.CreateRequest {
+func (t target) createRequest(opts fetch.Options, id string) api.CreateRequest {
 	req := api.CreateRequest{ID: id, Options: opts}
 	if t.model != "" {
 		req.Model = t.model
@@ -287,7 +289,7 @@ func control(ctx context.Context, args []string, env Env) int {
 		}
 	}
 	switch {
-	case errors.Is(err, downloader.ErrNotFound):
+	case errors.Is(err, fetch.ErrNotFound):
 		return e.close(env, failf(env, "There is no download with id %q (see `modelfetch list`).", id))
 	case err != nil:
 		return e.close(env, fail(env, err))
@@ -313,7 +315,7 @@ func controlAll(ctx context.Context, action string, env Env) int {
 		} else {
 			err = e.resume(ctx, s.ID)
 		}
-		if errors.Is(err, downloader.ErrNotFound) {
+		if errors.Is(err, fetch.ErrNotFound) {
 			err = nil // removed meanwhile: nothing to do
 		}
 	}
@@ -364,7 +366,7 @@ func path(ctx context.Context, args []string, env Env) int {
 	var paths []string
 	for _, r := range t.requests {
 		p, err := e.match(ctx, r.URL)
-		if errors.Is(err, downloader.ErrNotFound) {
+		if errors.Is(err, fetch.ErrNotFound) {
 			return e.close(env, 1)
 		}
 		if err != nil {

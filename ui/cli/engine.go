@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/api"
 	"github.com/modelfetch/modelfetch/downloader/instance"
@@ -15,7 +17,7 @@ import (
 // local API, or an engine of this process. Either answers a missing fetch
 // or file with downloader.ErrNotFound.
 type engine interface {
-	snapshots(ctx context.Context) ([]downloader.Snapshot, error)
+	snapshots(ctx context.Context) ([]fetch.Snapshot, error)
 	pause(ctx context.Context, id string) error
 	resume(ctx context.Context, id string) error
 	// abort cancels the fetch with id and reports whether it was active.
@@ -27,11 +29,11 @@ type engine interface {
 	ensure(ctx context.Context, env Env, g *getArgs) (string, error)
 	// wait follows the fetch with id until it settles or ctx ends,
 	// showing its events; the snapshot is the last one seen.
-	wait(ctx context.Context, id string, show func(downloader.Event)) (downloader.Snapshot, error)
+	wait(ctx context.Context, id string, show func(fetch.Event)) (fetch.Snapshot, error)
 	// interrupted is Ctrl-C on a get waiting for the fetch with id, last
 	// seen as s: it says what became of the download and returns the exit
 	// code.
-	interrupted(env Env, id string, s downloader.Snapshot) int
+	interrupted(env Env, id string, s fetch.Snapshot) int
 	// close releases the engine and returns the exit code, which is code
 	// unless closing failed.
 	close(env Env, code int) int
@@ -49,7 +51,7 @@ func attach(ctx context.Context, env Env) (engine, int) {
 	switch {
 	case c != nil:
 		return remote{c}, 0
-	case errors.Is(err, downloader.ErrLocked):
+	case errors.Is(err, fetch.ErrLocked):
 		return nil, failf(env, "Another ModelFetch holds the download journal and does not answer at %s; quit it and try again.", api.SocketPath())
 	case ctx.Err() != nil:
 		return nil, 130
@@ -84,7 +86,7 @@ func (l *local) serve(env Env) {
 	l.stop, l.served = stop, served
 }
 
-func (l *local) snapshots(context.Context) ([]downloader.Snapshot, error) {
+func (l *local) snapshots(context.Context) ([]fetch.Snapshot, error) {
 	return l.m.Snapshots(), nil
 }
 
@@ -96,7 +98,7 @@ func (l *local) abort(_ context.Context, id string) (bool, error) {
 		return true, nil
 	}
 	if _, ok := l.m.Get(id); !ok {
-		return false, downloader.ErrNotFound
+		return false, fetch.ErrNotFound
 	}
 	return false, nil
 }
@@ -105,7 +107,7 @@ func (l *local) match(_ context.Context, url string) (string, error) {
 	if p, ok := l.m.Match(url); ok {
 		return p, nil
 	}
-	return "", downloader.ErrNotFound
+	return "", fetch.ErrNotFound
 }
 
 // ensure runs the engine first (see serve): a fetch here downloads only
@@ -118,13 +120,13 @@ func (l *local) ensure(_ context.Context, env Env, g *getArgs) (string, error) {
 	return cmp.Or(snap.ID, g.id), err
 }
 
-func (l *local) wait(ctx context.Context, id string, show func(downloader.Event)) (downloader.Snapshot, error) {
+func (l *local) wait(ctx context.Context, id string, show func(fetch.Event)) (fetch.Snapshot, error) {
 	return l.m.Wait(ctx, id, show)
 }
 
 // interrupted pauses the fetch, journaled as paused, so that the same
 // command again resumes it.
-func (l *local) interrupted(env Env, id string, s downloader.Snapshot) int {
+func (l *local) interrupted(env Env, id string, s fetch.Snapshot) int {
 	if err := l.m.Pause(id); err != nil {
 		return fail(env, err)
 	}
@@ -143,7 +145,7 @@ func (l *local) close(env Env, code int) int {
 // remote is the running ModelFetch.
 type remote struct{ c *api.Client }
 
-func (r remote) snapshots(ctx context.Context) ([]downloader.Snapshot, error) {
+func (r remote) snapshots(ctx context.Context) ([]fetch.Snapshot, error) {
 	return r.c.List(ctx)
 }
 
@@ -161,7 +163,7 @@ func (r remote) abort(ctx context.Context, id string) (bool, error) {
 	snap, err := r.c.Abort(ctx, id)
 	// The server answers with the fetch as it stands: anything but
 	// aborted had settled before.
-	return err == nil && snap.State == downloader.StateAborted, err
+	return err == nil && snap.State == fetch.StateAborted, err
 }
 
 func (r remote) match(ctx context.Context, url string) (string, error) {
@@ -177,14 +179,14 @@ func (r remote) ensure(ctx context.Context, env Env, g *getArgs) (string, error)
 	return cmp.Or(snap.ID, g.id), lost(ctx, err)
 }
 
-func (r remote) wait(ctx context.Context, id string, show func(downloader.Event)) (downloader.Snapshot, error) {
+func (r remote) wait(ctx context.Context, id string, show func(fetch.Event)) (fetch.Snapshot, error) {
 	s, err := r.c.Wait(ctx, id, show)
 	return s, lost(ctx, err)
 }
 
 // interrupted only stops waiting: pausing would stop every other program
 // waiting for the download.
-func (r remote) interrupted(env Env, id string, _ downloader.Snapshot) int {
+func (r remote) interrupted(env Env, id string, _ fetch.Snapshot) int {
 	fmt.Fprintf(env.Stderr, "modelfetch: stopped waiting; the download continues in the running ModelFetch (`modelfetch pause %s` pauses it)\n", id)
 	return 130
 }

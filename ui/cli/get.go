@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/dustin/go-humanize"
 
 	"github.com/modelfetch/modelfetch/downloader"
@@ -28,7 +30,7 @@ type getArgs struct {
 	// without it the server names the fetch as this command would and
 	// joins a download of the same files under any id.
 	remoteID  string
-	opts      downloader.Options
+	opts      fetch.Options
 	limitRate int64 // --limit-rate, bytes per second; 0 when not given
 	asJSON    bool
 	hub       *hubGet // a Hub name's plan, nil for URLs and catalog ids
@@ -57,7 +59,7 @@ func get(ctx context.Context, args []string, env Env) int {
 		if e == nil {
 			return code
 		}
-		id, final, err := fetch(ctx, env, e, g, view)
+		id, final, err := download(ctx, env, e, g, view)
 		if errors.Is(err, errLost) && lost < maxLost {
 			// The running ModelFetch stopped (or died) and another may be
 			// taking over. Attach again; when none answers, the journal
@@ -72,12 +74,12 @@ func get(ctx context.Context, args []string, env Env) int {
 	}
 }
 
-// fetch ensures the fetch g asks for in e and waits for it to settle. It
+// download ensures the fetch g asks for in e and waits for it to settle. It
 // returns the fetch's id, its last snapshot and what went wrong.
-func fetch(ctx context.Context, env Env, e engine, g *getArgs, view *view) (string, downloader.Snapshot, error) {
+func download(ctx context.Context, env Env, e engine, g *getArgs, view *view) (string, fetch.Snapshot, error) {
 	id, err := e.ensure(ctx, env, g)
 	if err != nil {
-		return id, downloader.Snapshot{}, err
+		return id, fetch.Snapshot{}, err
 	}
 	final, err := e.wait(ctx, id, view.show)
 	if err == nil && g.hub != nil {
@@ -88,15 +90,15 @@ func fetch(ctx context.Context, env Env, e engine, g *getArgs, view *view) (stri
 
 // outcome says how the get of the fetch id ended and returns the exit
 // code.
-func outcome(ctx context.Context, env Env, e engine, id string, final downloader.Snapshot, err error, asJSON bool) int {
+func outcome(ctx context.Context, env Env, e engine, id string, final fetch.Snapshot, err error, asJSON bool) int {
 	switch {
 	case err == nil:
 		return report(env, final, asJSON)
 	case ctx.Err() != nil:
 		return e.interrupted(env, id, final)
-	case errors.Is(err, downloader.ErrDuplicateID):
+	case errors.Is(err, fetch.ErrDuplicateID):
 		return failf(env, "A different download with id %q is in progress; choose another --id.", id)
-	case errors.Is(err, downloader.ErrConflict):
+	case errors.Is(err, fetch.ErrConflict):
 		return failf(env, "%s Add --replace to do so.", downloader.Sentence(err))
 	}
 	return fail(env, err)
@@ -141,7 +143,7 @@ func parseGet(ctx context.Context, args []string, env Env) (*getArgs, int) {
 	if hub != nil {
 		g.remoteID = g.id // the same files of the same commit are one fetch everywhere
 	}
-	g.opts = downloader.Options{Title: cmp.Or(*title, t.title), Connections: *conns, Replace: *replace}
+	g.opts = fetch.Options{Title: cmp.Or(*title, t.title), Connections: *conns, Replace: *replace}
 	if *sha != "" && !g.expect(*sha) {
 		return nil, failf(env, "--sha256 applies to one file, and %d were asked for.", len(t.requests))
 	}
@@ -188,8 +190,8 @@ func parseBytes(flag, s string) (int64, error) {
 
 // report prints a settled fetch: its paths on stdout, or why not on
 // stderr.
-func report(env Env, s downloader.Snapshot, asJSON bool) int {
-	if s.State != downloader.StateSucceeded {
+func report(env Env, s fetch.Snapshot, asJSON bool) int {
+	if s.State != fetch.StateSucceeded {
 		return failf(env, "%s", s.Message) // a failure's sentence, or the cancelled one
 	}
 	if !asJSON {
@@ -200,7 +202,7 @@ func report(env Env, s downloader.Snapshot, asJSON bool) int {
 	return 0
 }
 
-func progressText(s downloader.Snapshot) string {
+func progressText(s fetch.Snapshot) string {
 	if s.DownloadTotal > 0 {
 		return fmt.Sprintf("%s of %s", humanize.Bytes(uint64(s.Downloaded)), humanize.Bytes(uint64(s.DownloadTotal)))
 	}
@@ -226,7 +228,7 @@ func newView(env Env, asJSON bool) *view {
 
 // show writes one event. A failed write is remembered by the output (see
 // Main), which makes it the exit code; the download goes on regardless.
-func (v *view) show(ev downloader.Event) {
+func (v *view) show(ev fetch.Event) {
 	if v.enc != nil {
 		_ = v.enc.Encode(ev)
 		return

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/fetch"
 )
 
 // TestGetSaysRestart: get tells on stderr, once, that a file's download
@@ -14,14 +14,14 @@ func TestGetSaysRestart(t *testing.T) {
 	for _, live := range []bool{false, true} {
 		var out strings.Builder
 		v := newView(Env{Stderr: &out, Terminal: live}, false)
-		rec := downloader.RecordSnapshot{URL: "http://127.0.0.1/model.bin", Name: "model.bin", State: downloader.StateRunning}
-		fetch := func(rec downloader.RecordSnapshot) downloader.Event {
-			return downloader.Event{Kind: downloader.EventProgress, Fetch: downloader.Snapshot{Title: "model", State: downloader.StateRunning, Records: []downloader.RecordSnapshot{rec}}}
+		rec := fetch.RecordSnapshot{URL: "http://127.0.0.1/model.bin", Name: "model.bin", State: fetch.StateRunning}
+		event := func(rec fetch.RecordSnapshot) fetch.Event {
+			return fetch.Event{Kind: fetch.EventProgress, Fetch: fetch.Snapshot{Title: "model", State: fetch.StateRunning, Records: []fetch.RecordSnapshot{rec}}}
 		}
-		v.show(fetch(rec))
+		v.show(event(rec))
 		rec.Restarted = why
 		for range 3 {
-			v.show(fetch(rec))
+			v.show(event(rec))
 		}
 		v.done()
 		want := "model.bin: " + why + "\n"

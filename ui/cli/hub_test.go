@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/network"
 
@@ -243,7 +245,7 @@ func TestProxyBeneathTheHubToken(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	if _, err := m.Fetch("f", []downloader.Request{{URL: "http://hub.test/org/repo/resolve/main/a.bin"}}, downloader.Options{}); err != nil {
+	if _, err := m.Fetch("f", []fetch.Request{{URL: "http://hub.test/org/repo/resolve/main/a.bin"}}, fetch.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	select {

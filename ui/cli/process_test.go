@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/api"
 	"github.com/modelfetch/modelfetch/downloader/instance"
@@ -458,7 +460,7 @@ func TestServeHandsOver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(snaps) != 1 || snaps[0].State != downloader.StateSucceeded {
+	if len(snaps) != 1 || snaps[0].State != fetch.StateSucceeded {
 		t.Errorf("serve lists %+v, want one succeeded fetch", snaps)
 	}
 
@@ -526,7 +528,7 @@ func TestServeGetInterruptDetaches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if final.State != downloader.StateSucceeded {
+	if final.State != fetch.StateSucceeded {
 		t.Errorf("after the get detached the fetch ended %s, want succeeded", final.State)
 	}
 	checkFile(t, o, "model.bin", final.Paths()[0])

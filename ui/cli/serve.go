@@ -8,6 +8,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/api"
 	"github.com/modelfetch/modelfetch/downloader/instance"
@@ -24,7 +26,7 @@ func serve(ctx context.Context, args []string, env Env) int {
 		return failf(env, "serve takes no arguments; give downloads to it with `modelfetch get`.")
 	}
 	m, err := downloader.New(env.Config)
-	if errors.Is(err, downloader.ErrLocked) {
+	if errors.Is(err, fetch.ErrLocked) {
 		return alreadyRunning(ctx, env)
 	}
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"syscall"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/api"
 	"github.com/modelfetch/modelfetch/downloader/instance"
@@ -70,7 +72,7 @@ func handOver(ctx context.Context, c *api.Client, args []string, env Env) int {
 	for _, arg := range args {
 		t, err := resolveTargets(env.Catalog, []string{arg})
 		if err == nil {
-			_, _, err = c.Create(ctx, t.createRequest(downloader.Options{Title: t.title}, ""))
+			_, _, err = c.Create(ctx, t.createRequest(fetch.Options{Title: t.title}, ""))
 		}
 		if err != nil {
 			code = fail(env, err)

@@ -10,48 +10,48 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dustin/go-humanize"
+	"github.com/modelfetch/modelfetch/downloader/fetch"
 
-	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/dustin/go-humanize"
 )
 
 // StateText is the state of a fetch in words, with the reason of a failure.
-func StateText(s downloader.Snapshot) string {
+func StateText(s fetch.Snapshot) string {
 	switch s.State {
-	case downloader.StateQueued:
+	case fetch.StateQueued:
 		return "Queued"
-	case downloader.StateRunning:
+	case fetch.StateRunning:
 		return "Downloading"
-	case downloader.StateWaitingNetwork:
+	case fetch.StateWaitingNetwork:
 		return "Waiting for network"
-	case downloader.StatePaused:
+	case fetch.StatePaused:
 		return "Paused"
-	case downloader.StateVerifying:
+	case fetch.StateVerifying:
 		return "Verifying"
-	case downloader.StateSucceeded:
+	case fetch.StateSucceeded:
 		return "Ready"
-	case downloader.StateAborted:
+	case fetch.StateAborted:
 		return "Cancelled"
-	case downloader.StateFailed:
+	case fetch.StateFailed:
 		return "Failed: " + ReasonText(s.FailureReason)
 	}
 	return string(s.State)
 }
 
 // ReasonText is a failure reason in plain words.
-func ReasonText(r downloader.Reason) string {
+func ReasonText(r fetch.Reason) string {
 	switch r {
-	case downloader.ReasonBadStatus:
+	case fetch.ReasonBadStatus:
 		return "the server refused the file"
-	case downloader.ReasonFetchError:
+	case fetch.ReasonFetchError:
 		return "the download kept failing"
-	case downloader.ReasonQuotaExceeded:
+	case fetch.ReasonQuotaExceeded:
 		return "the disk is full"
-	case downloader.ReasonTotalExceeded:
+	case fetch.ReasonTotalExceeded:
 		return "larger than allowed"
-	case downloader.ReasonIntegrity:
+	case fetch.ReasonIntegrity:
 		return "the file was corrupt"
-	case downloader.ReasonAborted:
+	case fetch.ReasonAborted:
 		return "cancelled"
 	}
 	return string(r)
@@ -59,18 +59,18 @@ func ReasonText(r downloader.Reason) string {
 
 // ProgressLine is "640 MB of 1.3 GB · 42 MB/s · 15 s left", with the
 // parts that are known; while verifying, how much of the file is checked.
-func ProgressLine(s downloader.Snapshot) string {
-	if s.State == downloader.StateVerifying {
+func ProgressLine(s fetch.Snapshot) string {
+	if s.State == fetch.StateVerifying {
 		return fmt.Sprintf("checked %s of %s", humanize.Bytes(uint64(verified(s))), humanize.Bytes(uint64(s.Downloaded)))
 	}
 	parts := []string{humanize.Bytes(uint64(s.Downloaded))}
 	if s.DownloadTotal > 0 {
 		parts[0] += " of " + humanize.Bytes(uint64(s.DownloadTotal))
 	}
-	if s.Speed > 0 && !s.State.Settled() && s.State != downloader.StatePaused {
+	if s.Speed > 0 && !s.State.Settled() && s.State != fetch.StatePaused {
 		parts = append(parts, humanize.Bytes(uint64(s.Speed))+"/s")
 	}
-	if s.ETA >= 0 && s.State == downloader.StateRunning {
+	if s.ETA >= 0 && s.State == fetch.StateRunning {
 		parts = append(parts, ETAText(s.ETA))
 	}
 	return strings.Join(parts, " · ")
@@ -90,11 +90,11 @@ func ETAText(d time.Duration) string {
 
 // Fraction is how far the fetch is, from 0 to 1, or -1 while the total is
 // unknown. While verifying it is how far the check is.
-func Fraction(s downloader.Snapshot) float64 {
+func Fraction(s fetch.Snapshot) float64 {
 	switch {
-	case s.State == downloader.StateSucceeded:
+	case s.State == fetch.StateSucceeded:
 		return 1
-	case s.State == downloader.StateVerifying && s.Downloaded > 0:
+	case s.State == fetch.StateVerifying && s.Downloaded > 0:
 		return min(float64(verified(s))/float64(s.Downloaded), 1)
 	}
 	if s.DownloadTotal <= 0 {
@@ -109,7 +109,7 @@ type Bar struct {
 	w     io.Writer
 	live  bool
 	last  time.Time
-	state downloader.State
+	state fetch.State
 	drawn bool
 }
 
@@ -117,7 +117,7 @@ type Bar struct {
 func NewBar(w io.Writer, live bool) *Bar { return &Bar{w: w, live: live} }
 
 // Show draws s if enough time passed or its state changed.
-func (b *Bar) Show(s downloader.Snapshot) {
+func (b *Bar) Show(s fetch.Snapshot) {
 	now := time.Now()
 	every := 5 * time.Second
 	if b.live {
@@ -165,7 +165,7 @@ func (b *Bar) Say(line string) {
 // RestartText says that a file's download went back to zero and why:
 // "model.bin: the file changed on the server, so it is downloaded from
 // the start". r.Restarted is the why; "" when it did not.
-func RestartText(r downloader.RecordSnapshot) string {
+func RestartText(r fetch.RecordSnapshot) string {
 	if r.Restarted == "" {
 		return ""
 	}
@@ -177,7 +177,7 @@ func RestartText(r downloader.RecordSnapshot) string {
 }
 
 // verified is how many bytes of the fetch's files have been hashed.
-func verified(s downloader.Snapshot) int64 {
+func verified(s fetch.Snapshot) int64 {
 	var n int64
 	for _, r := range s.Records {
 		n += r.Verified
@@ -188,15 +188,15 @@ func verified(s downloader.Snapshot) int64 {
 // CompactLine is progress in the fewest words that say it all, for a row
 // of the window: "3.1 of 4.9 GB · 62 % · 48 MB/s · 38 s". It leaves out
 // what is not known, and speed and time while nothing moves.
-func CompactLine(s downloader.Snapshot) string {
-	if s.State == downloader.StateVerifying {
+func CompactLine(s fetch.Snapshot) string {
+	if s.State == fetch.StateVerifying {
 		return "checked " + BytesOf(verified(s), s.Downloaded)
 	}
 	parts := []string{BytesOf(s.Downloaded, s.DownloadTotal)}
 	if s.DownloadTotal > 0 {
 		parts = append(parts, fmt.Sprintf("%d %%", s.Downloaded*100/s.DownloadTotal))
 	}
-	if s.State == downloader.StateRunning && s.Speed > 0 {
+	if s.State == fetch.StateRunning && s.Speed > 0 {
 		parts = append(parts, humanize.Bytes(uint64(s.Speed))+"/s")
 		if s.ETA >= 0 {
 			parts = append(parts, Duration(s.ETA))
@@ -255,9 +255,9 @@ func StatusText(code int) string {
 
 // Advice is what a person can do about a failure, from its reason and
 // the server's status.
-func Advice(r downloader.Reason, status int) string {
+func Advice(r fetch.Reason, status int) string {
 	switch r {
-	case downloader.ReasonBadStatus:
+	case fetch.ReasonBadStatus:
 		switch status {
 		case http.StatusUnauthorized, http.StatusForbidden:
 			return "The server wants permission: the link may have expired, or the file may need you to sign in or accept a licence on its page. Get a fresh link, then add it again."
@@ -265,13 +265,13 @@ func Advice(r downloader.Reason, status int) string {
 			return "The file is not at this address any more. Check the address on the model's page, then add it again or Retry."
 		}
 		return "The server would not send the file. Check the address, then Retry."
-	case downloader.ReasonFetchError:
+	case fetch.ReasonFetchError:
 		return "The connection kept breaking or the server sent something unexpected. Retry resumes from the bytes already downloaded."
-	case downloader.ReasonQuotaExceeded:
+	case fetch.ReasonQuotaExceeded:
 		return "Free some disk space, or choose another download folder in Settings, then Retry: the part already downloaded is kept."
-	case downloader.ReasonTotalExceeded:
+	case fetch.ReasonTotalExceeded:
 		return "The server sent more than the size this download expected. Check that the address is the right file."
-	case downloader.ReasonIntegrity:
+	case fetch.ReasonIntegrity:
 		return "The file's SHA-256 is not the one expected: the file on the server may have changed, or the checksum given may be wrong."
 	}
 	return "Retry, or remove the download."

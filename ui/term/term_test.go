@@ -6,20 +6,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/fetch"
 )
 
 func TestProgressLine(t *testing.T) {
 	for _, c := range []struct {
 		name string
-		s    downloader.Snapshot
+		s    fetch.Snapshot
 		want string
 	}{
-		{"running", downloader.Snapshot{State: downloader.StateRunning, Downloaded: 640e6, DownloadTotal: 1.3e9, Speed: 42e6, ETA: 15 * time.Second}, "640 MB of 1.3 GB · 42 MB/s · 15 s left"},
-		{"unknown total", downloader.Snapshot{State: downloader.StateRunning, Downloaded: 5e6, DownloadTotal: -1, Speed: 1e6, ETA: -1}, "5.0 MB · 1.0 MB/s"},
-		{"paused", downloader.Snapshot{State: downloader.StatePaused, Downloaded: 1e9, DownloadTotal: 2e9, Speed: 3e6, ETA: time.Minute}, "1.0 GB of 2.0 GB"},
-		{"done", downloader.Snapshot{State: downloader.StateSucceeded, Downloaded: 2e9, DownloadTotal: 2e9, ETA: -1}, "2.0 GB of 2.0 GB"},
-		{"verifying", downloader.Snapshot{State: downloader.StateVerifying, Downloaded: 2e9, DownloadTotal: 2e9, Records: []downloader.RecordSnapshot{{Verified: 5e8}}}, "checked 500 MB of 2.0 GB"},
+		{"running", fetch.Snapshot{State: fetch.StateRunning, Downloaded: 640e6, DownloadTotal: 1.3e9, Speed: 42e6, ETA: 15 * time.Second}, "640 MB of 1.3 GB · 42 MB/s · 15 s left"},
+		{"unknown total", fetch.Snapshot{State: fetch.StateRunning, Downloaded: 5e6, DownloadTotal: -1, Speed: 1e6, ETA: -1}, "5.0 MB · 1.0 MB/s"},
+		{"paused", fetch.Snapshot{State: fetch.StatePaused, Downloaded: 1e9, DownloadTotal: 2e9, Speed: 3e6, ETA: time.Minute}, "1.0 GB of 2.0 GB"},
+		{"done", fetch.Snapshot{State: fetch.StateSucceeded, Downloaded: 2e9, DownloadTotal: 2e9, ETA: -1}, "2.0 GB of 2.0 GB"},
+		{"verifying", fetch.Snapshot{State: fetch.StateVerifying, Downloaded: 2e9, DownloadTotal: 2e9, Records: []fetch.RecordSnapshot{{Verified: 5e8}}}, "checked 500 MB of 2.0 GB"},
 	} {
 		if got := ProgressLine(c.s); got != c.want {
 			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
@@ -42,14 +42,14 @@ func TestETAText(t *testing.T) {
 
 func TestStateText(t *testing.T) {
 	for _, c := range []struct {
-		s    downloader.Snapshot
+		s    fetch.Snapshot
 		want string
 	}{
-		{downloader.Snapshot{State: downloader.StateWaitingNetwork}, "Waiting for network"},
-		{downloader.Snapshot{State: downloader.StateFailed, FailureReason: downloader.ReasonQuotaExceeded}, "Failed: the disk is full"},
-		{downloader.Snapshot{State: downloader.StateFailed, FailureReason: downloader.ReasonIntegrity}, "Failed: the file was corrupt"},
-		{downloader.Snapshot{State: downloader.StateAborted}, "Cancelled"},
-		{downloader.Snapshot{State: downloader.StateSucceeded}, "Ready"},
+		{fetch.Snapshot{State: fetch.StateWaitingNetwork}, "Waiting for network"},
+		{fetch.Snapshot{State: fetch.StateFailed, FailureReason: fetch.ReasonQuotaExceeded}, "Failed: the disk is full"},
+		{fetch.Snapshot{State: fetch.StateFailed, FailureReason: fetch.ReasonIntegrity}, "Failed: the file was corrupt"},
+		{fetch.Snapshot{State: fetch.StateAborted}, "Cancelled"},
+		{fetch.Snapshot{State: fetch.StateSucceeded}, "Ready"},
 	} {
 		if got := StateText(c.s); got != c.want {
 			t.Errorf("StateText(%s/%s) = %q, want %q", c.s.State, c.s.FailureReason, got, c.want)
@@ -58,16 +58,16 @@ func TestStateText(t *testing.T) {
 }
 
 func TestFraction(t *testing.T) {
-	if f := Fraction(downloader.Snapshot{DownloadTotal: -1, Downloaded: 5}); f != -1 {
+	if f := Fraction(fetch.Snapshot{DownloadTotal: -1, Downloaded: 5}); f != -1 {
 		t.Errorf("unknown total: %v, want -1", f)
 	}
-	if f := Fraction(downloader.Snapshot{DownloadTotal: 4, Downloaded: 1}); f != 0.25 {
+	if f := Fraction(fetch.Snapshot{DownloadTotal: 4, Downloaded: 1}); f != 0.25 {
 		t.Errorf("a quarter: %v, want 0.25", f)
 	}
-	if f := Fraction(downloader.Snapshot{State: downloader.StateVerifying, DownloadTotal: 8, Downloaded: 8, Records: []downloader.RecordSnapshot{{Verified: 2}}}); f != 0.25 {
+	if f := Fraction(fetch.Snapshot{State: fetch.StateVerifying, DownloadTotal: 8, Downloaded: 8, Records: []fetch.RecordSnapshot{{Verified: 2}}}); f != 0.25 {
 		t.Errorf("verifying a quarter: %v, want 0.25", f)
 	}
-	if f := Fraction(downloader.Snapshot{State: downloader.StateSucceeded, DownloadTotal: -1}); f != 1 {
+	if f := Fraction(fetch.Snapshot{State: fetch.StateSucceeded, DownloadTotal: -1}); f != 1 {
 		t.Errorf("succeeded: %v, want 1", f)
 	}
 }
@@ -77,12 +77,12 @@ func TestFraction(t *testing.T) {
 func TestBar(t *testing.T) {
 	var plain bytes.Buffer
 	b := NewBar(&plain, false)
-	s := downloader.Snapshot{Title: "Gemma 2B", State: downloader.StateRunning, DownloadTotal: 100}
+	s := fetch.Snapshot{Title: "Gemma 2B", State: fetch.StateRunning, DownloadTotal: 100}
 	for i := range 50 {
 		s.Downloaded = int64(i)
 		b.Show(s)
 	}
-	s.State = downloader.StateSucceeded
+	s.State = fetch.StateSucceeded
 	b.Show(s)
 	b.Done()
 	if lines := strings.Count(plain.String(), "\n"); lines != 2 {
@@ -100,14 +100,14 @@ func TestBar(t *testing.T) {
 func TestCompactLine(t *testing.T) {
 	for _, c := range []struct {
 		name string
-		s    downloader.Snapshot
+		s    fetch.Snapshot
 		want string
 	}{
-		{"running", downloader.Snapshot{State: downloader.StateRunning, Downloaded: 3.1e9, DownloadTotal: 4.9e9, Speed: 48e6, ETA: 38 * time.Second}, "3.1 of 4.9 GB · 63 % · 48 MB/s · 38 s"},
-		{"units differ", downloader.Snapshot{State: downloader.StateRunning, Downloaded: 640e6, DownloadTotal: 1.3e9, Speed: 42e6, ETA: 15 * time.Minute}, "640 MB of 1.3 GB · 49 % · 42 MB/s · 15 min"},
-		{"unknown total", downloader.Snapshot{State: downloader.StateRunning, Downloaded: 5e6, DownloadTotal: -1, Speed: 1e6, ETA: -1}, "5.0 MB · 1.0 MB/s"},
-		{"paused", downloader.Snapshot{State: downloader.StatePaused, Downloaded: 1e9, DownloadTotal: 2e9, Speed: 3e6, ETA: time.Minute}, "1.0 of 2.0 GB · 50 %"},
-		{"verifying", downloader.Snapshot{State: downloader.StateVerifying, Downloaded: 2e9, DownloadTotal: 2e9, Records: []downloader.RecordSnapshot{{Verified: 5e8}}}, "checked 500 MB of 2.0 GB"},
+		{"running", fetch.Snapshot{State: fetch.StateRunning, Downloaded: 3.1e9, DownloadTotal: 4.9e9, Speed: 48e6, ETA: 38 * time.Second}, "3.1 of 4.9 GB · 63 % · 48 MB/s · 38 s"},
+		{"units differ", fetch.Snapshot{State: fetch.StateRunning, Downloaded: 640e6, DownloadTotal: 1.3e9, Speed: 42e6, ETA: 15 * time.Minute}, "640 MB of 1.3 GB · 49 % · 42 MB/s · 15 min"},
+		{"unknown total", fetch.Snapshot{State: fetch.StateRunning, Downloaded: 5e6, DownloadTotal: -1, Speed: 1e6, ETA: -1}, "5.0 MB · 1.0 MB/s"},
+		{"paused", fetch.Snapshot{State: fetch.StatePaused, Downloaded: 1e9, DownloadTotal: 2e9, Speed: 3e6, ETA: time.Minute}, "1.0 of 2.0 GB · 50 %"},
+		{"verifying", fetch.Snapshot{State: fetch.StateVerifying, Downloaded: 2e9, DownloadTotal: 2e9, Records: []fetch.RecordSnapshot{{Verified: 5e8}}}, "checked 500 MB of 2.0 GB"},
 	} {
 		if got := CompactLine(c.s); got != c.want {
 			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
@@ -130,12 +130,12 @@ func TestAdviceAndStatus(t *testing.T) {
 	if got := StatusText(0); got != "" {
 		t.Errorf("StatusText(0) = %q, want empty", got)
 	}
-	expired := Advice(downloader.ReasonBadStatus, 403)
-	gone := Advice(downloader.ReasonBadStatus, 404)
+	expired := Advice(fetch.ReasonBadStatus, 403)
+	gone := Advice(fetch.ReasonBadStatus, 404)
 	if expired == gone || !strings.Contains(expired, "permission") || !strings.Contains(gone, "address") {
 		t.Errorf("got the same or unfitting advice for 403 (%q) and 404 (%q)", expired, gone)
 	}
-	if !strings.Contains(Advice(downloader.ReasonQuotaExceeded, 0), "disk space") {
+	if !strings.Contains(Advice(fetch.ReasonQuotaExceeded, 0), "disk space") {
 		t.Error("got no word of disk space for a full disk")
 	}
 }

@@ -19,6 +19,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
@@ -134,7 +136,7 @@ func downloadTwo(m *downloader.Manager, client *hf.Client, cache hf.Cache) {
 	}
 	f, err := hf.NewFetch(plan, two, cache)
 	if err == nil {
-		_, err = m.Fetch(f.ID, f.Requests, downloader.Options{Title: f.Title})
+		_, err = m.Fetch(f.ID, f.Requests, fetch.Options{Title: f.Title})
 	}
 	if err != nil {
 		log.Fatal(err)

@@ -1,4 +1,9 @@
-package downloader
+// Package fetch is the vocabulary of ModelFetch's engine: what a client asks
+// for (Request, Options), what it is told (Snapshot, Event, State, Reason,
+// Outcome) and the errors it can match (sentinels and typed errors). It
+// imports nothing of ModelFetch, so that every layer, from the engine's
+// internals to the window, speaks it without importing the engine.
+package fetch
 
 import (
 	"errors"
@@ -52,7 +57,7 @@ const (
 	ReasonIntegrity     Reason = "integrity"
 )
 
-// Request is one file of a fetch.
+// Request is one file of a
 type Request struct {
 	URL string `json:"url"`
 	// Name is the file name to save as; empty means the server's
@@ -78,9 +83,9 @@ type Request struct {
 	Links []string `json:"links,omitempty"`
 }
 
-// digested reports whether the request names its content's digest, which
+// Digested reports whether the request names its content's digest, which
 // makes its Dest content-addressed.
-func (r Request) digested() bool { return r.SHA256 != "" || r.GitSHA1 != "" }
+func (r Request) Digested() bool { return r.SHA256 != "" || r.GitSHA1 != "" }
 
 // Options describe a fetch as a person sees it.
 type Options struct {
@@ -145,7 +150,7 @@ type RecordSnapshot struct {
 	Unverified bool `json:"unverified,omitempty"`
 }
 
-// Paths returns the completed files of a succeeded fetch.
+// Paths returns the completed files of a succeeded
 func (s Snapshot) Paths() []string {
 	paths := make([]string, 0, len(s.Records))
 	for _, r := range s.Records {
@@ -186,14 +191,6 @@ var (
 	ErrLocked      = errors.New("another ModelFetch engine is using the journal")
 	ErrNotSettled  = errors.New("the fetch is still active")
 	ErrNotFailed   = errors.New("only a failed fetch can be retried")
-)
-
-// Cancellation causes of a running record.
-var (
-	errPaused  = errors.New("paused")
-	errAborted = errors.New("aborted")
-	errAmended = errors.New("asked for again with another digest or name")
-	errStalled = errors.New("no data arrived for too long")
 )
 
 // StatusError is an HTTP response that ended a request.

@@ -1,4 +1,4 @@
-package downloader
+package fetch
 
 import (
 	"errors"
@@ -148,7 +148,9 @@ func chain(head string, err error) string {
 	return head + ": " + err.Error()
 }
 
-func fail(reason Reason, offset int64, err error) *FailError {
+// Failure is a *FailError of reason at offset, caused by err; an HTTP
+// status in err's chain becomes its Status.
+func Failure(reason Reason, offset int64, err error) *FailError {
 	fe := &FailError{Reason: reason, Offset: offset, Err: err}
 	var se *StatusError
 	if errors.As(err, &se) {
@@ -156,3 +158,45 @@ func fail(reason Reason, offset int64, err error) *FailError {
 	}
 	return fe
 }
+
+// ErrConflict is matched by a *ConflictError.
+var ErrConflict = errors.New("these files are already known with another SHA-256 or name")
+
+// ConflictError is Ensure's answer when a URL of the request is known, in
+// the fetch it returns, with another digest or name. Ensure again with
+// Options.Replace set to use the new ones.
+type ConflictError struct {
+	URL   string
+	Field Invalid // InvalidDigest or InvalidName: which one differs
+	Old   string
+	New   string
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%v: %s of %q is %q, not %q", ErrConflict, e.Field, e.URL, e.Old, e.New)
+}
+
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// CorruptJournalError says the journal could not be read and where it was
+// moved so that nothing is lost.
+type CorruptJournalError struct {
+	Path    string
+	MovedTo string
+	Err     error
+}
+
+func (e *CorruptJournalError) Error() string {
+	return fmt.Sprintf("corrupt journal %s moved to %s: %v", e.Path, e.MovedTo, e.Err)
+}
+
+func (e *CorruptJournalError) Unwrap() error { return e.Err }
+
+// Causes of a request's failure that a record's failure may carry.
+var (
+	// ErrInvalidResponse is a response that contradicts what was asked
+	// or what is known; a few in a row fail the record.
+	ErrInvalidResponse = errors.New("invalid response")
+	// ErrStalled is a connection that delivered no byte for too long.
+	ErrStalled = errors.New("no data arrived for too long")
+)

@@ -1,0 +1,104 @@
+package fetch
+
+import (
+	"cmp"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"slices"
+)
+
+// Invalid says what is wrong with a Request, so that a caller can word it
+// for its own audience (a form field, a flag, a JSON field).
+type Invalid string
+
+// The kinds of RequestError.
+const (
+	InvalidURL    Invalid = "url"     // the URL does not parse
+	InvalidScheme Invalid = "scheme"  // not http or https
+	InvalidHost   Invalid = "host"    // no host name
+	InvalidDigest Invalid = "sha256"  // not 64 hexadecimal digits
+	InvalidSize   Invalid = "size"    // negative
+	InvalidName   Invalid = "name"    // not a plain file name
+	InvalidGitID  Invalid = "gitSHA1" // not 40 hexadecimal digits, or given with a SHA-256
+	InvalidPath   Invalid = "dest"    // Dest or a link is not an absolute path
+)
+
+// RequestError is a Request that cannot be fetched, and why.
+type RequestError struct {
+	Kind    Invalid
+	Request Request
+}
+
+func (e *RequestError) Error() string {
+	return fmt.Sprintf("invalid %s in the request for %q", e.Kind, e.Request.URL)
+}
+
+// Validate is the one check of a request's URL, digest, size and name; it
+// returns nil or a *RequestError.
+func (q Request) Validate() error {
+	if kind := cmp.Or(q.invalidURL(), q.invalidFields()); kind != "" {
+		return &RequestError{Kind: kind, Request: q}
+	}
+	return nil
+}
+
+// invalidURL is what is wrong with the request's URL, or "".
+func (q Request) invalidURL() Invalid {
+	u, err := url.Parse(q.URL)
+	switch {
+	case err != nil:
+		return InvalidURL
+	case u.Scheme != "http" && u.Scheme != "https":
+		return InvalidScheme
+	case u.Hostname() == "":
+		return InvalidHost
+	}
+	return ""
+}
+
+// invalidFields is what is wrong with the request's other fields, or "".
+func (q Request) invalidFields() Invalid {
+	switch {
+	case q.SHA256 != "" && !sha256Hex.MatchString(q.SHA256):
+		return InvalidDigest
+	case q.GitSHA1 != "" && (!sha1Hex.MatchString(q.GitSHA1) || q.SHA256 != ""):
+		return InvalidGitID
+	case !absolute(q.Dest) || slices.ContainsFunc(q.Links, func(l string) bool { return l == "" || !absolute(l) }):
+		return InvalidPath
+	case q.Size < 0:
+		return InvalidSize
+	case q.Name != "" && q.Dest == "" && SanitizeName(q.Name) != q.Name:
+		return InvalidName // with a Dest, the name only labels the file
+	}
+	return ""
+}
+
+// Validate refuses what no fetch can be: a bad id, no requests, a bad
+// request.
+func Validate(id string, requests []Request) error {
+	if !ValidID(id) {
+		return ErrInvalidID
+	}
+	if len(requests) == 0 {
+		return ErrNoRequests
+	}
+	for _, q := range requests {
+		if err := q.Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var (
+	sha256Hex = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+	sha1Hex   = regexp.MustCompile(`^[0-9a-fA-F]{40}$`)
+)
+
+// absolute reports whether p is empty or an absolute path.
+func absolute(p string) bool { return p == "" || filepath.IsAbs(p) }
+
+// IsSHA256 reports whether s is a SHA-256 in hex (64 hexadecimal digits).
+func IsSHA256(s string) bool { return sha256Hex.MatchString(s) }
