@@ -358,8 +358,8 @@ func (c *chaosRun) scramble(j journalFile) {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	for _, g := range loadSpans(j.Fetches[0].Records[0].Segments).gaps(st.Size()) {
-		if _, err := f.WriteAt(bytes.Repeat([]byte{0xA5}, int(g.to-g.from)), g.from); err != nil {
+	for _, g := range loadSpans(j.Fetches[0].Records[0].Segments).Gaps(st.Size()) {
+		if _, err := f.WriteAt(bytes.Repeat([]byte{0xA5}, int(g.To-g.From)), g.From); err != nil {
 			c.t.Fatal(err)
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/internal/ledger"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"github.com/modelfetch/modelfetch/downloader/network"
@@ -88,7 +90,7 @@ func (t *transfer) connections(parent context.Context) error {
 			c.live--
 			t.r.conns.Add(-1)
 			c.stop(err)
-			if t.ledger.left() == 0 {
+			if t.ledger.Left() == 0 {
 				// Every byte is in: connections still waiting out a
 				// Retry-After have nothing left to do.
 				cancel(nil)
@@ -151,7 +153,7 @@ func (t *transfer) helpers(live int) int {
 		return 0
 	}
 	limit := t.connCap()
-	return max(0, min(t.ledger.unclaimed(), limit-int(t.r.conns.Load()), 2*limit-live))
+	return max(0, min(t.ledger.Unclaimed(), limit-int(t.r.conns.Load()), 2*limit-live))
 }
 
 // connCap is the connection cap now (scaling and shedding move it).
@@ -170,7 +172,7 @@ func (t *transfer) overCap() bool {
 // initialConns is how many connections a transfer starts with: one where
 // the file cannot be split, else a few, one piece each, within the cap.
 func (t *transfer) initialConns() int {
-	left := t.ledger.left()
+	left := t.ledger.Left()
 	if !t.ranged() || left < 0 {
 		return 1
 	}
@@ -230,12 +232,12 @@ func (t *transfer) shed() bool {
 func (t *transfer) worker(ctx context.Context) error {
 	var tl tally
 	for {
-		c := t.ledger.take(t.ranged(), t.piece(), t.minSteal())
+		c := t.ledger.Take(t.ranged(), t.piece(), t.minSteal())
 		if c == nil {
 			return nil
 		}
 		progressed, err := t.fetchRange(ctx, c)
-		t.ledger.release(c) // while this connection waits, another may take the range
+		t.ledger.Release(c) // while this connection waits, another may take the range
 		if progressed {
 			tl = tally{}
 			if t.hash != nil {
@@ -297,8 +299,8 @@ func (t *transfer) nap(ctx context.Context, st step) error {
 
 // fetchRange fills claim c from its next byte with one request. It
 // reports whether any byte was written.
-func (t *transfer) fetchRange(ctx context.Context, c *claim) (progressed bool, err error) {
-	from, end := t.ledger.bounds(c)
+func (t *transfer) fetchRange(ctx context.Context, c *ledger.Claim) (progressed bool, err error) {
+	from, end := t.ledger.Bounds(c)
 	if end >= 0 && from >= end {
 		return false, nil
 	}
@@ -314,7 +316,7 @@ func (t *transfer) fetchRange(ctx context.Context, c *claim) (progressed bool, e
 	}
 	defer resp.Body.Close()
 	if err := t.check(resp, ranged, from, end); errors.Is(err, errEnded) {
-		t.ledger.bodyEnded(c) // the file of unknown length ends at from
+		t.ledger.BodyEnded(c) // the file of unknown length ends at from
 		return false, nil
 	} else if err != nil {
 		return false, err
@@ -354,13 +356,13 @@ func (t *transfer) get(ctx context.Context, ranged bool, from, end int64) (*http
 
 // copy writes the body into the claim's range as the bytes arrive: each
 // read is written at once, so progress moves on a slow link too.
-func (t *transfer) copy(ctx context.Context, c *claim, body *stallReader) (progressed bool, err error) {
+func (t *transfer) copy(ctx context.Context, c *ledger.Claim, body *stallReader) (progressed bool, err error) {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	for {
 		// Reserve what this read may bring, so that a thief splits the
 		// claim beyond it and no received byte is thrown away.
-		want := t.ledger.reserve(c, int64(t.chunk()))
+		want := t.ledger.Reserve(c, int64(t.chunk()))
 		if want == 0 {
 			return progressed, nil
 		}
@@ -375,7 +377,7 @@ func (t *transfer) copy(ctx context.Context, c *claim, body *stallReader) (progr
 		case rerr == nil:
 		case !errors.Is(rerr, io.EOF):
 			return progressed, rerr
-		case t.ledger.bodyEnded(c):
+		case t.ledger.BodyEnded(c):
 			return progressed, io.ErrUnexpectedEOF // the body was shorter than its range
 		default:
 			return progressed, nil
@@ -385,17 +387,17 @@ func (t *transfer) copy(ctx context.Context, c *claim, body *stallReader) (progr
 
 // write puts bytes that arrived for claim c into the file, and only then
 // into the ledger.
-func (t *transfer) write(ctx context.Context, c *claim, buf []byte, body *stallReader) error {
+func (t *transfer) write(ctx context.Context, c *ledger.Claim, buf []byte, body *stallReader) error {
 	body.watchdog.Stop() // waiting for the bandwidth limit is no stall
 	if err := t.throttle(ctx, len(buf)); err != nil {
 		return err
 	}
 	body.watchdog.Reset(body.d)
-	at, keep := t.ledger.next(c, int64(len(buf)))
+	at, keep := t.ledger.Next(c, int64(len(buf)))
 	if _, err := t.file.WriteAt(buf[:keep], at); err != nil {
 		return writeFailure(err, t.r.downloaded())
 	}
-	t.ledger.wrote(c, keep)
+	t.ledger.Wrote(c, keep)
 	t.events.dirty() // the journal's written ranges follow the bytes, within journalGap
 	if t.plan.limit >= 0 && t.r.downloaded() > t.plan.limit {
 		return fetch.Failure(fetch.ReasonTotalExceeded, at+keep, &fetch.TotalError{Size: t.r.downloaded(), Limit: t.plan.limit, AtLeast: true})

@@ -12,6 +12,8 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/modelfetch/modelfetch/downloader/internal/ledger"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 )
 
@@ -22,7 +24,7 @@ import (
 type hasher struct {
 	r      *record
 	file   *os.File
-	ledger *ledger
+	ledger *ledger.Ledger
 	events events
 	h      hash.Hash
 	wake   chan struct{}
@@ -30,7 +32,7 @@ type hasher struct {
 
 // newHasher resumes from state, a marshalled hash of the file's first
 // bytes, when it is valid.
-func newHasher(r *record, file *os.File, l *ledger, ev events, state []byte, size int64) *hasher {
+func newHasher(r *record, file *os.File, l *ledger.Ledger, ev events, state []byte, size int64) *hasher {
 	h, _ := newDigest(r.req, size)
 	if len(state) > 0 && h.(encoding.BinaryUnmarshaler).UnmarshalBinary(state) == nil {
 		r.hashed.Store(hashedLen(r.req, size, state))
@@ -86,7 +88,7 @@ func (h *hasher) follow(ctx context.Context) {
 			return
 		case <-h.wake:
 		}
-		written, _ := h.ledger.prefixes()
+		written, _ := h.ledger.Prefixes()
 		if err := h.hashTo(ctx, written); err != nil {
 			return // finish hashes again and reports the error
 		}
@@ -107,7 +109,7 @@ func (h *hasher) finish(ctx context.Context, size int64) (string, error) {
 func (h *hasher) hashTo(ctx context.Context, end int64) error {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
-	_, synced := h.ledger.prefixes()
+	_, synced := h.ledger.Prefixes()
 	var saved []byte
 	pos := h.r.hashed.Load()
 	for pos < end {

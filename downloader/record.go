@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/internal/ledger"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"github.com/dustin/go-humanize"
@@ -78,7 +80,7 @@ type record struct {
 	mismatch   string         // the SHA-256 the complete file had when it failed its check, "" if none
 	unverified bool           // commit the file without checking its digest (Manager.KeepUnverified)
 
-	ledger *ledger // which bytes the partial file holds
+	ledger *ledger.Ledger // which bytes the partial file holds
 
 	hashState []byte // sha256 state after hashed bytes, all synced
 	hashed    atomic.Int64
@@ -86,15 +88,15 @@ type record struct {
 }
 
 func newRecord(f *fetchState, index int, req fetch.Request) *record {
-	return &record{f: f, index: index, req: req, size: -1, sha256: req.SHA256, ledger: newLedger(-1, nil)}
+	return &record{f: f, index: index, req: req, size: -1, sha256: req.SHA256, ledger: ledger.New(-1, nil, nil)}
 }
 
 // downloaded is how many bytes of the file are written.
-func (r *record) downloaded() int64 { return r.ledger.writtenTotal() }
+func (r *record) downloaded() int64 { return r.ledger.WrittenTotal() }
 
 // resetPlan forgets the partial data: the next attempt starts at zero.
 func (r *record) resetPlan() {
-	r.ledger.reset(-1)
+	r.ledger.Reset(-1)
 	r.hashState = nil
 	r.hashed.Store(0)
 	r.validator = ""
@@ -102,19 +104,19 @@ func (r *record) resetPlan() {
 
 // journalSegments returns ranges as segments done to their end (the
 // shape older journals used for partly done segments).
-func journalSegments(s spans) []journalSegment {
+func journalSegments(s ledger.Spans) []journalSegment {
 	out := make([]journalSegment, 0, len(s))
 	for _, x := range s {
-		out = append(out, journalSegment{Start: x.from, End: x.to, Done: x.to})
+		out = append(out, journalSegment{Start: x.From, End: x.To, Done: x.To})
 	}
 	return out
 }
 
 // loadSpans reads the done parts of journalled segments.
-func loadSpans(segs []journalSegment) spans {
-	var s spans
+func loadSpans(segs []journalSegment) ledger.Spans {
+	var s ledger.Spans
 	for _, seg := range segs {
-		s = s.add(seg.Start, seg.Done)
+		s = s.Add(seg.Start, seg.Done)
 	}
 	return s
 }
@@ -127,7 +129,7 @@ func (f *fetchState) journal() journalFetch {
 		if !state.Settled() {
 			state = fetch.StateQueued
 		}
-		_, written, synced := r.ledger.state()
+		_, written, synced := r.ledger.State()
 		jf.Records = append(jf.Records, journalRecord{
 			Request: r.req, Name: r.name, URL: r.url, Size: r.size, Validator: r.validator,
 			SHA256: r.sha256, Ranges: r.ranges, Segments: journalSegments(synced), Written: journalSegments(written),
@@ -156,10 +158,11 @@ func fetchFromJournal(jf journalFetch, sameBoot bool) *fetchState {
 		if !r.state.Settled() {
 			r.state = fetch.StateQueued
 		}
-		r.ledger = newLedger(jr.Size, loadSpans(jr.Segments))
+		var written ledger.Spans
 		if sameBoot {
-			r.ledger.written = r.ledger.written.union(loadSpans(jr.Written))
+			written = loadSpans(jr.Written)
 		}
+		r.ledger = ledger.New(jr.Size, loadSpans(jr.Segments), written)
 		if len(r.hashState) > 0 {
 			r.hashed.Store(hashedLen(r.req, r.size, r.hashState))
 		}
@@ -435,7 +438,7 @@ func (e recordEvents) fit(in info, noRanges bool) (p plan, discarded bool, err e
 		r.restarted, discarded = why, true
 	}
 	r.url, r.size, r.validator, r.ranges = in.url, in.size, in.validator, in.ranges && !noRanges
-	r.ledger.setSize(in.size)
+	r.ledger.SetSize(in.size)
 	if r.sha256 == "" && r.req.GitSHA1 == "" && !r.unverified {
 		r.sha256 = in.sha256
 	}
@@ -464,7 +467,7 @@ func (e recordEvents) fit(in info, noRanges bool) (p plan, discarded bool, err e
 // staleWhy says why the record's partial data cannot serve the resolved
 // file, or "" when it can.
 func staleWhy(r *record, in info, noRanges bool, part string) string {
-	size, written, _ := r.ledger.state()
+	size, written, _ := r.ledger.State()
 	switch {
 	case len(written) == 0:
 		return ""
@@ -472,7 +475,7 @@ func staleWhy(r *record, in info, noRanges bool, part string) string {
 		return "the file changed on the server, so it is downloaded from the start"
 	case !in.ranges || noRanges:
 		return "the server cannot resume, so the file is downloaded from the start"
-	case !partIntact(part, written.end()):
+	case !partIntact(part, written.End()):
 		return "the partial file was missing or short, so the file is downloaded from the start"
 	}
 	return ""

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/internal/ledger"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"github.com/modelfetch/modelfetch/downloader/network"
@@ -127,7 +129,7 @@ func TestVerifyRefusesGaps(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := newRecord(&fetchState{}, 0, fetch.Request{URL: "http://127.0.0.1/x"})
-	r.ledger = newLedger(30, spans{{0, 10}, {20, 30}})
+	r.ledger = ledger.New(30, ledger.Spans{{From: 0, To: 10}, {From: 20, To: 30}}, nil)
 	tr := newTransfer(deps{cfg: Config{}, log: testConfig(t).Logger}, r, nopEvents{})
 	tr.file, tr.in = f, info{size: 30}
 	for pass := 1; pass <= maxGapPasses; pass++ {

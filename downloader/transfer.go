@@ -19,6 +19,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/internal/ledger"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"github.com/modelfetch/modelfetch/downloader/network"
@@ -103,7 +105,7 @@ type stateFn func(ctx context.Context) (stateFn, error)
 type transfer struct {
 	deps
 	r      *record // identity and ledger; its plain fields are the manager's
-	ledger *ledger
+	ledger *ledger.Ledger
 	events events
 	policy retryPolicy
 
@@ -308,10 +310,10 @@ func (t *transfer) reconcile(context.Context) (stateFn, error) {
 	if err := os.MkdirAll(filepath.Dir(p.part), 0o755); err != nil {
 		return nil, fetch.Failure(fetch.ReasonFetchError, 0, &fetch.FileError{Op: fetch.OpFolder, Path: filepath.Dir(p.part), Err: err})
 	}
-	size, written, _ := t.ledger.state()
-	if need := size - written.total(); size > 0 {
+	size, written, _ := t.ledger.State()
+	if need := size - written.Total(); size > 0 {
 		if free, err := freeSpace(filepath.Dir(p.part)); err == nil && free < need {
-			return nil, fetch.Failure(fetch.ReasonQuotaExceeded, written.total(), &fetch.SpaceError{Need: need, Free: free})
+			return nil, fetch.Failure(fetch.ReasonQuotaExceeded, written.Total(), &fetch.SpaceError{Need: need, Free: free})
 		}
 	}
 	file, err := os.OpenFile(p.part, os.O_RDWR|os.O_CREATE, 0o644)
@@ -344,14 +346,14 @@ func (t *transfer) move(ctx context.Context) (stateFn, error) {
 // back for the gap, a few times, before failing; then it checks the
 // length and the digest.
 func (t *transfer) verify(ctx context.Context) (stateFn, error) {
-	size, written, _ := t.ledger.state()
-	if size < 0 || !written.covers(size) {
-		gaps := written.gaps(size)
+	size, written, _ := t.ledger.State()
+	if size < 0 || !written.Covers(size) {
+		gaps := written.Gaps(size)
 		t.log.Warn("the file has gaps once every connection stopped", "url", t.r.req.URL, "gaps", gaps.String(), "pass", t.gapPasses)
 		if t.gapPasses++; t.gapPasses <= maxGapPasses {
 			return t.move, nil
 		}
-		return nil, fetch.Failure(fetch.ReasonFetchError, written.total(), &fetch.GapError{Gaps: gaps.String()})
+		return nil, fetch.Failure(fetch.ReasonFetchError, written.Total(), &fetch.GapError{Gaps: gaps.String()})
 	}
 	if want := t.expected().sizeFor(size); want >= 0 && size != want {
 		e := &network.Error{Kind: network.WrongLength, URL: t.in.url, Got: size, Want: want}
@@ -388,7 +390,7 @@ func (t *transfer) verify(ctx context.Context) (stateFn, error) {
 // commit syncs the file and moves it to its final name, never over an
 // existing file but a broken copy of the same download.
 func (t *transfer) commit(context.Context) (stateFn, error) {
-	size, _, _ := t.ledger.state()
+	size, _, _ := t.ledger.State()
 	if err := t.checkpoint(); err != nil {
 		return nil, writeFailure(err, size)
 	}
@@ -438,11 +440,11 @@ func (t *transfer) dest() (string, error) {
 // only then marks them synced, so that the journal never claims a byte the
 // disk does not hold.
 func (t *transfer) checkpoint() error {
-	_, written, _ := t.ledger.state()
+	_, written, _ := t.ledger.State()
 	if err := fdatasync(t.file); err != nil {
 		return err
 	}
-	t.ledger.markSynced(written)
+	t.ledger.MarkSynced(written)
 	t.events.dirty()
 	if t.hash != nil {
 		poke(t.hash.wake)

@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/internal/ledger"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"github.com/modelfetch/modelfetch/downloader/network"
@@ -543,14 +545,14 @@ func TestCutsAtPieceEnds(t *testing.T) {
 
 // journalSynced is what the journal on disk records as synced for the
 // first record of its only fetch.
-func journalSynced(t *testing.T, cfg Config) spans {
+func journalSynced(t *testing.T, cfg Config) ledger.Spans {
 	j, err := readJournal(filepath.Join(cfg.StateDir, "journal.json"), time.Time{})
 	if err != nil || len(j.Fetches) != 1 {
 		return nil
 	}
-	var s spans
+	var s ledger.Spans
 	for _, seg := range j.Fetches[0].Records[0].Segments {
-		s = s.add(seg.Start, seg.Done)
+		s = s.Add(seg.Start, seg.Done)
 	}
 	return s
 }
@@ -567,7 +569,7 @@ func TestCheckpointCadence(t *testing.T) {
 		m := start(t, cfg)
 		began := time.Now()
 		m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
-		until(t, "a checkpoint", func() bool { return journalSynced(t, cfg).total() > 0 })
+		until(t, "a checkpoint", func() bool { return journalSynced(t, cfg).Total() > 0 })
 		if d := time.Since(began); d > 2*time.Second || d < firstCheckpoint/2 {
 			t.Errorf("first checkpoint after %v, want about %v", d, firstCheckpoint)
 		}
@@ -582,7 +584,7 @@ func TestCheckpointCadence(t *testing.T) {
 		m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
 		var seen []int64
 		until(t, "four checkpoints", func() bool {
-			if n := journalSynced(t, cfg).total(); n > 0 && (len(seen) == 0 || n != seen[len(seen)-1]) {
+			if n := journalSynced(t, cfg).Total(); n > 0 && (len(seen) == 0 || n != seen[len(seen)-1]) {
 				seen = append(seen, n)
 			}
 			return len(seen) >= 4
@@ -596,16 +598,16 @@ func TestCheckpointCadence(t *testing.T) {
 func TestResumeExactlyMissing(t *testing.T) {
 	const size = 8 << 20
 	var mu sync.Mutex
-	var asked spans
+	var asked ledger.Spans
 	record := func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
 		var from, to int64
 		if _, err := fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-%d", &from, &to); err == nil && r.Method == http.MethodGet {
 			mu.Lock()
-			asked = asked.add(from, to+1)
+			asked = asked.Add(from, to+1)
 			mu.Unlock()
 		} else if r.Method == http.MethodGet {
 			mu.Lock()
-			asked = asked.add(0, size)
+			asked = asked.Add(0, size)
 			mu.Unlock()
 		}
 		return origintest.Throttle(4<<20)(o, w, r, n)
@@ -615,7 +617,7 @@ func TestResumeExactlyMissing(t *testing.T) {
 	cfg.MaxConnections = 4
 	m := start(t, cfg)
 	m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath), SHA256: o.SHA256(modelPath)}}, fetch.Options{})
-	until(t, "2 MiB synced", func() bool { return journalSynced(t, cfg).total() > 2<<20 })
+	until(t, "2 MiB synced", func() bool { return journalSynced(t, cfg).Total() > 2<<20 })
 	m.stop()
 	held := journalSynced(t, cfg)
 	mu.Lock()
@@ -628,12 +630,12 @@ func TestResumeExactlyMissing(t *testing.T) {
 	defer mu.Unlock()
 	for _, h := range held {
 		for _, a := range asked {
-			if a.from < h.to && h.from < a.to {
+			if a.From < h.To && h.From < a.To {
 				t.Errorf("asked again for %v, which the journal held (%v)", a, held)
 			}
 		}
 	}
-	if resent, want := o.Sent.Load()-sentBefore, size-held.total(); resent > want+want/4 {
+	if resent, want := o.Sent.Load()-sentBefore, size-held.Total(); resent > want+want/4 {
 		t.Errorf("the second engine was sent %d bytes for %d missing", resent, want)
 	}
 }

@@ -1,0 +1,38 @@
+package downloader
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/modelfetch/modelfetch/downloader/internal/ledger"
+)
+
+// TestJournalV1Loads: a journal written before the ledger (version 1,
+// segments partly done) loads with exactly the done parts as written and
+// synced ranges, and is written back as version 2.
+func TestJournalV1Loads(t *testing.T) {
+	cfg := testConfig(t)
+	os.MkdirAll(cfg.StateDir, 0o700)
+	path := filepath.Join(cfg.StateDir, "journal.json")
+	v1 := `{"version": 1, "fetches": [{"id": "x", "state": "running", "records": [{"request": {"url": "http://127.0.0.1:1/m"}, "size": 100,
+		"segments": [{"start": 0, "end": 40, "done": 30}, {"start": 40, "end": 100, "done": 60}], "state": "running"}]}]}`
+	os.WriteFile(path, []byte(v1), 0o600)
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size, written, synced := m.fetches["x"].records[0].ledger.State()
+	if want := (ledger.Spans{{From: 0, To: 30}, {From: 40, To: 60}}); size != 100 || !slices.Equal(written, want) || !slices.Equal(synced, want) {
+		t.Errorf("size %d written %v synced %v, want 100 and %v", size, written, synced, want)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	j, err := readJournal(path, time.Time{})
+	if err != nil || j.Version != journalVersion || len(j.Fetches[0].Records[0].Segments) != 2 {
+		t.Errorf("rewritten journal: %v %+v", err, j)
+	}
+}
