@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/internal/disk"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"github.com/modelfetch/modelfetch/downloader/origintest"
@@ -334,7 +336,7 @@ func (c *chaosRun) audit(when string) {
 		want = c.v2
 	}
 	segs := j.Fetches[0].Records[0].Segments
-	if j.Boot == bootID() {
+	if j.Boot == disk.BootID() {
 		segs = append(segs, j.Fetches[0].Records[0].Written...)
 	}
 	for _, s := range segs {

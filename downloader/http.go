@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -261,4 +262,16 @@ func (online) Changes() <-chan network.Status        { return nil }
 func fatalStatus(err error) bool {
 	var se *fetch.StatusError
 	return errors.As(err, &se) && !transientStatus(se.Code)
+}
+
+// nameFromDisposition is the filename of a Content-Disposition header.
+func nameFromDisposition(header string) string {
+	if header == "" {
+		return ""
+	}
+	_, params, err := mime.ParseMediaType(header)
+	if err != nil {
+		return ""
+	}
+	return params["filename"]
 }

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/internal/disk"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 )
 
@@ -160,5 +162,5 @@ func writeJournal(path string, j journalFile) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	return writeFileAtomic(path, data)
+	return disk.WriteFileAtomic(path, data)
 }

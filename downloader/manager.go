@@ -20,6 +20,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/internal/disk"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"github.com/adrg/xdg"
@@ -207,7 +209,7 @@ type Manager struct {
 // be read is moved aside; JournalError reports it.
 func New(cfg Config) (*Manager, error) {
 	cfg = cfg.withDefaults()
-	lock, err := lockDir(cfg.StateDir)
+	lock, err := disk.LockDir(cfg.StateDir)
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +242,7 @@ func New(cfg Config) (*Manager, error) {
 	}
 	m.completed = j.Completed
 	for _, jf := range j.Fetches {
-		f := fetchFromJournal(jf, j.Boot != "" && j.Boot == bootID())
+		f := fetchFromJournal(jf, j.Boot != "" && j.Boot == disk.BootID())
 		m.fetches[f.id] = f
 		m.order = append(m.order, f)
 	}
@@ -436,7 +438,7 @@ func (m *Manager) present(req fetch.Request) (string, int64, bool) {
 	}
 	st, err := os.Stat(req.Dest)
 	if err != nil || !st.Mode().IsRegular() || !req.Digested() || st.Size() != req.Size || m.writtenSince(req.Dest, st) ||
-		MakeLinks(req.Dest, req.Links) != nil {
+		disk.MakeLinks(req.Dest, req.Links) != nil {
 		return "", 0, false
 	}
 	return req.Dest, req.Size, true
@@ -648,7 +650,7 @@ func (m *Manager) Match(url string) (string, bool) {
 	if err != nil || st.Size() != c.Size {
 		return "", false
 	}
-	if sum, _, err := hashFile(context.Background(), c.Path); err != nil || !strings.EqualFold(sum, c.SHA256) {
+	if sum, _, err := disk.HashFile(context.Background(), c.Path); err != nil || !strings.EqualFold(sum, c.SHA256) {
 		return "", false
 	}
 	// The time read before hashing: a write during the hash changes it,
@@ -796,7 +798,7 @@ func (m *Manager) writeJournal() error {
 	m.journalMu.Lock()
 	defer m.journalMu.Unlock()
 	m.mu.Lock()
-	j := journalFile{Version: journalVersion, Boot: bootID(), Completed: slices.Clone(m.completed)}
+	j := journalFile{Version: journalVersion, Boot: disk.BootID(), Completed: slices.Clone(m.completed)}
 	for _, f := range m.order {
 		j.Fetches = append(j.Fetches, f.journal())
 	}

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/internal/disk"
+
 	"github.com/modelfetch/modelfetch/downloader/internal/ledger"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
@@ -490,7 +492,7 @@ func partIntact(part string, end int64) bool {
 // uniqueName sanitises name and keeps it apart from the other files of the
 // fetch. m.mu is held.
 func (m *Manager) uniqueName(r *record, name string) string {
-	return numbered(fetch.SanitizeName(name), func(n string) bool {
+	return disk.Numbered(fetch.SanitizeName(name), func(n string) bool {
 		return slices.ContainsFunc(r.f.records, func(o *record) bool { return o != r && o.name == n })
 	})
 }

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/internal/disk"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"github.com/modelfetch/modelfetch/downloader/network"
@@ -139,7 +141,7 @@ func (p retryPolicy) failure(err error, tries int) *fetch.FailError {
 // writeFailure is the failure of a write to the partial file (err names
 // the file).
 func writeFailure(err error, downloaded int64) *fetch.FailError {
-	if isNoSpace(err) {
+	if disk.IsNoSpace(err) {
 		return fetch.Failure(fetch.ReasonQuotaExceeded, downloaded, &fetch.SpaceError{Err: err})
 	}
 	return fetch.Failure(fetch.ReasonFetchError, downloaded, &fetch.FileError{Op: fetch.OpWrite, Err: err})

@@ -3,11 +3,8 @@ package downloader
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -18,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/modelfetch/modelfetch/downloader/internal/disk"
 
 	"github.com/modelfetch/modelfetch/downloader/internal/ledger"
 
@@ -244,7 +243,7 @@ func (t *transfer) resolve(ctx context.Context) (stateFn, error) {
 // when it still has its digest (only its time changed), and downloaded
 // again into its place when not.
 func (t *transfer) checkCopy(ctx context.Context) (stateFn, error) {
-	sum, n, err := hashFile(ctx, t.onDisk.Path)
+	sum, n, err := disk.HashFile(ctx, t.onDisk.Path)
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
@@ -252,37 +251,11 @@ func (t *transfer) checkCopy(ctx context.Context) (stateFn, error) {
 		t.log.Info("a finished file changed on disk; downloading it again", "path", t.onDisk.Path, "err", err)
 		return t.resolve, nil
 	}
-	if err := MakeLinks(t.onDisk.Path, t.r.req.Links); err != nil {
+	if err := disk.MakeLinks(t.onDisk.Path, t.r.req.Links); err != nil {
 		return nil, fetch.Failure(fetch.ReasonFetchError, n, err)
 	}
 	t.out = outcome{path: t.onDisk.Path, size: n, sha256: t.onDisk.SHA256}
 	return nil, nil
-}
-
-// hashFile is the SHA-256 of the file at path, and its length.
-func hashFile(ctx context.Context, path string) (string, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, ctxReader{ctx, f})
-	return hex.EncodeToString(h.Sum(nil)), n, err
-}
-
-// ctxReader stops reading once ctx ends, so that hashing a large file
-// does not hold up a pause.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // expected is what the request says of the file before any server does:
@@ -312,7 +285,7 @@ func (t *transfer) reconcile(context.Context) (stateFn, error) {
 	}
 	size, written, _ := t.ledger.State()
 	if need := size - written.Total(); size > 0 {
-		if free, err := freeSpace(filepath.Dir(p.part)); err == nil && free < need {
+		if free, err := disk.FreeSpace(filepath.Dir(p.part)); err == nil && free < need {
 			return nil, fetch.Failure(fetch.ReasonQuotaExceeded, written.Total(), &fetch.SpaceError{Need: need, Free: free})
 		}
 	}
@@ -322,7 +295,7 @@ func (t *transfer) reconcile(context.Context) (stateFn, error) {
 	}
 	t.file = file
 	if len(written) == 0 && size > 0 {
-		if err := preallocate(file, size); err != nil {
+		if err := disk.Preallocate(file, size); err != nil {
 			return nil, writeFailure(err, 0)
 		}
 	}
@@ -403,13 +376,13 @@ func (t *transfer) commit(context.Context) (stateFn, error) {
 	if err != nil {
 		return nil, fetch.Failure(fetch.ReasonFetchError, size, err)
 	}
-	if err := moveFile(t.plan.part, dest); err != nil {
-		if isNoSpace(err) {
+	if err := disk.Move(t.plan.part, dest); err != nil {
+		if disk.IsNoSpace(err) {
 			return nil, writeFailure(err, size)
 		}
 		return nil, fetch.Failure(fetch.ReasonFetchError, size, &fetch.FileError{Op: fetch.OpMove, Path: dest, Err: err})
 	}
-	if err := MakeLinks(dest, t.r.req.Links); err != nil {
+	if err := disk.MakeLinks(dest, t.r.req.Links); err != nil {
 		return nil, fetch.Failure(fetch.ReasonFetchError, size, err)
 	}
 	t.out = outcome{path: dest, size: size}
@@ -425,7 +398,7 @@ func (t *transfer) dest() (string, error) {
 	if dest == "" {
 		dest = filepath.Join(t.plan.dir, t.plan.name)
 		if dest != t.plan.replace { // a broken copy is replaced in place, not numbered
-			dest = freePath(dest)
+			dest = disk.FreePath(dest)
 		}
 	} else if _, err := os.Lstat(dest); err == nil && !t.r.req.Digested() {
 		return "", &fetch.FileError{Op: fetch.OpTaken, Path: dest, Err: fs.ErrExist}
@@ -441,7 +414,7 @@ func (t *transfer) dest() (string, error) {
 // disk does not hold.
 func (t *transfer) checkpoint() error {
 	_, written, _ := t.ledger.State()
-	if err := fdatasync(t.file); err != nil {
+	if err := disk.SyncData(t.file); err != nil {
 		return err
 	}
 	t.ledger.MarkSynced(written)

@@ -12,10 +12,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/internal/disk"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"github.com/adrg/xdg"
-	"github.com/modelfetch/modelfetch/downloader"
 )
 
 // Errors of Listen.
@@ -81,7 +82,7 @@ func privateDir(dir string) error {
 // stale and replace each other's. The kernel drops the lock when the
 // process dies, so a crash never leaves it behind.
 func lockSocket(path string) (*os.File, error) {
-	f, err := downloader.LockFile(path + ".lock")
+	f, err := disk.Lock(path + ".lock")
 	if errors.Is(err, fetch.ErrLocked) {
 		return nil, ErrRunning
 	}

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/internal/disk"
 )
 
 // Layout says where the files of a plan go and what is done once a file's
@@ -97,7 +97,7 @@ func (c Cache) Finish(p Plan, f File) error {
 	if err := c.Tag(); err != nil {
 		return err
 	}
-	if err := downloader.MakeLinks(c.BlobPath(p, f), c.Links(p, f)); err != nil {
+	if err := disk.MakeLinks(c.BlobPath(p, f), c.Links(p, f)); err != nil {
 		return err
 	}
 	return c.WriteRef(p)

@@ -1,4 +1,4 @@
-package downloader
+package disk
 
 import (
 	"errors"
@@ -8,10 +8,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// preallocate reserves size bytes for f, so that a full disk shows at the
+// Preallocate reserves size bytes for f, so that a full disk shows at the
 // start rather than half way, and the blocks of a segmented file lie
 // together. File systems that cannot reserve are not an error.
-func preallocate(f *os.File, size int64) error {
+func Preallocate(f *os.File, size int64) error {
 	err := unix.Fallocate(int(f.Fd()), 0, 0, size)
 	if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.ENODEV) {
 		return nil
@@ -19,11 +19,11 @@ func preallocate(f *os.File, size int64) error {
 	return err
 }
 
-// bootID names this boot of the machine. Bytes written to a file but not
+// BootID names this boot of the machine. Bytes written to a file but not
 // yet synced survive the death of a process (they are in the page cache)
 // but not a reboot, so the journal's written ranges are trusted only while
 // the boot is the same.
-func bootID() string {
+func BootID() string {
 	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
 	if err != nil {
 		return ""
@@ -31,6 +31,6 @@ func bootID() string {
 	return strings.TrimSpace(string(b))
 }
 
-// fdatasync makes f's data durable without its timestamps: the size of a
+// SyncData makes f's data durable without its timestamps: the size of a
 // preallocated file does not change, so there is no metadata to wait for.
-func fdatasync(f *os.File) error { return unix.Fdatasync(int(f.Fd())) }
+func SyncData(f *os.File) error { return unix.Fdatasync(int(f.Fd())) }
