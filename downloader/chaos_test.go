@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/internal/journal"
+
 	"github.com/modelfetch/modelfetch/downloader/internal/disk"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
@@ -278,7 +280,7 @@ func (c *chaosRun) crash(m *running) *running {
 		return start(c.t, c.cfg)
 	}
 	m.stop()
-	var j journalFile
+	var j journal.File
 	if err := json.Unmarshal(before, &j); err != nil {
 		c.t.Fatalf("journal: %v", err)
 	}
@@ -323,7 +325,7 @@ func (c *chaosRun) putBack(part string, data []byte, readErr error) {
 // as written in this boot, is in the partial file: the journal never
 // claims a byte the file does not hold.
 func (c *chaosRun) audit(when string) {
-	j, err := readJournal(filepath.Join(c.cfg.StateDir, "journal.json"), time.Time{})
+	j, err := journal.Read(filepath.Join(c.cfg.StateDir, "journal.json"), time.Time{})
 	if err != nil || len(j.Fetches) == 0 || j.Fetches[0].Records[0].State.Settled() {
 		return
 	}
@@ -349,7 +351,7 @@ func (c *chaosRun) audit(when string) {
 
 // scramble overwrites the bytes of the partial file that journal does not
 // hold as synced.
-func (c *chaosRun) scramble(j journalFile) {
+func (c *chaosRun) scramble(j journal.File) {
 	part := filepath.Join(c.cfg.PartialDir, "model", "0.part")
 	f, err := os.OpenFile(part, os.O_RDWR, 0)
 	if err != nil {
@@ -360,7 +362,7 @@ func (c *chaosRun) scramble(j journalFile) {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	for _, g := range loadSpans(j.Fetches[0].Records[0].Segments).Gaps(st.Size()) {
+	for _, g := range journal.Spans(j.Fetches[0].Records[0].Segments).Gaps(st.Size()) {
 		if _, err := f.WriteAt(bytes.Repeat([]byte{0xA5}, int(g.To-g.From)), g.From); err != nil {
 			c.t.Fatal(err)
 		}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/internal/journal"
+
 	"github.com/modelfetch/modelfetch/downloader/internal/ledger"
 )
 
@@ -31,8 +33,8 @@ func TestJournalV1Loads(t *testing.T) {
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
-	j, err := readJournal(path, time.Time{})
-	if err != nil || j.Version != journalVersion || len(j.Fetches[0].Records[0].Segments) != 2 {
+	j, err := journal.Read(path, time.Time{})
+	if err != nil || j.Version != journal.Version || len(j.Fetches[0].Records[0].Segments) != 2 {
 		t.Errorf("rewritten journal: %v %+v", err, j)
 	}
 }

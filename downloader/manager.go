@@ -20,6 +20,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/internal/journal"
+
 	"github.com/modelfetch/modelfetch/downloader/internal/disk"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
@@ -196,7 +198,7 @@ type Manager struct {
 	maxConns  int
 	running   int
 	subs      map[*Subscription]struct{}
-	completed []completedFile // every verified download, oldest first
+	completed []journal.Completed // every verified download, oldest first
 
 	client       *http.Client  // Config.Client, with the network settings
 	netChanged   chan struct{} // closed when the network changes
@@ -231,7 +233,7 @@ func New(cfg Config) (*Manager, error) {
 		subs:         map[*Subscription]struct{}{},
 	}
 	m.SetLimitRate(cfg.LimitRate)
-	j, err := readJournal(m.journalPath, time.Now())
+	j, err := journal.Read(m.journalPath, time.Now())
 	var corrupt *fetch.CorruptJournalError
 	if errors.As(err, &corrupt) {
 		m.journalErr = err
@@ -449,7 +451,7 @@ func (m *Manager) present(req fetch.Request) (string, int64, bool) {
 // into its place (a Dest is content-addressed), not trusted by its size.
 // m.mu is held.
 func (m *Manager) writtenSince(path string, st os.FileInfo) bool {
-	i := slices.IndexFunc(m.completed, func(c completedFile) bool { return c.Path == path })
+	i := slices.IndexFunc(m.completed, func(c journal.Completed) bool { return c.Path == path })
 	return i >= 0 && m.completed[i].Mod != 0 && m.completed[i].Mod != st.ModTime().UnixNano()
 }
 
@@ -673,7 +675,7 @@ func (m *Manager) match(url, sha256 string) (string, int64, bool) {
 		if c.URL != url || (sha256 != "" && !strings.EqualFold(sha256, c.SHA256)) {
 			continue
 		}
-		if gone, changed := c.changed(); !gone && !changed {
+		if gone, changed := c.Changed(); !gone && !changed {
 			return c.Path, c.Size, true
 		}
 	}
@@ -684,23 +686,23 @@ func (m *Manager) match(url, sha256 string) (string, int64, bool) {
 // changed (truncated, or written to since), so that downloading it again
 // repairs it in place instead of adding name-2 (a zero Path: none).
 // m.mu is held.
-func (m *Manager) broken(url string) completedFile {
+func (m *Manager) broken(url string) journal.Completed {
 	for _, c := range slices.Backward(m.completed) {
-		if gone, changed := c.changed(); c.URL == url && !gone && changed {
+		if gone, changed := c.Changed(); c.URL == url && !gone && changed {
 			return c
 		}
 	}
-	return completedFile{}
+	return journal.Completed{}
 }
 
 // changedCopy is the finished copy that r replaces when its SHA-256 was
 // recorded (and is the one r expects, if any): the transfer hashes it
 // before asking the server. m.mu is held.
-func (m *Manager) changedCopy(r *record) completedFile {
-	i := slices.IndexFunc(m.completed, func(c completedFile) bool { return c.Path == r.replace && c.URL == r.req.URL })
+func (m *Manager) changedCopy(r *record) journal.Completed {
+	i := slices.IndexFunc(m.completed, func(c journal.Completed) bool { return c.Path == r.replace && c.URL == r.req.URL })
 	if r.replace == "" || i < 0 || m.completed[i].SHA256 == "" || r.req.GitSHA1 != "" ||
 		(r.expected() != "" && !strings.EqualFold(r.expected(), m.completed[i].SHA256)) {
-		return completedFile{}
+		return journal.Completed{}
 	}
 	return m.completed[i]
 }
@@ -708,8 +710,8 @@ func (m *Manager) changedCopy(r *record) completedFile {
 // remember records a completed file, so that it is found by Match even
 // after its fetch is removed from the list. m.mu is held.
 func (m *Manager) remember(r *record) {
-	m.completed = slices.DeleteFunc(m.completed, func(c completedFile) bool { return c.URL == r.req.URL && c.Path == r.path })
-	c := completedFile{URL: r.req.URL, Path: r.path, Size: r.size, SHA256: r.sha256}
+	m.completed = slices.DeleteFunc(m.completed, func(c journal.Completed) bool { return c.URL == r.req.URL && c.Path == r.path })
+	c := journal.Completed{URL: r.req.URL, Path: r.path, Size: r.size, SHA256: r.sha256}
 	if st, err := os.Stat(r.path); err == nil {
 		c.Mod = st.ModTime().UnixNano()
 	}
@@ -798,12 +800,12 @@ func (m *Manager) writeJournal() error {
 	m.journalMu.Lock()
 	defer m.journalMu.Unlock()
 	m.mu.Lock()
-	j := journalFile{Version: journalVersion, Boot: disk.BootID(), Completed: slices.Clone(m.completed)}
+	j := journal.File{Version: journal.Version, Boot: disk.BootID(), Completed: slices.Clone(m.completed)}
 	for _, f := range m.order {
 		j.Fetches = append(j.Fetches, f.journal())
 	}
 	m.mu.Unlock()
-	return writeJournal(m.journalPath, j)
+	return journal.Write(m.journalPath, j)
 }
 
 // progressLoop tells subscribers of progress while anything runs, and

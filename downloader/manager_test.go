@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/internal/journal"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"github.com/modelfetch/modelfetch/downloader/origintest"
@@ -159,7 +161,7 @@ func TestResumeAfterStop(t *testing.T) {
 	m := start(t, cfg)
 	m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{Title: "Model"})
 	until(t, "a durable megabyte", func() bool {
-		j, err := readJournal(filepath.Join(cfg.StateDir, "journal.json"), time.Time{})
+		j, err := journal.Read(filepath.Join(cfg.StateDir, "journal.json"), time.Time{})
 		return err == nil && len(j.Fetches) == 1 && durableBytes(j.Fetches[0]) > 1<<20
 	})
 	m.stop()
@@ -174,7 +176,7 @@ func TestResumeAfterStop(t *testing.T) {
 	}
 }
 
-func durableBytes(f journalFetch) int64 {
+func durableBytes(f journal.Fetch) int64 {
 	var n int64
 	for _, r := range f.Records {
 		for _, s := range r.Segments {

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/internal/journal"
+
 	"github.com/modelfetch/modelfetch/downloader/internal/disk"
 
 	"github.com/modelfetch/modelfetch/downloader/internal/ledger"
@@ -104,27 +106,8 @@ func (r *record) resetPlan() {
 	r.validator = ""
 }
 
-// journalSegments returns ranges as segments done to their end (the
-// shape older journals used for partly done segments).
-func journalSegments(s ledger.Spans) []journalSegment {
-	out := make([]journalSegment, 0, len(s))
-	for _, x := range s {
-		out = append(out, journalSegment{Start: x.From, End: x.To, Done: x.To})
-	}
-	return out
-}
-
-// loadSpans reads the done parts of journalled segments.
-func loadSpans(segs []journalSegment) ledger.Spans {
-	var s ledger.Spans
-	for _, seg := range segs {
-		s = s.Add(seg.Start, seg.Done)
-	}
-	return s
-}
-
-func (f *fetchState) journal() journalFetch {
-	jf := journalFetch{ID: f.id, Options: f.opts, Created: f.created, Paused: f.paused,
+func (f *fetchState) journal() journal.Fetch {
+	jf := journal.Fetch{ID: f.id, Options: f.opts, Created: f.created, Paused: f.paused,
 		State: f.state, Reason: f.reason, Message: f.message, Status: f.status}
 	for _, r := range f.records {
 		state := r.state
@@ -132,9 +115,9 @@ func (f *fetchState) journal() journalFetch {
 			state = fetch.StateQueued
 		}
 		_, written, synced := r.ledger.State()
-		jf.Records = append(jf.Records, journalRecord{
+		jf.Records = append(jf.Records, journal.Record{
 			Request: r.req, Name: r.name, URL: r.url, Size: r.size, Validator: r.validator,
-			SHA256: r.sha256, Ranges: r.ranges, Segments: journalSegments(synced), Written: journalSegments(written),
+			SHA256: r.sha256, Ranges: r.ranges, Segments: journal.Segments(synced), Written: journal.Segments(written),
 			HashState: r.hashState, Path: r.path, State: state,
 			Reason: r.reason, Message: r.message, Status: r.status, Offset: r.offset,
 			Mismatch: r.mismatch, Unverified: r.unverified,
@@ -146,7 +129,7 @@ func (f *fetchState) journal() journalFetch {
 // fetchFromJournal rebuilds a fetch; sameBoot says the journal was
 // written in this boot, so that its written ranges are in the page cache
 // if not on disk.
-func fetchFromJournal(jf journalFetch, sameBoot bool) *fetchState {
+func fetchFromJournal(jf journal.Fetch, sameBoot bool) *fetchState {
 	f := &fetchState{id: jf.ID, opts: jf.Options, created: jf.Created, paused: jf.Paused,
 		state: jf.State, reason: jf.Reason, message: jf.Message, status: jf.Status}
 	if !f.state.Settled() {
@@ -162,9 +145,9 @@ func fetchFromJournal(jf journalFetch, sameBoot bool) *fetchState {
 		}
 		var written ledger.Spans
 		if sameBoot {
-			written = loadSpans(jr.Written)
+			written = journal.Spans(jr.Written)
 		}
-		r.ledger = ledger.New(jr.Size, loadSpans(jr.Segments), written)
+		r.ledger = ledger.New(jr.Size, journal.Spans(jr.Segments), written)
 		if len(r.hashState) > 0 {
 			r.hashed.Store(hashedLen(r.req, r.size, r.hashState))
 		}

@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/internal/journal"
+
 	"github.com/modelfetch/modelfetch/downloader/internal/disk"
 
 	"github.com/modelfetch/modelfetch/downloader/internal/ledger"
@@ -48,7 +50,7 @@ type deps struct {
 	// onDisk is a finished copy of the file, with a recorded SHA-256,
 	// that changed on disk since (see checkCopy): hashed first, here, off
 	// the engine's lock.
-	onDisk completedFile
+	onDisk journal.Completed
 	// netChange is closed at the next change of the network (nil: none).
 	netChange func() <-chan struct{}
 }

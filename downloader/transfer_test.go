@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/internal/journal"
+
 	"github.com/modelfetch/modelfetch/downloader/internal/ledger"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
@@ -546,7 +548,7 @@ func TestCutsAtPieceEnds(t *testing.T) {
 // journalSynced is what the journal on disk records as synced for the
 // first record of its only fetch.
 func journalSynced(t *testing.T, cfg Config) ledger.Spans {
-	j, err := readJournal(filepath.Join(cfg.StateDir, "journal.json"), time.Time{})
+	j, err := journal.Read(filepath.Join(cfg.StateDir, "journal.json"), time.Time{})
 	if err != nil || len(j.Fetches) != 1 {
 		return nil
 	}
