@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/modelfetch/modelfetch/downloader/internal/journal"
+	"github.com/modelfetch/modelfetch/downloader/internal/transfer"
 
 	"github.com/modelfetch/modelfetch/downloader/internal/disk"
 
@@ -405,7 +406,7 @@ func (c *chaosRun) explained(s fetch.Snapshot) bool {
 	case s.FailureReason == fetch.ReasonIntegrity:
 		return c.changed.Load()
 	case s.FailureReason == fetch.ReasonFetchError && strings.Contains(s.Message, "kept changing"):
-		return c.fresh.Load() >= maxRestarts
+		return c.fresh.Load() >= transfer.MaxRestarts
 	}
 	return false
 }

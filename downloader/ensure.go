@@ -1,7 +1,6 @@
 package downloader
 
 import (
-	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -204,13 +203,6 @@ func (m *Manager) create(id string, requests []fetch.Request, opts fetch.Options
 	m.markDirty()
 	poke(m.wake)
 	return m.snapshot(f)
-}
-
-// sameMismatch reports whether err is the mismatch already seen: the same
-// bytes, which downloading again would not change.
-func sameMismatch(err error, seen string) bool {
-	var ie *fetch.IntegrityError
-	return seen != "" && errors.As(err, &ie) && strings.EqualFold(ie.Got, seen)
 }
 
 // SetDigest corrects the expected SHA-256 of the file of url in the

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
+	"github.com/modelfetch/modelfetch/downloader/words"
 
 	"github.com/modelfetch/modelfetch/downloader/network"
 )
@@ -24,7 +25,7 @@ type Inhibitor interface {
 var errMetered = errors.New("paused on a metered connection")
 
 // meteredSentence is what a fetch paused on a metered connection says.
-var meteredSentence = Sentence(&network.Error{Kind: network.MeteredConnection})
+var meteredSentence = words.Sentence(&network.Error{Kind: network.MeteredConnection})
 
 // awakeLoop holds the Inhibitor while any record runs.
 func (m *Manager) awakeLoop(ctx context.Context) {

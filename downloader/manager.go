@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/modelfetch/modelfetch/downloader/internal/journal"
+	"github.com/modelfetch/modelfetch/downloader/internal/transfer"
+	"github.com/modelfetch/modelfetch/downloader/words"
 
 	"github.com/modelfetch/modelfetch/downloader/internal/disk"
 
@@ -106,6 +108,13 @@ func DefaultConfig() Config {
 		SlowRate:         4 << 10,
 		SlowAfter:        30 * time.Second,
 	}
+}
+
+// transfer is what c says to a transfer.
+func (c Config) transfer() transfer.Config {
+	return transfer.Config{StallTimeout: c.StallTimeout, CheckpointInterval: c.CheckpointInterval, CheckpointBytes: c.CheckpointBytes,
+		ScaleInterval: c.ScaleInterval, BackoffBase: c.BackoffBase, BackoffMax: c.BackoffMax, MaxRetries: c.MaxRetries,
+		MinSegment: c.MinSegment, SlowRate: c.SlowRate, SlowAfter: c.SlowAfter, Clock: c.Clock, Network: c.Network}
 }
 
 func (c Config) withDefaults() Config {
@@ -325,14 +334,17 @@ func (m *Manager) dispatch(ctx context.Context, wg *sync.WaitGroup) {
 
 func (m *Manager) runRecord(ctx context.Context, r *record) {
 	m.mu.Lock()
-	d := deps{cfg: m.cfg, client: guarded(m.client), netChange: m.netChange, limiter: m.limiter, log: m.cfg.Logger, now: time.Now,
-		maxConns: cmp.Or(r.f.opts.Connections, m.maxConns)}
+	d := transfer.Deps{Config: m.cfg.transfer(), Client: m.client, NetChange: m.netChange, Limiter: m.limiter, Log: m.cfg.Logger,
+		Now: time.Now, MaxConns: cmp.Or(r.f.opts.Connections, m.maxConns)}
 	if len(r.f.records) == 1 {
-		d.total = r.f.opts.DownloadTotal
+		d.Total = r.f.opts.DownloadTotal
 	}
-	d.onDisk = m.changedCopy(r)
+	if c := m.changedCopy(r); c.Path != "" {
+		d.OnDisk = transfer.Copy{Path: c.Path, SHA256: c.SHA256}
+	}
+	target := &transfer.Target{Request: r.req, Ledger: r.ledger, Hashed: &r.hashed, Conns: &r.conns}
 	m.mu.Unlock()
-	out, err := newTransfer(d, r, recordEvents{m, r}).run(ctx)
+	out, err := transfer.Run(ctx, d, target, recordEvents{m, r})
 	stopped := ctx.Err() != nil
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -344,9 +356,9 @@ func (m *Manager) runRecord(ctx context.Context, r *record) {
 		r.state = fetch.StateSucceeded
 		// A replacement that came too late is dropped: the file was
 		// checked against the digest it had.
-		r.path, r.size, r.hashState, r.mismatch, r.amended, r.message = out.path, out.size, nil, "", nil, ""
+		r.path, r.size, r.hashState, r.mismatch, r.amended, r.message, r.waiting = out.Path, out.Size, nil, "", nil, "", nil
 		// A changed copy found intact was named and digested by no download.
-		r.name, r.sha256 = cmp.Or(r.name, filepath.Base(out.path)), cmp.Or(r.sha256, out.sha256)
+		r.name, r.sha256 = cmp.Or(r.name, filepath.Base(out.Path)), cmp.Or(r.sha256, out.SHA256)
 		m.remember(r)
 	case stopped && r.f.aborted:
 		// The fetch's flag, not the cause: a context cancelled by Pause keeps
@@ -354,7 +366,7 @@ func (m *Manager) runRecord(ctx context.Context, r *record) {
 		r.state = fetch.StateAborted
 		m.removePartial(r)
 	case stopped:
-		r.state, r.message = fetch.StateQueued, "" // paused, amended, or the engine is stopping
+		r.state, r.waiting = fetch.StateQueued, nil // paused, amended, or the engine is stopping
 		if r.amended != nil {
 			r.amend(*r.amended)
 		}
@@ -370,7 +382,7 @@ func (m *Manager) runRecord(ctx context.Context, r *record) {
 		r.state = fetch.StateFailed
 		// The sentence is made once, here, so that the journal, the API's
 		// JSON and every client carry the same words.
-		r.reason, r.message, r.status, r.offset = fe.Reason, Sentence(fe), fe.Status, fe.Offset
+		r.reason, r.message, r.status, r.offset, r.waiting = fe.Reason, words.Sentence(fe), fe.Status, fe.Offset, nil
 		if r.downloaded() == 0 {
 			m.removePartial(r) // its preallocated space holds nothing useful
 		}
@@ -400,7 +412,7 @@ func (m *Manager) settle(f *fetchState) {
 	kind := fetch.EventSuccess
 	switch {
 	case f.aborted:
-		f.state, f.reason, f.message, kind = fetch.StateAborted, fetch.ReasonAborted, abortedSentence, fetch.EventAbort
+		f.state, f.reason, f.message, kind = fetch.StateAborted, fetch.ReasonAborted, words.Sentence(fetch.ErrAborted), fetch.EventAbort
 		os.Remove(filepath.Join(m.cfg.PartialDir, f.id))
 	case failed != nil:
 		f.state, f.reason, f.message, f.status, kind = fetch.StateFailed, failed.reason, failed.message, failed.status, fetch.EventFailure
@@ -506,7 +518,7 @@ func (m *Manager) Abort(id string) bool {
 	for _, r := range f.records {
 		switch {
 		case r.cancel != nil:
-			r.cancel(errAborted) // runRecord removes the partial file once stopped
+			r.cancel(fetch.ErrAborted) // runRecord removes the partial file once stopped
 		case !r.state.Settled():
 			r.state = fetch.StateAborted
 			m.removePartial(r)
@@ -749,14 +761,13 @@ func (m *Manager) SetLimitRate(bytesPerSecond int64) {
 	}
 	// A burst of a tenth of a second keeps the flow smooth, within the
 	// bounds of what one read returns.
-	m.limiter.SetBurst(int(min(max(bytesPerSecond/10, 16<<10), bufSize)))
+	m.limiter.SetBurst(int(min(max(bytesPerSecond/10, 16<<10), transfer.ReadSize)))
 	m.limiter.SetLimit(rate.Limit(bytesPerSecond))
 }
 
 // Cancellation causes of a running record.
 var (
 	errPaused  = errors.New("paused")
-	errAborted = errors.New("aborted")
 	errAmended = errors.New("asked for again with another digest or name")
 )
 

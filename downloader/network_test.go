@@ -141,7 +141,7 @@ func TestWaitsWhileTheSystemSays(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig(t)
 			cfg.MaxRetries = 1
-			cfg.Network = fixedView{tc.st}
+			cfg.Network = network.Fixed(tc.st)
 			m := start(t, cfg)
 			m.Fetch("model", []fetch.Request{{URL: "http://" + origintest.ClosedAddr(t) + "/model.bin"}}, fetch.Options{})
 			says(t, m, fetch.StateWaitingNetwork, tc.want)

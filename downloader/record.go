@@ -10,14 +10,14 @@ import (
 	"time"
 
 	"github.com/modelfetch/modelfetch/downloader/internal/journal"
+	"github.com/modelfetch/modelfetch/downloader/internal/transfer"
+	"github.com/modelfetch/modelfetch/downloader/words"
 
 	"github.com/modelfetch/modelfetch/downloader/internal/disk"
 
 	"github.com/modelfetch/modelfetch/downloader/internal/ledger"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
-
-	"github.com/dustin/go-humanize"
 )
 
 // fetch is the live state of one fetch. Its fields are guarded by
@@ -71,12 +71,14 @@ type record struct {
 	// replace is a completed copy of this file found broken on disk
 	// (truncated or grown): the new one takes its place.
 	replace   string
-	restarted string
+	restarted fetch.Restart
 
 	reason  fetch.Reason
-	message string
+	message string // the failure's sentence, once failed
 	status  int
 	offset  int64
+	// waiting is what an active record waits for before it tries again.
+	waiting *fetch.WaitError
 
 	cancel context.CancelCauseFunc
 
@@ -149,7 +151,7 @@ func fetchFromJournal(jf journal.Fetch, sameBoot bool) *fetchState {
 		}
 		r.ledger = ledger.New(jr.Size, journal.Spans(jr.Segments), written)
 		if len(r.hashState) > 0 {
-			r.hashed.Store(hashedLen(r.req, r.size, r.hashState))
+			r.hashed.Store(transfer.HashedLen(r.req, r.size, r.hashState))
 		}
 		f.records = append(f.records, r)
 	}
@@ -214,9 +216,12 @@ func (r *record) snapshot() fetch.RecordSnapshot {
 	rs := fetch.RecordSnapshot{URL: r.req.URL, Name: r.name, Path: r.path, State: r.state,
 		FailureReason: r.reason, Message: r.message, Status: r.status, Offset: r.offset,
 		Downloaded: r.downloaded(), Size: r.size, Verified: r.hashed.Load(), SHA256: r.expected(),
-		Connections: int(r.conns.Load()), Restarted: r.restarted, Actual: r.mismatch, Unverified: r.unverified}
+		Connections: int(r.conns.Load()), Restarted: words.Restart(r.restarted), Actual: r.mismatch, Unverified: r.unverified}
 	if rs.Name == "" {
 		rs.Name = fetch.SanitizeName(fetch.NameFromURL(r.req.URL))
+	}
+	if rs.Message == "" && r.waiting != nil && !r.state.Settled() {
+		rs.Message = words.Sentence(r.waiting)
 	}
 	switch r.state {
 	case fetch.StateSucceeded:
@@ -246,7 +251,7 @@ func (m *Manager) slowMessage(f *fetchState) string {
 	if f.slowSince.IsZero() || f.meter.at.Sub(f.slowSince) < m.cfg.SlowAfter {
 		return ""
 	}
-	return "Very slow: " + humanize.Bytes(uint64(f.meter.rate)) + "/s"
+	return words.VerySlow(f.meter.rate)
 }
 
 // activeMessage is what an active fetch in state says: what it waits for
@@ -257,8 +262,8 @@ func (m *Manager) activeMessage(f *fetchState, state fetch.State) string {
 		return meteredSentence
 	}
 	for _, r := range f.records {
-		if !r.state.Settled() && r.message != "" {
-			return r.message
+		if !r.state.Settled() && r.waiting != nil {
+			return words.Sentence(r.waiting)
 		}
 	}
 	if state == fetch.StateRunning {
@@ -363,28 +368,30 @@ type recordEvents struct {
 	r *record
 }
 
-func (e recordEvents) setState(s fetch.State) {
+var _ transfer.Events = recordEvents{}
+
+func (e recordEvents) SetState(s fetch.State) {
 	e.m.mu.Lock()
-	e.r.state, e.r.message = s, ""
+	e.r.state, e.r.waiting = s, nil
 	e.m.mu.Unlock()
 }
 
-func (e recordEvents) say(msg string) {
+func (e recordEvents) Wait(w *fetch.WaitError) {
 	e.m.mu.Lock()
-	e.r.message = msg
+	e.r.waiting = w
 	e.m.mu.Unlock()
 }
 
-func (e recordEvents) dirty() { e.m.markDirty() }
+func (e recordEvents) Dirty() { e.m.markDirty() }
 
-func (e recordEvents) saveHash(state []byte) {
+func (e recordEvents) SaveHash(state []byte) {
 	e.m.mu.Lock()
 	e.r.hashState = state
 	e.m.mu.Unlock()
 }
 
-// discard forgets the record's partial data, saying why.
-func (e recordEvents) discard(why string) {
+// Discard forgets the record's partial data, saying why.
+func (e recordEvents) Discard(why fetch.Restart) {
 	e.m.mu.Lock()
 	e.m.removePartial(e.r)
 	e.r.restarted = why
@@ -401,9 +408,9 @@ func (e recordEvents) forgotten() {
 	}
 }
 
-// reconcile keeps the partial data when the resolved file is the one it
+// Reconcile keeps the partial data when the resolved file is the one it
 // belongs to, discards it when not, and checks the fetch's total.
-func (e recordEvents) reconcile(in info, noRanges bool) (plan, error) {
+func (e recordEvents) Reconcile(in transfer.Info, noRanges bool) (transfer.Plan, error) {
 	p, discarded, err := e.fit(in, noRanges)
 	if discarded {
 		e.forgotten()
@@ -411,8 +418,8 @@ func (e recordEvents) reconcile(in info, noRanges bool) (plan, error) {
 	return p, err
 }
 
-// fit is reconcile under the manager's lock.
-func (e recordEvents) fit(in info, noRanges bool) (p plan, discarded bool, err error) {
+// fit is Reconcile under the manager's lock.
+func (e recordEvents) fit(in transfer.Info, noRanges bool) (p transfer.Plan, discarded bool, err error) {
 	m, r := e.m, e.r
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -422,17 +429,17 @@ func (e recordEvents) fit(in info, noRanges bool) (p plan, discarded bool, err e
 		m.removePartial(r)
 		r.restarted, discarded = why, true
 	}
-	r.url, r.size, r.validator, r.ranges = in.url, in.size, in.validator, in.ranges && !noRanges
-	r.ledger.SetSize(in.size)
+	r.url, r.size, r.validator, r.ranges = in.URL, in.Size, in.Validator, in.Ranges && !noRanges
+	r.ledger.SetSize(in.Size)
 	if r.sha256 == "" && r.req.GitSHA1 == "" && !r.unverified {
-		r.sha256 = in.sha256
+		r.sha256 = in.SHA256
 	}
 	if r.name == "" {
-		r.name = m.uniqueName(r, cmp.Or(r.req.Name, in.name, fetch.NameFromURL(r.req.URL)))
+		r.name = m.uniqueName(r, cmp.Or(r.req.Name, in.Name, fetch.NameFromURL(r.req.URL)))
 	}
-	p = plan{part: part, dir: cmp.Or(r.f.opts.Dir, filepath.Join(m.cfg.ModelsDir, r.f.id)), name: r.name,
-		digest: cmp.Or(r.req.GitSHA1, r.sha256), limit: -1, hashState: r.hashState, mismatch: r.mismatch, unverified: r.unverified,
-		replace: r.replace}
+	p = transfer.Plan{Part: part, Dir: cmp.Or(r.f.opts.Dir, filepath.Join(m.cfg.ModelsDir, r.f.id)), Name: r.name,
+		Digest: cmp.Or(r.req.GitSHA1, r.sha256), Limit: -1, HashState: r.hashState, Mismatch: r.mismatch, Unverified: r.unverified,
+		Replace: r.replace}
 	if total := r.f.opts.DownloadTotal; total > 0 {
 		others := int64(0)
 		for _, o := range r.f.records {
@@ -440,10 +447,10 @@ func (e recordEvents) fit(in info, noRanges bool) (p plan, discarded bool, err e
 				others += max(o.size, o.downloaded())
 			}
 		}
-		if in.size >= 0 && others+in.size > total {
-			return plan{}, discarded, fetch.Failure(fetch.ReasonTotalExceeded, 0, &fetch.TotalError{Size: others + in.size, Limit: total})
+		if in.Size >= 0 && others+in.Size > total {
+			return transfer.Plan{}, discarded, fetch.Failure(fetch.ReasonTotalExceeded, 0, &fetch.TotalError{Size: others + in.Size, Limit: total})
 		}
-		p.limit = total - others
+		p.Limit = total - others
 	}
 	m.markDirty()
 	return p, discarded, nil
@@ -451,17 +458,17 @@ func (e recordEvents) fit(in info, noRanges bool) (p plan, discarded bool, err e
 
 // staleWhy says why the record's partial data cannot serve the resolved
 // file, or "" when it can.
-func staleWhy(r *record, in info, noRanges bool, part string) string {
+func staleWhy(r *record, in transfer.Info, noRanges bool, part string) fetch.Restart {
 	size, written, _ := r.ledger.State()
 	switch {
 	case len(written) == 0:
 		return ""
-	case in.validator != r.validator || in.size != r.size || (size >= 0 && size != in.size):
-		return "the file changed on the server, so it is downloaded from the start"
-	case !in.ranges || noRanges:
-		return "the server cannot resume, so the file is downloaded from the start"
+	case in.Validator != r.validator || in.Size != r.size || (size >= 0 && size != in.Size):
+		return fetch.RestartChanged
+	case !in.Ranges || noRanges:
+		return fetch.RestartNoRanges
 	case !partIntact(part, written.End()):
-		return "the partial file was missing or short, so the file is downloaded from the start"
+		return fetch.RestartPartialLost
 	}
 	return ""
 }

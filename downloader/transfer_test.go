@@ -2,10 +2,7 @@ package downloader
 
 import (
 	"bytes"
-	"crypto/sha1"
 	"crypto/sha256"
-	"encoding"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -21,6 +18,8 @@ import (
 	"time"
 
 	"github.com/modelfetch/modelfetch/downloader/internal/journal"
+	"github.com/modelfetch/modelfetch/downloader/internal/transfer"
+	"github.com/modelfetch/modelfetch/downloader/words/wordstest"
 
 	"github.com/modelfetch/modelfetch/downloader/internal/ledger"
 
@@ -138,7 +137,7 @@ func TestFailures(t *testing.T) {
 			if tc.status != 0 && s.Status != tc.status {
 				t.Errorf("status %d, want %d", s.Status, tc.status)
 			}
-			isSentence(t, s.Message)
+			wordstest.IsSentence(t, s.Message)
 			checkCause(t, causes, tc.is)
 			if _, err := os.Stat(filepath.Join(cfg.ModelsDir, "model")); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("a failed fetch left something in the models folder: %v", err)
@@ -164,7 +163,7 @@ func TestDigestMismatch(t *testing.T) {
 		if s.FailureReason != fetch.ReasonIntegrity {
 			t.Errorf("reason %s (%s), want integrity", s.FailureReason, s.Message)
 		}
-		isSentence(t, s.Message, "SHA-256", strings.Repeat("cd", 32))
+		wordstest.IsSentence(t, s.Message, "SHA-256", strings.Repeat("cd", 32))
 	})
 	t.Run("hash mismatch of a file that changed downloads twice", func(t *testing.T) {
 		good := origintest.Content(size, 1)
@@ -323,7 +322,7 @@ func TestDiskFull(t *testing.T) {
 			t.Fatalf("reason %q (%s), want quota-exceeded", s.FailureReason, s.Message)
 		}
 		checkCause(t, causes, fetch.ErrNoSpace)
-		isSentence(t, s.Message, "retry it")
+		wordstest.IsSentence(t, s.Message, "retry it")
 		return m, cfg, s
 	}
 	t.Run("known size", func(t *testing.T) {
@@ -457,7 +456,7 @@ func TestOffline(t *testing.T) {
 	addr := origintest.ClosedAddr(t) // connections are refused until the server starts below
 	cfg := testConfig(t)
 	cfg.MaxRetries = 1 // waits for the network must not count towards it
-	cfg.Network = view(network.Offline)
+	cfg.Network = network.Fixed{State: network.Offline}
 	m := start(t, cfg)
 	m.Fetch("model", []fetch.Request{{URL: "http://" + addr + "/models/model.bin"}}, fetch.Options{})
 	until(t, "the fetch waits for the network", func() bool {
@@ -487,24 +486,6 @@ func TestRangeNotSatisfiable(t *testing.T) {
 	s := settleWhole(t, m, "model", o.Bytes(modelPath))
 	if s.Records[0].Restarted == "" || o.GETs.Load() < 3 {
 		t.Errorf("restarted %q after %d requests: the 416 did not restart the file", s.Records[0].Restarted, o.GETs.Load())
-	}
-}
-
-func TestBackoff(t *testing.T) {
-	m := retryPolicy{base: time.Second, max: time.Minute}
-	offline := &network.Error{Kind: network.Disconnected}
-	for n := range 12 {
-		if d := m.backoff(n, offline); d > maxNetworkWait {
-			t.Errorf("network wait %d is %v, over %v", n, d, maxNetworkWait)
-		}
-		server := &fetch.StatusError{Code: http.StatusServiceUnavailable}
-		if d := m.backoff(n, server); d > time.Minute || d < min(time.Second<<n, time.Minute)/2 {
-			t.Errorf("server wait %d is %v", n, d)
-		}
-	}
-	asked := &fetch.StatusError{Code: http.StatusTooManyRequests, RetryAfter: 5 * time.Minute}
-	if d := m.backoff(0, asked); d != 5*time.Minute {
-		t.Errorf("Retry-After of 5 min gave a wait of %v", d)
 	}
 }
 
@@ -572,8 +553,8 @@ func TestCheckpointCadence(t *testing.T) {
 		began := time.Now()
 		m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
 		until(t, "a checkpoint", func() bool { return journalSynced(t, cfg).Total() > 0 })
-		if d := time.Since(began); d > 2*time.Second || d < firstCheckpoint/2 {
-			t.Errorf("first checkpoint after %v, want about %v", d, firstCheckpoint)
+		if d := time.Since(began); d > 2*time.Second || d < transfer.FirstCheckpoint/2 {
+			t.Errorf("first checkpoint after %v, want about %v", d, transfer.FirstCheckpoint)
 		}
 	})
 	t.Run("by bytes", func(t *testing.T) {
@@ -729,14 +710,6 @@ func settleHoldingRetryAfter(t *testing.T, size, conns int, f fault) (*origin, *
 	return o, clock
 }
 
-// gitBlobID is the git blob id of data, as the Hub lists a plain file.
-func gitBlobID(data []byte) string {
-	h := sha1.New()
-	fmt.Fprintf(h, "blob %d\x00", len(data))
-	h.Write(data)
-	return hex.EncodeToString(h.Sum(nil))
-}
-
 // A request with an exact Dest and links lands exactly there, verified by
 // its git blob id; asked again, it is done without a request; a file at a
 // Dest without a digest is never replaced.
@@ -745,9 +718,9 @@ func TestDestLinksAndGitSHA1(t *testing.T) {
 	cfg := testConfig(t)
 	m := start(t, cfg)
 	dir := t.TempDir()
-	dest := filepath.Join(dir, "blobs", gitBlobID(o.Bytes(modelPath)))
+	dest := filepath.Join(dir, "blobs", origintest.GitBlobID(o.Bytes(modelPath)))
 	links := []string{filepath.Join(dir, "snapshots", "c1", "sub", "model.bin"), filepath.Join(dir, "snapshots", "c2", "model.bin")}
-	req := fetch.Request{URL: o.FileURL(modelPath), GitSHA1: gitBlobID(o.Bytes(modelPath)), Size: int64(len(o.Bytes(modelPath))), Dest: dest, Links: links}
+	req := fetch.Request{URL: o.FileURL(modelPath), GitSHA1: origintest.GitBlobID(o.Bytes(modelPath)), Size: int64(len(o.Bytes(modelPath))), Dest: dest, Links: links}
 	if _, err := m.Fetch("a", []fetch.Request{req}, fetch.Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -813,7 +786,7 @@ func TestDestRefused(t *testing.T) {
 	dir := t.TempDir()
 	req := fetch.Request{URL: o.FileURL(modelPath), Size: int64(len(o.Bytes(modelPath)))}
 	bad := req
-	bad.GitSHA1 = gitBlobID([]byte("other"))
+	bad.GitSHA1 = origintest.GitBlobID([]byte("other"))
 	bad.Dest = filepath.Join(dir, "blobs", bad.GitSHA1)
 	if _, err := m.Fetch("c", []fetch.Request{bad}, fetch.Options{}); err != nil {
 		t.Fatal(err)
@@ -838,29 +811,5 @@ func TestDestRefused(t *testing.T) {
 	checkFile(t, mine, []byte("a person's file"))
 	if _, err := m.Fetch("e", []fetch.Request{{URL: o.FileURL(modelPath), Dest: "relative/x"}}, fetch.Options{}); err == nil {
 		t.Error("a relative Dest was accepted")
-	}
-}
-
-// A journalled SHA-1 state resumes at the file's own byte count, the blob
-// header not counted.
-func TestGitSHA1HashState(t *testing.T) {
-	data := origintest.Content(1000, 7)
-	req := fetch.Request{GitSHA1: gitBlobID(data)}
-	h, _ := newDigest(req, int64(len(data)))
-	h.Write(data[:600])
-	state, err := h.(encoding.BinaryMarshaler).MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := hashedLen(req, int64(len(data)), state); n != 600 {
-		t.Fatalf("hashedLen = %d, want 600", n)
-	}
-	resumed, _ := newDigest(req, int64(len(data)))
-	if err := resumed.(encoding.BinaryUnmarshaler).UnmarshalBinary(state); err != nil {
-		t.Fatal(err)
-	}
-	resumed.Write(data[600:])
-	if got := hex.EncodeToString(resumed.Sum(nil)); got != req.GitSHA1 {
-		t.Errorf("resumed sum %s, want %s", got, req.GitSHA1)
 	}
 }

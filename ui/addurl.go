@@ -5,14 +5,14 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/modelfetch/modelfetch/downloader/words"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
-
-	"github.com/modelfetch/modelfetch/downloader"
 )
 
 // addURLForm is the Add URL dialog: addresses, one per line, an
@@ -80,7 +80,7 @@ func (u *UI) submitAddURL(f *addURLForm) {
 		// Drop what started, so that Download again does not say the
 		// first ones are there already.
 		f.url.SetText(strings.Join(addrs[started:], "\n"))
-		f.problem.SetText(downloader.Sentence(err))
+		f.problem.SetText(words.Sentence(err))
 		f.problem.Show()
 		// The dialog was sized without the message: grow it to fit.
 		f.dialog.Resize(dialogSize(f.dialog, 560))

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"runtime"
 
+	"github.com/modelfetch/modelfetch/downloader/words"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
@@ -44,7 +46,7 @@ func Run(ctx context.Context, a fyne.App, m *downloader.Manager, opts Options, l
 	if err != nil {
 		// The window works without it; other programs then cannot reach
 		// this engine.
-		fmt.Fprintf(l.Env.Stderr, "modelfetch: warning: the local API is not served. %s\n", downloader.Sentence(err))
+		fmt.Fprintf(l.Env.Stderr, "modelfetch: warning: the local API is not served. %s\n", words.Sentence(err))
 	}
 	hostCtx, stopHost := context.WithCancel(context.Background())
 	served := make(chan error, 1)
@@ -53,7 +55,7 @@ func Run(ctx context.Context, a fyne.App, m *downloader.Manager, opts Options, l
 	present(a, w, bus, l.Hidden)
 	for _, arg := range l.Open {
 		if err := w.Open(arg); err != nil {
-			fmt.Fprintf(l.Env.Stderr, "modelfetch: %s\n", downloader.Sentence(err))
+			fmt.Fprintf(l.Env.Stderr, "modelfetch: %s\n", words.Sentence(err))
 		}
 	}
 	running := make(chan struct{})

@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/modelfetch/modelfetch/downloader/words"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/dustin/go-humanize"
 
-	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/hf"
 )
 
@@ -303,7 +304,7 @@ func (v *HubView) Open(text string) {
 	case errors.Is(err, hf.ErrNotHub):
 		v.runSearch(text)
 	default:
-		v.showSearch(downloader.Sentence(err), true)
+		v.showSearch(words.Sentence(err), true)
 	}
 }
 
@@ -346,7 +347,7 @@ func (v *HubView) runSearch(q string) {
 		models, err := v.hub.Search(ctx, s)
 		v.answer(ctx, seq, func() {
 			if err != nil {
-				v.showSearch(downloader.Sentence(err), true)
+				v.showSearch(words.Sentence(err), true)
 				return
 			}
 			v.models = models
@@ -431,7 +432,7 @@ func (v *HubView) showRepo(plan hf.Plan, have map[string]bool, err error) {
 	v.updateButton()
 	switch {
 	case err != nil:
-		v.setRepoNote(downloader.Sentence(err), true)
+		v.setRepoNote(words.Sentence(err), true)
 	default:
 		v.setRepoNote(repoSummary(plan, have), false)
 	}

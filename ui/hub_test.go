@@ -9,11 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/words"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/hf"
 	"github.com/modelfetch/modelfetch/downloader/hf/hftest"
 	"github.com/modelfetch/modelfetch/downloader/origintest"
@@ -250,7 +251,7 @@ func TestHubPastedNameOpensRepo(t *testing.T) {
 
 func TestHubOfflineSaysSoAndDoesNotBlock(t *testing.T) {
 	h := newHubHarness(t, origintest.ClosedURL(t), hf.Token{})
-	offline := downloader.Sentence(&hf.Error{Kind: hf.KindOffline})
+	offline := words.Sentence(&hf.Error{Kind: hf.KindOffline})
 
 	h.enter("tiny")
 	h.waitFor("the offline note", func() bool { return h.v.note.Text == offline })

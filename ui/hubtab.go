@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/modelfetch/modelfetch/downloader/words"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"fyne.io/fyne/v2"
@@ -48,7 +50,7 @@ func (u *UI) openHubModel(m downloader.Model) {
 	}
 	ref, err := hf.Parse(m.HubName(), hf.Options{Endpoint: u.opts.Hub.Endpoint(), Include: m.Include})
 	if err != nil {
-		u.showProblem("Cannot download "+m.Title, downloader.Sentence(err))
+		u.showProblem("Cannot download "+m.Title, words.Sentence(err))
 		return
 	}
 	u.places.SelectIndex(1)
@@ -68,12 +70,12 @@ func (u *UI) downloadHub(plan hf.Plan, files []hf.File) {
 	}
 	u.refresh()
 	if err != nil {
-		u.showProblem("Cannot download from "+plan.Repo, downloader.Sentence(err))
+		u.showProblem("Cannot download from "+plan.Repo, words.Sentence(err))
 		return
 	}
 	go func() {
 		if err := f.FinishWhenDone(u.ctx, u.m, f.ID); err != nil && u.ctx.Err() == nil {
-			u.opts.Do(func() { u.showProblem("Cannot finish the download from "+plan.Repo, downloader.Sentence(err)) })
+			u.opts.Do(func() { u.showProblem("Cannot finish the download from "+plan.Repo, words.Sentence(err)) })
 		}
 	}()
 }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/modelfetch/modelfetch/downloader/words"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
@@ -147,7 +149,7 @@ func (u *UI) showSettings() {
 	f.problem.Wrapping = fyne.TextWrapWord
 	f.problem.Hide()
 	if u.netProblem != nil {
-		f.problem.SetText(downloader.Sentence(u.netProblem))
+		f.problem.SetText(words.Sentence(u.netProblem))
 		f.problem.Show()
 	}
 	parallel := widget.NewFormItem("Files downloading at once", f.parallel)
@@ -201,7 +203,7 @@ func (u *UI) submitSettings(f *settingsForm) {
 		err = u.saveToken(f.token.Text)
 	}
 	if err != nil {
-		f.problem.SetText(downloader.Sentence(err))
+		f.problem.SetText(words.Sentence(err))
 		f.problem.Show()
 		// The dialog was sized without the message: grow it to fit.
 		f.dialog.Resize(dialogSize(f.dialog, 600))

@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/words"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"fyne.io/fyne/v2"
@@ -362,7 +364,7 @@ func (u *UI) download(model downloader.Model) {
 	}
 	opts := fetch.Options{Title: model.Title, Icon: model.Icon, Dir: u.dirFor(model.ID)}
 	if err := u.ensure(model.ID, model.Requests(), opts); err != nil {
-		u.showProblem("Cannot download "+model.Title, downloader.Sentence(err))
+		u.showProblem("Cannot download "+model.Title, words.Sentence(err))
 	}
 }
 
@@ -419,7 +421,7 @@ func (u *UI) Open(arg string) error {
 	}
 	_, err := u.fetchURL(arg, "", "")
 	if err != nil {
-		u.showProblem("Cannot download "+arg, downloader.Sentence(err))
+		u.showProblem("Cannot download "+arg, words.Sentence(err))
 	}
 	return err
 }
@@ -504,7 +506,7 @@ func (u *UI) editChecksum(id, url string) {
 	f.dialog = d
 	f.check = widget.NewButton("Check the file", func() {
 		if err := u.setDigest(id, url, strings.TrimSpace(f.entry.Text)); err != nil {
-			f.problem.SetText(downloader.Sentence(err))
+			f.problem.SetText(words.Sentence(err))
 			f.problem.Show()
 			return
 		}
@@ -556,7 +558,7 @@ func (u *UI) clearFinished() {
 // and brings the window up to date either way.
 func (u *UI) check(err error) {
 	if err != nil && !errors.Is(err, fetch.ErrNotFound) {
-		u.showProblem("That did not work", downloader.Sentence(err))
+		u.showProblem("That did not work", words.Sentence(err))
 	}
 	u.refresh()
 }

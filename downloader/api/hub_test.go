@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
+	"github.com/modelfetch/modelfetch/downloader/origintest"
 
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/hf"
@@ -80,7 +81,7 @@ func TestCreateHubNameIntoDir(t *testing.T) {
 		}
 	}
 	lines := strings.Split(string(data), "\n")
-	if err != nil || len(lines) != 4 || lines[0] != hftest.CommitV1 || lines[1] != hftest.GitOID([]byte("# Tiny v1\n")) {
+	if err != nil || len(lines) != 4 || lines[0] != hftest.CommitV1 || lines[1] != origintest.GitBlobID([]byte("# Tiny v1\n")) {
 		t.Errorf("%s: %q, %v; want the commit of v1, the blob id and a time", meta, data, err)
 	}
 	if ignore, err := os.ReadFile(filepath.Join(dir, ".cache", "huggingface", ".gitignore")); err != nil || string(ignore) != "*" {

@@ -41,6 +41,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/words"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"github.com/modelfetch/modelfetch/downloader"
@@ -495,7 +497,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	}
 	requests, id, opts, hub, err := s.prepare(r.Context(), req)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, downloader.Sentence(err))
+		writeError(w, http.StatusBadRequest, words.Sentence(err))
 		return
 	}
 	snap, outcome, err := s.m.Ensure(id, requests, opts)
@@ -512,11 +514,11 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		// Ensure joins the same files, so this is another download.
 		writeError(w, http.StatusConflict, fmt.Sprintf("A different download with id %q is in progress; choose another id.", id))
 	case errors.Is(err, fetch.ErrConflict):
-		writeError(w, http.StatusConflict, downloader.Sentence(err))
+		writeError(w, http.StatusConflict, words.Sentence(err))
 	default:
 		// Ensure fails only on what it was given (ErrInvalidID, ErrNoRequests,
 		// a *RequestError): the client's doing.
-		writeError(w, http.StatusBadRequest, downloader.Sentence(err))
+		writeError(w, http.StatusBadRequest, words.Sentence(err))
 	}
 }
 
@@ -595,7 +597,7 @@ func (s *Server) remove(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, fetch.ErrNotSettled):
 		writeError(w, http.StatusConflict, fmt.Sprintf("The fetch %q is still active; abort it first.", id))
 	case err != nil:
-		writeError(w, http.StatusInternalServerError, downloader.Sentence(err))
+		writeError(w, http.StatusInternalServerError, words.Sentence(err))
 	default:
 		w.WriteHeader(http.StatusNoContent)
 	}
@@ -630,7 +632,7 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request, action string) 
 		writeError(w, http.StatusConflict, fmt.Sprintf("The fetch %q has not failed, so there is nothing to retry.", id))
 		return
 	case err != nil:
-		writeError(w, http.StatusInternalServerError, downloader.Sentence(err))
+		writeError(w, http.StatusInternalServerError, words.Sentence(err))
 		return
 	}
 	snap, ok := s.m.Get(id)

@@ -200,3 +200,6 @@ var (
 	// ErrStalled is a connection that delivered no byte for too long.
 	ErrStalled = errors.New("no data arrived for too long")
 )
+
+// ErrAborted is the cause of a fetch that was cancelled (Manager.Abort).
+var ErrAborted = errors.New("aborted")

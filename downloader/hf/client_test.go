@@ -9,9 +9,10 @@ import (
 	"testing"
 	"unicode"
 
+	"github.com/modelfetch/modelfetch/downloader/words"
+
 	"time"
 
-	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/hf/hftest"
 	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
@@ -80,7 +81,7 @@ func TestResolveFilesCarryDigestsAndURLs(t *testing.T) {
 	}
 	for i, f := range p.Files {
 		src := repo.Commits[hftest.CommitMain][i]
-		wantBlob, wantDigest := hftest.GitOID(src.Data), DigestGitSHA1
+		wantBlob, wantDigest := origintest.GitBlobID(src.Data), DigestGitSHA1
 		if src.LFS {
 			wantBlob, wantDigest = hftest.SHA256Hex(src.Data), DigestSHA256
 		}
@@ -140,7 +141,7 @@ func TestResolvePicks(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := c.Resolve(t.Context(), mustParse(t, tt.name, tt.o))
 			if err != nil {
-				t.Fatalf("Resolve: %v (%s)", err, downloader.Sentence(err))
+				t.Fatalf("Resolve: %v (%s)", err, words.Sentence(err))
 			}
 			if got := paths(p); !slices.Equal(got, tt.want) {
 				t.Errorf("files = %q, want %q", got, tt.want)
@@ -156,7 +157,7 @@ func TestResolvePinnedRevision(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Commit != hftest.CommitV1 || p.Revision != "v1" || p.Files[0].Blob != hftest.GitOID([]byte("# Tiny v1\n")) {
+	if p.Commit != hftest.CommitV1 || p.Revision != "v1" || p.Files[0].Blob != origintest.GitBlobID([]byte("# Tiny v1\n")) {
 		t.Errorf("plan = %s@%s, README blob %s; want v1's commit and README", p.Revision, p.Commit, p.Files[0].Blob)
 	}
 	if !strings.Contains(p.Files[0].URL, "/resolve/"+hftest.CommitV1+"/") {
@@ -238,8 +239,8 @@ func TestResolveErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = c.Resolve(t.Context(), mustParse(t, "hf.co/org/Tiny-1B-GGUF", Options{}))
-		if kindOfErr(err) != KindOffline || !strings.Contains(downloader.Sentence(err), "cannot be reached") {
-			t.Errorf("got %v (%q), want KindOffline", err, downloader.Sentence(err))
+		if kindOfErr(err) != KindOffline || !strings.Contains(words.Sentence(err), "cannot be reached") {
+			t.Errorf("got %v (%q), want KindOffline", err, words.Sentence(err))
 		}
 	})
 }
@@ -251,8 +252,8 @@ func TestResponseErrorNoCode(t *testing.T) {
 	}
 	resp := &http.Response{StatusCode: 500, Header: http.Header{}}
 	err = c.ResponseError(resp, Ref{Repo: "org/r"})
-	if kindOfErr(err) != KindStatus || !strings.Contains(downloader.Sentence(err), "500 Internal Server Error") {
-		t.Errorf("got %v (%q), want KindStatus", err, downloader.Sentence(err))
+	if kindOfErr(err) != KindStatus || !strings.Contains(words.Sentence(err), "500 Internal Server Error") {
+		t.Errorf("got %v (%q), want KindStatus", err, words.Sentence(err))
 	}
 	if err := c.ResponseError(&http.Response{StatusCode: 302}, Ref{}); err != nil {
 		t.Errorf("a redirect is an error: %v", err)
@@ -325,7 +326,7 @@ func checkResolveError(t *testing.T, c *Client, name string, want Kind, status i
 	if e.Kind != want || e.Status != status {
 		t.Errorf("kind %d status %d, want kind %d status %d", e.Kind, e.Status, want, status)
 	}
-	s := downloader.Sentence(err)
+	s := words.Sentence(err)
 	if !strings.Contains(s, sentence) {
 		t.Errorf("sentence %q lacks %q", s, sentence)
 	}

@@ -10,7 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/words"
+
 	"github.com/modelfetch/modelfetch/downloader/hf"
 	"github.com/modelfetch/modelfetch/downloader/hf/hftest"
 )
@@ -35,11 +36,11 @@ func Example() {
 	}
 	ref, err := hf.Parse("hf.co/org/Tiny-1B-GGUF:Q4_K_M", hf.Options{Endpoint: client.Endpoint()})
 	if err != nil {
-		log.Fatal(downloader.Sentence(err))
+		log.Fatal(words.Sentence(err))
 	}
 	plan, err := client.Resolve(context.Background(), ref)
 	if err != nil {
-		log.Fatal(downloader.Sentence(err))
+		log.Fatal(words.Sentence(err))
 	}
 	fmt.Printf("%s: %d file(s), %d bytes, commit %.7s\n", plan.Title(plan.Files), len(plan.Files), plan.Total(), plan.Commit)
 
@@ -54,7 +55,7 @@ func Example() {
 			log.Fatal(err)
 		}
 		if err := client.ResponseError(resp, ref); err != nil {
-			log.Fatal(downloader.Sentence(err))
+			log.Fatal(words.Sentence(err))
 		}
 		h := f.NewHash()
 		data, err := io.ReadAll(io.TeeReader(resp.Body, h))

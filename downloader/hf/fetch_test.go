@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/words"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"github.com/modelfetch/modelfetch/downloader"
@@ -60,7 +62,7 @@ func fetchPlan(t *testing.T, m *downloader.Manager, c *hf.Client, name string, l
 	}
 	plan, err := c.Resolve(context.Background(), ref)
 	if err != nil {
-		t.Fatal(downloader.Sentence(err))
+		t.Fatal(words.Sentence(err))
 	}
 	f, err := hf.NewFetch(plan, plan.Files, layout)
 	if err != nil {

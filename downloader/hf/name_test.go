@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/words"
 )
 
 func TestParse(t *testing.T) {
@@ -182,14 +182,14 @@ func TestRefWants(t *testing.T) {
 
 func TestSentenceOfNamesAndOtherErrors(t *testing.T) {
 	_, err := Parse("hf.co/org", Options{})
-	if s := downloader.Sentence(err); !strings.Contains(s, `"hf.co/org" is not a Hugging Face name`) || !strings.Contains(s, "ORG/REPO") {
+	if s := words.Sentence(err); !strings.Contains(s, `"hf.co/org" is not a Hugging Face name`) || !strings.Contains(s, "ORG/REPO") {
 		t.Errorf("bad name: %q", s)
 	}
 	_, err = Parse("gemma-2b", Options{})
-	if s := downloader.Sentence(err); !strings.Contains(s, "not a Hugging Face name") {
+	if s := words.Sentence(err); !strings.Contains(s, "not a Hugging Face name") {
 		t.Errorf("not a hub name: %q", s)
 	}
-	if s := downloader.Sentence(errors.New("dial tcp: i/o timeout")); strings.Contains(s, "dial") {
+	if s := words.Sentence(errors.New("dial tcp: i/o timeout")); strings.Contains(s, "dial") {
 		t.Errorf("another error shows Go's text: %q", s)
 	}
 }

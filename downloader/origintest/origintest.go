@@ -11,6 +11,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -590,4 +591,13 @@ func RawURL(tb testing.TB, reply string) string {
 		}
 	}()
 	return "http://" + l.Addr().String()
+}
+
+// GitBlobID is the git blob id of data: the SHA-1 of "blob <size>\x00"
+// and the bytes, the digest the Hub lists for a plain git file.
+func GitBlobID(data []byte) string {
+	h := sha1.New()
+	fmt.Fprintf(h, "blob %d\x00", len(data))
+	h.Write(data)
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/modelfetch/modelfetch/downloader/words"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"github.com/adrg/xdg"
@@ -143,7 +145,7 @@ func exitCode(env Env, code int, stdout, stderr *output) int {
 	case code != 0:
 		return code
 	case stdout.err != nil:
-		return failf(env, "The output could not be written. %s", downloader.Sentence(stdout.err))
+		return failf(env, "The output could not be written. %s", words.Sentence(stdout.err))
 	case stderr.err != nil:
 		return 1
 	}
@@ -181,7 +183,7 @@ func help(_ context.Context, _ []string, env Env) int {
 
 // fail prints err's sentence (see downloader.Sentence) and returns exit
 // code 1.
-func fail(env Env, err error) int { return failf(env, "%s", downloader.Sentence(err)) }
+func fail(env Env, err error) int { return failf(env, "%s", words.Sentence(err)) }
 
 // failf prints a one-sentence error and returns exit code 1.
 func failf(env Env, format string, args ...any) int {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/modelfetch/modelfetch/downloader/words"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"github.com/modelfetch/modelfetch/downloader"
@@ -56,7 +58,7 @@ func attach(ctx context.Context, env Env) (engine, int) {
 	case ctx.Err() != nil:
 		return nil, 130
 	case err != nil:
-		return nil, failf(env, "The download journal cannot be opened. %s", downloader.Sentence(err))
+		return nil, failf(env, "The download journal cannot be opened. %s", words.Sentence(err))
 	}
 	warnJournal(env, m)
 	return &local{m: m}, 0
@@ -78,7 +80,7 @@ func (l *local) serve(env Env) {
 	host, err := instance.NewHost(l.m, api.SocketPath(), env.APIOptions(nil))
 	if err != nil && !errors.Is(err, api.ErrRunning) {
 		// Downloading matters more; only other commands lose this engine.
-		fmt.Fprintf(env.Stderr, "modelfetch: warning: other commands cannot join this download. %s\n", downloader.Sentence(err))
+		fmt.Fprintf(env.Stderr, "modelfetch: warning: other commands cannot join this download. %s\n", words.Sentence(err))
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)

@@ -11,11 +11,12 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/modelfetch/modelfetch/downloader/words"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"github.com/dustin/go-humanize"
 
-	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/api"
 	"github.com/modelfetch/modelfetch/ui/term"
 )
@@ -99,7 +100,7 @@ func outcome(ctx context.Context, env Env, e engine, id string, final fetch.Snap
 	case errors.Is(err, fetch.ErrDuplicateID):
 		return failf(env, "A different download with id %q is in progress; choose another --id.", id)
 	case errors.Is(err, fetch.ErrConflict):
-		return failf(env, "%s Add --replace to do so.", downloader.Sentence(err))
+		return failf(env, "%s Add --replace to do so.", words.Sentence(err))
 	}
 	return fail(env, err)
 }
@@ -155,7 +156,7 @@ func parseGet(ctx context.Context, args []string, env Env) (*getArgs, int) {
 	}
 	if *dir != "" {
 		if g.opts.Dir, err = filepath.Abs(*dir); err != nil {
-			return nil, failf(env, "--dir %q: %s", *dir, downloader.Sentence(err))
+			return nil, failf(env, "--dir %q: %s", *dir, words.Sentence(err))
 		}
 	}
 	return g, 0

@@ -8,6 +8,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/modelfetch/modelfetch/downloader/words"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"github.com/modelfetch/modelfetch/downloader"
@@ -30,7 +32,7 @@ func serve(ctx context.Context, args []string, env Env) int {
 		return alreadyRunning(ctx, env)
 	}
 	if err != nil {
-		return failf(env, "The download journal cannot be opened. %s", downloader.Sentence(err))
+		return failf(env, "The download journal cannot be opened. %s", words.Sentence(err))
 	}
 	warnJournal(env, m)
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -40,7 +42,7 @@ func serve(ctx context.Context, args []string, env Env) int {
 		return closeManager(m, env, alreadyRunning(ctx, env))
 	}
 	if err != nil {
-		return closeManager(m, env, failf(env, "The local API cannot be served. %s", downloader.Sentence(err)))
+		return closeManager(m, env, failf(env, "The local API cannot be served. %s", words.Sentence(err)))
 	}
 	fmt.Fprintf(env.Stderr, "modelfetch: serving the local API at %s; SIGTERM or Ctrl-C stops\n", api.SocketPath())
 	return stopped(env, host.Serve(ctx), 0)
@@ -49,7 +51,7 @@ func serve(ctx context.Context, args []string, env Env) int {
 // warnJournal reports what was wrong with the journal m read.
 func warnJournal(env Env, m *downloader.Manager) {
 	if jerr := m.JournalError(); jerr != nil {
-		fmt.Fprintf(env.Stderr, "modelfetch: warning: %s\n", downloader.Sentence(jerr))
+		fmt.Fprintf(env.Stderr, "modelfetch: warning: %s\n", words.Sentence(jerr))
 	}
 }
 
@@ -63,10 +65,10 @@ func stopped(env Env, err error, code int) int {
 		return code
 	}
 	if se.API != nil {
-		fmt.Fprintf(env.Stderr, "modelfetch: warning: the local API stopped. %s\n", downloader.Sentence(se.API))
+		fmt.Fprintf(env.Stderr, "modelfetch: warning: the local API stopped. %s\n", words.Sentence(se.API))
 	}
 	if se.Journal != nil {
-		return max(code, failf(env, "The download journal could not be saved. %s", downloader.Sentence(se.Journal)))
+		return max(code, failf(env, "The download journal could not be saved. %s", words.Sentence(se.Journal)))
 	}
 	return code
 }
@@ -75,7 +77,7 @@ func stopped(env Env, err error, code int) int {
 // a failure to do so.
 func closeManager(m *downloader.Manager, env Env, code int) int {
 	if err := m.Close(); err != nil {
-		return max(code, failf(env, "The download journal could not be saved. %s", downloader.Sentence(err)))
+		return max(code, failf(env, "The download journal could not be saved. %s", words.Sentence(err)))
 	}
 	return code
 }

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"syscall"
 
+	"github.com/modelfetch/modelfetch/downloader/words"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"github.com/modelfetch/modelfetch/downloader"
@@ -87,7 +89,7 @@ func handOver(ctx context.Context, c *api.Client, args []string, env Env) int {
 		}
 		return code
 	case err != nil:
-		return failf(env, "The running ModelFetch did not answer. %s", downloader.Sentence(err))
+		return failf(env, "The running ModelFetch did not answer. %s", words.Sentence(err))
 	}
 	return code
 }

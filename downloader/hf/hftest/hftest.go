@@ -8,7 +8,6 @@ package hftest
 
 import (
 	"bytes"
-	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -33,14 +32,6 @@ type File struct {
 	LFS  bool
 }
 
-// GitOID is the git blob id of data.
-func GitOID(data []byte) string {
-	h := sha1.New()
-	fmt.Fprintf(h, "blob %d\x00", len(data))
-	h.Write(data)
-	return hex.EncodeToString(h.Sum(nil))
-}
-
 // SHA256Hex is the hex sha256 of data.
 func SHA256Hex(data []byte) string {
 	s := sha256.Sum256(data)
@@ -53,9 +44,9 @@ func (f File) pointer() []byte {
 }
 
 func (f File) entry() map[string]any {
-	e := map[string]any{"type": "file", "path": f.Path, "oid": GitOID(f.Data), "size": len(f.Data)}
+	e := map[string]any{"type": "file", "path": f.Path, "oid": origintest.GitBlobID(f.Data), "size": len(f.Data)}
 	if f.LFS {
-		e["oid"] = GitOID(f.pointer())
+		e["oid"] = origintest.GitBlobID(f.pointer())
 		e["lfs"] = map[string]any{"oid": SHA256Hex(f.Data), "size": len(f.Data), "pointerSize": len(f.pointer())}
 	}
 	return e
@@ -275,7 +266,7 @@ func entries(files []File, dir string) []map[string]any {
 			d = d[:strings.LastIndex(d, "/")]
 			if !dirs[d] && (dir == "" || strings.HasPrefix(d, dir+"/")) {
 				dirs[d] = true
-				out = append(out, map[string]any{"type": "directory", "path": d, "oid": GitOID([]byte(d)), "size": 0})
+				out = append(out, map[string]any{"type": "directory", "path": d, "oid": origintest.GitBlobID([]byte(d)), "size": 0})
 			}
 		}
 		out = append(out, f.entry())
@@ -349,7 +340,7 @@ func (h *Hub) resolve(w http.ResponseWriter, r *http.Request, tok string, typ st
 	f := repo.Commits[commit][i]
 	w.Header().Set("X-Repo-Commit", commit)
 	if !f.LFS {
-		w.Header().Set("ETag", `"`+GitOID(f.Data)+`"`)
+		w.Header().Set("ETag", `"`+origintest.GitBlobID(f.Data)+`"`)
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(h.bytes(f)))
 		return
 	}

@@ -11,6 +11,7 @@ package main
 import (
 	"context"
 	"flag"
+	"github.com/modelfetch/modelfetch/downloader/words"
 	"io"
 	"log"
 	"net/http"
@@ -126,7 +127,7 @@ func downloadTwo(m *downloader.Manager, client *hf.Client, cache hf.Cache) {
 	}
 	plan, err := client.Resolve(context.Background(), ref)
 	if err != nil {
-		log.Fatal(downloader.Sentence(err))
+		log.Fatal(words.Sentence(err))
 	}
 	var two []hf.File
 	for _, f := range plan.Files {

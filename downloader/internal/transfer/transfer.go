@@ -1,4 +1,4 @@
-package downloader
+package transfer
 
 import (
 	"cmp"
@@ -16,8 +16,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/modelfetch/modelfetch/downloader/internal/journal"
-
 	"github.com/modelfetch/modelfetch/downloader/internal/disk"
 
 	"github.com/modelfetch/modelfetch/downloader/internal/ledger"
@@ -28,73 +26,119 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// maxRestarts bounds how often one download may start again because the
+// MaxRestarts bounds how often one download may start again because the
 // server changed the file, lied about ranges or let its link expire.
-const maxRestarts = 5
+const MaxRestarts = 5
 
 // maxGapPasses bounds how often a transfer goes back for bytes the ledger
 // says are missing once every connection has stopped.
 const maxGapPasses = 3
 
-// deps is what a transfer is given by its engine: it holds no Manager.
-type deps struct {
-	cfg      Config
-	client   *http.Client
-	limiter  *rate.Limiter
-	log      *slog.Logger
-	now      func() time.Time
-	maxConns int
-	// total is the fetch's DownloadTotal when the fetch is this one
+// Config is what the engine's configuration says to a transfer.
+type Config struct {
+	StallTimeout       time.Duration // no byte for this long restarts a connection
+	CheckpointInterval time.Duration // how often data is synced and the journal told
+	CheckpointBytes    int64         // a checkpoint also comes after this many bytes
+	ScaleInterval      time.Duration // how often a transfer decides to add connections
+	BackoffBase        time.Duration
+	BackoffMax         time.Duration
+	MaxRetries         int   // server errors in a row, with no byte between them, that fail
+	MinSegment         int64 // the smallest range worth a connection of its own
+	SlowRate           int64 // bytes a second below which a connection is replaced
+	SlowAfter          time.Duration
+	Clock              Clock           // never nil
+	Network            network.Watcher // nil: the machine is online
+}
+
+// Clock is how a transfer waits out a back-off or a Retry-After (the
+// engine's Config.Clock).
+type Clock interface {
+	// Sleep waits d, or until wake is closed (a nil wake never is), or
+	// until ctx is done, and then returns ctx's cause.
+	Sleep(ctx context.Context, d time.Duration, wake <-chan struct{}) error
+}
+
+// Deps is what a transfer is given by its engine: it holds no Manager.
+type Deps struct {
+	Config
+	Client   *http.Client
+	Limiter  *rate.Limiter
+	Log      *slog.Logger
+	Now      func() time.Time
+	MaxConns int
+	// Total is the fetch's DownloadTotal when the fetch is this one
 	// record: then it is the file's size, not only a cap (0: none).
-	total int64
-	// onDisk is a finished copy of the file, with a recorded SHA-256,
+	Total int64
+	// OnDisk is a finished copy of the file, with a recorded SHA-256,
 	// that changed on disk since (see checkCopy): hashed first, here, off
 	// the engine's lock.
-	onDisk journal.Completed
-	// netChange is closed at the next change of the network (nil: none).
-	netChange func() <-chan struct{}
+	OnDisk Copy
+	// NetChange is closed at the next change of the network (nil: none).
+	NetChange func() <-chan struct{}
 }
 
-// events is how a transfer tells its owner what happened to the record;
-// the manager applies each under its lock.
-type events interface {
-	setState(fetch.State)
-	// reconcile fits the resolved file to what the record holds: it keeps
+// Copy is a finished file the engine verified once, with its digest.
+type Copy struct {
+	Path   string
+	SHA256 string
+}
+
+// Target is the record a transfer moves the bytes of: its request, its
+// ledger, and the counters its owner reads without stopping it.
+type Target struct {
+	Request fetch.Request
+	Ledger  *ledger.Ledger
+	Hashed  *atomic.Int64 // bytes of the file the hash has consumed
+	Conns   *atomic.Int32 // connections that hold a socket
+}
+
+func (g *Target) downloaded() int64 { return g.Ledger.WrittenTotal() }
+
+// Events is how a transfer tells its owner what happened to the record;
+// the owner applies each under its lock.
+type Events interface {
+	// SetState sets the record's state; it clears what it waited for.
+	SetState(fetch.State)
+	// Reconcile fits the resolved file to what the record holds: it keeps
 	// the partial data when it is the same file and discards it when not,
 	// and says where the file goes.
-	reconcile(in info, noRanges bool) (plan, error)
-	discard(why string)
-	// say sets the sentence that tells what the record waits for; a new
-	// state clears it.
-	say(msg string)
-	dirty() // the journal should be written
-	saveHash(state []byte)
+	Reconcile(in Info, noRanges bool) (Plan, error)
+	// Discard forgets the partial data, for why.
+	Discard(why fetch.Restart)
+	// Wait says what the record waits for before it tries again (nil:
+	// nothing).
+	Wait(w *fetch.WaitError)
+	// Dirty says the journal should be written.
+	Dirty()
+	// SaveHash keeps the hash's state after the file's first, synced
+	// bytes.
+	SaveHash(state []byte)
 }
 
-// plan is what reconciling decided for one attempt.
-type plan struct {
-	part   string // the partial file
-	dir    string // where the finished file goes
-	name   string
-	digest string // expected, of the kind the request names (SHA-256 by default)
-	limit  int64  // the most bytes this record may hold; -1 for none
-	// mismatch is the digest this file had when it last failed its
+// Plan is what reconciling decided for one attempt.
+type Plan struct {
+	Part   string // the partial file
+	Dir    string // where the finished file goes
+	Name   string
+	Digest string // expected, of the kind the request names (SHA-256 by default)
+	Limit  int64  // the most bytes this record may hold; -1 for none
+	// Mismatch is the digest this file had when it last failed its
 	// check: the same bytes again are not downloaded again.
-	mismatch string
-	// unverified commits the file without checking its digest.
-	unverified bool
+	Mismatch string
+	// Unverified commits the file without checking its digest.
+	Unverified bool
 
-	hashState []byte // the journalled hash of the file's first bytes
-	replace   string // a broken copy the file takes the place of
+	HashState []byte // the journalled hash of the file's first bytes
+	Replace   string // a broken copy the file takes the place of
 }
 
-// outcome is a completed record: the manager records it under its lock.
-type outcome struct {
-	path string
-	size int64
-	// sha256 is the recorded digest of a finished copy found intact, kept
+// Outcome is a completed record: the owner records it under its lock.
+type Outcome struct {
+	Path string
+	Size int64
+	// SHA256 is the recorded digest of a finished copy found intact, kept
 	// for a request that named none.
-	sha256 string
+	SHA256 string
 }
 
 // stateFn is one state of a transfer; it returns the next (nil when done).
@@ -104,18 +148,18 @@ type stateFn func(ctx context.Context) (stateFn, error)
 // reconcile with the disk → transfer the missing ranges → verify →
 // commit. A restart of the file goes back to resolve.
 type transfer struct {
-	deps
-	r      *record // identity and ledger; its plain fields are the manager's
+	Deps
+	r      *Target
 	ledger *ledger.Ledger
-	events events
+	events Events
 	policy retryPolicy
 
-	in       info
-	plan     plan
+	in       Info
+	plan     Plan
 	noRanges bool
 	file     *os.File
 	hash     *hasher
-	out      outcome
+	out      Outcome
 
 	restarts, gapPasses int
 	retriedIntegrity    bool
@@ -131,28 +175,38 @@ type transfer struct {
 	rates    map[*stallReader]connRate // of the connections, lately
 }
 
-func newTransfer(d deps, r *record, ev events) *transfer {
-	t := &transfer{deps: d, r: r, ledger: r.ledger, events: ev, maxConns: d.maxConns, rates: map[*stallReader]connRate{}}
-	t.policy = retryPolicy{base: d.cfg.BackoffBase, max: d.cfg.BackoffMax, maxRetries: d.cfg.MaxRetries, downloaded: r.downloaded,
-		watcher: cmp.Or[network.Watcher](d.cfg.Network, online{})}
+// Run moves target's bytes until the record is complete, fails, or ctx
+// ends, telling ev what happens on the way. Its error is a
+// *fetch.FailError, or ctx's cause when ctx ended first.
+func Run(ctx context.Context, d Deps, target *Target, ev Events) (Outcome, error) {
+	return newTransfer(d, target, ev).run(ctx)
+}
+
+func newTransfer(d Deps, r *Target, ev Events) *transfer {
+	if d.Client != nil {
+		d.Client = guarded(d.Client)
+	}
+	t := &transfer{Deps: d, r: r, ledger: r.Ledger, events: ev, maxConns: d.MaxConns, rates: map[*stallReader]connRate{}}
+	t.policy = retryPolicy{base: d.BackoffBase, max: d.BackoffMax, maxRetries: d.MaxRetries, downloaded: r.downloaded,
+		watcher: cmp.Or[network.Watcher](d.Network, network.Fixed{State: network.Online})}
 	return t
 }
 
 // run drives the states until the record is complete, fails, or ctx ends.
-func (t *transfer) run(ctx context.Context) (outcome, error) {
+func (t *transfer) run(ctx context.Context) (Outcome, error) {
 	defer t.closeFile()
 	st := stateFn(t.resolve)
-	if t.onDisk.Path != "" {
+	if t.OnDisk.Path != "" {
 		st = t.checkCopy
 	}
 	for st != nil {
 		next, err := st(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
-				return outcome{}, err
+				return Outcome{}, err
 			}
 			if next, err = t.restart(err); err != nil {
-				return outcome{}, err
+				return Outcome{}, err
 			}
 		}
 		st = next
@@ -166,12 +220,12 @@ func (t *transfer) restart(err error) (stateFn, error) {
 	var re *restartError
 	var fe *fetch.FailError
 	switch {
-	case errors.As(err, &fe) && fe.Reason == fetch.ReasonIntegrity && !t.retriedIntegrity && !sameMismatch(err, t.plan.mismatch):
+	case errors.As(err, &fe) && fe.Reason == fetch.ReasonIntegrity && !t.retriedIntegrity && !sameMismatch(err, t.plan.Mismatch):
 		t.retriedIntegrity = true
 		return func(ctx context.Context) (stateFn, error) { return t.recheck(ctx, fe) }, nil
 	case !errors.As(err, &re):
 		return nil, err
-	case t.restarts >= maxRestarts:
+	case t.restarts >= MaxRestarts:
 		if fatalStatus(re.err) {
 			return nil, t.policy.failure(re.err, t.restarts+1)
 		}
@@ -180,7 +234,7 @@ func (t *transfer) restart(err error) (stateFn, error) {
 	t.restarts++
 	t.noRanges = t.noRanges || re.noRanges
 	if re.discard {
-		t.events.discard(re.why)
+		t.events.Discard(re.why)
 	}
 	return t.resolve, nil
 }
@@ -190,15 +244,15 @@ func (t *transfer) restart(err error) (stateFn, error) {
 // bytes again, so it fails with mismatch; a new one is downloaded once
 // more.
 func (t *transfer) recheck(ctx context.Context, mismatch *fetch.FailError) (stateFn, error) {
-	was := t.in.validator
+	was := t.in.Validator
 	next, err := t.resolve(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if was != "" && t.in.validator == was {
+	if was != "" && t.in.Validator == was {
 		return nil, mismatch
 	}
-	t.events.discard("the file did not match its SHA-256 and changed on the server, so it is downloaded once more")
+	t.events.Discard(fetch.RestartMismatch)
 	return next, nil
 }
 
@@ -214,10 +268,10 @@ func (t *transfer) closeFile() {
 func (t *transfer) resolve(ctx context.Context) (stateFn, error) {
 	var tl tally
 	for {
-		in, err := resolve(ctx, t.client, t.r.req.URL, t.expected())
+		in, err := resolve(ctx, t.Client, t.r.Request.URL, t.expected())
 		if err == nil {
-			t.events.setState(fetch.StateRunning)
-			if in.validator != t.in.validator {
+			t.events.SetState(fetch.StateRunning)
+			if in.Validator != t.in.Validator {
 				t.noRanges = false // a new version: its server's ranges are worth trying again
 			}
 			t.in = in
@@ -226,15 +280,15 @@ func (t *transfer) resolve(ctx context.Context) (stateFn, error) {
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
 		}
-		st := t.policy.decide(ctx, err, t.r.req.URL, false, &tl, false)
+		st := t.policy.decide(ctx, err, t.r.Request.URL, false, &tl, false)
 		if st.stop != nil {
 			return nil, t.policy.failure(st.stop, tl.failures)
 		}
 		if st.network {
-			t.events.setState(fetch.StateWaitingNetwork)
+			t.events.SetState(fetch.StateWaitingNetwork)
 		}
-		t.events.say(st.say)
-		t.log.Info("resolve failed, retrying", "url", t.r.req.URL, "err", err, "wait", st.wait)
+		t.events.Wait(st.why)
+		t.Log.Info("resolve failed, retrying", "url", t.r.Request.URL, "err", err, "wait", st.wait)
 		if err := t.nap(ctx, st); err != nil {
 			return nil, err
 		}
@@ -245,18 +299,18 @@ func (t *transfer) resolve(ctx context.Context) (stateFn, error) {
 // when it still has its digest (only its time changed), and downloaded
 // again into its place when not.
 func (t *transfer) checkCopy(ctx context.Context) (stateFn, error) {
-	sum, n, err := disk.HashFile(ctx, t.onDisk.Path)
+	sum, n, err := disk.HashFile(ctx, t.OnDisk.Path)
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
-	if err != nil || !strings.EqualFold(sum, t.onDisk.SHA256) {
-		t.log.Info("a finished file changed on disk; downloading it again", "path", t.onDisk.Path, "err", err)
+	if err != nil || !strings.EqualFold(sum, t.OnDisk.SHA256) {
+		t.Log.Info("a finished file changed on disk; downloading it again", "path", t.OnDisk.Path, "err", err)
 		return t.resolve, nil
 	}
-	if err := disk.MakeLinks(t.onDisk.Path, t.r.req.Links); err != nil {
+	if err := disk.MakeLinks(t.OnDisk.Path, t.r.Request.Links); err != nil {
 		return nil, fetch.Failure(fetch.ReasonFetchError, n, err)
 	}
-	t.out = outcome{path: t.onDisk.Path, size: n, sha256: t.onDisk.SHA256}
+	t.out = Outcome{Path: t.OnDisk.Path, Size: n, SHA256: t.OnDisk.SHA256}
 	return nil, nil
 }
 
@@ -264,12 +318,12 @@ func (t *transfer) checkCopy(ctx context.Context) (stateFn, error) {
 // the size a catalog or hub listed (or the DownloadTotal of a fetch of
 // this file alone), and the name asked for.
 func (t *transfer) expected() expect {
-	e := expect{size: -1, name: t.r.req.Name}
+	e := expect{size: -1, name: t.r.Request.Name}
 	switch {
-	case t.r.req.Size > 0:
-		e.size = t.r.req.Size
-	case t.total > 0:
-		e.size, e.capped = t.total, true
+	case t.r.Request.Size > 0:
+		e.size = t.r.Request.Size
+	case t.Total > 0:
+		e.size, e.capped = t.Total, true
 	}
 	return e
 }
@@ -277,23 +331,23 @@ func (t *transfer) expected() expect {
 // reconcile fits the partial data on disk to the resolved file, checks the
 // space and opens the partial file.
 func (t *transfer) reconcile(context.Context) (stateFn, error) {
-	p, err := t.events.reconcile(t.in, t.noRanges)
+	p, err := t.events.Reconcile(t.in, t.noRanges)
 	if err != nil {
 		return nil, err
 	}
 	t.plan = p
-	if err := os.MkdirAll(filepath.Dir(p.part), 0o755); err != nil {
-		return nil, fetch.Failure(fetch.ReasonFetchError, 0, &fetch.FileError{Op: fetch.OpFolder, Path: filepath.Dir(p.part), Err: err})
+	if err := os.MkdirAll(filepath.Dir(p.Part), 0o755); err != nil {
+		return nil, fetch.Failure(fetch.ReasonFetchError, 0, &fetch.FileError{Op: fetch.OpFolder, Path: filepath.Dir(p.Part), Err: err})
 	}
 	size, written, _ := t.ledger.State()
 	if need := size - written.Total(); size > 0 {
-		if free, err := disk.FreeSpace(filepath.Dir(p.part)); err == nil && free < need {
+		if free, err := disk.FreeSpace(filepath.Dir(p.Part)); err == nil && free < need {
 			return nil, fetch.Failure(fetch.ReasonQuotaExceeded, written.Total(), &fetch.SpaceError{Need: need, Free: free})
 		}
 	}
-	file, err := os.OpenFile(p.part, os.O_RDWR|os.O_CREATE, 0o644)
+	file, err := os.OpenFile(p.Part, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, fetch.Failure(fetch.ReasonFetchError, 0, &fetch.FileError{Op: fetch.OpOpen, Path: p.part, Err: err})
+		return nil, fetch.Failure(fetch.ReasonFetchError, 0, &fetch.FileError{Op: fetch.OpOpen, Path: p.Part, Err: err})
 	}
 	t.file = file
 	if len(written) == 0 && size > 0 {
@@ -302,10 +356,10 @@ func (t *transfer) reconcile(context.Context) (stateFn, error) {
 		}
 	}
 	t.hash = nil
-	if p.digest != "" && !p.unverified {
-		t.hash = newHasher(t.r, file, t.ledger, t.events, p.hashState, size)
+	if p.Digest != "" && !p.Unverified {
+		t.hash = newHasher(t.r, file, t.ledger, t.events, p.HashState, size)
 	}
-	t.events.dirty()
+	t.events.Dirty()
 	return t.move, nil
 }
 
@@ -324,39 +378,39 @@ func (t *transfer) verify(ctx context.Context) (stateFn, error) {
 	size, written, _ := t.ledger.State()
 	if size < 0 || !written.Covers(size) {
 		gaps := written.Gaps(size)
-		t.log.Warn("the file has gaps once every connection stopped", "url", t.r.req.URL, "gaps", gaps.String(), "pass", t.gapPasses)
+		t.Log.Warn("the file has gaps once every connection stopped", "url", t.r.Request.URL, "gaps", gaps.String(), "pass", t.gapPasses)
 		if t.gapPasses++; t.gapPasses <= maxGapPasses {
 			return t.move, nil
 		}
 		return nil, fetch.Failure(fetch.ReasonFetchError, written.Total(), &fetch.GapError{Gaps: gaps.String()})
 	}
 	if want := t.expected().sizeFor(size); want >= 0 && size != want {
-		e := &network.Error{Kind: network.WrongLength, URL: t.in.url, Got: size, Want: want}
-		if u, err := url.Parse(t.in.url); err == nil {
+		e := &network.Error{Kind: network.WrongLength, URL: t.in.URL, Got: size, Want: want}
+		if u, err := url.Parse(t.in.URL); err == nil {
 			e.Host = u.Host
 		}
 		return nil, fetch.Failure(fetch.ReasonFetchError, size, fmt.Errorf("%w: %w", fetch.ErrWrongLength, e))
 	}
-	if t.in.size < 0 {
+	if t.in.Size < 0 {
 		if err := t.file.Truncate(size); err != nil {
 			return nil, writeFailure(err, size)
 		}
 	}
 	st, err := t.file.Stat()
 	if err != nil {
-		return nil, fetch.Failure(fetch.ReasonFetchError, size, &fetch.FileError{Op: fetch.OpOpen, Path: t.plan.part, Err: err})
+		return nil, fetch.Failure(fetch.ReasonFetchError, size, &fetch.FileError{Op: fetch.OpOpen, Path: t.plan.Part, Err: err})
 	}
 	if st.Size() != size {
 		return nil, fetch.Failure(fetch.ReasonFetchError, size, &fetch.LengthError{Got: st.Size(), Want: size})
 	}
 	if t.hash != nil {
-		t.events.setState(fetch.StateVerifying)
+		t.events.SetState(fetch.StateVerifying)
 		sum, err := t.hash.finish(ctx, size)
 		if err != nil {
 			return nil, err
 		}
-		if !strings.EqualFold(sum, t.plan.digest) {
-			return nil, fetch.Failure(fetch.ReasonIntegrity, size, &fetch.IntegrityError{Got: sum, Want: t.plan.digest, Digest: digestName(t.r.req)})
+		if !strings.EqualFold(sum, t.plan.Digest) {
+			return nil, fetch.Failure(fetch.ReasonIntegrity, size, &fetch.IntegrityError{Got: sum, Want: t.plan.Digest, Digest: digestName(t.r.Request)})
 		}
 	}
 	return t.commit, nil
@@ -378,16 +432,16 @@ func (t *transfer) commit(context.Context) (stateFn, error) {
 	if err != nil {
 		return nil, fetch.Failure(fetch.ReasonFetchError, size, err)
 	}
-	if err := disk.Move(t.plan.part, dest); err != nil {
+	if err := disk.Move(t.plan.Part, dest); err != nil {
 		if disk.IsNoSpace(err) {
 			return nil, writeFailure(err, size)
 		}
 		return nil, fetch.Failure(fetch.ReasonFetchError, size, &fetch.FileError{Op: fetch.OpMove, Path: dest, Err: err})
 	}
-	if err := disk.MakeLinks(dest, t.r.req.Links); err != nil {
+	if err := disk.MakeLinks(dest, t.r.Request.Links); err != nil {
 		return nil, fetch.Failure(fetch.ReasonFetchError, size, err)
 	}
-	t.out = outcome{path: dest, size: size}
+	t.out = Outcome{Path: dest, Size: size}
 	return nil, nil
 }
 
@@ -396,13 +450,13 @@ func (t *transfer) commit(context.Context) (stateFn, error) {
 // replaced only when the request's digest names the content, so that a
 // person's own file is never overwritten.
 func (t *transfer) dest() (string, error) {
-	dest := t.r.req.Dest
+	dest := t.r.Request.Dest
 	if dest == "" {
-		dest = filepath.Join(t.plan.dir, t.plan.name)
-		if dest != t.plan.replace { // a broken copy is replaced in place, not numbered
+		dest = filepath.Join(t.plan.Dir, t.plan.Name)
+		if dest != t.plan.Replace { // a broken copy is replaced in place, not numbered
 			dest = disk.FreePath(dest)
 		}
-	} else if _, err := os.Lstat(dest); err == nil && !t.r.req.Digested() {
+	} else if _, err := os.Lstat(dest); err == nil && !t.r.Request.Digested() {
 		return "", &fetch.FileError{Op: fetch.OpTaken, Path: dest, Err: fs.ErrExist}
 	}
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
@@ -420,9 +474,9 @@ func (t *transfer) checkpoint() error {
 		return err
 	}
 	t.ledger.MarkSynced(written)
-	t.events.dirty()
+	t.events.Dirty()
 	if t.hash != nil {
-		poke(t.hash.wake)
+		t.hash.poke()
 	}
 	return nil
 }
@@ -431,12 +485,19 @@ func (t *transfer) checkpoint() error {
 // out in file order, so that the bytes complete roughly front to back and
 // the hash can follow them during the transfer; a piece is large enough
 // that the round trip of its request is a few per cent of its time.
-func (t *transfer) piece() int64 { return 4 * t.cfg.MinSegment }
+func (t *transfer) piece() int64 { return 4 * t.MinSegment }
 
 // minSteal is the least an idle connection takes from a busy one at the
 // end of a file: small, so that the last pieces do not leave connections
 // idle while one finishes alone.
-func (t *transfer) minSteal() int64 { return t.cfg.MinSegment / 4 }
+func (t *transfer) minSteal() int64 { return t.MinSegment / 4 }
 
 // ranged reports whether the file may be split over connections.
-func (t *transfer) ranged() bool { return t.in.ranges && !t.noRanges }
+func (t *transfer) ranged() bool { return t.in.Ranges && !t.noRanges }
+
+// sameMismatch reports whether err is the mismatch already seen: the same
+// bytes, which downloading again would not change.
+func sameMismatch(err error, seen string) bool {
+	var ie *fetch.IntegrityError
+	return seen != "" && errors.As(err, &ie) && strings.EqualFold(ie.Got, seen)
+}

@@ -1,4 +1,4 @@
-package downloader
+package words
 
 import (
 	"context"
@@ -6,46 +6,19 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"net"
 	"os"
 	"strings"
-	"sync"
 	"testing"
+	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
+	"github.com/modelfetch/modelfetch/downloader/words/wordstest"
 
 	"github.com/modelfetch/modelfetch/downloader/network"
 	"golang.org/x/sys/unix"
 )
-
-// goText is what Go's own error text looks like; no sentence may hold it.
-var goText = []string{"dial tcp", "read tcp", "EOF", "%!", "context canceled", "deadline exceeded",
-	"connection refused", "permission denied", "no such file", "mkdir ", "rename ", "<nil>", "unexpected"}
-
-// isSentence fails t unless s is a sentence for a person: capitalised,
-// ending with a period, without Go's error text, stating want.
-func isSentence(t *testing.T, s string, want ...string) {
-	t.Helper()
-	if r, _ := utf8.DecodeRuneInString(s); !unicode.IsUpper(r) {
-		t.Errorf("%q does not start with a capital", s)
-	}
-	if !strings.HasSuffix(s, ".") {
-		t.Errorf("%q does not end with a period", s)
-	}
-	for _, g := range goText {
-		if strings.Contains(s, g) {
-			t.Errorf("%q holds Go's error text %q", s, g)
-		}
-	}
-	for _, w := range want {
-		if !strings.Contains(s, w) {
-			t.Errorf("%q does not say %q", s, w)
-		}
-	}
-}
 
 // said is a domain error that words itself, as hf's and the API's do.
 type said struct{}
@@ -81,7 +54,7 @@ func TestSentence(t *testing.T) {
 		{"wrong length on disk", fetch.Failure(fetch.ReasonFetchError, 20, &fetch.LengthError{Got: 10, Want: 20}), fetch.ErrWrongLength, []string{"10 bytes", "20 bytes"}},
 		{"wrong length sent", fetch.Failure(fetch.ReasonFetchError, 20, fmt.Errorf("%w: %w", fetch.ErrWrongLength,
 			&network.Error{Kind: network.WrongLength, Host: "127.0.0.1:8080", Got: 10, Want: 2000})), fetch.ErrWrongLength, []string{"127.0.0.1:8080", "10 bytes", "2.0 kB"}},
-		{"kept changing", fetch.Failure(fetch.ReasonFetchError, 0, &fetch.TriesError{Tries: 9, Restarts: true, Err: &restartError{why: "the file changed"}}), fetch.ErrUnstable, []string{"9 restarts", "retry it later"}},
+		{"kept changing", fetch.Failure(fetch.ReasonFetchError, 0, &fetch.TriesError{Tries: 9, Restarts: true, Err: errors.New("restart: changed")}), fetch.ErrUnstable, []string{"9 restarts", "retry it later"}},
 		{"network gave up", fetch.Failure(fetch.ReasonFetchError, 0, &fetch.TriesError{Tries: 6, Err: notAnswering}), fetch.ErrGaveUp, []string{"127.0.0.1:1", "6 tries"}},
 		{"server errors gave up", fetch.Failure(fetch.ReasonBadStatus, 0, &fetch.TriesError{Tries: 4, Err: status(503)}), fetch.ErrGaveUp, []string{"127.0.0.1:8080", "503 Service Unavailable", "4 times"}},
 		{"wrong parts gave up", fetch.Failure(fetch.ReasonFetchError, 0, &fetch.TriesError{Tries: 4, Err: fmt.Errorf("%w: asked for bytes 0-9, got 5-14", fetch.ErrInvalidResponse)}), fetch.ErrGaveUp, []string{"wrong part", "4 tries"}},
@@ -111,6 +84,8 @@ func TestSentence(t *testing.T) {
 		{"socket in use", &net.OpError{Op: "listen", Net: "unix", Addr: &net.UnixAddr{Name: "/run/m.sock", Net: "unix"}, Err: os.NewSyscallError("bind", unix.EADDRINUSE)}, unix.EADDRINUSE, []string{"listen on /run/m.sock", "something else"}},
 		{"a sayer", fmt.Errorf("hub: %w", said{}), nil, []string{"The domain's own words."}},
 		{"a network error", refused, nil, []string{"127.0.0.1:1"}},
+		{"waiting for the network", &fetch.WaitError{Err: &network.Error{Kind: network.Disconnected}, Wait: 4 * time.Second}, nil, nil},
+		{"waiting for a server", &fetch.WaitError{Err: notAnswering, Wait: 4 * time.Second, Try: 2, Of: 9}, nil, []string{"127.0.0.1:1", "try 2 of 9"}},
 		{"nobody's words", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), nil, nil},
 	}
 	for _, kind := range []fetch.Invalid{fetch.InvalidURL, fetch.InvalidScheme, fetch.InvalidHost, fetch.InvalidDigest, fetch.InvalidSize, fetch.InvalidName, fetch.InvalidGitID, fetch.InvalidPath} {
@@ -125,7 +100,7 @@ func TestSentence(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Log(Sentence(tc.err)) // for a reader of -v to judge the words
-			isSentence(t, Sentence(tc.err), tc.want...)
+			wordstest.IsSentence(t, Sentence(tc.err), tc.want...)
 			if tc.is != nil && !errors.Is(tc.err, tc.is) {
 				t.Errorf("errors.Is(%v, %v) is false", tc.err, tc.is)
 			}
@@ -134,71 +109,16 @@ func TestSentence(t *testing.T) {
 			}
 		})
 	}
-	isSentence(t, abortedSentence)
+	wordstest.IsSentence(t, Sentence(fetch.ErrAborted))
+	for why := range restarts {
+		wordstest.IsSentence(t, Restart(why))
+	}
+	wordstest.IsSentence(t, Restart("something new"))
+	wordstest.IsSentence(t, VerySlow(2048), "2.0 kB/s")
 	if s := Sentence(nil); s != "" {
 		t.Errorf("Sentence(nil) = %q, want nothing", s)
 	}
 	if s := Sentence(errors.New("x")); s != unexpected {
 		t.Errorf("an error nobody words: %q, want %q", s, unexpected)
-	}
-}
-
-// causes keeps the error of every "record failed" the engine logs, so
-// that a test can match a failure's chain with errors.Is: a snapshot
-// carries only its sentence.
-type causes struct {
-	slog.Handler
-	mu   *sync.Mutex
-	errs *[]error
-}
-
-func (c causes) Handle(ctx context.Context, r slog.Record) error {
-	if r.Message == "record failed" {
-		r.Attrs(func(a slog.Attr) bool {
-			if err, ok := a.Value.Any().(error); ok && a.Key == "err" {
-				c.mu.Lock()
-				*c.errs = append(*c.errs, err)
-				c.mu.Unlock()
-			}
-			return true
-		})
-	}
-	return c.Handler.Handle(ctx, r)
-}
-
-func (c causes) WithAttrs(as []slog.Attr) slog.Handler {
-	return causes{c.Handler.WithAttrs(as), c.mu, c.errs}
-}
-
-func (c causes) WithGroup(name string) slog.Handler {
-	return causes{c.Handler.WithGroup(name), c.mu, c.errs}
-}
-
-// recordCauses makes cfg's logger keep the errors of failed records and
-// returns them, last first.
-func recordCauses(cfg *Config) func() []error {
-	c := causes{Handler: cfg.Logger.Handler(), mu: &sync.Mutex{}, errs: &[]error{}}
-	cfg.Logger = slog.New(c)
-	return func() []error {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		errs := append([]error(nil), *c.errs...)
-		for i, j := 0, len(errs)-1; i < j; i, j = i+1, j-1 {
-			errs[i], errs[j] = errs[j], errs[i]
-		}
-		return errs
-	}
-}
-
-// checkCause fails t unless the last failure the engine logged is target
-// (any failure for a nil target).
-func checkCause(t *testing.T, causes func() []error, target error) {
-	t.Helper()
-	errs := causes()
-	if len(errs) == 0 {
-		t.Fatalf("no failure logged, want %v", target)
-	}
-	if target != nil && !errors.Is(errs[0], target) {
-		t.Errorf("the failure %v is not %v", errs[0], target)
 	}
 }

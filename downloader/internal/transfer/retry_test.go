@@ -1,14 +1,16 @@
-package downloader
+package transfer
 
 import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -45,13 +47,13 @@ func TestRetryPolicy(t *testing.T) {
 		{name: "404 fails at once", errs: []error{&fetch.StatusError{Code: 404}}, reason: fetch.ReasonBadStatus},
 		{name: "server errors fail after MaxRetries", errs: []error{busy, busy, busy, busy}, reason: fetch.ReasonBadStatus},
 		{name: "wrong parts fail as fetch-error", errs: []error{fetch.ErrInvalidResponse, fetch.ErrInvalidResponse, fetch.ErrInvalidResponse, fetch.ErrInvalidResponse}, reason: fetch.ReasonFetchError},
-		{name: "a restart stops the connection", errs: []error{&restartError{why: "changed"}}, want: step{stop: &restartError{}}},
+		{name: "a restart stops the connection", errs: []error{&restartError{why: fetch.RestartChanged}}, want: step{stop: &restartError{}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var tl tally
 			var st step
-			p.watcher = online{}
+			p.watcher = view(network.Online)
 			if tc.offline {
 				p.watcher = view(network.Offline)
 			}
@@ -78,22 +80,16 @@ func TestRetryPolicy(t *testing.T) {
 	}
 }
 
-// fixedView is a network.Watcher that says the same thing every time.
-type fixedView struct{ st network.Status }
-
-func view(s network.State) fixedView { return fixedView{network.Status{State: s}} }
-
-func (v fixedView) Status(context.Context) network.Status { return v.st }
-func (v fixedView) Check(context.Context) network.Status  { return v.st }
-func (v fixedView) Changes() <-chan network.Status        { return nil }
+// view is the machine's view of the network, fixed at s.
+func view(s network.State) network.Fixed { return network.Fixed{State: s} }
 
 // TestScaleClimbsBack: after a server showed a limit, the connection cap
 // climbs again, one at a time, once answers come back.
 func TestScaleClimbsBack(t *testing.T) {
 	now := time.Now()
-	tr := &transfer{deps: deps{cfg: Config{ScaleInterval: 10 * time.Millisecond}, maxConns: 8, now: func() time.Time { return now }},
-		r: &record{}, in: info{ranges: true, size: 100}, maxConns: 8}
-	tr.r.conns.Store(4)
+	tr := &transfer{Deps: Deps{Config: Config{ScaleInterval: 10 * time.Millisecond}, MaxConns: 8, Now: func() time.Time { return now }},
+		r: newTarget(fetch.Request{}, ledger.New(100, nil, nil)), in: Info{Ranges: true, Size: 100}, maxConns: 8}
+	tr.r.Conns.Store(4)
 	if !tr.shed() || tr.maxConns != 3 {
 		t.Fatalf("shed: cap %d, want 3", tr.maxConns)
 	}
@@ -109,12 +105,17 @@ func TestScaleClimbsBack(t *testing.T) {
 // Manager.
 type nopEvents struct{}
 
-func (nopEvents) setState(fetch.State)               {}
-func (nopEvents) reconcile(info, bool) (plan, error) { return plan{}, nil }
-func (nopEvents) discard(string)                     {}
-func (nopEvents) say(string)                         {}
-func (nopEvents) dirty()                             {}
-func (nopEvents) saveHash([]byte)                    {}
+func (nopEvents) SetState(fetch.State)               {}
+func (nopEvents) Reconcile(Info, bool) (Plan, error) { return Plan{}, nil }
+func (nopEvents) Discard(fetch.Restart)              {}
+func (nopEvents) Wait(*fetch.WaitError)              {}
+func (nopEvents) Dirty()                             {}
+func (nopEvents) SaveHash([]byte)                    {}
+
+// newTarget is a target of its own counters.
+func newTarget(req fetch.Request, l *ledger.Ledger) *Target {
+	return &Target{Request: req, Ledger: l, Hashed: new(atomic.Int64), Conns: new(atomic.Int32)}
+}
 
 // TestVerifyRefusesGaps: a file whose written ranges are not exactly
 // [0, size) is never committed: verify goes back for the gap, and after a
@@ -128,10 +129,9 @@ func TestVerifyRefusesGaps(t *testing.T) {
 	if err := f.Truncate(30); err != nil {
 		t.Fatal(err)
 	}
-	r := newRecord(&fetchState{}, 0, fetch.Request{URL: "http://127.0.0.1/x"})
-	r.ledger = ledger.New(30, ledger.Spans{{From: 0, To: 10}, {From: 20, To: 30}}, nil)
-	tr := newTransfer(deps{cfg: Config{}, log: testConfig(t).Logger}, r, nopEvents{})
-	tr.file, tr.in = f, info{size: 30}
+	r := newTarget(fetch.Request{URL: "http://127.0.0.1/x"}, ledger.New(30, ledger.Spans{{From: 0, To: 10}, {From: 20, To: 30}}, nil))
+	tr := newTransfer(Deps{Log: slog.New(slog.DiscardHandler)}, r, nopEvents{})
+	tr.file, tr.in = f, Info{Size: 30}
 	for pass := 1; pass <= maxGapPasses; pass++ {
 		next, err := tr.verify(context.Background())
 		if err != nil || next == nil {
@@ -143,5 +143,23 @@ func TestVerifyRefusesGaps(t *testing.T) {
 	var ge *fetch.GapError
 	if !errors.As(err, &fe) || fe.Reason != fetch.ReasonFetchError || !errors.Is(err, fetch.ErrMissingBytes) || !errors.As(err, &ge) || ge.Gaps != "10-19" {
 		t.Fatalf("got %v, want a fetch-error naming bytes 10-19", err)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	m := retryPolicy{base: time.Second, max: time.Minute}
+	offline := &network.Error{Kind: network.Disconnected}
+	for n := range 12 {
+		if d := m.backoff(n, offline); d > maxNetworkWait {
+			t.Errorf("network wait %d is %v, over %v", n, d, maxNetworkWait)
+		}
+		server := &fetch.StatusError{Code: http.StatusServiceUnavailable}
+		if d := m.backoff(n, server); d > time.Minute || d < min(time.Second<<n, time.Minute)/2 {
+			t.Errorf("server wait %d is %v", n, d)
+		}
+	}
+	asked := &fetch.StatusError{Code: http.StatusTooManyRequests, RetryAfter: 5 * time.Minute}
+	if d := m.backoff(0, asked); d != 5*time.Minute {
+		t.Errorf("Retry-After of 5 min gave a wait of %v", d)
 	}
 }

@@ -1,4 +1,10 @@
-package downloader
+// Package words is the one place where an error becomes what a person
+// reads. Errors stay for code (lower-case chains, sentinels, typed
+// causes); Sentence words them the same for the window, the command line
+// and the local API. A sentence is capitalised, ends with a period, gives
+// the numbers a person needs and says what to do in words that suit every
+// client; it never quotes Go's error text: the engine logs that.
+package words
 
 import (
 	"context"
@@ -10,21 +16,12 @@ import (
 	"net/url"
 	"path"
 	"strings"
-	"time"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"github.com/dustin/go-humanize"
 	"github.com/modelfetch/modelfetch/downloader/network"
-	"golang.org/x/sys/unix"
 )
-
-// This file is the one place where an error becomes what a person reads.
-// Errors stay for code (lower-case chains, sentinels, typed causes);
-// Sentence words them the same for the window, the CLI and the local API,
-// and the engine stores its sentence in a failed record's Message once,
-// when the record settles. A sentence never quotes Go's error text: the
-// engine logs that for developers.
 
 // Sayer is an error that knows its own words: the Hub's (hf.Error), the
 // network's (network.Error) and an answer of the local API (api.Error).
@@ -34,9 +31,6 @@ type Sayer interface {
 	error
 	Sentence() string
 }
-
-// abortedSentence is the message of a cancelled fetch.
-const abortedSentence = "The download was cancelled."
 
 // unexpected is the sentence for an error nobody has words for; the
 // engine's logger, if any, has the error itself.
@@ -55,6 +49,10 @@ func Sentence(err error) string {
 	var fe *fetch.FailError
 	if errors.As(err, &fe) {
 		return failureSentence(fe)
+	}
+	var we *fetch.WaitError
+	if errors.As(err, &we) {
+		return waitSentence(we)
 	}
 	for _, word := range []func(error) string{sayerSentence, callerSentence, fileSentence, contextSentence} {
 		if s := word(err); s != "" {
@@ -185,6 +183,7 @@ func callerSentence(err error) string {
 
 // callerErrors are the sentences of the Manager's sentinels.
 var callerErrors = []worded{
+	{fetch.ErrAborted, "The download was cancelled."},
 	{fetch.ErrDuplicateID, "A different download with this id is in progress; choose another id."},
 	{fetch.ErrNotFound, "There is no download with this id."},
 	{fetch.ErrInvalidID, "A download's id is 1 to 128 letters, digits, '.', '_' or '-', not starting with '.'."},
@@ -287,19 +286,14 @@ func whyText(err error) string {
 	return ""
 }
 
-// systemErrors are the words for the system's errors a person can fix.
-var systemErrors = []worded{
+// systemErrors are the words for the system's errors a person can fix:
+// the portable ones, then the system's own (systemErrnos, one file per
+// system).
+var systemErrors = append([]worded{
 	{fs.ErrPermission, "permission was denied"},
 	{fs.ErrNotExist, "it does not exist"},
 	{fs.ErrExist, "something is already there"},
-	{unix.ENOSPC, "the disk is full"},
-	{unix.EDQUOT, "the disk quota is used up"},
-	{unix.EROFS, "the disk is read-only"},
-	{unix.ENOTDIR, "a part of the path is a file, not a folder"},
-	{unix.ENAMETOOLONG, "the name is too long"},
-	{unix.EADDRINUSE, "something else is using it"},
-	{unix.ECONNREFUSED, "nothing answers there"},
-}
+}, systemErrnos...)
 
 // contextSentence words a cancelled or timed-out wait, or "".
 func contextSentence(err error) string { return lookup(err, contextErrors) }
@@ -325,10 +319,43 @@ func lookup(err error, table []worded) string {
 	return ""
 }
 
-// waitSentence is what a record says while it waits to try a server
-// again: the network's sentence with the wait, and which try is next.
-func waitSentence(e *network.Error, wait time.Duration, try, of int) string {
-	return fmt.Sprintf("%s (try %d of %d).", strings.TrimSuffix(network.Sentence(e, wait), "."), try, of)
+// waitSentence is what a record says while it waits to try again: the
+// cause's sentence, and for a server, the wait and which try is next.
+func waitSentence(we *fetch.WaitError) string {
+	var ne *network.Error
+	if we.Of == 0 || !errors.As(we.Err, &ne) {
+		return Sentence(we.Err)
+	}
+	return fmt.Sprintf("%s (try %d of %d).", strings.TrimSuffix(network.Sentence(ne, we.Wait), "."), we.Try, we.Of)
+}
+
+// Restart is why a record's bytes went back to zero, as a person reads
+// it ("" for none).
+func Restart(why fetch.Restart) string {
+	if why == "" {
+		return ""
+	}
+	if s, ok := restarts[why]; ok {
+		return s
+	}
+	return "The download started again from the beginning."
+}
+
+var restarts = map[fetch.Restart]string{
+	fetch.RestartChanged:      "The file changed on the server, so it is downloaded from the start.",
+	fetch.RestartLength:       "The file's length changed on the server, so it is downloaded from the start.",
+	fetch.RestartNoRanges:     "The server cannot resume, so the file is downloaded from the start.",
+	fetch.RestartWholeFile:    "The server sent the whole file instead of the missing part, so it is downloaded from the start.",
+	fetch.RestartRangeRefused: "The server refused the missing part, so the file is downloaded from the start.",
+	fetch.RestartPartialLost:  "The partial file was missing or short, so the file is downloaded from the start.",
+	fetch.RestartExpired:      "The download link expired, so it was asked for again.",
+	fetch.RestartMismatch:     "The file did not match its SHA-256 and changed on the server, so it is downloaded once more.",
+}
+
+// VerySlow is what a download says once it ran below the engine's floor
+// for a while, so that a trickle does not look like a frozen bar.
+func VerySlow(bytesPerSecond float64) string {
+	return "Very slow: " + humanize.Bytes(uint64(bytesPerSecond)) + "/s."
 }
 
 // bytesText is a size as a person reads it: "512 bytes", "1.5 GiB".

@@ -1,4 +1,4 @@
-package downloader
+package transfer
 
 import (
 	"cmp"
@@ -20,14 +20,14 @@ import (
 
 const userAgent = "ModelFetch/0.1"
 
-// info is what resolving a URL learnt about the file behind it.
-type info struct {
-	url       string // after redirects
-	size      int64  // -1 when unknown
-	ranges    bool
-	validator string // strong ETag, else Last-Modified
-	name      string // from Content-Disposition
-	sha256    string // from digest headers, hex
+// Info is what resolving a URL learnt about the file behind it.
+type Info struct {
+	URL       string // after redirects
+	Size      int64  // -1 when unknown
+	Ranges    bool
+	Validator string // strong ETag, else Last-Modified
+	Name      string // from Content-Disposition
+	SHA256    string // from digest headers, hex
 }
 
 // newRequest is a GET or HEAD that asks for the bytes as they are stored.
@@ -65,7 +65,7 @@ func (e expect) sizeFor(n int64) int64 {
 // URL of raw, with HEAD, or when HEAD is refused with a one-byte ranged
 // GET (signed URLs are often signed for GET only). An answer that is not
 // the file expected (network.CheckResponse) is an error.
-func resolve(ctx context.Context, c *http.Client, raw string, exp expect) (info, error) {
+func resolve(ctx context.Context, c *http.Client, raw string, exp expect) (Info, error) {
 	in, err := probe(ctx, c, http.MethodHead, raw, exp)
 	var se *fetch.StatusError
 	if errors.As(err, &se) && !transientStatus(se.Code) {
@@ -90,46 +90,46 @@ func harvesting(c *http.Client, sha *string) *http.Client {
 	return &client
 }
 
-func probe(ctx context.Context, c *http.Client, method, raw string, exp expect) (info, error) {
+func probe(ctx context.Context, c *http.Client, method, raw string, exp expect) (Info, error) {
 	var sha string
 	client := harvesting(c, &sha)
 	req, err := newRequest(ctx, method, raw)
 	if err != nil {
-		return info{}, err
+		return Info{}, err
 	}
 	if method == http.MethodGet {
 		req.Header.Set("Range", "bytes=0-0")
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return info{}, err
+		return Info{}, err
 	}
 	defer resp.Body.Close()
-	in := info{url: resp.Request.URL.String(), size: -1, name: nameFromDisposition(resp.Header.Get("Content-Disposition"))}
-	if err := network.CheckResponse(resp, exp.sizeFor(resp.ContentLength), cmp.Or(exp.name, in.name, fetch.NameFromURL(raw))); err != nil {
-		return info{}, err
+	in := Info{URL: resp.Request.URL.String(), Size: -1, Name: nameFromDisposition(resp.Header.Get("Content-Disposition"))}
+	if err := network.CheckResponse(resp, exp.sizeFor(resp.ContentLength), cmp.Or(exp.name, in.Name, fetch.NameFromURL(raw))); err != nil {
+		return Info{}, err
 	}
 	switch {
 	case resp.StatusCode == http.StatusPartialContent && method == http.MethodGet:
 		cr, err := parseContentRange(resp.Header.Get("Content-Range"))
 		if err != nil {
-			return info{}, err
+			return Info{}, err
 		}
-		in.size, in.ranges = cr.total, true
+		in.Size, in.Ranges = cr.total, true
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		in.size = resp.ContentLength
-		in.ranges = resp.Header.Get("Accept-Ranges") == "bytes"
+		in.Size = resp.ContentLength
+		in.Ranges = resp.Header.Get("Accept-Ranges") == "bytes"
 	default:
-		return info{}, &fetch.StatusError{Code: resp.StatusCode, URL: in.url, RetryAfter: retryAfter(resp.Header, time.Now())}
+		return Info{}, &fetch.StatusError{Code: resp.StatusCode, URL: in.URL, RetryAfter: retryAfter(resp.Header, time.Now())}
 	}
-	if in.size >= 0 && !strings.EqualFold(resp.Header.Get("Content-Encoding"), "") && !strings.EqualFold(resp.Header.Get("Content-Encoding"), "identity") {
-		in.size = -1 // the length is of an encoded body we did not ask for
+	if in.Size >= 0 && !strings.EqualFold(resp.Header.Get("Content-Encoding"), "") && !strings.EqualFold(resp.Header.Get("Content-Encoding"), "identity") {
+		in.Size = -1 // the length is of an encoded body we did not ask for
 	}
-	in.validator = validatorOf(resp.Header)
+	in.Validator = validatorOf(resp.Header)
 	if s := digestOf(resp.Header); s != "" {
 		sha = s
 	}
-	in.sha256 = sha
+	in.SHA256 = sha
 	return in, nil
 }
 
@@ -199,13 +199,13 @@ func parseContentRange(v string) (contentRange, error) {
 // restartError asks for the record to be resolved again; discard says the
 // partial data is no good and the transfer starts from zero.
 type restartError struct {
-	why      string
+	why      fetch.Restart
 	discard  bool
 	noRanges bool  // the server ignored a range: use one connection from byte 0
 	err      error // the answer that caused it, if any
 }
 
-func (e *restartError) Error() string { return e.why }
+func (e *restartError) Error() string { return "restart: " + string(e.why) }
 
 // transientStatus reports whether a server may answer differently later.
 func transientStatus(code int) bool {
@@ -249,14 +249,6 @@ func guarded(c *http.Client) *http.Client {
 	g.CheckRedirect = network.CheckRedirect
 	return &g
 }
-
-// online is the view of the network without a Watcher: the machine is
-// online, so every failure is the server's or the network's beyond it.
-type online struct{}
-
-func (online) Status(context.Context) network.Status { return network.Status{State: network.Online} }
-func (online) Check(context.Context) network.Status  { return network.Status{State: network.Online} }
-func (online) Changes() <-chan network.Status        { return nil }
 
 // fatalStatus reports a status the server would answer again.
 func fatalStatus(err error) bool {

@@ -1,4 +1,4 @@
-package downloader
+package transfer
 
 import (
 	"context"
@@ -19,15 +19,15 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// bufSize is the most one connection reads before writing: large enough
+// ReadSize is the most one connection reads before writing: large enough
 // that syscalls stay cheap, small enough that 16 connections stay small.
-const bufSize = 512 << 10
+const ReadSize = 512 << 10
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
+var bufPool = sync.Pool{New: func() any { b := make([]byte, ReadSize); return &b }}
 
-// firstCheckpoint is how soon the first checkpoint of a transfer comes, so
+// FirstCheckpoint is how soon the first checkpoint of a transfer comes, so
 // that a kill in the first seconds loses little.
-const firstCheckpoint = time.Second
+const FirstCheckpoint = time.Second
 
 // crew is the connections of one pass over the missing ranges.
 type crew struct {
@@ -48,7 +48,7 @@ type crew struct {
 func (c *crew) spawn(n int) {
 	for range n {
 		c.live++
-		c.t.r.conns.Add(1)
+		c.t.r.Conns.Add(1)
 		go func() { c.exited <- c.t.worker(c.ctx) }()
 	}
 }
@@ -67,7 +67,7 @@ func (c *crew) stop(err error) {
 func (t *transfer) connections(parent context.Context) error {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
-	now := t.now()
+	now := t.Now()
 	c := &crew{t: t, ctx: ctx, cancel: cancel, exited: make(chan error),
 		lastSync: now, lastSyncBytes: t.r.downloaded(), lastScale: now, lastBytes: t.r.downloaded()}
 	// The hash follows the bytes until the last checkpoint is taken, not
@@ -82,13 +82,13 @@ func (t *transfer) connections(parent context.Context) error {
 		}
 	}()
 	c.spawn(t.initialConns())
-	tick := time.NewTicker(min(t.cfg.ScaleInterval, t.cfg.CheckpointInterval))
+	tick := time.NewTicker(min(t.ScaleInterval, t.CheckpointInterval))
 	defer tick.Stop()
 	for c.live > 0 {
 		select {
 		case err := <-c.exited:
 			c.live--
-			t.r.conns.Add(-1)
+			t.r.Conns.Add(-1)
 			c.stop(err)
 			if t.ledger.Left() == 0 {
 				// Every byte is in: connections still waiting out a
@@ -114,11 +114,11 @@ func (t *transfer) connections(parent context.Context) error {
 // tick checkpoints when one is due and decides on connections.
 func (t *transfer) tick(c *crew, now time.Time) {
 	bytes := t.r.downloaded()
-	interval := t.cfg.CheckpointInterval
+	interval := t.CheckpointInterval
 	if !c.synced {
-		interval = min(interval, firstCheckpoint)
+		interval = min(interval, FirstCheckpoint)
 	}
-	if bytes != c.lastSyncBytes && (now.Sub(c.lastSync) >= interval || bytes-c.lastSyncBytes >= t.cfg.CheckpointBytes) {
+	if bytes != c.lastSyncBytes && (now.Sub(c.lastSync) >= interval || bytes-c.lastSyncBytes >= t.CheckpointBytes) {
 		if err := t.checkpoint(); err != nil {
 			c.stop(writeFailure(err, bytes))
 		}
@@ -127,9 +127,9 @@ func (t *transfer) tick(c *crew, now time.Time) {
 	if c.err == nil {
 		c.spawn(t.helpers(c.live))
 	}
-	if dt := now.Sub(c.lastScale); dt >= t.cfg.ScaleInterval {
+	if dt := now.Sub(c.lastScale); dt >= t.ScaleInterval {
 		if t.hash != nil {
-			poke(t.hash.wake) // follow the written prefix closely
+			t.hash.poke() // follow the written prefix closely
 		}
 		if c.err == nil {
 			c.spawn(t.scale(c.live, float64(bytes-c.lastBytes)/dt.Seconds(), now))
@@ -153,7 +153,7 @@ func (t *transfer) helpers(live int) int {
 		return 0
 	}
 	limit := t.connCap()
-	return max(0, min(t.ledger.Unclaimed(), limit-int(t.r.conns.Load()), 2*limit-live))
+	return max(0, min(t.ledger.Unclaimed(), limit-int(t.r.Conns.Load()), 2*limit-live))
 }
 
 // connCap is the connection cap now (scaling and shedding move it).
@@ -166,7 +166,7 @@ func (t *transfer) connCap() int {
 // overCap reports whether a connection that has waited would take the
 // connections that hold sockets over the cap: others took its place.
 func (t *transfer) overCap() bool {
-	return int(t.r.conns.Load()) > t.connCap()
+	return int(t.r.Conns.Load()) > t.connCap()
 }
 
 // initialConns is how many connections a transfer starts with: one where
@@ -188,11 +188,11 @@ func (t *transfer) initialConns() int {
 func (t *transfer) scale(live int, rate float64, now time.Time) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if !t.ranged() || t.in.size < 0 {
+	if !t.ranged() || t.in.Size < 0 {
 		return 0
 	}
 	if !t.capped.IsZero() {
-		if t.maxConns < t.deps.maxConns && now.Sub(t.capped) >= 20*t.cfg.ScaleInterval {
+		if t.maxConns < t.Deps.MaxConns && now.Sub(t.capped) >= 20*t.ScaleInterval {
 			t.maxConns++
 			t.capped = now
 		}
@@ -218,11 +218,11 @@ func (t *transfer) scale(live int, rate float64, now time.Time) int {
 func (t *transfer) shed() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	live := int(t.r.conns.Load())
+	live := int(t.r.Conns.Load())
 	if live <= 1 {
 		return false
 	}
-	t.maxConns, t.capped = live-1, t.now()
+	t.maxConns, t.capped = live-1, t.Now()
 	return true
 }
 
@@ -241,7 +241,7 @@ func (t *transfer) worker(ctx context.Context) error {
 		if progressed {
 			tl = tally{}
 			if t.hash != nil {
-				poke(t.hash.wake) // the written prefix may have grown
+				t.hash.poke() // the written prefix may have grown
 			}
 		}
 		if err == nil {
@@ -250,14 +250,14 @@ func (t *transfer) worker(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		st := t.policy.decide(ctx, err, t.in.url, progressed, &tl, t.r.conns.Load() > 1)
+		st := t.policy.decide(ctx, err, t.in.URL, progressed, &tl, t.r.Conns.Load() > 1)
 		if st.stop != nil {
 			return st.stop
 		}
 		if st.shed && t.shed() {
 			return nil
 		}
-		t.log.Info("connection failed, retrying", "url", t.in.url, "err", err, "wait", st.wait)
+		t.Log.Info("connection failed, retrying", "url", t.in.URL, "err", err, "wait", st.wait)
 		if t.wait(ctx, st) != nil || t.overCap() {
 			return nil
 		}
@@ -271,18 +271,18 @@ func (t *transfer) wait(ctx context.Context, st step) error {
 	if st.wait <= 0 {
 		return nil
 	}
-	if st.network && t.waiting.Add(1) == t.r.conns.Load() {
-		t.events.setState(fetch.StateWaitingNetwork)
+	if st.network && t.waiting.Add(1) == t.r.Conns.Load() {
+		t.events.SetState(fetch.StateWaitingNetwork)
 	}
-	t.events.say(st.say)
+	t.events.Wait(st.why)
 	if !st.network {
-		t.r.conns.Add(-1) // it holds no socket while it waits (see helpers)
+		t.r.Conns.Add(-1) // it holds no socket while it waits (see helpers)
 	}
 	defer func() {
 		if st.network {
 			t.waiting.Add(-1)
 		} else {
-			t.r.conns.Add(1)
+			t.r.Conns.Add(1)
 		}
 	}()
 	return t.nap(ctx, st)
@@ -291,10 +291,10 @@ func (t *transfer) wait(ctx context.Context, st step) error {
 // nap sleeps st.wait; a wait for the network ends early when the network
 // changes.
 func (t *transfer) nap(ctx context.Context, st step) error {
-	if st.network && t.netChange != nil {
-		return t.cfg.Clock.Sleep(ctx, st.wait, t.netChange())
+	if st.network && t.NetChange != nil {
+		return t.Clock.Sleep(ctx, st.wait, t.NetChange())
 	}
-	return t.cfg.Clock.Sleep(ctx, st.wait, nil)
+	return t.Clock.Sleep(ctx, st.wait, nil)
 }
 
 // fetchRange fills claim c from its next byte with one request. It
@@ -304,10 +304,10 @@ func (t *transfer) fetchRange(ctx context.Context, c *ledger.Claim) (progressed 
 	if end >= 0 && from >= end {
 		return false, nil
 	}
-	ranged := from > 0 || (end >= 0 && end < t.in.size)
+	ranged := from > 0 || (end >= 0 && end < t.in.Size)
 	sctx, scancel := context.WithCancelCause(ctx)
 	defer scancel(nil)
-	stall := t.cfg.StallTimeout
+	stall := t.StallTimeout
 	watchdog := time.AfterFunc(stall, func() { scancel(fetch.ErrStalled) })
 	defer watchdog.Stop()
 	resp, err := t.get(sctx, ranged || end >= 0, from, end)
@@ -321,8 +321,8 @@ func (t *transfer) fetchRange(ctx context.Context, c *ledger.Claim) (progressed 
 	} else if err != nil {
 		return false, err
 	}
-	t.events.setState(fetch.StateRunning)
-	now := t.now()
+	t.events.SetState(fetch.StateRunning)
+	now := t.Now()
 	body := &stallReader{r: resp.Body, watchdog: watchdog, d: stall, t: t, start: now, since: now}
 	defer t.forget(body)
 	progressed, err = t.copy(ctx, c, body)
@@ -337,7 +337,7 @@ func (t *transfer) fetchRange(ctx context.Context, c *ledger.Claim) (progressed 
 // size: some servers (the Hugging Face LFS bridge) refuse a range-less GET
 // of a large file.
 func (t *transfer) get(ctx context.Context, ranged bool, from, end int64) (*http.Response, error) {
-	req, err := newRequest(ctx, http.MethodGet, t.in.url)
+	req, err := newRequest(ctx, http.MethodGet, t.in.URL)
 	if err != nil {
 		return nil, err
 	}
@@ -347,11 +347,11 @@ func (t *transfer) get(ctx context.Context, ranged bool, from, end int64) (*http
 			last = strconv.FormatInt(end-1, 10)
 		}
 		req.Header.Set("Range", fmt.Sprintf("bytes=%d-%s", from, last))
-		if t.in.validator != "" {
-			req.Header.Set("If-Range", t.in.validator)
+		if t.in.Validator != "" {
+			req.Header.Set("If-Range", t.in.Validator)
 		}
 	}
-	return t.client.Do(req)
+	return t.Client.Do(req)
 }
 
 // copy writes the body into the claim's range as the bytes arrive: each
@@ -398,9 +398,9 @@ func (t *transfer) write(ctx context.Context, c *ledger.Claim, buf []byte, body 
 		return writeFailure(err, t.r.downloaded())
 	}
 	t.ledger.Wrote(c, keep)
-	t.events.dirty() // the journal's written ranges follow the bytes, within journalGap
-	if t.plan.limit >= 0 && t.r.downloaded() > t.plan.limit {
-		return fetch.Failure(fetch.ReasonTotalExceeded, at+keep, &fetch.TotalError{Size: t.r.downloaded(), Limit: t.plan.limit, AtLeast: true})
+	t.events.Dirty() // the journal's written ranges follow the bytes, within journalGap
+	if t.plan.Limit >= 0 && t.r.downloaded() > t.plan.Limit {
+		return fetch.Failure(fetch.ReasonTotalExceeded, at+keep, &fetch.TotalError{Size: t.r.downloaded(), Limit: t.plan.Limit, AtLeast: true})
 	}
 	return nil
 }
@@ -434,7 +434,7 @@ func (s *stallReader) Read(p []byte) (int, error) {
 		s.bytes += int64(n)
 		s.total += int64(n)
 	}
-	if now := s.t.now(); err == nil && now.Sub(s.since) >= s.t.cfg.SlowAfter {
+	if now := s.t.Now(); err == nil && now.Sub(s.since) >= s.t.SlowAfter {
 		rate := float64(s.bytes) / now.Sub(s.since).Seconds()
 		s.since, s.bytes = now, 0
 		if s.t.slow(s, rate, now) {
@@ -464,19 +464,19 @@ func (t *transfer) slow(s *stallReader, rate float64, now time.Time) bool {
 	best := 0.0
 	for o, r := range t.rates {
 		switch {
-		case now.Sub(r.at) > 2*t.cfg.SlowAfter:
+		case now.Sub(r.at) > 2*t.SlowAfter:
 			delete(t.rates, o)
 		case o != s:
 			best = max(best, r.rate)
 		}
 	}
-	return best >= float64(t.cfg.SlowRate) && (rate < float64(t.cfg.SlowRate) || rate < best/10)
+	return best >= float64(t.SlowRate) && (rate < float64(t.SlowRate) || rate < best/10)
 }
 
 // forget keeps a finished connection's rate over its life, for a while,
 // as a measure of what the link gives.
 func (t *transfer) forget(s *stallReader) {
-	now := t.now()
+	now := t.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.rates, s)
@@ -488,20 +488,20 @@ func (t *transfer) forget(s *stallReader) {
 // chunk is how much one connection reads at a time: a buffer, or less
 // when a bandwidth limit is set, so that the limit stays smooth.
 func (t *transfer) chunk() int {
-	if t.limiter.Limit() == rate.Inf {
-		return bufSize
+	if t.Limiter.Limit() == rate.Inf {
+		return ReadSize
 	}
-	return min(bufSize, t.limiter.Burst())
+	return min(ReadSize, t.Limiter.Burst())
 }
 
 // throttle waits until n more bytes fit the bandwidth limit.
 func (t *transfer) throttle(ctx context.Context, n int) error {
 	for n > 0 {
-		if t.limiter.Limit() == rate.Inf {
+		if t.Limiter.Limit() == rate.Inf {
 			return nil
 		}
-		step := min(n, t.limiter.Burst())
-		if err := t.limiter.WaitN(ctx, step); err != nil {
+		step := min(n, t.Limiter.Burst())
+		if err := t.Limiter.WaitN(ctx, step); err != nil {
 			if ctx.Err() != nil {
 				return context.Cause(ctx)
 			}
@@ -518,10 +518,10 @@ func (t *transfer) check(resp *http.Response, ranged bool, from, end int64) erro
 	// (checkWhole); one that differs from the size the request gave when
 	// the server did not is not the file.
 	size := int64(-1)
-	if t.in.size < 0 {
+	if t.in.Size < 0 {
 		size = t.expected().sizeFor(resp.ContentLength)
 	}
-	if err := network.CheckResponse(resp, size, t.plan.name); err != nil {
+	if err := network.CheckResponse(resp, size, t.plan.Name); err != nil {
 		return err
 	}
 	if enc := resp.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
@@ -536,14 +536,14 @@ func (t *transfer) check(resp *http.Response, ranged bool, from, end int64) erro
 	case http.StatusOK:
 		return t.checkWhole(resp, ranged)
 	case http.StatusRequestedRangeNotSatisfiable:
-		if t.in.size < 0 && end < 0 && resp.Header.Get("Content-Range") == fmt.Sprintf("bytes */%d", from) {
+		if t.in.Size < 0 && end < 0 && resp.Header.Get("Content-Range") == fmt.Sprintf("bytes */%d", from) {
 			return errEnded
 		}
-		return &restartError{why: "the server refused the missing part, so the file is downloaded from the start", discard: true}
+		return &restartError{why: fetch.RestartRangeRefused, discard: true}
 	}
-	se := &fetch.StatusError{Code: resp.StatusCode, URL: t.in.url, RetryAfter: retryAfter(resp.Header, time.Now())}
-	if expiredStatus(se.Code) && t.in.url != t.r.req.URL {
-		return &restartError{why: "the download link expired", err: se}
+	se := &fetch.StatusError{Code: resp.StatusCode, URL: t.in.URL, RetryAfter: retryAfter(resp.Header, time.Now())}
+	if expiredStatus(se.Code) && t.in.URL != t.r.Request.URL {
+		return &restartError{why: fetch.RestartExpired, err: se}
 	}
 	return se
 }
@@ -552,10 +552,10 @@ func (t *transfer) check(resp *http.Response, ranged bool, from, end int64) erro
 // cannot resume or the file changed.
 func (t *transfer) checkWhole(resp *http.Response, ranged bool) error {
 	if ranged {
-		return &restartError{why: "the server sent the whole file instead of the missing part, so it is downloaded from the start", discard: true, noRanges: true}
+		return &restartError{why: fetch.RestartWholeFile, discard: true, noRanges: true}
 	}
-	if t.in.size >= 0 && resp.ContentLength >= 0 && resp.ContentLength != t.in.size {
-		return &restartError{why: "the file's length changed on the server, so it is downloaded from the start", discard: true}
+	if t.in.Size >= 0 && resp.ContentLength >= 0 && resp.ContentLength != t.in.Size {
+		return &restartError{why: fetch.RestartLength, discard: true}
 	}
 	return t.sameFile(resp)
 }
@@ -568,8 +568,8 @@ var errEnded = errors.New("the file ends where the request starts")
 // sameFile checks that a response's strong ETag is the validator the
 // record's bytes belong to: bytes of another version are never written.
 func (t *transfer) sameFile(resp *http.Response) error {
-	if etag := resp.Header.Get("ETag"); strings.HasPrefix(t.in.validator, `"`) && strings.HasPrefix(etag, `"`) && etag != t.in.validator {
-		return &restartError{why: "the file changed on the server, so it is downloaded from the start", discard: true}
+	if etag := resp.Header.Get("ETag"); strings.HasPrefix(t.in.Validator, `"`) && strings.HasPrefix(etag, `"`) && etag != t.in.Validator {
+		return &restartError{why: fetch.RestartChanged, discard: true}
 	}
 	return nil
 }
@@ -583,8 +583,8 @@ func (t *transfer) checkPartial(resp *http.Response, from, end int64) error {
 	if cr.first != from || (end >= 0 && cr.last != end-1) {
 		return fmt.Errorf("%w: asked for bytes %d-%d, got %d-%d", fetch.ErrInvalidResponse, from, end-1, cr.first, cr.last)
 	}
-	if t.in.size >= 0 && cr.total >= 0 && cr.total != t.in.size {
-		return &restartError{why: "the file's length changed on the server, so it is downloaded from the start", discard: true}
+	if t.in.Size >= 0 && cr.total >= 0 && cr.total != t.in.Size {
+		return &restartError{why: fetch.RestartLength, discard: true}
 	}
 	if err := t.sameFile(resp); err != nil {
 		return err

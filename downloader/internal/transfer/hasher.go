@@ -1,4 +1,4 @@
-package downloader
+package transfer
 
 import (
 	"context"
@@ -22,24 +22,24 @@ import (
 // than the last bytes; its state goes into the journal only while it
 // covers synced bytes.
 type hasher struct {
-	r      *record
+	r      *Target
 	file   *os.File
 	ledger *ledger.Ledger
-	events events
+	events Events
 	h      hash.Hash
 	wake   chan struct{}
 }
 
 // newHasher resumes from state, a marshalled hash of the file's first
 // bytes, when it is valid.
-func newHasher(r *record, file *os.File, l *ledger.Ledger, ev events, state []byte, size int64) *hasher {
-	h, _ := newDigest(r.req, size)
+func newHasher(r *Target, file *os.File, l *ledger.Ledger, ev Events, state []byte, size int64) *hasher {
+	h, _ := newDigest(r.Request, size)
 	if len(state) > 0 && h.(encoding.BinaryUnmarshaler).UnmarshalBinary(state) == nil {
-		r.hashed.Store(hashedLen(r.req, size, state))
+		r.Hashed.Store(HashedLen(r.Request, size, state))
 	} else {
-		h, _ = newDigest(r.req, size)
-		ev.saveHash(nil)
-		r.hashed.Store(0)
+		h, _ = newDigest(r.Request, size)
+		ev.SaveHash(nil)
+		r.Hashed.Store(0)
 	}
 	return &hasher{r: r, file: file, ledger: l, events: ev, h: h, wake: make(chan struct{}, 1)}
 }
@@ -65,10 +65,10 @@ func digestName(req fetch.Request) string {
 	return "SHA-256"
 }
 
-// hashedLen is how many of the file's bytes a marshalled hash state has
+// HashedLen is how many of the file's bytes a marshalled hash state has
 // consumed: the last 8 bytes of the state (big-endian, for SHA-256 and
 // SHA-1 alike) less the header the hash was fed first.
-func hashedLen(req fetch.Request, size int64, state []byte) int64 {
+func HashedLen(req fetch.Request, size int64, state []byte) int64 {
 	if len(state) < 8 {
 		return 0
 	}
@@ -78,6 +78,14 @@ func hashedLen(req fetch.Request, size int64, state []byte) int64 {
 	}
 	_, header := newDigest(req, size)
 	return max(0, n-header)
+}
+
+// poke wakes follow, without blocking: the written prefix may have grown.
+func (h *hasher) poke() {
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
 }
 
 // follow hashes the written prefix whenever woken, until ctx ends.
@@ -111,15 +119,15 @@ func (h *hasher) hashTo(ctx context.Context, end int64) error {
 	defer bufPool.Put(bp)
 	_, synced := h.ledger.Prefixes()
 	var saved []byte
-	pos := h.r.hashed.Load()
+	pos := h.r.Hashed.Load()
 	for pos < end {
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
-		n, err := h.file.ReadAt((*bp)[:min(int64(bufSize), end-pos)], pos)
+		n, err := h.file.ReadAt((*bp)[:min(int64(ReadSize), end-pos)], pos)
 		h.h.Write((*bp)[:n])
 		pos += int64(n)
-		h.r.hashed.Store(pos)
+		h.r.Hashed.Store(pos)
 		if err != nil && !(errors.Is(err, io.EOF) && pos == end) {
 			return err
 		}
@@ -130,7 +138,7 @@ func (h *hasher) hashTo(ctx context.Context, end int64) error {
 		}
 	}
 	if saved != nil {
-		h.events.saveHash(saved)
+		h.events.SaveHash(saved)
 	}
 	return nil
 }

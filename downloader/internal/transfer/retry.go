@@ -1,4 +1,4 @@
-package downloader
+package transfer
 
 import (
 	"context"
@@ -24,11 +24,11 @@ type tally struct {
 
 // step is what the retry policy decided after a failed request.
 type step struct {
-	wait    time.Duration // before the next request
-	network bool          // the wait is for the network, not for the server
-	shed    bool          // the server limits connections: this one stops, the others carry on
-	stop    error         // non-nil: no retry (a restart of the file or a failure)
-	say     string        // what the record waits for, for a person ("" for nothing to say)
+	wait    time.Duration    // before the next request
+	network bool             // the wait is for the network, not for the server
+	shed    bool             // the server limits connections: this one stops, the others carry on
+	stop    error            // non-nil: no retry (a restart of the file or a failure)
+	why     *fetch.WaitError // what the record waits for (nil: nothing to say)
 }
 
 // retryPolicy is the one place that decides what a failed request leads
@@ -103,7 +103,8 @@ func (p retryPolicy) network(e *network.Error, progressed bool, tl *tally) step 
 			return step{}
 		}
 		tl.waits++
-		return step{wait: p.backoff(tl.waits-1, e), network: true, say: Sentence(e)}
+		d := p.backoff(tl.waits-1, e)
+		return step{wait: d, network: true, why: &fetch.WaitError{Err: e, Wait: d}}
 	}
 	if progressed {
 		return step{} // a cut while delivering is not an outage
@@ -116,7 +117,7 @@ func (p retryPolicy) network(e *network.Error, progressed bool, tl *tally) step 
 		return step{stop: fetch.Failure(fetch.ReasonFetchError, p.downloaded(), &fetch.TriesError{Tries: tl.failures, Err: e})}
 	}
 	d := p.backoff(tl.failures-1, e)
-	return step{wait: d, say: waitSentence(e, d, tl.failures+1, bound+1)}
+	return step{wait: d, why: &fetch.WaitError{Err: e, Wait: d, Try: tl.failures + 1, Of: bound + 1}}
 }
 
 // failure turns err, which ended the retries after tries, into the
