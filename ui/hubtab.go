@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/modelfetch/modelfetch/downloader/catalog"
+
 	"github.com/modelfetch/modelfetch/downloader/words"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
@@ -12,7 +14,6 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/hf"
 )
 
@@ -43,7 +44,7 @@ func (u *UI) openHub(arg string) bool {
 
 // openHubModel opens a catalog model named by a Hub repo in the Hugging
 // Face tab, its files ticked, for the person to download.
-func (u *UI) openHubModel(m downloader.Model) {
+func (u *UI) openHubModel(m catalog.Model) {
 	if u.hub == nil {
 		u.showProblem("Cannot download "+m.Title, "This model comes from Hugging Face, which this window cannot reach.")
 		return

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/catalog"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"fyne.io/fyne/v2"
@@ -130,7 +132,7 @@ func (u *UI) poll(ctx context.Context, d *differ) {
 // last poll. It belongs to the poller goroutine.
 type differ struct {
 	m        *downloader.Manager
-	catalog  []downloader.Model
+	catalog  []catalog.Model
 	icon     fyne.Resource
 	icons    map[string]fyne.Resource // fetch icons by what Options.Icon said
 	detailID string                   // the fetch the details view shows, "" for none
@@ -147,7 +149,7 @@ type differ struct {
 	tray    throttle
 }
 
-func newDiffer(m *downloader.Manager, catalog []downloader.Model, icon fyne.Resource, interval time.Duration) *differ {
+func newDiffer(m *downloader.Manager, catalog []catalog.Model, icon fyne.Resource, interval time.Duration) *differ {
 	return &differ{
 		m: m, catalog: catalog, icon: icon, icons: map[string]fyne.Resource{},
 		states: map[string]fetch.State{}, speeds: map[string]*speedHistory{}, opened: time.Now(),

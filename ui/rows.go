@@ -6,14 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/modelfetch/modelfetch/downloader/catalog"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/dustin/go-humanize"
-
-	"github.com/modelfetch/modelfetch/downloader"
 )
 
 var (
@@ -154,7 +154,7 @@ func showIf(o fyne.CanvasObject, show bool) {
 type modelCard struct {
 	widget.BaseWidget
 	u     *UI
-	model downloader.Model
+	model catalog.Model
 	state modelState
 
 	title  *tipLabel
@@ -162,7 +162,7 @@ type modelCard struct {
 	button *widget.Button
 }
 
-func newModelCard(u *UI, model downloader.Model) *modelCard {
+func newModelCard(u *UI, model catalog.Model) *modelCard {
 	c := &modelCard{u: u, model: model, state: modelState{size: model.Size()}}
 	c.title = newTipLabel(u.tips, fyne.TextStyle{Bold: true})
 	c.title.SetText(model.Title)

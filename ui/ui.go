@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/catalog"
+
 	"github.com/modelfetch/modelfetch/downloader/words"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
@@ -43,7 +45,7 @@ import (
 
 // Options are what the window needs besides the app and the engine.
 type Options struct {
-	Catalog []downloader.Model
+	Catalog []catalog.Model
 	// Icon is the app icon; rows of fetches without an icon of their own
 	// show it too.
 	Icon fyne.Resource
@@ -357,7 +359,7 @@ func (u *UI) notify(n note) {
 }
 
 // download starts (or resumes) the fetch of a catalog model.
-func (u *UI) download(model downloader.Model) {
+func (u *UI) download(model catalog.Model) {
 	if model.HF != "" {
 		u.openHubModel(model)
 		return
@@ -408,7 +410,7 @@ func (u *UI) askReplace(ce *fetch.ConflictError, replace func()) {
 // from the catalog or an http(s) URL. What cannot be downloaded is also
 // shown in the window, since a desktop launcher has no terminal.
 func (u *UI) Open(arg string) error {
-	if model, ok := downloader.FindModel(u.opts.Catalog, arg); ok {
+	if model, ok := catalog.Find(u.opts.Catalog, arg); ok {
 		u.download(model)
 		return nil
 	}

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/catalog"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"fyne.io/fyne/v2"
@@ -97,7 +99,7 @@ func newHarnessWith(t *testing.T, gated bool, edit func(*Options)) *harness {
 	// A user catalog laid over the built-in one points Gemma 2B at the
 	// local server, as a person's catalog.json would.
 	userCatalog := filepath.Join(t.TempDir(), "catalog.json")
-	entry := []downloader.Model{{ID: "gemma-2b", Title: "Gemma 2B", Files: []downloader.ModelFile{
+	entry := []catalog.Model{{ID: "gemma-2b", Title: "Gemma 2B", Files: []catalog.ModelFile{
 		{URL: srv.URL + "/g-2b-it-gpu-int4.bin", Name: "g-2b-it-gpu-int4.bin"},
 	}}}
 	data, err := json.Marshal(entry)
@@ -107,7 +109,7 @@ func newHarnessWith(t *testing.T, gated bool, edit func(*Options)) *harness {
 	if err := os.WriteFile(userCatalog, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	catalog, err := downloader.LoadCatalog(assets.Catalog, userCatalog)
+	catalog, err := catalog.Load(assets.Catalog, userCatalog)
 	if err != nil {
 		t.Fatal(err)
 	}

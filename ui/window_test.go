@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/catalog"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"fyne.io/fyne/v2"
@@ -15,7 +17,6 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 
-	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/ui/term"
 )
 
@@ -24,8 +25,8 @@ const longTitle = "Meta Llama 3.1 8B Instruct, quantised to 4 bits (Q4_K_M) in G
 
 func TestWindowFitsHalfASmallScreen(t *testing.T) {
 	h := newHarnessWith(t, true, func(o *Options) {
-		o.Catalog = append([]downloader.Model{{ID: "llama-long", Title: longTitle,
-			Files: []downloader.ModelFile{{URL: "http://127.0.0.1:1/llama.gguf"}}}}, o.Catalog...)
+		o.Catalog = append([]catalog.Model{{ID: "llama-long", Title: longTitle,
+			Files: []catalog.ModelFile{{URL: "http://127.0.0.1:1/llama.gguf"}}}}, o.Catalog...)
 	})
 	test.Tap(h.gemmaCard().button)
 	h.waitFor("bytes to arrive", func() bool {

@@ -15,9 +15,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/modelfetch/modelfetch/downloader/fetch"
+	"github.com/modelfetch/modelfetch/downloader/catalog"
 
-	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/fetch"
 )
 
 // ErrNotRunning means no ModelFetch serves the API at the socket: the
@@ -216,15 +216,15 @@ func (c *Client) MatchModel(ctx context.Context, model string) ([]string, error)
 }
 
 // Catalog returns the models that can be fetched by id.
-func (c *Client) Catalog(ctx context.Context) ([]downloader.Model, error) {
-	var models []downloader.Model
+func (c *Client) Catalog(ctx context.Context) ([]catalog.Model, error) {
+	var models []catalog.Model
 	_, err := c.do(ctx, http.MethodGet, "/v1/catalog", nil, &models)
 	return models, err
 }
 
 // Model returns one catalog model.
-func (c *Client) Model(ctx context.Context, id string) (downloader.Model, error) {
-	var m downloader.Model
+func (c *Client) Model(ctx context.Context, id string) (catalog.Model, error) {
+	var m catalog.Model
 	_, err := c.do(ctx, http.MethodGet, "/v1/catalog/"+url.PathEscape(id), nil, &m)
 	return m, err
 }

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/catalog"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"golang.org/x/sys/unix"
@@ -60,7 +62,7 @@ type env struct {
 	srv     *Server
 	sock    string
 	c       *Client
-	catalog []downloader.Model
+	catalog []catalog.Model
 
 	stopServer func() // ends Serve and waits for it; the cleanup calls it too
 }
@@ -116,8 +118,8 @@ func newEnv(tb testing.TB, eo envOptions) *env {
 		if eo.held {
 			u = e.origin.URL + "/hold/" + name
 		}
-		e.catalog = append(e.catalog, downloader.Model{ID: "model-" + strings.ToLower(name), Title: "Model " + name,
-			Files: []downloader.ModelFile{{URL: u, Name: name + ".bin", Size: int64(eo.sizes[name]), SHA256: e.origin.sha(name)}}})
+		e.catalog = append(e.catalog, catalog.Model{ID: "model-" + strings.ToLower(name), Title: "Model " + name,
+			Files: []catalog.ModelFile{{URL: u, Name: name + ".bin", Size: int64(eo.sizes[name]), SHA256: e.origin.sha(name)}}})
 	}
 	m, err := downloader.New(e.cfg)
 	if err != nil {

@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/modelfetch/modelfetch/downloader/catalog"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
-	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/hf"
 )
 
@@ -18,7 +19,7 @@ import (
 // or as plain files under the request's dir (checked by the dir rule) as
 // `hf download --local-dir` puts them.
 func (s *Server) hubModel(ctx context.Context, req CreateRequest) ([]fetch.Request, string, fetch.Options, *hf.Fetch, error) {
-	if m, ok := downloader.FindModel(s.opts.Catalog, req.Model); ok {
+	if m, ok := catalog.Find(s.opts.Catalog, req.Model); ok {
 		req.Model, req.Include = m.HubName(), append(req.Include, m.Include...)
 		req.Title = cmp.Or(req.Title, m.Title)
 	}
@@ -75,8 +76,8 @@ func (s *Server) finishHub(f hf.Fetch, id string) {
 
 // urlModel is the catalog's model id when its files are URLs; a model
 // naming a Hub repo is resolved by hubModel.
-func (s *Server) urlModel(id string) (downloader.Model, bool) {
-	m, ok := downloader.FindModel(s.opts.Catalog, id)
+func (s *Server) urlModel(id string) (catalog.Model, bool) {
+	m, ok := catalog.Find(s.opts.Catalog, id)
 	return m, ok && m.HF == ""
 }
 

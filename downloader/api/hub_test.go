@@ -9,10 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/catalog"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 	"github.com/modelfetch/modelfetch/downloader/origintest"
 
-	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/hf"
 	"github.com/modelfetch/modelfetch/downloader/hf/hftest"
 )
@@ -29,7 +30,7 @@ func hubEnv(t *testing.T) (*env, *hftest.Hub, string) {
 	e := newEnv(t, envOptions{sizes: map[string]int{"a": 1 << 10}, tweak: func(o *Options) {
 		cache = filepath.Join(filepath.Dir(filepath.Dir(o.Config.ModelsDir)), "huggingface", "hub")
 		o.Hub, o.HubCache = func() *hf.Client { return client }, cache
-		o.Catalog = append(o.Catalog, downloader.Model{ID: "tiny", Title: "Tiny", HF: "org/Tiny-1B-GGUF", Quant: "Q8_0"})
+		o.Catalog = append(o.Catalog, catalog.Model{ID: "tiny", Title: "Tiny", HF: "org/Tiny-1B-GGUF", Quant: "Q8_0"})
 	}})
 	return e, hub, cache
 }

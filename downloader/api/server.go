@@ -41,6 +41,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/catalog"
+
 	"github.com/modelfetch/modelfetch/downloader/words"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
@@ -64,7 +66,7 @@ const (
 type Options struct {
 	// Catalog is what GET /v1/catalog lists and what a create by model id
 	// looks in.
-	Catalog []downloader.Model
+	Catalog []catalog.Model
 	// Config is the configuration the Manager was created with; its
 	// folders decide where a fetch's dir may point (see the dir rule in the
 	// README). Empty folders take downloader.DefaultConfig's.
@@ -691,7 +693,7 @@ func (s *Server) match(w http.ResponseWriter, r *http.Request) {
 	case rawURL != "":
 		urls = []string{rawURL}
 	default:
-		m, ok := downloader.FindModel(s.opts.Catalog, model)
+		m, ok := catalog.Find(s.opts.Catalog, model)
 		if !ok {
 			writeError(w, http.StatusNotFound, fmt.Sprintf("There is no model %q in the catalog (see GET /v1/catalog).", model))
 			return
@@ -715,13 +717,13 @@ func (s *Server) match(w http.ResponseWriter, r *http.Request) {
 func (s *Server) catalog(w http.ResponseWriter, r *http.Request) {
 	models := s.opts.Catalog
 	if models == nil {
-		models = []downloader.Model{} // [] rather than null
+		models = []catalog.Model{} // [] rather than null
 	}
 	writeJSON(w, http.StatusOK, models)
 }
 
 func (s *Server) model(w http.ResponseWriter, r *http.Request) {
-	m, ok := downloader.FindModel(s.opts.Catalog, r.PathValue("id"))
+	m, ok := catalog.Find(s.opts.Catalog, r.PathValue("id"))
 	if !ok {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("There is no model %q in the catalog (see GET /v1/catalog).", r.PathValue("id")))
 		return

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/modelfetch/modelfetch/downloader/catalog"
 	"github.com/modelfetch/modelfetch/downloader/words"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
@@ -63,7 +64,7 @@ a running ModelFetch, Ctrl-C only stops waiting.
 // XDG variables, the catalog builtin (a JSON array) with the user's laid
 // over it, and the process's output.
 func NewEnv(builtin []byte) Env {
-	models, err := downloader.LoadCatalog(builtin, filepath.Join(xdg.ConfigHome, "modelfetch", "catalog.json"))
+	models, err := catalog.Load(builtin, filepath.Join(xdg.ConfigHome, "modelfetch", "catalog.json"))
 	return Env{
 		Config:     instance.Machine(hubConfig()),
 		Catalog:    models,
@@ -77,7 +78,7 @@ func NewEnv(builtin []byte) Env {
 // Env is what the commands take from the outside world.
 type Env struct {
 	Config     downloader.Config
-	Catalog    []downloader.Model
+	Catalog    []catalog.Model
 	CatalogErr error // a broken user catalog, reported but not fatal
 	// Stdout and Stderr are where the commands write. Main and Window
 	// wrap them so that a failed write is remembered and made the exit
@@ -90,7 +91,7 @@ type Env struct {
 
 var commands = map[string]func(context.Context, []string, Env) int{
 	"get": get, "list": list, "pause": control, "resume": control, "cancel": control,
-	"catalog": catalog, "path": path, "serve": serve, "help": help,
+	"catalog": listCatalog, "path": path, "serve": serve, "help": help,
 	"version": version, "--version": version, "__complete": complete,
 }
 
@@ -207,10 +208,10 @@ type target struct {
 // resolveTargets turns model ids and URLs into requests. One model gives
 // its id and title; anything else has no id (the engine makes one from
 // the URLs: Manager.Ensure).
-func resolveTargets(models []downloader.Model, args []string) (target, error) {
+func resolveTargets(models []catalog.Model, args []string) (target, error) {
 	var t target
 	for _, a := range args {
-		if m, ok := downloader.FindModel(models, a); ok {
+		if m, ok := catalog.Find(models, a); ok {
 			t.requests = append(t.requests, m.Requests()...)
 			if len(args) == 1 {
 				t.id, t.title, t.model = m.ID, m.Title, m.ID
@@ -327,7 +328,7 @@ func controlAll(ctx context.Context, action string, env Env) int {
 	return e.close(env, 0)
 }
 
-func catalog(_ context.Context, args []string, env Env) int {
+func listCatalog(_ context.Context, args []string, env Env) int {
 	fs := newFlags("catalog", env)
 	asJSON := fs.Bool("json", false, "JSON")
 	if err := fs.Parse(args[1:]); err != nil {

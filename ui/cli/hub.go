@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/modelfetch/modelfetch/downloader/catalog"
+
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/hf"
 )
@@ -107,8 +109,8 @@ type hubGet struct{ fetch hf.Fetch }
 
 // parseHub reads name as a Hub name, unless it is a catalog model's id or
 // not a Hub name at all (ok is false then).
-func parseHub(models []downloader.Model, name string, o hf.Options) (hf.Ref, bool, error) {
-	if m, ok := downloader.FindModel(models, name); ok {
+func parseHub(models []catalog.Model, name string, o hf.Options) (hf.Ref, bool, error) {
+	if m, ok := catalog.Find(models, name); ok {
 		if m.HF == "" {
 			return hf.Ref{}, false, nil
 		}
@@ -123,7 +125,7 @@ func parseHub(models []downloader.Model, name string, o hf.Options) (hf.Ref, boo
 
 // hubTarget resolves a single Hub name into the target of its files, laid
 // out in the Hub cache or under --dir; ok is false for anything else.
-func hubTarget(ctx context.Context, models []downloader.Model, args []string, h hubArgs) (target, *hubGet, error) {
+func hubTarget(ctx context.Context, models []catalog.Model, args []string, h hubArgs) (target, *hubGet, error) {
 	if len(args) != 1 {
 		return target{}, nil, nil
 	}

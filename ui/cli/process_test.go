@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/catalog"
+
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"github.com/modelfetch/modelfetch/downloader"
@@ -124,9 +126,9 @@ func (s *sandbox) socket() string { return filepath.Join(s.runtime, "modelfetch.
 
 // catalog writes the user catalog with one model per id → URL.
 func (s *sandbox) catalog(models map[string]string) {
-	var entries []downloader.Model
+	var entries []catalog.Model
 	for id, u := range models {
-		entries = append(entries, downloader.Model{ID: id, Title: id, Files: []downloader.ModelFile{{URL: u}}})
+		entries = append(entries, catalog.Model{ID: id, Title: id, Files: []catalog.ModelFile{{URL: u}}})
 	}
 	data, err := json.Marshal(entries)
 	if err != nil {

@@ -11,7 +11,6 @@ package main
 import (
 	"context"
 	"flag"
-	"github.com/modelfetch/modelfetch/downloader/words"
 	"io"
 	"log"
 	"net/http"
@@ -19,6 +18,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"time"
+
+	"github.com/modelfetch/modelfetch/downloader/catalog"
+	"github.com/modelfetch/modelfetch/downloader/words"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
@@ -77,7 +79,7 @@ func run(out string) error {
 	go func() { _ = m.Run(ctx) }()
 
 	a := app.NewWithID("io.github.modelfetch.hubshot")
-	catalog, err := downloader.ParseCatalog(assets.Catalog)
+	catalog, err := catalog.Parse(assets.Catalog)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,7 @@
-package downloader
+// Package catalog is the models a person can download by id: the built-in
+// catalog with the user's laid over it. A model names its files by URL or
+// a Hugging Face repo; the engine never reads the catalog, its clients do.
+package catalog
 
 import (
 	"encoding/json"
@@ -72,9 +75,9 @@ func (m Model) Size() int64 {
 	return n
 }
 
-// ParseCatalog reads a catalog: a JSON array of models. Every entry is
+// Parse reads a catalog: a JSON array of models. Every entry is
 // checked, so that a mistake is reported with the entry it is in.
-func ParseCatalog(data []byte) ([]Model, error) {
+func Parse(data []byte) ([]Model, error) {
 	var models []Model
 	if err := json.Unmarshal(data, &models); err != nil {
 		return nil, fmt.Errorf("the catalog is not a JSON array of models: %w", err)
@@ -113,12 +116,12 @@ func checkSource(m Model) error {
 	return nil
 }
 
-// LoadCatalog is the built-in catalog with the user's catalog at userPath
+// Load is the built-in catalog with the user's catalog at userPath
 // laid over it: a user entry replaces the built-in one with its id and
 // new ones follow. A missing user file is no error; a broken one returns
 // the built-in catalog and an error that names the file.
-func LoadCatalog(builtin []byte, userPath string) ([]Model, error) {
-	models, err := ParseCatalog(builtin)
+func Load(builtin []byte, userPath string) ([]Model, error) {
+	models, err := Parse(builtin)
 	if err != nil {
 		return nil, fmt.Errorf("built-in catalog: %w", err)
 	}
@@ -129,7 +132,7 @@ func LoadCatalog(builtin []byte, userPath string) ([]Model, error) {
 	if err != nil {
 		return models, fmt.Errorf("read %s: %w", userPath, err)
 	}
-	user, err := ParseCatalog(data)
+	user, err := Parse(data)
 	if err != nil {
 		return models, fmt.Errorf("%s: %w", userPath, err)
 	}
@@ -143,8 +146,8 @@ func LoadCatalog(builtin []byte, userPath string) ([]Model, error) {
 	return models, nil
 }
 
-// FindModel returns the model with id.
-func FindModel(models []Model, id string) (Model, bool) {
+// Find returns the model with id.
+func Find(models []Model, id string) (Model, bool) {
 	i := slices.IndexFunc(models, func(m Model) bool { return m.ID == id })
 	if i < 0 {
 		return Model{}, false
