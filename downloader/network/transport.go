@@ -106,8 +106,8 @@ func rootsWith(file string) (*x509.CertPool, error) {
 // are bounded by the engine's stall watchdog instead, since a body may
 // rightly take hours.
 const (
-	// ConnectTimeout bounds making a connection (the TLS handshake has
-	// its own bound, http.Transport's TLSHandshakeTimeout).
+	// ConnectTimeout bounds making a connection, and then its TLS
+	// handshake.
 	ConnectTimeout = 20 * time.Second
 	// FirstByteTimeout bounds the wait for the response header once the
 	// request is sent.
@@ -115,12 +115,14 @@ const (
 )
 
 // Bound makes t give up on a server that does not answer: a connection
-// not made within connect fails as ServerNotAnswering, an answer whose
-// header has not come within firstByte as NoAnswer (Classify). The engine
-// calls it on its transport with ConnectTimeout and FirstByteTimeout;
-// tests call it with small ones.
+// not made within connect fails as ServerNotAnswering; a TLS handshake
+// not done within connect after it, or an answer whose header has not
+// come within firstByte, as NoAnswer (Classify). The engine calls it on
+// its transport with ConnectTimeout and FirstByteTimeout; tests call it
+// with small ones.
 func Bound(t *http.Transport, connect, firstByte time.Duration) {
 	d := &net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}
 	t.DialContext = d.DialContext
+	t.TLSHandshakeTimeout = connect
 	t.ResponseHeaderTimeout = firstByte
 }

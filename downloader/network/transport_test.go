@@ -179,30 +179,37 @@ func TestConfigureBadCA(t *testing.T) {
 }
 
 // TestBoundSilentServer: a server that takes the connection and never
-// answers fails within the first-byte bound, as NoAnswer, which Judge
-// keeps as the server's while the routes are up; the engine's "Very slow"
-// never sees it, since no byte came.
+// answers, neither the TLS handshake nor the request, fails within the
+// bound, as NoAnswer, which Judge keeps as the server's while the routes
+// are up; the engine's "Very slow" never sees it, since no byte came.
 func TestBoundSilentServer(t *testing.T) {
 	silent, err := net.Listen("tcp", "127.0.0.1:0") // the kernel takes connections; nothing answers
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = silent.Close() })
-	const firstByte = 200 * time.Millisecond
-	tr := &http.Transport{}
-	Bound(tr, time.Second, firstByte)
-	t.Cleanup(tr.CloseIdleConnections)
-	u := "http://" + silent.Addr().String() + "/model.gguf"
-	began := time.Now()
-	err = do(t, &http.Client{Transport: tr}, u)
-	took := time.Since(began)
+	const connect, firstByte = 300 * time.Millisecond, 200 * time.Millisecond
 	m := NewMonitor(Config{Bus: noBus, ProcNet: "testdata/online", Addrs: prefixes("192.0.2.2/24"), Lookup: noLookup(t)})
-	e := Judge(t.Context(), m, err, u)
-	if e == nil || e.Kind != NoAnswer || e.Host != silent.Addr().String() {
-		t.Fatalf("judged %v, want %v at %s", e, NoAnswer, silent.Addr())
-	}
-	if took < firstByte || took > firstByte+2*time.Second {
-		t.Errorf("failed after %v, want about %v", took, firstByte)
+	for _, tc := range []struct {
+		scheme string
+		bound  time.Duration
+	}{{"http", firstByte}, {"https", connect}} {
+		t.Run(tc.scheme, func(t *testing.T) {
+			tr := &http.Transport{}
+			Bound(tr, connect, firstByte)
+			t.Cleanup(tr.CloseIdleConnections)
+			u := tc.scheme + "://" + silent.Addr().String() + "/model.gguf"
+			began := time.Now()
+			err := do(t, &http.Client{Transport: tr}, u)
+			took := time.Since(began)
+			e := Judge(t.Context(), m, err, u)
+			if e == nil || e.Kind != NoAnswer || e.Host != silent.Addr().String() {
+				t.Fatalf("judged %v, want %v at %s", e, NoAnswer, silent.Addr())
+			}
+			if took < tc.bound || took > tc.bound+2*time.Second {
+				t.Errorf("failed after %v, want about %v", took, tc.bound)
+			}
+		})
 	}
 }
 
@@ -211,8 +218,9 @@ func TestBoundSilentServer(t *testing.T) {
 func TestBoundDefaults(t *testing.T) {
 	tr := &http.Transport{}
 	Bound(tr, ConnectTimeout, FirstByteTimeout)
-	if tr.ResponseHeaderTimeout != FirstByteTimeout || tr.DialContext == nil {
-		t.Fatalf("Bound left the transport with ResponseHeaderTimeout %v, DialContext set %v", tr.ResponseHeaderTimeout, tr.DialContext != nil)
+	if tr.ResponseHeaderTimeout != FirstByteTimeout || tr.TLSHandshakeTimeout != ConnectTimeout || tr.DialContext == nil {
+		t.Fatalf("Bound left the transport with ResponseHeaderTimeout %v, TLSHandshakeTimeout %v, DialContext set %v",
+			tr.ResponseHeaderTimeout, tr.TLSHandshakeTimeout, tr.DialContext != nil)
 	}
 	for _, d := range []time.Duration{ConnectTimeout, FirstByteTimeout} {
 		if d < 10*time.Second || d >= time.Minute {
