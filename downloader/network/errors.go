@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"path"
 	"strings"
-	"syscall"
 )
 
 // Kind is what went wrong, in the terms a person and the retry policy
@@ -24,9 +23,10 @@ const (
 	// HostNotFound: the name server says the host does not exist.
 	HostNotFound Kind = iota + 1
 	// LookupFailed: no name server answered for the host; the machine may
-	// be offline (ask the Watcher's Check).
+	// be offline (Judge asks the Watcher).
 	LookupFailed
-	// ServerNotAnswering: the connection was refused or timed out.
+	// ServerNotAnswering: no connection was made in time, or the host
+	// cannot be reached (a connect timeout, no route to it).
 	ServerNotAnswering
 	// ConnectionLost: an open connection was reset or ended early.
 	ConnectionLost
@@ -57,6 +57,12 @@ const (
 	// MeteredConnection: downloads pause on a metered connection, as the
 	// settings ask (the engine makes it).
 	MeteredConnection
+	// Refused: the host refused the connection: nothing listens at that
+	// port. The host answered, so the network to it is up.
+	Refused
+	// NoAnswer: the server took the connection but sent no answer (no
+	// response header) within the time the transport allows (Bound).
+	NoAnswer
 )
 
 var kindNames = map[Kind]string{
@@ -65,7 +71,8 @@ var kindNames = map[Kind]string{
 	RedirectLoop: "redirect loop", UnsafeRedirect: "redirect to a scheme other than http(s)", Downgrade: "redirect from https to http",
 	Malformed: "malformed response", Untrusted: "untrusted certificate", CaptivePortal: "captive portal",
 	WrongLength: "length disagrees with the file's size", BadProxySetting: "bad proxy setting", BadCAFile: "bad CA certificate file",
-	Disconnected: "offline", MeteredConnection: "metered connection",
+	Disconnected: "offline", MeteredConnection: "metered connection", Refused: "connection refused",
+	NoAnswer: "no answer",
 }
 
 func (k Kind) String() string { return kindNames[k] }
@@ -87,7 +94,7 @@ const (
 // because a name server may be briefly wrong: a few tries are enough.
 func (k Kind) Action() Action {
 	switch k {
-	case HostNotFound, LookupFailed, ServerNotAnswering, ConnectionLost, ProxyNotAnswering, WrongLength:
+	case HostNotFound, LookupFailed, ServerNotAnswering, ConnectionLost, ProxyNotAnswering, WrongLength, Refused, NoAnswer:
 		return Retry
 	case CaptivePortal, Disconnected, MeteredConnection:
 		return Wait
@@ -125,7 +132,9 @@ func (e *Error) Unwrap() error { return e.Err }
 // *Error already in err if there is one (from CheckRedirect), and nil when
 // err is none of the kinds (a cancelled context, a status the engine
 // handles itself): the engine keeps its own handling for those. A
-// deadline that passed is a server not answering in time.
+// deadline that passed while connecting is a server not answering, and
+// after it, a server that sends no answer. The connection kinds name the
+// server as host:port, the port the person may have to check.
 func Classify(err error, rawURL string) *Error {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return nil
@@ -134,22 +143,25 @@ func Classify(err error, rawURL string) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
-	host := hostOf(rawURL)
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		host = hostOf(ue.URL)
+		rawURL = ue.URL
 	}
 	if k, addr, ok := classifyNet(err); ok {
-		if addr != "" {
+		host := hostOf(rawURL)
+		switch {
+		case addr != "":
 			host = addr
+		case k == Refused || k == ServerNotAnswering || k == NoAnswer:
+			host = hostPort(rawURL)
 		}
 		return &Error{Kind: k, Host: host, Err: err}
 	}
 	if untrusted(err) {
-		return &Error{Kind: Untrusted, Host: host, Err: err}
+		return &Error{Kind: Untrusted, Host: hostOf(rawURL), Err: err}
 	}
 	if ue != nil || isProtocolError(err) {
-		return &Error{Kind: Malformed, Host: host, Err: err}
+		return &Error{Kind: Malformed, Host: hostOf(rawURL), Err: err}
 	}
 	return nil
 }
@@ -169,14 +181,36 @@ func classifyNet(err error) (k Kind, addr string, ok bool) {
 	}
 	var ne net.Error
 	switch {
-	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH),
-		errors.As(err, &ne) && ne.Timeout():
+	case isAny(err, refusedErrors):
+		return Refused, "", true
+	case isAny(err, unreachableErrors):
 		return ServerNotAnswering, "", true
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED),
-		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+	case errors.As(err, &ne) && ne.Timeout():
+		if dialing(err) {
+			return ServerNotAnswering, "", true
+		}
+		return NoAnswer, "", true
+	case isAny(err, lostErrors), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return ConnectionLost, "", true
 	}
 	return 0, "", false
+}
+
+// isAny reports whether err is one of errs.
+func isAny(err error, errs []error) bool {
+	for _, target := range errs {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}
+
+// dialing reports whether err happened while connecting: the dial's
+// *net.OpError is in it.
+func dialing(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // proxyOp is the error net/http returns when it cannot reach the proxy:
@@ -228,6 +262,23 @@ func hostOf(raw string) string {
 		return ""
 	}
 	return u.Host
+}
+
+// hostPort is the host of raw with its port, the scheme's when the
+// address gives none: "mirror.lan:443".
+func hostPort(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	if port == "" {
+		return u.Host
+	}
+	return net.JoinHostPort(u.Hostname(), port)
 }
 
 // MaxRedirects is how many redirects a request may follow.

@@ -3,13 +3,16 @@ package network
 import (
 	"context"
 	"crypto/x509"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -138,31 +141,83 @@ func TestCheckRedirect(t *testing.T) {
 	})
 }
 
-// nameServer is a DNS server on 127.0.0.1 that answers every question
-// with rcode and no record, and a resolver that asks only it.
+// nameServer is a resolver whose name server, on 127.0.0.1, answers
+// every question with rcode (2 SERVFAIL, 3 NXDOMAIN).
 func nameServer(t *testing.T, rcode byte) *net.Resolver {
+	r, _ := recordingNameServer(t, rcode)
+	return r
+}
+
+// recordingNameServer is nameServer, and the names it was asked, in
+// order. It serves DNS over TCP (the resolver then speaks TCP to it):
+// wine cannot open a UDP socket as Go does, and the Windows build of
+// these tests runs there.
+func recordingNameServer(t *testing.T, rcode byte) (*net.Resolver, func() []string) {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = pc.Close() })
+	t.Cleanup(func() { _ = l.Close() })
+	var mu sync.Mutex
+	var asked []string
 	go func() {
-		buf := make([]byte, 1500)
 		for {
-			n, addr, err := pc.ReadFrom(buf)
+			c, err := l.Accept()
 			if err != nil {
 				return
 			}
-			if msg := dnsAnswer(buf[:n], rcode); msg != nil {
-				_, _ = pc.WriteTo(msg, addr)
-			}
+			go func() {
+				defer c.Close()
+				for {
+					query, err := readDNS(c)
+					if err != nil {
+						return
+					}
+					mu.Lock()
+					asked = append(asked, dnsName(query))
+					mu.Unlock()
+					msg := dnsAnswer(query, rcode)
+					if msg == nil {
+						return
+					}
+					if _, err := c.Write(append(binary.BigEndian.AppendUint16(nil, uint16(len(msg))), msg...)); err != nil {
+						return
+					}
+				}
+			}()
 		}
 	}()
-	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var d net.Dialer
-		return d.DialContext(ctx, "udp", pc.LocalAddr().String())
+		return d.DialContext(ctx, "tcp", l.Addr().String())
 	}}
+	return r, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Compact(slices.Clone(asked)) // A and AAAA ask twice
+	}
+}
+
+// readDNS reads one message of DNS over TCP: its length, then itself.
+func readDNS(r io.Reader) ([]byte, error) {
+	var n [2]byte
+	if _, err := io.ReadFull(r, n[:]); err != nil {
+		return nil, err
+	}
+	msg := make([]byte, binary.BigEndian.Uint16(n[:]))
+	_, err := io.ReadFull(r, msg)
+	return msg, err
+}
+
+// dnsName is the name a query asks about, without the root's dot.
+func dnsName(query []byte) string {
+	var labels []string
+	for i := 12; i < len(query) && query[i] != 0; i += int(query[i]) + 1 {
+		end := min(i+1+int(query[i]), len(query))
+		labels = append(labels, string(query[i+1:end]))
+	}
+	return strings.Join(labels, ".")
 }
 
 // dnsAnswer is the answer to query: its header and question with rcode.
@@ -206,8 +261,8 @@ func TestClassify(t *testing.T) {
 		host   string
 		action Action
 	}{
-		{"refused", http.DefaultClient, refused, ServerNotAnswering, strings.Split(refused, "/")[2], Retry},
-		{"no answer", impatient, "http://" + silent.Addr().String() + "/f", ServerNotAnswering, silent.Addr().String(), Retry},
+		{"refused", http.DefaultClient, refused, Refused, strings.Split(refused, "/")[2], Retry},
+		{"no answer", impatient, "http://" + silent.Addr().String() + "/f", NoAnswer, silent.Addr().String(), Retry},
 		{"cut short", http.DefaultClient, short, ConnectionLost, strings.Split(short, "/")[2], Retry},
 		{"no such host", viaDNS(3), "http://model.test/f", HostNotFound, "model.test", Retry},
 		{"name server failing", viaDNS(2), "http://model.test/f", LookupFailed, "model.test", Retry},
@@ -366,6 +421,8 @@ func TestSentence(t *testing.T) {
 	}{
 		{&Error{Kind: HostNotFound, Host: "hf.example"}, 0, "The host hf.example does not exist."},
 		{&Error{Kind: ServerNotAnswering, Host: "127.0.0.1:8080"}, 30 * time.Second, "The server at 127.0.0.1:8080 is not answering; trying again in 30 s."},
+		{&Error{Kind: Refused, Host: "mirror.lan:443"}, 2 * time.Second, "Nothing answers at mirror.lan:443; trying again in 2 s."},
+		{&Error{Kind: NoAnswer, Host: "mirror.lan:80"}, 0, "The server at mirror.lan:80 took the connection but sent no answer."},
 		{fmt.Errorf("get: %w", &Error{Kind: ProxyNotAnswering, Host: "127.0.0.1:3128"}), 90 * time.Second, "The proxy at 127.0.0.1:3128 is not answering; trying again in 2 min."},
 		{&Error{Kind: CaptivePortal, Host: "portal.example", URL: "http://portal.example/login"}, time.Minute, "Sign in to the network at http://portal.example/login."},
 		{&Error{Kind: Downgrade, Host: "a.example", URL: "http://b.example/f"}, time.Minute, "The server at a.example redirects from a secure address to an insecure one (http://b.example/f), so the download was stopped."},
@@ -377,9 +434,24 @@ func TestSentence(t *testing.T) {
 			t.Errorf("Sentence(%v, %v) = %q, want %q", tc.err, tc.retry, got, tc.want)
 		}
 	}
-	for k := HostNotFound; k <= MeteredConnection; k++ {
+	for k := HostNotFound; k <= NoAnswer; k++ {
 		if s := Sentence(&Error{Kind: k, Host: "h", URL: "u"}, 0); s == "" || strings.HasPrefix(s, k.String()) {
 			t.Errorf("Kind %d has no sentence of its own: %q", k, s)
+		}
+	}
+}
+
+func TestHostPort(t *testing.T) {
+	for _, tc := range []struct{ url, want string }{
+		{"https://mirror.lan/model.gguf", "mirror.lan:443"},
+		{"HTTP://mirror.lan/model.gguf", "mirror.lan:80"},
+		{"http://[fd12::5]/model.gguf", "[fd12::5]:80"},
+		{"http://user:pw@mirror.lan:8080/f", "mirror.lan:8080"},
+		{"ftp://mirror.lan/f", "mirror.lan"},
+		{"not a url", ""},
+	} {
+		if got := hostPort(tc.url); got != tc.want {
+			t.Errorf("hostPort(%q) = %q, want %q", tc.url, got, tc.want)
 		}
 	}
 }

@@ -2,38 +2,34 @@ package network
 
 import (
 	"context"
-	"fmt"
+	"errors"
+	"io"
 	"log/slog"
-	"os"
 	"sync"
 	"time"
-
-	"github.com/godbus/dbus/v5"
 )
 
-const (
-	login1Name = "org.freedesktop.login1"
-	login1Path = "/org/freedesktop/login1"
-)
-
-// Inhibitor keeps the computer from sleeping while downloads run, with a
-// systemd-logind "sleep" inhibitor in "block" mode: logind holds it until
-// the file descriptor it hands out is closed. Without logind (no system
-// bus, or no one owns its name) Hold does nothing and says so once in the
-// log. Hold and Release are idempotent and safe from several goroutines;
-// the engine calls Hold when a download starts running and Release when
-// none runs, and must call Release before it exits.
+// Inhibitor keeps the computer from sleeping while downloads run, with
+// the system's own means, each in a file of its own: a systemd-logind
+// "sleep" inhibitor in "block" mode (Linux), SetThreadExecutionState on a
+// thread of its own (Windows), a caffeinate child (macOS). Where the
+// means is missing (no logind on the system bus, no caffeinate) Hold does
+// nothing and says so once in the log. Hold and Release are idempotent
+// and safe from several goroutines; the engine calls Hold when a
+// download starts running and Release when none runs, and must call
+// Release before it exits.
 type Inhibitor struct {
-	bus string // "" is the system bus
+	bus string // Linux: the system bus's address ("" is the system's own)
 	log *slog.Logger
 
 	mu   sync.Mutex
-	fd   *os.File // held while not nil
-	told bool     // a failure was logged
+	held io.Closer // the hold, while not nil; closing it releases
+	told bool      // a failure was logged
 }
 
-// NewInhibitor is an Inhibitor talking to logind on the bus at addr (""
-// is the system bus), logging to log (nil: nowhere).
+// NewInhibitor is an Inhibitor logging to log (nil: nowhere). On Linux it
+// talks to logind on the bus at addr ("" is the system bus); elsewhere
+// addr is not used.
 func NewInhibitor(addr string, log *slog.Logger) *Inhibitor {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -41,69 +37,59 @@ func NewInhibitor(addr string, log *slog.Logger) *Inhibitor {
 	return &Inhibitor{bus: addr, log: log}
 }
 
-// inhibitTimeout bounds the call to logind, which Release waits behind.
+// inhibitTimeout bounds taking the hold, which Release waits behind.
 const inhibitTimeout = 10 * time.Second
 
-// Hold takes the inhibitor unless it is held.
+// Hold takes the hold unless it is held.
 func (i *Inhibitor) Hold(ctx context.Context) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	if i.fd != nil {
+	if i.held != nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, inhibitTimeout)
 	defer cancel()
-	fd, err := i.inhibit(ctx, "sleep", "ModelFetch", "ModelFetch is downloading", "block")
+	h, err := i.take(ctx)
 	if err != nil {
 		i.tell(err)
 		return
 	}
-	i.fd = fd
+	i.held = h
 }
 
 // Release lets the computer sleep again, if Hold held it.
 func (i *Inhibitor) Release() {
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	if i.fd == nil {
+	if i.held == nil {
 		return
 	}
-	if err := i.fd.Close(); err != nil {
+	if err := i.held.Close(); err != nil {
 		i.log.Warn("releasing the sleep inhibitor", "err", err)
 	}
-	i.fd = nil
+	i.held = nil
 }
 
-// inhibit is org.freedesktop.login1.Manager.Inhibit: the returned file is
-// the inhibitor, released when it is closed.
-func (i *Inhibitor) inhibit(ctx context.Context, what, who, why, mode string) (*os.File, error) {
-	conn, err := dialBus(ctx, i.bus)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		// The inhibitor lives on in the descriptor, not in the connection.
-		if err := conn.Close(); err != nil {
-			i.log.Debug("closing the system bus connection", "err", err)
-		}
-	}()
-	var fd dbus.UnixFD
-	err = conn.Object(login1Name, login1Path).CallWithContext(ctx, login1Name+".Manager.Inhibit", 0, what, who, why, mode).Store(&fd)
-	if err != nil {
-		return nil, fmt.Errorf("inhibit %s: %w", what, err)
-	}
-	return os.NewFile(uintptr(fd), "logind inhibitor"), nil
+// unavailableError is a system without the means to keep it awake: it is
+// said once, as information, not as a failure.
+type unavailableError struct {
+	means string // "systemd-logind", "caffeinate"
+	err   error
 }
 
-// tell logs the first failure to hold the inhibitor; later ones would
-// only repeat it at every download.
+func (e *unavailableError) Error() string { return e.means + " is not available: " + e.err.Error() }
+func (e *unavailableError) Unwrap() error { return e.err }
+
+// tell logs the first failure to hold; later ones would only repeat it
+// at every download.
 func (i *Inhibitor) tell(err error) {
 	if i.told {
 		return
 	}
 	i.told = true
-	if absent(err) {
-		i.log.Info("systemd-logind is not available, so the computer may sleep during downloads", "err", err)
+	var ue *unavailableError
+	if errors.As(err, &ue) {
+		i.log.Info(ue.means+" is not available, so the computer may sleep during downloads", "err", ue.err)
 		return
 	}
 	i.log.Warn("the computer could not be kept awake during downloads", "err", err)

@@ -4,10 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"net"
-	"sync"
+	"net/netip"
 	"time"
-
-	"github.com/godbus/dbus/v5"
 )
 
 // State is the machine's own view of its network.
@@ -46,10 +44,10 @@ const (
 	// FromNetworkManagerState is NetworkManager's state, when it does not
 	// check connectivity.
 	FromNetworkManagerState
-	// FromRoutes is the routing table and the interfaces' addresses.
+	// FromRoutes is the routing table and the interfaces' addresses (only
+	// the addresses where there is no routing table to read: Windows,
+	// macOS).
 	FromRoutes
-	// FromLookups is a failure of every name lookup (Check).
-	FromLookups
 )
 
 func (s Source) String() string {
@@ -60,8 +58,6 @@ func (s Source) String() string {
 		return "NetworkManager state"
 	case FromRoutes:
 		return "routes and addresses"
-	case FromLookups:
-		return "name lookups"
 	}
 	return "nothing"
 }
@@ -80,59 +76,67 @@ type Status struct {
 }
 
 // Watcher is the machine's view of the network, as the engine uses it.
-// Monitor is the real one; tests of the engine put in their own.
+// Monitor is the real one; tests of the engine put in their own. It is
+// the machine's own view: no Watcher asks a third party (a name server
+// about names nobody asked for, a web page) whether the machine is
+// online, since on a company network or an air-gapped LAN those answer
+// nothing while the server being fetched works, and asking would tell
+// them that the machine downloads.
 type Watcher interface {
 	// Status is the network now.
 	Status(ctx context.Context) Status
-	// Check is Status, made sure of when it says Online but only routes
-	// or NetworkManager's state said so: Offline when every name lookup
-	// fails. The engine asks it when a host's name cannot be looked up.
-	Check(ctx context.Context) Status
 	// Changes delivers a Status whenever it changes (the latest only: a
 	// slow reader misses intermediate ones).
 	Changes() <-chan Status
 }
 
+// Router is a Watcher that knows the machine's own ways to a server.
+// Judge asks it about the server of a failed request while the machine
+// says it is offline: a server on loopback, on a network the machine is
+// on, or behind a route of its own (a mirror on an air-gapped LAN, where
+// NetworkManager says "limited" and there is no default route) is
+// reached whatever the view of the internet, so its failure is its own.
+type Router interface {
+	// Local reports whether host (a name or an address, as the request
+	// or its error gave it) is reached without the default route. A name
+	// is looked up: it is the name the person asked for.
+	Local(ctx context.Context, host string) bool
+}
+
 // Config says where Monitor looks. The zero value is the real machine.
 type Config struct {
-	// Bus is the address of the system bus ("" is the system's own).
+	// Bus is the address of the system bus ("" is the system's own;
+	// Linux).
 	Bus string
-	// ProcNet is where the route tables are ("" is /proc/net).
+	// ProcNet is where the route tables are ("" is /proc/net; Linux).
 	ProcNet string
-	// Addrs lists the addresses of the interfaces that are up (nil is the
-	// machine's).
-	Addrs func() ([]net.IP, error)
-	// Lookup looks a name up (nil is net.DefaultResolver.LookupHost).
-	Lookup func(ctx context.Context, host string) ([]string, error)
-	// Names are what Check looks up: hosts that exist (nil is
-	// DefaultNames).
-	Names []string
+	// Addrs lists the addresses of the interfaces that are up, with their
+	// networks, loopback aside (nil is the machine's).
+	Addrs func() ([]netip.Prefix, error)
+	// Lookup looks up the name of a server that failed, for Local (nil is
+	// net.DefaultResolver's). It is never given another name.
+	Lookup func(ctx context.Context, host string) ([]netip.Addr, error)
 	// Poll is how often Run reads the view again without being told of a
 	// change (0 is 5 s).
 	Poll   time.Duration
 	Logger *slog.Logger
 }
 
-// DefaultNames are the Hugging Face Hub and the host of the built-in
-// catalog: if none of them can be looked up, the machine is offline
-// whatever its routes say.
-var DefaultNames = []string{"huggingface.co", "storage.googleapis.com"}
-
 // Monitor is the Watcher of the real machine. Run keeps Changes fed.
 type Monitor struct {
 	cfg     Config
 	changes chan Status
-
-	mu   sync.Mutex
-	conn *dbus.Conn // Run's connection to the system bus, if any
-	noNM bool       // said that NetworkManager is absent
+	sys     *system // this system's own view, in a file of its own
 }
 
-// lookupTimeout bounds Check's name lookups: a name server that does not
-// answer in this time is as good as none.
+// lookupTimeout bounds Local's look-up of a server's name: a name server
+// that does not answer in this time leaves the decision to Status.
 const lookupTimeout = 5 * time.Second
 
-var _ Watcher = (*Monitor)(nil)
+var (
+	_ Watcher = (*Monitor)(nil)
+	_ Router  = (*Monitor)(nil)
+)
 
 // NewMonitor is a Monitor looking where cfg says.
 func NewMonitor(cfg Config) *Monitor {
@@ -143,10 +147,9 @@ func NewMonitor(cfg Config) *Monitor {
 		cfg.Addrs = upAddrs
 	}
 	if cfg.Lookup == nil {
-		cfg.Lookup = net.DefaultResolver.LookupHost
-	}
-	if cfg.Names == nil {
-		cfg.Names = DefaultNames
+		cfg.Lookup = func(ctx context.Context, host string) ([]netip.Addr, error) {
+			return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		}
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = 5 * time.Second
@@ -154,68 +157,46 @@ func NewMonitor(cfg Config) *Monitor {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Monitor{cfg: cfg, changes: make(chan Status, 1)}
+	return &Monitor{cfg: cfg, changes: make(chan Status, 1), sys: &system{cfg: cfg}}
 }
 
 // Changes delivers each new Status while Run runs; it is closed when Run
 // returns.
 func (m *Monitor) Changes() <-chan Status { return m.changes }
 
-// Status asks NetworkManager, and when it does not run or does not know,
-// reads the routes and addresses.
-func (m *Monitor) Status(ctx context.Context) Status {
-	s, err := m.fromNM(ctx)
-	switch {
-	case err == nil:
-		m.setNoNM(false, nil)
-		return s
-	case ctx.Err() == nil: // a caller giving up says nothing of NetworkManager
-		m.setNoNM(true, err)
-	}
-	return m.fromRoutes()
-}
+// Status is the system's own view: NetworkManager's, else the routes
+// and addresses (Linux); the interfaces' addresses (Windows, macOS).
+func (m *Monitor) Status(ctx context.Context) Status { return m.sys.status(ctx) }
 
-// setNoNM logs when NetworkManager goes and comes back.
-func (m *Monitor) setNoNM(no bool, err error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if no == m.noNM {
-		return
-	}
-	m.noNM = no
-	if no {
-		m.cfg.Logger.Info("NetworkManager does not answer; the network is judged from routes and addresses", "err", err)
-	}
-}
-
-// Check is Status, with name lookups when only routes or NetworkManager's
-// state said Online.
-func (m *Monitor) Check(ctx context.Context) Status {
-	s := m.Status(ctx)
-	if s.State != Online || s.Source == FromNetworkManager {
-		return s
-	}
-	lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
-	defer cancel()
-	for _, name := range m.cfg.Names {
-		if _, err := m.cfg.Lookup(lctx, name); err == nil {
-			return s
+// Local is Router's: host is loopback, or reached through a route or
+// network of the machine's other than the default route.
+func (m *Monitor) Local(ctx context.Context, host string) bool {
+	var ips []netip.Addr
+	if ip, err := netip.ParseAddr(host); err == nil {
+		ips = []netip.Addr{ip}
+	} else {
+		lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+		defer cancel()
+		if ips, err = m.cfg.Lookup(lctx, host); err != nil {
+			return false
 		}
 	}
-	if ctx.Err() != nil {
-		return s // the caller gave up: that says nothing of the network
+	for _, ip := range ips {
+		if ip = ip.Unmap(); ip.IsLoopback() || m.sys.routed(ip) {
+			return true
+		}
 	}
-	return Status{State: Offline, Metered: s.Metered, Source: FromLookups}
+	return false
 }
 
 // Run watches the network until ctx is done: it publishes the first
-// Status at once, then each change, as NetworkManager signals it or as
-// the poll finds it. It owns its connection to the bus and closes Changes
-// when it returns.
+// Status at once, then each change, as the system signals it
+// (NetworkManager) or as the poll finds it. It owns what it watches with
+// (a connection to the system bus) and closes Changes when it returns.
 func (m *Monitor) Run(ctx context.Context) error {
 	defer close(m.changes)
-	defer m.unwatch()
-	signals := m.watch(ctx)
+	defer m.sys.unwatch()
+	signals := m.sys.watch(ctx) // nil where the system signals nothing
 	tick := time.NewTicker(m.cfg.Poll)
 	defer tick.Stop()
 	last := m.Status(ctx)
@@ -225,13 +206,13 @@ func (m *Monitor) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case _, ok := <-signals:
-			if !ok { // the bus went away
-				m.unwatch()
+			if !ok { // the system's signals went away (the bus stopped)
+				m.sys.unwatch()
 				signals = nil
 			}
 		case <-tick.C:
-			if signals == nil { // the bus may have started since
-				signals = m.watch(ctx)
+			if signals == nil { // the system's signals may have come since
+				signals = m.sys.watch(ctx)
 			}
 		}
 		if s := m.Status(ctx); s != last {

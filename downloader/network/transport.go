@@ -5,10 +5,12 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/net/http/httpproxy"
 )
@@ -94,4 +96,33 @@ func rootsWith(file string) (*x509.CertPool, error) {
 		return nil, &Error{Kind: BadCAFile, URL: file, Err: errNoCertificate}
 	}
 	return roots, nil
+}
+
+// The bounds of the wait for a server that does not answer. Tens of
+// seconds: long enough for a far or loaded server (a connection across
+// the world is made in well under a second, a loaded CDN answers within
+// a few), short enough that a server that takes the connection and never
+// answers is said as such within a minute, not after ten. A body's bytes
+// are bounded by the engine's stall watchdog instead, since a body may
+// rightly take hours.
+const (
+	// ConnectTimeout bounds making a connection, and then its TLS
+	// handshake.
+	ConnectTimeout = 20 * time.Second
+	// FirstByteTimeout bounds the wait for the response header once the
+	// request is sent.
+	FirstByteTimeout = 30 * time.Second
+)
+
+// Bound makes t give up on a server that does not answer: a connection
+// not made within connect fails as ServerNotAnswering; a TLS handshake
+// not done within connect after it, or an answer whose header has not
+// come within firstByte, as NoAnswer (Classify). The engine calls it on
+// its transport with ConnectTimeout and FirstByteTimeout; tests call it
+// with small ones.
+func Bound(t *http.Transport, connect, firstByte time.Duration) {
+	d := &net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}
+	t.DialContext = d.DialContext
+	t.TLSHandshakeTimeout = connect
+	t.ResponseHeaderTimeout = firstByte
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
@@ -65,10 +66,11 @@ func TestConfigureProxy(t *testing.T) {
 		{"no proxy at all", "", "", "", "http://model.test/g", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv("HTTP_PROXY", tc.env)
+			// Lower case first: Windows has one variable for both cases.
 			t.Setenv("http_proxy", "")
-			t.Setenv("NO_PROXY", tc.none)
+			t.Setenv("HTTP_PROXY", tc.env)
 			t.Setenv("no_proxy", "")
+			t.Setenv("NO_PROXY", tc.none)
 			var dialed []string
 			tr := &http.Transport{}
 			if err := Configure(tr, Settings{Proxy: tc.setting}); err != nil {
@@ -172,6 +174,57 @@ func TestConfigureBadCA(t *testing.T) {
 		}
 		if tr.Proxy != nil || tr.TLSClientConfig != nil {
 			t.Errorf("Configure(CA %s) changed the transport", tc.file)
+		}
+	}
+}
+
+// TestBoundSilentServer: a server that takes the connection and never
+// answers, neither the TLS handshake nor the request, fails within the
+// bound, as NoAnswer, which Judge keeps as the server's while the routes
+// are up; the engine's "Very slow" never sees it, since no byte came.
+func TestBoundSilentServer(t *testing.T) {
+	silent, err := net.Listen("tcp", "127.0.0.1:0") // the kernel takes connections; nothing answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = silent.Close() })
+	const connect, firstByte = 300 * time.Millisecond, 200 * time.Millisecond
+	m := NewMonitor(Config{Bus: noBus, ProcNet: "testdata/online", Addrs: prefixes("192.0.2.2/24"), Lookup: noLookup(t)})
+	for _, tc := range []struct {
+		scheme string
+		bound  time.Duration
+	}{{"http", firstByte}, {"https", connect}} {
+		t.Run(tc.scheme, func(t *testing.T) {
+			tr := &http.Transport{}
+			Bound(tr, connect, firstByte)
+			t.Cleanup(tr.CloseIdleConnections)
+			u := tc.scheme + "://" + silent.Addr().String() + "/model.gguf"
+			began := time.Now()
+			err := do(t, &http.Client{Transport: tr}, u)
+			took := time.Since(began)
+			e := Judge(t.Context(), m, err, u)
+			if e == nil || e.Kind != NoAnswer || e.Host != silent.Addr().String() {
+				t.Fatalf("judged %v, want %v at %s", e, NoAnswer, silent.Addr())
+			}
+			if took < tc.bound || took > tc.bound+2*time.Second {
+				t.Errorf("failed after %v, want about %v", took, tc.bound)
+			}
+		})
+	}
+}
+
+// TestBoundDefaults: the engine's bounds are tens of seconds, not
+// minutes.
+func TestBoundDefaults(t *testing.T) {
+	tr := &http.Transport{}
+	Bound(tr, ConnectTimeout, FirstByteTimeout)
+	if tr.ResponseHeaderTimeout != FirstByteTimeout || tr.TLSHandshakeTimeout != ConnectTimeout || tr.DialContext == nil {
+		t.Fatalf("Bound left the transport with ResponseHeaderTimeout %v, TLSHandshakeTimeout %v, DialContext set %v",
+			tr.ResponseHeaderTimeout, tr.TLSHandshakeTimeout, tr.DialContext != nil)
+	}
+	for _, d := range []time.Duration{ConnectTimeout, FirstByteTimeout} {
+		if d < 10*time.Second || d >= time.Minute {
+			t.Errorf("a bound of %v, want tens of seconds", d)
 		}
 	}
 }

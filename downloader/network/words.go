@@ -10,14 +10,17 @@ import (
 
 // Sentence is what a person reads about err: one sentence for each Kind,
 // naming the host, with "trying again in 30 s" when retryIn is positive
-// and the kind is retried. It is "" when err holds no *Error, so that the
+// and the kind is retried. An address it quotes is redacted (Redact): no
+// query, no password. It is "" when err holds no *Error, so that the
 // engine words its own failures.
 func Sentence(err error, retryIn time.Duration) string {
 	var e *Error
 	if !errors.As(err, &e) {
 		return ""
 	}
-	s := phrase(e)
+	quoted := *e
+	quoted.URL = Redact(e.URL)
+	s := phrase(&quoted)
 	if retryIn > 0 && e.Kind.Action() == Retry {
 		s += "; trying again in " + waitText(retryIn)
 	}
@@ -36,8 +39,12 @@ func phrase(e *Error) string {
 		return fmt.Sprintf("The host %s does not exist", e.Host)
 	case LookupFailed:
 		return fmt.Sprintf("No name server answered for %s", e.Host)
+	case Refused:
+		return fmt.Sprintf("Nothing answers at %s", e.Host)
 	case ServerNotAnswering:
 		return fmt.Sprintf("The server at %s is not answering", e.Host)
+	case NoAnswer:
+		return fmt.Sprintf("The server at %s took the connection but sent no answer", e.Host)
 	case ConnectionLost:
 		return fmt.Sprintf("The connection to %s was lost", e.Host)
 	case ProxyNotAnswering:

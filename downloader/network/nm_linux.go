@@ -31,16 +31,16 @@ var errNMUnknown = errors.New("NetworkManager knows no state")
 
 // fromNM reads NetworkManager's properties, on Run's connection or on one
 // of its own.
-func (m *Monitor) fromNM(ctx context.Context) (Status, error) {
-	m.mu.Lock()
-	conn := m.conn
-	m.mu.Unlock()
+func (v *system) fromNM(ctx context.Context) (Status, error) {
+	v.mu.Lock()
+	conn := v.conn
+	v.mu.Unlock()
 	if conn == nil {
-		c, err := dialBus(ctx, m.cfg.Bus)
+		c, err := dialBus(ctx, v.cfg.Bus)
 		if err != nil {
 			return Status{}, err
 		}
-		defer m.closeBus(c)
+		defer v.closeBus(c)
 		conn = c
 	}
 	var props map[string]dbus.Variant
@@ -52,7 +52,7 @@ func (m *Monitor) fromNM(ctx context.Context) (Status, error) {
 	s, ok := nmStatus(u32(props["Connectivity"]), u32(props["State"]), u32(props["Metered"]), uri)
 	if s.Source == FromNetworkManager && !(checks(props["ConnectivityCheckEnabled"]) && checks(props["ConnectivityCheckAvailable"])) {
 		// Without its check NetworkManager guesses "full" from a default
-		// route: no better than the routes, so Check looks names up.
+		// route: no better than the routes.
 		s.Source = FromNetworkManagerState
 	}
 	if !ok {
@@ -76,7 +76,9 @@ func u32(v dbus.Variant) uint32 {
 // nmStatus turns NetworkManager's properties into a Status; ok is false
 // when it knows nothing. Limited connectivity (a network without the
 // internet) counts as Offline: waiting costs nothing, and failing a fetch
-// because the internet is out is what a person must not see. Without a
+// because the internet is out is what a person must not see (Judge still
+// takes the failure of a server on the LAN, a mirror, as the server's).
+// Without a
 // connectivity check, only a global connection state is Online.
 func nmStatus(connectivity, state, metered uint32, checkURI string) (s Status, ok bool) {
 	s.Metered = metered == nmMeteredYes || metered == nmMeteredGuessYes
@@ -103,8 +105,8 @@ func nmStatus(connectivity, state, metered uint32, checkURI string) (s Status, o
 // watch connects Run to the bus and subscribes it to NetworkManager's
 // changes; the channel is closed when the connection ends. Without a bus
 // it returns nil: the poll will try again.
-func (m *Monitor) watch(ctx context.Context) <-chan *dbus.Signal {
-	conn, err := dialBus(ctx, m.cfg.Bus)
+func (v *system) watch(ctx context.Context) <-chan signal {
+	conn, err := dialBus(ctx, v.cfg.Bus)
 	if err != nil {
 		return nil
 	}
@@ -115,31 +117,31 @@ func (m *Monitor) watch(ctx context.Context) <-chan *dbus.Signal {
 			dbus.WithMatchMember("NameOwnerChanged"), dbus.WithMatchArg(0, nmName))
 	}
 	if err != nil {
-		m.cfg.Logger.Debug("watching NetworkManager", "err", err)
-		m.closeBus(conn)
+		v.cfg.Logger.Debug("watching NetworkManager", "err", err)
+		v.closeBus(conn)
 		return nil
 	}
 	signals := make(chan *dbus.Signal, 16)
 	conn.Signal(signals)
-	m.mu.Lock()
-	m.conn = conn
-	m.mu.Unlock()
+	v.mu.Lock()
+	v.conn = conn
+	v.mu.Unlock()
 	return signals
 }
 
 // unwatch closes Run's connection, if it has one.
-func (m *Monitor) unwatch() {
-	m.mu.Lock()
-	conn := m.conn
-	m.conn = nil
-	m.mu.Unlock()
+func (v *system) unwatch() {
+	v.mu.Lock()
+	conn := v.conn
+	v.conn = nil
+	v.mu.Unlock()
 	if conn != nil {
-		m.closeBus(conn)
+		v.closeBus(conn)
 	}
 }
 
-func (m *Monitor) closeBus(conn *dbus.Conn) {
+func (v *system) closeBus(conn *dbus.Conn) {
 	if err := conn.Close(); err != nil {
-		m.cfg.Logger.Debug("closing the system bus connection", "err", err)
+		v.cfg.Logger.Debug("closing the system bus connection", "err", err)
 	}
 }

@@ -68,7 +68,7 @@ func TestInhibitorConcurrent(t *testing.T) {
 func TestInhibitorWithoutLogind(t *testing.T) {
 	for name, addr := range map[string]string{
 		"no one owns login1": privateBus(t),
-		"no bus":             "unix:path=" + t.TempDir() + "/no-bus",
+		"no bus":             noBus,
 	} {
 		t.Run(name, func(t *testing.T) {
 			var log logBuffer
@@ -81,7 +81,7 @@ func TestInhibitorWithoutLogind(t *testing.T) {
 			if lines := log.lines(); len(lines) != 1 || lines[0] == "" {
 				t.Errorf("the log says %q, want one line", lines)
 			}
-			if in.fd != nil {
+			if in.held != nil {
 				t.Error("Hold holds something without logind")
 			}
 		})
@@ -94,7 +94,7 @@ func TestInhibitorThisMachine(t *testing.T) {
 	var log logBuffer
 	in := NewInhibitor("", log.logger())
 	in.Hold(t.Context())
-	held := in.fd != nil
+	held := in.held != nil
 	in.Release()
 	t.Logf("system bus %s: inhibitor held: %v; log: %q", systemBus(), held, log.lines())
 	if _, err := os.Stat("/run/dbus/system_bus_socket"); os.IsNotExist(err) && os.Getenv("DBUS_SYSTEM_BUS_ADDRESS") == "" && held {
