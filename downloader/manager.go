@@ -171,7 +171,7 @@ func newClient() *http.Client {
 	t.Protocols = new(http.Protocols)
 	t.Protocols.SetHTTP1(true)
 	t.MaxIdleConnsPerHost = 64
-	t.ResponseHeaderTimeout = time.Minute
+	network.Bound(t, network.ConnectTimeout, network.FirstByteTimeout)
 	t.DisableCompression = true
 	return &http.Client{Transport: t}
 }
@@ -851,7 +851,11 @@ func (m *Manager) reportProgress(now time.Time) bool {
 		if f.settled() {
 			continue
 		}
-		f.meter.sample(now, f.downloaded())
+		d := f.downloaded()
+		if !f.meter.at.IsZero() && d > f.meter.bytes {
+			f.grewAt = now
+		}
+		f.meter.sample(now, d)
 		s := m.snapshot(f)
 		f.slowSince = slowSince(f.slowSince, s, now, m.cfg.SlowRate)
 		if s.Downloaded != f.lastSent.Downloaded || s.State != f.lastSent.State || s.Speed != f.lastSent.Speed {

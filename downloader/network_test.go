@@ -78,7 +78,7 @@ func TestNetworkFailures(t *testing.T) {
 		{name: "file:// redirect", url: srv.URL + "/file", want: "file:///etc/passwd, which is not a web address"},
 		{name: "https to http", url: secure.URL + "/model.bin", client: secure.Client, want: "from a secure address to an insecure one"},
 		{name: "malformed header", url: origintest.RawURL(t, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Bad: a\nb\r\n\r\nhello") + "/model.bin", want: "not valid HTTP"},
-		{name: "refused port", url: "http://" + origintest.ClosedAddr(t) + "/model.bin", want: "is not answering; gave up after 4 tries"},
+		{name: "refused port", url: "http://" + origintest.ClosedAddr(t) + "/model.bin", want: "Nothing answers at "},
 		{name: "dead proxy", url: plain, client: func() *http.Client {
 			tr := newClient().Transport.(*http.Transport)
 			tr.Proxy = http.ProxyURL(&url.URL{Scheme: "http", Host: dead})
@@ -123,7 +123,7 @@ func TestServerNotAnsweringSaysSo(t *testing.T) {
 	cfg.BackoffBase, cfg.BackoffMax = 400*time.Millisecond, 400*time.Millisecond
 	m := start(t, cfg)
 	m.Fetch("model", []fetch.Request{{URL: "http://" + addr + "/model.bin"}}, fetch.Options{})
-	says(t, m, fetch.StateRunning, "The server at "+addr+" is not answering; trying again in 1 s (try 2 of 4)")
+	says(t, m, fetch.StateRunning, "Nothing answers at "+addr+"; trying again in 1 s (try 2 of 4)")
 	fails(t, m, cfg, "gave up after 4 tries")
 }
 
@@ -142,8 +142,17 @@ func TestWaitsWhileTheSystemSays(t *testing.T) {
 			cfg := testConfig(t)
 			cfg.MaxRetries = 1
 			cfg.Network = network.Fixed(tc.st)
+			// No name server answers: a failure that says nothing of the
+			// server, as when the machine is offline (a refused port would
+			// show the host answered).
+			tr := newClient().Transport.(*http.Transport)
+			tr.DialContext = func(_ context.Context, _, addr string) (net.Conn, error) {
+				host, _, _ := net.SplitHostPort(addr)
+				return nil, &net.DNSError{Err: "server misbehaving", Name: host}
+			}
+			cfg.Client = &http.Client{Transport: tr}
 			m := start(t, cfg)
-			m.Fetch("model", []fetch.Request{{URL: "http://" + origintest.ClosedAddr(t) + "/model.bin"}}, fetch.Options{})
+			m.Fetch("model", []fetch.Request{{URL: "http://mirror.test/model.bin"}}, fetch.Options{})
 			says(t, m, fetch.StateWaitingNetwork, tc.want)
 			time.Sleep(100 * time.Millisecond) // many more tries than MaxRetries, at 5-50 ms each
 			if s, _ := m.Get("model"); s.State != fetch.StateWaitingNetwork || !strings.Contains(s.Message, tc.want) {

@@ -40,6 +40,7 @@ type fetchState struct {
 	meter     meter
 	lastSent  fetch.Snapshot
 	slowSince time.Time // since when the fetch runs below Config.SlowRate
+	grewAt    time.Time // when its downloaded count last grew
 }
 
 func (f *fetchState) settled() bool { return f.state.Settled() }
@@ -248,7 +249,7 @@ func slowSince(since time.Time, s fetch.Snapshot, now time.Time, floor int64) ti
 // for Config.SlowAfter, so that a trickle does not look like a frozen bar.
 // m.mu is held.
 func (m *Manager) slowMessage(f *fetchState) string {
-	if f.slowSince.IsZero() || f.meter.at.Sub(f.slowSince) < m.cfg.SlowAfter {
+	if f.slowSince.IsZero() || f.meter.at.Sub(f.slowSince) < m.cfg.SlowAfter || f.grewAt.Before(f.slowSince) {
 		return ""
 	}
 	return words.VerySlow(f.meter.rate)

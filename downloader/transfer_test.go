@@ -2,6 +2,7 @@ package downloader
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -453,25 +455,30 @@ func limitedDownload(tb testing.TB) time.Duration {
 // the fetch waits for the network without failing, and completes by
 // itself once the server is there.
 func TestOffline(t *testing.T) {
-	addr := origintest.ClosedAddr(t) // connections are refused until the server starts below
+	o := newOrigin(t, 1<<20)
+	// The network is unreachable until up: a failure that says nothing of
+	// the server (a refused port would show its host answered).
+	var up atomic.Bool
+	tr := newClient().Transport.(*http.Transport)
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if !up.Load() {
+			return nil, &net.OpError{Op: "dial", Net: network, Err: os.NewSyscallError("connect", syscall.ENETUNREACH)}
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
 	cfg := testConfig(t)
 	cfg.MaxRetries = 1 // waits for the network must not count towards it
 	cfg.Network = network.Fixed{State: network.Offline}
+	cfg.Client = &http.Client{Transport: tr}
 	m := start(t, cfg)
-	m.Fetch("model", []fetch.Request{{URL: "http://" + addr + "/models/model.bin"}}, fetch.Options{})
+	m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
 	until(t, "the fetch waits for the network", func() bool {
 		s, _ := m.Get("model")
 		return s.State == fetch.StateWaitingNetwork
 	})
-	data := origintest.Content(1<<20, 3)
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Skipf("the port was taken meanwhile: %v", err)
-	}
-	o := origintest.NewServerAt(l)
-	o.Put(modelPath, data)
-	defer o.Close()
-	settleWhole(t, m, "model", data)
+	up.Store(true)
+	settleWhole(t, m, "model", o.Bytes(modelPath))
 }
 
 // TestRangeNotSatisfiable: a 416 to a resume starts the file again from

@@ -10,8 +10,5 @@ type Fixed Status
 // Status is f.
 func (f Fixed) Status(context.Context) Status { return Status(f) }
 
-// Check is f.
-func (f Fixed) Check(context.Context) Status { return Status(f) }
-
 // Changes is nil: a fixed view never changes.
 func (Fixed) Changes() <-chan Status { return nil }

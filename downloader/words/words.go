@@ -198,11 +198,11 @@ func requestSentence(e *fetch.RequestError) string {
 	q := e.Request
 	switch e.Kind {
 	case fetch.InvalidURL:
-		return fmt.Sprintf("The address %q does not parse as a URL.", q.URL)
+		return fmt.Sprintf("The address %q does not parse as a URL.", network.Redact(q.URL))
 	case fetch.InvalidScheme:
-		return fmt.Sprintf("The address %q cannot be downloaded: only http and https addresses can.", q.URL)
+		return fmt.Sprintf("The address %q cannot be downloaded: only http and https addresses can.", network.Redact(q.URL))
 	case fetch.InvalidHost:
-		return fmt.Sprintf("The address %q has no host name.", q.URL)
+		return fmt.Sprintf("The address %q has no host name.", network.Redact(q.URL))
 	case fetch.InvalidDigest:
 		return fmt.Sprintf("The SHA-256 %q is not 64 hexadecimal digits.", q.SHA256)
 	case fetch.InvalidSize:
@@ -210,7 +210,7 @@ func requestSentence(e *fetch.RequestError) string {
 	case fetch.InvalidGitID:
 		return fmt.Sprintf("The git blob id %q is not 40 hexadecimal digits alone.", q.GitSHA1)
 	case fetch.InvalidPath:
-		return fmt.Sprintf("The destination and links of %s must be absolute paths.", q.URL)
+		return fmt.Sprintf("The destination and links of %s must be absolute paths.", network.Redact(q.URL))
 	}
 	return fmt.Sprintf("The file name %q is not a plain file name (no folders, no \"..\", no control characters).", q.Name)
 }
@@ -221,7 +221,7 @@ func conflictSentence(e *fetch.ConflictError) string {
 	if e.Field == fetch.InvalidName {
 		what = "file name"
 	}
-	return fmt.Sprintf("The file at %q is already known with the %s %q, not %q; replace it to use the new one.", e.URL, what, e.Old, e.New)
+	return fmt.Sprintf("The file at %q is already known with the %s %q, not %q; replace it to use the new one.", network.Redact(e.URL), what, e.Old, e.New)
 }
 
 // fileSentence words a file or folder that could not be made, written or

@@ -307,13 +307,13 @@ func (t *transfer) fetchRange(ctx context.Context, c *ledger.Claim) (progressed 
 	ranged := from > 0 || (end >= 0 && end < t.in.Size)
 	sctx, scancel := context.WithCancelCause(ctx)
 	defer scancel(nil)
+	resp, err := t.get(sctx, ranged || end >= 0, from, end) // the transport bounds the wait for its header
+	if err != nil {
+		return false, err
+	}
 	stall := t.StallTimeout
 	watchdog := time.AfterFunc(stall, func() { scancel(fetch.ErrStalled) })
 	defer watchdog.Stop()
-	resp, err := t.get(sctx, ranged || end >= 0, from, end)
-	if err != nil {
-		return false, stallCause(sctx, err)
-	}
 	defer resp.Body.Close()
 	if err := t.check(resp, ranged, from, end); errors.Is(err, errEnded) {
 		t.ledger.BodyEnded(c) // the file of unknown length ends at from

@@ -110,7 +110,7 @@ func (p retryPolicy) network(e *network.Error, progressed bool, tl *tally) step 
 		return step{} // a cut while delivering is not an outage
 	}
 	bound := p.maxRetries
-	if e.Kind == network.HostNotFound {
+	if e.Kind == network.HostNotFound || e.Kind == network.NoAnswer {
 		bound = hostNotFoundTries
 	}
 	if tl.failures++; tl.failures > bound {

@@ -28,6 +28,7 @@ func TestRetryPolicy(t *testing.T) {
 	busy := &fetch.StatusError{Code: http.StatusServiceUnavailable}
 	asked := &fetch.StatusError{Code: http.StatusServiceUnavailable, RetryAfter: time.Second}
 	refused := &url.Error{Op: "Get", URL: "http://127.0.0.1:1/x", Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}
+	timedOut := &url.Error{Op: "Get", URL: "http://192.0.2.9/x", Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ETIMEDOUT}}
 	tests := []struct {
 		name       string
 		errs       []error
@@ -38,7 +39,8 @@ func TestRetryPolicy(t *testing.T) {
 		reason     fetch.Reason
 	}{
 		{name: "a cut while delivering reconnects at once", errs: []error{io.ErrUnexpectedEOF}, progressed: true},
-		{name: "offline, a refused connection waits for the network", errs: []error{refused, refused, refused, refused, refused}, offline: true, want: step{network: true}},
+		{name: "offline, a connection that times out waits for the network", errs: []error{timedOut, timedOut, timedOut, timedOut, timedOut}, offline: true, want: step{network: true}},
+		{name: "offline, a refused connection is the server's: its host answered", errs: []error{refused, refused, refused, refused}, offline: true, reason: fetch.ReasonFetchError},
 		{name: "online, a refused connection backs off", errs: []error{refused, refused}},
 		{name: "online, a refused connection fails after MaxRetries", errs: []error{refused, refused, refused, refused}, reason: fetch.ReasonFetchError},
 		{name: "Retry-After pauses that request for the time asked", errs: []error{asked, asked}, others: true, want: step{wait: time.Second}},
