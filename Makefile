@@ -181,3 +181,12 @@ bench: build
 	@sh .ci/packages.sh curl aria2 || echo "bench: curl or aria2c is missing; its rows are skipped"
 	$(GO) build -o bin/bench ./downloader/bench
 	./bin/bench -bin $(BIN) $(BENCHFLAGS)
+
+# The stores checked against the real apps and Hub clients this machine can
+# run (packaging/interop.sh): a real Ollama (OLLAMA_BIN) and the Python
+# huggingface_hub (HF_HUB_SRC, FILELOCK_SRC); each is skipped, saying so,
+# when it is not here. Not part of make test: the peers are not ours to
+# fetch or build.
+.PHONY: interop
+interop:
+	sh packaging/interop.sh

@@ -1,13 +1,19 @@
 package hf
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf16"
 
 	"github.com/modelfetch/modelfetch/downloader/internal/disk"
 )
@@ -82,13 +88,27 @@ func hasFile(path string, size int64) bool {
 // Links is the snapshot path.
 func (c Cache) Links(p Plan, f File) []string { return []string{c.SnapshotPath(p, f)} }
 
-// Prepare tags the cache and records the revision's commit, as
-// huggingface_hub does on resolving it.
+// Prepare does what huggingface_hub does on resolving a revision, before
+// any file is fetched: it tags the cache, makes the repo's blobs and
+// snapshot folders, records the revision's commit and writes the commit's
+// listing to trees/<commit>.json, so that huggingface_hub, offline, sees a
+// snapshot whose files are not all there yet as incomplete
+// (snapshot_download raises IncompleteSnapshotError). Every folder and
+// file takes its mode from the umask, as that client's do.
 func (c Cache) Prepare(p Plan) error {
 	if err := c.Tag(); err != nil {
 		return err
 	}
-	return c.WriteRef(p)
+	repoDir := c.RepoDir(p.Type, p.Repo)
+	for _, dir := range []string{filepath.Join(repoDir, "blobs"), filepath.Join(repoDir, "snapshots", p.Commit)} {
+		if err := os.MkdirAll(dir, 0o777); err != nil {
+			return fmt.Errorf("make cache folder: %w", err)
+		}
+	}
+	if err := c.WriteRef(p); err != nil {
+		return err
+	}
+	return writeTree(repoDir, p)
 }
 
 // Finish tags the cache, links the snapshot to the blob and records the
@@ -96,6 +116,11 @@ func (c Cache) Prepare(p Plan) error {
 func (c Cache) Finish(p Plan, f File) error {
 	if err := c.Tag(); err != nil {
 		return err
+	}
+	// The snapshot's folders as huggingface_hub makes them (mode from the
+	// umask), before MakeLinks would make any that are missing.
+	if err := os.MkdirAll(filepath.Dir(c.SnapshotPath(p, f)), 0o777); err != nil {
+		return fmt.Errorf("make snapshot folder: %w", err)
 	}
 	if err := disk.MakeLinks(c.BlobPath(p, f), c.Links(p, f)); err != nil {
 		return err
@@ -117,10 +142,10 @@ func (c Cache) WriteRef(p Plan) error {
 	if old, err := os.ReadFile(ref); err == nil && string(old) == p.Commit {
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(ref), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(ref), 0o777); err != nil {
 		return fmt.Errorf("write ref %s: %w", p.Revision, err)
 	}
-	return writeAtomic(ref, []byte(p.Commit), 0o644)
+	return writeUmask(ref, []byte(p.Commit))
 }
 
 // cacheDirTag marks the folder as a cache for backup tools
@@ -137,10 +162,10 @@ func (c Cache) Tag() error {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("cache tag: %w", err)
 	}
-	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
+	if err := os.MkdirAll(c.Dir, 0o777); err != nil {
 		return fmt.Errorf("cache tag: %w", err)
 	}
-	return writeAtomic(p, []byte(cacheDirTag), 0o644)
+	return writeUmask(p, []byte(cacheDirTag))
 }
 
 // ErrNotCached says the cache holds none of the files a name asks for.
@@ -182,7 +207,26 @@ func (c Cache) Lookup(r Ref) (string, []string, error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("look in the hugging face cache: %w", err)
 	}
+	if r.PickQuant {
+		found = pickFound(snapshot, found)
+	}
 	return commit, found, nil
+}
+
+// pickFound keeps of a snapshot's files those PickDefault picks, so that
+// a name without a quantization finds offline what it fetches online.
+func pickFound(snapshot string, found []string) []string {
+	files := make([]File, len(found))
+	for i, p := range found {
+		rel, _ := filepath.Rel(snapshot, p)
+		files[i] = File{Path: filepath.ToSlash(rel)}
+	}
+	_, picked := PickDefault(files)
+	kept := make([]string, len(picked))
+	for i, f := range picked {
+		kept[i] = filepath.Join(snapshot, filepath.FromSlash(f.Path))
+	}
+	return kept
 }
 
 // Dir is `--dir DIR`, like `hf download --local-dir`: plain files at
@@ -203,9 +247,12 @@ func (d Dir) metadataPath(f File) string {
 // Links is none: the file is at its name.
 func (d Dir) Links(Plan, File) []string { return nil }
 
-// Prepare has nothing to write before the files: their metadata is
-// written by Finish once each is there.
-func (d Dir) Prepare(Plan) error { return nil }
+// Prepare writes the commit's listing where `hf download --local-dir`
+// keeps it, DIR/.cache/huggingface/trees/<commit>.json; each file's
+// metadata is written by Finish once the file is there.
+func (d Dir) Prepare(p Plan) error {
+	return writeTree(filepath.Join(d.Dir, ".cache", "huggingface"), p)
+}
 
 // Has reports whether DIR/<path> is there at the listed size and its
 // metadata names the same blob, as the hf CLI decides (the engine itself
@@ -229,14 +276,205 @@ func (d Dir) Finish(p Plan, f File) error {
 	}
 	hfDir := filepath.Join(d.Dir, ".cache", "huggingface")
 	meta := d.metadataPath(f)
-	if err := os.MkdirAll(filepath.Dir(meta), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(meta), 0o777); err != nil {
 		return fmt.Errorf("download metadata: %w", err)
 	}
 	if _, err := os.Stat(filepath.Join(hfDir, ".gitignore")); errors.Is(err, fs.ErrNotExist) {
-		if err := writeAtomic(filepath.Join(hfDir, ".gitignore"), []byte("*"), 0o644); err != nil {
+		if err := writeUmask(filepath.Join(hfDir, ".gitignore"), []byte("*")); err != nil {
 			return err
 		}
 	}
 	stamp := strconv.FormatFloat(float64(fi.ModTime().UnixNano())/1e9, 'f', 6, 64)
-	return writeAtomic(meta, []byte(p.Commit+"\n"+f.Blob+"\n"+stamp+"\n"), 0o644)
+	return writeUmask(meta, []byte(p.Commit+"\n"+f.Blob+"\n"+stamp+"\n"))
+}
+
+// writeUmask writes data to path atomically (a temporary file beside it,
+// synced, then renamed), the file made 0666 less the umask (and whatever a
+// folder's default ACL takes away), as Python's open(path, "w") makes
+// huggingface_hub's refs, CACHEDIR.TAG and download metadata.
+func writeUmask(path string, data []byte) error {
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-"+randomHex())
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o666)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	return nil
+}
+
+func randomHex() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}
+
+// NewFileMode is the mode a new file gets in dir, found as
+// huggingface_hub's _chmod_and_move finds it: by making one there and
+// looking. A blob must be given this mode before it is renamed into the
+// cache (the engine writes it elsewhere first), so that the cache's
+// files are as that client makes them under the same umask.
+func NewFileMode(dir string) (fs.FileMode, error) {
+	probe := filepath.Join(dir, "tmp_"+randomHex())
+	f, err := os.OpenFile(probe, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o666)
+	if err != nil {
+		return 0, fmt.Errorf("find the mode of new files: %w", err)
+	}
+	fi, err := f.Stat()
+	if err := errors.Join(f.Close(), os.Remove(probe)); err != nil {
+		return 0, fmt.Errorf("find the mode of new files: %w", err)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("find the mode of new files: %w", err)
+	}
+	return fi.Mode().Perm(), nil
+}
+
+// writeTree writes p's listing to folder/trees/<commit>.json as
+// huggingface_hub's write_tree_cache does (_tree_cache.py): format 1,
+// files sorted by path, json.dump with indent=1 and ASCII escapes, through
+// tempfile.mkstemp (so 0600) and a rename. A commit never changes, so a
+// listing already there is kept. A plan without the whole repo's listing
+// (a name of one file or folder) writes none: a partial listing would make
+// that client take the snapshot for complete.
+func writeTree(folder string, p Plan) error {
+	if p.Tree == nil {
+		return nil
+	}
+	path := filepath.Join(folder, "trees", p.Commit+".json")
+	if _, err := os.Lstat(path); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
+		return fmt.Errorf("write tree listing: %w", err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "*.tmp")
+	if err != nil {
+		return fmt.Errorf("write tree listing: %w", err)
+	}
+	_, err = f.Write(treeJSON(p.Tree))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+		return fmt.Errorf("write tree listing: %w", err)
+	}
+	return nil
+}
+
+// treeJSON is Python's json.dump(data, f, indent=1) of the tree cache.
+func treeJSON(tree []TreeFile) []byte {
+	files := slices.Clone(tree)
+	slices.SortFunc(files, func(a, b TreeFile) int { return strings.Compare(a.Path, b.Path) })
+	var b strings.Builder
+	b.WriteString("{\n \"format_version\": 1,\n \"files\": {")
+	for i, f := range files {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, "\n  %s: {\n   \"size\": %d,\n   \"blob_id\": %s", pyString(f.Path), f.Size, pyString(f.BlobID))
+		if f.LFSSHA256 != "" {
+			fmt.Fprintf(&b, ",\n   \"lfs_sha256\": %s,\n   \"lfs_size\": %d", pyString(f.LFSSHA256), f.LFSSize)
+		}
+		b.WriteString("\n  }")
+	}
+	if len(files) > 0 {
+		b.WriteString("\n ")
+	}
+	b.WriteString("}\n}")
+	return []byte(b.String())
+}
+
+// pyString is a JSON string as Python's json writes it with
+// ensure_ascii: every character outside ' '..'~' escaped, as \uXXXX (a
+// surrogate pair above the BMP) unless it has a short escape.
+func pyString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r >= ' ' && r <= '~':
+			b.WriteRune(r)
+		case strings.ContainsRune("\n\r\t\b\f", r):
+			b.WriteString(map[rune]string{'\n': `\n`, '\r': `\r`, '\t': `\t`, '\b': `\b`, '\f': `\f`}[r])
+		case r > 0xFFFF:
+			hi, lo := utf16.EncodeRune(r)
+			fmt.Fprintf(&b, `\u%04x\u%04x`, hi, lo)
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// LockPath is the lock file huggingface_hub takes around the download of
+// f's blob (_hf_hub_download_to_cache_dir): .locks/<repo folder>/<blob>.lock
+// under the cache, the blob named by the same id as in blobs/.
+func (c Cache) LockPath(p Plan, f File) string {
+	return filepath.Join(c.Dir, ".locks", filepath.Base(c.RepoDir(p.Type, p.Repo)), f.Blob+".lock")
+}
+
+// lockPoll is how often a lock held by another process is tried again,
+// filelock's own poll interval.
+const lockPoll = 50 * time.Millisecond
+
+// LockBlob takes the lock huggingface_hub takes around the download of
+// f's blob: the same file, locked the same way (filelock's UnixFileLock:
+// flock(LOCK_EX) on the file opened O_RDWR|O_CREAT|O_NOFOLLOW, truncated
+// and made 0664 once held, never removed), so that neither downloads a
+// blob the other is downloading. It waits while another process holds it,
+// until ctx ends. The engine calls it before fetching a blob, looks again
+// whether the blob is there (the other process may have just finished
+// it), and calls unlock once the blob is renamed into place or the fetch
+// stops; the lock also ends when the process does.
+func (c Cache) LockBlob(ctx context.Context, p Plan, f File) (unlock func() error, err error) {
+	return lockWait(ctx, c.LockPath(p, f), func(ctx context.Context) error {
+		t := time.NewTimer(lockPoll)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			return nil
+		}
+	})
+}
+
+// lockWait takes the lock at path, calling wait between tries.
+func lockWait(ctx context.Context, path string, wait func(context.Context) error) (func() error, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
+		return nil, fmt.Errorf("lock %s: %w", filepath.Base(path), err)
+	}
+	for {
+		unlock, held, err := tryLock(path)
+		if err != nil || held {
+			return unlock, err
+		}
+		if err := wait(ctx); err != nil {
+			return nil, err
+		}
+	}
 }

@@ -169,7 +169,7 @@ func TestDirLayout(t *testing.T) {
 func TestCacheLookup(t *testing.T) {
 	repo := hftest.TinyGGUF()
 	h := hftest.New(t, hftest.WithRepo(repo))
-	p, err := clientFor(t, h, Token{}).Resolve(t.Context(), mustParse(t, "hf.co/org/Tiny-1B-GGUF", Options{Exclude: []string{"*Q8_0*"}}))
+	p, err := clientFor(t, h, Token{}).Resolve(t.Context(), mustParse(t, "hf.co/org/Tiny-1B-GGUF:*", Options{Exclude: []string{"*Q8_0*"}}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,7 +38,7 @@ func TestResolveWholeRepoPaged(t *testing.T) {
 	repo := hftest.TinyGGUF()
 	h := hftest.New(t, hftest.WithRepo(repo), hftest.WithPageSize(2))
 	c := clientFor(t, h, Token{})
-	p, err := c.Resolve(t.Context(), mustParse(t, "hf.co/org/Tiny-1B-GGUF", Options{}))
+	p, err := c.Resolve(t.Context(), mustParse(t, "hf.co/org/Tiny-1B-GGUF:*", Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestResolveWholeRepoPaged(t *testing.T) {
 func TestResolveFilesCarryDigestsAndURLs(t *testing.T) {
 	repo := hftest.TinyGGUF()
 	h := hftest.New(t, hftest.WithRepo(repo))
-	p, err := clientFor(t, h, Token{}).Resolve(t.Context(), mustParse(t, "hf.co/org/Tiny-1B-GGUF", Options{}))
+	p, err := clientFor(t, h, Token{}).Resolve(t.Context(), mustParse(t, "hf.co/org/Tiny-1B-GGUF:*", Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +285,7 @@ func TestSearch(t *testing.T) {
 
 func TestGroups(t *testing.T) {
 	h := hftest.New(t, hftest.WithRepo(hftest.TinyGGUF()))
-	p, err := clientFor(t, h, Token{}).Resolve(t.Context(), mustParse(t, "hf.co/org/Tiny-1B-GGUF", Options{}))
+	p, err := clientFor(t, h, Token{}).Resolve(t.Context(), mustParse(t, "hf.co/org/Tiny-1B-GGUF:*", Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}

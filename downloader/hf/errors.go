@@ -78,7 +78,7 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // Sentence words e for a person: what happened and what to do. It never
-// shows Go's error text or a token; downloader.Sentence finds it through
+// shows Go's error text or a token; words.Sentence finds it through
 // its Sayer interface.
 func (e *Error) Sentence() string {
 	if s := e.missingSentence(); s != "" {

@@ -107,7 +107,7 @@ func TestFetchIntoCache(t *testing.T) {
 	m := engine(t, c.Endpoint(), c.Token())
 	cache := hf.Cache{Dir: filepath.Join(t.TempDir(), "hub")}
 
-	plan, snap := fetchPlan(t, m, c, "hf.co/org/Tiny-1B-GGUF", cache)
+	plan, snap := fetchPlan(t, m, c, "hf.co/org/Tiny-1B-GGUF:*", cache)
 	if snap.Result != fetch.ResultSuccess {
 		t.Fatalf("fetch: %s %s", snap.FailureReason, snap.Message)
 	}

@@ -48,7 +48,7 @@ func firstHop(t *testing.T, c *Client, u string) *http.Response {
 func TestFilesVerifyAgainstThePlan(t *testing.T) {
 	h := hftest.New(t, hftest.WithRepo(hftest.TinyGGUF()), hftest.WithCorrupt("Tiny-1B-Q8_0.gguf"), hftest.WithCorrupt("README.md"))
 	c := clientFor(t, h, Token{})
-	p, err := c.Resolve(t.Context(), mustParse(t, "hf.co/org/Tiny-1B-GGUF", Options{}))
+	p, err := c.Resolve(t.Context(), mustParse(t, "hf.co/org/Tiny-1B-GGUF:*", Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,11 @@ type Ref struct {
 	Quant    string // a GGUF quantization such as Q4_K_M, upper case
 	Include  []string
 	Exclude  []string
+	// PickQuant: the name is hf.co/ORG/REPO with no quantization, which
+	// llama.cpp and Ollama take as one quantization they pick (see
+	// PickDefault), not as every file. ":*" or an include pattern asks
+	// for the files themselves.
+	PickQuant bool
 }
 
 // revision is the revision to ask the Hub for.
@@ -131,16 +136,20 @@ func checkRepoID(id string) string {
 
 var quantPattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
-// parseShort reads ORG/REPO[:QUANT], the form of ollama and llama.cpp -hf.
+// parseShort reads ORG/REPO[:QUANT], the form of ollama and llama.cpp -hf:
+// without a quantization it is the one they pick, and ":*" is every file.
 func parseShort(s string) (Ref, string) {
 	id, quant, hasQuant := strings.Cut(s, ":")
 	if why := checkRepoID(id); why != "" {
 		return Ref{}, why
 	}
-	if hasQuant && !quantPattern.MatchString(quant) {
-		return Ref{}, "a quantization after ':' is a name such as Q4_K_M"
+	if hasQuant && quant == "*" {
+		return Ref{Repo: id, Type: TypeModel}, ""
 	}
-	return Ref{Repo: id, Type: TypeModel, Quant: strings.ToUpper(quant)}, ""
+	if hasQuant && !quantPattern.MatchString(quant) {
+		return Ref{}, "a quantization after ':' is a name such as Q4_K_M, or * for every file"
+	}
+	return Ref{Repo: id, Type: TypeModel, Quant: strings.ToUpper(quant), PickQuant: !hasQuant}, ""
 }
 
 // parseHFURL reads [datasets/]ORG/REPO[@REVISION][/PATH], huggingface_hub's
@@ -225,6 +234,9 @@ func (r *Ref) apply(o Options) string {
 	}
 	r.Include = append(r.Include, o.Include...)
 	r.Exclude = append(r.Exclude, o.Exclude...)
+	if len(r.Include) > 0 {
+		r.PickQuant = false // the patterns say which files
+	}
 	return ""
 }
 

@@ -16,12 +16,14 @@ func TestParse(t *testing.T) {
 		o    Options
 		want Ref
 	}{
-		{"hf.co/org/Repo-GGUF", Options{}, Ref{Repo: "org/Repo-GGUF", Type: TypeModel}},
+		{"hf.co/org/Repo-GGUF", Options{}, Ref{Repo: "org/Repo-GGUF", Type: TypeModel, PickQuant: true}},
+		{"hf.co/org/Repo-GGUF:*", Options{}, Ref{Repo: "org/Repo-GGUF", Type: TypeModel}},
+		{"hf.co/org/Repo-GGUF", Options{Include: []string{"*"}}, Ref{Repo: "org/Repo-GGUF", Type: TypeModel, Include: []string{"*"}}},
 		{"hf.co/org/Repo-GGUF:Q4_K_M", Options{}, Ref{Repo: "org/Repo-GGUF", Type: TypeModel, Quant: "Q4_K_M"}},
 		{"hf.co/org/Repo-GGUF:q4_k_m", Options{}, Ref{Repo: "org/Repo-GGUF", Type: TypeModel, Quant: "Q4_K_M"}},
 		{"huggingface.co/org/r:IQ2_XS", Options{}, Ref{Repo: "org/r", Type: TypeModel, Quant: "IQ2_XS"}},
 		{"org/r:Q8_0", Options{}, Ref{Repo: "org/r", Type: TypeModel, Quant: "Q8_0"}},
-		{"  org/r  ", Options{}, Ref{Repo: "org/r", Type: TypeModel}},
+		{"  org/r  ", Options{}, Ref{Repo: "org/r", Type: TypeModel, PickQuant: true}},
 		{"hf://org/r", Options{}, Ref{Repo: "org/r", Type: TypeModel}},
 		{"hf://datasets/org/d@v2/data/train.parquet", Options{}, Ref{Repo: "org/d", Type: TypeDataset, Revision: "v2", Path: "data/train.parquet"}},
 		{"hf://org/r@refs%2Fpr%2F1/sub", Options{}, Ref{Repo: "org/r", Type: TypeModel, Revision: "refs/pr/1", Path: "sub"}},

@@ -66,6 +66,24 @@ type Plan struct {
 	Commit   string
 	Gated    bool
 	Files    []File
+	// Picked is, for a name that named no quantization (hf.co/ORG/REPO),
+	// what was taken for it as llama.cpp and Ollama take it: the
+	// quantization ("Q4_K_M"), or the file's path when its name has none.
+	// It is "" when the name said which files.
+	Picked string
+	// Tree is every file of the commit as the Hub lists it, when the
+	// whole repo was listed; the cache keeps it as huggingface_hub does.
+	Tree []TreeFile
+}
+
+// TreeFile is one file of a commit's listing, as huggingface_hub's tree
+// cache records it (_tree_cache.py, TreeCacheEntry).
+type TreeFile struct {
+	Path      string
+	Size      int64
+	BlobID    string // the git blob id (of the LFS pointer, for LFS files)
+	LFSSHA256 string // "" for a file not in LFS
+	LFSSize   int64
 }
 
 // Total is the size of all files, known before the first byte.
@@ -152,6 +170,12 @@ func (c *Client) Resolve(ctx context.Context, r Ref) (Plan, error) {
 	if p.Files, err = c.pick(r, info.SHA, entries); err != nil {
 		return Plan{}, err
 	}
+	if r.PickQuant {
+		p.Picked, p.Files = PickDefault(p.Files)
+	}
+	if r.Path == "" {
+		p.Tree = treeOf(entries)
+	}
 	if p.Gated {
 		err = c.checkAccess(ctx, r, p.Files[0])
 	}
@@ -213,6 +237,101 @@ func (c *Client) pick(r Ref, commit string, entries []entry) ([]File, error) {
 func (r Ref) Wants(p string) bool {
 	return (r.Path == "" || p == r.Path || strings.HasPrefix(p, r.Path+"/")) &&
 		keep(p, r.Include, r.Exclude) && (r.Quant == "" || matchQuant(p, r.Quant))
+}
+
+// treeOf is the files of a listing as the tree cache records them.
+func treeOf(entries []entry) []TreeFile {
+	tree := []TreeFile{}
+	for _, e := range entries {
+		if e.Type != "file" {
+			continue
+		}
+		t := TreeFile{Path: e.Path, Size: e.Size, BlobID: e.Oid}
+		if e.LFS != nil && e.LFS.Oid != "" {
+			t.LFSSHA256, t.LFSSize = e.LFS.Oid, e.LFS.Size
+		}
+		tree = append(tree, t)
+	}
+	return tree
+}
+
+// The default pick of llama.cpp's -hf ORG/REPO (common/download.cpp,
+// find_best_model), which the Hub's answer to `ollama pull hf.co/ORG/REPO`
+// follows too: the first model file, in the listing's order, whose path
+// has Q4_K_M, else Q8_0, followed by '.' or '-' (in any case), else the
+// first model file at all; with every part of a split file.
+var defaultQuants = []string{"Q4_K_M", "Q8_0"}
+
+// PickDefault picks among files what llama.cpp picks for a name without a
+// quantization, and says what it picked (see Plan.Picked). Files with no
+// model GGUF among them are all kept, and nothing is said.
+func PickDefault(files []File) (string, []File) {
+	first := slices.IndexFunc(files, func(f File) bool { return isModelGGUF(f.Path) && splitPart(f.Path) <= 1 })
+	if first < 0 {
+		return "", files
+	}
+	picked := first
+	for _, q := range defaultQuants {
+		re := regexp.MustCompile(`(?i)` + q + `[.-]`)
+		if i := slices.IndexFunc(files, func(f File) bool {
+			return isModelGGUF(f.Path) && splitPart(f.Path) <= 1 && re.MatchString(f.Path)
+		}); i >= 0 {
+			picked = i
+			break
+		}
+	}
+	primary := files[picked]
+	chosen := []File{primary}
+	if prefix := splitPrefix(primary.Path); prefix != "" {
+		chosen = slices.DeleteFunc(slices.Clone(files), func(f File) bool { return splitPrefix(f.Path) != prefix })
+	}
+	for _, q := range defaultQuants {
+		if regexp.MustCompile(`(?i)` + q + `[.-]`).MatchString(primary.Path) {
+			return q, chosen
+		}
+	}
+	if q := QuantOf(primary.Path); q != "" {
+		return q, chosen
+	}
+	return primary.Path, chosen
+}
+
+// isModelGGUF is llama.cpp's gguf_filename_is_model: a .gguf file that is
+// not a projector, an importance matrix or a draft model.
+func isModelGGUF(p string) bool {
+	base := path.Base(p)
+	if !strings.HasSuffix(p, ".gguf") {
+		return false
+	}
+	for _, not := range []string{"mmproj", "imatrix", "mtp-", "eagle3-", "dflash-", "dspark-"} {
+		if strings.Contains(base, not) {
+			return false
+		}
+	}
+	return true
+}
+
+// splitPartRe is a split GGUF's part number and count: -00001-of-00003.gguf.
+var splitPartRe = regexp.MustCompile(`(?i)^(.+)-([0-9]{5})-of-([0-9]{5})\.gguf$`)
+
+// splitPart is a split file's part number, 0 for a file not split.
+func splitPart(p string) int {
+	m := splitPartRe.FindStringSubmatch(p)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[2])
+	return n
+}
+
+// splitPrefix is what every part of a split file shares (its path before
+// the part number, and the count), "" for a file not split.
+func splitPrefix(p string) string {
+	m := splitPartRe.FindStringSubmatch(p)
+	if m == nil {
+		return ""
+	}
+	return m[1] + "/" + m[3]
 }
 
 func (c *Client) file(r Ref, commit string, e entry) File {

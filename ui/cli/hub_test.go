@@ -95,7 +95,7 @@ func checkFiles(t *testing.T, paths []string, snapshot string, files []hftest.Fi
 func TestGetHubRepoThenRevisionSharingBlobs(t *testing.T) {
 	s := newHubSandbox(t)
 	main := hftest.TinyGGUF().Commits[hftest.CommitMain]
-	paths := s.run("get", "hf.co/org/Tiny-1B-GGUF").paths(t)
+	paths := s.run("get", "hf.co/org/Tiny-1B-GGUF:*").paths(t)
 	var names []string
 	for _, f := range main {
 		names = append(names, f.Path)
@@ -105,7 +105,7 @@ func TestGetHubRepoThenRevisionSharingBlobs(t *testing.T) {
 	// v1 shares .gitattributes and the Q4_K_M blob: nothing from the CDN.
 	before := s.cdnGets()
 	v1 := hftest.TinyGGUF().Commits[hftest.CommitV1]
-	paths = s.run("get", "--revision", "v1", "hf.co/org/Tiny-1B-GGUF").paths(t)
+	paths = s.run("get", "--revision", "v1", "hf.co/org/Tiny-1B-GGUF:*").paths(t)
 	checkFiles(t, paths, s.snapshot("org/Tiny-1B-GGUF", hftest.CommitV1), v1, ".gitattributes", "README.md", "Tiny-1B-Q4_K_M.gguf")
 	if n := s.cdnGets() - before; n != 0 {
 		t.Errorf("the second revision made %d CDN requests, want 0", n)
