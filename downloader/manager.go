@@ -242,20 +242,9 @@ func New(cfg Config) (*Manager, error) {
 		subs:         map[*Subscription]struct{}{},
 	}
 	m.SetLimitRate(cfg.LimitRate)
-	j, err := journal.Read(m.journalPath, time.Now())
-	var corrupt *fetch.CorruptJournalError
-	if errors.As(err, &corrupt) {
-		m.journalErr = err
-		cfg.Logger.Warn("journal set aside", "err", err)
-	} else if err != nil {
+	if err := m.load(); err != nil {
 		lock.Close()
 		return nil, err
-	}
-	m.completed = j.Completed
-	for _, jf := range j.Fetches {
-		f := fetchFromJournal(jf, j.Boot != "" && j.Boot == disk.BootID())
-		m.fetches[f.id] = f
-		m.order = append(m.order, f)
 	}
 	return m, nil
 }
@@ -777,46 +766,6 @@ func poke(c chan struct{}) {
 	case c <- struct{}{}:
 	default:
 	}
-}
-
-func (m *Manager) markDirty() { poke(m.dirty) }
-
-// journalGap is the least time between two journal writes. A transfer
-// marks the journal dirty as bytes arrive, so this is also how much of a
-// download a kill -9 loses: the written ranges of the journal are trusted
-// after a restart in the same boot.
-const journalGap = 100 * time.Millisecond
-
-// journalLoop writes the journal when something changed, at most every
-// journalGap, and once more when ctx ends.
-func (m *Manager) journalLoop(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-m.dirty:
-		}
-		if err := m.writeJournal(); err != nil {
-			m.cfg.Logger.Error("write journal", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(journalGap):
-		}
-	}
-}
-
-func (m *Manager) writeJournal() error {
-	m.journalMu.Lock()
-	defer m.journalMu.Unlock()
-	m.mu.Lock()
-	j := journal.File{Version: journal.Version, Boot: disk.BootID(), Completed: slices.Clone(m.completed)}
-	for _, f := range m.order {
-		j.Fetches = append(j.Fetches, f.journal())
-	}
-	m.mu.Unlock()
-	return journal.Write(m.journalPath, j)
 }
 
 // progressLoop tells subscribers of progress while anything runs, and

@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/modelfetch/modelfetch/downloader/internal/journal"
 	"github.com/modelfetch/modelfetch/downloader/internal/transfer"
 	"github.com/modelfetch/modelfetch/downloader/words"
 
@@ -107,56 +106,6 @@ func (r *record) resetPlan() {
 	r.hashState = nil
 	r.hashed.Store(0)
 	r.validator = ""
-}
-
-func (f *fetchState) journal() journal.Fetch {
-	jf := journal.Fetch{ID: f.id, Options: f.opts, Created: f.created, Paused: f.paused,
-		State: f.state, Reason: f.reason, Message: f.message, Status: f.status}
-	for _, r := range f.records {
-		state := r.state
-		if !state.Settled() {
-			state = fetch.StateQueued
-		}
-		_, written, synced := r.ledger.State()
-		jf.Records = append(jf.Records, journal.Record{
-			Request: r.req, Name: r.name, URL: r.url, Size: r.size, Validator: r.validator,
-			SHA256: r.sha256, Ranges: r.ranges, Segments: journal.Segments(synced), Written: journal.Segments(written),
-			HashState: r.hashState, Path: r.path, State: state,
-			Reason: r.reason, Message: r.message, Status: r.status, Offset: r.offset,
-			Mismatch: r.mismatch, Unverified: r.unverified,
-		})
-	}
-	return jf
-}
-
-// fetchFromJournal rebuilds a fetch; sameBoot says the journal was
-// written in this boot, so that its written ranges are in the page cache
-// if not on disk.
-func fetchFromJournal(jf journal.Fetch, sameBoot bool) *fetchState {
-	f := &fetchState{id: jf.ID, opts: jf.Options, created: jf.Created, paused: jf.Paused,
-		state: jf.State, reason: jf.Reason, message: jf.Message, status: jf.Status}
-	if !f.state.Settled() {
-		f.state = fetch.StateQueued
-	}
-	for i, jr := range jf.Records {
-		r := &record{f: f, index: i, req: jr.Request, name: jr.Name, url: jr.URL, size: jr.Size,
-			validator: jr.Validator, sha256: jr.SHA256, ranges: jr.Ranges, hashState: jr.HashState,
-			path: jr.Path, state: jr.State, reason: jr.Reason, message: jr.Message, status: jr.Status, offset: jr.Offset,
-			mismatch: jr.Mismatch, unverified: jr.Unverified}
-		if !r.state.Settled() {
-			r.state = fetch.StateQueued
-		}
-		var written ledger.Spans
-		if sameBoot {
-			written = journal.Spans(jr.Written)
-		}
-		r.ledger = ledger.New(jr.Size, journal.Spans(jr.Segments), written)
-		if len(r.hashState) > 0 {
-			r.hashed.Store(transfer.HashedLen(r.req, r.size, r.hashState))
-		}
-		f.records = append(f.records, r)
-	}
-	return f
 }
 
 // snapshot copies f. m.mu is held.
