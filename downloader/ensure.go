@@ -31,7 +31,7 @@ func (m *Manager) Ensure(id string, requests []fetch.Request, opts fetch.Options
 		}
 		id = fetch.IDForURLs(urls)
 	}
-	if err := fetch.Validate(id, requests); err != nil {
+	if err := fetch.Validate(id, requests, opts); err != nil {
 		return fetch.Snapshot{}, "", err
 	}
 	m.mu.Lock()

@@ -419,7 +419,7 @@ func (m *Manager) settle(f *fetchState) {
 // A request whose URL was already downloaded and verified is not
 // downloaded again.
 func (m *Manager) Fetch(id string, requests []fetch.Request, opts fetch.Options) (fetch.Snapshot, error) {
-	if err := fetch.Validate(id, requests); err != nil {
+	if err := fetch.Validate(id, requests, opts); err != nil {
 		return fetch.Snapshot{}, err
 	}
 	m.mu.Lock()

@@ -25,6 +25,45 @@ const (
 	InvalidPath   Invalid = "dest"    // Dest or a link is not an absolute path
 )
 
+// The kinds of OptionsError.
+const (
+	InvalidTotal       Invalid = "downloadTotal" // negative
+	InvalidConnections Invalid = "connections"   // negative or over MaxConnections
+	InvalidDir         Invalid = "dir"           // not an absolute path
+)
+
+// MaxConnections is the most connections per file a fetch may ask for.
+const MaxConnections = 64
+
+// OptionsError is a fetch's Options that cannot be, and why.
+type OptionsError struct {
+	Kind    Invalid
+	Options Options
+}
+
+func (e *OptionsError) Error() string {
+	return fmt.Sprintf("invalid %s in the options", e.Kind)
+}
+
+// Validate is the one check of a fetch's options: a total that is not
+// negative, connections between 0 (automatic) and MaxConnections, an
+// absolute dir. It returns nil or an *OptionsError.
+func (o Options) Validate() error {
+	kind := Invalid("")
+	switch {
+	case o.DownloadTotal < 0:
+		kind = InvalidTotal
+	case o.Connections < 0 || o.Connections > MaxConnections:
+		kind = InvalidConnections
+	case !absolute(o.Dir):
+		kind = InvalidDir
+	}
+	if kind != "" {
+		return &OptionsError{Kind: kind, Options: o}
+	}
+	return nil
+}
+
 // RequestError is a Request that cannot be fetched, and why.
 type RequestError struct {
 	Kind    Invalid
@@ -76,13 +115,16 @@ func (q Request) invalidFields() Invalid {
 }
 
 // Validate refuses what no fetch can be: a bad id, no requests, a bad
-// request.
-func Validate(id string, requests []Request) error {
+// request, bad options.
+func Validate(id string, requests []Request, opts Options) error {
 	if !ValidID(id) {
 		return ErrInvalidID
 	}
 	if len(requests) == 0 {
 		return ErrNoRequests
+	}
+	if err := opts.Validate(); err != nil {
+		return err
 	}
 	for _, q := range requests {
 		if err := q.Validate(); err != nil {

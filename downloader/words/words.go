@@ -168,11 +168,14 @@ func sayerSentence(err error) string {
 // callerSentence words the engine's errors to its callers, or "".
 func callerSentence(err error) string {
 	var re *fetch.RequestError
+	var oe *fetch.OptionsError
 	var ce *fetch.ConflictError
 	var je *fetch.CorruptJournalError
 	switch {
 	case errors.As(err, &re):
 		return requestSentence(re)
+	case errors.As(err, &oe):
+		return optionsSentence(oe)
 	case errors.As(err, &ce):
 		return conflictSentence(ce)
 	case errors.As(err, &je):
@@ -213,6 +216,18 @@ func requestSentence(e *fetch.RequestError) string {
 		return fmt.Sprintf("The destination and links of %s must be absolute paths.", network.Redact(q.URL))
 	}
 	return fmt.Sprintf("The file name %q is not a plain file name (no folders, no \"..\", no control characters).", q.Name)
+}
+
+// optionsSentence says what is wrong with a fetch's options.
+func optionsSentence(e *fetch.OptionsError) string {
+	o := e.Options
+	switch e.Kind {
+	case fetch.InvalidTotal:
+		return fmt.Sprintf("The download total %d is negative; give the size in bytes, or nothing.", o.DownloadTotal)
+	case fetch.InvalidConnections:
+		return fmt.Sprintf("The connections per file must be between 0 (automatic) and %d, not %d.", fetch.MaxConnections, o.Connections)
+	}
+	return fmt.Sprintf("The folder %q is not an absolute path; write it from the root, such as /home/you/models.", o.Dir)
 }
 
 // conflictSentence says which of a known file's fields a request changes.

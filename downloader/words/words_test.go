@@ -97,6 +97,15 @@ func TestSentence(t *testing.T) {
 			want []string
 		}{"request " + string(kind), &fetch.RequestError{Kind: kind, Request: q}, nil, nil})
 	}
+	for _, kind := range []fetch.Invalid{fetch.InvalidTotal, fetch.InvalidConnections, fetch.InvalidDir} {
+		o := fetch.Options{DownloadTotal: -1, Connections: 100000, Dir: "models"}
+		tests = append(tests, struct {
+			name string
+			err  error
+			is   error
+			want []string
+		}{"options " + string(kind), &fetch.OptionsError{Kind: kind, Options: o}, nil, nil})
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Log(Sentence(tc.err)) // for a reader of -v to judge the words
