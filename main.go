@@ -11,6 +11,7 @@ import (
 
 	"github.com/modelfetch/modelfetch/assets"
 	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/instance"
 	"github.com/modelfetch/modelfetch/ui"
 	"github.com/modelfetch/modelfetch/ui/cli"
 	"github.com/modelfetch/modelfetch/ui/cli/hush"
@@ -18,25 +19,24 @@ import (
 
 // version and commit name the build; make sets them with -ldflags -X
 // (the version from FyneApp.toml). Empty, they are read from what Go
-// records (see cli.ReadVersion).
+// records (see instance.ReadVersion).
 var version, commit string
 
 func main() {
 	args := os.Args[1:]
 	command := len(args) > 0 && cli.IsCommand(args[0])
 	hush.Release(!command) // a command's output is its own, not Fyne's start-up log
-	env := cli.NewEnv(assets.Catalog)
-	env.Version = cli.ReadVersion(version, commit)
+	env := instance.NewEnv(assets.Catalog, instance.ReadVersion(version, commit))
 	if command {
 		os.Exit(cli.Main(context.Background(), args, env))
 	}
-	os.Exit(cli.Window(context.Background(), args, env, openWindow))
+	os.Exit(instance.Window(context.Background(), args, env, openWindow))
 }
 
 // openWindow makes the Fyne app and runs the window on the engine m (see
 // ui.Run). It is here because only main imports Fyne's app package: the
 // ui package's tests run on Fyne's test driver.
-func openWindow(ctx context.Context, m *downloader.Manager, l cli.Launch) error {
+func openWindow(ctx context.Context, m *downloader.Manager, l instance.Launch) error {
 	a := app.NewWithID("io.github.modelfetch")
 	a.SetIcon(assets.Icon)
 	opts := ui.Options{Catalog: l.Env.Catalog, Icon: assets.Icon, ModelsDir: l.Env.Config.ModelsDir, Version: l.Env.Version}

@@ -31,7 +31,8 @@ func (m *Manager) Ensure(id string, requests []fetch.Request, opts fetch.Options
 		}
 		id = fetch.IDForURLs(urls)
 	}
-	if err := fetch.Validate(id, requests, opts); err != nil {
+	opts, err := m.check(id, requests, opts)
+	if err != nil {
 		return fetch.Snapshot{}, "", err
 	}
 	m.mu.Lock()

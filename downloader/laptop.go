@@ -89,32 +89,28 @@ func (m *Manager) networkLoop(ctx context.Context, known chan<- struct{}) {
 func (m *Manager) SetNetworkSettings(s network.Settings) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	base, set := m.client.Transport, func(rt http.RoundTripper) {
-		c := *m.client
-		c.Transport = rt
-		m.client = &c
-	}
-	if w, ok := base.(WrappedTransport); ok {
-		base, set = w.Base(), w.SetBase
-	}
-	t, ok := base.(*http.Transport)
+	t, ok := m.base.Transport.(*http.Transport)
 	if !ok {
-		return fmt.Errorf("the engine's transport is a %T, not an *http.Transport", base)
+		return fmt.Errorf("the engine's transport is a %T, not an *http.Transport", m.base.Transport)
 	}
 	t = t.Clone()
 	if err := network.Configure(t, s); err != nil {
 		return err
 	}
-	set(t)
+	base := *m.base
+	base.Transport = t
+	m.base, m.client = &base, m.wrapped(&base)
 	return nil
 }
 
-// WrappedTransport is a transport that adds to another, as the Hub's
-// token does: the network settings apply to the one beneath it, which it
-// then uses for the requests that follow.
-type WrappedTransport interface {
-	Base() http.RoundTripper
-	SetBase(http.RoundTripper)
+// wrapped is base with its transport wrapped by Config.Wrap.
+func (m *Manager) wrapped(base *http.Client) *http.Client {
+	if m.cfg.Wrap == nil {
+		return base
+	}
+	c := *base
+	c.Transport = m.cfg.Wrap(base.Transport)
+	return &c
 }
 
 // setNetwork takes a new status of the network.

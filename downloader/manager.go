@@ -39,10 +39,21 @@ type Config struct {
 	StateDir   string // the journal and its lock
 	PartialDir string // .part files
 	ModelsDir  string // completed files, in one folder per fetch
+	// Roots and Home are where a client may name folders and files for
+	// the engine to write (disk.Places): anything below ModelsDir and each
+	// of Roots (the Hub cache), and the visible folders below Home (""
+	// is the user's home folder).
+	Roots []string
+	Home  string
 
 	// Client makes every request; it must not have a Timeout, since bodies
 	// are many gigabytes (stalls are caught per connection instead).
 	Client *http.Client
+	// Wrap, when set, wraps the transport of every request the engine
+	// makes, for a caller that chooses headers per origin (the Hub's
+	// token: hf.Transport). It is called again with the new transport
+	// beneath when the network settings change (SetNetworkSettings).
+	Wrap func(http.RoundTripper) http.RoundTripper
 
 	MaxActive      int   // records transferring at once
 	MaxConnections int   // connections per record at most
@@ -176,14 +187,6 @@ func newClient() *http.Client {
 	return &http.Client{Transport: t}
 }
 
-// NewClientWith is the engine's own client with its transport wrapped by
-// wrap, for a caller that chooses headers per origin (the Hub's token).
-func NewClientWith(wrap func(http.RoundTripper) http.RoundTripper) *http.Client {
-	c := newClient()
-	c.Transport = wrap(c.Transport)
-	return c
-}
-
 // Manager runs fetches. Create it with New, start it with Run, and Close it
 // when Run has returned (or when it was never run).
 type Manager struct {
@@ -200,6 +203,8 @@ type Manager struct {
 	activity chan struct{} // a record started running
 	busy     chan struct{} // a record started or stopped running
 
+	places disk.Places // where a client may name paths
+
 	mu        sync.Mutex
 	fetches   map[string]*fetchState
 	order     []*fetchState
@@ -209,7 +214,8 @@ type Manager struct {
 	subs      map[*Subscription]struct{}
 	completed []journal.Completed // every verified download, oldest first
 
-	client       *http.Client  // Config.Client, with the network settings
+	base         *http.Client  // Config.Client, with the network settings
+	client       *http.Client  // base with its transport wrapped (Config.Wrap)
 	netChanged   chan struct{} // closed when the network changes
 	metered      bool          // the connection is metered
 	pauseMetered bool
@@ -235,12 +241,15 @@ func New(cfg Config) (*Manager, error) {
 		busy:         make(chan struct{}, 1),
 		netChanged:   make(chan struct{}),
 		pauseMetered: cfg.PauseMetered,
-		client:       cfg.Client,
+		base:         cfg.Client,
 		fetches:      map[string]*fetchState{},
 		maxActive:    cfg.MaxActive,
 		maxConns:     cfg.MaxConnections,
 		subs:         map[*Subscription]struct{}{},
+		places: disk.NewPlaces(append([]string{cfg.ModelsDir}, cfg.Roots...), cmp.Or(cfg.Home, disk.HomeDir()),
+			cfg.StateDir, cfg.PartialDir),
 	}
+	m.client = m.wrapped(m.base)
 	m.SetLimitRate(cfg.LimitRate)
 	if err := m.load(); err != nil {
 		lock.Close()
@@ -419,7 +428,8 @@ func (m *Manager) settle(f *fetchState) {
 // A request whose URL was already downloaded and verified is not
 // downloaded again.
 func (m *Manager) Fetch(id string, requests []fetch.Request, opts fetch.Options) (fetch.Snapshot, error) {
-	if err := fetch.Validate(id, requests, opts); err != nil {
+	opts, err := m.check(id, requests, opts)
+	if err != nil {
 		return fetch.Snapshot{}, err
 	}
 	m.mu.Lock()
@@ -441,7 +451,7 @@ func (m *Manager) present(req fetch.Request) (string, int64, bool) {
 	}
 	st, err := os.Stat(req.Dest)
 	if err != nil || !st.Mode().IsRegular() || !req.Digested() || st.Size() != req.Size || m.writtenSince(req.Dest, st) ||
-		disk.MakeLinks(req.Dest, req.Links) != nil {
+		disk.Finish(req.Dest, req) != nil {
 		return "", 0, false
 	}
 	return req.Dest, req.Size, true

@@ -54,9 +54,12 @@ func newOriginOf(t testing.TB, data []byte, faults ...fault) *origin {
 func testConfig(t testing.TB) Config {
 	dir := t.TempDir()
 	return Config{
-		StateDir:           filepath.Join(dir, "state"),
-		PartialDir:         filepath.Join(dir, "cache", "partial"),
-		ModelsDir:          filepath.Join(dir, "cache", "models"),
+		StateDir:   filepath.Join(dir, "state"),
+		PartialDir: filepath.Join(dir, "cache", "partial"),
+		ModelsDir:  filepath.Join(dir, "cache", "models"),
+		// Every t.TempDir of the test is a sibling of dir: a test's own
+		// files may be named as a request's Dest and links.
+		Roots:              []string{filepath.Dir(dir)},
 		StallTimeout:       300 * time.Millisecond,
 		CheckpointInterval: 20 * time.Millisecond,
 		ProgressInterval:   20 * time.Millisecond,

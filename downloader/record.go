@@ -170,6 +170,9 @@ func (r *record) snapshot() fetch.RecordSnapshot {
 	if rs.Name == "" {
 		rs.Name = fetch.SanitizeName(fetch.NameFromURL(r.req.URL))
 	}
+	if rs.Path != "" && len(r.req.Links) > 0 {
+		rs.Path = r.req.Links[0] // the name tools open (a Hub snapshot's)
+	}
 	if rs.Message == "" && r.waiting != nil && !r.state.Settled() {
 		rs.Message = words.Sentence(r.waiting)
 	}

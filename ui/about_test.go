@@ -7,12 +7,12 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/modelfetch/modelfetch/ui/cli"
+	"github.com/modelfetch/modelfetch/downloader/instance"
 )
 
 func TestAboutNamesTheBuild(t *testing.T) {
 	h := newHarness(t, false)
-	h.u.opts.Version = cli.Version{Version: "1.2.3", Commit: "0123456789ab-dirty", Go: "go1.99.1"}
+	h.u.opts.Version = instance.Version{Version: "1.2.3", Commit: "0123456789ab-dirty", Go: "go1.99.1"}
 	h.u.showAbout()
 	top := h.u.win.Canvas().Overlays().Top()
 	if top == nil {

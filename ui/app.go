@@ -18,7 +18,6 @@ import (
 	"github.com/modelfetch/modelfetch/downloader/api"
 	"github.com/modelfetch/modelfetch/downloader/hf"
 	"github.com/modelfetch/modelfetch/downloader/instance"
-	"github.com/modelfetch/modelfetch/ui/cli"
 )
 
 // Run is the app: the window for the engine m on a, in the tray when the
@@ -26,7 +25,7 @@ import (
 // ctx ends. Meanwhile it runs m and serves its local API, whose show
 // route brings the window forward (see instance.Host); it returns what
 // stopping them met. l says how to start; warnings go to l.Env.Stderr.
-func Run(ctx context.Context, a fyne.App, m *downloader.Manager, opts Options, l cli.Launch) error {
+func Run(ctx context.Context, a fyne.App, m *downloader.Manager, opts Options, l instance.Launch) error {
 	bus := haveSessionBus()
 	if !bus {
 		// Notifications go over the session bus too; without one, Fyne's
@@ -127,17 +126,13 @@ func haveTrayHost() bool {
 
 // hubOptions gives the window the Hub the environment names (HF_ENDPOINT,
 // the token, the cache) and a way to change the engine's token.
-func hubOptions(opts *Options, env cli.Env) {
-	g := hf.Getenv(os.Getenv)
-	c, err := hf.FromEnv(g, nil)
-	if err != nil { // a token file that cannot be read: the Hub without a token
-		c, err = hf.New(hf.Config{Endpoint: g.Endpoint(), Offline: g.Offline()})
-	}
-	if err != nil {
+func hubOptions(opts *Options, env instance.Env) {
+	c := env.HubClient()
+	if c == nil {
 		return // HF_ENDPOINT is not an address: no Hugging Face tab
 	}
-	opts.Hub, opts.HubLayout, opts.HubTokenPath = c, hf.Cache{Dir: g.CacheDir()}, g.TokenPath()
-	if t, ok := env.Config.Client.Transport.(*cli.HubTransport); ok {
-		opts.HubToken = t.SetToken
+	opts.Hub, opts.HubLayout, opts.HubTokenPath = c, hf.Cache{Dir: env.Getenv.CacheDir()}, env.Getenv.TokenPath()
+	if env.Hub != nil {
+		opts.HubToken = env.Hub.SetToken
 	}
 }

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"errors"
 	"strings"
 
 	"github.com/modelfetch/modelfetch/downloader/catalog"
@@ -58,27 +57,20 @@ func (u *UI) openHubModel(m catalog.Model) {
 	u.hub.openRepo(ref)
 }
 
-// downloadHub starts the fetch of files of a Hub plan, as the command
-// line and the local API do; asking again for files being fetched
-// resumes that fetch. Once it has succeeded it is finished as they do.
+// downloadHub starts the fetch of the chosen files of a Hub plan, laid
+// out as the command line and the local API lay them out (hf.NewFetch),
+// through Ensure like every download: asking again for files being
+// fetched joins that fetch, and resumes it if paused. The engine finishes
+// it (links and metadata are part of its requests).
 func (u *UI) downloadHub(plan hf.Plan, files []hf.File) {
 	f, err := hf.NewFetch(plan, files, u.opts.HubLayout)
 	if err == nil {
-		_, err = u.m.Fetch(f.ID, f.Requests, fetch.Options{Title: f.Title})
-	}
-	if errors.Is(err, fetch.ErrDuplicateID) {
-		err = u.m.Resume(f.ID)
+		_, _, err = u.m.Ensure(f.ID, f.Requests, fetch.Options{Title: f.Title})
 	}
 	u.refresh()
 	if err != nil {
 		u.showProblem("Cannot download from "+plan.Repo, words.Sentence(err))
-		return
 	}
-	go func() {
-		if err := f.FinishWhenDone(u.ctx, u.m, f.ID); err != nil && u.ctx.Err() == nil {
-			u.opts.Do(func() { u.showProblem("Cannot finish the download from "+plan.Repo, words.Sentence(err)) })
-		}
-	}()
 }
 
 // newTokenEntry is Settings' "Hugging Face token" field: it never shows

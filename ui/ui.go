@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/modelfetch/modelfetch/downloader/catalog"
+	"github.com/modelfetch/modelfetch/downloader/instance"
 
 	"github.com/modelfetch/modelfetch/downloader/words"
 
@@ -40,7 +41,6 @@ import (
 
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/hf"
-	"github.com/modelfetch/modelfetch/ui/cli"
 )
 
 // Options are what the window needs besides the app and the engine.
@@ -67,7 +67,7 @@ type Options struct {
 	// hold up the UI goroutine.
 	Notify func(n *fyne.Notification)
 	// Version is the build the About dialog names.
-	Version cli.Version
+	Version instance.Version
 	// AutostartDir is where the desktop looks for programs to start at
 	// login; "" is $XDG_CONFIG_HOME/autostart.
 	AutostartDir string
@@ -124,9 +124,8 @@ type UI struct {
 
 	shownID  atomic.Pointer[string] // the fetch the details view shows, for the poller
 	kick     chan struct{}          // asks the poller to look now
-	ctx      context.Context        // ends with Stop: the poller and Hub fetches waiting to be finished
-	cancel   context.CancelFunc
-	done     chan struct{} // closed when the poller has returned
+	cancel   context.CancelFunc     // ends the poller (Stop)
+	done     chan struct{}          // closed when the poller has returned
 	stopOnce sync.Once
 
 	// netProblem is why the saved proxy or CA file could not be used.
@@ -167,7 +166,7 @@ func New(a fyne.App, m *downloader.Manager, opts Options) *UI {
 	a.Lifecycle().SetOnStopped(u.Stop)
 
 	ctx, cancel := context.WithCancel(context.Background())
-	u.ctx, u.cancel = ctx, cancel
+	u.cancel = cancel
 	// The differ is made here, not in the goroutine, so that it counts as
 	// opened before anything the caller does next.
 	go u.poll(ctx, newDiffer(u.m, u.opts.Catalog, u.opts.Icon, u.opts.Interval))

@@ -116,6 +116,7 @@ func newHarnessWith(t *testing.T, gated bool, edit func(*Options)) *harness {
 
 	h.cfg = downloader.Config{
 		StateDir: t.TempDir(), PartialDir: t.TempDir(), ModelsDir: t.TempDir(),
+		Roots:        []string{filepath.Dir(t.TempDir())}, // the test's folders, a Hub cache and chosen ones among them
 		StallTimeout: 10 * time.Second, CheckpointInterval: 20 * time.Millisecond,
 		ProgressInterval: 20 * time.Millisecond, BackoffBase: 10 * time.Millisecond,
 		BackoffMax: 20 * time.Millisecond, MaxRetries: 1, Logger: slog.New(slog.NewTextHandler(t.Output(), nil)),
@@ -446,7 +447,7 @@ func TestAddURLRejectsMalformedURL(t *testing.T) {
 	// tries, saying so (waiting for the network is for a machine offline).
 	h.waitFor("the fetch to fail, saying why", func() bool {
 		s, _ := h.m.Get(s.ID)
-		return s.State == fetch.StateFailed && strings.Contains(s.Message, "The server at 127.0.0.1:1 is not answering")
+		return s.State == fetch.StateFailed && strings.Contains(s.Message, "Nothing answers at 127.0.0.1:1")
 	})
 }
 

@@ -233,7 +233,8 @@ func testCatalog(t *testing.T, rt *resourceTest) {
 
 func testCreateAndWait(t *testing.T, rt *resourceTest) {
 	ctx, c := ctxT(t), rt.e.c
-	snap, created, err := c.Create(ctx, CreateRequest{Model: "model-a"})
+	createdSnap, created, err := c.Create(ctx, CreateRequest{Model: "model-a"})
+	snap := createdSnap.Snapshot
 	if err != nil || !created {
 		t.Fatalf("got created=%v, %v, want a new fetch", created, err)
 	}
@@ -314,7 +315,8 @@ func testMatch(t *testing.T, rt *resourceTest) {
 func testCreateAgain(t *testing.T, rt *resourceTest) {
 	ctx, c, e := ctxT(t), rt.e.c, rt.e
 	before := e.origin.Sent.Load()
-	snap, created, err := c.Create(ctx, CreateRequest{Model: "model-a"})
+	createdSnap, created, err := c.Create(ctx, CreateRequest{Model: "model-a"})
+	snap := createdSnap.Snapshot
 	if err != nil || created {
 		t.Fatalf("got created=%v, %v, want the existing fetch", created, err)
 	}
@@ -331,7 +333,8 @@ func testCreateByURL(t *testing.T, rt *resourceTest) {
 	dir := filepath.Join(e.home, "Models", "mine")
 	req := CreateRequest{Requests: []fetch.Request{{URL: e.origin.url("b"), SHA256: e.origin.sha("b")}}}
 	req.Dir, req.Title = dir, "b by URL"
-	snap, created, err := c.Create(ctx, req)
+	createdSnap, created, err := c.Create(ctx, req)
+	snap := createdSnap.Snapshot
 	if err != nil || !created {
 		t.Fatalf("got created=%v, %v, want a new fetch", created, err)
 	}
@@ -349,7 +352,8 @@ func testCreateByURL(t *testing.T, rt *resourceTest) {
 
 func testPause(t *testing.T, rt *resourceTest) {
 	ctx, c := ctxT(t), rt.e.c
-	snap, _, err := c.Create(ctx, rt.held())
+	createdSnap, _, err := c.Create(ctx, rt.held())
+	snap := createdSnap.Snapshot
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,7 +370,8 @@ func testPause(t *testing.T, rt *resourceTest) {
 // paused fetch and resumes it (Manager.Ensure), then pauses it again for
 // the steps that follow.
 func testCreatePaused(t *testing.T, rt *resourceTest) {
-	again, created, err := rt.e.c.Create(ctxT(t), rt.held())
+	createdAgain, created, err := rt.e.c.Create(ctxT(t), rt.held())
+	again := createdAgain.Snapshot
 	if err != nil || created || again.Paused {
 		t.Fatalf("got created=%v paused=%v, %v, want the fetch resumed", created, again.Paused, err)
 	}
@@ -428,7 +433,8 @@ func testRemove(t *testing.T, rt *resourceTest) {
 
 func testRetry(t *testing.T, rt *resourceTest) {
 	ctx, c := ctxT(t), rt.e.c
-	snap, _, err := c.Create(ctx, CreateRequest{ID: "missing", Requests: []fetch.Request{{URL: rt.e.origin.URL + "/files/missing"}}})
+	createdSnap, _, err := c.Create(ctx, CreateRequest{ID: "missing", Requests: []fetch.Request{{URL: rt.e.origin.URL + "/files/missing"}}})
+	snap := createdSnap.Snapshot
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -497,7 +503,8 @@ func testStreamOfAll(t *testing.T, rt *resourceTest) {
 		}
 		seen[ev.Fetch.ID] = true
 	}
-	snap, _, err := c.Create(ctx, CreateRequest{Model: "model-c"})
+	createdSnap, _, err := c.Create(ctx, CreateRequest{Model: "model-c"})
+	snap := createdSnap.Snapshot
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -669,7 +676,8 @@ func TestConcurrentCreatesMakeOneDownload(t *testing.T) {
 			// Each its own client: a separate process would have one.
 			c := NewClient(e.sock)
 			defer c.CloseIdleConnections()
-			snap, created, err := c.Create(ctx, CreateRequest{Model: "model-shared"})
+			createdSnap, created, err := c.Create(ctx, CreateRequest{Model: "model-shared"})
+			snap := createdSnap.Snapshot
 			asked.Done()
 			if err != nil {
 				errs[i] = err
@@ -726,7 +734,8 @@ func TestCreateConflict(t *testing.T) {
 		t.Fatalf("another digest: got %v, want 409", err)
 	}
 	again.Replace = true
-	snap, created, err := c.Create(ctx, again)
+	createdSnap, created, err := c.Create(ctx, again)
+	snap := createdSnap.Snapshot
 	if err != nil || created || snap.Records[0].SHA256 != e.origin.sha("a") {
 		t.Fatalf("replace: got created=%v sha %q, %v, want the fetch with the new digest", created, snap.Records[0].SHA256, err)
 	}

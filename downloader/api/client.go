@@ -142,9 +142,9 @@ func (c *Client) Ping(ctx context.Context) (Instance, error) {
 // created reports which: false means another client had asked first (or
 // the files were already downloaded under this id). A paused fetch stays
 // paused; call Resume to carry on with it.
-func (c *Client) Create(ctx context.Context, req CreateRequest) (snap fetch.Snapshot, created bool, err error) {
-	status, err := c.do(ctx, http.MethodPost, "/v1/fetches", req, &snap)
-	return snap, status == http.StatusCreated, err
+func (c *Client) Create(ctx context.Context, req CreateRequest) (res Created, created bool, err error) {
+	status, err := c.do(ctx, http.MethodPost, "/v1/fetches", req, &res)
+	return res, status == http.StatusCreated, err
 }
 
 // List returns every fetch, oldest first.

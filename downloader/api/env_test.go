@@ -83,6 +83,7 @@ type envOptions struct {
 	sizes      map[string]int
 	held       bool // catalog models point at /hold/ URLs
 	tweak      func(*Options)
+	roots      []string // the engine's Config.Roots besides the home's Hub cache
 	sendBuffer int
 	uid        int // 0: the test's own
 	progress   time.Duration
@@ -96,6 +97,8 @@ func newEnv(tb testing.TB, eo envOptions) *env {
 		StateDir:           filepath.Join(e.home, ".local", "state", "modelfetch"),
 		PartialDir:         filepath.Join(e.home, ".cache", "modelfetch", "partial"),
 		ModelsDir:          filepath.Join(e.home, ".cache", "modelfetch", "models"),
+		Roots:              append([]string{filepath.Join(e.home, ".cache", "huggingface", "hub")}, eo.roots...),
+		Home:               e.home,
 		Client:             &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}},
 		StallTimeout:       5 * time.Second,
 		CheckpointInterval: 50 * time.Millisecond,
@@ -139,7 +142,7 @@ func newEnv(tb testing.TB, eo envOptions) *env {
 		}
 	})
 
-	opts := Options{Catalog: e.catalog, Config: e.cfg, Home: e.home, WriteTimeout: 2 * time.Second}
+	opts := Options{Catalog: e.catalog, HubCache: e.cfg.Roots[0], WriteTimeout: 2 * time.Second}
 	if eo.tweak != nil {
 		eo.tweak(&opts)
 	}

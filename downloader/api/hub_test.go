@@ -28,8 +28,8 @@ func hubEnv(t *testing.T) (*env, *hftest.Hub, string) {
 	}
 	var cache string
 	e := newEnv(t, envOptions{sizes: map[string]int{"a": 1 << 10}, tweak: func(o *Options) {
-		cache = filepath.Join(filepath.Dir(filepath.Dir(o.Config.ModelsDir)), "huggingface", "hub")
-		o.Hub, o.HubCache = func() *hf.Client { return client }, cache
+		cache = o.HubCache // the home's
+		o.Hub = func() *hf.Client { return client }
 		o.Catalog = append(o.Catalog, catalog.Model{ID: "tiny", Title: "Tiny", HF: "org/Tiny-1B-GGUF", Quant: "Q8_0"})
 	}})
 	return e, hub, cache
@@ -38,7 +38,8 @@ func hubEnv(t *testing.T) (*env, *hftest.Hub, string) {
 func TestCreateHubName(t *testing.T) {
 	e, _, cache := hubEnv(t)
 	ctx := ctxT(t)
-	snap, created, err := e.c.Create(ctx, CreateRequest{Model: "hf.co/org/Tiny-1B-GGUF:Q4_K_M"})
+	createdSnap, created, err := e.c.Create(ctx, CreateRequest{Model: "hf.co/org/Tiny-1B-GGUF:Q4_K_M"})
+	snap := createdSnap.Snapshot
 	if err != nil || !created || !strings.HasPrefix(snap.ID, "hf-") || snap.Title != "Tiny-1B-GGUF Q4_K_M" {
 		t.Fatalf("create: %+v, created %v, %v", snap, created, err)
 	}
@@ -114,7 +115,8 @@ func TestCreateHubRefused(t *testing.T) {
 func TestCreateCatalogHubModel(t *testing.T) {
 	e, _, cache := hubEnv(t)
 	ctx := ctxT(t)
-	snap, _, err := e.c.Create(ctx, CreateRequest{Model: "tiny"})
+	createdSnap, _, err := e.c.Create(ctx, CreateRequest{Model: "tiny"})
+	snap := createdSnap.Snapshot
 	if err != nil || snap.Title != "Tiny" || len(snap.Records) != 1 {
 		t.Fatalf("create: %+v, %v", snap, err)
 	}
@@ -145,7 +147,7 @@ func TestCreateHubNameUsesCurrentToken(t *testing.T) {
 	// Made before the engine, so that it is removed after the engine has
 	// stopped writing into it (cleanups run last first).
 	cache := filepath.Join(t.TempDir(), "hub")
-	e := newEnv(t, envOptions{tweak: func(o *Options) {
+	e := newEnv(t, envOptions{roots: []string{cache}, tweak: func(o *Options) {
 		o.Hub, o.HubCache = current.Load, cache
 	}})
 	ctx := ctxT(t)
@@ -154,7 +156,8 @@ func TestCreateHubNameUsesCurrentToken(t *testing.T) {
 		t.Fatalf("create with a stale token: %v, want the token refused", err)
 	}
 	current.Store(client("hf_good"))
-	snap, created, err := e.c.Create(ctx, CreateRequest{Model: "hf.co/org/Tiny-1B-GGUF:Q4_K_M"})
+	createdSnap, created, err := e.c.Create(ctx, CreateRequest{Model: "hf.co/org/Tiny-1B-GGUF:Q4_K_M"})
+	snap := createdSnap.Snapshot
 	if err != nil || !created {
 		t.Fatalf("create with the new token: %+v, %v", snap, err)
 	}

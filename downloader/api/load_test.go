@@ -126,7 +126,8 @@ func (l *loadTest) download(tb testing.TB, phase string) time.Duration {
 		id := fmt.Sprintf("%s-%d", phase, i)
 		// The query makes the URL a download of its own.
 		req := fetch.Request{URL: l.e.origin.url("load") + "?" + id, Name: id + ".bin", SHA256: l.e.origin.sha("load")}
-		snap, created, err := l.e.c.Create(ctx, CreateRequest{ID: id, Requests: []fetch.Request{req}})
+		createdSnap, created, err := l.e.c.Create(ctx, CreateRequest{ID: id, Requests: []fetch.Request{req}})
+		snap := createdSnap.Snapshot
 		if err != nil || !created {
 			tb.Fatalf("create %s: got created=%v, %v, want a new fetch", id, created, err)
 		}

@@ -41,6 +41,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/ask"
 	"github.com/modelfetch/modelfetch/downloader/catalog"
 
 	"github.com/modelfetch/modelfetch/downloader/words"
@@ -58,8 +59,6 @@ const (
 	MaxBody = 1 << 20
 	// MaxRequests is the most files one fetch may have.
 	MaxRequests = 1000
-	// MaxConnections is the most connections per file a client may ask for.
-	MaxConnections = 64
 )
 
 // Options configure a Server. Zero fields take sensible defaults.
@@ -67,13 +66,6 @@ type Options struct {
 	// Catalog is what GET /v1/catalog lists and what a create by model id
 	// looks in.
 	Catalog []catalog.Model
-	// Config is the configuration the Manager was created with; its
-	// folders decide where a fetch's dir may point (see the dir rule in the
-	// README). Empty folders take downloader.DefaultConfig's.
-	Config downloader.Config
-	// Home is the user's home folder, in which visible folders may receive
-	// downloads; empty means os.UserHomeDir.
-	Home string
 	// StreamBuffer is how many events may wait for one event stream before
 	// the engine drops it (default 64).
 	StreamBuffer int
@@ -88,8 +80,7 @@ type Options struct {
 	// may give as its model. It is asked on every create, so that a token
 	// saved meanwhile (the window's Settings) applies at once; nil, or a
 	// nil client, refuses them. HubCache is the Hub cache their files go
-	// to, the one place outside the dir rule a request's dest and links
-	// may be.
+	// to.
 	Hub      func() *hf.Client
 	HubCache string
 	// Show brings the window forward, for a second start of the app that
@@ -113,7 +104,7 @@ type Stats struct {
 type Server struct {
 	m       *downloader.Manager
 	opts    Options
-	dirs    dirRule
+	asks    ask.Resolver
 	handler http.Handler
 
 	uid        int // the only user whose connections are accepted
@@ -125,10 +116,7 @@ type Server struct {
 	path    string
 	sock    os.FileInfo // the socket we created, to remove only our own
 	closing bool
-	active  sync.WaitGroup  // running handlers
-	ctx     context.Context // Serve's, which ends the finishing of Hub fetches
-
-	finishing sync.WaitGroup // Hub fetches waiting to be finished (see finishHub)
+	active  sync.WaitGroup // running handlers
 
 	encoded encodings // the JSON of recent events, shared by the streams
 
@@ -137,8 +125,6 @@ type Server struct {
 
 // New returns a server for m.
 func New(m *downloader.Manager, opts Options) *Server {
-	def := downloader.DefaultConfig()
-	cfg := opts.Config
 	opts.StreamBuffer = cmp.Or(opts.StreamBuffer, 64)
 	opts.Heartbeat = cmp.Or(opts.Heartbeat, 15*time.Second)
 	opts.WriteTimeout = cmp.Or(opts.WriteTimeout, 10*time.Second)
@@ -149,8 +135,7 @@ func New(m *downloader.Manager, opts Options) *Server {
 		m:    m,
 		opts: opts,
 		uid:  os.Getuid(),
-		dirs: newDirRule(cmp.Or(cfg.ModelsDir, def.ModelsDir), cmp.Or(opts.Home, homeDir()),
-			cmp.Or(cfg.StateDir, def.StateDir), cmp.Or(cfg.PartialDir, def.PartialDir)),
+		asks: ask.Resolver{Catalog: opts.Catalog, Hub: opts.Hub, HubCache: opts.HubCache, Place: m.Place},
 	}
 	s.handler = s.routes()
 	return s
@@ -208,7 +193,6 @@ func (s *Server) Listen(path string) error {
 func (s *Server) Serve(ctx context.Context) error {
 	s.mu.Lock()
 	ln := s.ln
-	s.ctx = ctx
 	s.mu.Unlock()
 	if ln == nil {
 		return ErrNotListening
@@ -242,7 +226,6 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.closing = true
 	s.mu.Unlock()
 	s.active.Wait()
-	s.finishing.Wait()
 	if cerr := s.Close(); err == nil {
 		err = cerr
 	}
@@ -404,17 +387,14 @@ func (s *Server) instance(w http.ResponseWriter, r *http.Request) {
 
 // CreateRequest is the body of POST /v1/fetches: either Model (a catalog
 // id) or Requests, plus the engine's options. ID is optional: a model's
-// id, else one made from the URLs (see downloader.Manager.Ensure).
-type CreateRequest struct {
-	ID       string          `json:"id,omitempty"`
-	Model    string          `json:"model,omitempty"`
-	Requests []fetch.Request `json:"requests,omitempty"`
-	// Revision, Include and Exclude go with a Hugging Face name as model,
-	// as the hf CLI's flags of those names.
-	Revision string   `json:"revision,omitempty"`
-	Include  []string `json:"include,omitempty"`
-	Exclude  []string `json:"exclude,omitempty"`
-	fetch.Options
+// CreateRequest is a create's body: what a client asks for (ask.Ask).
+type CreateRequest = ask.Ask
+
+// Created is a create's answer: the fetch, and for a Hugging Face name
+// that named no quantization, the one taken (ask.Fetch.Picked).
+type Created struct {
+	fetch.Snapshot
+	Picked string `json:"picked,omitempty"`
 }
 
 // createFields lists CreateRequest's fields for error messages.
@@ -497,82 +477,33 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
-	requests, id, opts, hub, err := s.prepare(r.Context(), req)
+	if len(req.Requests) > MaxRequests {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("A fetch may have at most %d files, and %d were asked for.", MaxRequests, len(req.Requests)))
+		return
+	}
+	f, err := s.asks.Resolve(r.Context(), req)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, words.Sentence(err))
 		return
 	}
-	snap, outcome, err := s.m.Ensure(id, requests, opts)
-	if err == nil && hub != nil {
-		s.finishHub(*hub, snap.ID)
-	}
+	snap, outcome, err := s.m.Ensure(f.ID, f.Requests, f.Options)
 	switch {
 	case err == nil && outcome == fetch.OutcomeCreated:
 		w.Header().Set("Location", "/v1/fetches/"+snap.ID)
-		writeJSON(w, http.StatusCreated, snap)
+		writeJSON(w, http.StatusCreated, Created{snap, f.Picked})
 	case err == nil:
-		writeJSON(w, http.StatusOK, snap)
+		writeJSON(w, http.StatusOK, Created{snap, f.Picked})
 	case errors.Is(err, fetch.ErrDuplicateID):
 		// Ensure joins the same files, so this is another download.
-		writeError(w, http.StatusConflict, fmt.Sprintf("A different download with id %q is in progress; choose another id.", id))
+		writeError(w, http.StatusConflict, fmt.Sprintf("A different download with id %q is in progress; choose another id.", f.ID))
 	case errors.Is(err, fetch.ErrConflict):
 		writeError(w, http.StatusConflict, words.Sentence(err))
 	default:
 		// Ensure fails only on what it was given (ErrInvalidID, ErrNoRequests,
-		// a *RequestError): the client's doing.
+		// a *RequestError, a *PlaceError): the client's doing.
 		writeError(w, http.StatusBadRequest, words.Sentence(err))
 	}
 }
-
-// prepare turns a create request into the engine's arguments, checking
-// what the engine leaves to its callers. A Hub name's fetch comes too, to
-// be finished once it has succeeded.
-func (s *Server) prepare(ctx context.Context, req CreateRequest) ([]fetch.Request, string, fetch.Options, *hf.Fetch, error) {
-	opts := req.Options
-	requests := req.Requests
-	id := req.ID
-	switch {
-	case req.Model != "" && len(req.Requests) > 0:
-		return nil, "", opts, nil, refusal("Give either a model id or requests, not both.")
-	case req.Model != "":
-		m, ok := s.urlModel(req.Model)
-		if !ok {
-			return s.hubModel(ctx, req)
-		}
-		requests = m.Requests()
-		id = cmp.Or(id, m.ID)
-		opts.Title = cmp.Or(opts.Title, m.Title)
-		opts.Icon = cmp.Or(opts.Icon, m.Icon)
-	case len(req.Requests) == 0:
-		return nil, "", opts, nil, refusal(`A fetch needs a "model" id or at least one entry in "requests".`)
-	case len(req.Requests) > MaxRequests:
-		return nil, "", opts, nil, refusal(fmt.Sprintf("A fetch may have at most %d files, and %d were asked for.", MaxRequests, len(req.Requests)))
-	}
-	for _, q := range requests {
-		if err := s.checkRequest(q); err != nil {
-			return nil, "", opts, nil, err
-		}
-	}
-	if opts.DownloadTotal < 0 {
-		return nil, "", opts, nil, refusal(fmt.Sprintf("The downloadTotal %d is negative.", opts.DownloadTotal))
-	}
-	if opts.Connections < 0 || opts.Connections > MaxConnections {
-		return nil, "", opts, nil, refusal(fmt.Sprintf("The connections must be between 0 (automatic) and %d, not %d.", MaxConnections, opts.Connections))
-	}
-	dir, err := s.dirs.check(opts.Dir)
-	if err != nil {
-		return nil, "", opts, nil, err
-	}
-	opts.Dir = dir
-	return requests, id, opts, nil, nil
-}
-
-// refusal is a create request the server will not take: its words are
-// what the client's person reads (a downloader.Sayer).
-type refusal string
-
-func (r refusal) Error() string    { return "refused: " + string(r) }
-func (r refusal) Sentence() string { return string(r) }
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.m.Snapshots())

@@ -53,7 +53,8 @@ func TestWaitSurvivesBeingDropped(t *testing.T) {
 			o.WriteTimeout = 50 * time.Millisecond
 		}})
 	ctx := ctxT(t)
-	snap, _, err := e.c.Create(ctx, CreateRequest{Model: "model-a"})
+	createdSnap, _, err := e.c.Create(ctx, CreateRequest{Model: "model-a"})
+	snap := createdSnap.Snapshot
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +232,8 @@ func TestPrivateDirRefusesSharedFolder(t *testing.T) {
 func TestWaitWhenServerStops(t *testing.T) {
 	e := newEnv(t, envOptions{sizes: map[string]int{"a": 1 << 20}, held: true})
 	ctx := ctxT(t)
-	snap, _, err := e.c.Create(ctx, CreateRequest{Model: "model-a"})
+	createdSnap, _, err := e.c.Create(ctx, CreateRequest{Model: "model-a"})
+	snap := createdSnap.Snapshot
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -111,6 +111,7 @@ const (
 	OpMove   FileOp = "move the finished file to"
 	OpLink   FileOp = "make the link"
 	OpTaken  FileOp = "replace" // a file already at a request's Dest
+	OpStamp  FileOp = "write the stamp"
 )
 
 // FileError is a file or folder the engine could not make, write or move.
@@ -203,3 +204,31 @@ var (
 
 // ErrAborted is the cause of a fetch that was cancelled (Manager.Abort).
 var ErrAborted = errors.New("aborted")
+
+// PlaceProblem says why a client may not name a path (see PlaceError).
+type PlaceProblem string
+
+// The problems of a path a client named.
+const (
+	PlaceRelative   PlaceProblem = "relative"   // not an absolute path
+	PlaceDotDot     PlaceProblem = "dot-dot"    // it contains ".."
+	PlaceZeroByte   PlaceProblem = "zero-byte"  // it contains a zero byte
+	PlaceUnresolved PlaceProblem = "unresolved" // its links cannot be followed
+	PlaceInternal   PlaceProblem = "internal"   // inside the engine's own folders
+	PlaceHidden     PlaceProblem = "hidden"     // in a hidden folder of the home folder
+	PlaceOutside    PlaceProblem = "outside"    // outside every folder a client may name
+	PlaceTaken      PlaceProblem = "taken"      // something that is not the engine's is there
+)
+
+// PlaceError is a path a client named (a fetch's Dir, a request's Dest,
+// a link, a stamp) where the engine will not write, and why.
+type PlaceError struct {
+	Path    string
+	Problem PlaceProblem
+	Part    string   // the hidden folder, for PlaceHidden
+	Allowed []string // the folders a client may name, for PlaceOutside
+}
+
+func (e *PlaceError) Error() string {
+	return fmt.Sprintf("the engine will not write at %q: %s", e.Path, e.Problem)
+}

@@ -81,6 +81,18 @@ type Request struct {
 	// Links are symlinks made (or atomically replaced) once the file is
 	// in place, each pointing at it by a relative target.
 	Links []string `json:"links,omitempty"`
+	// Stamp, when set, is written once the file is in place and verified,
+	// after its links: a file a tool reads to know the download is
+	// complete (huggingface_hub's download metadata of a --local-dir).
+	Stamp *Stamp `json:"stamp,omitempty"`
+}
+
+// Stamp is a small file written when a request's file is finished: Text,
+// then the finished file's modification time in seconds (six decimals) on
+// a line of its own.
+type Stamp struct {
+	Path string `json:"path"`
+	Text string `json:"text"`
 }
 
 // Digested reports whether the request names its content's digest, which
@@ -127,9 +139,11 @@ type Snapshot struct {
 
 // RecordSnapshot is one file of a fetch at one moment.
 type RecordSnapshot struct {
-	URL           string `json:"url"`
-	Name          string `json:"name"`
-	Path          string `json:"path,omitempty"` // the completed file, once succeeded
+	URL  string `json:"url"`
+	Name string `json:"name"`
+	// Path is the completed file once succeeded, under the name tools
+	// open: its request's first link, else the file itself.
+	Path          string `json:"path,omitempty"`
 	State         State  `json:"state"`
 	Result        Result `json:"result"`
 	FailureReason Reason `json:"failureReason"`

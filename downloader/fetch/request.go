@@ -22,7 +22,7 @@ const (
 	InvalidSize   Invalid = "size"    // negative
 	InvalidName   Invalid = "name"    // not a plain file name
 	InvalidGitID  Invalid = "gitSHA1" // not 40 hexadecimal digits, or given with a SHA-256
-	InvalidPath   Invalid = "dest"    // Dest or a link is not an absolute path
+	InvalidPath   Invalid = "dest"    // Dest, a link or the stamp is not an absolute path
 )
 
 // The kinds of OptionsError.
@@ -104,7 +104,7 @@ func (q Request) invalidFields() Invalid {
 		return InvalidDigest
 	case q.GitSHA1 != "" && (!sha1Hex.MatchString(q.GitSHA1) || q.SHA256 != ""):
 		return InvalidGitID
-	case !absolute(q.Dest) || slices.ContainsFunc(q.Links, func(l string) bool { return l == "" || !absolute(l) }):
+	case !q.absolutePaths():
 		return InvalidPath
 	case q.Size < 0:
 		return InvalidSize
@@ -112,6 +112,13 @@ func (q Request) invalidFields() Invalid {
 		return InvalidName // with a Dest, the name only labels the file
 	}
 	return ""
+}
+
+// absolutePaths reports whether the request's Dest, links and stamp are
+// absolute paths (an empty Dest is none).
+func (q Request) absolutePaths() bool {
+	return absolute(q.Dest) && !slices.ContainsFunc(q.Links, func(l string) bool { return l == "" || !absolute(l) }) &&
+		(q.Stamp == nil || q.Stamp.Path != "" && absolute(q.Stamp.Path))
 }
 
 // Validate refuses what no fetch can be: a bad id, no requests, a bad

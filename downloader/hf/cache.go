@@ -2,38 +2,38 @@ package hf
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf16"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
 	"github.com/modelfetch/modelfetch/downloader/internal/disk"
 )
 
-// Layout says where the files of a plan go and what is done once a file's
-// verified bytes are there. The engine moves the verified bytes to Dest by
-// rename (a Dest already there at its size is not fetched again) and makes
-// Links; the caller that started the fetch then calls Finish. Has is for
-// showing which files are there (the window's "downloaded" marks).
+// Layout says where the files of a plan go and what makes each visible
+// once its verified bytes are there. The engine moves the verified bytes
+// to Dest by rename (a Dest already there with its digest is not fetched
+// again), then makes Links and writes the Stamp: all three are part of
+// the request it journals, so a download finished after a restart is
+// finished the same. Has is for showing which files are there (the
+// window's "downloaded" marks).
 type Layout interface {
 	// Dest is where f's bytes go, as one regular file; its folder may not
 	// exist yet.
 	Dest(p Plan, f File) string
 	// Has reports whether Dest already holds f (present at its size).
 	Has(p Plan, f File) bool
-	// Finish makes f visible under its name once Dest holds it.
-	Finish(p Plan, f File) error
 	// Links are the symlinks to Dest that make f visible under its name,
 	// which the engine makes once Dest holds it.
 	Links(p Plan, f File) []string
+	// Stamp is what the engine writes once Dest holds f, nil for nothing.
+	Stamp(p Plan, f File) *fetch.Stamp
 	// Prepare writes what the Hub's clients write when they resolve,
 	// before any file is fetched.
 	Prepare(p Plan) error
@@ -111,22 +111,8 @@ func (c Cache) Prepare(p Plan) error {
 	return writeTree(repoDir, p)
 }
 
-// Finish tags the cache, links the snapshot to the blob and records the
-// revision's commit.
-func (c Cache) Finish(p Plan, f File) error {
-	if err := c.Tag(); err != nil {
-		return err
-	}
-	// The snapshot's folders as huggingface_hub makes them (mode from the
-	// umask), before MakeLinks would make any that are missing.
-	if err := os.MkdirAll(filepath.Dir(c.SnapshotPath(p, f)), 0o777); err != nil {
-		return fmt.Errorf("make snapshot folder: %w", err)
-	}
-	if err := disk.MakeLinks(c.BlobPath(p, f), c.Links(p, f)); err != nil {
-		return err
-	}
-	return c.WriteRef(p)
-}
+// Stamp is none: the snapshot's link is what tools look for.
+func (c Cache) Stamp(Plan, File) *fetch.Stamp { return nil }
 
 // WriteRef records that p.Revision is p.Commit in refs/<revision>, with no
 // newline, as huggingface_hub's _cache_commit_hash_for_specific_revision
@@ -247,11 +233,21 @@ func (d Dir) metadataPath(f File) string {
 // Links is none: the file is at its name.
 func (d Dir) Links(Plan, File) []string { return nil }
 
-// Prepare writes the commit's listing where `hf download --local-dir`
-// keeps it, DIR/.cache/huggingface/trees/<commit>.json; each file's
-// metadata is written by Finish once the file is there.
+// Prepare writes what `hf download --local-dir` keeps beside the files
+// before they come: DIR/.cache/huggingface/.gitignore ("*") and the
+// commit's listing, trees/<commit>.json; each file's metadata is its
+// Stamp, which the engine writes once the file is there.
 func (d Dir) Prepare(p Plan) error {
-	return writeTree(filepath.Join(d.Dir, ".cache", "huggingface"), p)
+	hfDir := filepath.Join(d.Dir, ".cache", "huggingface")
+	if err := os.MkdirAll(hfDir, 0o777); err != nil {
+		return fmt.Errorf("download metadata: %w", err)
+	}
+	if _, err := os.Stat(filepath.Join(hfDir, ".gitignore")); errors.Is(err, fs.ErrNotExist) {
+		if err := writeUmask(filepath.Join(hfDir, ".gitignore"), []byte("*")); err != nil {
+			return err
+		}
+	}
+	return writeTree(hfDir, p)
 }
 
 // Has reports whether DIR/<path> is there at the listed size and its
@@ -266,80 +262,22 @@ func (d Dir) Has(p Plan, f File) bool {
 	return err == nil && len(lines) >= 2 && lines[1] == f.Blob
 }
 
-// Finish writes the file's metadata as huggingface_hub's
-// write_download_metadata does. Its time is the file's own modification
-// time, which the hf CLI requires not to be later than it.
-func (d Dir) Finish(p Plan, f File) error {
-	fi, err := os.Stat(d.Dest(p, f))
-	if err != nil {
-		return fmt.Errorf("download metadata: %w", err)
-	}
-	hfDir := filepath.Join(d.Dir, ".cache", "huggingface")
-	meta := d.metadataPath(f)
-	if err := os.MkdirAll(filepath.Dir(meta), 0o777); err != nil {
-		return fmt.Errorf("download metadata: %w", err)
-	}
-	if _, err := os.Stat(filepath.Join(hfDir, ".gitignore")); errors.Is(err, fs.ErrNotExist) {
-		if err := writeUmask(filepath.Join(hfDir, ".gitignore"), []byte("*")); err != nil {
-			return err
-		}
-	}
-	stamp := strconv.FormatFloat(float64(fi.ModTime().UnixNano())/1e9, 'f', 6, 64)
-	return writeUmask(meta, []byte(p.Commit+"\n"+f.Blob+"\n"+stamp+"\n"))
+// Stamp is the file's metadata as huggingface_hub's
+// write_download_metadata writes it: the commit, the blob id, and (the
+// engine adds it) the file's own modification time, which the hf CLI
+// requires not to be later than the metadata's.
+func (d Dir) Stamp(p Plan, f File) *fetch.Stamp {
+	return &fetch.Stamp{Path: d.metadataPath(f), Text: p.Commit + "\n" + f.Blob + "\n"}
 }
 
-// writeUmask writes data to path atomically (a temporary file beside it,
-// synced, then renamed), the file made 0666 less the umask (and whatever a
-// folder's default ACL takes away), as Python's open(path, "w") makes
-// huggingface_hub's refs, CACHEDIR.TAG and download metadata.
+// writeUmask writes data to path atomically, the file made 0666 less
+// the umask, as Python's open(path, "w") makes huggingface_hub's refs,
+// CACHEDIR.TAG and download metadata.
 func writeUmask(path string, data []byte) error {
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-"+randomHex())
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o666)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
+	if err := disk.WriteFile(path, data, 0o666); err != nil {
 		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
 	}
 	return nil
-}
-
-func randomHex() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return hex.EncodeToString(b[:])
-}
-
-// NewFileMode is the mode a new file gets in dir, found as
-// huggingface_hub's _chmod_and_move finds it: by making one there and
-// looking. A blob must be given this mode before it is renamed into the
-// cache (the engine writes it elsewhere first), so that the cache's
-// files are as that client makes them under the same umask.
-func NewFileMode(dir string) (fs.FileMode, error) {
-	probe := filepath.Join(dir, "tmp_"+randomHex())
-	f, err := os.OpenFile(probe, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o666)
-	if err != nil {
-		return 0, fmt.Errorf("find the mode of new files: %w", err)
-	}
-	fi, err := f.Stat()
-	if err := errors.Join(f.Close(), os.Remove(probe)); err != nil {
-		return 0, fmt.Errorf("find the mode of new files: %w", err)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("find the mode of new files: %w", err)
-	}
-	return fi.Mode().Perm(), nil
 }
 
 // writeTree writes p's listing to folder/trees/<commit>.json as

@@ -9,12 +9,19 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
 	"github.com/modelfetch/modelfetch/downloader/hf/hftest"
+	"github.com/modelfetch/modelfetch/downloader/internal/disk"
 )
 
-// put writes a blob as the engine would once its bytes are verified.
+// put lays out f as a fetch of it does: the layout prepared (as NewFetch
+// does), the blob written as the engine would once its bytes are
+// verified, then finished as the engine does.
 func put(t *testing.T, l Layout, p Plan, f File, data []byte) {
 	t.Helper()
+	if err := l.Prepare(p); err != nil {
+		t.Fatal(err)
+	}
 	dest := l.Dest(p, f)
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 		t.Fatal(err)
@@ -22,7 +29,14 @@ func put(t *testing.T, l Layout, p Plan, f File, data []byte) {
 	if err := os.WriteFile(dest, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Finish(p, f); err != nil {
+	finish(t, l, p, f)
+}
+
+// finish does what the engine does once f's bytes are at its Dest: its
+// links and its stamp (disk.Finish).
+func finish(t *testing.T, l Layout, p Plan, f File) {
+	t.Helper()
+	if err := disk.Finish(l.Dest(p, f), fetch.Request{Links: l.Links(p, f), Stamp: l.Stamp(p, f)}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -42,9 +56,7 @@ func TestCacheLayout(t *testing.T) {
 		t.Fatal("Has before the blob is there")
 	}
 	put(t, c, p, top, data)
-	if err := c.Finish(p, deep); err != nil {
-		t.Fatal(err)
-	}
+	finish(t, c, p, deep)
 
 	repoDir := filepath.Join(c.Dir, "models--org--Tiny-1B-GGUF")
 	if got := c.BlobPath(p, top); got != filepath.Join(repoDir, "blobs", top.Blob) {
@@ -115,9 +127,7 @@ func TestCacheSharedBlob(t *testing.T) {
 	if !c.Has(v1, f) {
 		t.Fatal("v1 shares main's blob: Has = false")
 	}
-	if err := c.Finish(v1, f); err != nil {
-		t.Fatal(err)
-	}
+	finish(t, c, v1, f)
 	a, _ := os.Readlink(c.SnapshotPath(main, f))
 	b, _ := os.Readlink(c.SnapshotPath(v1, f))
 	if a != b {
@@ -152,9 +162,10 @@ func TestDirLayout(t *testing.T) {
 	if d.Has(p, f) {
 		t.Error("Has = true for a file without the hf CLI's metadata")
 	}
-	if err := d.Finish(p, f); err != nil {
+	if err := d.Prepare(p); err != nil {
 		t.Fatal(err)
 	}
+	finish(t, d, p, f)
 	if !d.Has(p, f) {
 		t.Error("Has after Finish = false")
 	}

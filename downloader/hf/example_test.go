@@ -3,32 +3,31 @@ package hf_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"log"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/modelfetch/modelfetch/downloader/words"
-
+	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/fetch"
 	"github.com/modelfetch/modelfetch/downloader/hf"
 	"github.com/modelfetch/modelfetch/downloader/hf/hftest"
+	"github.com/modelfetch/modelfetch/downloader/words"
 )
 
-// This is the whole contract the engine follows for a Hub name: parse,
-// resolve to a plan pinned to a commit, and for each file skip it if the
-// layout has it, else fetch its URL (with the client's transport, so the
-// token reaches the hub only), check the bytes with NewHash against Blob,
-// move them to Dest and call Finish.
+// A Hub name's whole way into the Hub cache: parse it, resolve it to a
+// plan pinned to a commit, turn the plan into the engine's requests for a
+// layout (NewFetch), and let the engine fetch, verify, place and link
+// them. Files the layout already has are not fetched again.
 func Example() {
 	hub := hftest.Start(hftest.WithRepo(hftest.TinyGGUF()))
 	defer hub.Close()
-	cacheDir, err := os.MkdirTemp("", "hf-example-")
+	root, err := os.MkdirTemp("", "hf-example-")
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer func() { _ = os.RemoveAll(cacheDir) }()
+	defer func() { _ = os.RemoveAll(root) }()
+	cacheDir := filepath.Join(root, "hub")
 
 	client, err := hf.New(hf.Config{Endpoint: hub.URL()})
 	if err != nil {
@@ -38,49 +37,36 @@ func Example() {
 	if err != nil {
 		log.Fatal(words.Sentence(err))
 	}
-	plan, err := client.Resolve(context.Background(), ref)
+	ctx := context.Background()
+	plan, err := client.Resolve(ctx, ref)
 	if err != nil {
 		log.Fatal(words.Sentence(err))
 	}
 	fmt.Printf("%s: %d file(s), %d bytes, commit %.7s\n", plan.Title(plan.Files), len(plan.Files), plan.Total(), plan.Commit)
-
-	layout := hf.Cache{Dir: cacheDir}
-	httpClient := &http.Client{Transport: hf.NewTransport(nil, client.Endpoint(), client.Token())}
-	for _, f := range plan.Files {
-		if layout.Has(plan, f) {
-			continue // shared with another revision or repo: no byte to fetch
-		}
-		resp, err := httpClient.Get(f.URL)
-		if err != nil {
-			log.Fatal(err)
-		}
-		if err := client.ResponseError(resp, ref); err != nil {
-			log.Fatal(words.Sentence(err))
-		}
-		h := f.NewHash()
-		data, err := io.ReadAll(io.TeeReader(resp.Body, h))
-		_ = resp.Body.Close()
-		if err != nil || fmt.Sprintf("%x", h.Sum(nil)) != f.Blob {
-			log.Fatalf("%s does not match its %s", f.Path, f.Digest)
-		}
-		dest := layout.Dest(plan, f)
-		if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-			log.Fatal(err)
-		}
-		if err := os.WriteFile(dest, data, 0o644); err != nil { // the engine renames a verified partial file
-			log.Fatal(err)
-		}
-		if err := layout.Finish(plan, f); err != nil {
-			log.Fatal(err)
-		}
-	}
-
-	_, paths, err := layout.Lookup(ref) // what `modelfetch path` prints, offline
+	f, err := hf.NewFetch(plan, plan.Files, hf.Cache{Dir: cacheDir})
 	if err != nil {
-		log.Fatal(err)
+		log.Fatal(words.Sentence(err))
 	}
-	link, _ := os.Readlink(paths[0])
-	fmt.Println(strings.TrimPrefix(paths[0], cacheDir), "->", link[:len("../../blobs/")+12])
+
+	m, err := downloader.New(downloader.Config{StateDir: filepath.Join(root, "state"), PartialDir: filepath.Join(root, "partial"),
+		ModelsDir: filepath.Join(root, "models"), Roots: []string{cacheDir}})
+	if err != nil {
+		log.Fatal(words.Sentence(err))
+	}
+	ctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	defer func() { stop(); <-done; _ = m.Close() }()
+	if _, _, err := m.Ensure(f.ID, f.Requests, fetch.Options{Title: f.Title}); err != nil {
+		log.Fatal(words.Sentence(err))
+	}
+	s, err := m.Wait(ctx, f.ID, nil)
+	if err != nil || s.Message != "" {
+		log.Fatal(s.Message, err)
+	}
+	path := s.Paths()[0] // the snapshot's name, a link to the blob
+	link, _ := os.Readlink(path)
+	fmt.Println(strings.TrimPrefix(path, cacheDir), "->", link[:len("../../blobs/")+12])
 	// Output:
 	// Tiny-1B-GGUF Q4_K_M: 1 file(s), 100 bytes, commit 1111111
 	// /models--org--Tiny-1B-GGUF/snapshots/1111111111111111111111111111111111111111/Tiny-1B-Q4_K_M.gguf -> ../../blobs/7fa66cafeb15

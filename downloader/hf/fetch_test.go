@@ -31,6 +31,7 @@ func engine(t *testing.T, endpoint string, token hf.Token, wrap ...func(http.Rou
 	dir := t.TempDir()
 	m, err := downloader.New(downloader.Config{
 		StateDir: filepath.Join(dir, "state"), PartialDir: filepath.Join(dir, "partial"), ModelsDir: filepath.Join(dir, "models"),
+		Roots:       []string{filepath.Dir(dir)}, // the test's caches are its other temporary folders
 		Client:      &http.Client{Transport: rt},
 		BackoffBase: 5 * time.Millisecond, BackoffMax: 50 * time.Millisecond, StallTimeout: 2 * time.Second,
 		CheckpointInterval: 20 * time.Millisecond, ProgressInterval: 20 * time.Millisecond,

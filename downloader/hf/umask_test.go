@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/modelfetch/modelfetch/downloader/hf/hftest"
+	"github.com/modelfetch/modelfetch/downloader/internal/disk"
 )
 
 // withUmask runs f under umask u. The umask is the process's: tests that
@@ -35,8 +36,10 @@ func cacheModes(t *testing.T, root string, paths []string) map[string]fs.FileMod
 	return modes
 }
 
-// ourCache lays out one file under umask u as the engine and Cache do,
-// the blob given NewFileMode of its folder, and its lock taken once.
+// ourCache lays out one file under umask u as the engine and Cache do:
+// the blob made 0666 less the umask (as the engine makes its partial
+// files), the snapshot's link by the engine's rule, and the lock taken
+// once.
 func ourCache(t *testing.T, u int) string {
 	t.Helper()
 	c := Cache{Dir: filepath.Join(t.TempDir(), "hub")}
@@ -52,17 +55,10 @@ func ourCache(t *testing.T, u int) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		mode, err := NewFileMode(filepath.Dir(c.BlobPath(p, f)))
-		if err != nil {
+		if err := os.WriteFile(c.BlobPath(p, f), data, 0o666); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(c.BlobPath(p, f), data, mode); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chmod(c.BlobPath(p, f), mode); err != nil { // as the engine does before its rename
-			t.Fatal(err)
-		}
-		if err := c.Finish(p, f); err != nil {
+		if err := disk.MakeLinks(c.BlobPath(p, f), c.Links(p, f)); err != nil {
 			t.Fatal(err)
 		}
 		if err := unlock(); err != nil {

@@ -45,7 +45,7 @@ func newWorld(t *testing.T) world {
 // returns stop, which returns Serve's result.
 func serve(t *testing.T, w world, m *downloader.Manager, show func()) (stop func() error) {
 	t.Helper()
-	h, err := NewHost(m, w.socket, api.Options{Config: w.cfg, Show: show})
+	h, err := NewHost(m, w.socket, api.Options{Show: show})
 	if err != nil {
 		t.Fatalf("NewHost: %v", err)
 	}
@@ -146,7 +146,7 @@ func TestNewHostRunning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := NewHost(m2, w.socket, api.Options{Config: other.cfg})
+	h, err := NewHost(m2, w.socket, api.Options{})
 	if !errors.Is(err, api.ErrRunning) || h == nil {
 		t.Fatalf("NewHost on a served socket: got %v, %v; want a Host and api.ErrRunning", h, err)
 	}

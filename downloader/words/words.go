@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
@@ -169,6 +170,7 @@ func sayerSentence(err error) string {
 func callerSentence(err error) string {
 	var re *fetch.RequestError
 	var oe *fetch.OptionsError
+	var pe *fetch.PlaceError
 	var ce *fetch.ConflictError
 	var je *fetch.CorruptJournalError
 	switch {
@@ -176,6 +178,8 @@ func callerSentence(err error) string {
 		return requestSentence(re)
 	case errors.As(err, &oe):
 		return optionsSentence(oe)
+	case errors.As(err, &pe):
+		return placeSentence(pe)
 	case errors.As(err, &ce):
 		return conflictSentence(ce)
 	case errors.As(err, &je):
@@ -228,6 +232,25 @@ func optionsSentence(e *fetch.OptionsError) string {
 		return fmt.Sprintf("The connections per file must be between 0 (automatic) and %d, not %d.", fetch.MaxConnections, o.Connections)
 	}
 	return fmt.Sprintf("The folder %q is not an absolute path; write it from the root, such as /home/you/models.", o.Dir)
+}
+
+// placeSentence says why the engine will not write where a client asked.
+func placeSentence(e *fetch.PlaceError) string {
+	why := map[fetch.PlaceProblem]string{
+		fetch.PlaceRelative:   "it is not an absolute path; write it from the root, such as /home/you/models",
+		fetch.PlaceDotDot:     `it contains ".."; name the folder itself`,
+		fetch.PlaceZeroByte:   "it contains a zero byte",
+		fetch.PlaceUnresolved: "a symbolic link on the way leads nowhere",
+		fetch.PlaceInternal:   "it is inside ModelFetch's own working folders",
+		fetch.PlaceTaken:      "something that ModelFetch did not download is already there, and it is never replaced",
+	}[e.Problem]
+	switch e.Problem {
+	case fetch.PlaceHidden:
+		why = fmt.Sprintf("it is in the hidden folder %q; choose a visible folder in your home folder", e.Part)
+	case fetch.PlaceOutside:
+		why = "downloads may only go inside " + strings.Join(slices.DeleteFunc(slices.Clone(e.Allowed), func(s string) bool { return s == "" }), " or ")
+	}
+	return fmt.Sprintf("ModelFetch will not write at %s: %s.", e.Path, why)
 }
 
 // conflictSentence says which of a known file's fields a request changes.

@@ -106,6 +106,16 @@ func TestSentence(t *testing.T) {
 			want []string
 		}{"options " + string(kind), &fetch.OptionsError{Kind: kind, Options: o}, nil, nil})
 	}
+	for _, problem := range []fetch.PlaceProblem{fetch.PlaceRelative, fetch.PlaceDotDot, fetch.PlaceZeroByte, fetch.PlaceUnresolved,
+		fetch.PlaceInternal, fetch.PlaceHidden, fetch.PlaceOutside, fetch.PlaceTaken} {
+		e := &fetch.PlaceError{Path: "/home/you/.ssh/x", Problem: problem, Part: ".ssh", Allowed: []string{"/home/you/.cache/modelfetch/models", "/home/you"}}
+		tests = append(tests, struct {
+			name string
+			err  error
+			is   error
+			want []string
+		}{"place " + string(problem), e, nil, []string{"/home/you/.ssh/x"}})
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Log(Sentence(tc.err)) // for a reader of -v to judge the words

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
+	"github.com/modelfetch/modelfetch/downloader/instance"
 )
 
 // The desktop entry's Pause all and Resume all: the running ModelFetch's
@@ -81,18 +82,6 @@ func TestCompleteIDs(t *testing.T) {
 	}
 }
 
-func TestReadVersion(t *testing.T) {
-	v := ReadVersion("1.2.3", "0123456789ab")
-	if v.Version != "1.2.3" || v.Commit != "0123456789ab" || !strings.HasPrefix(v.Go, "go") {
-		t.Errorf("got %+v, want the stamped version and commit and a Go version", v)
-	}
-	// A test binary has no stamp and no VCS information (go test does not
-	// record it).
-	if v := ReadVersion("", ""); v.Version != "dev" || v.Commit != "unknown" {
-		t.Errorf("unstamped: got %+v, want dev and unknown", v)
-	}
-}
-
 // brokenPipe is an output whose reader has gone away.
 type brokenPipe struct{}
 
@@ -113,7 +102,7 @@ func TestLostOutput(t *testing.T) {
 	} {
 		// The broken user catalog's warning writes to stderr, the version
 		// to stdout.
-		env := Env{Stdout: tc.stdout, Stderr: tc.stderr, CatalogErr: errors.New("broken")}
+		env := instance.Env{Stdout: tc.stdout, Stderr: tc.stderr, CatalogErr: errors.New("broken")}
 		if code := Main(t.Context(), []string{"version"}, env); code != tc.want {
 			t.Errorf("%s: version exited %d, want %d", tc.what, code, tc.want)
 		}

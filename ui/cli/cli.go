@@ -9,22 +9,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
+	"runtime"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/modelfetch/modelfetch/downloader/catalog"
-	"github.com/modelfetch/modelfetch/downloader/words"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
-	"github.com/adrg/xdg"
 	"github.com/dustin/go-humanize"
 
-	"github.com/modelfetch/modelfetch/downloader"
-	"github.com/modelfetch/modelfetch/downloader/api"
 	"github.com/modelfetch/modelfetch/downloader/hf"
 	"github.com/modelfetch/modelfetch/downloader/instance"
 	"github.com/modelfetch/modelfetch/ui/term"
@@ -60,36 +54,7 @@ itself, and Ctrl-C pauses the download (the same command again resumes it); with
 a running ModelFetch, Ctrl-C only stops waiting.
 `
 
-// NewEnv is the environment of the modelfetch command: folders from the
-// XDG variables, the catalog builtin (a JSON array) with the user's laid
-// over it, and the process's output.
-func NewEnv(builtin []byte) Env {
-	models, err := catalog.Load(builtin, filepath.Join(xdg.ConfigHome, "modelfetch", "catalog.json"))
-	return Env{
-		Config:     instance.Machine(hubConfig()),
-		Catalog:    models,
-		CatalogErr: err,
-		Stdout:     os.Stdout,
-		Stderr:     os.Stderr,
-		Terminal:   IsTerminal(os.Stderr),
-	}
-}
-
-// Env is what the commands take from the outside world.
-type Env struct {
-	Config     downloader.Config
-	Catalog    []catalog.Model
-	CatalogErr error // a broken user catalog, reported but not fatal
-	// Stdout and Stderr are where the commands write. Main and Window
-	// wrap them so that a failed write is remembered and made the exit
-	// code (see output); the commands themselves do not check each one.
-	Stdout   io.Writer
-	Stderr   io.Writer
-	Terminal bool // Stderr is a terminal: draw a live progress bar
-	Version  Version
-}
-
-var commands = map[string]func(context.Context, []string, Env) int{
+var commands = map[string]func(context.Context, []string, instance.Env) int{
 	"get": get, "list": list, "pause": control, "resume": control, "cancel": control,
 	"catalog": listCatalog, "path": path, "serve": serve, "help": help,
 	"version": version, "--version": version, "__complete": complete,
@@ -105,142 +70,34 @@ func IsCommand(name string) bool {
 // commands write goes through outputs that remember the first failed
 // write (see output), so a command writes without checking each line, and
 // a lost output still makes the exit code non-zero.
-func Main(ctx context.Context, args []string, env Env) int {
-	stdout, stderr := capture(&env)
-	warnCatalog(env)
+func Main(ctx context.Context, args []string, env instance.Env) int {
+	stdout, stderr := env.Capture()
+	env.WarnCatalog()
 	cmd, ok := commands[args[0]]
 	if !ok {
 		cmd = help
 	}
-	return exitCode(env, cmd(ctx, args, env), stdout, stderr)
+	return env.ExitCode(cmd(ctx, args, env), stdout, stderr)
 }
 
-// output is a writer that remembers its first error and fails every write
-// after it.
-type output struct {
-	w   io.Writer
-	err error
-}
-
-func (o *output) Write(p []byte) (int, error) {
-	if o.err != nil {
-		return 0, o.err
-	}
-	n, err := o.w.Write(p)
-	o.err = err
-	return n, err
-}
-
-// capture routes env's output through outputs that remember their errors.
-func capture(env *Env) (stdout, stderr *output) {
-	stdout, stderr = &output{w: env.Stdout}, &output{w: env.Stderr}
-	env.Stdout, env.Stderr = stdout, stderr
-	return stdout, stderr
-}
-
-// exitCode is code, or 1 when a command that otherwise succeeded lost
-// some of its output: a `get | …` whose reader went away did not deliver
-// its path. Standard error says so while it still can.
-func exitCode(env Env, code int, stdout, stderr *output) int {
-	switch {
-	case code != 0:
-		return code
-	case stdout.err != nil:
-		return failf(env, "The output could not be written. %s", words.Sentence(stdout.err))
-	case stderr.err != nil:
-		return 1
-	}
-	return 0
-}
-
-// warnCatalog reports a user catalog that could not be read.
-func warnCatalog(env Env) {
-	if env.CatalogErr != nil {
-		fmt.Fprintf(env.Stderr, "modelfetch: warning: the user catalog is ignored: %v\n", env.CatalogErr)
-	}
-}
-
-// APIOptions are the local API's options for an engine of this process;
-// show brings its window forward, nil when it has none.
-func (env Env) APIOptions(show func()) api.Options {
-	opts := api.Options{Catalog: env.Catalog, Config: env.Config, Show: show, HubCache: hubGetenv.CacheDir(), Logger: env.Config.Logger}
-	// A token file that cannot be read: Hub names are refused as unknown.
-	if c, err := hf.FromEnv(hubGetenv, nil); err == nil {
-		opts.Hub = func() *hf.Client { return c }
-	}
-	return opts
-}
-
-// IsTerminal reports whether f is a terminal.
-func IsTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-func help(_ context.Context, _ []string, env Env) int {
+func help(_ context.Context, _ []string, env instance.Env) int {
 	fmt.Fprint(env.Stdout, Usage)
 	return 0
 }
 
-// fail prints err's sentence (see downloader.Sentence) and returns exit
-// code 1.
-func fail(env Env, err error) int { return failf(env, "%s", words.Sentence(err)) }
-
-// failf prints a one-sentence error and returns exit code 1.
-func failf(env Env, format string, args ...any) int {
-	fmt.Fprintf(env.Stderr, "modelfetch: "+format+"\n", args...)
-	return 1
+func version(_ context.Context, _ []string, env instance.Env) int {
+	v := env.Version
+	fmt.Fprintf(env.Stdout, "modelfetch %s\ncommit %s\n%s %s/%s\n", v.Version, v.Commit, v.Go, runtime.GOOS, runtime.GOARCH)
+	return 0
 }
 
-func newFlags(name string, env Env) *flag.FlagSet {
+func newFlags(name string, env instance.Env) *flag.FlagSet {
 	fs := flag.NewFlagSet("modelfetch "+name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	return fs
 }
 
-// target is what a command line names: a catalog model or URLs.
-type target struct {
-	id, title string
-	model     string // the catalog id, when the command line names one model
-	requests  []fetch.Request
-}
-
-// resolveTargets turns model ids and URLs into requests. One model gives
-// its id and title; anything else has no id (the engine makes one from
-// the URLs: Manager.Ensure).
-func resolveTargets(models []catalog.Model, args []string) (target, error) {
-	var t target
-	for _, a := range args {
-		if m, ok := catalog.Find(models, a); ok {
-			t.requests = append(t.requests, m.Requests()...)
-			if len(args) == 1 {
-				t.id, t.title, t.model = m.ID, m.Title, m.ID
-			}
-			continue
-		}
-		if !strings.Contains(a, "://") {
-			return t, fmt.Errorf("%q is neither a model id from `modelfetch catalog` nor a URL", a)
-		}
-		t.requests = append(t.requests, fetch.Request{URL: a})
-	}
-	return t, nil
-}
-
-// createRequest asks the running ModelFetch for t: a single model by its
-// catalog id, anything else by its requests. id is the one the person
-// chose, if any; without it the server names the fetch as this command
-// would and joins a download of the same files under any id.
-func (t target) createRequest(opts fetch.Options, id string) api.CreateRequest {
-	req := api.CreateRequest{ID: id, Options: opts}
-	if t.model != "" {
-		req.Model = t.model
-	} else {
-		req.Requests = t.requests
-	}
-	return req
-}
-
-func list(ctx context.Context, args []string, env Env) int {
+func list(ctx context.Context, args []string, env instance.Env) int {
 	fs := newFlags("list", env)
 	asJSON := fs.Bool("json", false, "JSON")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -252,7 +109,7 @@ func list(ctx context.Context, args []string, env Env) int {
 	}
 	snaps, err := e.snapshots(ctx)
 	if err != nil {
-		return e.close(env, fail(env, err))
+		return e.close(env, env.Fail(err))
 	}
 	if *asJSON {
 		json.NewEncoder(env.Stdout).Encode(snaps)
@@ -267,12 +124,12 @@ func list(ctx context.Context, args []string, env Env) int {
 	return e.close(env, 0)
 }
 
-func control(ctx context.Context, args []string, env Env) int {
+func control(ctx context.Context, args []string, env instance.Env) int {
 	if len(args) == 2 && args[1] == "--all" && args[0] != "cancel" {
 		return controlAll(ctx, args[0], env)
 	}
 	if len(args) != 2 {
-		return failf(env, "%s needs one fetch id (see `modelfetch list`).", args[0])
+		return env.Failf("%s needs one fetch id (see `modelfetch list`).", args[0])
 	}
 	id := args[1]
 	e, code := attach(ctx, env)
@@ -293,9 +150,9 @@ func control(ctx context.Context, args []string, env Env) int {
 	}
 	switch {
 	case errors.Is(err, fetch.ErrNotFound):
-		return e.close(env, failf(env, "There is no download with id %q (see `modelfetch list`).", id))
+		return e.close(env, env.Failf("There is no download with id %q (see `modelfetch list`).", id))
 	case err != nil:
-		return e.close(env, fail(env, err))
+		return e.close(env, env.Fail(err))
 	}
 	return e.close(env, 0)
 }
@@ -303,7 +160,7 @@ func control(ctx context.Context, args []string, env Env) int {
 // controlAll pauses or resumes every fetch, as the tray's Pause all and
 // Resume all do: the desktop entry's actions run it. Settled fetches are
 // left as they are.
-func controlAll(ctx context.Context, action string, env Env) int {
+func controlAll(ctx context.Context, action string, env instance.Env) int {
 	e, code := attach(ctx, env)
 	if e == nil {
 		return code
@@ -323,12 +180,12 @@ func controlAll(ctx context.Context, action string, env Env) int {
 		}
 	}
 	if err != nil {
-		return e.close(env, fail(env, err))
+		return e.close(env, env.Fail(err))
 	}
 	return e.close(env, 0)
 }
 
-func listCatalog(_ context.Context, args []string, env Env) int {
+func listCatalog(_ context.Context, args []string, env instance.Env) int {
 	fs := newFlags("catalog", env)
 	asJSON := fs.Bool("json", false, "JSON")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -351,29 +208,35 @@ func listCatalog(_ context.Context, args []string, env Env) int {
 	return 0
 }
 
-func path(ctx context.Context, args []string, env Env) int {
+func path(ctx context.Context, args []string, env instance.Env) int {
 	if len(args) != 2 {
-		return failf(env, "path needs one URL, model id or Hugging Face name.")
+		return env.Failf("path needs one URL, model id or Hugging Face name.")
 	}
 	if code, ok := hubPath(env, args[1], hf.Options{}); ok {
 		return code
 	}
-	t, err := resolveTargets(env.Catalog, args[1:])
-	if err != nil {
-		return failf(env, "%v.", err)
+	var urls []string
+	if m, ok := catalog.Find(env.Catalog, args[1]); ok {
+		for _, f := range m.Files {
+			urls = append(urls, f.URL)
+		}
+	} else if strings.Contains(args[1], "://") {
+		urls = []string{args[1]}
+	} else {
+		return env.Failf("%q is neither a URL, a model id from `modelfetch catalog` nor a Hugging Face name.", args[1])
 	}
 	e, code := attach(ctx, env)
 	if e == nil {
 		return code
 	}
 	var paths []string
-	for _, r := range t.requests {
-		p, err := e.match(ctx, r.URL)
+	for _, u := range urls {
+		p, err := e.match(ctx, u)
 		if errors.Is(err, fetch.ErrNotFound) {
 			return e.close(env, 1)
 		}
 		if err != nil {
-			return e.close(env, fail(env, err))
+			return e.close(env, env.Fail(err))
 		}
 		paths = append(paths, p)
 	}

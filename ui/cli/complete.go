@@ -4,13 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
+
+	"github.com/modelfetch/modelfetch/downloader/instance"
 )
 
 // complete is `modelfetch __complete fetches|models`, which the shell
 // completions (packaging/completions) call: the ids of the fetches the
 // engine knows, or of the catalog's models, one a line. It prints nothing
 // rather than an error, so that a Tab never writes over the command line.
-func complete(ctx context.Context, args []string, env Env) int {
+func complete(ctx context.Context, args []string, env instance.Env) int {
 	if len(args) != 2 {
 		return 2
 	}

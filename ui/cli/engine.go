@@ -27,18 +27,19 @@ type engine interface {
 	// match returns the completed, verified file of url.
 	match(ctx context.Context, url string) (string, error)
 	// ensure starts what g asks for, or joins the download of the same
-	// files, and returns the id of the fetch to wait for.
-	ensure(ctx context.Context, env Env, g *getArgs) (string, error)
+	// files, and returns the id of the fetch to wait for and, for a Hub
+	// name that named no quantization, the one taken.
+	ensure(ctx context.Context, env instance.Env, g *getArgs) (id, picked string, err error)
 	// wait follows the fetch with id until it settles or ctx ends,
 	// showing its events; the snapshot is the last one seen.
 	wait(ctx context.Context, id string, show func(fetch.Event)) (fetch.Snapshot, error)
 	// interrupted is Ctrl-C on a get waiting for the fetch with id, last
 	// seen as s: it says what became of the download and returns the exit
 	// code.
-	interrupted(env Env, id string, s fetch.Snapshot) int
+	interrupted(env instance.Env, id string, s fetch.Snapshot) int
 	// close releases the engine and returns the exit code, which is code
 	// unless closing failed.
-	close(env Env, code int) int
+	close(env instance.Env, code int) int
 }
 
 // errLost means the connection to the running ModelFetch broke: it
@@ -48,20 +49,15 @@ var errLost = errors.New("the running modelfetch stopped answering")
 // attach finds the engine for a command (see instance.Attach), explaining
 // the failures a person can act on; when it finds none it returns an exit
 // code instead.
-func attach(ctx context.Context, env Env) (engine, int) {
-	c, m, err := instance.Attach(ctx, api.SocketPath(), env.Config)
+func attach(ctx context.Context, env instance.Env) (engine, int) {
+	c, m, code := env.Attach(ctx)
 	switch {
 	case c != nil:
 		return remote{c}, 0
-	case errors.Is(err, fetch.ErrLocked):
-		return nil, failf(env, "Another ModelFetch holds the download journal and does not answer at %s; quit it and try again.", api.SocketPath())
-	case ctx.Err() != nil:
-		return nil, 130
-	case err != nil:
-		return nil, failf(env, "The download journal cannot be opened. %s", words.Sentence(err))
+	case m != nil:
+		return &local{m: m}, 0
 	}
-	warnJournal(env, m)
-	return &local{m: m}, 0
+	return nil, code
 }
 
 // local is an engine of this process. The instant commands never run it:
@@ -76,7 +72,7 @@ type local struct {
 // that a second `modelfetch get` of the same files joins this download
 // instead of failing on the journal lock. When this process ends, a get
 // still waiting on it carries on with the journal itself.
-func (l *local) serve(env Env) {
+func (l *local) serve(env instance.Env) {
 	host, err := instance.NewHost(l.m, api.SocketPath(), env.APIOptions(nil))
 	if err != nil && !errors.Is(err, api.ErrRunning) {
 		// Downloading matters more; only other commands lose this engine.
@@ -114,12 +110,16 @@ func (l *local) match(_ context.Context, url string) (string, error) {
 
 // ensure runs the engine first (see serve): a fetch here downloads only
 // while it runs.
-func (l *local) ensure(_ context.Context, env Env, g *getArgs) (string, error) {
+func (l *local) ensure(ctx context.Context, env instance.Env, g *getArgs) (string, string, error) {
 	if l.stop == nil {
 		l.serve(env)
 	}
-	snap, _, err := l.m.Ensure(g.id, g.target.requests, g.opts)
-	return cmp.Or(snap.ID, g.id), err
+	f, err := env.Resolver(l.m).Resolve(ctx, g.ask)
+	if err != nil {
+		return g.ask.ID, "", err
+	}
+	snap, _, err := l.m.Ensure(f.ID, f.Requests, f.Options)
+	return cmp.Or(snap.ID, f.ID), f.Picked, err
 }
 
 func (l *local) wait(ctx context.Context, id string, show func(fetch.Event)) (fetch.Snapshot, error) {
@@ -128,20 +128,20 @@ func (l *local) wait(ctx context.Context, id string, show func(fetch.Event)) (fe
 
 // interrupted pauses the fetch, journaled as paused, so that the same
 // command again resumes it.
-func (l *local) interrupted(env Env, id string, s fetch.Snapshot) int {
+func (l *local) interrupted(env instance.Env, id string, s fetch.Snapshot) int {
 	if err := l.m.Pause(id); err != nil {
-		return fail(env, err)
+		return env.Fail(err)
 	}
 	fmt.Fprintf(env.Stderr, "modelfetch: paused at %s; run the same command again to resume\n", progressText(s))
 	return 130
 }
 
-func (l *local) close(env Env, code int) int {
+func (l *local) close(env instance.Env, code int) int {
 	if l.stop == nil {
 		return closeManager(l.m, env, code)
 	}
 	l.stop()
-	return stopped(env, <-l.served, code)
+	return env.Stopped(<-l.served, code)
 }
 
 // remote is the running ModelFetch.
@@ -172,13 +172,13 @@ func (r remote) match(ctx context.Context, url string) (string, error) {
 	return r.c.MatchURL(ctx, url)
 }
 
-func (r remote) ensure(ctx context.Context, env Env, g *getArgs) (string, error) {
+func (r remote) ensure(ctx context.Context, env instance.Env, g *getArgs) (string, string, error) {
 	if g.limitRate != 0 {
-		fmt.Fprintln(env.Stderr, "modelfetch: warning: --limit-rate cannot change the running ModelFetch; set its limit in its settings")
+		env.Warn("--limit-rate cannot change the running ModelFetch; set its limit in its settings")
 	}
-	snap, _, err := r.c.Create(ctx, g.createRequest())
+	res, _, err := r.c.Create(ctx, g.ask) // it resolves what is asked, as this process would
 	// The server may join a fetch of the same files under another id.
-	return cmp.Or(snap.ID, g.id), lost(ctx, err)
+	return cmp.Or(res.ID, g.ask.ID), res.Picked, lost(ctx, err)
 }
 
 func (r remote) wait(ctx context.Context, id string, show func(fetch.Event)) (fetch.Snapshot, error) {
@@ -188,12 +188,12 @@ func (r remote) wait(ctx context.Context, id string, show func(fetch.Event)) (fe
 
 // interrupted only stops waiting: pausing would stop every other program
 // waiting for the download.
-func (r remote) interrupted(env Env, id string, _ fetch.Snapshot) int {
+func (r remote) interrupted(env instance.Env, id string, _ fetch.Snapshot) int {
 	fmt.Fprintf(env.Stderr, "modelfetch: stopped waiting; the download continues in the running ModelFetch (`modelfetch pause %s` pauses it)\n", id)
 	return 130
 }
 
-func (r remote) close(_ Env, code int) int {
+func (r remote) close(_ instance.Env, code int) int {
 	r.c.CloseIdleConnections()
 	return code
 }

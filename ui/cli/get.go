@@ -9,43 +9,36 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
+	"github.com/modelfetch/modelfetch/downloader/ask"
+	"github.com/modelfetch/modelfetch/downloader/catalog"
+	"github.com/modelfetch/modelfetch/downloader/instance"
 	"github.com/modelfetch/modelfetch/downloader/words"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"github.com/dustin/go-humanize"
 
-	"github.com/modelfetch/modelfetch/downloader/api"
 	"github.com/modelfetch/modelfetch/ui/term"
 )
 
 // getArgs is what a get asks for.
 type getArgs struct {
-	target
-	// id is the fetch's id in an engine of this process: --id, else the
-	// target's, else "" (the engine makes one from the URLs).
-	id string
-	// remoteID is the id asked of the running ModelFetch: --id, if any;
-	// without it the server names the fetch as this command would and
-	// joins a download of the same files under any id.
-	remoteID  string
-	opts      fetch.Options
-	limitRate int64 // --limit-rate, bytes per second; 0 when not given
+	ask       ask.Ask // what to download, with --id and the options
+	limitRate int64   // --limit-rate, bytes per second; 0 when not given
 	asJSON    bool
-	hub       *hubGet // a Hub name's plan, nil for URLs and catalog ids
-}
-
-func (g *getArgs) createRequest() api.CreateRequest {
-	return g.target.createRequest(g.opts, g.remoteID)
 }
 
 // get is attach → ensure → wait → report, whichever engine it attaches
 // to: the running ModelFetch, or one of this process on the journal.
-func get(ctx context.Context, args []string, env Env) int {
-	g, code := parseGet(ctx, args, env)
+func get(ctx context.Context, args []string, env instance.Env) int {
+	g, code := parseGet(args, env)
 	if g == nil {
+		return code
+	}
+	if code, ok := hubOffline(ctx, env, g); ok {
 		return code
 	}
 	env.Config.LimitRate = cmp.Or(g.limitRate, env.Config.LimitRate)
@@ -66,7 +59,7 @@ func get(ctx context.Context, args []string, env Env) int {
 			// taking over. Attach again; when none answers, the journal
 			// has the fetch and this process carries it on, under the id
 			// the server gave it.
-			g.id = id
+			g.ask.ID = id
 			e.close(env, 0)
 			continue
 		}
@@ -77,37 +70,37 @@ func get(ctx context.Context, args []string, env Env) int {
 
 // download ensures the fetch g asks for in e and waits for it to settle. It
 // returns the fetch's id, its last snapshot and what went wrong.
-func download(ctx context.Context, env Env, e engine, g *getArgs, view *view) (string, fetch.Snapshot, error) {
-	id, err := e.ensure(ctx, env, g)
+func download(ctx context.Context, env instance.Env, e engine, g *getArgs, view *view) (string, fetch.Snapshot, error) {
+	id, picked, err := e.ensure(ctx, env, g)
 	if err != nil {
 		return id, fetch.Snapshot{}, err
 	}
-	final, err := e.wait(ctx, id, view.show)
-	if err == nil && g.hub != nil {
-		final, err = g.hub.fetch.Finish(final) // as the local API and the window do
+	if picked != "" {
+		fmt.Fprintf(env.Stderr, "modelfetch: %s names no quantization, so %s is downloaded, as llama.cpp and Ollama take it; add :* for every file\n", g.ask.Model, picked)
 	}
+	final, err := e.wait(ctx, id, view.show)
 	return id, final, err
 }
 
 // outcome says how the get of the fetch id ended and returns the exit
 // code.
-func outcome(ctx context.Context, env Env, e engine, id string, final fetch.Snapshot, err error, asJSON bool) int {
+func outcome(ctx context.Context, env instance.Env, e engine, id string, final fetch.Snapshot, err error, asJSON bool) int {
 	switch {
 	case err == nil:
 		return report(env, final, asJSON)
 	case ctx.Err() != nil:
 		return e.interrupted(env, id, final)
 	case errors.Is(err, fetch.ErrDuplicateID):
-		return failf(env, "A different download with id %q is in progress; choose another --id.", id)
+		return env.Failf("A different download with id %q is in progress; choose another --id.", id)
 	case errors.Is(err, fetch.ErrConflict):
-		return failf(env, "%s Add --replace to do so.", words.Sentence(err))
+		return env.Failf("%s Add --replace to do so.", words.Sentence(err))
 	}
-	return fail(env, err)
+	return env.Fail(err)
 }
 
 // parseGet reads get's command line; when it cannot, it returns nil and
 // the exit code.
-func parseGet(ctx context.Context, args []string, env Env) (*getArgs, int) {
+func parseGet(args []string, env instance.Env) (*getArgs, int) {
 	fs := newFlags("get", env)
 	id := fs.String("id", "", "fetch id")
 	title := fs.String("title", "", "title")
@@ -118,62 +111,54 @@ func parseGet(ctx context.Context, args []string, env Env) (*getArgs, int) {
 	limit := fs.String("limit-rate", "", "bandwidth cap per second")
 	asJSON := fs.Bool("json", false, "JSON lines")
 	replace := fs.Bool("replace", false, "replace a known file's SHA-256")
-	var h hubArgs
-	fs.StringVar(&h.revision, "revision", "", "Hub revision")
-	fs.Var(&h.include, "include", "Hub files to include (glob, repeatable)")
-	fs.Var(&h.exclude, "exclude", "Hub files to exclude (glob, repeatable)")
+	var revision string
+	var include, exclude listFlag
+	fs.StringVar(&revision, "revision", "", "Hub revision")
+	fs.Var(&include, "include", "Hub files to include (glob, repeatable)")
+	fs.Var(&exclude, "exclude", "Hub files to exclude (glob, repeatable)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return nil, 2
 	}
 	if fs.NArg() == 0 {
-		return nil, failf(env, "get needs a URL, a model id (see `modelfetch catalog`) or a Hugging Face name.")
+		return nil, env.Failf("get needs a URL, a model id (see `modelfetch catalog`) or a Hugging Face name.")
 	}
-	if *dir != "" {
-		h.dir, _ = filepath.Abs(*dir) // an error here is reported below
-	}
-	t, hub, err := hubTarget(ctx, env.Catalog, fs.Args(), h)
+	a, err := env.Resolver(nil).Words(fs.Args())
 	if err != nil {
-		return nil, hubFailed(env, fs.Arg(0), h, err)
+		return nil, env.Fail(err)
 	}
-	if hub == nil {
-		if t, err = resolveTargets(env.Catalog, fs.Args()); err != nil {
-			return nil, failf(env, "%v.", err)
-		}
+	a.ID, a.Revision, a.Include, a.Exclude = *id, revision, include, exclude
+	a.Options = fetch.Options{Title: *title, Connections: *conns, Replace: *replace}
+	g := &getArgs{ask: a, asJSON: *asJSON}
+	if *sha != "" && !g.expect(env, *sha) {
+		return nil, env.Failf("--sha256 applies to one file of a URL or of a catalog model; %q is not one.", strings.Join(fs.Args(), " "))
 	}
-	g := &getArgs{target: t, id: cmp.Or(*id, t.id), remoteID: *id, asJSON: *asJSON, hub: hub}
-	if hub != nil {
-		g.remoteID = g.id // the same files of the same commit are one fetch everywhere
-	}
-	g.opts = fetch.Options{Title: cmp.Or(*title, t.title), Connections: *conns, Replace: *replace}
-	if *sha != "" && !g.expect(*sha) {
-		return nil, failf(env, "--sha256 applies to one file, and %d were asked for.", len(t.requests))
-	}
-	if g.opts.DownloadTotal, err = parseBytes("--total", *total); err != nil {
-		return nil, failf(env, "%v.", err)
+	if g.ask.DownloadTotal, err = parseBytes("--total", *total); err != nil {
+		return nil, env.Failf("%v.", err)
 	}
 	if g.limitRate, err = parseBytes("--limit-rate", *limit); err != nil {
-		return nil, failf(env, "%v.", err)
+		return nil, env.Failf("%v.", err)
 	}
 	if *dir != "" {
-		if g.opts.Dir, err = filepath.Abs(*dir); err != nil {
-			return nil, failf(env, "--dir %q: %s", *dir, words.Sentence(err))
+		if g.ask.Dir, err = filepath.Abs(*dir); err != nil {
+			return nil, env.Failf("--dir %q: %s", *dir, words.Sentence(err))
 		}
 	}
 	return g, 0
 }
 
 // expect sets the one file's SHA-256, and reports false when g asks for
-// more than one file.
-func (g *getArgs) expect(sha string) bool {
-	if len(g.requests) != 1 {
+// anything but one file: a catalog model of one file is asked for by its
+// file, under the model's id and title, since the catalog's entry no
+// longer describes it.
+func (g *getArgs) expect(env instance.Env, sha string) bool {
+	if m, ok := catalog.Find(env.Catalog, g.ask.Model); ok && m.HF == "" {
+		g.ask.ID, g.ask.Title = cmp.Or(g.ask.ID, m.ID), cmp.Or(g.ask.Title, m.Title)
+		g.ask.Model, g.ask.Requests = "", m.Requests()
+	}
+	if len(g.ask.Requests) != 1 {
 		return false
 	}
-	g.requests[0].SHA256 = sha
-	if g.model != "" {
-		// The catalog's entry no longer describes the file, so the running
-		// ModelFetch gets the request itself, under the model's id as here.
-		g.remoteID, g.model = g.id, ""
-	}
+	g.ask.Requests[0].SHA256 = sha
 	return true
 }
 
@@ -191,9 +176,9 @@ func parseBytes(flag, s string) (int64, error) {
 
 // report prints a settled fetch: its paths on stdout, or why not on
 // stderr.
-func report(env Env, s fetch.Snapshot, asJSON bool) int {
+func report(env instance.Env, s fetch.Snapshot, asJSON bool) int {
 	if s.State != fetch.StateSucceeded {
-		return failf(env, "%s", s.Message) // a failure's sentence, or the cancelled one
+		return env.Failf("%s", s.Message) // a failure's sentence, or the cancelled one
 	}
 	if !asJSON {
 		for _, p := range s.Paths() {
@@ -220,7 +205,7 @@ type view struct {
 	said map[string]string
 }
 
-func newView(env Env, asJSON bool) *view {
+func newView(env instance.Env, asJSON bool) *view {
 	if asJSON {
 		return &view{enc: json.NewEncoder(env.Stdout)}
 	}

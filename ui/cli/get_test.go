@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
+	"github.com/modelfetch/modelfetch/downloader/instance"
 )
 
 // TestGetSaysRestart: get tells on stderr, once, that a file's download
@@ -13,7 +14,7 @@ func TestGetSaysRestart(t *testing.T) {
 	const why = "the file changed on the server, so it is downloaded from the start"
 	for _, live := range []bool{false, true} {
 		var out strings.Builder
-		v := newView(Env{Stderr: &out, Terminal: live}, false)
+		v := newView(instance.Env{Stderr: &out, Terminal: live}, false)
 		rec := fetch.RecordSnapshot{URL: "http://127.0.0.1/model.bin", Name: "model.bin", State: fetch.StateRunning}
 		event := func(rec fetch.RecordSnapshot) fetch.Event {
 			return fetch.Event{Kind: fetch.EventProgress, Fetch: fetch.Snapshot{Title: "model", State: fetch.StateRunning, Records: []fetch.RecordSnapshot{rec}}}

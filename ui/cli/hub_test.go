@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
+	"github.com/modelfetch/modelfetch/downloader/hf"
 
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/network"
@@ -140,7 +141,7 @@ func TestGetHubQuantIncludeExclude(t *testing.T) {
 
 func TestGetHubDir(t *testing.T) {
 	s := newHubSandbox(t)
-	dir := filepath.Join(t.TempDir(), "local")
+	dir := filepath.Join(s.home, "Models", "local") // a folder of the home may receive downloads
 	paths := s.run("get", "--dir", dir, "hf.co/org/Tiny-1B-GGUF:Q4_K_M").paths(t)
 	if len(paths) != 1 || paths[0] != filepath.Join(dir, "Tiny-1B-Q4_K_M.gguf") {
 		t.Fatalf("printed %q", paths)
@@ -232,7 +233,7 @@ func TestProxyBeneathTheHubToken(t *testing.T) {
 	defer proxy.Close()
 	env := map[string]string{"HF_ENDPOINT": "http://hub.test", "HF_TOKEN": "hf_secret"}
 	cfg := downloader.Config{StateDir: t.TempDir(), PartialDir: t.TempDir(), ModelsDir: t.TempDir(),
-		Client: HubHTTPClient(func(k string) string { return env[k] })}
+		Wrap: hf.NewEngineTransport(func(k string) string { return env[k] }).Wrap}
 	m, err := downloader.New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -46,7 +46,7 @@ func TestMain(m *testing.M) {
 // tests' models come from the user catalog) and with the engine's timings
 // shortened, so that a test sees checkpoints and retries in milliseconds.
 func runCommand() int {
-	env := NewEnv([]byte("[]"))
+	env := instance.NewEnv([]byte("[]"), instance.ReadVersion("", ""))
 	env.Config.CheckpointInterval = 50 * time.Millisecond
 	env.Config.ProgressInterval = 50 * time.Millisecond
 	env.Config.BackoffBase = 20 * time.Millisecond
@@ -55,7 +55,7 @@ func runCommand() int {
 	// taken as online.
 	env.Config.Network, env.Config.Inhibitor = nil, nil
 	if os.Getenv(asWindow) == "1" {
-		return Window(context.Background(), os.Args[1:], env, headlessWindow)
+		return instance.Window(context.Background(), os.Args[1:], env, headlessWindow)
 	}
 	return Main(context.Background(), os.Args[1:], env)
 }
@@ -64,7 +64,7 @@ func runCommand() int {
 // display): it runs the engine with its API as the window does, says on
 // stdout how it was asked to start and each time it is brought forward,
 // and quits when ctx ends.
-func headlessWindow(ctx context.Context, m *downloader.Manager, l Launch) error {
+func headlessWindow(ctx context.Context, m *downloader.Manager, l instance.Launch) error {
 	fmt.Fprintf(l.Env.Stdout, "started hidden=%v open=%q\n", l.Hidden, l.Open)
 	host, err := instance.NewHost(m, api.SocketPath(), l.Env.APIOptions(func() { fmt.Fprintln(l.Env.Stdout, "shown") }))
 	if err != nil {
@@ -102,8 +102,8 @@ func (o *origin) sum(name string) string { return o.SHA256("/files/" + name) }
 // sandbox is one user's world: XDG folders of its own, so that tests run
 // side by side without sharing a journal, a cache or a socket.
 type sandbox struct {
-	t                             *testing.T
-	state, cache, config, runtime string
+	t                                   *testing.T
+	state, cache, config, runtime, home string
 }
 
 func newSandbox(t *testing.T) *sandbox {
@@ -113,7 +113,7 @@ func newSandbox(t *testing.T) *sandbox {
 	for _, d := range []struct {
 		p    *string
 		name string
-	}{{&s.state, "state"}, {&s.cache, "cache"}, {&s.config, "config"}, {&s.runtime, "run"}} {
+	}{{&s.state, "state"}, {&s.cache, "cache"}, {&s.config, "config"}, {&s.runtime, "run"}, {&s.home, "home"}} {
 		*d.p = filepath.Join(root, d.name)
 		if err := os.Mkdir(*d.p, 0o700); err != nil {
 			t.Fatal(err)
@@ -176,7 +176,7 @@ func (s *sandbox) startEnv(env []string, args ...string) *proc {
 	p := &proc{cmd: exec.Command(os.Args[0], args...), done: make(chan struct{})}
 	p.cmd.Env = append(append(os.Environ(), env...),
 		"XDG_STATE_HOME="+s.state, "XDG_CACHE_HOME="+s.cache,
-		"XDG_CONFIG_HOME="+s.config, "XDG_RUNTIME_DIR="+s.runtime,
+		"XDG_CONFIG_HOME="+s.config, "XDG_RUNTIME_DIR="+s.runtime, "HOME="+s.home,
 		// A binary built with -race sleeps a second before it exits, unless
 		// told not to: every command here would take a second more.
 		"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
@@ -579,10 +579,8 @@ func TestHandOverToServe(t *testing.T) {
 	s := newSandbox(t)
 	o := newOrigin(t, "model.bin")
 	c := s.waitServing(s.start("serve"))
-	var stderr strings.Builder
-	env := Env{Stdout: &stderr, Stderr: &stderr}
-	if code := handOver(t.Context(), c, []string{o.url("model.bin")}, env); code != 0 {
-		t.Fatalf("got exit code %d, want 0; output:\n%s", code, stderr.String())
+	if p := s.window(true, o.url("model.bin")); p.wait(t) != 0 {
+		t.Fatalf("got exit code %d, want 0; stderr:\n%s", p.code, p.stderr.String())
 	}
 	snaps, err := c.List(t.Context())
 	if err != nil {
@@ -591,12 +589,12 @@ func TestHandOverToServe(t *testing.T) {
 	if len(snaps) != 1 || snaps[0].Records[0].URL != o.url("model.bin") {
 		t.Errorf("serve lists %+v, want the handed-over fetch", snaps)
 	}
-	if code := handOver(t.Context(), c, nil, env); code == 0 {
-		t.Error("a start without downloads and without a window to show exited 0, want non-zero")
+	if p := s.window(true); p.wait(t) == 0 || !strings.Contains(p.stderr.String(), "without a window") {
+		t.Errorf("a start without downloads and without a window to show: exit %d, stderr %q; want non-zero and why", p.code, p.stderr.String())
 	}
 }
 
-// The start of the app without a subcommand (cli.Window, the window stood
+// The start of the app without a subcommand (instance.Window, the window stood
 // in for): the first start runs the engine with its API; a second start
 // hands its download over and brings the window forward; a start at login
 // finds it running and does nothing; SIGTERM quits cleanly. Without a

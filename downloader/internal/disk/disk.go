@@ -1,9 +1,12 @@
 package disk
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,10 +21,11 @@ func LockDir(dir string) (*os.File, error) {
 	return Lock(filepath.Join(dir, "lock"))
 }
 
-// WriteFileAtomic replaces name with data so that a crash at any moment
-// leaves either the old or the new content.
-func WriteFileAtomic(name string, data []byte) error {
-	err := ReplaceAtomic(name, func(w io.Writer) error {
+// WriteFile replaces name with data, a file made with perm less the
+// umask, so that a crash at any moment leaves either the old or the new
+// content.
+func WriteFile(name string, data []byte, perm fs.FileMode) error {
+	err := ReplaceAtomic(name, perm, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})
@@ -32,26 +36,29 @@ func WriteFileAtomic(name string, data []byte) error {
 }
 
 // ReplaceAtomic makes dst appear whole or not at all: fill writes a
-// temporary file beside it, which is synced, closed and renamed over dst.
-// The caller syncs the directory when the rename must survive a crash.
-func ReplaceAtomic(dst string, fill func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(dst), filepath.Base(dst)+".tmp-*")
+// hidden temporary file beside it, made with perm less the umask, which is
+// synced, closed and renamed over dst. The caller syncs the directory when
+// the rename must survive a crash.
+func ReplaceAtomic(dst string, perm fs.FileMode, fill func(io.Writer) error) error {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	name := filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp-"+hex.EncodeToString(b[:]))
+	tmp, err := os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
-	if err := fill(tmp); err != nil {
-		tmp.Close()
+	defer os.Remove(name) // fails harmlessly once renamed
+	err = fill(tmp)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return err
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), dst)
+	return os.Rename(name, dst)
 }
 
 // Move puts src at dst by an atomic rename. Across file systems (the
@@ -78,7 +85,11 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	defer in.Close()
-	return ReplaceAtomic(dst, func(w io.Writer) error {
+	st, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	return ReplaceAtomic(dst, st.Mode().Perm(), func(w io.Writer) error {
 		_, err := io.Copy(w, in)
 		return err
 	})

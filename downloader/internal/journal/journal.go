@@ -169,7 +169,7 @@ func Write(path string, j File) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	return disk.WriteFileAtomic(path, data)
+	return disk.WriteFile(path, data, 0o600)
 }
 
 // Segments returns ranges as segments done to their end (the

@@ -307,7 +307,7 @@ func (t *transfer) checkCopy(ctx context.Context) (stateFn, error) {
 		t.Log.Info("a finished file changed on disk; downloading it again", "path", t.OnDisk.Path, "err", err)
 		return t.resolve, nil
 	}
-	if err := disk.MakeLinks(t.OnDisk.Path, t.r.Request.Links); err != nil {
+	if err := disk.Finish(t.OnDisk.Path, t.r.Request); err != nil {
 		return nil, fetch.Failure(fetch.ReasonFetchError, n, err)
 	}
 	t.out = Outcome{Path: t.OnDisk.Path, Size: n, SHA256: t.OnDisk.SHA256}
@@ -345,7 +345,7 @@ func (t *transfer) reconcile(context.Context) (stateFn, error) {
 			return nil, fetch.Failure(fetch.ReasonQuotaExceeded, written.Total(), &fetch.SpaceError{Need: need, Free: free})
 		}
 	}
-	file, err := os.OpenFile(p.Part, os.O_RDWR|os.O_CREATE, 0o644)
+	file, err := os.OpenFile(p.Part, os.O_RDWR|os.O_CREATE, 0o666)
 	if err != nil {
 		return nil, fetch.Failure(fetch.ReasonFetchError, 0, &fetch.FileError{Op: fetch.OpOpen, Path: p.Part, Err: err})
 	}
@@ -438,7 +438,7 @@ func (t *transfer) commit(context.Context) (stateFn, error) {
 		}
 		return nil, fetch.Failure(fetch.ReasonFetchError, size, &fetch.FileError{Op: fetch.OpMove, Path: dest, Err: err})
 	}
-	if err := disk.MakeLinks(dest, t.r.Request.Links); err != nil {
+	if err := disk.Finish(dest, t.r.Request); err != nil {
 		return nil, fetch.Failure(fetch.ReasonFetchError, size, err)
 	}
 	t.out = Outcome{Path: dest, Size: size}
@@ -459,7 +459,7 @@ func (t *transfer) dest() (string, error) {
 	} else if _, err := os.Lstat(dest); err == nil && !t.r.Request.Digested() {
 		return "", &fetch.FileError{Op: fetch.OpTaken, Path: dest, Err: fs.ErrExist}
 	}
-	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dest), 0o777); err != nil {
 		return "", &fetch.FileError{Op: fetch.OpFolder, Path: filepath.Dir(dest), Err: err}
 	}
 	return dest, nil

@@ -1,9 +1,7 @@
-package cli
+package instance
 
 import (
 	"cmp"
-	"context"
-	"fmt"
 	"runtime"
 	"runtime/debug"
 )
@@ -49,10 +47,4 @@ func vcsCommit(settings []debug.BuildSetting) string {
 		return ""
 	}
 	return rev + dirty
-}
-
-func version(_ context.Context, _ []string, env Env) int {
-	v := env.Version
-	fmt.Fprintf(env.Stdout, "modelfetch %s\ncommit %s\n%s %s/%s\n", v.Version, v.Commit, v.Go, runtime.GOOS, runtime.GOARCH)
-	return 0
 }

@@ -1,14 +1,16 @@
-package api
+package disk
 
 import (
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/modelfetch/modelfetch/downloader/fetch"
 )
 
-func TestDirRule(t *testing.T) {
-	root := shortTemp(t)
+func TestPlaces(t *testing.T) {
+	root := t.TempDir()
 	home := filepath.Join(root, "home")
 	models := filepath.Join(home, ".cache", "modelfetch", "models")
 	state := filepath.Join(home, ".local", "state", "modelfetch")
@@ -29,7 +31,7 @@ func TestDirRule(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rule := newDirRule(models, home, state, partial)
+	rule := NewPlaces([]string{models}, home, state, partial)
 	for _, tc := range []struct {
 		dir string
 		ok  bool
@@ -56,14 +58,14 @@ func TestDirRule(t *testing.T) {
 		{home + "/Models/../Models", false},
 		{home + "/Models/./x", true},
 	} {
-		got, err := rule.check(tc.dir)
+		got, err := rule.Check(tc.dir)
 		if (err == nil) != tc.ok {
 			t.Errorf("check(%q): got %q, %v; want allowed=%v", tc.dir, got, err, tc.ok)
 			continue
 		}
-		var de *DirError
+		var de *fetch.PlaceError
 		if err != nil && !errors.As(err, &de) {
-			t.Errorf("check(%q): got %T, want *DirError", tc.dir, err)
+			t.Errorf("check(%q): got %T, want *fetch.PlaceError", tc.dir, err)
 		}
 		if err == nil && tc.dir != "" && got != filepath.Clean(tc.dir) {
 			t.Errorf("check(%q): got %q, want the cleaned path", tc.dir, got)
