@@ -181,3 +181,26 @@ bench: build
 	@sh .ci/packages.sh curl aria2 || echo "bench: curl or aria2c is missing; its rows are skipped"
 	$(GO) build -o bin/bench ./downloader/bench
 	./bin/bench -bin $(BIN) $(BENCHFLAGS)
+
+# ---------------------------------------------------------------------------
+# Windows, cross-built here with Debian's mingw-w64 and run under wine (see
+# packaging/windows/ and ../shared/PLATFORM.md).
+WIN_CC := x86_64-w64-mingw32-gcc
+
+# Go's runtime needs ProcessPrng, which wine 8 lacks: this DLL gives it
+# (see packaging/windows/processprng.c); wine.sh puts it in the prefix.
+WINE_PRNG := bin/windows/bcryptprimitives.dll
+WINE_PKGS := gcc-mingw-w64-x86-64 wine
+
+$(WINE_PRNG): packaging/windows/processprng.c packaging/windows/bcryptprimitives.def
+	@sh .ci/packages.sh $(WINE_PKGS)
+	mkdir -p $(@D)
+	$(WIN_CC) -O2 -Wall -Wextra -Werror -shared -s -nostdlib -Wl,--entry,DllMain -o $@ $^ -ladvapi32
+
+# The packages whose tests run as Windows programs under wine; the others
+# do not build for Windows yet. TESTFLAGS goes to each test binary.
+WIN_TEST_PKGS := ./downloader/origintest ./ui/cli/hush
+
+.PHONY: test-windows
+test-windows: $(WINE_PRNG)
+	sh packaging/windows/test.sh $(WIN_TEST_PKGS)
