@@ -185,7 +185,66 @@ bench: build
 # ---------------------------------------------------------------------------
 # Windows, cross-built here with Debian's mingw-w64 and run under wine (see
 # packaging/windows/ and ../shared/PLATFORM.md).
+#
+# One program, two files. Windows decides when a program is linked whether
+# it is a console program (cmd waits for it and gets its output and exit
+# code, but started from the Start menu it opens a console window) or a
+# GUI one (no console window, but cmd does not wait for it and its output
+# goes nowhere). A GUI program that calls AttachConsole prints into the
+# terminal only after cmd has shown its next prompt, and a script never
+# gets its exit code. So, as Visual Studio's devenv.exe and devenv.com:
+# modelfetch.exe is linked with -H windowsgui (the Start menu, Explorer,
+# start at login) and modelfetch.com is the same source linked as a console
+# program. cmd and PowerShell try .com before .exe (PATHEXT), so
+# `modelfetch get ...` in a terminal runs the .com, which waits and returns
+# the exit code. Both
+# files carry the icon, the version and the manifest
+# (packaging/windows/modelfetch.rc), compiled by Debian's windres into a
+# .syso that go build links for windows/amd64 only: no Go tool or module
+# is needed for resources. The .syso is made and removed around each
+# build, never committed.
 WIN_CC := x86_64-w64-mingw32-gcc
+WIN_WINDRES := x86_64-w64-mingw32-windres
+WIN_PKGS := gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 icoutils
+WIN_GOENV := CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=$(WIN_CC)
+WIN_EXE := dist/modelfetch.exe
+WIN_COM := dist/modelfetch.com
+WIN_ICO := bin/windows/modelfetch.ico
+WIN_ICON_SIZES := 16 20 24 32 40 48 64 256
+WIN_SYSO := modelfetch_windows_amd64.syso
+# Windows versions have four numbers: FyneApp.toml's Version and Build.
+WIN_VERSION_NUM := $(VERSION).$(shell sed -n 's/^Build *= *\([0-9]*\).*/\1/p' FyneApp.toml)
+comma := ,
+
+.PHONY: windows
+
+# win-build OUT,LDFLAGS: a .syso for each file (it holds the file's name),
+# removed whatever the build did. windres hands the -D values to the
+# preprocessor through a shell, hence \". Symbols and DWARF are left out
+# as in the .deb (a third smaller; stack traces do not need them).
+define win-build
+	$(WIN_WINDRES) -I packaging/windows -I $(dir $(WIN_ICO)) -DVERSION_NUM=$(subst .,$(comma),$(WIN_VERSION_NUM)) \
+		'-DVERSION_STR=\"$(VERSION)\"' '-DPRODUCT_STR=\"$(VERSION)$(if $(COMMIT), ($(COMMIT)))\"' \
+		'-DFILE_NAME=\"$(notdir $(1))\"' -O coff -i packaging/windows/modelfetch.rc -o $(WIN_SYSO)
+	$(WIN_GOENV) $(GO) build -ldflags "$(LDFLAGS) -s -w $(2)" -o $(1) . ; s=$$?; rm -f $(WIN_SYSO); exit $$s
+endef
+
+# Cold, Fyne's cgo for Windows takes 6 to 11 minutes on 2 cores; the
+# second file only links again.
+windows: $(WIN_ICO)
+	@sh .ci/packages.sh $(WIN_PKGS)
+	mkdir -p dist
+	$(call win-build,$(WIN_EXE),-H windowsgui)
+	$(call win-build,$(WIN_COM),)
+	ls -l $(WIN_EXE) $(WIN_COM)
+
+# The icon at the sizes Windows shows, scaled as the Linux ones are; the
+# 256 one is kept as PNG inside the .ico, the others as bitmaps.
+$(WIN_ICO): assets/icon.png packaging/icons/main.go
+	@sh .ci/packages.sh icoutils
+	$(GO) run ./packaging/icons -src assets/icon.png -out bin/windows/icons -name icon.png $(WIN_ICON_SIZES)
+	icotool -c -o $@ $(foreach s,$(filter-out 256,$(WIN_ICON_SIZES)),bin/windows/icons/$(s)x$(s)/apps/icon.png) \
+		--raw=bin/windows/icons/256x256/apps/icon.png
 
 # Go's runtime needs ProcessPrng, which wine 8 lacks: this DLL gives it
 # (see packaging/windows/processprng.c); wine.sh puts it in the prefix.
