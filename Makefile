@@ -127,9 +127,9 @@ check-install: $(BIN) $(ICONS)
 
 # A Debian package of the same install tree with PREFIX=/usr, its Depends
 # found by dpkg-shlibdeps; and for `make dist`, a tarball of the tree with
-# PREFIX=/usr/local for other distributions, and SHA-256 sums of both. Their
-# binary is stripped of its symbols and DWARF (a third smaller; Go's stack
-# traces do not need them).
+# PREFIX=/usr/local for other distributions, and SHA-256 sums of both (and
+# of the Windows files, see DIST_WINDOWS). Their binary is stripped of its
+# symbols and DWARF (a third smaller; Go's stack traces do not need them).
 DEB_PKGS := dpkg-dev
 ARCH = $(shell dpkg --print-architecture)
 DEB = dist/modelfetch_$(VERSION)_$(ARCH).deb
@@ -147,7 +147,8 @@ dist release: deb
 	$(MAKE) --no-print-directory install DESTDIR=bin/tar PREFIX=/usr/local
 	strip --strip-unneeded bin/tar/usr/local/bin/modelfetch
 	tar -C bin/tar --sort=name --owner=0 --group=0 --numeric-owner -cJf $(TARBALL) usr
-	cd dist && sha256sum $(notdir $(DEB) $(TARBALL)) > SHA256SUMS
+	$(if $(DIST_WIN),$(MAKE) --no-print-directory windows-installer)
+	cd dist && sha256sum $(notdir $(DEB) $(TARBALL) $(DIST_WIN)) > SHA256SUMS
 	cat dist/SHA256SUMS
 
 # Screenshots of the real window (see ../shared/PLATFORM.md): Xvfb, a session
@@ -197,7 +198,7 @@ bench: build
 # start at login) and modelfetch.com is the same source linked as a console
 # program. cmd and PowerShell try .com before .exe (PATHEXT), so
 # `modelfetch get ...` in a terminal runs the .com, which waits and returns
-# the exit code. Both
+# the exit code; the installer puts the folder on the person's PATH. Both
 # files carry the icon, the version and the manifest
 # (packaging/windows/modelfetch.rc), compiled by Debian's windres into a
 # .syso that go build links for windows/amd64 only: no Go tool or module
@@ -209,6 +210,7 @@ WIN_PKGS := gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 icoutils
 WIN_GOENV := CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=$(WIN_CC)
 WIN_EXE := dist/modelfetch.exe
 WIN_COM := dist/modelfetch.com
+WIN_SETUP = dist/modelfetch-$(VERSION)-windows-amd64-setup.exe
 WIN_ICO := bin/windows/modelfetch.ico
 WIN_ICON_SIZES := 16 20 24 32 40 48 64 256
 WIN_SYSO := modelfetch_windows_amd64.syso
@@ -216,7 +218,7 @@ WIN_SYSO := modelfetch_windows_amd64.syso
 WIN_VERSION_NUM := $(VERSION).$(shell sed -n 's/^Build *= *\([0-9]*\).*/\1/p' FyneApp.toml)
 comma := ,
 
-.PHONY: windows
+.PHONY: windows windows-installer check-windows-installer
 
 # win-build OUT,LDFLAGS: a .syso for each file (it holds the file's name),
 # removed whatever the build did. windres hands the -D values to the
@@ -246,6 +248,21 @@ $(WIN_ICO): assets/icon.png packaging/icons/main.go
 	icotool -c -o $@ $(foreach s,$(filter-out 256,$(WIN_ICON_SIZES)),bin/windows/icons/$(s)x$(s)/apps/icon.png) \
 		--raw=bin/windows/icons/256x256/apps/icon.png
 
+# A per-user installer (packaging/windows/installer.nsi): no admin rights,
+# %LOCALAPPDATA%\Programs\ModelFetch, a Start menu entry, the folder on
+# PATH, an uninstaller in Settings > Apps.
+windows-installer: windows
+	@sh .ci/packages.sh nsis
+	makensis -V2 -DVERSION=$(VERSION) -DVERSION_NUM=$(WIN_VERSION_NUM) -DAPPID=$(APPID) \
+		-DEXE=$(abspath $(WIN_EXE)) -DCOM=$(abspath $(WIN_COM)) -DICON=$(abspath $(WIN_ICO)) \
+		-DOUTFILE=$(abspath $(WIN_SETUP)) packaging/windows/installer.nsi
+	ls -l $(WIN_SETUP)
+
+# make dist adds the Windows programs and installer to the Linux files and
+# SHA256SUMS; DIST_WINDOWS=no leaves them out.
+DIST_WINDOWS ?= yes
+DIST_WIN = $(if $(filter yes,$(DIST_WINDOWS)),$(WIN_EXE) $(WIN_COM) $(WIN_SETUP))
+
 # Go's runtime needs ProcessPrng, which wine 8 lacks: this DLL gives it
 # (see packaging/windows/processprng.c); wine.sh puts it in the prefix.
 WINE_PRNG := bin/windows/bcryptprimitives.dll
@@ -263,3 +280,9 @@ WIN_TEST_PKGS := ./downloader/origintest ./ui/cli/hush
 .PHONY: test-windows
 test-windows: $(WINE_PRNG)
 	sh packaging/windows/test.sh $(WIN_TEST_PKGS)
+
+# The installer run under wine in a new prefix: a silent install, the
+# installed modelfetch run by name from cmd, a silent uninstall; the files
+# and registry keys are listed before and after (packaging/windows/check-installer.sh).
+check-windows-installer: windows-installer $(WINE_PRNG)
+	sh packaging/windows/check-installer.sh $(WIN_SETUP) version
