@@ -279,10 +279,12 @@ WIN_TEST_PKGS := ./downloader/origintest ./ui/cli/hush
 
 .PHONY: test-windows
 test-windows: $(WINE_PRNG)
+	@sh .ci/packages.sh $(WINE_PKGS)
 	sh packaging/windows/test.sh $(WIN_TEST_PKGS)
 
 # The installer run under wine in a new prefix: a silent install, the
 # installed modelfetch run by name from cmd, a silent uninstall; the files
 # and registry keys are listed before and after (packaging/windows/check-installer.sh).
 check-windows-installer: windows-installer $(WINE_PRNG)
+	@sh .ci/packages.sh $(WINE_PKGS)
 	sh packaging/windows/check-installer.sh $(WIN_SETUP) version
