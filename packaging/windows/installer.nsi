@@ -92,8 +92,9 @@ Section "Install"
 	WriteRegDWORD HKCU "${UNINST_KEY}" "EstimatedSize" $0
 
 	; Fyne's notifications name the app by its id (ToastNotificationManager
-	; CreateToastNotifier(APPID)); Windows shows a desktop program's toasts
-	; under a name it knows from this key.
+	; CreateToastNotifier(APPID)); this key gives that id a name, as an
+	; unpackaged app registers itself for toasts. Not checked: wine has no
+	; toasts.
 	WriteRegStr HKCU "Software\Classes\AppUserModelId\${APPID}" "DisplayName" "${NAME}"
 
 	Call AddToPath
