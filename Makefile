@@ -127,9 +127,9 @@ check-install: $(BIN) $(ICONS)
 
 # A Debian package of the same install tree with PREFIX=/usr, its Depends
 # found by dpkg-shlibdeps; and for `make dist`, a tarball of the tree with
-# PREFIX=/usr/local for other distributions, and SHA-256 sums of both. Their
-# binary is stripped of its symbols and DWARF (a third smaller; Go's stack
-# traces do not need them).
+# PREFIX=/usr/local for other distributions, and SHA-256 sums of both (and
+# of the Windows files, see DIST_WINDOWS). Their binary is stripped of its
+# symbols and DWARF (a third smaller; Go's stack traces do not need them).
 DEB_PKGS := dpkg-dev
 ARCH = $(shell dpkg --print-architecture)
 DEB = dist/modelfetch_$(VERSION)_$(ARCH).deb
@@ -147,7 +147,8 @@ dist release: deb
 	$(MAKE) --no-print-directory install DESTDIR=bin/tar PREFIX=/usr/local
 	strip --strip-unneeded bin/tar/usr/local/bin/modelfetch
 	tar -C bin/tar --sort=name --owner=0 --group=0 --numeric-owner -cJf $(TARBALL) usr
-	cd dist && sha256sum $(notdir $(DEB) $(TARBALL)) > SHA256SUMS
+	$(if $(DIST_WIN),$(MAKE) --no-print-directory windows-installer)
+	cd dist && sha256sum $(notdir $(DEB) $(TARBALL) $(DIST_WIN)) > SHA256SUMS
 	cat dist/SHA256SUMS
 
 # Screenshots of the real window (see ../shared/PLATFORM.md): Xvfb, a session
@@ -190,3 +191,109 @@ bench: build
 .PHONY: interop
 interop:
 	sh packaging/interop.sh
+
+# ---------------------------------------------------------------------------
+# Windows, cross-built here with Debian's mingw-w64 and run under wine (see
+# packaging/windows/ and ../shared/PLATFORM.md).
+#
+# One program, two files. Windows decides when a program is linked whether
+# it is a console program (cmd waits for it and gets its output and exit
+# code, but started from the Start menu it opens a console window) or a
+# GUI one (no console window, but cmd does not wait for it and its output
+# goes nowhere). A GUI program that calls AttachConsole prints into the
+# terminal only after cmd has shown its next prompt, and a script never
+# gets its exit code. So, as Visual Studio's devenv.exe and devenv.com:
+# modelfetch.exe is linked with -H windowsgui (the Start menu, Explorer,
+# start at login) and modelfetch.com is the same source linked as a console
+# program. cmd and PowerShell try .com before .exe (PATHEXT), so
+# `modelfetch get ...` in a terminal runs the .com, which waits and returns
+# the exit code; the installer puts the folder on the person's PATH. Both
+# files carry the icon, the version and the manifest
+# (packaging/windows/modelfetch.rc), compiled by Debian's windres into a
+# .syso that go build links for windows/amd64 only: no Go tool or module
+# is needed for resources. The .syso is made and removed around each
+# build, never committed.
+WIN_CC := x86_64-w64-mingw32-gcc
+WIN_WINDRES := x86_64-w64-mingw32-windres
+WIN_PKGS := gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 icoutils
+WIN_GOENV := CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=$(WIN_CC)
+WIN_EXE := dist/modelfetch.exe
+WIN_COM := dist/modelfetch.com
+WIN_SETUP = dist/modelfetch-$(VERSION)-windows-amd64-setup.exe
+WIN_ICO := bin/windows/modelfetch.ico
+WIN_ICON_SIZES := 16 20 24 32 40 48 64 256
+WIN_SYSO := modelfetch_windows_amd64.syso
+# Windows versions have four numbers: FyneApp.toml's Version and Build.
+WIN_VERSION_NUM := $(VERSION).$(shell sed -n 's/^Build *= *\([0-9]*\).*/\1/p' FyneApp.toml)
+comma := ,
+
+.PHONY: windows windows-installer check-windows-installer
+
+# win-build OUT,LDFLAGS: a .syso for each file (it holds the file's name),
+# removed whatever the build did. windres hands the -D values to the
+# preprocessor through a shell, hence \". Symbols and DWARF are left out
+# as in the .deb (a third smaller; stack traces do not need them).
+define win-build
+	$(WIN_WINDRES) -I packaging/windows -I $(dir $(WIN_ICO)) -DVERSION_NUM=$(subst .,$(comma),$(WIN_VERSION_NUM)) \
+		'-DVERSION_STR=\"$(VERSION)\"' '-DPRODUCT_STR=\"$(VERSION)$(if $(COMMIT), ($(COMMIT)))\"' \
+		'-DFILE_NAME=\"$(notdir $(1))\"' -O coff -i packaging/windows/modelfetch.rc -o $(WIN_SYSO)
+	$(WIN_GOENV) $(GO) build -ldflags "$(LDFLAGS) -s -w $(2)" -o $(1) . ; s=$$?; rm -f $(WIN_SYSO); exit $$s
+endef
+
+# Cold, Fyne's cgo for Windows takes 6 to 11 minutes on 2 cores; the
+# second file only links again.
+windows: $(WIN_ICO)
+	@sh .ci/packages.sh $(WIN_PKGS)
+	mkdir -p dist
+	$(call win-build,$(WIN_EXE),-H windowsgui)
+	$(call win-build,$(WIN_COM),)
+	ls -l $(WIN_EXE) $(WIN_COM)
+
+# The icon at the sizes Windows shows, scaled as the Linux ones are; the
+# 256 one is kept as PNG inside the .ico, the others as bitmaps.
+$(WIN_ICO): assets/icon.png packaging/icons/main.go
+	@sh .ci/packages.sh icoutils
+	$(GO) run ./packaging/icons -src assets/icon.png -out bin/windows/icons -name icon.png $(WIN_ICON_SIZES)
+	icotool -c -o $@ $(foreach s,$(filter-out 256,$(WIN_ICON_SIZES)),bin/windows/icons/$(s)x$(s)/apps/icon.png) \
+		--raw=bin/windows/icons/256x256/apps/icon.png
+
+# A per-user installer (packaging/windows/installer.nsi): no admin rights,
+# %LOCALAPPDATA%\Programs\ModelFetch, a Start menu entry, the folder on
+# PATH, an uninstaller in Settings > Apps.
+windows-installer: windows
+	@sh .ci/packages.sh nsis
+	makensis -V2 -DVERSION=$(VERSION) -DVERSION_NUM=$(WIN_VERSION_NUM) -DAPPID=$(APPID) \
+		-DEXE=$(abspath $(WIN_EXE)) -DCOM=$(abspath $(WIN_COM)) -DICON=$(abspath $(WIN_ICO)) \
+		-DOUTFILE=$(abspath $(WIN_SETUP)) packaging/windows/installer.nsi
+	ls -l $(WIN_SETUP)
+
+# make dist adds the Windows programs and installer to the Linux files and
+# SHA256SUMS; DIST_WINDOWS=no leaves them out.
+DIST_WINDOWS ?= yes
+DIST_WIN = $(if $(filter yes,$(DIST_WINDOWS)),$(WIN_EXE) $(WIN_COM) $(WIN_SETUP))
+
+# Go's runtime needs ProcessPrng, which wine 8 lacks: this DLL gives it
+# (see packaging/windows/processprng.c); wine.sh puts it in the prefix.
+WINE_PRNG := bin/windows/bcryptprimitives.dll
+WINE_PKGS := gcc-mingw-w64-x86-64 wine
+
+$(WINE_PRNG): packaging/windows/processprng.c packaging/windows/bcryptprimitives.def
+	@sh .ci/packages.sh $(WINE_PKGS)
+	mkdir -p $(@D)
+	$(WIN_CC) -O2 -Wall -Wextra -Werror -shared -s -nostdlib -Wl,--entry,DllMain -o $@ $^ -ladvapi32
+
+# The packages whose tests run as Windows programs under wine; the others
+# do not build for Windows yet. TESTFLAGS goes to each test binary.
+WIN_TEST_PKGS := ./downloader/origintest ./ui/cli/hush
+
+.PHONY: test-windows
+test-windows: $(WINE_PRNG)
+	@sh .ci/packages.sh $(WINE_PKGS)
+	sh packaging/windows/test.sh $(WIN_TEST_PKGS)
+
+# The installer run under wine in a new prefix: a silent install, the
+# installed modelfetch run by name from cmd, a silent uninstall; the files
+# and registry keys are listed before and after (packaging/windows/check-installer.sh).
+check-windows-installer: windows-installer $(WINE_PRNG)
+	@sh .ci/packages.sh $(WINE_PKGS)
+	sh packaging/windows/check-installer.sh $(WIN_SETUP) version

@@ -1,0 +1,62 @@
+#!/bin/sh
+# Runs Go packages' tests as Windows programs under wine (make test-windows):
+#
+#	packaging/windows/test.sh ./downloader/origintest ./ui/cli/hush ...
+#
+# Each package's tests are compiled for windows/amd64 (go test -c, without
+# cgo unless CGO_ENABLED=1 is set: then with mingw's gcc) and run in the
+# package's folder, as go test runs them, under packaging/windows/wine.sh.
+# Per package it prints pass, fail or "does not build", how many tests ran
+# (subtests count), and each skipped or failed test with the reason it
+# gave (testlog.awk). A test that failed only because wine 8 cannot remove
+# its TempDir is counted apart and does not fail the package. The logs are
+# in bin/windows/test/. TESTFLAGS is passed to every test binary
+# (for example TESTFLAGS="-test.run TestX"). It exits 1 when a package did
+# not build or failed.
+set -eu
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=$root/bin/windows/test
+mkdir -p "$out"
+GO=${GO:-go}
+cgo=${CGO_ENABLED:-0}
+export GOOS=windows GOARCH=amd64 CGO_ENABLED="$cgo"
+[ "$cgo" = 0 ] || export CC="${CC:-x86_64-w64-mingw32-gcc}"
+
+status=0
+for pkg in "$@"; do
+	name=$(echo "${pkg#./}" | tr / _)
+	exe=$out/$name.test.exe
+	log=$out/$name.log
+	rm -f "$exe"
+	if ! (cd "$root" && nice "$GO" test -c -o "$exe" "$pkg") > "$log" 2>&1; then
+		echo "$pkg: does not build for windows/amd64"
+		sed 's/^/    /' "$log" | head -8
+		status=1
+		continue
+	fi
+	if [ ! -f "$exe" ]; then
+		echo "$pkg: no tests"
+		continue
+	fi
+	dir=$(cd "$root" && "$GO" list -f '{{.Dir}}' "$pkg")
+	# shellcheck disable=SC2086 # TESTFLAGS is split into flags on purpose
+	if (cd "$dir" && sh "$root/packaging/windows/wine.sh" "$exe" -test.v -test.count=1 -test.timeout=20m ${TESTFLAGS:-}) > "$log" 2>&1; then
+		code=0
+	else
+		code=$?
+	fi
+	tr -d '\r' < "$log" > "$log.tmp" && mv "$log.tmp" "$log"
+	awk -f "$root/packaging/windows/testlog.awk" "$log" > "$log.summary"
+	read -r ran passed failed skipped cleanup crashed < "$log.summary"
+	if [ "$code" = 0 ]; then
+		verdict=pass
+	elif [ "$crashed" = 0 ] && [ "$failed" -gt 0 ] && [ "$failed" = "$cleanup" ]; then
+		verdict="pass but for wine (exit $code)"
+	else
+		verdict="FAIL (exit $code)"
+		status=1
+	fi
+	echo "$pkg: $verdict: $ran tests ran, $passed passed, $failed failed ($cleanup only at wine's TempDir cleanup), $skipped skipped"
+	tail -n +2 "$log.summary"
+done
+exit $status
