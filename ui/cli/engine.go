@@ -76,7 +76,7 @@ func (l *local) serve(env instance.Env) {
 	host, err := instance.NewHost(l.m, api.SocketPath(), env.APIOptions(nil))
 	if err != nil && !errors.Is(err, api.ErrRunning) {
 		// Downloading matters more; only other commands lose this engine.
-		fmt.Fprintf(env.Stderr, "modelfetch: warning: other commands cannot join this download. %s\n", words.Sentence(err))
+		env.Warn("other commands cannot join this download. %s", words.Sentence(err))
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)
@@ -132,7 +132,7 @@ func (l *local) interrupted(env instance.Env, id string, s fetch.Snapshot) int {
 	if err := l.m.Pause(id); err != nil {
 		return env.Fail(err)
 	}
-	fmt.Fprintf(env.Stderr, "modelfetch: paused at %s; run the same command again to resume\n", progressText(s))
+	fmt.Fprintf(env.Stderr, "modelfetch: Paused at %s; run the same command again to resume.\n", progressText(s))
 	return 130
 }
 
@@ -174,7 +174,7 @@ func (r remote) match(ctx context.Context, url string) (string, error) {
 
 func (r remote) ensure(ctx context.Context, env instance.Env, g *getArgs) (string, string, error) {
 	if g.limitRate != 0 {
-		env.Warn("--limit-rate cannot change the running ModelFetch; set its limit in its settings")
+		env.Warn("--limit-rate cannot change the running ModelFetch; set its limit in its Settings.")
 	}
 	res, _, err := r.c.Create(ctx, g.ask) // it resolves what is asked, as this process would
 	// The server may join a fetch of the same files under another id.
@@ -189,7 +189,7 @@ func (r remote) wait(ctx context.Context, id string, show func(fetch.Event)) (fe
 // interrupted only stops waiting: pausing would stop every other program
 // waiting for the download.
 func (r remote) interrupted(env instance.Env, id string, _ fetch.Snapshot) int {
-	fmt.Fprintf(env.Stderr, "modelfetch: stopped waiting; the download continues in the running ModelFetch (`modelfetch pause %s` pauses it)\n", id)
+	fmt.Fprintf(env.Stderr, "modelfetch: Stopped waiting; the download goes on in the running ModelFetch (`modelfetch pause %s` pauses it).\n", id)
 	return 130
 }
 
