@@ -240,10 +240,13 @@ func (b *Bar) Show(s fetch.Snapshot) {
 	b.drawn = true
 }
 
-// PlainLine is the line for a log of a fetch's state: "model.gguf: Paused
-// · 1.0 of 2.0 GB", with the engine's message when it has one.
+// PlainLine is the line for a log of a fetch's state: "model.gguf:
+// Downloading · 0 B of 1.3 GB", with the engine's message when it has one.
 func PlainLine(s fetch.Snapshot) string {
 	essential, _ := tail(s)
+	if s.State == fetch.StateRunning {
+		essential = append([]string{StateText(s)}, essential...)
+	}
 	line := Title(s) + ": " + strings.Join(essential, " · ")
 	if s.Message != "" && !strings.Contains(line, strings.TrimSuffix(s.Message, ".")) {
 		line += " · " + strings.TrimSuffix(s.Message, ".")
