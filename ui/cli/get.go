@@ -101,7 +101,7 @@ func outcome(ctx context.Context, env instance.Env, e engine, id string, final f
 	case errors.Is(err, fetch.ErrDuplicateID):
 		err = &failure{fmt.Sprintf("A different download with id %q is in progress; choose another --id.", id), err}
 	case errors.Is(err, fetch.ErrConflict):
-		err = &failure{words.Sentence(err) + " To use the new one, run the same command with --replace.", err}
+		err = &failure{words.Sentence(err) + " Run the same command with --replace to do so.", err}
 	}
 	return env.Fail(err)
 }
