@@ -68,7 +68,7 @@ func TestDownloadOnce(t *testing.T) {
 	m.Fetch("first", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
 	first := settle(t, m, "first")
 	sent := o.Sent.Load()
-	if p, ok := m.Match(o.FileURL(modelPath)); !ok || p != first.Records[0].Path {
+	if p, ok := m.Match(t.Context(), o.FileURL(modelPath)); !ok || p != first.Records[0].Path {
 		t.Fatalf("Match = %q, %v; want %q", p, ok, first.Records[0].Path)
 	}
 	for _, id := range []string{"first", "second"} {
@@ -86,11 +86,11 @@ func TestDownloadOnce(t *testing.T) {
 	if err := m.Remove("second"); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := m.Match(o.FileURL(modelPath)); !ok {
+	if _, ok := m.Match(t.Context(), o.FileURL(modelPath)); !ok {
 		t.Error("removing a fetch from the list forgot its completed file")
 	}
 	os.Remove(first.Records[0].Path)
-	if _, ok := m.Match(o.FileURL(modelPath)); ok {
+	if _, ok := m.Match(t.Context(), o.FileURL(modelPath)); ok {
 		t.Error("Match returned a file that was deleted")
 	}
 }
