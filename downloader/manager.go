@@ -210,6 +210,7 @@ type Manager struct {
 	order     []*fetchState
 	maxActive int
 	maxConns  int
+	only      string // the one fetch to run ("" for all): RunOnly
 	running   int
 	subs      map[*Subscription]struct{}
 	completed []journal.Completed // every verified download, oldest first
@@ -312,7 +313,7 @@ func (m *Manager) dispatch(ctx context.Context, wg *sync.WaitGroup) {
 		return
 	}
 	for _, f := range m.order {
-		if f.paused || f.settled() {
+		if f.paused || f.settled() || m.only != "" && f.id != m.only {
 			continue
 		}
 		for _, r := range f.records {
@@ -624,6 +625,17 @@ func (m *Manager) drop(f *fetchState) {
 	os.Remove(filepath.Join(m.cfg.PartialDir, f.id))
 	delete(m.fetches, f.id)
 	m.order = slices.DeleteFunc(m.order, func(g *fetchState) bool { return g == f })
+}
+
+// RunOnly makes the engine run only the fetch with id ("" for every
+// fetch again): the others stay as they are, queued, for the engine that
+// runs them all. A `modelfetch get` that took over after the window quit
+// downloads what it was asked for, not the window's whole list.
+func (m *Manager) RunOnly(id string) {
+	m.mu.Lock()
+	m.only = id
+	m.mu.Unlock()
+	poke(m.wake)
 }
 
 // SetMaxActive changes how many records transfer at once.

@@ -377,3 +377,20 @@ func TestAbortWhilePauseWindsDown(t *testing.T) {
 		}
 	}
 }
+
+// TestRunOnly: an engine told to run one fetch leaves the others queued,
+// with no request made for them, until it is told to run them all.
+func TestRunOnly(t *testing.T) {
+	o := newOrigin(t, 256<<10)
+	o.Put("/other.bin", origintest.Content(256<<10, 2))
+	m := start(t, testConfig(t))
+	m.RunOnly("mine")
+	mustFetch(t, m, "theirs", fetch.Request{URL: o.FileURL("/other.bin")})
+	mustFetch(t, m, "mine", fetch.Request{URL: o.FileURL(modelPath)})
+	settleWhole(t, m, "mine", o.Bytes(modelPath))
+	if s, _ := m.Get("theirs"); s.State != fetch.StateQueued || s.Downloaded != 0 {
+		t.Fatalf("the other fetch is %s with %d bytes, want queued and untouched", s.State, s.Downloaded)
+	}
+	m.RunOnly("")
+	settleWhole(t, m, "theirs", o.Bytes("/other.bin"))
+}
