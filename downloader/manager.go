@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/apps"
 	"github.com/modelfetch/modelfetch/downloader/internal/journal"
 	"github.com/modelfetch/modelfetch/downloader/internal/transfer"
 	"github.com/modelfetch/modelfetch/downloader/words"
@@ -85,6 +86,11 @@ type Config struct {
 	// offline machine from a server that fails; nil takes the machine as
 	// online.
 	Network network.Watcher
+	// Apps finds an app's model store on this machine by its name
+	// ("ollama", "lmstudio", "jan", "gpt4all"), for making files
+	// available to it (Request.Share, Manager.Share); nil looks where each
+	// app keeps it.
+	Apps func(name string) (apps.App, bool)
 	// Inhibitor is held while any record runs; nil keeps nothing awake.
 	Inhibitor Inhibitor
 	// PauseMetered pauses downloads while Network says the connection is
@@ -167,6 +173,9 @@ func (c Config) withDefaults() Config {
 	if c.Clock == nil {
 		c.Clock = realClock{}
 	}
+	if c.Apps == nil {
+		c.Apps = systemApps
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -210,7 +219,8 @@ type Manager struct {
 	order     []*fetchState
 	maxActive int
 	maxConns  int
-	only      string // the one fetch to run ("" for all): RunOnly
+	only      string   // the one fetch to run ("" for all): RunOnly
+	shareNew  []string // apps every verified Hub model is made available to: SetShareNew
 	running   int
 	subs      map[*Subscription]struct{}
 	completed []journal.Completed // every verified download, oldest first
@@ -343,8 +353,13 @@ func (m *Manager) runRecord(ctx context.Context, r *record) {
 	}
 	d.OnDisk, r.onDisk = r.onDisk, transfer.Copy{} // checked once
 	target := &transfer.Target{Request: r.req, Ledger: r.ledger, Hashed: &r.hashed, Conns: &r.conns}
+	share := slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(r.req.Share), m.shareNew...))))
 	m.mu.Unlock()
 	out, err := transfer.Run(ctx, d, target, recordEvents{m, r})
+	var shared []fetch.Shared
+	if model := target.Request.Model; err == nil && out.SHA256 != "" && model != nil && len(share) > 0 {
+		shared = m.shareFile(out.Path, out.SHA256, out.Size, *model, share, false)
+	}
 	stopped := ctx.Err() != nil
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -359,6 +374,7 @@ func (m *Manager) runRecord(ctx context.Context, r *record) {
 		r.path, r.size, r.hashState, r.mismatch, r.amended, r.message, r.waiting = out.Path, out.Size, nil, "", nil, "", nil
 		// A changed copy found intact was named and digested by no download.
 		r.name, r.sha256 = cmp.Or(r.name, filepath.Base(out.Path)), cmp.Or(r.sha256, out.SHA256)
+		r.shared = mergeShared(r.shared, shared)
 		m.remember(r)
 		poke(m.verify) // one verified without a digest gets the SHA-256 of its bytes
 	case stopped && r.f.aborted:
@@ -636,6 +652,15 @@ func (m *Manager) RunOnly(id string) {
 	m.only = id
 	m.mu.Unlock()
 	poke(m.wake)
+}
+
+// SetShareNew makes every Hub model's file verified from now on available
+// to the apps named (the window's "Always make new models available
+// to"), besides those its request names.
+func (m *Manager) SetShareNew(apps []string) {
+	m.mu.Lock()
+	m.shareNew = slices.Clone(apps)
+	m.mu.Unlock()
 }
 
 // SetMaxActive changes how many records transfer at once.

@@ -33,6 +33,9 @@ type Ask struct {
 	Revision string   `json:"revision,omitempty"`
 	Include  []string `json:"include,omitempty"`
 	Exclude  []string `json:"exclude,omitempty"`
+	// For lists the apps a Hub model's files are made available to once
+	// verified ("ollama", "lmstudio", "jan", "gpt4all"; fetch.Request.Share).
+	For []string `json:"for,omitempty"`
 	fetch.Options
 }
 
@@ -147,6 +150,9 @@ func (r Resolver) hub(ctx context.Context, a Ask) (Fetch, error) {
 	f, err := hf.NewFetch(plan, plan.Files, layout)
 	if err != nil {
 		return Fetch{}, err
+	}
+	for i := range f.Requests {
+		f.Requests[i].Share = a.For
 	}
 	opts := a.Options
 	opts.Title = cmp.Or(opts.Title, f.Title)

@@ -94,6 +94,8 @@ type Record struct {
 	// Mismatch and Unverified: see record.
 	Mismatch   string `json:"mismatch,omitempty"`
 	Unverified bool   `json:"unverified,omitempty"`
+	// Shared: the apps the completed file was made available to.
+	Shared []fetch.Shared `json:"shared,omitempty"`
 }
 
 // Segment is a byte range [Start, End) of which [Start, Done) is

@@ -157,8 +157,8 @@ type Plan struct {
 type Outcome struct {
 	Path string
 	Size int64
-	// SHA256 is the recorded digest of a finished copy found intact, kept
-	// for a request that named none.
+	// SHA256 is the SHA-256 the file was verified with, "" when it was
+	// not (no digest, or a git blob id).
 	SHA256 string
 }
 
@@ -487,6 +487,9 @@ func (t *transfer) commit(context.Context) (stateFn, error) {
 		return nil, fetch.Failure(fetch.ReasonFetchError, size, err)
 	}
 	t.out = Outcome{Path: dest, Size: size}
+	if t.hash != nil && t.r.Request.GitSHA1 == "" {
+		t.out.SHA256 = strings.ToLower(t.plan.Digest) // verified above
+	}
 	return nil, nil
 }
 
