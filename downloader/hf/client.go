@@ -58,11 +58,14 @@ type Config struct {
 // with a KindLimit *Error that says which.
 type Limits struct {
 	// Pages bounds the pages of one listing (the Hub's rel="next" links);
-	// 0 means 10,000 (ten million entries at the Hub's 1,000 a page).
+	// 0 means 10,000 (ten million entries at the Hub's 1,000 a page; an
+	// endless chain of tiny pages then stops within seconds).
 	Pages int
 	// Entries bounds the files and folders of one listing; 0 means
-	// 1,000,000, ten times the most files the Hub advises a repo to have.
-	// A plan costs a few hundred bytes a file.
+	// 300,000, three times the most files the Hub advises a repo to have.
+	// A plan holds about 400 bytes a file, so a listing refused at the
+	// bound has cost under 200 MB; a larger repo is downloaded
+	// a folder at a time.
 	Entries int
 	// Bytes bounds one answer; 0 means 64 MiB. Listings are read as a
 	// stream, so this bounds the time spent reading, not memory.
@@ -74,7 +77,7 @@ type Limits struct {
 
 // withDefaults is l with its zero fields set to the defaults.
 func (l Limits) withDefaults() Limits {
-	return Limits{Pages: cmp.Or(l.Pages, 10_000), Entries: cmp.Or(l.Entries, 1_000_000),
+	return Limits{Pages: cmp.Or(l.Pages, 10_000), Entries: cmp.Or(l.Entries, 300_000),
 		Bytes: cmp.Or(l.Bytes, 64<<20), Time: cmp.Or(l.Time, 10*time.Minute)}
 }
 
@@ -183,7 +186,7 @@ func (c *Client) call(ctx context.Context, q request, r Ref, read func(*json.Dec
 	case errors.As(err, &he):
 		return nil, he
 	case err != nil:
-		return nil, c.badAnswer(r, "it is not the JSON the Hub sends", err)
+		return nil, c.badAnswer(r, "it is not the JSON the Hugging Face Hub sends", err)
 	}
 	return resp.Header, nil
 }

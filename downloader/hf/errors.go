@@ -1,6 +1,7 @@
 package hf
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -146,13 +147,13 @@ func (e *Error) Sentence() string {
 func (e *Error) answerSentence() string {
 	switch e.Kind {
 	case KindBadAnswer:
-		return fmt.Sprintf("The Hub's answer about %s is not one the Hugging Face Hub sends: %s. %s", e.subject(), e.Message, e.source())
+		why := cmp.Or(e.Message, "it is not what the Hugging Face Hub sends")
+		return fmt.Sprintf("The Hub's answer about %s cannot be used: %s. %s", e.subject(), why, e.source())
 	case KindUnsafeListing:
-		what := "listing of " + e.Repo
 		if e.Repo == "" {
-			what = "search results"
+			return fmt.Sprintf("The Hub's search results name %s, which %s, so ModelFetch refused them all. %s", shown(e.Path), e.Message, e.source())
 		}
-		return fmt.Sprintf("The Hub's %s names %s, which %s, so ModelFetch refused the whole answer. %s", what, shown(e.Path), e.Message, e.source())
+		return fmt.Sprintf("The Hub's listing of %s names %s, which %s, so ModelFetch refused the whole listing. %s", e.Repo, shown(e.Path), e.Message, e.source())
 	case KindLimit:
 		return e.limitSentence()
 	}
