@@ -37,6 +37,10 @@ TEST_PKGS := $(BUILD_PKGS) curl dbus
 STATICCHECK := v0.8.2
 # gocyclo, pinned; every function in the module stays at 15 or less.
 GOCYCLO := v0.6.0
+# dupl, pinned: a run of DUPL_TOKENS tokens (about eight lines) found twice
+# is a copy with small variations; make one function of it.
+DUPL := v1.0.0
+DUPL_TOKENS := 70
 
 .PHONY: run test build bench deps-build deps-test install uninstall deb dist release check-install
 
@@ -60,8 +64,15 @@ test: deps-test build
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK) ./...
 	$(GO) run github.com/fzipp/gocyclo/cmd/gocyclo@$(GOCYCLO) -over 15 .
+	$(MAKE) --no-print-directory check-duplicates
 	$(MAKE) --no-print-directory check-install
 	$(GO) test -race -timeout 20m ./...
+
+# Code written twice (see DUPL above): dupl lists each pair of places.
+.PHONY: check-duplicates
+check-duplicates:
+	@out=$$($(GO) run github.com/mibk/dupl@$(DUPL) -t $(DUPL_TOKENS) -plumbing .) || exit 1; \
+	if [ -n "$$out" ]; then echo "$$out"; echo "check-duplicates: the code above is written twice; make one function of it"; exit 1; fi
 
 # The engine's chaos test over thousands of seeds (make test runs a few
 # hundred); CHAOSFLAGS="-seed N" replays one.
