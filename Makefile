@@ -1,6 +1,6 @@
 # ModelFetch. `make run` starts the app, `make test` runs every check; both
 # install the system packages they need first. `make install`, `make deb`
-# and `make dist` install and package it (see README.md, "Install").
+# and `make dist` install and package it (see docs/install.md).
 
 GO ?= go
 BIN := bin/modelfetch
@@ -185,7 +185,7 @@ screenshot-login: build
 	xvfb-run -a -s '-screen 0 1280x800x24' dbus-run-session -- sh packaging/screenshot-login.sh $(BIN) bin/bench packaging/testdata
 
 # Speed, CPU and memory against curl and aria2c, on a local server (see
-# downloader/bench and README.md); BENCHFLAGS="-runs 1 -size 256MiB" etc.
+# downloader/bench and docs/bench.md); BENCHFLAGS="-runs 1 -size 256MiB" etc.
 # for a quick run.
 BENCHFLAGS ?=
 
