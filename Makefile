@@ -65,8 +65,20 @@ test: deps-test build
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK) ./...
 	$(GO) run github.com/fzipp/gocyclo/cmd/gocyclo@$(GOCYCLO) -over 15 .
 	$(MAKE) --no-print-directory check-duplicates
+	$(MAKE) --no-print-directory check-layers
 	$(MAKE) --no-print-directory check-install
 	$(GO) test -race -timeout 20m ./...
+
+# The structure issue 16 gave the tree (downloader/internal/layers): it
+# prints how many top-level names package downloader exports (at most 60),
+# and fails when ui and ui/cli import each other, when a package under
+# downloader/internal/transfer imports downloader, when anything under
+# downloader imports a UI, or when downloader's package doc lacks an
+# Example that runs. Its test, run by go test, checks that the links and
+# names in README.md, CONTRIBUTING.md and docs/ exist.
+.PHONY: check-layers
+check-layers:
+	$(GO) run ./downloader/internal/layers -go "$(GO)"
 
 # Code written twice (see DUPL above): dupl lists each pair of places.
 .PHONY: check-duplicates
