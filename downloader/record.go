@@ -70,7 +70,10 @@ type record struct {
 	ranges    bool   // the server honours byte ranges
 	// replace is a completed copy of this file found broken on disk
 	// (truncated or grown): the new one takes its place.
-	replace   string
+	replace string
+	// onDisk is a file the next transfer checks before asking for any
+	// byte (Manager.toCheck, carryOn's check of a digest asked for).
+	onDisk    transfer.Copy
 	restarted fetch.Restart
 
 	reason  fetch.Reason

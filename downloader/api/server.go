@@ -635,7 +635,7 @@ func (s *Server) match(w http.ResponseWriter, r *http.Request) {
 	}
 	res := MatchResult{Paths: []string{}}
 	for _, u := range urls {
-		p, ok := s.m.Match(u)
+		p, ok := s.m.Match(r.Context(), u)
 		if !ok {
 			writeError(w, http.StatusNotFound, fmt.Sprintf("The file at %s has not been downloaded (or it is gone).", u))
 			return

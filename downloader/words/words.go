@@ -71,8 +71,12 @@ func failureSentence(fe *fetch.FailError) string {
 		}
 	}
 	var se *fetch.StatusError
-	if errors.As(fe.Err, &se) {
+	var ce *fetch.ConflictError
+	switch {
+	case errors.As(fe.Err, &se):
 		return statusSentence(se) + "."
+	case errors.As(fe.Err, &ce):
+		return conflictSentence(ce)
 	}
 	for _, word := range []func(error) string{sayerSentence, fileSentence} {
 		if s := word(fe.Err); s != "" {

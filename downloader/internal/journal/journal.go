@@ -59,7 +59,7 @@ func (c Completed) Changed() (gone, changed bool) {
 	if err != nil || !st.Mode().IsRegular() {
 		return true, false
 	}
-	return false, st.Size() != c.Size || (c.SHA256 != "" && c.Mod != 0 && st.ModTime().UnixNano() != c.Mod)
+	return false, st.Size() != c.Size || c.Mod != 0 && st.ModTime().UnixNano() != c.Mod
 }
 
 type Fetch struct {
