@@ -66,8 +66,13 @@ func loadPackage(root, rel string) (*pkg, error) {
 	return nil, nil
 }
 
+// skipped are folders with no package of the module in them: go's own
+// (testdata), npm's, and what make builds at the root (bin holds a wine
+// prefix after make test-windows).
+var skipped = []string{"testdata", "node_modules", "bin", "dist"}
+
 // loadTree reads every package under root, leaving out the folders go
-// leaves out (testdata, and names starting with "." or "_").
+// leaves out (names starting with "." or "_") and the skipped ones.
 func loadTree(root string) ([]*pkg, error) {
 	var pkgs []*pkg
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -75,7 +80,7 @@ func loadTree(root string) ([]*pkg, error) {
 			return err
 		}
 		name := d.Name()
-		if path != root && (name == "testdata" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
+		if path != root && (slices.Contains(skipped, name) || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
 			return filepath.SkipDir
 		}
 		rel, err := filepath.Rel(root, path)
