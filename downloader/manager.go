@@ -1,9 +1,3 @@
-// Package downloader is ModelFetch's engine: Background Fetch for the
-// desktop. A Manager keeps fetches (each one or more records, i.e. files),
-// moves their bytes with a resumable, validated protocol, keeps a journal
-// that survives kill -9, and tells subscribers what changed. It never
-// imports a UI toolkit: the window, the command line and the local API are
-// its clients.
 package downloader
 
 import (

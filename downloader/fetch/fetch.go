@@ -73,10 +73,11 @@ type Request struct {
 	// a request has it or SHA256, not both.
 	GitSHA1 string `json:"gitSHA1,omitempty"`
 	// Dest is the exact path of the finished file, instead of a free name
-	// in the fetch's folder. A file already there is replaced only when
-	// the request names a digest (the path is then content-addressed), and
-	// one there at Size with a digest is taken as done, never downloaded
-	// twice.
+	// in the fetch's folder. A file already there is hashed first when the
+	// request names a digest: with that digest it is taken as done, never
+	// downloaded twice; with another it is replaced only when it is the
+	// engine's own or in one of its roots (the Hub cache), never a file of
+	// someone else's. Without a digest a file there is never replaced.
 	Dest string `json:"dest,omitempty"`
 	// Links are symlinks made (or atomically replaced) once the file is
 	// in place, each pointing at it by a relative target.

@@ -1,3 +1,9 @@
+// Package transfer moves one record's bytes: it resolves the file, fits
+// the partial data on disk to it, fills the missing ranges over as many
+// connections as help (one retry policy for every request), verifies the
+// file against the byte ledger and its digest, and commits it by an
+// atomic rename. It holds no Manager: Run is given its dependencies and
+// tells its owner what happens through Events.
 package transfer
 
 import (
