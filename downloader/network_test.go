@@ -379,7 +379,7 @@ func TestRepairInPlace(t *testing.T) {
 	if err := os.Truncate(path, 1000); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := m.Match(o.FileURL(modelPath)); ok {
+	if _, ok := m.Match(t.Context(), o.FileURL(modelPath)); ok {
 		t.Fatal("a truncated file matched as downloaded")
 	}
 	m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
@@ -437,7 +437,7 @@ func TestRepairChangedInPlace(t *testing.T) {
 				}
 			}
 			touch(time.Minute)
-			if _, ok := m.Match(o.FileURL(modelPath)); ok == tc.asks {
+			if _, ok := m.Match(t.Context(), o.FileURL(modelPath)); ok == tc.asks {
 				t.Fatalf("Match: %v, want %v (hashed: the file is intact only when not written)", ok, !tc.asks)
 			}
 			touch(2 * time.Minute) // so that the fetch hashes it too
@@ -458,7 +458,7 @@ func TestRepairChangedInPlace(t *testing.T) {
 			if err != nil || len(entries) != 1 {
 				t.Errorf("the folder holds %d files (%v), want the one", len(entries), err)
 			}
-			if _, ok := m.Match(o.FileURL(modelPath)); !ok {
+			if _, ok := m.Match(t.Context(), o.FileURL(modelPath)); !ok {
 				t.Error("the repaired file does not match as downloaded")
 			}
 		})

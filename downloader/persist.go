@@ -91,7 +91,7 @@ func (f *fetchState) journal() journal.Fetch {
 			SHA256: r.sha256, Ranges: r.ranges, Segments: journal.Segments(synced), Written: journal.Segments(written),
 			HashState: r.hashState, Path: r.path, State: state,
 			Reason: r.reason, Message: r.message, Status: r.status, Offset: r.offset,
-			Mismatch: r.mismatch, Unverified: r.unverified,
+			Mismatch: r.mismatch, Unverified: r.unverified, Shared: r.shared,
 		})
 	}
 	return jf
@@ -110,7 +110,7 @@ func fetchFromJournal(jf journal.Fetch, sameBoot bool) *fetchState {
 		r := &record{f: f, index: i, req: jr.Request, name: jr.Name, url: jr.URL, size: jr.Size,
 			validator: jr.Validator, sha256: jr.SHA256, ranges: jr.Ranges, hashState: jr.HashState,
 			path: jr.Path, state: jr.State, reason: jr.Reason, message: jr.Message, status: jr.Status, offset: jr.Offset,
-			mismatch: jr.Mismatch, unverified: jr.Unverified}
+			mismatch: jr.Mismatch, unverified: jr.Unverified, shared: jr.Shared}
 		if !r.state.Settled() {
 			r.state = fetch.StateQueued
 		}

@@ -70,7 +70,10 @@ type record struct {
 	ranges    bool   // the server honours byte ranges
 	// replace is a completed copy of this file found broken on disk
 	// (truncated or grown): the new one takes its place.
-	replace   string
+	replace string
+	// onDisk is a file the next transfer checks before asking for any
+	// byte (Manager.toCheck, carryOn's check of a digest asked for).
+	onDisk    transfer.Copy
 	restarted fetch.Restart
 
 	reason  fetch.Reason
@@ -85,6 +88,7 @@ type record struct {
 	amended    *fetch.Request // the request to use once the running transfer stops (see Manager.replace)
 	mismatch   string         // the SHA-256 the complete file had when it failed its check, "" if none
 	unverified bool           // commit the file without checking its digest (Manager.KeepUnverified)
+	shared     []fetch.Shared // the apps the completed file was made available to (share.go)
 
 	ledger *ledger.Ledger // which bytes the partial file holds
 
@@ -166,7 +170,8 @@ func (r *record) snapshot() fetch.RecordSnapshot {
 	rs := fetch.RecordSnapshot{URL: r.req.URL, Name: r.name, Path: r.path, State: r.state,
 		FailureReason: r.reason, Message: r.message, Status: r.status, Offset: r.offset,
 		Downloaded: r.downloaded(), Size: r.size, Verified: r.hashed.Load(), SHA256: r.expected(),
-		Connections: int(r.conns.Load()), Restarted: words.Restart(r.restarted), Actual: r.mismatch, Unverified: r.unverified}
+		Connections: int(r.conns.Load()), Restarted: words.Restart(r.restarted), Actual: r.mismatch, Unverified: r.unverified,
+		Shared: slices.Clone(r.shared)}
 	if rs.Name == "" {
 		rs.Name = fetch.SanitizeName(fetch.NameFromURL(r.req.URL))
 	}

@@ -508,7 +508,7 @@ func (d *differ) modelStates(snaps []fetch.Snapshot) []modelState {
 		// offers Download (the Hub tab says which files are there).
 		ms := modelState{ready: len(model.Files) > 0, size: model.Size()}
 		for j, f := range model.Files {
-			p, ok := d.m.Match(f.URL)
+			p, ok := d.m.Ready(f.URL)
 			if !ok {
 				ms.ready, ms.file = false, ""
 				break

@@ -138,10 +138,10 @@ func (c *Client) Ping(ctx context.Context) (Instance, error) {
 	return in, err
 }
 
-// Create starts a fetch, or attaches to the active one for the same files.
-// created reports which: false means another client had asked first (or
-// the files were already downloaded under this id). A paused fetch stays
-// paused; call Resume to carry on with it.
+// Create asks for a fetch (ask.Ask), as downloader.Manager.Ensure does:
+// it starts one, or joins the active one for the same files (resuming it
+// if paused). created reports which: false means another client had asked
+// first, or the files were already downloaded.
 func (c *Client) Create(ctx context.Context, req CreateRequest) (res Created, created bool, err error) {
 	status, err := c.do(ctx, http.MethodPost, "/v1/fetches", req, &res)
 	return res, status == http.StatusCreated, err

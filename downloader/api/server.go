@@ -334,7 +334,7 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request, mux *http.Serve
 	case http.StatusMethodNotAllowed:
 		writeError(w, rec.status, fmt.Sprintf("The resource %s does not accept %s; it accepts %s.", r.URL.Path, r.Method, rec.header.Get("Allow")))
 	case http.StatusNotFound, 0:
-		writeError(w, http.StatusNotFound, fmt.Sprintf("There is no resource at %s; the resources are listed in ModelFetch's README.", r.URL.Path))
+		writeError(w, http.StatusNotFound, fmt.Sprintf("There is no resource at %s; the resources are listed in docs/api.md.", r.URL.Path))
 	default:
 		writeError(w, rec.status, fmt.Sprintf("The resource %s is at %s.", r.URL.Path, rec.header.Get("Location")))
 	}
@@ -398,7 +398,7 @@ type Created struct {
 }
 
 // createFields lists CreateRequest's fields for error messages.
-const createFields = `"id", "model", "requests" (each with "url", "name", "sha256", "gitSHA1", "size", "dest", "links"), "revision", "include", "exclude", "title", "icon", "downloadTotal", "dir", "connections" and "replace"`
+const createFields = `"id", "model", "requests" (each with "url", "name", "sha256", "gitSHA1", "size", "dest", "links", "stamp", "model", "share"), "revision", "include", "exclude", "for", "title", "icon", "downloadTotal", "dir", "connections" and "replace"`
 
 // errMore is a request body with more after its JSON object.
 var errMore = errors.New("more follows the JSON object")
@@ -607,6 +607,19 @@ func (s *Server) abort(ctx context.Context, id string) {
 	}
 }
 
+// matchCached answers a match of a Hub model with the files the Hub cache
+// holds (ask.Resolver.Cached).
+func (s *Server) matchCached(w http.ResponseWriter, model string, paths []string, err error) {
+	switch {
+	case errors.Is(err, hf.ErrNotCached):
+		writeError(w, http.StatusNotFound, fmt.Sprintf("No file of %s is in the Hugging Face cache.", model))
+	case err != nil:
+		writeError(w, http.StatusBadRequest, words.Sentence(err))
+	default:
+		writeJSON(w, http.StatusOK, MatchResult{Paths: paths})
+	}
+}
+
 // MatchResult is the answer of GET /v1/match: the completed files, in the
 // order of the model's files (one for a URL).
 type MatchResult struct {
@@ -624,9 +637,13 @@ func (s *Server) match(w http.ResponseWriter, r *http.Request) {
 	case rawURL != "":
 		urls = []string{rawURL}
 	default:
+		if paths, ok, err := s.asks.Cached(ask.Ask{Model: model}); ok {
+			s.matchCached(w, model, paths, err)
+			return
+		}
 		m, ok := catalog.Find(s.opts.Catalog, model)
 		if !ok {
-			writeError(w, http.StatusNotFound, fmt.Sprintf("There is no model %q in the catalog (see GET /v1/catalog).", model))
+			writeError(w, http.StatusNotFound, fmt.Sprintf("There is no model %q in the catalog (see GET /v1/catalog), and it is not a Hugging Face name.", model))
 			return
 		}
 		for _, f := range m.Files {
@@ -635,7 +652,7 @@ func (s *Server) match(w http.ResponseWriter, r *http.Request) {
 	}
 	res := MatchResult{Paths: []string{}}
 	for _, u := range urls {
-		p, ok := s.m.Match(u)
+		p, ok := s.m.Match(r.Context(), u)
 		if !ok {
 			writeError(w, http.StatusNotFound, fmt.Sprintf("The file at %s has not been downloaded (or it is gone).", u))
 			return

@@ -101,8 +101,8 @@ func (l *local) abort(_ context.Context, id string) (bool, error) {
 	return false, nil
 }
 
-func (l *local) match(_ context.Context, url string) (string, error) {
-	if p, ok := l.m.Match(url); ok {
+func (l *local) match(ctx context.Context, url string) (string, error) {
+	if p, ok := l.m.Match(ctx, url); ok {
 		return p, nil
 	}
 	return "", fetch.ErrNotFound
