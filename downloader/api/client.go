@@ -194,6 +194,16 @@ func (c *Client) Retry(ctx context.Context, id string) (fetch.Snapshot, error) {
 	return c.action(ctx, id, "retry")
 }
 
+// Share makes the verified model files of the fetch with id available to
+// app ("ollama", "lmstudio", "jan", "gpt4all"), copying where no link can
+// be made only with allowCopy (see Manager.Share); the records' Shared of
+// the answer say how it went. A fetch with no such file is a 409 *Error.
+func (c *Client) Share(ctx context.Context, id, app string, allowCopy bool) (fetch.Snapshot, error) {
+	var snap fetch.Snapshot
+	_, err := c.do(ctx, http.MethodPost, "/v1/fetches/"+url.PathEscape(id)+"/share", ShareBody{App: app, Copy: allowCopy}, &snap)
+	return snap, err
+}
+
 // MatchURL returns the path of the completed download of rawURL; a 404
 // *Error when there is none.
 func (c *Client) MatchURL(ctx context.Context, rawURL string) (string, error) {

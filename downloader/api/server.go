@@ -287,6 +287,7 @@ func (s *Server) routes() http.Handler {
 	for _, action := range []string{"pause", "resume", "abort", "retry"} {
 		mux.HandleFunc("POST /v1/fetches/{id}/"+action, func(w http.ResponseWriter, r *http.Request) { s.control(w, r, action) })
 	}
+	mux.HandleFunc("POST /v1/fetches/{id}/share", s.share)
 	mux.HandleFunc("GET /v1/fetches/{id}/events", s.fetchEvents)
 	mux.HandleFunc("GET /v1/events", s.allEvents)
 	mux.HandleFunc("GET /v1/match", s.match)
@@ -574,6 +575,34 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request, action string) 
 		return
 	}
 	writeJSON(w, http.StatusOK, snap)
+}
+
+// ShareBody is what POST /v1/fetches/{id}/share asks for: make the
+// fetch's verified model files available to App, copying them where no
+// link can be made only when Copy allows it (Manager.Share).
+type ShareBody struct {
+	App  string `json:"app"`
+	Copy bool   `json:"copy,omitempty"`
+}
+
+// share answers with the fetch, whose records' Shared say how it went
+// for the app; 409 when the fetch has no file an app could be given.
+func (s *Server) share(w http.ResponseWriter, r *http.Request) {
+	var body ShareBody
+	if !decode(w, r, &body) {
+		return
+	}
+	snap, err := s.m.Share(r.Context(), r.PathValue("id"), body.App, body.Copy)
+	switch {
+	case errors.Is(err, fetch.ErrNotFound):
+		notFound(w, r.PathValue("id"))
+	case errors.Is(err, fetch.ErrNotShareable):
+		writeError(w, http.StatusConflict, words.Sentence(err))
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, words.Sentence(err))
+	default:
+		writeJSON(w, http.StatusOK, snap)
+	}
 }
 
 // abortWait bounds how long an abort waits for the fetch's transfers to
