@@ -111,8 +111,11 @@ func (m *Manager) Share(ctx context.Context, id, app string, allowCopy bool) (fe
 	return m.snapshotOf(id), ctx.Err()
 }
 
-// mergeShared puts the news of got over what old said of the same apps.
+// mergeShared puts the news of got over what old said of the same apps,
+// in a new slice: the journal's writer may be encoding old outside the
+// lock (persist.go), so old is never changed in place.
 func mergeShared(old, got []fetch.Shared) []fetch.Shared {
+	old = slices.Clone(old)
 	for _, g := range got {
 		old = slices.DeleteFunc(old, func(o fetch.Shared) bool { return o.App == g.App })
 		old = append(old, g)
