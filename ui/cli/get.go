@@ -28,8 +28,10 @@ type getArgs struct {
 	ask       ask.Ask // what to download, with --id and the options
 	limitRate int64   // --limit-rate, bytes per second; 0 when not given
 	asJSON    bool
-	apps      []string // --for: the apps to share the verified files with
-	copy      bool     // --copy: a share may copy when it cannot link
+	copy      bool // --copy: a share may copy where it cannot link
+	// tookOver: the running ModelFetch this get waited on stopped, and
+	// this process carries the fetch on (see local.ensure).
+	tookOver bool
 }
 
 // get is attach → ensure → wait → report, whichever engine it attaches
@@ -39,7 +41,7 @@ func get(ctx context.Context, args []string, env instance.Env) int {
 	if err != nil {
 		return usage(env, err)
 	}
-	if _, err := appsOf(g.apps); err != nil {
+	if err := findApps(g.ask.For); err != nil {
 		return env.Fail(err)
 	}
 	if code, ok := hubOffline(ctx, env, g); ok {
@@ -63,14 +65,14 @@ func get(ctx context.Context, args []string, env instance.Env) int {
 			// taking over. Attach again; when none answers, the journal
 			// has the fetch and this process carries it on, under the id
 			// the server gave it.
-			g.ask.ID = id
+			g.ask.ID, g.tookOver = id, true
 			e.close(env, 0)
 			continue
 		}
 		view.done()
 		code = outcome(ctx, env, e, id, final, err, g.asJSON)
-		if code == 0 && len(g.apps) > 0 {
-			code = shareFetch(ctx, env, e, final, shareArgs{apps: g.apps, copy: g.copy, out: env.Stderr})
+		if code == 0 && len(g.ask.For) > 0 {
+			code = shareAfterGet(ctx, env, e, final, shareArgs{apps: g.ask.For, copy: g.copy, out: env.Stderr})
 		}
 		return e.close(env, code)
 	}
@@ -146,11 +148,14 @@ func parseGet(args []string, env instance.Env) (*getArgs, error) {
 	a.ID, a.Revision, a.Include, a.Exclude = *id, *revision, *include, *exclude
 	a.Options = fetch.Options{Title: *title, Replace: *replace}
 	g := &getArgs{ask: a, asJSON: *asJSON, copy: *allowCopy}
-	if g.apps, err = parseApps(*forApps); err != nil {
+	if g.ask.For, err = parseApps(*forApps); err != nil {
 		return nil, err
 	}
 	if err := g.options(env, *sha, *total, *conns, *limit, *dir); err != nil {
 		return nil, err
+	}
+	if m, ok := catalog.Find(env.Catalog, g.ask.Model); len(g.ask.For) > 0 && (len(g.ask.Requests) > 0 || ok && m.HF == "") {
+		return nil, mistake("The option --for takes a Hugging Face name, such as hf.co/ORG/REPO:Q4_K_M: apps name a model by its repository, and %s has none.", g.what())
 	}
 	return g, g.check()
 }

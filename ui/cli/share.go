@@ -6,58 +6,39 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
-	"github.com/dustin/go-humanize"
-
 	"github.com/modelfetch/modelfetch/downloader/apps"
 	"github.com/modelfetch/modelfetch/downloader/fetch"
-	"github.com/modelfetch/modelfetch/downloader/hf"
 	"github.com/modelfetch/modelfetch/downloader/instance"
-	"github.com/modelfetch/modelfetch/downloader/words"
 	"github.com/modelfetch/modelfetch/ui/term"
 )
 
-// knownApp is an app a model can be shared with: its name on the command
-// line, and where its store is on this machine.
-type knownApp struct {
-	key string
-	dir func(apps.Env) string
-	app func(dir string) apps.App
+// appKeys are the apps a model can be shared with, as the command line
+// and the engine (fetch.Request.Share, Manager.Share) name them.
+func appKeys() []string { return []string{"ollama", "lmstudio", "jan", "gpt4all"} }
+
+// appNames are the apps' names for people.
+var appNames = map[string]string{"ollama": "Ollama", "lmstudio": "LM Studio", "jan": "Jan", "gpt4all": "GPT4All"}
+
+// appKey is the key of an app's name for people: "LM Studio" is lmstudio.
+func appKey(name string) string {
+	return strings.ToLower(strings.NewReplacer(" ", "", "-", "", "_", "").Replace(name))
 }
 
-var knownApps = []knownApp{
-	{"ollama", apps.OllamaDir, func(d string) apps.App { return apps.NewOllama(d) }},
-	{"lmstudio", apps.LMStudioModels, apps.LMStudio},
-	{"jan", apps.JanData, apps.Jan},
-	{"gpt4all", apps.GPT4AllModels, apps.GPT4All},
-}
-
-// appKeys are the apps' names on the command line.
-func appKeys() []string {
-	var keys []string
-	for _, a := range knownApps {
-		keys = append(keys, a.key)
-	}
-	return keys
-}
-
-// parseApps reads app names as people write them: separated by commas or
-// blanks, in any case, "LM Studio" and "lm-studio" as lmstudio.
+// parseApps reads app names as people write them: separated by commas,
+// in any case, "LM Studio" and "lm-studio" as lmstudio.
 func parseApps(words []string) ([]string, error) {
 	var keys []string
 	for _, w := range words {
-		for _, name := range strings.FieldsFunc(w, func(r rune) bool { return r == ',' }) {
-			key := strings.ToLower(strings.NewReplacer(" ", "", "-", "", "_", "").Replace(fetch.Pasted(name)))
-			if key == "" {
-				continue
-			}
-			if !slices.Contains(appKeys(), key) {
+		for _, name := range strings.Split(w, ",") {
+			key := appKey(fetch.Pasted(name))
+			switch {
+			case key == "" || slices.Contains(keys, key):
+			case !slices.Contains(appKeys(), key):
 				return nil, unknown("app", strings.TrimSpace(name), appKeys())
-			}
-			if !slices.Contains(keys, key) {
+			default:
 				keys = append(keys, key)
 			}
 		}
@@ -65,25 +46,19 @@ func parseApps(words []string) ([]string, error) {
 	return keys, nil
 }
 
-// appsOf returns the apps of keys on this machine, or the failure that
-// names the first one missing.
-func appsOf(keys []string) ([]apps.App, error) {
+// findApps refuses, before anything is downloaded, an app whose store is
+// not on this machine.
+func findApps(keys []string) error {
 	if len(keys) == 0 {
-		return nil, nil
+		return nil
 	}
-	e := apps.System()
-	found := apps.Find(e)
-	var out []apps.App
+	found := apps.Find(apps.System())
 	for _, key := range keys {
-		k := knownApps[slices.IndexFunc(knownApps, func(a knownApp) bool { return a.key == key })]
-		want := k.app(k.dir(e))
-		i := slices.IndexFunc(found, func(a apps.App) bool { return a.Name() == want.Name() })
-		if i < 0 {
-			return nil, &failure{fmt.Sprintf("%s is not on this machine: it keeps its models in %s, which does not exist. Install it and start it once, or leave it out.", want.Name(), want.Dir()), apps.ErrNotFound}
+		if !slices.ContainsFunc(found, func(a apps.App) bool { return appKey(a.Name()) == key }) {
+			return &fetch.AppError{App: appNames[key], Err: apps.ErrNotFound}
 		}
-		out = append(out, found[i])
 	}
-	return out, nil
+	return nil
 }
 
 // shareArgs is what a share asks for.
@@ -93,13 +68,13 @@ type shareArgs struct {
 	out  io.Writer // where each app's result is said
 }
 
-const shareAbout = `Make the verified model file of the finished download ID available to each APP (` + "ollama, lmstudio, jan, gpt4all" + `), laid out as the app's own download lays it out, under the name that app gives it (Ollama: hf.co/ORG/REPO:QUANT; LM Studio: ORG/REPO). The file is hard-linked: no second copy, no bytes copied. Only a file whose SHA-256 ModelFetch verified is shared, and a file already there with other content is left as it is and reported.
+const shareAbout = `Make the verified model files of the finished download ID available to each APP (ollama, lmstudio, jan, gpt4all), laid out as the app's own download lays them out and under the name it gives them (Ollama: hf.co/ORG/REPO:QUANT; LM Studio: ORG/REPO). Each file is hard-linked: no second copy, no byte copied. Only a Hugging Face model's file whose SHA-256 ModelFetch verified, unchanged since, is shared; a file already there with other content is left as it is and reported.
 
 APP may be given as several words or as one list with commas (ollama,lmstudio).`
 
 func share(ctx context.Context, args []string, env instance.Env) int {
 	f := newFlags(env, "share", "ID APP...", shareAbout)
-	allowCopy := f.bool("copy", "Copy the file into an app whose folder is on another disk or refuses links, instead of refusing; its size is said first.")
+	allowCopy := f.bool("copy", "Copy the file into an app whose folder is on another disk or refuses links, instead of saying what the copy would cost.")
 	ops, err := f.parse(args[1:])
 	if err == nil && len(ops) < 2 {
 		err = mistake("The command share needs a download id and at least one app, such as `modelfetch share %s ollama` (the apps: %s).", exampleID, strings.Join(appKeys(), ", "))
@@ -111,126 +86,97 @@ func share(ctx context.Context, args []string, env instance.Env) int {
 	if err != nil {
 		return usage(env, err)
 	}
-	if _, err := appsOf(keys); err != nil {
+	if err := findApps(keys); err != nil {
 		return env.Fail(err)
 	}
 	e, code := attach(ctx, env)
 	if e == nil {
 		return code
 	}
-	snaps, err := e.snapshots(ctx)
+	a := shareArgs{apps: keys, copy: *allowCopy, out: env.Stdout}
+	s, err := shareWith(ctx, e, ops[0], a)
 	if err != nil {
 		return e.close(env, env.Fail(err))
 	}
-	i := slices.IndexFunc(snaps, func(s fetch.Snapshot) bool { return s.ID == ops[0] })
-	if i < 0 {
-		return e.close(env, env.Fail(notFound(ops[0], fetch.ErrNotFound)))
-	}
-	return e.close(env, shareFetch(ctx, env, e, snaps[i], shareArgs{apps: keys, copy: *allowCopy, out: env.Stdout}))
+	return e.close(env, sayShared(env, s, a))
 }
 
-// shareFetch shares the model files of the succeeded fetch s with the
-// apps a asks for, saying for each what it did, and returns the exit
-// code.
-func shareFetch(ctx context.Context, env instance.Env, e engine, s fetch.Snapshot, a shareArgs) int {
-	if s.State != fetch.StateSucceeded {
-		return env.Fail(&failure{fmt.Sprintf("The download %s is not finished (%s); share it once it is Ready.", s.ID, term.StateText(s)), nil})
+// shareWith asks the engine to share the fetch id with each app of a,
+// and returns the fetch as it is then.
+func shareWith(ctx context.Context, e engine, id string, a shareArgs) (fetch.Snapshot, error) {
+	var s fetch.Snapshot
+	for _, key := range a.apps {
+		var err error
+		if s, err = e.share(ctx, id, key, a.copy); err != nil {
+			if s.ID != "" && s.State != fetch.StateSucceeded {
+				return s, &failure{fmt.Sprintf("The download %s is not finished (%s); share it once it is Ready.", id, term.StateText(s)), err}
+			}
+			if errors.Is(err, fetch.ErrNotFound) {
+				return s, notFound(id, err)
+			}
+			return s, err
+		}
 	}
-	found, err := appsOf(a.apps)
+	return s, nil
+}
+
+// shareAfterGet makes sure the apps a get --for names have the files,
+// and says so. The engine shared them at commit when it downloaded them;
+// asking again is cheap (what is there is left as it is) and covers the
+// files that were there before, links removed since, and the copies
+// --copy allows.
+func shareAfterGet(ctx context.Context, env instance.Env, e engine, s fetch.Snapshot, a shareArgs) int {
+	s, err := shareWith(ctx, e, s.ID, a)
 	if err != nil {
 		return env.Fail(err)
 	}
-	models, err := sharedModels(ctx, env, e, s)
-	if err != nil {
-		return env.Fail(err)
-	}
-	for _, app := range found {
-		for _, m := range models {
-			if err := shareOne(app, m, a); err != nil {
-				return env.Fail(err)
+	return sayShared(env, s, a)
+}
+
+// sayShared says, for each app of a and each model file of s, under which
+// name the app has it, or why not; it returns 1 when an app does not.
+func sayShared(env instance.Env, s fetch.Snapshot, a shareArgs) int {
+	code := 0
+	for _, key := range a.apps {
+		for _, r := range s.Records {
+			sh, ok := sharedWith(r, key)
+			switch {
+			case !isModel(r) || !ok:
+			case sh.Problem != "" && sh.Copy > 0 && !a.copy:
+				code = env.Fail(&failure{sh.Problem + " Run the same command with --copy to do so.", nil})
+			case sh.Problem != "":
+				code = env.Fail(&failure{sh.Problem, nil})
+			default:
+				fmt.Fprintf(a.out, "%s: %s (%s)\n", sh.App, sh.Name, how(r, sh))
 			}
 		}
 	}
-	return 0
+	return code
 }
 
-// shareOne shares m with app, saying what it cost.
-func shareOne(app apps.App, m apps.Model, a shareArgs) error {
-	p, err := app.Plan(m)
-	if err != nil {
-		return shareFailure(app, m, err)
-	}
-	if n := p.CopyBytes(); n > 0 && !a.copy {
-		return &failure{fmt.Sprintf("%s keeps its models on another disk, or its folder refuses links, so sharing %s needs a copy of %s; add --copy to make it.", app.Name(), filepath.Base(m.Path), humanize.Bytes(uint64(n))), nil}
-	}
-	if err := apps.Share(p); err != nil {
-		return shareFailure(app, m, err)
-	}
-	how := map[apps.Means]string{
-		apps.Present: "it was there already",
-		apps.Link:    "a hard link, no bytes copied",
-		apps.Copy:    "a copy of " + humanize.Bytes(uint64(p.CopyBytes())),
-	}[p.Means()]
-	fmt.Fprintf(a.out, "%s: %s (%s)\n", app.Name(), p.Name, how)
-	return nil
+// isModel reports whether the record's file is a model the apps run (a
+// GGUF file): a Hub repo's other files (README.md, config.json) are not
+// reported on.
+func isModel(r fetch.RecordSnapshot) bool {
+	return strings.HasSuffix(strings.ToLower(r.Name), ".gguf")
 }
 
-// shareFailure words what the apps package refused.
-func shareFailure(app apps.App, m apps.Model, err error) error {
-	var taken *apps.TakenError
-	switch {
-	case errors.As(err, &taken):
-		return &failure{fmt.Sprintf("%s already has another file at %s; it was left as it is, and %s was not shared with it.", app.Name(), taken.Path, filepath.Base(m.Path)), err}
-	case errors.Is(err, apps.ErrNotVerified):
-		return &failure{fmt.Sprintf("%s changed on disk since ModelFetch verified it, so it is not shared; download it again first.", m.Path), err}
-	case errors.Is(err, apps.ErrBadName):
-		return &failure{fmt.Sprintf("%s/%s has no name %s accepts (its names are letters, digits, '-', '_' and '.').", m.Org, m.Repo, app.Name()), err}
+// sharedWith is what the record says of the app key.
+func sharedWith(r fetch.RecordSnapshot, key string) (fetch.Shared, bool) {
+	i := slices.IndexFunc(r.Shared, func(sh fetch.Shared) bool { return appKey(sh.App) == key })
+	if i < 0 {
+		return fetch.Shared{}, false
 	}
-	return &failure{fmt.Sprintf("%s could not be shared with %s. %s", filepath.Base(m.Path), app.Name(), words.Sentence(err)), err}
+	return r.Shared[i], true
 }
 
-// sharedModels are the model files of s as the apps package takes them:
-// GGUF files from a Hugging Face name, each with the SHA-256 the engine
-// verified, and unchanged since (the engine's Match hashes a file that
-// changed on disk).
-func sharedModels(ctx context.Context, env instance.Env, e engine, s fetch.Snapshot) ([]apps.Model, error) {
-	var models []apps.Model
-	for _, r := range s.Records {
-		if !strings.HasSuffix(strings.ToLower(r.Name), ".gguf") || strings.HasPrefix(strings.ToLower(r.Name), "mmproj") {
-			continue
-		}
-		m, err := sharedModel(ctx, env, e, r)
-		if err != nil {
-			return nil, err
-		}
-		models = append(models, m)
+// how says what the app's file costs: the same file as ModelFetch's (a
+// hard link), or a copy.
+func how(r fetch.RecordSnapshot, sh fetch.Shared) string {
+	ours, err1 := os.Stat(r.Path)
+	theirs, err2 := os.Stat(sh.Path)
+	if err1 == nil && err2 == nil && os.SameFile(ours, theirs) {
+		return "the same file, no byte copied: " + sh.Path
 	}
-	if len(models) == 0 {
-		return nil, &failure{fmt.Sprintf("The download %s has no GGUF model file to share; apps run GGUF files.", s.ID), nil}
-	}
-	return models, nil
-}
-
-// sharedModel is the record r as the apps package takes it.
-func sharedModel(ctx context.Context, env instance.Env, e engine, r fetch.RecordSnapshot) (apps.Model, error) {
-	ref, err := hf.Parse(r.URL, hf.Options{Endpoint: env.Getenv.Endpoint()})
-	if err != nil || ref.Path == "" {
-		return apps.Model{}, &failure{fmt.Sprintf("%s is not from a Hugging Face name, and apps name a model by its repository, so it cannot be shared; download it as hf.co/ORG/REPO:QUANT.", r.Name), err}
-	}
-	if r.SHA256 == "" || r.Unverified {
-		return apps.Model{}, &failure{fmt.Sprintf("%s was not checked against a SHA-256, and apps trust a file by its digest, so it is not shared.", r.Name), nil}
-	}
-	if _, err := e.match(ctx, r.URL); err != nil {
-		return apps.Model{}, &failure{fmt.Sprintf("%s is no longer the file ModelFetch verified, so it is not shared; download it again first.", r.Name), err}
-	}
-	file, err := filepath.EvalSymlinks(r.Path)
-	if err == nil {
-		_, err = os.Stat(file)
-	}
-	if err != nil {
-		return apps.Model{}, err
-	}
-	org, repo, _ := strings.Cut(ref.Repo, "/")
-	return apps.Model{Path: file, SHA256: strings.ToLower(r.SHA256), Size: r.Size, Org: org, Repo: repo,
-		Quant: hf.QuantOf(ref.Path), File: ref.Path}, nil
+	return "a copy: " + sh.Path
 }
