@@ -150,12 +150,16 @@ func (f *flags) option(a string, rest []string) (int, error) {
 	case o.on != nil:
 		*o.on = true
 		return 0, nil
-	case inline:
-		return 0, o.set(fetch.Pasted(value))
-	case len(rest) == 0:
+	case !inline && len(rest) > 0:
+		value = rest[0]
+	}
+	if value = fetch.Pasted(value); value == "" {
 		return 0, mistake("The option --%s needs a value: write --%s %s.", name, name, o.arg)
 	}
-	return 1, o.set(fetch.Pasted(rest[0]))
+	if inline {
+		return 0, o.set(value)
+	}
+	return 1, o.set(value)
 }
 
 // names are the options as they are written.

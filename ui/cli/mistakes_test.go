@@ -51,6 +51,8 @@ func TestMistakes(t *testing.T) {
 		{[]string{"get", "--for", "olama", url}, 2, `"ollama"`},
 		{[]string{"get", "--sha256", sha, "hf.co/org/repo:Q4_K_M"}, 2, "one file"},
 		{[]string{"get", "--include"}, 2, "--include GLOB"},
+		{[]string{"get", "--sha256=", url}, 2, "--sha256 HEX"},
+		{[]string{"get", "--sha256", " \t", url}, 2, "--sha256 HEX"},
 		{[]string{"get", "gemma", "ollama"}, 2, "neither"},
 		{[]string{"get", "--for", "ollama", url}, 2, "Hugging Face name"},
 		{[]string{"get", "--for", "ollama", "hf.co/org/repo:Q4_K_M"}, 1, "Ollama"},
