@@ -130,13 +130,14 @@ const (
 	titleMin       = 16
 )
 
-// Fit is the progress line of s in fewer than width columns, so that it
-// never wraps (nor touches the last column, where some terminals wrap):
+// Fit is the progress line of s in width-3 columns or fewer, so that it
+// never wraps: not at the last column, where some terminals wrap, nor
+// when the terminal echoes Ctrl-C as "^C" after it.
 // "model.gguf  ████······ 42%  640 MB of 1.3 GB · 42 MB/s · 15 s left".
 // When it is short of room, the time left goes first, then the speed,
 // then the title is cut with "…", then the bar goes.
 func Fit(s fetch.Snapshot, width int) string {
-	room := width - 1
+	room := width - 3
 	title := Title(s)
 	essential, optional := tail(s)
 	gauge := func(cells int) string { return bar(Fraction(s), cells) }
