@@ -140,15 +140,19 @@ func Fit(s fetch.Snapshot, width int) string {
 	room := width - 3
 	title := Title(s)
 	essential, optional := tail(s)
-	gauge := func(cells int) string { return bar(Fraction(s), cells) }
-	for n := len(optional); n >= 0; n-- {
-		t := strings.Join(append(slices.Clone(essential), optional[:n]...), " · ")
-		fixed := runes(gauge(barMin)) + runes(t) + 4 // two gaps of two blanks
-		if left := room - fixed; left >= min(runes(title), titleMin) {
-			cells := min(barMin+left-runes(title), barMax)
-			cells = max(cells, barMin)
-			g := gauge(cells)
-			return cut(title, room-runes(g)-runes(t)-4) + "  " + g + "  " + t
+	// With the bar first, then with the percentage alone.
+	for _, least := range []int{barMin, 0} {
+		for n := len(optional); n >= 0; n-- {
+			t := strings.Join(append(slices.Clone(essential), optional[:n]...), " · ")
+			fixed := runes(bar(Fraction(s), least)) + runes(t) + 4 // two gaps of two blanks
+			if left := room - fixed; left >= min(runes(title), titleMin) {
+				cells := least
+				if least > 0 {
+					cells = max(min(least+left-runes(title), barMax), least)
+				}
+				g := bar(Fraction(s), cells)
+				return cut(title, room-runes(g)-runes(t)-4) + "  " + g + "  " + t
+			}
 		}
 	}
 	return cut(cut(title, titleMin)+"  "+strings.Join(essential, " · "), room)
@@ -182,13 +186,17 @@ func tail(s fetch.Snapshot) (essential, optional []string) {
 }
 
 // bar is a gauge of cells with the percentage after it, or a row of dots
-// while the fraction is not known.
+// while the fraction is not known; with no cells, the percentage alone.
 func bar(f float64, cells int) string {
-	if f < 0 {
+	pct := fmt.Sprintf("%3.0f%%", f*100)
+	switch {
+	case f < 0:
 		return strings.Repeat("·", cells)
+	case cells == 0:
+		return strings.TrimSpace(pct)
 	}
 	n := int(f * float64(cells))
-	return strings.Repeat("█", n) + strings.Repeat("·", cells-n) + fmt.Sprintf(" %3.0f%%", f*100)
+	return strings.Repeat("█", n) + strings.Repeat("·", cells-n) + " " + pct
 }
 
 // cut shortens s to at most n columns, ending it with "…" when cut.

@@ -35,6 +35,9 @@ func TestFit(t *testing.T) {
 			t.Errorf("width %d: titled by its id: %q", w, line)
 		}
 	}
+	if got, want := Fit(s, 50), "Llama-3.2-1B-Instruct-Q…  49%  640 MB of 1.3 GB"; got != want {
+		t.Errorf("at 50 columns:\n got %q\nwant %q", got, want)
+	}
 	if got, want := Fit(s, 120), title+"  "+strings.Repeat("█", 14)+strings.Repeat("·", 16)+"  49%  640 MB of 1.3 GB · 42 MB/s · 15 s left"; got != want {
 		t.Errorf("at 120 columns:\n got %q\nwant %q", got, want)
 	}
