@@ -123,9 +123,9 @@ func dispatch(ctx context.Context, args []string, env instance.Env) int {
 	case ok:
 		return c.run(ctx, args, env)
 	case strings.HasPrefix(args[0], "-"):
-		return usage(env, unknown("option", args[0], []string{"--help", "--hidden", "--version"}))
+		return usage(env, unknown("option", args[0], []string{"--help", "--hidden", "--version"}, "modelfetch --help"))
 	}
-	return usage(env, unknown("command", args[0], commandNames()))
+	return usage(env, unknown("command", args[0], commandNames(), "modelfetch --help"))
 }
 
 func commandNames() []string {
@@ -166,7 +166,7 @@ func help(ctx context.Context, args []string, env instance.Env) int {
 	if len(args) == 2 && args[1] != "help" {
 		c, ok := find(args[1])
 		if !ok {
-			return usage(env, unknown("command", args[1], commandNames()))
+			return usage(env, unknown("command", args[1], commandNames(), "modelfetch --help"))
 		}
 		return c.run(ctx, []string{c.name, "--help"}, env)
 	}

@@ -25,13 +25,13 @@ func mistake(format string, args ...any) error {
 }
 
 // unknown is the one line for a word that names nothing: an unknown
-// command or option, with the nearest of names when one is near, as
-// `unknown command "lst" (did you mean "list"?)`.
-func unknown(what, word string, names []string) error {
+// command, option or app, with the nearest of names when one is near, as
+// `unknown command "lst" (did you mean "list"?)`, else the help to see.
+func unknown(what, word string, names []string, help string) error {
 	if near := nearest(word, names); near != "" {
 		return &usageError{fmt.Sprintf("unknown %s %q (did you mean %q?)", what, word, near)}
 	}
-	return &usageError{fmt.Sprintf("unknown %s %q (see `modelfetch --help`)", what, word)}
+	return &usageError{fmt.Sprintf("unknown %s %q (see `%s`)", what, word, help)}
 }
 
 // errHelp means the command line asked for help, and it was printed.
@@ -142,7 +142,7 @@ func (f *flags) option(a string, rest []string) (int, error) {
 	name, value, inline := strings.Cut(strings.TrimLeft(a, "-"), "=")
 	o := f.lookup(name)
 	if o == nil {
-		return 0, unknown("option", "--"+name, f.names())
+		return 0, unknown("option", "--"+name, f.names(), "modelfetch "+f.name+" --help")
 	}
 	switch {
 	case o.on != nil && inline:

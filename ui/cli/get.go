@@ -209,8 +209,11 @@ func (g *getArgs) check() error {
 
 // what is what g asks for, as the command line named it.
 func (g *getArgs) what() string {
-	if g.ask.Model != "" {
+	switch {
+	case g.ask.Model != "":
 		return strconv.Quote(g.ask.Model)
+	case len(g.ask.Requests) == 1:
+		return strconv.Quote(g.ask.Requests[0].URL)
 	}
 	return fmt.Sprintf("a download of %d files", len(g.ask.Requests))
 }

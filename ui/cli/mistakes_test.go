@@ -11,7 +11,7 @@ import (
 )
 
 // unknownLine is the one line for a word that names nothing.
-var unknownLine = regexp.MustCompile(`^unknown (command|option|app) "[^"]*" \((did you mean "[^"]+"\?|see ` + "`modelfetch --help`" + `)\)$`)
+var unknownLine = regexp.MustCompile("^unknown (command|option|app) \"[^\"]*\" \\((did you mean \"[^\"]+\"\\?|see `modelfetch ([a-z]+ )?--help`)\\)$")
 
 // TestMistakes feeds every command mistakes a person makes and reads
 // standard error: one line, "modelfetch: " and a sentence that says what

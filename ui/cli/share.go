@@ -37,7 +37,7 @@ func parseApps(words []string) ([]string, error) {
 			switch {
 			case key == "" || slices.Contains(keys, key):
 			case !slices.Contains(appKeys(), key):
-				return nil, unknown("app", strings.TrimSpace(name), appKeys())
+				return nil, unknown("app", strings.TrimSpace(name), appKeys(), "modelfetch share --help")
 			default:
 				keys = append(keys, key)
 			}
