@@ -74,6 +74,7 @@ type benchConfig struct {
 	bin             string
 	runs            int
 	settle, measure time.Duration
+	shots           string // a folder for a picture of the screen at the end of each first run, or ""
 }
 
 // benchRow is one load shown one way, over the runs.
@@ -101,6 +102,11 @@ func windowBench(cfg benchConfig) error {
 	cfg.bin = bin
 	if os.Getenv("DISPLAY") == "" {
 		return errors.New("no DISPLAY: run it under Xvfb (make bench-window)")
+	}
+	if cfg.shots != "" {
+		if err := os.MkdirAll(cfg.shots, 0o755); err != nil {
+			return err
+		}
 	}
 	tmp, err := os.MkdirTemp("", "modelfetch-windowbench-")
 	if err != nil {
@@ -130,7 +136,11 @@ func windowBench(cfg benchConfig) error {
 	for n := range cfg.runs {
 		for _, r := range rows {
 			seq++
-			s, err := benchOnce(cfg, filepath.Join(tmp, strconv.Itoa(seq)), "http://"+srv.Addr, r.load, r.show)
+			shot := ""
+			if cfg.shots != "" && n == 0 {
+				shot = filepath.Join(cfg.shots, fmt.Sprintf("bench-%02d.png", seq))
+			}
+			s, err := benchOnce(cfg, filepath.Join(tmp, strconv.Itoa(seq)), "http://"+srv.Addr, r.load, r.show, shot)
 			if err != nil {
 				r.fails = append(r.fails, err.Error())
 				fmt.Fprintf(os.Stderr, "%s  run %d/%d: %s, %s: FAILED: %v\n", time.Now().Format("15:04:05"), n+1, cfg.runs, r.load.name, r.show.name, err)
@@ -146,8 +156,9 @@ func windowBench(cfg benchConfig) error {
 }
 
 // benchOnce is one run in dir: a session bus, the tray host if asked,
-// the process, its downloads queued, and the measurement.
-func benchOnce(cfg benchConfig, dir, base string, l load, show presentation) (benchSample, error) {
+// the process, its downloads queued, and the measurement; then the
+// screen's picture in shot, unless it is "".
+func benchOnce(cfg benchConfig, dir, base string, l load, show presentation, shot string) (benchSample, error) {
 	defer func() {
 		os.RemoveAll(dir)
 		syscall.Sync() // one run's writes must not slow the next
@@ -183,6 +194,9 @@ func benchOnce(cfg benchConfig, dir, base string, l load, show presentation) (be
 		return benchSample{}, err
 	}
 	s, err := benchProcess(cfg, a, dir, base, l, show)
+	if err == nil && shot != "" {
+		err = capture("root", shot)
+	}
 	if err != nil {
 		a.kill()
 		return s, fmt.Errorf("%w (its output ends: %s)", err, lastLine(a.log))
