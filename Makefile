@@ -196,6 +196,21 @@ screenshot-login: build
 	$(GO) build -o bin/bench ./downloader/bench
 	xvfb-run -a -s '-screen 0 1280x800x24' dbus-run-session -- sh packaging/screenshot-login.sh $(BIN) bin/bench packaging/testdata
 
+# The window's cost (ui/internal/screenshot -bench): CPU and memory of the
+# real window under Xvfb with openbox, with and without a tray host, idle
+# and with downloads from a slow local server, each beside `modelfetch
+# serve` doing the same downloads. Each run starts its own session bus, as
+# dbus-run-session does. About 25 minutes; WINDOWBENCHFLAGS="-runs 1
+# -measure 10s" for a quick look.
+WINDOWBENCH_PKGS := xvfb xauth dbus openbox wmctrl xdotool x11-utils imagemagick haskell-status-notifier-item-utils
+WINDOWBENCHFLAGS ?=
+
+.PHONY: bench-window
+bench-window: build
+	@sh .ci/packages.sh $(WINDOWBENCH_PKGS)
+	$(GO) build -o bin/screenshot ./ui/internal/screenshot
+	xvfb-run -a -s '-screen 0 1920x1080x24' bin/screenshot -bench -bin $(BIN) $(WINDOWBENCHFLAGS)
+
 # Speed, CPU and memory against curl and aria2c, on a local server (see
 # downloader/bench and docs/bench.md); BENCHFLAGS="-runs 1 -size 256MiB" etc.
 # for a quick run.

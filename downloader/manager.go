@@ -338,8 +338,18 @@ func (m *Manager) dispatch(ctx context.Context, wg *sync.WaitGroup) {
 	}
 }
 
+// runRecord runs one record's transfer, and applies what it ended with.
 func (m *Manager) runRecord(ctx context.Context, r *record) {
+	d, target, share := m.prepare(r)
+	out, shared, err := m.work(ctx, r, d, target, share)
+	m.finish(ctx, r, out, shared, err)
+}
+
+// prepare is what a record's transfer is given, and the apps its file is
+// to be made available to. m.mu is not held.
+func (m *Manager) prepare(r *record) (transfer.Deps, *transfer.Target, []string) {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	d := transfer.Deps{Config: m.cfg.transfer(), Client: m.client, NetChange: m.netChange, Limiter: m.limiter, Log: m.cfg.Logger,
 		Now: time.Now, MaxConns: cmp.Or(r.f.opts.Connections, m.maxConns)}
 	if len(r.f.records) == 1 {
@@ -348,12 +358,40 @@ func (m *Manager) runRecord(ctx context.Context, r *record) {
 	d.OnDisk, r.onDisk = r.onDisk, transfer.Copy{} // checked once
 	target := &transfer.Target{Request: r.req, Ledger: r.ledger, Hashed: &r.hashed, Conns: &r.conns}
 	share := slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(r.req.Share), m.shareNew...))))
-	m.mu.Unlock()
+	return d, target, share
+}
+
+// work holds the file's shared lock, if its request names one (waiting
+// while another program downloads the same file), runs the transfer, and
+// makes the verified file available to the apps named. It holds no
+// engine lock.
+func (m *Manager) work(ctx context.Context, r *record, d transfer.Deps, target *transfer.Target, share []string) (transfer.Outcome, []fetch.Shared, error) {
+	if lock := target.Request.Lock; lock != "" {
+		unlock, err := disk.WaitSharedLock(ctx, lock, func() { recordEvents{m, r}.Wait(&fetch.WaitError{Err: fetch.ErrHeldElsewhere}) })
+		if ctx.Err() != nil {
+			return transfer.Outcome{}, nil, context.Cause(ctx)
+		}
+		if err != nil { // the lock only keeps two programs from one download: go on without it
+			m.cfg.Logger.Warn("take the download's shared lock", "lock", lock, "err", err)
+		} else {
+			defer unlock()
+		}
+		if d.OnDisk.Path == "" { // the other program may have put the file in place meanwhile
+			m.mu.Lock()
+			d.OnDisk = m.toCheck(target.Request)
+			m.mu.Unlock()
+		}
+	}
 	out, err := transfer.Run(ctx, d, target, recordEvents{m, r})
 	var shared []fetch.Shared
 	if model := target.Request.Model; err == nil && out.SHA256 != "" && model != nil && len(share) > 0 {
 		shared = m.shareFile(out.Path, out.SHA256, out.Size, *model, share, false)
 	}
+	return out, shared, err
+}
+
+// finish applies what a record's transfer ended with. m.mu is not held.
+func (m *Manager) finish(ctx context.Context, r *record, out transfer.Outcome, shared []fetch.Shared, err error) {
 	stopped := ctx.Err() != nil
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
+	"github.com/modelfetch/modelfetch/downloader/internal/disk"
 	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
@@ -162,5 +163,39 @@ func TestDestNotOurs(t *testing.T) {
 			want = data
 		}
 		checkFile(t, dest, want)
+	}
+}
+
+// TestSharedLock: a request naming the lock another program takes around
+// its download of the same file waits while that program holds it,
+// saying so; when the program lets go having put the file in place, the
+// engine checks that file and takes it, asking the server for nothing.
+func TestSharedLock(t *testing.T) {
+	o := newOrigin(t, 300<<10)
+	cfg := testConfig(t)
+	cache := filepath.Join(t.TempDir(), "hub")
+	cfg.Roots = []string{cache}
+	m := start(t, cfg)
+	lock := filepath.Join(cache, ".locks", "models--org--repo", o.SHA256(modelPath)+".lock")
+	unlock, err := disk.WaitSharedLock(t.Context(), lock, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dest := filepath.Join(cache, "models--org--repo", "blobs", o.SHA256(modelPath))
+	req := fetch.Request{URL: o.FileURL(modelPath), SHA256: o.SHA256(modelPath), Size: 300 << 10, Dest: dest, Lock: lock}
+	mustFetch(t, m, "model", req)
+	says(t, m, fetch.StateRunning, "Another program")
+	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dest, o.Bytes(modelPath), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := unlock(); err != nil {
+		t.Fatal(err)
+	}
+	settleWhole(t, m, "model", o.Bytes(modelPath))
+	if n := o.GETs.Load(); n != 0 {
+		t.Errorf("%d GETs for a file another program put in place, want 0", n)
 	}
 }

@@ -56,6 +56,14 @@ func TestCreateHubName(t *testing.T) {
 	if again, created, err := e.c.Create(ctx, CreateRequest{Model: "hf.co/org/Tiny-1B-GGUF:Q4_K_M"}); err != nil || created || again.ID != snap.ID {
 		t.Errorf("the same name again: %s created=%v %v, want the same fetch", again.ID, created, err)
 	}
+	checkHubMatch(t, e, link)
+}
+
+// checkHubMatch: a match of a Hub name, or of a catalog model naming a
+// Hub repo, answers the file the Hub cache holds; one not downloaded, 404.
+func checkHubMatch(t *testing.T, e *env, link string) {
+	t.Helper()
+	ctx := ctxT(t)
 	for _, model := range []string{"hf.co/org/Tiny-1B-GGUF:Q4_K_M", "tiny-q4"} {
 		if paths, err := e.c.MatchModel(ctx, model); err != nil || len(paths) != 1 || paths[0] != link {
 			t.Errorf("match %s: %q, %v; want the snapshot's file", model, paths, err)

@@ -202,6 +202,10 @@ var (
 	ErrStalled = errors.New("no data arrived for too long")
 )
 
+// ErrHeldElsewhere is what a record waits for while another program
+// downloads the same file (it holds the request's Lock).
+var ErrHeldElsewhere = errors.New("another program is downloading this file")
+
 // ErrAborted is the cause of a fetch that was cancelled (Manager.Abort).
 var ErrAborted = errors.New("aborted")
 

@@ -93,6 +93,10 @@ type Request struct {
 	// Share lists the apps ("ollama", "lmstudio", "jan", "gpt4all") the
 	// file is made available to once it is verified (Model names it).
 	Share []string `json:"share,omitempty"`
+	// Lock is a lock file other programs take around their download of
+	// the same file (huggingface_hub's .locks): the engine holds it while
+	// it downloads and places the file, and waits while another holds it.
+	Lock string `json:"lock,omitempty"`
 }
 
 // Model is a file of a Hub repo: hf.co/Org/Repo[:Quant], File its path in

@@ -119,7 +119,7 @@ func (q Request) invalidFields() Invalid {
 // absolute paths (an empty Dest is none).
 func (q Request) absolutePaths() bool {
 	return absolute(q.Dest) && !slices.ContainsFunc(q.Links, func(l string) bool { return l == "" || !absolute(l) }) &&
-		(q.Stamp == nil || q.Stamp.Path != "" && absolute(q.Stamp.Path))
+		(q.Stamp == nil || q.Stamp.Path != "" && absolute(q.Stamp.Path)) && absolute(q.Lock)
 }
 
 // Validate refuses what no fetch can be: a bad id, no requests, a bad

@@ -52,7 +52,7 @@ func NewFetch(p Plan, files []File, l Layout) (Fetch, error) {
 			}
 		}
 		req := fetch.Request{URL: file.URL, Name: path.Base(file.Path), Size: file.Size, Dest: dest, Links: links, Stamp: l.Stamp(p, file),
-			Model: p.model(file)}
+			Model: p.model(file), Lock: l.Lock(p, file)}
 		if file.Digest == DigestSHA256 {
 			req.SHA256 = file.Blob
 		} else {

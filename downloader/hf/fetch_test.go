@@ -234,3 +234,56 @@ func checkRequests(t *testing.T, seen []hftest.Seen) {
 		t.Fatal("no file came from the CDN")
 	}
 }
+
+// A --dir download that an engine journalled but did not finish (it
+// stopped, or was killed, before the bytes came) is finished by the next
+// engine on that journal with the hf CLI's metadata: its links and stamp
+// are part of the requests the engine journals, not a client's job.
+func TestDirFinishedAfterRestart(t *testing.T) {
+	hub := hftest.New(t, hftest.WithRepo(hftest.TinyGGUF()))
+	c := newClient(t, hub, "")
+	root := t.TempDir()
+	cfg := downloader.Config{StateDir: filepath.Join(root, "state"), PartialDir: filepath.Join(root, "partial"),
+		ModelsDir: filepath.Join(root, "models"), Roots: []string{root},
+		Client: &http.Client{Transport: hf.NewTransport(nil, c.Endpoint(), c.Token())}}
+	ref, err := hf.Parse("hf.co/org/Tiny-1B-GGUF:Q4_K_M", hf.Options{Endpoint: c.Endpoint()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := c.Resolve(t.Context(), ref)
+	if err != nil {
+		t.Fatal(words.Sentence(err))
+	}
+	dir := hf.Dir{Dir: filepath.Join(root, "local")}
+	f, err := hf.NewFetch(plan, plan.Files, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := downloader.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := first.Ensure(f.ID, f.Requests, fetch.Options{Dir: dir.Dir}); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Close(); err != nil { // never run: the journal holds the fetch
+		t.Fatal(err)
+	}
+
+	second, err := downloader.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- second.Run(ctx) }()
+	s, err := second.Wait(t.Context(), f.ID, nil)
+	cancel()
+	if rerr := <-done; rerr != nil || second.Close() != nil || err != nil || s.State != fetch.StateSucceeded {
+		t.Fatalf("the second engine: %s %q, %v, %v", s.State, s.Message, err, rerr)
+	}
+	meta, err := os.ReadFile(filepath.Join(dir.Dir, ".cache", "huggingface", "download", "Tiny-1B-Q4_K_M.gguf.metadata"))
+	if lines := strings.Split(string(meta), "\n"); err != nil || len(lines) != 4 || lines[0] != plan.Commit || lines[1] != plan.Files[0].Blob {
+		t.Errorf("metadata %q, %v; want the commit, the blob id and a time", meta, err)
+	}
+}

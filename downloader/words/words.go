@@ -199,6 +199,7 @@ func callerSentence(err error) string {
 // callerErrors are the sentences of the Manager's sentinels.
 var callerErrors = []worded{
 	{fetch.ErrAborted, "The download was cancelled."},
+	{fetch.ErrHeldElsewhere, "Another program (such as huggingface_hub) is downloading this file; ModelFetch waits and takes the file once it is done."},
 	{fetch.ErrDuplicateID, "A different download with this id is in progress; choose another id."},
 	{fetch.ErrNotFound, "There is no download with this id."},
 	{fetch.ErrInvalidID, "A download's id is 1 to 128 letters, digits, '.', '_' or '-', not starting with '.'."},
