@@ -3,7 +3,6 @@ package downloader
 import (
 	"context"
 	"slices"
-	"strings"
 
 	"github.com/modelfetch/modelfetch/downloader/apps"
 	"github.com/modelfetch/modelfetch/downloader/fetch"
@@ -19,9 +18,9 @@ import (
 // that, the record says what it would cost.
 
 // systemApps finds an app's store where the app itself keeps it.
-func systemApps(name string) (apps.App, bool) {
+func systemApps(key string) (apps.App, bool) {
 	for _, a := range apps.Find(apps.System()) {
-		if strings.EqualFold(strings.ReplaceAll(a.Name(), " ", ""), name) {
+		if apps.Key(a.Name()) == key {
 			return a, true
 		}
 	}
@@ -43,7 +42,7 @@ func (m *Manager) shareFile(path, sha256 string, size int64, model fetch.Model, 
 func (m *Manager) shareOne(am apps.Model, name string, allowCopy bool) fetch.Shared {
 	a, ok := m.cfg.Apps(name)
 	if !ok {
-		return fetch.Shared{App: name, Problem: words.Sentence(&fetch.AppError{App: name, Err: apps.ErrNotFound})}
+		return fetch.Shared{App: apps.Name(name), Problem: words.Sentence(&fetch.AppError{App: apps.Name(name), Err: apps.ErrNotFound})}
 	}
 	sh := fetch.Shared{App: a.Name()}
 	plan, err := a.Plan(am)

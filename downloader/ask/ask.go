@@ -179,7 +179,7 @@ func (r Resolver) Words(words []string) (Ask, error) {
 			continue
 		}
 		if !strings.Contains(w, "://") {
-			return Ask{}, &Error{words: fmt.Sprintf("%q is neither a model of the catalog with files of its own nor a URL; download a Hugging Face name on its own.", w)}
+			return Ask{}, &Error{words: fmt.Sprintf("The word %q is neither a URL nor a model of the catalog with files of its own; download a Hugging Face name on its own.", w)}
 		}
 		a.Requests = append(a.Requests, fetch.Request{URL: w})
 	}

@@ -65,14 +65,15 @@ func NewFetch(p Plan, files []File, l Layout) (Fetch, error) {
 	return f, nil
 }
 
-// model names f as a file of p's repo, for the apps it may be made
-// available to; nil for a dataset's. The quantization is the one the name
+// model names f as a model file of p's repo, for the apps it may be made
+// available to; nil for a dataset's, and for a file that is not a model's
+// GGUF. The quantization is the one the name
 // asked for: none when it named none and one was picked (Ollama then
 // names it :latest, as its own pull does).
 func (p Plan) model(f File) *fetch.Model {
 	org, repo, ok := strings.Cut(p.Repo, "/")
-	if p.Type != TypeModel || !ok {
-		return nil
+	if p.Type != TypeModel || !ok || !strings.EqualFold(path.Ext(f.Path), ".gguf") || strings.HasPrefix(strings.ToLower(path.Base(f.Path)), "mmproj") {
+		return nil // the apps take a model's GGUF, not its README or its projector
 	}
 	m := &fetch.Model{Org: org, Repo: repo, File: f.Path}
 	if p.Picked == "" {

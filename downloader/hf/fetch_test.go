@@ -270,20 +270,33 @@ func TestDirFinishedAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	second, err := downloader.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- second.Run(ctx) }()
-	s, err := second.Wait(t.Context(), f.ID, nil)
-	cancel()
-	if rerr := <-done; rerr != nil || second.Close() != nil || err != nil || s.State != fetch.StateSucceeded {
-		t.Fatalf("the second engine: %s %q, %v, %v", s.State, s.Message, err, rerr)
+	if s := runUntilSettled(t, cfg, f.ID); s.State != fetch.StateSucceeded {
+		t.Fatalf("the second engine: %s %q", s.State, s.Message)
 	}
 	meta, err := os.ReadFile(filepath.Join(dir.Dir, ".cache", "huggingface", "download", "Tiny-1B-Q4_K_M.gguf.metadata"))
 	if lines := strings.Split(string(meta), "\n"); err != nil || len(lines) != 4 || lines[0] != plan.Commit || lines[1] != plan.Files[0].Blob {
 		t.Errorf("metadata %q, %v; want the commit, the blob id and a time", meta, err)
 	}
+}
+
+// runUntilSettled runs an engine of cfg until the fetch id settles, and
+// stops it.
+func runUntilSettled(t *testing.T, cfg downloader.Config, id string) fetch.Snapshot {
+	t.Helper()
+	m, err := downloader.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	s, err := m.Wait(t.Context(), id, nil)
+	cancel()
+	if rerr := <-done; rerr != nil || err != nil {
+		t.Fatalf("run: %v, wait: %v", rerr, err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

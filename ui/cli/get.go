@@ -15,6 +15,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 
+	"github.com/modelfetch/modelfetch/downloader/apps"
 	"github.com/modelfetch/modelfetch/downloader/ask"
 	"github.com/modelfetch/modelfetch/downloader/catalog"
 	"github.com/modelfetch/modelfetch/downloader/fetch"
@@ -129,7 +130,7 @@ func parseGet(args []string, env instance.Env) (*getArgs, error) {
 	revision := f.string("revision", "REV", "A Hugging Face name's branch, tag or commit (default: main).")
 	include := f.list("include", "GLOB", "Only a Hugging Face repo's files that match GLOB, such as '*.gguf'; may be given again.")
 	exclude := f.list("exclude", "GLOB", "Not a Hugging Face repo's files that match GLOB; may be given again.")
-	forApps := f.list("for", "APP,...", "Once verified, make the model available to these apps too: "+strings.Join(appKeys(), ", ")+" (see `modelfetch share`).")
+	forApps := f.list("for", "APP,...", "Once verified, make the model available to these apps too: "+strings.Join(apps.Keys(), ", ")+" (see `modelfetch share`).")
 	allowCopy := f.bool("copy", "With --for: copy the file into an app whose folder is on another disk, instead of refusing.")
 	ops, err := f.parse(args[1:])
 	if err != nil {

@@ -15,29 +15,17 @@ import (
 	"github.com/modelfetch/modelfetch/ui/term"
 )
 
-// appKeys are the apps a model can be shared with, as the command line
-// and the engine (fetch.Request.Share, Manager.Share) name them.
-func appKeys() []string { return []string{"ollama", "lmstudio", "jan", "gpt4all"} }
-
-// appNames are the apps' names for people.
-var appNames = map[string]string{"ollama": "Ollama", "lmstudio": "LM Studio", "jan": "Jan", "gpt4all": "GPT4All"}
-
-// appKey is the key of an app's name for people: "LM Studio" is lmstudio.
-func appKey(name string) string {
-	return strings.ToLower(strings.NewReplacer(" ", "", "-", "", "_", "").Replace(name))
-}
-
 // parseApps reads app names as people write them: separated by commas,
 // in any case, "LM Studio" and "lm-studio" as lmstudio.
 func parseApps(words []string) ([]string, error) {
 	var keys []string
 	for _, w := range words {
 		for _, name := range strings.Split(w, ",") {
-			key := appKey(fetch.Pasted(name))
+			key := apps.Key(fetch.Pasted(name))
 			switch {
 			case key == "" || slices.Contains(keys, key):
-			case !slices.Contains(appKeys(), key):
-				return nil, unknown("app", strings.TrimSpace(name), appKeys(), "modelfetch share --help")
+			case !slices.Contains(apps.Keys(), key):
+				return nil, unknown("app", strings.TrimSpace(name), apps.Keys(), "modelfetch share --help")
 			default:
 				keys = append(keys, key)
 			}
@@ -54,8 +42,8 @@ func findApps(keys []string) error {
 	}
 	found := apps.Find(apps.System())
 	for _, key := range keys {
-		if !slices.ContainsFunc(found, func(a apps.App) bool { return appKey(a.Name()) == key }) {
-			return &fetch.AppError{App: appNames[key], Err: apps.ErrNotFound}
+		if !slices.ContainsFunc(found, func(a apps.App) bool { return apps.Key(a.Name()) == key }) {
+			return &fetch.AppError{App: apps.Name(key), Err: apps.ErrNotFound}
 		}
 	}
 	return nil
@@ -77,7 +65,7 @@ func share(ctx context.Context, args []string, env instance.Env) int {
 	allowCopy := f.bool("copy", "Copy the file into an app whose folder is on another disk or refuses links, instead of saying what the copy would cost.")
 	ops, err := f.parse(args[1:])
 	if err == nil && len(ops) < 2 {
-		err = mistake("The command share needs a download id and at least one app, such as `modelfetch share %s ollama` (the apps: %s).", exampleID, strings.Join(appKeys(), ", "))
+		err = mistake("The command share needs a download id and at least one app, such as `modelfetch share %s ollama` (the apps: %s).", exampleID, strings.Join(apps.Keys(), ", "))
 	}
 	var keys []string
 	if err == nil {
@@ -163,7 +151,7 @@ func isModel(r fetch.RecordSnapshot) bool {
 
 // sharedWith is what the record says of the app key.
 func sharedWith(r fetch.RecordSnapshot, key string) (fetch.Shared, bool) {
-	i := slices.IndexFunc(r.Shared, func(sh fetch.Shared) bool { return appKey(sh.App) == key })
+	i := slices.IndexFunc(r.Shared, func(sh fetch.Shared) bool { return apps.Key(sh.App) == key })
 	if i < 0 {
 		return fetch.Shared{}, false
 	}
