@@ -30,8 +30,8 @@ func (m *Manager) Ready(url string) (string, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	path, _, ok := m.match(url, "")
-	if !ok && m.broken(url).SHA256 != "" {
-		poke(m.verify)
+	if c := m.broken(url); !ok && c.SHA256 != "" {
+		m.queueCheck(c.Path)
 	}
 	return path, ok
 }
@@ -79,11 +79,34 @@ func (m *Manager) setVerified(c journal.Completed, mod int64, sum string) {
 	m.markDirty()
 }
 
-// verifyLoop checks completed files in the background whenever poked:
-// one that changed on disk is hashed again against its recorded digest
-// (Ready's), and one verified without a digest gets the SHA-256 of its
-// bytes. It runs one file at a time, until ctx ends.
+// queueCheck asks verifyLoop to look at the completed file at path. m.mu
+// is held.
+func (m *Manager) queueCheck(path string) {
+	if !slices.Contains(m.checks, path) {
+		m.checks = append(m.checks, path)
+	}
+	poke(m.verify)
+}
+
+// verifyLoop checks completed files in the background, one at a time,
+// until ctx ends: first every file the index holds (they may have changed
+// while no engine ran), then each one queued (queueCheck). A file that
+// changed on disk is hashed again against its recorded digest (Ready's),
+// and one verified without a digest gets the SHA-256 of its bytes.
 func (m *Manager) verifyLoop(ctx context.Context) {
+	m.mu.Lock()
+	all := slices.Clone(m.completed)
+	m.mu.Unlock()
+	for _, c := range all {
+		if ctx.Err() != nil {
+			return
+		}
+		if gone, changed := c.Changed(); !gone && (changed && c.SHA256 != "" || !changed && c.SHA256 == "") {
+			m.mu.Lock()
+			m.queueCheck(c.Path)
+			m.mu.Unlock()
+		}
+	}
 	bad := map[string]int64{} // paths found changed, by the time they had: not hashed again
 	for {
 		select {
@@ -91,25 +114,21 @@ func (m *Manager) verifyLoop(ctx context.Context) {
 			return
 		case <-m.verify:
 		}
-		for c, ok := m.toVerify(bad); ok && ctx.Err() == nil; c, ok = m.toVerify(bad) {
+		for c, ok := m.nextCheck(); ok && ctx.Err() == nil; c, ok = m.nextCheck() {
 			m.verifyOne(ctx, c, bad)
 		}
 	}
 }
 
-// toVerify is the next completed file with work for verifyLoop. m.mu is
-// not held.
-func (m *Manager) toVerify(bad map[string]int64) (journal.Completed, bool) {
+// nextCheck takes the next queued file's index entry.
+func (m *Manager) nextCheck() (journal.Completed, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, c := range slices.Backward(m.completed) {
-		st, err := os.Stat(c.Path)
-		if err != nil || !st.Mode().IsRegular() || bad[c.Path] == st.ModTime().UnixNano() {
-			continue
-		}
-		gone, changed := c.Changed()
-		if !gone && (changed && c.SHA256 != "" || !changed && c.SHA256 == "") {
-			return c, true
+	for len(m.checks) > 0 {
+		path := m.checks[0]
+		m.checks = m.checks[1:]
+		if i := slices.IndexFunc(m.completed, func(c journal.Completed) bool { return c.Path == path }); i >= 0 {
+			return m.completed[i], true
 		}
 	}
 	return journal.Completed{}, false
@@ -124,6 +143,9 @@ func (m *Manager) verifyOne(ctx context.Context, c journal.Completed, bad map[st
 		return
 	}
 	mod := st.ModTime().UnixNano()
+	if bad[c.Path] == mod || c.SHA256 != "" && mod == c.Mod {
+		return // found bad at this time already, or verified as it is
+	}
 	sum, _, err := transfer.HashFile(ctx, c.Path, fetch.Request{})
 	after, serr := os.Stat(c.Path)
 	switch {

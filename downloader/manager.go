@@ -204,7 +204,7 @@ type Manager struct {
 	dirty    chan struct{} // the journal should be written
 	activity chan struct{} // a record started running
 	busy     chan struct{} // a record started or stopped running
-	verify   chan struct{} // completed files may need checking (verifyLoop)
+	verify   chan struct{} // completed files are queued for checking (verifyLoop)
 
 	places disk.Places // where a client may name paths
 
@@ -218,6 +218,7 @@ type Manager struct {
 	running   int
 	subs      map[*Subscription]struct{}
 	completed []journal.Completed // every verified download, oldest first
+	checks    []string            // completed files for verifyLoop to look at
 
 	base         *http.Client  // Config.Client, with the network settings
 	client       *http.Client  // base with its transport wrapped (Config.Wrap)
@@ -285,7 +286,6 @@ func (m *Manager) Run(ctx context.Context) error {
 	wg.Go(func() { m.journalLoop(ctx) })
 	wg.Go(func() { m.progressLoop(ctx) })
 	wg.Go(func() { m.verifyLoop(ctx) })
-	poke(m.verify) // files the journal holds may have changed while no engine ran
 	if m.cfg.Inhibitor != nil {
 		wg.Go(func() { m.awakeLoop(ctx) })
 	}
@@ -408,7 +408,9 @@ func (m *Manager) finish(ctx context.Context, r *record, out transfer.Outcome, s
 		r.name, r.sha256 = cmp.Or(r.name, filepath.Base(out.Path)), cmp.Or(r.sha256, out.SHA256)
 		r.shared = mergeShared(r.shared, shared)
 		m.remember(r)
-		poke(m.verify) // one verified without a digest gets the SHA-256 of its bytes
+		if r.sha256 == "" {
+			m.queueCheck(r.path) // one verified without a digest gets the SHA-256 of its bytes
+		}
 	case stopped && r.f.aborted:
 		// The fetch's flag, not the cause: a context cancelled by Pause keeps
 		// errPaused as its cause when an Abort follows before it stopped.
@@ -781,10 +783,12 @@ func (m *Manager) reportProgress(now time.Time) bool {
 			f.grewAt = now
 		}
 		f.meter.sample(now, d)
-		s := m.snapshot(f)
+		s := m.head(f)
 		f.slowSince = slowSince(f.slowSince, s, now, m.cfg.SlowRate)
 		if s.Downloaded != f.lastSent.Downloaded || s.State != f.lastSent.State || s.Speed != f.lastSent.Speed {
-			m.publish(fetch.Event{Kind: fetch.EventProgress, Fetch: s})
+			if m.listening(f.id) { // a fetch of many files is not copied for nobody
+				m.publish(fetch.Event{Kind: fetch.EventProgress, Fetch: m.snapshot(f)})
+			}
 			f.lastSent = s
 		}
 	}

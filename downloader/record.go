@@ -114,6 +114,17 @@ func (r *record) resetPlan() {
 
 // snapshot copies f. m.mu is held.
 func (m *Manager) snapshot(f *fetchState) fetch.Snapshot {
+	s := m.head(f)
+	s.Records = make([]fetch.RecordSnapshot, len(f.records))
+	for i, r := range f.records {
+		s.Records[i] = r.snapshot()
+	}
+	return s
+}
+
+// head is f's snapshot without its records, cheap enough for every tick
+// of a fetch of many files. m.mu is held.
+func (m *Manager) head(f *fetchState) fetch.Snapshot {
 	s := fetch.Snapshot{ID: f.id, Title: f.opts.Title, Icon: f.opts.Icon, Result: fetch.ResultNone,
 		FailureReason: f.reason, Message: f.message, Status: f.status, Paused: f.paused,
 		Created: f.created, DownloadTotal: f.opts.DownloadTotal, ETA: -1, Speed: f.meter.rate}
@@ -123,13 +134,11 @@ func (m *Manager) snapshot(f *fetchState) fetch.Snapshot {
 	var total int64
 	known := true
 	for _, r := range f.records {
-		rs := r.snapshot()
 		if r.size < 0 {
 			known = false
 		}
 		total += r.size
-		s.Downloaded += rs.Downloaded
-		s.Records = append(s.Records, rs)
+		s.Downloaded += r.progress()
 	}
 	if s.DownloadTotal <= 0 {
 		s.DownloadTotal = -1
@@ -165,11 +174,20 @@ func (m *Manager) snapshot(f *fetchState) fetch.Snapshot {
 	return s
 }
 
+// progress is how many of the file's bytes are in: all of them once it
+// succeeded. m.mu is held.
+func (r *record) progress() int64 {
+	if r.state == fetch.StateSucceeded {
+		return max(r.downloaded(), r.size)
+	}
+	return r.downloaded()
+}
+
 // snapshot copies r. m.mu is held.
 func (r *record) snapshot() fetch.RecordSnapshot {
 	rs := fetch.RecordSnapshot{URL: r.req.URL, Name: r.name, Path: r.path, State: r.state,
 		FailureReason: r.reason, Message: r.message, Status: r.status, Offset: r.offset,
-		Downloaded: r.downloaded(), Size: r.size, Verified: r.hashed.Load(), SHA256: r.expected(),
+		Downloaded: r.progress(), Size: r.size, Verified: r.hashed.Load(), SHA256: r.expected(),
 		Connections: int(r.conns.Load()), Restarted: words.Restart(r.restarted), Actual: r.mismatch, Unverified: r.unverified,
 		Shared: slices.Clone(r.shared)}
 	if rs.Name == "" {
@@ -183,7 +201,7 @@ func (r *record) snapshot() fetch.RecordSnapshot {
 	}
 	switch r.state {
 	case fetch.StateSucceeded:
-		rs.Result, rs.Downloaded = fetch.ResultSuccess, max(rs.Downloaded, r.size)
+		rs.Result = fetch.ResultSuccess
 	case fetch.StateFailed, fetch.StateAborted:
 		rs.Result = fetch.ResultFailure
 	}
@@ -301,6 +319,17 @@ func (s *Subscription) Close() {
 		delete(s.m.subs, s)
 		close(s.c)
 	}
+}
+
+// listening reports whether any subscriber hears of the fetch id. m.mu
+// is held.
+func (m *Manager) listening(id string) bool {
+	for s := range m.subs {
+		if s.id == "" || s.id == id {
+			return true
+		}
+	}
+	return false
 }
 
 // publish sends ev to every matching subscriber without blocking. m.mu is
