@@ -63,8 +63,7 @@ type record struct {
 	state     fetch.State
 	name      string
 	path      string
-	url       string // the resolved URL after redirects
-	size      int64  // -1 while unknown
+	size      int64 // -1 while unknown
 	validator string
 	sha256    string // expected digest, from the request or the server
 	ranges    bool   // the server honours byte ranges
@@ -416,7 +415,7 @@ func (e recordEvents) fit(in transfer.Info, noRanges bool) (p transfer.Plan, dis
 		m.removePartial(r)
 		r.restarted, discarded = why, true
 	}
-	r.url, r.size, r.validator, r.ranges = in.URL, in.Size, in.Validator, in.Ranges && !noRanges
+	r.size, r.validator, r.ranges = in.Size, in.Validator, in.Ranges && !noRanges
 	r.ledger.SetSize(in.Size)
 	if r.sha256 == "" && r.req.GitSHA1 == "" && !r.unverified {
 		r.sha256 = in.SHA256

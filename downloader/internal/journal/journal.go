@@ -77,7 +77,6 @@ type Fetch struct {
 type Record struct {
 	Request   fetch.Request `json:"request"`
 	Name      string        `json:"name,omitempty"`
-	URL       string        `json:"resolvedURL,omitempty"`
 	Size      int64         `json:"size"`
 	Validator string        `json:"validator,omitempty"`
 	SHA256    string        `json:"sha256,omitempty"`
