@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/enginetest"
 	"github.com/modelfetch/modelfetch/downloader/words"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
@@ -28,30 +29,9 @@ func engine(t *testing.T, endpoint string, token hf.Token, wrap ...func(http.Rou
 	for _, w := range wrap {
 		rt = w(rt)
 	}
-	dir := t.TempDir()
-	m, err := downloader.New(downloader.Config{
-		StateDir: filepath.Join(dir, "state"), PartialDir: filepath.Join(dir, "partial"), ModelsDir: filepath.Join(dir, "models"),
-		Roots:       []string{filepath.Dir(dir)}, // the test's caches are its other temporary folders
-		Client:      &http.Client{Transport: rt},
-		BackoffBase: 5 * time.Millisecond, BackoffMax: 50 * time.Millisecond, StallTimeout: 2 * time.Second,
-		CheckpointInterval: 20 * time.Millisecond, ProgressInterval: 20 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		if err := m.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	return m
+	cfg := enginetest.Config(t)
+	cfg.Client = &http.Client{Transport: rt}
+	return enginetest.Start(t, cfg)
 }
 
 // fetchPlan resolves name, starts its fetch into layout and waits until it settles.
@@ -283,20 +263,12 @@ func TestDirFinishedAfterRestart(t *testing.T) {
 // stops it.
 func runUntilSettled(t *testing.T, cfg downloader.Config, id string) fetch.Snapshot {
 	t.Helper()
-	m, err := downloader.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	s, err := m.Wait(t.Context(), id, nil)
-	cancel()
-	if rerr := <-done; rerr != nil || err != nil {
-		t.Fatalf("run: %v, wait: %v", rerr, err)
-	}
-	if err := m.Close(); err != nil {
-		t.Fatal(err)
-	}
+	var s fetch.Snapshot
+	t.Run("engine", func(t *testing.T) { // its cleanups stop the engine before the test goes on
+		var err error
+		if s, err = enginetest.Start(t, cfg).Wait(t.Context(), id, nil); err != nil {
+			t.Fatal(err)
+		}
+	})
 	return s
 }
