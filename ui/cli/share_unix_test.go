@@ -63,6 +63,7 @@ func TestShareWithApps(t *testing.T) {
 		t.Fatalf("share: exit %d, stdout %q, stderr %q; want Ollama's name", sh.code, sh.stdout.String(), sh.stderr.String())
 	}
 	checkOllamaBlob(t, ollama, ours)
+	askRealOllama(t, s.home, ollama, "hf.co/org/Real-1B-GGUF:Q4_K_M")
 
 	if err := os.RemoveAll(filepath.Join(lmstudio, "org")); err != nil {
 		t.Fatal(err)
@@ -104,4 +105,26 @@ func fetchID(t *testing.T, s *hubSandbox) string {
 		t.Fatalf("list --json: %d fetches, %v; want one", len(snaps), err)
 	}
 	return snaps[0].ID
+}
+
+// askRealOllama asks a real Ollama (OLLAMA_BIN, as `make interop` sets
+// it) serving the store ollama about the model name: it must answer for
+// the file `get` made available to it.
+func askRealOllama(t *testing.T, home, ollama, name string) {
+	t.Helper()
+	bin := os.Getenv("OLLAMA_BIN")
+	if bin == "" {
+		t.Log("OLLAMA_BIN is not set: no real Ollama asked (make interop asks one)")
+		return
+	}
+	base := appstest.ServeOllama(t, bin, home, ollama)
+	var show struct {
+		Details   map[string]any
+		ModelInfo map[string]any `json:"model_info"`
+	}
+	appstest.AskOllama(t, base+"/api/show", map[string]string{"model": name}, &show)
+	t.Logf("a real Ollama's /api/show of %s: details %v, architecture %v", name, show.Details, show.ModelInfo["general.architecture"])
+	if show.ModelInfo["general.architecture"] != "llama" {
+		t.Errorf("/api/show of %s answered %+v", name, show)
+	}
 }
