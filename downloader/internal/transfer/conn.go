@@ -81,6 +81,14 @@ func (t *transfer) connections(parent context.Context) error {
 			t.hash.follow(hctx)
 		}
 	}()
+	// The flusher ends with the connections: the last checkpoint's
+	// fdatasync writes whatever it had not started.
+	t.flush = newFlusher(t.file, t.ledger)
+	flushDone := make(chan struct{})
+	go func() {
+		defer close(flushDone)
+		t.flush.follow(ctx)
+	}()
 	c.spawn(t.initialConns())
 	tick := time.NewTicker(min(t.ScaleInterval, t.CheckpointInterval))
 	defer tick.Stop()
@@ -99,10 +107,11 @@ func (t *transfer) connections(parent context.Context) error {
 			t.tick(c, now)
 		}
 	}
+	cancel(c.err)
+	<-flushDone
 	if err := t.checkpoint(); err != nil {
 		c.stop(writeFailure(err, t.r.downloaded()))
 	}
-	cancel(c.err)
 	hcancel()
 	<-hashDone
 	if c.err == nil && parent.Err() != nil {
@@ -398,6 +407,7 @@ func (t *transfer) write(ctx context.Context, c *ledger.Claim, buf []byte, body 
 		return writeFailure(err, t.r.downloaded())
 	}
 	t.ledger.Wrote(c, keep)
+	t.flush.poke()
 	t.events.Dirty() // the journal's written ranges follow the bytes, within journalGap
 	if t.plan.Limit >= 0 && t.r.downloaded() > t.plan.Limit {
 		return fetch.Failure(fetch.ReasonTotalExceeded, at+keep, &fetch.TotalError{Size: t.r.downloaded(), Limit: t.plan.Limit, AtLeast: true})

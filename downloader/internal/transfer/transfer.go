@@ -159,6 +159,7 @@ type transfer struct {
 	noRanges bool
 	file     *os.File
 	hash     *hasher
+	flush    *flusher // while connections run
 	out      Outcome
 
 	restarts, gapPasses int
