@@ -2,7 +2,6 @@ package downloader
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -273,36 +272,97 @@ func (c *chaosRun) crash(m *running) *running {
 	path := filepath.Join(c.cfg.StateDir, "journal.json")
 	part := filepath.Join(c.cfg.PartialDir, "model", "0.part")
 	m.journalMu.Lock()
-	before, err := os.ReadFile(path)
+	m.js.writtenMu.Lock()
+	before, err := readJournalFiles(path)
 	data, partErr := os.ReadFile(part)
+	m.js.writtenMu.Unlock()
 	m.journalMu.Unlock()
-	if err != nil || !bytes.Contains(before, []byte(`"id": "model"`)) {
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if j, _ := journalOf(c.t, before, path); len(j.Fetches) == 0 {
 		m.stop() // nothing journalled yet: a crash now is a stop
 		return start(c.t, c.cfg)
 	}
 	m.stop()
-	var j journal.File
-	if err := json.Unmarshal(before, &j); err != nil {
-		c.t.Fatalf("journal: %v", err)
-	}
 	powerCut := c.rng.IntN(2) == 0
 	if powerCut {
-		j.Boot = "an earlier boot"
-		if before, err = json.Marshal(j); err != nil {
-			c.t.Fatal(err)
+		// The written ranges are of an earlier boot.
+		w := before[journal.WrittenPath(path)]
+		if w != nil {
+			w = bytes.ReplaceAll(w, []byte(disk.BootID()), []byte("an earlier boot"))
+			before[journal.WrittenPath(path)] = w
 		}
 	}
-	if err := os.WriteFile(path, before, 0o600); err != nil {
-		c.t.Fatal(err)
-	}
+	putJournalFiles(c.t, path, before)
 	c.putBack(part, data, partErr)
 	c.crashes++
 	c.t.Logf("chaos crash, power cut %v", powerCut)
 	c.audit("at a crash")
 	if powerCut {
+		j, err := journal.Read(path, time.Time{})
+		if err != nil {
+			c.t.Fatalf("journal: %v", err)
+		}
 		c.scramble(j)
 	}
 	return start(c.t, c.cfg)
+}
+
+// readJournalFiles reads every file of the journal at path (its snapshot,
+// log and written file), by name.
+func readJournalFiles(path string) (map[string][]byte, error) {
+	names, err := filepath.Glob(path + "*")
+	if err != nil {
+		return nil, err
+	}
+	files := map[string][]byte{}
+	for _, name := range names {
+		if strings.Contains(name, ".tmp-") || strings.Contains(name, ".corrupt-") {
+			continue
+		}
+		data, err := os.ReadFile(name)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		files[name] = data
+	}
+	return files, nil
+}
+
+// putJournalFiles makes the journal at path exactly files.
+func putJournalFiles(t *testing.T, path string, files map[string][]byte) {
+	t.Helper()
+	names, err := filepath.Glob(path + "*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		if err := os.Remove(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, data := range files {
+		if err := os.WriteFile(name, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// journalOf is the journal that files hold, read in a folder of its own.
+func journalOf(t *testing.T, files map[string][]byte, path string) (journal.File, error) {
+	t.Helper()
+	dir := t.TempDir()
+	at := filepath.Join(dir, filepath.Base(path))
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(name)), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return journal.Read(at, time.Time{})
 }
 
 // putBack makes the partial file what it was at the crash: data, or no

@@ -1,13 +1,19 @@
 package downloader
 
 import (
+	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
 	"github.com/modelfetch/modelfetch/downloader/internal/journal"
+	"github.com/modelfetch/modelfetch/downloader/origintest"
 
 	"github.com/modelfetch/modelfetch/downloader/internal/ledger"
 )
@@ -37,4 +43,91 @@ func TestJournalV1Loads(t *testing.T) {
 	if err != nil || j.Version != journal.Version || len(j.Fetches[0].Records[0].Segments) != 2 {
 		t.Errorf("rewritten journal: %v %+v", err, j)
 	}
+}
+
+var (
+	manyFiles = flag.Int("journal.files", 0, "TestManySmallFiles: how many tiny files one fetch holds (0 skips it)")
+	manyFor   = flag.Duration("journal.for", time.Minute, "TestManySmallFiles: how long it runs at most")
+)
+
+// TestManySmallFiles fetches -journal.files tiny files from a local
+// origin as one fetch, with the engine's default settings, for at most
+// -journal.for, and reports the files done per second and what the
+// journal cost: the bytes this process sent to the disk (nearly all of
+// them the journal's, the files being a few bytes) per file done, and
+// the journal's size. It measures, so it asserts only that files got done:
+//
+//	go test -run ManySmallFiles -journal.files 100000 -v ./downloader/
+func TestManySmallFiles(t *testing.T) {
+	if *manyFiles <= 0 {
+		t.Skip("set -journal.files to run it")
+	}
+	o := origintest.NewServer()
+	t.Cleanup(o.Close)
+	reqs := make([]fetch.Request, *manyFiles)
+	for i := range reqs {
+		path := fmt.Sprintf("/repo/f%06d.txt", i)
+		o.Put(path, []byte(strconv.Itoa(i)))
+		reqs[i] = fetch.Request{URL: o.FileURL(path)}
+	}
+	dir := t.TempDir()
+	cfg := Config{StateDir: filepath.Join(dir, "state"), PartialDir: filepath.Join(dir, "partial"), ModelsDir: filepath.Join(dir, "models")}
+	before := diskWrites(t)
+	began := time.Now()
+	m := start(t, cfg)
+	if _, err := m.Fetch("many", reqs, fetch.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	done := 0
+	for done < len(reqs) && time.Since(began) < *manyFor {
+		time.Sleep(time.Second)
+		done = succeeded(m.Manager)
+	}
+	elapsed := time.Since(began)
+	wrote := diskWrites(t) - before
+	size := int64(0)
+	names, _ := filepath.Glob(filepath.Join(cfg.StateDir, "journal.json*"))
+	for _, name := range names {
+		if st, err := os.Stat(name); err == nil {
+			size += st.Size()
+		}
+	}
+	t.Logf("%d of %d files in %v: %.1f files/s; %.0f bytes to disk per file (%.1f MB in all); journal %.1f MB",
+		done, len(reqs), elapsed.Round(time.Millisecond), float64(done)/elapsed.Seconds(), float64(wrote)/float64(max(done, 1)),
+		float64(wrote)/1e6, float64(size)/1e6)
+	if done == 0 {
+		t.Error("no file was done")
+	}
+}
+
+// succeeded counts the records of every fetch that succeeded.
+func succeeded(m *Manager) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, f := range m.order {
+		for _, r := range f.records {
+			if r.state == fetch.StateSucceeded {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// diskWrites is how many bytes this process has sent to the disk so far
+// (its write_bytes in /proc/self/io).
+func diskWrites(t *testing.T) int64 {
+	data, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		t.Skip("no /proc/self/io here")
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "write_bytes: "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	t.Skip("no write_bytes in /proc/self/io")
+	return 0
 }

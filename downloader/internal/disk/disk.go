@@ -34,7 +34,15 @@ func WriteFileAtomic(name string, data []byte) error {
 // ReplaceAtomic makes dst appear whole or not at all: fill writes a
 // temporary file beside it, which is synced, closed and renamed over dst.
 // The caller syncs the directory when the rename must survive a crash.
-func ReplaceAtomic(dst string, fill func(io.Writer) error) error {
+func ReplaceAtomic(dst string, fill func(io.Writer) error) error { return replace(dst, fill, true) }
+
+// ReplaceUnsynced is ReplaceAtomic without the sync: dst appears whole or
+// not at all to every process, and after the death of this one, but a
+// power cut may leave it empty or old. It suits what is trusted only in
+// the boot it was written in, and never waits for the disk.
+func ReplaceUnsynced(dst string, fill func(io.Writer) error) error { return replace(dst, fill, false) }
+
+func replace(dst string, fill func(io.Writer) error, sync bool) error {
 	tmp, err := os.CreateTemp(filepath.Dir(dst), filepath.Base(dst)+".tmp-*")
 	if err != nil {
 		return err
@@ -44,9 +52,11 @@ func ReplaceAtomic(dst string, fill func(io.Writer) error) error {
 		tmp.Close()
 		return err
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
+	if sync {
+		if err := tmp.Sync(); err != nil {
+			tmp.Close()
+			return err
+		}
 	}
 	if err := tmp.Close(); err != nil {
 		return err

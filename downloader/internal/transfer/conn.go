@@ -408,7 +408,7 @@ func (t *transfer) write(ctx context.Context, c *ledger.Claim, buf []byte, body 
 	}
 	t.ledger.Wrote(c, keep)
 	t.flush.poke()
-	t.events.Dirty() // the journal's written ranges follow the bytes, within journalGap
+	t.events.Wrote() // the journal's written ranges follow the bytes, within journalGap
 	if t.plan.Limit >= 0 && t.r.downloaded() > t.plan.Limit {
 		return fetch.Failure(fetch.ReasonTotalExceeded, at+keep, &fetch.TotalError{Size: t.r.downloaded(), Limit: t.plan.Limit, AtLeast: true})
 	}
