@@ -14,6 +14,9 @@ import (
 // loopback speed.
 const writebackChunk = 4 << 20
 
+// pageSize is the page cache's unit on the systems we run on.
+const pageSize = 4096
+
 // flusher starts the disk's writeback of the written ranges as they grow,
 // so that the disk writes while the bytes arrive and a checkpoint's
 // fdatasync, and the commit's, find little left to write. It never marks
@@ -51,6 +54,9 @@ func (f *flusher) follow(ctx context.Context) {
 		}
 		_, written, _ := f.ledger.State()
 		for _, s := range minus(written, f.started) {
+			// A page the connection is still filling is left for later: it
+			// would be written twice.
+			s.To -= s.To % pageSize
 			if s.To-s.From < writebackChunk {
 				continue
 			}
