@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 	"github.com/modelfetch/modelfetch/downloader/internal/disk"
 	"github.com/modelfetch/modelfetch/downloader/internal/journal"
@@ -22,7 +23,13 @@ import (
 	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
-var stormKills = flag.Int("storm.kills", 20, "how many times TestKillStorm kills the engine")
+var (
+	stormKills = flag.Int("storm.kills", 20, "how many times TestKillStorm kills the engine")
+	// A fast link (issue 17.7): -storm.size 1GiB -storm.rate 8MiB, with
+	// the test's folder on a real disk and the machine loaded.
+	stormSize = flag.String("storm.size", "64MiB", "TestKillStorm: the file's size")
+	stormRate = flag.String("storm.rate", "128KiB", "TestKillStorm: what each of the server's connections sends a second")
+)
 
 // stormChild names the environment variable that makes the test binary an
 // engine process for TestKillStorm: its value is the state folder; the
@@ -83,10 +90,17 @@ func TestKillStorm(t *testing.T) {
 		t.Skip("a storm of process kills takes about 40 seconds")
 	}
 	t.Parallel()
-	const size = 64 << 20
-	// 16 connections of 128 KiB/s each: 2 MiB/s, so that the file takes
-	// about as long as the kills.
-	o := newOrigin(t, size, origintest.Throttle(128<<10))
+	// 16 connections of 128 KiB/s each by default: 2 MiB/s, so that the
+	// 64 MiB file takes about as long as the kills.
+	size, err := humanize.ParseBytes(*stormSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rate, err := humanize.ParseBytes(*stormRate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := newOrigin(t, int(size), origintest.Throttle(int(rate)))
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	kills, began := 0, time.Now()
@@ -114,12 +128,12 @@ func TestKillStorm(t *testing.T) {
 	checkFile(t, strings.TrimSpace(p.Stdout.(*bytes.Buffer).String()), o.Bytes(modelPath))
 	sent := o.Sent.Load()
 	t.Logf("%d kills in %v; the server sent %d bytes for a %d-byte file: %.3f×", kills, time.Since(began).Round(time.Millisecond),
-		sent, size, float64(sent)/size)
+		sent, size, float64(sent)/float64(size))
 	if kills < *stormKills/2 {
 		t.Errorf("only %d kills landed before the download finished", kills)
 	}
-	if sent > size*11/10 {
-		t.Errorf("the server sent %.3f× the file, over 1.1×", float64(sent)/size)
+	if sent > int64(size)*11/10 {
+		t.Errorf("the server sent %.3f× the file, over 1.1×", float64(sent)/float64(size))
 	}
 }
 
