@@ -80,9 +80,8 @@ type WrittenRecord struct {
 // time; SaveWritten may run beside them.
 type Store struct {
 	path     string
-	log      *os.File // open for appending, nil until the first Append
-	logSeq   int64    // the log the snapshot names
-	logSize  int64    // its bytes that hold whole changes
+	logSeq   int64 // the log the snapshot names
+	logSize  int64 // its bytes that hold whole changes
 	snapSize int64
 	written  Written // the written file as Open found it
 }
@@ -293,7 +292,6 @@ func (s *Store) Snapshot(j File) error {
 	if err := disk.WriteFileAtomic(s.path, data); err != nil {
 		return err
 	}
-	s.closeLog()
 	// The old log is no longer read: the snapshot names the next one.
 	os.Remove(LogPath(s.path, s.logSeq))
 	s.logSeq, s.logSize, s.snapSize = j.Log, 0, int64(len(data))
@@ -330,16 +328,19 @@ func (s *Store) Append(changes []Change) error {
 		}
 		fmt.Fprintf(&buf, "%08x %s\n", crc32.Checksum(data, castagnoli), data)
 	}
-	if err := s.openLog(); err != nil {
+	f, err := s.openLog()
+	if err != nil {
 		return err
 	}
-	if _, err := s.log.Write(buf.Bytes()); err != nil {
-		s.closeLog() // the next Append cuts what this one left
-		return err
+	_, err = f.Write(buf.Bytes())
+	if err == nil {
+		err = disk.SyncData(f)
 	}
-	if err := disk.SyncData(s.log); err != nil {
-		s.closeLog()
-		return err
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err // the next Append cuts what this one left
 	}
 	s.logSize += int64(buf.Len())
 	return nil
@@ -347,43 +348,29 @@ func (s *Store) Append(changes []Change) error {
 
 // openLog opens the log for appending after its last whole change,
 // cutting what a crash or a failed write left after it.
-func (s *Store) openLog() error {
-	if s.log != nil {
-		return nil
-	}
+func (s *Store) openLog() (*os.File, error) {
 	name := LogPath(s.path, s.logSeq)
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE, 0o600)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := f.Truncate(s.logSize); err != nil {
 		f.Close()
-		return err
+		return nil, err
 	}
 	if _, err := f.Seek(s.logSize, io.SeekStart); err != nil {
 		f.Close()
-		return err
+		return nil, err
 	}
 	if s.logSize == 0 {
 		// A new log must survive a crash as a name, not only as data.
 		if err := disk.SyncDir(filepath.Dir(name)); err != nil {
 			f.Close()
-			return err
+			return nil, err
 		}
 	}
-	s.log = f
-	return nil
+	return f, nil
 }
-
-func (s *Store) closeLog() {
-	if s.log != nil {
-		s.log.Close() // every append was synced, or failed and is cut
-		s.log = nil
-	}
-}
-
-// Close closes the log.
-func (s *Store) Close() { s.closeLog() }
 
 // SaveWritten replaces the written file by w without syncing it: it
 // outlives the process, not the boot, as the bytes it describes do.
