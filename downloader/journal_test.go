@@ -131,3 +131,78 @@ func diskWrites(t *testing.T) int64 {
 	t.Skip("no write_bytes in /proc/self/io")
 	return 0
 }
+
+// TestJournalChangeCostsItsSize: in a journal of thousands of records, a
+// download of one more file appends its own changes to the log, a few
+// KiB, and leaves the snapshot as it was; the next engine reads them back.
+func TestJournalChangeCostsItsSize(t *testing.T) {
+	cfg := testConfig(t)
+	path := filepath.Join(cfg.StateDir, "journal.json")
+	filler := journal.Fetch{ID: "filler", State: fetch.StateSucceeded}
+	for i := range 3000 {
+		filler.Records = append(filler.Records, journal.Record{Request: fetch.Request{URL: fmt.Sprintf("http://127.0.0.1:1/f%d", i)},
+			Size: 1, State: fetch.StateSucceeded, Path: fmt.Sprintf("/nowhere/f%d", i)})
+	}
+	st, _, err := journal.Open(path, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Snapshot(journal.File{Fetches: []journal.Fetch{filler}}); err != nil {
+		t.Fatal(err)
+	}
+	o := newOrigin(t, 1<<20)
+	m := start(t, cfg)
+	m.Fetch("a", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
+	settleWhole(t, m, "a", o.Bytes(modelPath))
+	m.stop() // the first save of an engine is a snapshot; the saves after it append
+
+	first, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Put("/other.bin", origintest.Content(1<<20, 2))
+	m = start(t, cfg)
+	m.Fetch("b", []fetch.Request{{URL: o.FileURL("/other.bin")}}, fetch.Options{})
+	until(t, "the second engine's first save, a snapshot", func() bool {
+		st, err := os.Stat(path)
+		return err == nil && !os.SameFile(first, st)
+	})
+	before, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settleWhole(t, m, "b", o.Bytes("/other.bin"))
+	m.stop()
+	after, err := os.Stat(path)
+	if err != nil || !os.SameFile(before, after) {
+		t.Fatalf("the snapshot of %d bytes was written again for one file (%v)", before.Size(), err)
+	}
+	// The log holds what the engine saved after its snapshot: the rest of
+	// the download.
+	log := journalLog(t, path)
+	if log == nil {
+		t.Fatal("no log beside the snapshot")
+	}
+	t.Logf("a snapshot of %d bytes; one file's download appended %d bytes to the log", before.Size(), log.Size())
+	if log.Size() == 0 || log.Size() > 32<<10 {
+		t.Errorf("the log holds %d bytes for one file, want some and at most 32 KiB", log.Size())
+	}
+	m = start(t, cfg)
+	if s, ok := m.Get("b"); !ok || s.State != fetch.StateSucceeded || len(m.IDs()) != 3 {
+		t.Errorf("read back: %v %+v, fetches %v", ok, s, m.IDs())
+	}
+}
+
+// journalLog is the log beside the journal at path, nil when there is
+// none.
+func journalLog(t *testing.T, path string) os.FileInfo {
+	names, err := filepath.Glob(path + ".*.log")
+	if err != nil || len(names) != 1 {
+		return nil
+	}
+	st, err := os.Stat(names[0])
+	if err != nil {
+		return nil
+	}
+	return st
+}

@@ -186,21 +186,7 @@ func (j *File) index() map[string]int {
 func (j *File) apply(c Change, index map[string]int) {
 	switch {
 	case c.Fetch != nil:
-		i, ok := index[c.Fetch.ID]
-		if !ok {
-			i = len(j.Fetches)
-			index[c.Fetch.ID] = i
-			j.Fetches = append(j.Fetches, Fetch{})
-		}
-		records := j.Fetches[i].Records
-		if len(records) > c.Count {
-			records = records[:c.Count]
-		}
-		for len(records) < c.Count {
-			records = append(records, Record{})
-		}
-		j.Fetches[i] = *c.Fetch
-		j.Fetches[i].Records = records
+		j.applyHeader(*c.Fetch, c.Count, index)
 	case c.Record != nil:
 		if i, ok := index[c.ID]; ok && c.Index >= 0 && c.Index < len(j.Fetches[i].Records) {
 			j.Fetches[i].Records[c.Index] = *c.Record
@@ -220,6 +206,27 @@ func (j *File) apply(c Change, index map[string]int) {
 	case c.Keep != nil:
 		j.Completed = append(j.Completed[:min(max(*c.Keep, 0), len(j.Completed))], c.Completed...)
 	}
+}
+
+// applyHeader sets the header of fetch f.ID, adding the fetch at the end
+// when it is new, and gives it count records, the new ones empty until
+// their own changes.
+func (j *File) applyHeader(f Fetch, count int, index map[string]int) {
+	i, ok := index[f.ID]
+	if !ok {
+		i = len(j.Fetches)
+		index[f.ID] = i
+		j.Fetches = append(j.Fetches, Fetch{})
+	}
+	records := j.Fetches[i].Records
+	if len(records) > count {
+		records = records[:count]
+	}
+	for len(records) < count {
+		records = append(records, Record{})
+	}
+	f.Records = records
+	j.Fetches[i] = f
 }
 
 // merge puts the written ranges of w into j's records.
