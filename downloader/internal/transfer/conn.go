@@ -182,9 +182,9 @@ func (t *transfer) overCap() bool {
 
 // initialConns is how many connections a transfer starts with: one where
 // the file cannot be split, else one a piece, within the cap. Starting
-// with fewer and doubling them every ScaleInterval cost a capped link a
-// tenth of its rate on a 1 GiB file: 4 connections for the first 100 ms
-// and 8 for the next left 2 connection-seconds of 54 unused (issue 21.2).
+// with 4 and doubling them every ScaleInterval left a link capped per
+// connection at a tenth below its rate on a 1 GiB file: 2 to 2.7 of 54
+// connection-seconds went unused before the last ones started.
 func (t *transfer) initialConns() int {
 	left := t.ledger.Left()
 	if !t.ranged() || left < 0 {
