@@ -48,6 +48,11 @@ func TestJournalV1Loads(t *testing.T) {
 var (
 	manyFiles = flag.Int("journal.files", 0, "TestManySmallFiles: how many tiny files one fetch holds (0 skips it)")
 	manyFor   = flag.Duration("journal.for", time.Minute, "TestManySmallFiles: how long it runs at most")
+	// The progress of a fetch of 100,000 records is a snapshot of them all
+	// under the engine's lock, every ProgressInterval: on a busy machine
+	// it holds the lock most of the time. A long interval leaves the
+	// journal's and the transfers' own costs.
+	manyProgress = flag.Duration("journal.progress", 0, "TestManySmallFiles: the engine's ProgressInterval (0: its default)")
 )
 
 // TestManySmallFiles fetches -journal.files tiny files from a local
@@ -71,7 +76,8 @@ func TestManySmallFiles(t *testing.T) {
 		reqs[i] = fetch.Request{URL: o.FileURL(path)}
 	}
 	dir := t.TempDir()
-	cfg := Config{StateDir: filepath.Join(dir, "state"), PartialDir: filepath.Join(dir, "partial"), ModelsDir: filepath.Join(dir, "models")}
+	cfg := Config{StateDir: filepath.Join(dir, "state"), PartialDir: filepath.Join(dir, "partial"), ModelsDir: filepath.Join(dir, "models"),
+		ProgressInterval: *manyProgress}
 	before := diskWrites(t)
 	began := time.Now()
 	m := start(t, cfg)
