@@ -198,7 +198,8 @@ type Manager struct {
 	journalPath string
 	journalErr  error
 
-	journalMu sync.Mutex // keeps writers of the journal file in order
+	journalMu sync.Mutex    // keeps writers of the journal file in order
+	js        *journalState // what the journal on disk holds (persist.go)
 
 	wake     chan struct{} // the dispatcher has work
 	dirty    chan struct{} // the journal should be written
@@ -440,7 +441,7 @@ func (m *Manager) finish(ctx context.Context, r *record, out transfer.Outcome, s
 		m.cfg.Logger.Warn("record failed", "fetch", r.f.id, "url", r.req.URL, "err", err)
 	}
 	m.settle(r.f)
-	m.markDirty()
+	m.markRecord(r)
 	poke(m.wake)
 	poke(m.busy)
 }

@@ -368,12 +368,17 @@ func (e recordEvents) Wait(w *fetch.WaitError) {
 	e.m.mu.Unlock()
 }
 
-func (e recordEvents) Dirty() { e.m.markDirty() }
+func (e recordEvents) Dirty() { e.m.markRecord(e.r) }
+
+func (e recordEvents) Wrote() { e.m.markWritten(e.r) }
+
+func (e recordEvents) NewPart() error { return e.m.newPart(e.r) }
 
 func (e recordEvents) SaveHash(state []byte) {
 	e.m.mu.Lock()
 	e.r.hashState = state
 	e.m.mu.Unlock()
+	e.m.markRecord(e.r)
 }
 
 // Discard forgets the record's partial data, saying why.
@@ -389,6 +394,7 @@ func (e recordEvents) Discard(why fetch.Restart) {
 // the partial file is made again next, and a crash must not find a
 // journal that claims the old file's ranges in the new one.
 func (e recordEvents) forgotten() {
+	e.m.markRecord(e.r)
 	if err := e.m.writeJournal(); err != nil {
 		e.m.cfg.Logger.Error("write journal", "err", err)
 	}
@@ -438,7 +444,7 @@ func (e recordEvents) fit(in transfer.Info, noRanges bool) (p transfer.Plan, dis
 		}
 		p.Limit = total - others
 	}
-	m.markDirty()
+	m.markRecord(r)
 	return p, discarded, nil
 }
 

@@ -135,8 +135,15 @@ type Events interface {
 	// Wait says what the record waits for before it tries again (nil:
 	// nothing).
 	Wait(w *fetch.WaitError)
-	// Dirty says the journal should be written.
+	// Dirty says the journal should be written: the record changed (its
+	// synced ranges, its hash, its plan).
 	Dirty()
+	// Wrote says the record's written ranges grew: the journal follows
+	// them within its gap, without waiting for the disk.
+	Wrote()
+	// NewPart is said before the partial file is made: the journal must
+	// then claim none of an earlier one's bytes.
+	NewPart() error
 	// SaveHash keeps the hash's state after the file's first, synced
 	// bytes.
 	SaveHash(state []byte)
@@ -186,6 +193,7 @@ type transfer struct {
 	noRanges bool
 	file     *os.File
 	hash     *hasher
+	flush    *flusher // while connections run
 	out      Outcome
 
 	restarts, gapPasses int
@@ -394,6 +402,11 @@ func (t *transfer) reconcile(context.Context) (stateFn, error) {
 	if need := size - written.Total(); size > 0 {
 		if free, err := disk.FreeSpace(filepath.Dir(p.Part)); err == nil && free < need {
 			return nil, fetch.Failure(fetch.ReasonQuotaExceeded, written.Total(), &fetch.SpaceError{Need: need, Free: free})
+		}
+	}
+	if _, err := os.Lstat(p.Part); errors.Is(err, fs.ErrNotExist) {
+		if err := t.events.NewPart(); err != nil {
+			return nil, writeFailure(err, 0)
 		}
 	}
 	file, err := os.OpenFile(p.Part, os.O_RDWR|os.O_CREATE, 0o666)
