@@ -71,12 +71,13 @@ func (m *Manager) recheck(ctx context.Context, c journal.Completed) bool {
 func (m *Manager) setVerified(c journal.Completed, mod int64, sum string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for i := range m.completed {
+	for i := len(m.completed) - 1; i >= 0; i-- { // an entry a URL and path have once: the newest
 		if m.completed[i].URL == c.URL && m.completed[i].Path == c.Path {
 			m.completed[i].Mod, m.completed[i].SHA256 = mod, sum
+			break
 		}
 	}
-	m.markDirty()
+	m.markCompleted()
 }
 
 // queueCheck asks verifyLoop to look at the completed file at path. m.mu
@@ -127,8 +128,8 @@ func (m *Manager) nextCheck() (journal.Completed, bool) {
 	for len(m.checks) > 0 {
 		path := m.checks[0]
 		m.checks = m.checks[1:]
-		if i := slices.IndexFunc(m.completed, func(c journal.Completed) bool { return c.Path == path }); i >= 0 {
-			return m.completed[i], true
+		if c, ok := m.completedAt(path); ok {
+			return c, true
 		}
 	}
 	return journal.Completed{}, false
@@ -161,22 +162,31 @@ func (m *Manager) verifyOne(ctx context.Context, c journal.Completed, bad map[st
 	}
 }
 
+// completedAt is the index's entry of the file at path, the newest. The
+// index of a fetch of many files is long: a path it does not hold is told
+// by m.paths without a walk. m.mu is held.
+func (m *Manager) completedAt(path string) (journal.Completed, bool) {
+	if m.paths[path] == 0 {
+		return journal.Completed{}, false
+	}
+	for _, c := range slices.Backward(m.completed) {
+		if c.Path == path {
+			return c, true
+		}
+	}
+	return journal.Completed{}, false
+}
+
 // digestOf is the SHA-256 the index knows for the completed file at
 // path, "" when none. m.mu is held.
 func (m *Manager) digestOf(path string) string {
-	for _, c := range slices.Backward(m.completed) {
-		if c.Path == path {
-			return c.SHA256
-		}
-	}
-	return ""
+	c, _ := m.completedAt(path)
+	return c.SHA256
 }
 
 // ours reports whether the file at path is one this engine completed.
 // m.mu is held.
-func (m *Manager) ours(path string) bool {
-	return slices.ContainsFunc(m.completed, func(c journal.Completed) bool { return c.Path == path })
-}
+func (m *Manager) ours(path string) bool { return m.paths[path] > 0 }
 
 // present finds a request's file already complete and trusted: at its
 // Dest when it has one and the engine verified it there (unchanged since,
@@ -187,14 +197,14 @@ func (m *Manager) present(req fetch.Request) (string, int64, bool) {
 	if req.Dest == "" {
 		return m.match(req.URL, req.SHA256)
 	}
-	i := slices.IndexFunc(m.completed, func(c journal.Completed) bool { return c.Path == req.Dest })
-	if i < 0 || !req.Digested() || req.Size > 0 && m.completed[i].Size != req.Size {
+	c, ok := m.completedAt(req.Dest)
+	if !ok || !req.Digested() || req.Size > 0 && c.Size != req.Size {
 		return "", 0, false
 	}
-	if gone, changed := m.completed[i].Changed(); gone || changed || disk.Finish(req.Dest, req) != nil {
+	if gone, changed := c.Changed(); gone || changed || disk.Finish(req.Dest, req) != nil {
 		return "", 0, false
 	}
-	return req.Dest, m.completed[i].Size, true
+	return req.Dest, c.Size, true
 }
 
 // toCheck is the file a new record of req checks before any byte is
@@ -252,10 +262,19 @@ func (m *Manager) broken(url string) journal.Completed {
 // remember records a completed file, so that it is found by Match even
 // after its fetch is removed from the list. m.mu is held.
 func (m *Manager) remember(r *record) {
-	m.completed = slices.DeleteFunc(m.completed, func(c journal.Completed) bool { return c.URL == r.req.URL && c.Path == r.path })
+	if m.paths[r.path] > 0 { // a new file is not walked for
+		m.completed = slices.DeleteFunc(m.completed, func(c journal.Completed) bool {
+			drop := c.URL == r.req.URL && c.Path == r.path
+			if drop {
+				m.paths[c.Path]--
+			}
+			return drop
+		})
+	}
 	c := journal.Completed{URL: r.req.URL, Path: r.path, Size: r.size, SHA256: r.sha256}
 	if st, err := os.Stat(r.path); err == nil {
 		c.Mod = st.ModTime().UnixNano()
 	}
 	m.completed = append(m.completed, c)
+	m.paths[c.Path]++
 }

@@ -168,7 +168,7 @@ func (r *record) amend(q fetch.Request) {
 		r.sha256 = q.SHA256
 	}
 	if q.Name != "" && q.Name != r.req.Name {
-		r.name = ""
+		r.name, r.f.names = "", nil
 	}
 	r.req, r.amended = q, nil
 }

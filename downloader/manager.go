@@ -220,6 +220,7 @@ type Manager struct {
 	subs      map[*Subscription]struct{}
 	completed []journal.Completed // every verified download, oldest first
 	checks    []string            // completed files for verifyLoop to look at
+	paths     map[string]int      // how many entries of completed each path has
 
 	base         *http.Client  // Config.Client, with the network settings
 	client       *http.Client  // base with its transport wrapped (Config.Wrap)

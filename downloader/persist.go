@@ -79,7 +79,10 @@ func (m *Manager) load() error {
 	}
 	m.js = &journalState{store: store, full: true, dirty: map[*record]struct{}{}, live: map[*record]struct{}{},
 		written: make(chan struct{}, 1), listed: map[recordKey]bool{}, claimed: map[recordKey]bool{}}
-	m.completed = j.Completed
+	m.completed, m.paths = j.Completed, map[string]int{}
+	for _, c := range m.completed {
+		m.paths[c.Path]++
+	}
 	sameBoot := j.Boot != "" && j.Boot == disk.BootID()
 	for _, jf := range j.Fetches {
 		f := fetchFromJournal(jf, sameBoot)
@@ -111,6 +114,10 @@ func (m *Manager) markDirty() {
 	m.js.mu.Unlock()
 	poke(m.dirty)
 }
+
+// markCompleted says that the index of completed files changed: the next
+// save compares the index (as every save does), not every record.
+func (m *Manager) markCompleted() { poke(m.dirty) }
 
 // markRecord says that r (and its fetch's header) changed: the next save
 // compares r, not every record.

@@ -36,6 +36,8 @@ type fetchState struct {
 	message string
 	status  int
 
+	names map[string]*record // the records' names (uniqueName), nil until asked
+
 	meter     meter
 	lastSent  fetch.Snapshot
 	slowSince time.Time // since when the fetch runs below Config.SlowRate
@@ -474,7 +476,16 @@ func partIntact(part string, end int64) bool {
 // uniqueName sanitises name and keeps it apart from the other files of the
 // fetch. m.mu is held.
 func (m *Manager) uniqueName(r *record, name string) string {
-	return disk.Numbered(fetch.SanitizeName(name), func(n string) bool {
-		return slices.ContainsFunc(r.f.records, func(o *record) bool { return o != r && o.name == n })
-	})
+	f := r.f
+	if f.names == nil { // the names of a fetch of many files, looked up once each
+		f.names = map[string]*record{}
+		for _, o := range f.records {
+			if o.name != "" {
+				f.names[o.name] = o
+			}
+		}
+	}
+	n := disk.Numbered(fetch.SanitizeName(name), func(n string) bool { o, ok := f.names[n]; return ok && o != r })
+	f.names[n] = r
+	return n
 }

@@ -102,10 +102,10 @@ func (m *Manager) Share(ctx context.Context, id, app string, allowCopy bool) (fe
 		m.mu.Lock()
 		j.r.shared = mergeShared(j.r.shared, got)
 		m.mu.Unlock()
+		m.markRecord(j.r)
 	}
 	m.mu.Lock()
 	m.publish(fetch.Event{Kind: fetch.EventProgress, Fetch: m.snapshot(f)})
-	m.markDirty()
 	m.mu.Unlock()
 	return m.snapshotOf(id), ctx.Err()
 }
