@@ -12,7 +12,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
-	"github.com/godbus/dbus/v5"
 
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/api"
@@ -81,7 +80,7 @@ func present(a fyne.App, w *UI, bus, hidden bool) {
 	if tray {
 		w.SetupTray(d)
 	}
-	if !hidden || !tray || !haveTrayHost() {
+	if !hidden || !tray || !w.hasTrayHost() {
 		w.Window().Show()
 	}
 }
@@ -104,24 +103,6 @@ func haveSessionBus() bool {
 	}
 	st, err := os.Stat(filepath.Join(runtimeDir, "bus")) // systemd's default session bus
 	return err == nil && st.Mode().Type() == os.ModeSocket
-}
-
-// haveTrayHost reports whether the desktop shows tray icons: a
-// StatusNotifierWatcher owns its name on the session bus. Without one, a
-// window started hidden could never be opened.
-func haveTrayHost() bool {
-	// Never a bus of its own (dbus-launch): only the session's counts.
-	conn, err := dbus.SessionBusPrivateNoAutoStartup()
-	if err != nil {
-		return false
-	}
-	defer conn.Close() // a read-only question: nothing to lose on close
-	if conn.Auth(nil) != nil || conn.Hello() != nil {
-		return false
-	}
-	var has bool
-	err = conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, "org.kde.StatusNotifierWatcher").Store(&has)
-	return err == nil && has
 }
 
 // hubOptions gives the window the Hub the environment names (HF_ENDPOINT,

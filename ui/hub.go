@@ -39,7 +39,7 @@ type HubView struct {
 	seq    int                // the newest request; older answers are dropped
 	cancel context.CancelFunc // stops the request in flight
 
-	query   *widget.Entry
+	query   *formEntry
 	gguf    *widget.Check
 	login   *widget.Label // which token is used
 	note    *widget.Label // searching, no results, offline
@@ -85,7 +85,7 @@ func (v *HubView) CreateRenderer() fyne.WidgetRenderer {
 }
 
 func (v *HubView) buildSearch() {
-	v.query = widget.NewEntry()
+	v.query = newFormEntry(nil, false) // the window's keys once it is in one (UI.withHub)
 	v.query.SetPlaceHolder("Search models, or paste hf.co/ORG/REPO:Q4_K_M or a huggingface.co address")
 	v.query.OnSubmitted = v.Open
 	v.gguf = widget.NewCheck("GGUF only", func(bool) {

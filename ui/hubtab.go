@@ -11,7 +11,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/widget"
 
 	"github.com/modelfetch/modelfetch/downloader/hf"
 )
@@ -25,6 +24,7 @@ func (u *UI) withHub(models fyne.CanvasObject) fyne.CanvasObject {
 	u.hubClient.Store(u.opts.Hub)
 	u.hub = NewHubView(u.opts.Hub, u.opts.HubLayout, u.downloadHub)
 	u.hub.do = u.opts.Do
+	u.hub.query.keys = u
 	u.places = container.NewAppTabs(container.NewTabItem("Models", models), container.NewTabItem("Hugging Face", u.hub))
 	return u.places
 }
@@ -75,8 +75,9 @@ func (u *UI) downloadHub(plan hf.Plan, files []hf.File) {
 
 // newTokenEntry is Settings' "Hugging Face token" field: it never shows
 // the token in use, only says where it comes from.
-func (u *UI) newTokenEntry() *widget.Entry {
-	e := widget.NewPasswordEntry()
+func (u *UI) newTokenEntry() *formEntry {
+	e := newFormEntry(u, false)
+	e.Password = true
 	e.SetPlaceHolder("Unchanged")
 	if u.opts.Hub != nil && !u.opts.Hub.Token().Set() {
 		e.SetPlaceHolder("hf_… (for gated and private models)")

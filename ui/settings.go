@@ -1,12 +1,11 @@
 package ui
 
 import (
-	"errors"
+	"math"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"github.com/modelfetch/modelfetch/downloader/words"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -107,7 +106,7 @@ type settingsForm struct {
 	conns    *widget.Select
 	limit    *formEntry
 	login    *widget.Check // see autostart.go
-	token    *widget.Entry // see hubtab.go; nil without a Hub
+	token    *formEntry    // see hubtab.go; nil without a Hub
 	metered  *widget.Check
 	proxy    *formEntry
 	caFile   *formEntry
@@ -149,9 +148,9 @@ func (u *UI) showSettings() {
 	f.problem.Wrapping = fyne.TextWrapWord
 	f.problem.Hide()
 	if u.netProblem != nil {
-		f.problem.SetText(words.Sentence(u.netProblem))
-		f.problem.Show()
+		showProblem(f.problem, u.netProblem)
 	}
+	clearOnEdit(f.problem, f.folder, f.limit, f.proxy, f.caFile)
 	parallel := widget.NewFormItem("Files downloading at once", f.parallel)
 	// The engine's pool counts files, not downloads: say so plainly.
 	parallel.HintText = "Each file counts: a model of three files uses three."
@@ -191,7 +190,10 @@ func (u *UI) chooseFolder(into *formEntry) {
 func (u *UI) submitSettings(f *settingsForm) {
 	s, err := parseSettings(f.folder.Text, f.parallel.Selected, f.conns.Selected, f.limit.Text)
 	s.metered = f.metered.Checked
-	s.net = network.Settings{Proxy: strings.TrimSpace(f.proxy.Text), CAFile: strings.TrimSpace(f.caFile.Text)}
+	s.net = network.Settings{Proxy: trimTyped(f.proxy.Text), CAFile: typedPath(f.caFile.Text)}
+	if err == nil && filepath.Clean(s.dir) != filepath.Clean(u.opts.ModelsDir) {
+		_, err = u.m.Place(s.dir) // the engine's rule for folders a client names
+	}
 	if err == nil {
 		err = u.m.SetNetworkSettings(s.net)
 	}
@@ -203,8 +205,7 @@ func (u *UI) submitSettings(f *settingsForm) {
 		err = u.saveToken(f.token.Text)
 	}
 	if err != nil {
-		f.problem.SetText(words.Sentence(err))
-		f.problem.Show()
+		showProblem(f.problem, err)
 		// The dialog was sized without the message: grow it to fit.
 		f.dialog.Resize(dialogSize(f.dialog, 600))
 		return
@@ -214,29 +215,74 @@ func (u *UI) submitSettings(f *settingsForm) {
 	f.dialog.Hide()
 }
 
+// trimTyped is a setting as typed, without the white space and quotes a
+// copy brings along.
+func trimTyped(s string) string { return strings.Trim(s, " \t\r\n\"'`“”‘’") }
+
+// typedPath is a path as typed: trimmed, with ~ for the home folder.
+func typedPath(s string) string {
+	s = trimTyped(s)
+	if rest, ok := strings.CutPrefix(s, "~"); ok && (rest == "" || rest[0] == '/') {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, rest)
+		}
+	}
+	return s
+}
+
 // parseSettings checks what was typed in the settings dialog.
 func parseSettings(dir, parallel, conns, limit string) (settings, error) {
 	var s settings
-	s.dir = strings.TrimSpace(dir)
-	if !filepath.IsAbs(s.dir) {
-		return s, errors.New("the download folder must be a full path, such as /home/you/models")
+	s.dir = typedPath(dir)
+	if err := checkFolder(s.dir); err != nil {
+		return s, err
 	}
 	n, err := strconv.Atoi(parallel)
 	if err != nil || n < 1 || n > maxParallel {
-		return s, errors.New("choose how many files may download at once")
+		n = downloader.DefaultConfig().MaxActive // a Select: nothing else can be chosen
 	}
 	s.parallel = n
 	if conns != connChoices[0] {
-		if s.conns, err = strconv.Atoi(conns); err != nil || s.conns < 1 {
-			return s, errors.New("choose how many connections each file may use")
-		}
+		s.conns, _ = strconv.Atoi(conns) // a Select too: 0, automatic, otherwise
 	}
-	if limit = strings.TrimSpace(limit); limit != "" && limit != "0" {
-		b, err := humanize.ParseBytes(strings.TrimSuffix(limit, "/s"))
-		if err != nil {
-			return s, errors.New("the bandwidth limit should be a size such as 20 MB, or empty for no limit")
-		}
-		s.limit = int64(b)
+	s.limit, err = parseLimit(limit)
+	return s, err
+}
+
+// checkFolder says what is wrong with a download folder; nil when
+// downloads can go there (it is made when the first one does).
+func checkFolder(dir string) error {
+	if !filepath.IsAbs(dir) {
+		return &mistake{kind: folderRelative, value: dir}
 	}
-	return s, nil
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return &mistake{kind: folderIsFile, value: dir}
+	}
+	return nil
+}
+
+// parseLimit reads a bandwidth limit as people write it: "20 MB",
+// "20MB/s", "1.5 GiB", "500 kB per second"; empty, "0", "none" or "no
+// limit" is no limit.
+func parseLimit(typed string) (int64, error) {
+	v := trimTyped(typed)
+	lower := strings.ToLower(v)
+	for _, per := range []string{"per second", "a second", "/sec", "/s"} {
+		lower = strings.TrimSpace(strings.TrimSuffix(lower, per))
+	}
+	switch lower {
+	case "", "0", "none", "no limit", "unlimited", "off":
+		return 0, nil
+	}
+	if _, err := strconv.ParseFloat(lower, 64); err == nil {
+		return 0, &mistake{kind: limitNoUnit, value: v}
+	}
+	b, err := humanize.ParseBytes(lower)
+	switch {
+	case err != nil || b > math.MaxInt64:
+		return 0, &mistake{kind: limitNotSize, value: v}
+	case b < 1000:
+		return 0, &mistake{kind: limitTooLow, value: v}
+	}
+	return int64(b), nil
 }

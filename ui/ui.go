@@ -15,7 +15,6 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -113,6 +112,7 @@ type UI struct {
 	checksum *checksumForm // the last Edit checksum dialog
 	setup    *settingsForm
 	dialog   dialog.Dialog // the dialog on top, while one is open
+	enter    func()        // what Enter does in it, when it is a question
 	selected string        // the fetch the list has selected, "" for none
 	quitAsk  *quitQuestion // the last question closing the window asked
 	notifier *notifier     // nil when notifications go through opts.Notify
@@ -401,8 +401,9 @@ func (u *UI) askReplace(ce *fetch.ConflictError, replace func()) {
 		}
 	}, u.win)
 	d.SetConfirmText("Replace")
+	d.SetConfirmImportance(widget.WarningImportance)
 	d.SetDismissText("Keep the old one")
-	u.showDialog(d)
+	u.showQuestion(d, d.Hide)
 }
 
 // Open starts the fetch an argument of `modelfetch ARG…` names: a model id
@@ -416,7 +417,7 @@ func (u *UI) Open(arg string) error {
 	if u.openHub(arg) {
 		return nil
 	}
-	if err := checkURL(arg); err != nil {
+	if err := checkAddress(arg); err != nil {
 		u.showProblem("Cannot download "+arg, fmt.Sprintf("The argument %q is neither a model id from the catalog nor a download address.", arg))
 		return fmt.Errorf("%q is neither a catalog model nor a download address: %w", arg, err)
 	}
@@ -434,7 +435,7 @@ func (u *UI) fetchURL(raw, title, sha string) (string, error) {
 	if title == "" {
 		title = titleFromURL(raw)
 	}
-	req := fetch.Request{URL: raw, SHA256: strings.ToLower(sha)}
+	req := fetch.Request{URL: raw, SHA256: sha}
 	return id, u.ensure(id, []fetch.Request{req}, fetch.Options{Title: title, Dir: u.dirFor(id)})
 }
 
@@ -476,8 +477,9 @@ func (u *UI) cancelFetch(r rowData) {
 		}
 	}, u.win)
 	d.SetConfirmText("Cancel download")
+	d.SetConfirmImportance(widget.DangerImportance)
 	d.SetDismissText("Keep downloading")
-	u.showDialog(d)
+	u.showQuestion(d, d.Hide)
 }
 
 func (u *UI) abort(id string) {
@@ -505,10 +507,11 @@ func (u *UI) editChecksum(id, url string) {
 	msg := wrapped(widget.NewLabel("The file is kept. Enter the SHA-256 it should have: it is checked against the file on disk, without downloading it again."))
 	d := dialog.NewCustomWithoutButtons("Edit checksum of "+titleFromURL(url), container.NewVBox(msg, f.entry, f.problem), u.win)
 	f.dialog = d
+	clearOnEdit(f.problem, f.entry)
 	f.check = widget.NewButton("Check the file", func() {
-		if err := u.setDigest(id, url, strings.TrimSpace(f.entry.Text)); err != nil {
-			f.problem.SetText(words.Sentence(err))
-			f.problem.Show()
+		if err := u.setDigest(id, url, f.entry.Text); err != nil {
+			showProblem(f.problem, err)
+			d.Resize(dialogSize(d, 560))
 			return
 		}
 		d.Hide()
@@ -522,13 +525,14 @@ func (u *UI) editChecksum(id, url string) {
 	u.win.Canvas().Focus(f.entry)
 }
 
-// setDigest checks sha as the Add URL form does, then has the engine
+// setDigest reads sha as the Add URL form does, then has the engine
 // verify the file against it.
-func (u *UI) setDigest(id, url, sha string) error {
-	if sha == "" {
-		return errors.New("enter the SHA-256 the file should have")
+func (u *UI) setDigest(id, url, typed string) error {
+	sha, err := parseDigest(typed)
+	if err == nil && sha == "" {
+		err = &mistake{kind: noDigest}
 	}
-	if err := checkSHA256(sha); err != nil {
+	if err != nil {
 		return err
 	}
 	return u.m.SetDigest(id, url, sha)
@@ -585,8 +589,10 @@ func (u *UI) openFolder(path string) error {
 	return u.app.OpenURL(link)
 }
 
+// showProblem says what went wrong in a dialog that Enter closes.
 func (u *UI) showProblem(title, message string) {
-	u.showDialog(dialog.NewInformation(title, message, u.win))
+	d := dialog.NewInformation(title, message, u.win)
+	u.showQuestion(d, d.Hide)
 }
 
 // titleFromURL is the file name of a URL, a fine title when none is given.

@@ -591,9 +591,9 @@ func TestCheckURL(t *testing.T) {
 		{"file:///etc/passwd", false},
 		{"https://exa mple.org/", false},
 	} {
-		err := checkURL(c.url)
+		err := checkAddress(c.url)
 		if (err == nil) != c.ok {
-			t.Errorf("checkURL(%q) = %v, want ok %v", c.url, err, c.ok)
+			t.Errorf("checkAddress(%q) = %v, want ok %v", c.url, err, c.ok)
 		}
 	}
 }
