@@ -112,8 +112,15 @@ func hubOptions(opts *Options, env instance.Env) {
 	if c == nil {
 		return // HF_ENDPOINT is not an address: no Hugging Face tab
 	}
-	opts.Hub, opts.HubLayout, opts.HubTokenPath = c, hf.Cache{Dir: env.Getenv.CacheDir()}, env.Getenv.TokenPath()
+	path := env.Getenv.TokenPath()
+	if tok := fromSettings(c.Token(), path); tok != c.Token() {
+		if named, err := hf.New(hf.Config{Endpoint: c.Endpoint(), Token: tok, Offline: c.Offline()}); err == nil {
+			c = named
+		}
+	}
+	opts.Hub, opts.HubLayout, opts.HubTokenPath = c, hf.Cache{Dir: env.Getenv.CacheDir()}, path
 	if env.Hub != nil {
-		opts.HubToken = env.Hub.SetToken
+		env.Hub.SetToken(c.Token()) // the same token, named as Settings' for the engine's sentences too
+		opts.HubEngine = env.Hub
 	}
 }

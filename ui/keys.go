@@ -126,6 +126,7 @@ func (u *UI) showQuestion(d dialog.Dialog, enter func()) {
 			u.add = nil
 		}
 		if u.setup != nil && u.setup.dialog == d {
+			u.setup.stop()
 			u.setup = nil
 		}
 	})

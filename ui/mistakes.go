@@ -29,7 +29,7 @@ const (
 	addressNoScheme                        // example.org/model.gguf
 	addressNoHost                          // https:///model.gguf
 	addressNotURL                          // a word, or something that does not parse
-	addressSpace                           // a space inside one address
+	addressSpace                           // a space in the server name
 	oneFileOnly                            // a title or digest for several addresses
 	digestLength                           // not 64 hexadecimal digits
 	digestLetter                           // a character that is not a hexadecimal digit
@@ -65,15 +65,15 @@ func (m *mistake) addressSentence() string {
 	case noAddress:
 		return "Enter the address of the file to download, such as " + example + "."
 	case addressScheme:
-		return fmt.Sprintf("%q cannot be downloaded: ModelFetch downloads addresses that start with http:// or https://, such as %s.", v, example)
+		return fmt.Sprintf("The address %q cannot be downloaded: ModelFetch downloads addresses that start with http:// or https://, such as %s.", v, example)
 	case addressNoScheme:
-		return fmt.Sprintf("%q has no https:// in front; write it as https://%s.", v, v)
+		return fmt.Sprintf("The address %q has no http:// or https:// in front; write it as https://%s.", v, v)
 	case addressNoHost:
-		return fmt.Sprintf("%q has no server name after the //; write it as %s.", v, example)
+		return fmt.Sprintf("The address %q has no server name after the //; write it as %s.", v, example)
 	case addressNotURL:
-		return fmt.Sprintf("%q is not a web address; write it as %s, or as a Hugging Face name such as hf.co/ORG/REPO.", v, example)
+		return fmt.Sprintf("The text %q is not a web address; write it as %s, or as a Hugging Face name such as hf.co/ORG/REPO.", v, example)
 	case addressSpace:
-		return fmt.Sprintf("%q has a space inside; an address has none, so put each address on a line of its own, or write a space as %%20.", v)
+		return fmt.Sprintf("The address %q has a space in its server name; put each address on a line of its own.", v)
 	case oneFileOnly:
 		return "A title and a SHA-256 belong to one file: add that address on its own, or leave them empty."
 	}
@@ -82,16 +82,15 @@ func (m *mistake) addressSentence() string {
 
 func (m *mistake) digestSentence() string {
 	v := m.value
-	const how = "a SHA-256 is 64 hexadecimal digits (0-9 and a-f), as sha256sum prints it"
 	switch m.kind {
 	case digestLength:
-		return fmt.Sprintf("%q has %d hexadecimal digits, but %s; leave it empty if you do not have one.", v, hexDigits(afterColon(v)), how)
+		return fmt.Sprintf("The SHA-256 %q has %d hexadecimal digits; it needs 64 (0-9 and a-f), as sha256sum prints them.", v, hexDigits(afterColon(v)))
 	case digestLetter:
-		return fmt.Sprintf("%q holds %q, which is not a hexadecimal digit: %s.", v, firstNonHex(afterColon(v)), how)
+		return fmt.Sprintf("The SHA-256 %q holds %q, which is not a hexadecimal digit; it needs 64 of 0-9 and a-f, as sha256sum prints them.", v, firstNonHex(afterColon(v)))
 	case digestSHA1:
-		return fmt.Sprintf("%q has 40 digits: it is a SHA-1 or a git blob id, not a SHA-256; %s.", v, how)
+		return fmt.Sprintf("The digest %q has 40 digits: it is a SHA-1 or a git blob id, not a SHA-256, which has 64.", v)
 	case noDigest:
-		return "Enter the SHA-256 the file should have: " + how + "."
+		return "Enter the SHA-256 the file should have: 64 hexadecimal digits (0-9 and a-f), as sha256sum prints them."
 	}
 	return ""
 }
@@ -102,7 +101,7 @@ func (m *mistake) settingSentence() string {
 	case folderRelative:
 		return fmt.Sprintf("The download folder %q is not a full path; write it from the root, such as /home/you/models, or choose it with Choose….", v)
 	case folderIsFile:
-		return fmt.Sprintf("%s is a file, not a folder; choose a folder for the downloads.", v)
+		return fmt.Sprintf("The download folder %s is a file, not a folder; choose a folder for the downloads.", v)
 	case limitNotSize:
 		return fmt.Sprintf("The bandwidth limit %q is not a speed; write it as a size a second, such as 20 MB or 500 KB, or leave it empty for no limit.", v)
 	case limitNoUnit:
@@ -180,14 +179,22 @@ func checkAddress(raw string) error {
 	switch kind := re.Kind; {
 	case strings.ContainsFunc(raw, unicode.IsSpace):
 		return &mistake{kind: addressSpace, value: raw}
+	case kind == fetch.InvalidScheme && hasScheme(raw):
+		return &mistake{kind: addressScheme, value: raw}
 	case kind == fetch.InvalidScheme && looksLikeHost(raw):
 		return &mistake{kind: addressNoScheme, value: raw}
-	case kind == fetch.InvalidScheme && strings.Contains(raw, ":"):
-		return &mistake{kind: addressScheme, value: raw}
 	case kind == fetch.InvalidHost:
 		return &mistake{kind: addressNoHost, value: raw}
 	}
 	return &mistake{kind: addressNotURL, value: raw}
+}
+
+// hasScheme reports whether raw starts with a scheme ("ftp:", "mailto:"),
+// not with a host and its port ("localhost:8080").
+func hasScheme(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.Scheme != "" && !strings.Contains(u.Scheme, ".") &&
+		!(u.Opaque != "" && u.Opaque[0] >= '0' && u.Opaque[0] <= '9')
 }
 
 // looksLikeHost reports whether raw reads as an address without its
@@ -198,5 +205,6 @@ func looksLikeHost(raw string) bool {
 		return false
 	}
 	host := u.Hostname()
-	return strings.Contains(host, ".") && !strings.HasPrefix(host, ".") && !strings.HasSuffix(host, ".")
+	named := strings.Contains(host, ".") && !strings.HasPrefix(host, ".") && !strings.HasSuffix(host, ".")
+	return named || host != "" && u.Port() != ""
 }

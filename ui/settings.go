@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"context"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +16,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/hf"
 	"github.com/modelfetch/modelfetch/downloader/network"
 )
 
@@ -106,12 +109,14 @@ type settingsForm struct {
 	conns    *widget.Select
 	limit    *formEntry
 	login    *widget.Check // see autostart.go
-	token    *formEntry    // see hubtab.go; nil without a Hub
+	token    *tokenField   // see hubtab.go; nil without a Hub
 	metered  *widget.Check
 	proxy    *formEntry
 	caFile   *formEntry
 	problem  *widget.Label
 	save     *widget.Button
+	// cancel ends the question about a typed token, when one is asked.
+	cancel context.CancelFunc
 }
 
 func (u *UI) showSettings() {
@@ -165,8 +170,9 @@ func (u *UI) showSettings() {
 		widget.NewFormItem("Extra CA certificate file", f.caFile),
 	)
 	if u.opts.Hub != nil {
-		f.token = u.newTokenEntry()
-		form.Append("Hugging Face token", f.token)
+		f.token = u.newTokenField()
+		clearOnEdit(f.problem, f.token.entry)
+		form.Append("Hugging Face token", f.token.root)
 	}
 	f.dialog = dialog.NewCustomWithoutButtons("Settings", container.NewVBox(form, f.problem), u.win)
 	cancel := widget.NewButton("Cancel", f.dialog.Hide)
@@ -188,6 +194,41 @@ func (u *UI) chooseFolder(into *formEntry) {
 }
 
 func (u *UI) submitSettings(f *settingsForm) {
+	if f.cancel != nil {
+		return // the typed token is being checked
+	}
+	s, err := u.readSettings(f)
+	typed := ""
+	if f.token != nil {
+		typed = strings.TrimSpace(f.token.entry.Text)
+	}
+	if err != nil || typed == "" {
+		u.commitSettings(f, s, err)
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	err = u.checkToken(ctx, typed, func(tok hf.Token, user string, err error) {
+		f.stop()
+		if err == nil {
+			err = u.saveToken(tok, typed, user)
+		}
+		u.commitSettings(f, s, err)
+	})
+	if err != nil {
+		cancel()
+		f.say(err)
+		return
+	}
+	f.cancel = cancel
+	f.save.Disable()
+	f.problem.Importance = widget.MediumImportance
+	f.problem.SetText("Checking the token with the Hugging Face Hub…")
+	f.problem.Show()
+}
+
+// readSettings reads the form, and checks what the engine would refuse,
+// changing nothing.
+func (u *UI) readSettings(f *settingsForm) (settings, error) {
 	s, err := parseSettings(f.folder.Text, f.parallel.Selected, f.conns.Selected, f.limit.Text)
 	s.metered = f.metered.Checked
 	s.net = network.Settings{Proxy: trimTyped(f.proxy.Text), CAFile: typedPath(f.caFile.Text)}
@@ -195,24 +236,45 @@ func (u *UI) submitSettings(f *settingsForm) {
 		_, err = u.m.Place(s.dir) // the engine's rule for folders a client names
 	}
 	if err == nil {
+		err = network.Configure(&http.Transport{}, s.net) // a proxy or CA file the engine would refuse
+	}
+	return s, err
+}
+
+// commitSettings saves and applies s, unless err (from reading the form
+// or checking the token) says why not, in the form.
+func (u *UI) commitSettings(f *settingsForm, s settings, err error) {
+	if err == nil {
 		err = u.m.SetNetworkSettings(s.net)
 	}
 	if err == nil {
 		u.netProblem = nil
 		err = u.setStartAtLogin(f.login.Checked)
 	}
-	if err == nil && f.token != nil {
-		err = u.saveToken(f.token.Text)
-	}
 	if err != nil {
-		showProblem(f.problem, err)
-		// The dialog was sized without the message: grow it to fit.
-		f.dialog.Resize(dialogSize(f.dialog, 600))
+		f.say(err)
 		return
 	}
 	s.save(u.app.Preferences())
 	u.applySettings(s)
 	f.dialog.Hide()
+}
+
+// say shows err's sentence under the form, until a field is edited.
+func (f *settingsForm) say(err error) {
+	f.problem.Importance = widget.DangerImportance
+	showProblem(f.problem, err)
+	// The dialog was sized without the message: grow it to fit.
+	f.dialog.Resize(dialogSize(f.dialog, 600))
+}
+
+// stop ends the question about a typed token, if one is asked.
+func (f *settingsForm) stop() {
+	if f.cancel != nil {
+		f.cancel()
+		f.cancel = nil
+		f.save.Enable()
+	}
 }
 
 // trimTyped is a setting as typed, without the white space and quotes a

@@ -80,11 +80,18 @@ type Options struct {
 	// Hub is the Hugging Face Hub of the "Hugging Face" tab beside the
 	// catalog, nil for no tab; HubLayout is where its files go (the Hub
 	// cache). HubTokenPath is the token file Settings writes, and
-	// HubToken gives the engine a new token (nil when it cannot take one).
+	// HubEngine the engine's Hub transport, which takes a new token and
+	// says when it downloaded without a refused one (nil: neither).
 	Hub          *hf.Client
 	HubLayout    hf.Layout
 	HubTokenPath string
-	HubToken     func(hf.Token)
+	HubEngine    HubEngine
+}
+
+// HubEngine is the engine's side of the Hub token (hf.PublicTransport).
+type HubEngine interface {
+	SetToken(hf.Token)
+	OnRefused(func(hf.Token))
 }
 
 // UI is the window and the goroutine that keeps it up to date. Create it
@@ -120,6 +127,7 @@ type UI struct {
 	// hubClient is opts.Hub, and the client of a token saved since, for
 	// the local API's resolves (HubClient), which run on other goroutines.
 	hubClient atomic.Pointer[hf.Client]
+	hubUser   string // whose the token is, as the Hub said when it was saved
 	places    *container.AppTabs
 
 	shownID  atomic.Pointer[string] // the fetch the details view shows, for the poller
@@ -184,6 +192,12 @@ func (u *UI) Stop() {
 		<-u.done
 		if u.hub != nil {
 			u.hub.Stop()
+		}
+		if u.opts.HubEngine != nil {
+			u.opts.HubEngine.OnRefused(nil)
+		}
+		if u.setup != nil {
+			u.setup.stop()
 		}
 		if u.notifier != nil {
 			u.notifier.close()

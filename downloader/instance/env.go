@@ -28,10 +28,11 @@ type Env struct {
 	Catalog    []catalog.Model
 	CatalogErr error // a broken user catalog, reported but not fatal
 	// Hub carries the Hub's token on the engine's requests (the engine's
-	// Config.Wrap); the window's Settings change its token. Getenv is
+	// Config.Wrap), and downloads a public repo's files without a token
+	// the Hub refuses; the window's Settings change its token. Getenv is
 	// where the Hub's settings come from, as the hf CLI reads them
 	// (HF_ENDPOINT, HF_HOME, HF_HUB_CACHE, HF_TOKEN, the token file).
-	Hub    *hf.Transport
+	Hub    *hf.PublicTransport
 	Getenv hf.Getenv
 	// Stdout and Stderr are where a start writes. Capture wraps them so
 	// that a failed write is remembered and made the exit code.
@@ -48,7 +49,7 @@ type Env struct {
 func NewEnv(builtin []byte, v Version) Env {
 	g := hf.Getenv(os.Getenv)
 	models, err := catalog.Load(builtin, filepath.Join(xdg.ConfigHome, "modelfetch", "catalog.json"))
-	hub := hf.NewEngineTransport(g)
+	hub := hf.NewEngineTransport(g).Public()
 	cfg := downloader.DefaultConfig()
 	cfg.Wrap = hub.Wrap
 	cfg.Roots = []string{g.CacheDir()}
