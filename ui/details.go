@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -130,14 +131,13 @@ func (v *detailsView) set(d detailData) {
 		return
 	}
 	v.snap = s
-	v.title.SetText(s.Title)
-	line, _ := rowLine(s, 0)
-	if s.State == fetch.StateQueued {
-		if r, ok := v.u.selectedRow(); ok {
-			line = r.line
-		}
+	title := s.Title
+	line, tip := rowLine(s, "Queued", v.u.history.failures(s.ID))
+	if r, ok := v.u.selectedRow(); ok && r.id == s.ID {
+		title, line, tip = r.title, r.line, r.tip
 	}
-	v.state.SetText(line)
+	v.title.SetText(title)
+	v.state.SetText(cmp.Or(tip, line))
 	v.setButtons(s)
 	v.setFailure(s)
 	v.graph.set(d.speeds)
@@ -145,7 +145,7 @@ func (v *detailsView) set(d detailData) {
 	moved := slices.ContainsFunc(d.speeds, func(v float64) bool { return v > 0 })
 	showIf(v.speedBox, moved || s.State == fetch.StateRunning)
 	v.setFiles(s)
-	v.history.SetText(strings.Join(v.historyLines(s), "\n"))
+	v.history.SetText(strings.Join(v.historyLines(s, d.history), "\n"))
 }
 
 func (v *detailsView) setButtons(s fetch.Snapshot) {
@@ -218,13 +218,15 @@ func (v *detailsView) setFiles(s fetch.Snapshot) {
 	}
 }
 
-// historyLines is what happened to the fetch, as far as the engine's
-// snapshot tells.
-func (v *detailsView) historyLines(s fetch.Snapshot) []string {
+// historyLines is what happened to the fetch: when it was added, every
+// change the window saw (watched: starts, waits, failures, Retries), and
+// what holds it now.
+func (v *detailsView) historyLines(s fetch.Snapshot, watched []string) []string {
 	var lines []string
 	if !s.Created.IsZero() {
 		lines = append(lines, "Added "+s.Created.Local().Format("2 Jan 15:04"))
 	}
+	lines = append(lines, watched...)
 	for _, r := range s.Records {
 		if why := term.RestartText(r); why != "" {
 			lines = append(lines, why)
@@ -235,14 +237,6 @@ func (v *detailsView) historyLines(s fetch.Snapshot) []string {
 	}
 	if s.Active() && v.u.prefs.limit > 0 {
 		lines = append(lines, "Speed limited to "+humanize.Bytes(uint64(v.u.prefs.limit))+"/s over all downloads (Settings)")
-	}
-	switch s.State {
-	case fetch.StateSucceeded:
-		lines = append(lines, "Finished")
-	case fetch.StateAborted:
-		lines = append(lines, "Cancelled")
-	case fetch.StateFailed:
-		lines = append(lines, "Failed: "+term.ReasonText(s.FailureReason))
 	}
 	return lines
 }

@@ -215,16 +215,20 @@ type fetchList struct {
 	// highlight is the row the list highlights: Fyne keeps it to itself,
 	// so it is followed here as the list moves it (arrow keys, taps).
 	highlight widget.ListItemID
+	// shown is the row widget that shows each fetch, as the list last
+	// bound them; a widget the list no longer shows may stay here until
+	// it is bound again.
+	shown map[string]*fetchRow
 	// quiet is set while the list is told which row is selected, so that
 	// it does not open the details again.
 	quiet bool
 }
 
 func newFetchList(u *UI) *fetchList {
-	l := &fetchList{u: u}
+	l := &fetchList{u: u, shown: map[string]*fetchRow{}}
 	l.Length = func() int { return len(u.rows) }
 	l.CreateItem = func() fyne.CanvasObject { return newFetchRow(u) }
-	l.UpdateItem = func(i widget.ListItemID, o fyne.CanvasObject) { o.(*fetchRow).bind(u.rows[i]) }
+	l.UpdateItem = func(i widget.ListItemID, o fyne.CanvasObject) { l.show(o.(*fetchRow), u.rows[i]) }
 	l.OnSelected = func(i widget.ListItemID) {
 		if !l.quiet {
 			l.highlight = i
@@ -233,6 +237,23 @@ func newFetchList(u *UI) *fetchList {
 	}
 	l.ExtendBaseWidget(l)
 	return l
+}
+
+// show binds row widget r to d, and remembers that r shows d's fetch.
+func (l *fetchList) show(r *fetchRow, d rowData) {
+	if r.bound && l.shown[r.data.id] == r {
+		delete(l.shown, r.data.id)
+	}
+	r.bind(d)
+	l.shown[d.id] = r
+}
+
+// refreshRow shows d in the row widget that shows its fetch, if one does.
+// Fyne's List.RefreshItem would bind every visible row again for one.
+func (l *fetchList) refreshRow(d rowData) {
+	if r, ok := l.shown[d.id]; ok && r.data.id == d.id {
+		r.bind(d)
+	}
 }
 
 func (l *fetchList) selectQuietly(i widget.ListItemID) {

@@ -50,6 +50,11 @@ func (u *UI) SetupTray(d desktop.App) {
 	// replacing the window's own handler: where no tray host shows the
 	// icon, that left an invisible process. The window's own comes back.
 	u.win.SetCloseIntercept(u.closeWindow)
+	if u.opts.TrayTooltip == nil {
+		// Fyne's tray shows the window itself on a click; the poller must
+		// know, so the click goes through Show.
+		systray.SetOnTapped(func() { fyne.Do(u.Show) })
+	}
 	if u.status.Text != "" {
 		t.setStatus(u.status.Text) // else the first poll sets it
 	}
@@ -58,8 +63,17 @@ func (u *UI) SetupTray(d desktop.App) {
 // Show brings the window forward: from the tray, or for a second start of
 // the app. Call it on the UI goroutine.
 func (u *UI) Show() {
+	u.visible.Store(true)
+	u.refresh() // the rows, not worked out while hidden
 	u.win.Show()
 	u.win.RequestFocus()
+}
+
+// hide hides the window; the poller then works out only what the tray
+// and the notifications say.
+func (u *UI) hide() {
+	u.visible.Store(false)
+	u.win.Hide()
 }
 
 // setStatus shows line as the tray icon's tooltip.
@@ -118,7 +132,7 @@ const prefToldTray = "window.toldTray"
 // hideToTray hides the window, saying the first time that ModelFetch
 // carries on in the tray: a window that vanishes could look like a quit.
 func (u *UI) hideToTray() {
-	u.win.Hide()
+	u.hide()
 	p := u.app.Preferences()
 	if p.Bool(prefToldTray) {
 		return
@@ -140,7 +154,7 @@ func (u *UI) askBeforeQuit() {
 	q := &quitQuestion{dialog: dialog.NewCustomWithoutButtons("Keep downloading?", msg, u.win)}
 	q.keep = widget.NewButton("Keep downloading in the background", func() {
 		q.dialog.Hide()
-		u.win.Hide()
+		u.hide()
 	})
 	q.keep.Importance = widget.HighImportance
 	q.quit = widget.NewButton("Pause and quit", func() {

@@ -51,8 +51,9 @@ type Options struct {
 	// ModelsDir is the engine's folder for completed files: the download
 	// folder until the person chooses another in the settings.
 	ModelsDir string
-	// Interval is how often progress is read while something downloads;
-	// 0 means four times a second.
+	// Interval is how often the window shows what changed while it is
+	// shown (eight times slower while it is hidden); 0 means twice a
+	// second, as often as a person reads a changing number.
 	Interval time.Duration
 	// Do runs f on the UI goroutine; nil means fyne.Do. Tests pass their
 	// own so that UI work runs on the test goroutine, as it does on the UI
@@ -102,6 +103,8 @@ type UI struct {
 	opts Options
 	win  fyne.Window
 
+	icon fyne.Resource // opts.Icon at the size of rows and cards
+
 	// Fields below are touched on the UI goroutine only.
 	prefs    settings
 	rows     []rowData
@@ -131,6 +134,8 @@ type UI struct {
 	places    *container.AppTabs
 
 	shownID  atomic.Pointer[string] // the fetch the details view shows, for the poller
+	visible  atomic.Bool            // the window is shown: the poller works out rows
+	history  *history               // what happened to each fetch, shared with the poller
 	kick     chan struct{}          // asks the poller to look now
 	cancel   context.CancelFunc     // ends the poller (Stop)
 	done     chan struct{}          // closed when the poller has returned
@@ -145,12 +150,13 @@ type UI struct {
 // goroutine (or before the app runs).
 func New(a fyne.App, m *downloader.Manager, opts Options) *UI {
 	if opts.Interval <= 0 {
-		opts.Interval = 250 * time.Millisecond
+		opts.Interval = 500 * time.Millisecond
 	}
 	if opts.Do == nil {
 		opts.Do = fyne.Do
 	}
-	u := &UI{app: a, m: m, opts: opts, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	u := &UI{app: a, m: m, opts: opts, kick: make(chan struct{}, 1), done: make(chan struct{}), history: newHistory()}
+	u.visible.Store(true) // until it is hidden; a start in the tray hides it at once
 	if u.opts.Reveal == nil {
 		u.opts.Reveal = u.openFolder
 	}
@@ -160,6 +166,7 @@ func New(a fyne.App, m *downloader.Manager, opts Options) *UI {
 	if u.opts.Notify == nil {
 		u.setupNotifier()
 	}
+	u.icon = smallIcon(opts.Icon)
 	u.prefs = loadSettings(a.Preferences(), opts.ModelsDir)
 	u.applySettings(u.prefs)
 
@@ -175,9 +182,14 @@ func New(a fyne.App, m *downloader.Manager, opts Options) *UI {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	u.cancel = cancel
-	// The differ is made here, not in the goroutine, so that it counts as
-	// opened before anything the caller does next.
-	go u.poll(ctx, newDiffer(u.m, u.opts.Catalog, u.opts.Icon, u.opts.Interval))
+	d := newDiffer(u.m, u.opts.Catalog, u.icon, u.opts.Interval)
+	d.history, d.hub = u.history, u.hubNames()
+	// The subscription and the first read are made here, not in the
+	// goroutine, so that the poller hears of everything the caller does
+	// next, and of nothing from before its read.
+	sub := u.m.Subscribe("", eventBuffer)
+	d.reload(u.m.Snapshots(), time.Now())
+	go u.poll(ctx, d, sub)
 	return u
 }
 
@@ -327,7 +339,7 @@ func (u *UI) apply(b batch) {
 	}
 	for _, c := range b.changed {
 		u.rows[c.index] = c.row
-		u.list.RefreshItem(c.index)
+		u.list.refreshRow(c.row)
 	}
 	showIf(u.empty, len(u.rows) == 0)
 	showIf(u.clear, slices.ContainsFunc(u.rows, func(r rowData) bool { return !r.active && !r.failed }))
@@ -588,19 +600,77 @@ func (u *UI) reveal(path string) {
 		return
 	}
 	if err := u.opts.Reveal(path); err != nil {
-		// The file manager's own error means nothing to a person; where the
-		// folder is does.
-		u.showProblem("Cannot open the folder", fmt.Sprintf("The folder %s could not be opened from here; open it in the file manager.", filepath.Dir(path)))
+		u.folderProblem(filepath.Dir(path))
 	}
 }
 
-// openFolder opens the folder that holds path in the file manager.
+// openFolder opens the folder that holds path in the file manager. The
+// desktop answers after a moment: a failure then is said in the window.
 func (u *UI) openFolder(path string) error {
-	link, err := url.Parse(storage.NewFileURI(filepath.Dir(path)).String())
-	if err != nil {
-		return err
+	dir := filepath.Dir(path)
+	u.openOutside(storage.NewFileURI(dir).String(), func() { u.folderProblem(dir) })
+	return nil
+}
+
+// openOutside opens target (a folder, a web page) with the desktop's own
+// application for it, on a goroutine of its own, and calls failed on the
+// UI goroutine when the desktop could not.
+func (u *UI) openOutside(target string, failed func()) {
+	go func() {
+		if err := openExternal(u.app, target); err != nil {
+			u.opts.Do(failed)
+		}
+	}()
+}
+
+// folderProblem says that a folder could not be opened, and offers its
+// path to copy: the file manager's own error means nothing to a person,
+// where the folder is does.
+func (u *UI) folderProblem(dir string) {
+	msg := wrapped(widget.NewLabel("ModelFetch could not open the folder: no file manager answered. It is here:"))
+	path := newCopyLine(u, "Folder")
+	path.set(dir)
+	d := dialog.NewCustom("Cannot open the folder", "Close", container.NewVBox(msg, path.root), u.win)
+	d.Resize(dialogSize(d, 560))
+	u.showQuestion(d, d.Hide)
+}
+
+// openSignIn opens a captive portal's page in the browser, to sign in to
+// the network; the downloads waiting for it go on by themselves after.
+func (u *UI) openSignIn(page string) {
+	u.openOutside(page, func() {
+		u.showProblem("Cannot open the sign-in page", "No web browser answered. Open "+page+" in a browser to sign in to the network; the downloads go on by themselves after.")
+	})
+}
+
+// downloadAgain starts a cancelled fetch again. A Hub fetch opens its
+// repo in the Hugging Face tab with its files ticked, since its files go
+// where the Hub cache says; any other fetches its files again, under its
+// id, into the download folder.
+func (u *UI) downloadAgain(id string) {
+	s, ok := u.m.Get(id)
+	if !ok {
+		u.refresh()
+		return
 	}
-	return u.app.OpenURL(link)
+	if repo, paths := u.hubNames().repo(s); repo != "" && u.hub != nil {
+		u.places.SelectIndex(1)
+		u.hub.openRepo(hf.Ref{Repo: repo, Type: hf.TypeModel, Include: paths})
+		return
+	}
+	reqs := make([]fetch.Request, len(s.Records))
+	for i, r := range s.Records {
+		reqs[i] = fetch.Request{URL: r.URL, SHA256: r.SHA256}
+	}
+	u.check(u.ensure(id, reqs, fetch.Options{Title: s.Title, Dir: u.dirFor(id)}))
+}
+
+// hubNames tells the Hub's fetches apart (see differ.hub).
+func (u *UI) hubNames() hubNames {
+	if u.opts.Hub == nil {
+		return hubNames{}
+	}
+	return hubNames{endpoint: u.opts.Hub.Endpoint(), cache: u.opts.HubLayout}
 }
 
 // showProblem says what went wrong in a dialog that Enter closes.
