@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/modelfetch/modelfetch/downloader/words"
@@ -34,6 +35,9 @@ type HubView struct {
 	layout   hf.Layout
 	download func(plan hf.Plan, files []hf.File)
 	do       func(func()) // fyne.Do; tests run UI work on the test goroutine
+	// transport is the clients' the view makes (without a refused token);
+	// nil is http.DefaultTransport.
+	transport http.RoundTripper
 
 	// Fields below are touched on the UI goroutine only.
 	seq    int                // the newest request; older answers are dropped
@@ -365,7 +369,7 @@ func (v *HubView) runSearch(q string) {
 	c := v.hub
 	go func() {
 		var models []hf.Model
-		refused, err := withoutRefused(c, func(c *hf.Client) (err error) {
+		refused, err := withoutRefused(c, v.transport, func(c *hf.Client) (err error) {
 			models, err = c.Search(ctx, s)
 			return err
 		})
@@ -427,7 +431,7 @@ func (v *HubView) openRepo(ref hf.Ref) {
 	c := v.hub
 	go func() {
 		var plan hf.Plan
-		refused, err := withoutRefused(c, func(c *hf.Client) (err error) {
+		refused, err := withoutRefused(c, v.transport, func(c *hf.Client) (err error) {
 			plan, err = c.Resolve(ctx, all)
 			return err
 		})
@@ -449,13 +453,13 @@ func (v *HubView) openRepo(ref hf.Ref) {
 // fail because of a bad token. It reports whether the answer came without
 // the token; when that fails too, the refusal, which names the token, is
 // the error.
-func withoutRefused(c *hf.Client, call func(*hf.Client) error) (refused bool, err error) {
+func withoutRefused(c *hf.Client, transport http.RoundTripper, call func(*hf.Client) error) (refused bool, err error) {
 	err = call(c)
 	var e *hf.Error
 	if !errors.As(err, &e) || e.Kind != hf.KindTokenRefused {
 		return false, err
 	}
-	anon, aerr := hf.New(hf.Config{Endpoint: c.Endpoint(), Offline: c.Offline()})
+	anon, aerr := hf.New(hf.Config{Endpoint: c.Endpoint(), Offline: c.Offline(), Transport: transport})
 	if aerr == nil {
 		aerr = call(anon)
 	}

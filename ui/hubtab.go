@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"unicode"
 
@@ -29,6 +30,7 @@ func (u *UI) withHub(models fyne.CanvasObject) fyne.CanvasObject {
 	u.hub = NewHubView(u.opts.Hub, u.opts.HubLayout, u.downloadHub)
 	u.hub.do = u.opts.Do
 	u.hub.query.keys = u
+	u.hub.transport = u.opts.Settings.Wrap(http.DefaultTransport) // the proxy and CA file of Settings
 	if u.opts.HubEngine != nil {
 		// A download went on without a refused token: say so where the
 		// token is said (UI.Stop ends the calls).
@@ -171,7 +173,7 @@ func (u *UI) checkToken(ctx context.Context, typed string, done func(hf.Token, s
 
 // hubClientWith is the window's Hub client with tok instead.
 func (u *UI) hubClientWith(tok hf.Token) (*hf.Client, error) {
-	return hf.New(hf.Config{Endpoint: u.opts.Hub.Endpoint(), Token: tok, Offline: u.opts.Hub.Offline()})
+	return hf.New(hf.Config{Endpoint: u.opts.Hub.Endpoint(), Token: tok, Offline: u.opts.Hub.Offline(), Transport: u.hub.transport})
 }
 
 // saveToken writes a checked token to the token file the hf CLI uses

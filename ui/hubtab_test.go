@@ -112,33 +112,44 @@ func TestWindowHubTabDownloads(t *testing.T) {
 	}
 }
 
-// The token typed in Settings is checked with the Hub, then goes to the
-// token file (0600), the Hub tab, the engine and the local API's
-// resolves; the field never shows it; Remove takes it away again. A
-// token the Hub refuses is said in the form, and saves nothing.
-func TestSettingsSavesHubToken(t *testing.T) {
-	h, _, engine := hubWindow(t)
-	if c := h.u.HubClient(); c == nil || c.Token().Set() {
-		t.Fatal("before Settings, the local API's Hub client is missing or has a token")
-	}
+// typeToken types value into Settings' token field and saves.
+func typeToken(h *harness, value string) *settingsForm {
 	h.u.showSettings()
 	f := h.u.setup
-	if f.token == nil || f.token.entry.Text != "" || !f.token.entry.Password {
-		t.Fatal("no empty password field for the Hugging Face token")
-	}
-	test.Type(f.token.entry, "hf_wrong")
+	f.token.entry.SetText("")
+	test.Type(f.token.entry, value)
 	test.Tap(f.save)
+	return f
+}
+
+// A token the Hub refuses is said in the form, in the Hub's words naming
+// Settings, and saves nothing; editing the field clears the message.
+func TestSettingsRefusesAWrongToken(t *testing.T) {
+	h, _, engine := hubWindow(t)
+	f := typeToken(h, "hf_wrong")
 	h.waitFor("the refusal", func() bool { return f.problem.Importance == widget.DangerImportance && f.problem.Visible() })
 	wordstest.IsSentence(t, f.problem.Text, "Settings")
 	if _, err := os.Stat(h.u.opts.HubTokenPath); err == nil || len(engine.given) != 0 {
 		t.Fatalf("got a refused token saved (given to the engine %d times)", len(engine.given))
 	}
-	f.token.entry.SetText("")
-	test.Type(f.token.entry, " hf_newtoken\n")
+	test.Type(f.token.entry, "x")
 	if f.problem.Visible() {
 		t.Error("got the refusal still shown after the field was edited")
 	}
-	test.Tap(f.save)
+}
+
+// The token typed in Settings is checked with the Hub, then goes to the
+// token file (0600), the Hub tab, the engine and the local API's
+// resolves; the field never shows it; Remove takes it away again.
+func TestSettingsSavesHubToken(t *testing.T) {
+	h, _, engine := hubWindow(t)
+	if c := h.u.HubClient(); c == nil || c.Token().Set() {
+		t.Fatal("before Settings, the local API's Hub client is missing or has a token")
+	}
+	f := typeToken(h, " hf_newtoken\n")
+	if !f.token.entry.Password {
+		t.Error("got the token field showing what is typed")
+	}
 	h.waitFor("the settings to close", func() bool { return h.u.setup == nil })
 	fi, err := os.Stat(h.u.opts.HubTokenPath)
 	if err != nil || fi.Mode().Perm() != 0o600 {
@@ -154,12 +165,18 @@ func TestSettingsSavesHubToken(t *testing.T) {
 	if c := h.u.HubClient(); c != h.u.opts.Hub || !c.Token().Set() {
 		t.Error("the local API's Hub client did not get the saved token")
 	}
-	if h.u.hubUser != "ada" || !strings.Contains(h.u.hub.login.Text, "ada") {
+	if !strings.Contains(h.u.hub.login.Text, "ada") {
 		t.Errorf("got the Hub tab saying %q, want whose the token is", h.u.hub.login.Text)
 	}
+	checkRemoveToken(t, h, engine)
+}
 
+// checkRemoveToken checks that Settings say whose the saved token is and
+// that Remove takes it away.
+func checkRemoveToken(t *testing.T, h *harness, engine *engineHub) {
+	t.Helper()
 	h.u.showSettings()
-	f = h.u.setup
+	f := h.u.setup
 	if !f.token.remove.Visible() || !strings.Contains(f.token.state.Text, "ada") {
 		t.Fatalf("got Remove shown %v and %q, want Remove and whose the token is", f.token.remove.Visible(), f.token.state.Text)
 	}

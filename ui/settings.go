@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"math"
 	"net/http"
 	"os"
@@ -17,19 +18,23 @@ import (
 
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/hf"
+	"github.com/modelfetch/modelfetch/downloader/instance"
 	"github.com/modelfetch/modelfetch/downloader/network"
+	"github.com/modelfetch/modelfetch/downloader/words"
 )
 
 // Preference keys. They are part of the user's saved settings: renaming
-// one forgets what people chose.
+// one forgets what people chose. The network's settings were kept here
+// before every process read them from one file (instance.Store); the old
+// keys are read once, to carry them over.
 const (
 	prefFolder   = "download.folder"
 	prefParallel = "download.parallel"
 	prefLimit    = "download.limit"       // bytes per second, 0 for none
 	prefConns    = "download.connections" // per file, 0 for automatic
-	prefMetered  = "network.pauseMetered"
-	prefProxy    = "network.proxy"  // empty: the environment's
-	prefCAFile   = "network.caFile" // extra CA certificates, PEM
+	prefMetered  = "network.pauseMetered" // before instance.Store
+	prefProxy    = "network.proxy"        // before instance.Store
+	prefCAFile   = "network.caFile"       // before instance.Store
 )
 
 // connChoices are the connection counts offered; automatic lets the engine
@@ -51,15 +56,16 @@ type settings struct {
 }
 
 // loadSettings reads the settings once, falling back to the engine's
-// defaults for anything missing or out of range.
-func loadSettings(p fyne.Preferences, modelsDir string) settings {
+// defaults for anything missing or out of range: the window's own from
+// p, the ones every process follows from store.
+func loadSettings(p fyne.Preferences, store *instance.Store, modelsDir string) settings {
 	s := settings{
 		dir:      p.StringWithFallback(prefFolder, modelsDir),
 		parallel: p.IntWithFallback(prefParallel, downloader.DefaultConfig().MaxActive),
 		conns:    p.IntWithFallback(prefConns, 0),
 		limit:    int64(p.IntWithFallback(prefLimit, 0)),
-		metered:  p.Bool(prefMetered),
-		net:      network.Settings{Proxy: p.String(prefProxy), CAFile: p.String(prefCAFile)},
+		metered:  store.Settings().PauseMetered,
+		net:      store.Settings().Network,
 	}
 	if s.conns < 0 || s.conns > 64 {
 		s.conns = 0
@@ -74,14 +80,26 @@ func loadSettings(p fyne.Preferences, modelsDir string) settings {
 	return s
 }
 
+// carryOver moves network settings kept in p by an older ModelFetch to
+// store, once, so that every process follows them.
+func carryOver(p fyne.Preferences, store *instance.Store) {
+	old := instance.Settings{Network: network.Settings{Proxy: p.String(prefProxy), CAFile: p.String(prefCAFile)}, PauseMetered: p.Bool(prefMetered)}
+	if old == (instance.Settings{}) || store == nil || store.Settings() != (instance.Settings{}) {
+		return
+	}
+	if store.Save(old) == nil {
+		p.RemoveValue(prefProxy)
+		p.RemoveValue(prefCAFile)
+		p.RemoveValue(prefMetered)
+	}
+}
+
+// save keeps the window's own settings in p.
 func (s settings) save(p fyne.Preferences) {
 	p.SetString(prefFolder, s.dir)
 	p.SetInt(prefParallel, s.parallel)
 	p.SetInt(prefConns, s.conns)
 	p.SetInt(prefLimit, int(s.limit))
-	p.SetBool(prefMetered, s.metered)
-	p.SetString(prefProxy, s.net.Proxy)
-	p.SetString(prefCAFile, s.net.CAFile)
 }
 
 // applySettings makes s the settings, live: the engine changes its pool
@@ -112,6 +130,7 @@ type settingsForm struct {
 	token    *tokenField   // see hubtab.go; nil without a Hub
 	metered  *widget.Check
 	proxy    *formEntry
+	proxyPW  *formEntry
 	caFile   *formEntry
 	problem  *widget.Label
 	save     *widget.Button
@@ -144,9 +163,15 @@ func (u *UI) showSettings() {
 	f.login = u.newLoginCheck()
 	f.metered = widget.NewCheck("Pause downloads on metered connections", nil)
 	f.metered.SetChecked(u.prefs.metered)
-	f.proxy, f.caFile = newFormEntry(u, false), newFormEntry(u, false)
+	f.proxy, f.proxyPW, f.caFile = newFormEntry(u, false), newFormEntry(u, false), newFormEntry(u, false)
 	f.proxy.SetPlaceHolder("From the environment (HTTPS_PROXY)")
-	f.proxy.SetText(u.prefs.net.Proxy)
+	address, password := instance.SplitProxy(u.prefs.net.Proxy)
+	f.proxy.SetText(address)
+	f.proxyPW.Password = true
+	f.proxyPW.SetPlaceHolder("None")
+	if password != "" {
+		f.proxyPW.SetPlaceHolder("Saved in the keyring (type a new one to replace it)")
+	}
 	f.caFile.SetPlaceHolder("None (for example /etc/ssl/company-ca.pem)")
 	f.caFile.SetText(u.prefs.net.CAFile)
 	f.problem.Importance = widget.DangerImportance
@@ -155,7 +180,7 @@ func (u *UI) showSettings() {
 	if u.netProblem != nil {
 		showProblem(f.problem, u.netProblem)
 	}
-	clearOnEdit(f.problem, f.folder, f.limit, f.proxy, f.caFile)
+	clearOnEdit(f.problem, f.folder, f.limit, f.proxy, f.proxyPW, f.caFile)
 	parallel := widget.NewFormItem("Files downloading at once", f.parallel)
 	// The engine's pool counts files, not downloads: say so plainly.
 	parallel.HintText = "Each file counts: a model of three files uses three."
@@ -167,6 +192,7 @@ func (u *UI) showSettings() {
 		widget.NewFormItem("", f.login),
 		widget.NewFormItem("", f.metered),
 		widget.NewFormItem("Proxy", f.proxy),
+		widget.NewFormItem("Proxy password", f.proxyPW),
 		widget.NewFormItem("Extra CA certificate file", f.caFile),
 	)
 	if u.opts.Hub != nil {
@@ -182,6 +208,7 @@ func (u *UI) showSettings() {
 	f.dialog.Resize(dialogSize(f.dialog, 600))
 	u.setup = f
 	u.showDialog(f.dialog)
+	u.win.Canvas().Focus(f.folder) // Tab goes on from there
 }
 
 func (u *UI) chooseFolder(into *formEntry) {
@@ -231,7 +258,7 @@ func (u *UI) submitSettings(f *settingsForm) {
 func (u *UI) readSettings(f *settingsForm) (settings, error) {
 	s, err := parseSettings(f.folder.Text, f.parallel.Selected, f.conns.Selected, f.limit.Text)
 	s.metered = f.metered.Checked
-	s.net = network.Settings{Proxy: trimTyped(f.proxy.Text), CAFile: typedPath(f.caFile.Text)}
+	s.net = network.Settings{Proxy: u.typedProxy(trimTyped(f.proxy.Text), f.proxyPW.Text), CAFile: typedPath(f.caFile.Text)}
 	if err == nil && filepath.Clean(s.dir) != filepath.Clean(u.opts.ModelsDir) {
 		_, err = u.m.Place(s.dir) // the engine's rule for folders a client names
 	}
@@ -241,23 +268,49 @@ func (u *UI) readSettings(f *settingsForm) (settings, error) {
 	return s, err
 }
 
+// typedProxy is the proxy typed, with the password typed for it, or the
+// one saved when none was typed and the address is the saved one's.
+func (u *UI) typedProxy(typed, password string) string {
+	address, inline := instance.SplitProxy(typed)
+	savedAddress, saved := instance.SplitProxy(u.prefs.net.Proxy)
+	switch {
+	case inline != "":
+		return typed // pasted whole: user:password@host
+	case password != "":
+		return instance.JoinProxy(address, password)
+	case address == savedAddress:
+		return instance.JoinProxy(address, saved)
+	}
+	return typed
+}
+
 // commitSettings saves and applies s, unless err (from reading the form
-// or checking the token) says why not, in the form.
+// or checking the token) says why not, in the form. Every process
+// follows the network's settings from the file they are saved to; the
+// engine of this one at once.
 func (u *UI) commitSettings(f *settingsForm, s settings, err error) {
 	if err == nil {
-		err = u.m.SetNetworkSettings(s.net)
-	}
-	if err == nil {
-		u.netProblem = nil
 		err = u.setStartAtLogin(f.login.Checked)
+	}
+	var kept error // the proxy's password kept by this window only
+	if err == nil && u.opts.Settings != nil {
+		kept = u.opts.Settings.Save(instance.Settings{Network: s.net, PauseMetered: s.metered})
+		var pe *instance.PasswordError
+		if !errors.As(kept, &pe) {
+			err, kept = kept, nil
+		}
 	}
 	if err != nil {
 		f.say(err)
 		return
 	}
+	u.netProblem = nil
 	s.save(u.app.Preferences())
 	u.applySettings(s)
 	f.dialog.Hide()
+	if kept != nil {
+		u.showProblem("The proxy's password is not kept", words.Sentence(kept))
+	}
 }
 
 // say shows err's sentence under the form, until a field is edited.

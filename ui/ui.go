@@ -66,6 +66,10 @@ type Options struct {
 	// goroutine of its own: on Linux that is a D-Bus call, which must not
 	// hold up the UI goroutine.
 	Notify func(n *fyne.Notification)
+	// Settings are the proxy, CA file and metered choice every process
+	// follows (instance.Store): Settings shows and saves them there. nil
+	// keeps them in this window only.
+	Settings *instance.Store
 	// Version is the build the About dialog names.
 	Version instance.Version
 	// AutostartDir is where the desktop looks for programs to start at
@@ -167,7 +171,8 @@ func New(a fyne.App, m *downloader.Manager, opts Options) *UI {
 		u.setupNotifier()
 	}
 	u.icon = smallIcon(opts.Icon)
-	u.prefs = loadSettings(a.Preferences(), opts.ModelsDir)
+	carryOver(a.Preferences(), opts.Settings)
+	u.prefs = loadSettings(a.Preferences(), opts.Settings, opts.ModelsDir)
 	u.applySettings(u.prefs)
 
 	u.win = a.NewWindow("ModelFetch")

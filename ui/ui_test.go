@@ -27,6 +27,7 @@ import (
 
 	"github.com/modelfetch/modelfetch/assets"
 	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/instance"
 	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
@@ -79,11 +80,16 @@ type harness struct {
 	uiQueue
 	revealed []string
 	notes    []fyne.Notification // sent, in order
-	noted    int                 // how many of notes waitNote checked
+	// settingsPath is where the settings every process follows are.
+	settingsPath string
+	noted        int // how many of notes waitNote checked
 }
 
 // errNoBus stands for a desktop without a session bus.
 var errNoBus = errors.New("no session bus in this test")
+
+// noKeyring stands for a desktop without a secret store.
+func noKeyring() (instance.Secrets, error) { return nil, errNoBus }
 
 func newHarness(t *testing.T, gated bool) *harness {
 	t.Helper()
@@ -129,7 +135,13 @@ func newHarnessWith(t *testing.T, gated bool, edit func(*Options)) *harness {
 	ctx, cancel := context.WithCancel(context.Background())
 	runDone := make(chan error, 1)
 	go func() { runDone <- h.m.Run(ctx) }()
+	h.settingsPath = filepath.Join(t.TempDir(), "settings.json")
+	store, err := instance.OpenStore(h.settingsPath, noKeyring)
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := Options{
+		Settings:  store,
 		Catalog:   catalog,
 		Icon:      assets.Icon,
 		ModelsDir: h.cfg.ModelsDir,
@@ -485,7 +497,7 @@ func TestSettingsAppliedAndKept(t *testing.T) {
 		t.Fatalf("got the dialog still open: %q", f.problem.Text)
 	}
 	want := settings{dir: dir, parallel: 5, conns: 4, limit: 20_000_000}
-	if got := loadSettings(fyne.CurrentApp().Preferences(), h.cfg.ModelsDir); got != want {
+	if got := loadSettings(fyne.CurrentApp().Preferences(), h.u.opts.Settings, h.cfg.ModelsDir); got != want {
 		t.Errorf("got saved settings %+v, want %+v", got, want)
 	}
 	test.Tap(h.gemmaCard().button)
