@@ -99,7 +99,7 @@ func (m *mistake) settingSentence() string {
 	v := m.value
 	switch m.kind {
 	case folderRelative:
-		return fmt.Sprintf("The download folder %q is not a full path; write it from the root, such as /home/you/models, or choose it with Choose….", v)
+		return fmt.Sprintf("The download folder %q is not a full path; write it from the root, such as /home/you/models (Choose… picks one).", v)
 	case folderIsFile:
 		return fmt.Sprintf("The download folder %s is a file, not a folder; choose a folder for the downloads.", v)
 	case limitNotSize:

@@ -45,6 +45,10 @@ func (d *differ) row(s fetch.Snapshot, queueLine string) rowData {
 		}
 	case fetch.StateFailed:
 		r.failed, r.kind, r.mismatch = true, barFailed, mismatchURL(s)
+		if r.mismatch != "" {
+			// The file is kept: not corrupt, only not the one the SHA-256 names.
+			r.line = "Not the SHA-256 given · Edit checksum, or keep the file anyway"
+		}
 	case fetch.StateAborted:
 		r.aborted, r.kind, r.fraction = true, barIdle, 0
 	}
