@@ -1,12 +1,16 @@
 package downloader
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
 	"github.com/modelfetch/modelfetch/downloader/internal/journal"
 
 	"github.com/modelfetch/modelfetch/downloader/internal/ledger"
@@ -36,5 +40,32 @@ func TestJournalV1Loads(t *testing.T) {
 	j, err := journal.Read(path, time.Time{})
 	if err != nil || j.Version != journal.Version || len(j.Fetches[0].Records[0].Segments) != 2 {
 		t.Errorf("rewritten journal: %v %+v", err, j)
+	}
+}
+
+// TestJournalKeepsNoSignedURL: the journal keeps the URL a person gave,
+// never the signed address a server redirected to (its query is a
+// secret that grants the file).
+func TestJournalKeepsNoSignedURL(t *testing.T) {
+	o := newOrigin(t, 64<<10)
+	signed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("X-Amz-Signature") == "" {
+			http.Redirect(w, r, r.URL.Path+"?X-Amz-Signature=s3cret", http.StatusFound)
+			return
+		}
+		o.ServeHTTP(w, r)
+	}))
+	t.Cleanup(signed.Close)
+	cfg := testConfig(t)
+	m := start(t, cfg)
+	mustFetch(t, m, "model", fetch.Request{URL: signed.URL + modelPath})
+	settleWhole(t, m, "model", o.Bytes(modelPath))
+	m.stop()
+	data, err := os.ReadFile(filepath.Join(cfg.StateDir, "journal.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "s3cret") {
+		t.Errorf("the journal keeps the signed address:\n%s", data)
 	}
 }

@@ -87,11 +87,11 @@ func (f *fetchState) journal() journal.Fetch {
 		}
 		_, written, synced := r.ledger.State()
 		jf.Records = append(jf.Records, journal.Record{
-			Request: r.req, Name: r.name, URL: r.url, Size: r.size, Validator: r.validator,
+			Request: r.req, Name: r.name, Size: r.size, Validator: r.validator,
 			SHA256: r.sha256, Ranges: r.ranges, Segments: journal.Segments(synced), Written: journal.Segments(written),
 			HashState: r.hashState, Path: r.path, State: state,
 			Reason: r.reason, Message: r.message, Status: r.status, Offset: r.offset,
-			Mismatch: r.mismatch, Unverified: r.unverified,
+			Mismatch: r.mismatch, Unverified: r.unverified, Shared: r.shared,
 		})
 	}
 	return jf
@@ -107,10 +107,10 @@ func fetchFromJournal(jf journal.Fetch, sameBoot bool) *fetchState {
 		f.state = fetch.StateQueued
 	}
 	for i, jr := range jf.Records {
-		r := &record{f: f, index: i, req: jr.Request, name: jr.Name, url: jr.URL, size: jr.Size,
+		r := &record{f: f, index: i, req: jr.Request, name: jr.Name, size: jr.Size,
 			validator: jr.Validator, sha256: jr.SHA256, ranges: jr.Ranges, hashState: jr.HashState,
 			path: jr.Path, state: jr.State, reason: jr.Reason, message: jr.Message, status: jr.Status, offset: jr.Offset,
-			mismatch: jr.Mismatch, unverified: jr.Unverified}
+			mismatch: jr.Mismatch, unverified: jr.Unverified, shared: jr.Shared}
 		if !r.state.Settled() {
 			r.state = fetch.StateQueued
 		}

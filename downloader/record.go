@@ -63,14 +63,16 @@ type record struct {
 	state     fetch.State
 	name      string
 	path      string
-	url       string // the resolved URL after redirects
-	size      int64  // -1 while unknown
+	size      int64 // -1 while unknown
 	validator string
 	sha256    string // expected digest, from the request or the server
 	ranges    bool   // the server honours byte ranges
 	// replace is a completed copy of this file found broken on disk
 	// (truncated or grown): the new one takes its place.
-	replace   string
+	replace string
+	// onDisk is a file the next transfer checks before asking for any
+	// byte (Manager.toCheck, carryOn's check of a digest asked for).
+	onDisk    transfer.Copy
 	restarted fetch.Restart
 
 	reason  fetch.Reason
@@ -85,6 +87,7 @@ type record struct {
 	amended    *fetch.Request // the request to use once the running transfer stops (see Manager.replace)
 	mismatch   string         // the SHA-256 the complete file had when it failed its check, "" if none
 	unverified bool           // commit the file without checking its digest (Manager.KeepUnverified)
+	shared     []fetch.Shared // the apps the completed file was made available to (share.go)
 
 	ledger *ledger.Ledger // which bytes the partial file holds
 
@@ -110,6 +113,17 @@ func (r *record) resetPlan() {
 
 // snapshot copies f. m.mu is held.
 func (m *Manager) snapshot(f *fetchState) fetch.Snapshot {
+	s := m.head(f)
+	s.Records = make([]fetch.RecordSnapshot, len(f.records))
+	for i, r := range f.records {
+		s.Records[i] = r.snapshot()
+	}
+	return s
+}
+
+// head is f's snapshot without its records, cheap enough for every tick
+// of a fetch of many files. m.mu is held.
+func (m *Manager) head(f *fetchState) fetch.Snapshot {
 	s := fetch.Snapshot{ID: f.id, Title: f.opts.Title, Icon: f.opts.Icon, Result: fetch.ResultNone,
 		FailureReason: f.reason, Message: f.message, Status: f.status, Paused: f.paused,
 		Created: f.created, DownloadTotal: f.opts.DownloadTotal, ETA: -1, Speed: f.meter.rate}
@@ -119,13 +133,11 @@ func (m *Manager) snapshot(f *fetchState) fetch.Snapshot {
 	var total int64
 	known := true
 	for _, r := range f.records {
-		rs := r.snapshot()
 		if r.size < 0 {
 			known = false
 		}
 		total += r.size
-		s.Downloaded += rs.Downloaded
-		s.Records = append(s.Records, rs)
+		s.Downloaded += r.progress()
 	}
 	if s.DownloadTotal <= 0 {
 		s.DownloadTotal = -1
@@ -161,12 +173,22 @@ func (m *Manager) snapshot(f *fetchState) fetch.Snapshot {
 	return s
 }
 
+// progress is how many of the file's bytes are in: all of them once it
+// succeeded. m.mu is held.
+func (r *record) progress() int64 {
+	if r.state == fetch.StateSucceeded {
+		return max(r.downloaded(), r.size)
+	}
+	return r.downloaded()
+}
+
 // snapshot copies r. m.mu is held.
 func (r *record) snapshot() fetch.RecordSnapshot {
 	rs := fetch.RecordSnapshot{URL: r.req.URL, Name: r.name, Path: r.path, State: r.state,
 		FailureReason: r.reason, Message: r.message, Status: r.status, Offset: r.offset,
-		Downloaded: r.downloaded(), Size: r.size, Verified: r.hashed.Load(), SHA256: r.expected(),
-		Connections: int(r.conns.Load()), Restarted: words.Restart(r.restarted), Actual: r.mismatch, Unverified: r.unverified}
+		Downloaded: r.progress(), Size: r.size, Verified: r.hashed.Load(), SHA256: r.expected(),
+		Connections: int(r.conns.Load()), Restarted: words.Restart(r.restarted), Actual: r.mismatch, Unverified: r.unverified,
+		Shared: slices.Clone(r.shared)}
 	if rs.Name == "" {
 		rs.Name = fetch.SanitizeName(fetch.NameFromURL(r.req.URL))
 	}
@@ -178,7 +200,7 @@ func (r *record) snapshot() fetch.RecordSnapshot {
 	}
 	switch r.state {
 	case fetch.StateSucceeded:
-		rs.Result, rs.Downloaded = fetch.ResultSuccess, max(rs.Downloaded, r.size)
+		rs.Result = fetch.ResultSuccess
 	case fetch.StateFailed, fetch.StateAborted:
 		rs.Result = fetch.ResultFailure
 	}
@@ -298,6 +320,17 @@ func (s *Subscription) Close() {
 	}
 }
 
+// listening reports whether any subscriber hears of the fetch id. m.mu
+// is held.
+func (m *Manager) listening(id string) bool {
+	for s := range m.subs {
+		if s.id == "" || s.id == id {
+			return true
+		}
+	}
+	return false
+}
+
 // publish sends ev to every matching subscriber without blocking. m.mu is
 // held.
 func (m *Manager) publish(ev fetch.Event) {
@@ -382,7 +415,7 @@ func (e recordEvents) fit(in transfer.Info, noRanges bool) (p transfer.Plan, dis
 		m.removePartial(r)
 		r.restarted, discarded = why, true
 	}
-	r.url, r.size, r.validator, r.ranges = in.URL, in.Size, in.Validator, in.Ranges && !noRanges
+	r.size, r.validator, r.ranges = in.Size, in.Validator, in.Ranges && !noRanges
 	r.ledger.SetSize(in.Size)
 	if r.sha256 == "" && r.req.GitSHA1 == "" && !r.unverified {
 		r.sha256 = in.SHA256

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/modelfetch/modelfetch/downloader/fetch"
 	"github.com/modelfetch/modelfetch/downloader/words"
 
 	"fyne.io/fyne/v2"
@@ -106,15 +107,15 @@ func clearOnEdit(problem *widget.Label, entries ...*formEntry) {
 }
 
 // addresses are the addresses in text: one a line (or a tab apart, as a
-// spreadsheet's column pastes), trimmed of white space and of the quotes
-// or angle brackets a copy brings along. A line of several addresses
+// spreadsheet's column pastes), each read as pasted (fetch.Pasted) and
+// without the angle brackets of mail. A line of several addresses
 // apart by spaces is those addresses; any other line with a space is
 // kept whole, for checkAddress to say so.
 func addresses(text string) []string {
 	var out []string
 	lines := strings.FieldsFunc(text, func(r rune) bool { return r == '\n' || r == '\r' || r == '\t' })
 	for _, line := range lines {
-		line = strings.Trim(line, " \"'`<>“”‘’")
+		line = strings.TrimSuffix(strings.TrimPrefix(fetch.Pasted(line), "<"), ">") // <address>, as mail writes it
 		if line == "" {
 			continue
 		}

@@ -138,15 +138,19 @@ func firstNonHex(s string) string {
 
 func isHex(r rune) bool { return r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F' }
 
-// parseDigest reads a SHA-256 as fetch.ParseSHA256 does, and says what is
-// wrong with one it cannot read in the form's words.
+// parseDigest reads a SHA-256 as fetch.ParseSHA256 does (nothing typed
+// is no digest), and says what is wrong with one it cannot read in the
+// form's words.
 func parseDigest(typed string) (string, error) {
+	if fetch.Pasted(typed) == "" {
+		return "", nil
+	}
 	sha, err := fetch.ParseSHA256(typed)
 	var re *fetch.RequestError
 	if !errors.As(err, &re) {
 		return sha, err
 	}
-	v := re.Request.SHA256
+	v := fetch.Pasted(re.Request.SHA256)
 	switch rest := afterColon(v); {
 	case firstNonHex(rest) != "":
 		return "", &mistake{kind: digestLetter, value: v}

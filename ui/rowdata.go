@@ -296,7 +296,7 @@ func unverified(s fetch.Snapshot) bool {
 
 // modelStates works out each catalog model's card: ready when every file
 // is there, active while its fetch runs. The engine is asked only when a
-// fetch came, went or changed state, never on a tick.
+// fetch came, went or changed state, never on a tick, and never hashes.
 func (d *differ) modelStates() []modelState {
 	out := make([]modelState, len(d.catalog))
 	for i, model := range d.catalog {
@@ -316,9 +316,7 @@ func (d *differ) modelStates() []modelState {
 func (d *differ) urlModel(model catalog.Model, ms *modelState) {
 	ms.ready = len(model.Files) > 0
 	for j, f := range model.Files {
-		// TODO(lead): Manager.Ready(url), which never hashes, once it is on
-		// main; Match may hash a file changed on disk.
-		p, ok := d.m.Match(f.URL)
+		p, ok := d.m.Ready(f.URL) // never hashes: the poller only reads a verdict
 		if !ok {
 			ms.ready, ms.file = false, ""
 			break

@@ -17,6 +17,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/fetch"
 	"github.com/modelfetch/modelfetch/downloader/hf"
 	"github.com/modelfetch/modelfetch/downloader/instance"
 	"github.com/modelfetch/modelfetch/downloader/network"
@@ -258,7 +259,7 @@ func (u *UI) submitSettings(f *settingsForm) {
 func (u *UI) readSettings(f *settingsForm) (settings, error) {
 	s, err := parseSettings(f.folder.Text, f.parallel.Selected, f.conns.Selected, f.limit.Text)
 	s.metered = f.metered.Checked
-	s.net = network.Settings{Proxy: u.typedProxy(trimTyped(f.proxy.Text), f.proxyPW.Text), CAFile: typedPath(f.caFile.Text)}
+	s.net = network.Settings{Proxy: u.typedProxy(fetch.Pasted(f.proxy.Text), f.proxyPW.Text), CAFile: typedPath(f.caFile.Text)}
 	if err == nil && filepath.Clean(s.dir) != filepath.Clean(u.opts.ModelsDir) {
 		_, err = u.m.Place(s.dir) // the engine's rule for folders a client names
 	}
@@ -330,13 +331,9 @@ func (f *settingsForm) stop() {
 	}
 }
 
-// trimTyped is a setting as typed, without the white space and quotes a
-// copy brings along.
-func trimTyped(s string) string { return strings.Trim(s, " \t\r\n\"'`“”‘’") }
-
 // typedPath is a path as typed: trimmed, with ~ for the home folder.
 func typedPath(s string) string {
-	s = trimTyped(s)
+	s = fetch.Pasted(s)
 	if rest, ok := strings.CutPrefix(s, "~"); ok && (rest == "" || rest[0] == '/') {
 		if home, err := os.UserHomeDir(); err == nil {
 			return filepath.Join(home, rest)
@@ -380,7 +377,7 @@ func checkFolder(dir string) error {
 // "20MB/s", "1.5 GiB", "500 kB per second"; empty, "0", "none" or "no
 // limit" is no limit.
 func parseLimit(typed string) (int64, error) {
-	v := trimTyped(typed)
+	v := fetch.Pasted(typed)
 	lower := strings.ToLower(v)
 	for _, per := range []string{"per second", "a second", "/sec", "/s"} {
 		lower = strings.TrimSpace(strings.TrimSuffix(lower, per))

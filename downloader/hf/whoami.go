@@ -2,6 +2,7 @@ package hf
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -28,7 +29,7 @@ func (c *Client) WhoAmI(ctx context.Context) (string, error) {
 	var out struct {
 		Name string `json:"name"`
 	}
-	_, err := c.get(ctx, c.Endpoint()+"/api/whoami-v2", Ref{}, &out)
+	_, err := c.call(ctx, request{url: c.Endpoint() + "/api/whoami-v2"}, Ref{}, func(dec *json.Decoder) error { return dec.Decode(&out) })
 	var e *Error
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:

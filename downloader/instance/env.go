@@ -171,9 +171,10 @@ func (env Env) Attach(ctx context.Context) (*api.Client, *downloader.Manager, in
 }
 
 // Stopped words what an engine of this process met while it served and
-// stopped (see Host.Serve), and returns code, or 1 when the journal could
-// not be saved. The local API's failure is only a warning: the engine
-// ran on without it.
+// stopped (see Host.Serve), and returns code. Both are warnings: the
+// engine ran on without the local API, and a journal that could not be
+// saved (a full state folder) costs no finished file, whose place and
+// digest are checked again at the next start.
 func (env Env) Stopped(err error, code int) int {
 	var se *StopError
 	if !errors.As(err, &se) {
@@ -183,7 +184,7 @@ func (env Env) Stopped(err error, code int) int {
 		env.Warn("the local API stopped. %s", words.Sentence(se.API))
 	}
 	if se.Journal != nil {
-		return max(code, env.Failf("The download journal could not be saved. %s", words.Sentence(se.Journal)))
+		env.Warn("the download journal could not be saved, so unfinished downloads may start again from their last saved point. %s", words.Sentence(se.Journal))
 	}
 	return code
 }

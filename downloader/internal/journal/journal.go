@@ -59,7 +59,7 @@ func (c Completed) Changed() (gone, changed bool) {
 	if err != nil || !st.Mode().IsRegular() {
 		return true, false
 	}
-	return false, st.Size() != c.Size || (c.SHA256 != "" && c.Mod != 0 && st.ModTime().UnixNano() != c.Mod)
+	return false, st.Size() != c.Size || c.Mod != 0 && st.ModTime().UnixNano() != c.Mod
 }
 
 type Fetch struct {
@@ -77,7 +77,6 @@ type Fetch struct {
 type Record struct {
 	Request   fetch.Request `json:"request"`
 	Name      string        `json:"name,omitempty"`
-	URL       string        `json:"resolvedURL,omitempty"`
 	Size      int64         `json:"size"`
 	Validator string        `json:"validator,omitempty"`
 	SHA256    string        `json:"sha256,omitempty"`
@@ -94,6 +93,8 @@ type Record struct {
 	// Mismatch and Unverified: see record.
 	Mismatch   string `json:"mismatch,omitempty"`
 	Unverified bool   `json:"unverified,omitempty"`
+	// Shared: the apps the completed file was made available to.
+	Shared []fetch.Shared `json:"shared,omitempty"`
 }
 
 // Segment is a byte range [Start, End) of which [Start, Done) is

@@ -1,0 +1,77 @@
+package downloader
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/modelfetch/modelfetch/downloader/apps"
+	"github.com/modelfetch/modelfetch/downloader/apps/appstest"
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+	"github.com/modelfetch/modelfetch/downloader/origintest"
+)
+
+// inode is the file's inode number.
+func inode(t *testing.T, path string) uint64 {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Sys().(*syscall.Stat_t).Ino
+}
+
+// TestShareAtCommit: a Hub model's file asked for with Share is made
+// available to the apps named once it is verified, as a hard link (the
+// same inode, no byte copied) under the name the app's own download would
+// give; a file with no verified SHA-256 is never offered; Share later
+// adds an app.
+func TestShareAtCommit(t *testing.T) {
+	gguf := appstest.GGUF("llama", 4096)
+	o := origintest.NewServer()
+	t.Cleanup(o.Close)
+	o.Put("/org/Tiny-1B-GGUF/resolve/c1/Tiny-1B-Q4_K_M.gguf", gguf)
+	cfg := testConfig(t)
+	stores := filepath.Join(t.TempDir(), "stores")
+	found := map[string]apps.App{
+		"lmstudio": apps.LMStudio(filepath.Join(stores, "lmstudio")),
+		"ollama":   apps.NewOllama(filepath.Join(stores, "ollama")),
+	}
+	for _, a := range found {
+		if err := os.MkdirAll(a.Dir(), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg.Apps = func(name string) (apps.App, bool) { a, ok := found[name]; return a, ok }
+	m := start(t, cfg)
+	model := &fetch.Model{Org: "org", Repo: "Tiny-1B-GGUF", Quant: "Q4_K_M", File: "Tiny-1B-Q4_K_M.gguf"}
+	req := fetch.Request{URL: o.FileURL("/org/Tiny-1B-GGUF/resolve/c1/Tiny-1B-Q4_K_M.gguf"), SHA256: o.SHA256("/org/Tiny-1B-GGUF/resolve/c1/Tiny-1B-Q4_K_M.gguf"),
+		Model: model, Share: []string{"lmstudio"}}
+	mustFetch(t, m, "tiny", req)
+	s := settleWhole(t, m, "tiny", gguf)
+	sh := s.Records[0].Shared
+	if len(sh) != 1 || sh[0].Problem != "" || sh[0].Name != "org/Tiny-1B-GGUF" {
+		t.Fatalf("shared %+v, want LM Studio as org/Tiny-1B-GGUF", sh)
+	}
+	if inode(t, sh[0].Path) != inode(t, s.Records[0].Path) {
+		t.Errorf("LM Studio's file %s is not the same inode as ours", sh[0].Path)
+	}
+
+	s, err := m.Share(t.Context(), "tiny", "ollama", false)
+	if err != nil || len(s.Records[0].Shared) != 2 {
+		t.Fatalf("Share with Ollama: %v, %+v", err, s.Records[0].Shared)
+	}
+	for _, sh := range s.Records[0].Shared {
+		if sh.Problem != "" || inode(t, sh.Path) != inode(t, s.Records[0].Path) {
+			t.Errorf("%s: %q at %s, want the same inode without a problem", sh.App, sh.Problem, sh.Path)
+		}
+	}
+
+	o.Put("/other/x.gguf", appstest.GGUF("llama", 2048))
+	plain := fetch.Request{URL: o.FileURL("/other/x.gguf"), Model: model, Share: []string{"ollama"}}
+	mustFetch(t, m, "unverified", plain)
+	if s := settle(t, m, "unverified"); s.State != fetch.StateSucceeded || len(s.Records[0].Shared) != 0 {
+		t.Errorf("a file with no verified SHA-256 was offered: %+v", s.Records[0].Shared)
+	}
+}
