@@ -33,7 +33,7 @@ type detailsView struct {
 
 	title    *widget.Label
 	state    *widget.Label
-	buttons  struct{ pause, cancel, retry, open, remove, editSum, keep *widget.Button }
+	buttons  struct{ signIn, pause, cancel, retry, again, open, remove, editSum, keep *widget.Button }
 	failure  *fyne.Container
 	reason   *widget.Label
 	advice   *widget.Label
@@ -61,7 +61,10 @@ func newDetailsView(u *UI) *detailsView {
 	b.editSum = widget.NewButtonWithIcon("Edit checksum…", theme.DocumentCreateIcon(), func() { u.editChecksum(v.id, mismatchURL(v.snap)) })
 	b.editSum.Importance = widget.HighImportance
 	b.keep = widget.NewButtonWithIcon("Keep file anyway", theme.ConfirmIcon(), func() { u.keepUnverified(v.id, mismatchURL(v.snap)) })
-	actions := container.NewHBox(b.pause, b.cancel, b.retry, b.editSum, b.keep, b.open, b.remove)
+	b.signIn = widget.NewButtonWithIcon("Sign in to the network…", theme.LoginIcon(), func() { u.openSignIn(portalPage(v.snap)) })
+	b.signIn.Importance = widget.HighImportance
+	b.again = widget.NewButtonWithIcon("Download again", theme.DownloadIcon(), func() { u.downloadAgain(v.id) })
+	actions := container.NewHBox(b.signIn, b.pause, b.cancel, b.retry, b.again, b.editSum, b.keep, b.open, b.remove)
 
 	v.reason = wrapped(widget.NewLabel(""))
 	v.reason.Importance = widget.DangerImportance
@@ -96,7 +99,8 @@ func (v *detailsView) open(id string) {
 		v.snap = fetch.Snapshot{ID: id}
 		v.graph.set(nil)
 		// Controls and files wait for the fetch's snapshot.
-		for _, b := range []*widget.Button{v.buttons.pause, v.buttons.cancel, v.buttons.retry, v.buttons.open, v.buttons.remove, v.buttons.editSum, v.buttons.keep} {
+		b := v.buttons
+		for _, b := range []*widget.Button{b.signIn, b.pause, b.cancel, b.retry, b.again, b.open, b.remove, b.editSum, b.keep} {
 			b.Hide()
 		}
 		v.failure.Hide()
@@ -158,8 +162,11 @@ func (v *detailsView) setButtons(s fetch.Snapshot) {
 		b.pause.SetText("Pause")
 		b.pause.SetIcon(theme.MediaPauseIcon())
 	}
-	showIf(b.pause, s.Active())
+	signIn := s.Active() && portalPage(s) != ""
+	showIf(b.signIn, signIn)
+	showIf(b.pause, s.Active() && !signIn)
 	showIf(b.cancel, s.Active())
+	showIf(b.again, s.State == fetch.StateAborted)
 	mismatch := mismatchURL(s) != ""
 	showIf(b.retry, s.State == fetch.StateFailed && !mismatch)
 	showIf(b.editSum, mismatch)

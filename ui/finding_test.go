@@ -84,6 +84,8 @@ func TestCaptivePortalRow(t *testing.T) {
 	if got := h.u.status.Text; strings.Contains(got, "downloading") || !strings.Contains(got, "waiting") {
 		t.Errorf("got status %q, want the fetch counted as waiting", got)
 	}
+	h.u.list.Select(0)
+	h.waitFor("the details to offer the sign-in page", func() bool { return h.u.details.buttons.signIn.Visible() })
 	signedIn.Store(true)
 	h.waitFor("the download to finish once signed in", func() bool { return h.rowState(id) == "Ready" })
 }

@@ -366,10 +366,10 @@ func (v *HubView) runSearch(q string) {
 	ctx, seq := v.begin()
 	s := hf.Search{Query: q, GGUF: v.gguf.Checked}
 	v.showSearch("Searching the Hub…", false)
-	c := v.hub
+	c, transport := v.hub, v.transport
 	go func() {
 		var models []hf.Model
-		refused, err := withoutRefused(c, v.transport, func(c *hf.Client) (err error) {
+		refused, err := withoutRefused(c, transport, func(c *hf.Client) (err error) {
 			models, err = c.Search(ctx, s)
 			return err
 		})
@@ -428,10 +428,10 @@ func (v *HubView) openRepo(ref hf.Ref) {
 	v.search.Hide()
 	v.repo.Show()
 	all := hf.Ref{Repo: ref.Repo, Type: ref.Type, Revision: ref.Revision}
-	c := v.hub
+	c, transport := v.hub, v.transport
 	go func() {
 		var plan hf.Plan
-		refused, err := withoutRefused(c, v.transport, func(c *hf.Client) (err error) {
+		refused, err := withoutRefused(c, transport, func(c *hf.Client) (err error) {
 			plan, err = c.Resolve(ctx, all)
 			return err
 		})
