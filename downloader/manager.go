@@ -614,14 +614,18 @@ func (m *Manager) ResumeAll() {
 	}
 }
 
-// Retry queues the failed records of a failed fetch again; they resume from
-// the partial data they kept.
+// Retry queues the failed records of a failed fetch again, which resume
+// from the partial data they kept, or the records of a cancelled fetch,
+// which start again ("Download again").
 func (m *Manager) Retry(id string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	f, err := m.failed(id)
-	if err != nil {
-		return err
+	f, ok := m.fetches[id]
+	switch {
+	case !ok:
+		return fetch.ErrNotFound
+	case f.state != fetch.StateFailed && f.state != fetch.StateAborted:
+		return fetch.ErrNotFailed
 	}
 	m.retry(f)
 	return nil
@@ -641,9 +645,9 @@ func (m *Manager) failed(id string) (*fetchState, error) {
 }
 
 func (m *Manager) retry(f *fetchState) {
-	f.state, f.reason, f.message, f.status, f.paused = fetch.StateQueued, fetch.ReasonNone, "", 0, false
+	f.state, f.reason, f.message, f.status, f.paused, f.aborted = fetch.StateQueued, fetch.ReasonNone, "", 0, false, false
 	for _, r := range f.records {
-		if r.state == fetch.StateFailed {
+		if r.state == fetch.StateFailed || r.state == fetch.StateAborted {
 			r.state, r.reason, r.message, r.status, r.offset = fetch.StateQueued, fetch.ReasonNone, "", 0, 0
 		}
 	}

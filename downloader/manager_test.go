@@ -394,3 +394,21 @@ func TestRunOnly(t *testing.T) {
 	m.RunOnly("")
 	settleWhole(t, m, "theirs", o.Bytes("/other.bin"))
 }
+
+// TestRetryCancelled: a cancelled download can be downloaded again.
+func TestRetryCancelled(t *testing.T) {
+	o := newOrigin(t, 256<<10, origintest.Throttle(256<<10))
+	m := start(t, testConfig(t))
+	mustFetch(t, m, "model", fetch.Request{URL: o.FileURL(modelPath)})
+	if !m.Abort("model") {
+		t.Fatal("Abort of an active fetch reported false")
+	}
+	if s := settle(t, m, "model"); s.State != fetch.StateAborted {
+		t.Fatalf("got %s, want aborted", s.State)
+	}
+	o.SetFaults()
+	if err := m.Retry("model"); err != nil {
+		t.Fatalf("Retry of a cancelled fetch: %v", err)
+	}
+	settleWhole(t, m, "model", o.Bytes(modelPath))
+}

@@ -204,8 +204,8 @@ func TestCaptivePortal(t *testing.T) {
 			m.Fetch("model", []fetch.Request{req}, fetch.Options{})
 			says(t, m, fetch.StateWaitingNetwork, "Sign in to the network at "+req.URL)
 			until(t, "more tries than MaxRetries", func() bool { return asked.Load() > 6 })
-			if s, _ := m.Get("model"); s.State.Settled() {
-				t.Fatalf("settled as %s (%s) behind a portal", s.State, s.Message)
+			if s, _ := m.Get("model"); s.State.Settled() || s.SignIn != req.URL {
+				t.Fatalf("%s (%s), sign-in page %q behind a portal; want waiting with %s", s.State, s.Message, s.SignIn, req.URL)
 			}
 			signedIn.Store(true)
 			settleWhole(t, m, "model", o.Bytes(modelPath))

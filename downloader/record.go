@@ -3,6 +3,7 @@ package downloader
 import (
 	"cmp"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/modelfetch/modelfetch/downloader/internal/transfer"
+	"github.com/modelfetch/modelfetch/downloader/network"
 	"github.com/modelfetch/modelfetch/downloader/words"
 
 	"github.com/modelfetch/modelfetch/downloader/internal/disk"
@@ -163,6 +165,7 @@ func (m *Manager) head(f *fetchState) fetch.Snapshot {
 	}
 	if s.Message == "" && !f.settled() {
 		s.Message = m.activeMessage(f, s.State)
+		s.SignIn = signIn(f)
 	}
 	// Below a byte a second a stalled transfer has no honest ETA.
 	if s.Speed < 1 {
@@ -245,6 +248,18 @@ func (m *Manager) activeMessage(f *fetchState, state fetch.State) string {
 	}
 	if state == fetch.StateRunning {
 		return m.slowMessage(f)
+	}
+	return ""
+}
+
+// signIn is the sign-in page of the captive portal a record of f waits
+// behind, "" when none does. m.mu is held.
+func signIn(f *fetchState) string {
+	for _, r := range f.records {
+		var ne *network.Error
+		if r.waiting != nil && errors.As(r.waiting, &ne) && ne.Kind == network.CaptivePortal {
+			return ne.URL
+		}
 	}
 	return ""
 }

@@ -153,13 +153,16 @@ type Options struct {
 // Snapshot is a fetch as it stands at one moment. It is a copy: holding it
 // holds no lock and it never changes.
 type Snapshot struct {
-	ID            string           `json:"id"`
-	Title         string           `json:"title"`
-	Icon          string           `json:"icon,omitempty"`
-	State         State            `json:"state"`
-	Result        Result           `json:"result"`
-	FailureReason Reason           `json:"failureReason"`
-	Message       string           `json:"message,omitempty"`
+	ID            string `json:"id"`
+	Title         string `json:"title"`
+	Icon          string `json:"icon,omitempty"`
+	State         State  `json:"state"`
+	Result        Result `json:"result"`
+	FailureReason Reason `json:"failureReason"`
+	Message       string `json:"message,omitempty"`
+	// SignIn is the network's sign-in page while a captive portal holds
+	// the download back (Message says so), for a client to open.
+	SignIn        string           `json:"signIn,omitempty"`
 	Status        int              `json:"status,omitempty"`
 	Downloaded    int64            `json:"downloaded"`
 	DownloadTotal int64            `json:"downloadTotal"` // -1 while unknown
@@ -240,7 +243,7 @@ var (
 	ErrNoRequests  = errors.New("a fetch needs at least one request")
 	ErrLocked      = errors.New("another ModelFetch engine is using the journal")
 	ErrNotSettled  = errors.New("the fetch is still active")
-	ErrNotFailed   = errors.New("only a failed fetch can be retried")
+	ErrNotFailed   = errors.New("only a failed or cancelled fetch can be retried")
 )
 
 // StatusError is an HTTP response that ended a request.

@@ -206,7 +206,7 @@ var callerErrors = []worded{
 	{fetch.ErrNoRequests, "A download needs at least one file."},
 	{fetch.ErrLocked, "Another ModelFetch is using the download journal; quit it, or use it instead."},
 	{fetch.ErrNotSettled, "The download is still active; cancel it first."},
-	{fetch.ErrNotFailed, "Only a failed download can be retried."},
+	{fetch.ErrNotFailed, "Only a failed or cancelled download can be retried."},
 }
 
 // requestSentence says what is wrong with a request.
