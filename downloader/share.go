@@ -2,6 +2,7 @@ package downloader
 
 import (
 	"context"
+	"errors"
 	"slices"
 
 	"github.com/modelfetch/modelfetch/downloader/apps"
@@ -126,4 +127,47 @@ func mergeShared(old, got []fetch.Shared) []fetch.Shared {
 func (m *Manager) snapshotOf(id string) fetch.Snapshot {
 	s, _ := m.Get(id)
 	return s
+}
+
+// Unshare removes what Share (or a request's Share) made in the app
+// named for the files of the fetch id, and nothing else: the app's own
+// files and the engine's stay. It returns the fetch as it is then.
+func (m *Manager) Unshare(id, app string) (fetch.Snapshot, error) {
+	a, ok := m.cfg.Apps(app)
+	if !ok {
+		return m.snapshotOf(id), &fetch.AppError{App: apps.Name(app), Err: apps.ErrNotFound}
+	}
+	type job struct {
+		r     *record
+		model apps.Model
+	}
+	m.mu.Lock()
+	f, ok := m.fetches[id]
+	if !ok {
+		m.mu.Unlock()
+		return fetch.Snapshot{}, fetch.ErrNotFound
+	}
+	var jobs []job
+	for _, r := range f.records {
+		if r.req.Model != nil && slices.ContainsFunc(r.shared, func(s fetch.Shared) bool { return s.App == a.Name() && s.Problem == "" }) {
+			md := *r.req.Model
+			jobs = append(jobs, job{r, apps.Model{Path: r.path, SHA256: m.knownDigest(r), Size: r.size, Org: md.Org, Repo: md.Repo, Quant: md.Quant, File: md.File}})
+		}
+	}
+	m.mu.Unlock()
+	var errs []error
+	for _, j := range jobs {
+		if _, err := a.Unshare(j.model); err != nil {
+			errs = append(errs, &fetch.AppError{App: a.Name(), Err: err})
+			continue
+		}
+		m.mu.Lock()
+		j.r.shared = slices.DeleteFunc(slices.Clone(j.r.shared), func(s fetch.Shared) bool { return s.App == a.Name() })
+		m.mu.Unlock()
+		m.markRecord(j.r)
+	}
+	m.mu.Lock()
+	m.publish(fetch.Event{Kind: fetch.EventProgress, Fetch: m.snapshot(f)})
+	m.mu.Unlock()
+	return m.snapshotOf(id), errors.Join(errs...)
 }

@@ -68,6 +68,15 @@ func TestShareAtCommit(t *testing.T) {
 		}
 	}
 
+	s, err = m.Unshare("tiny", "ollama")
+	if err != nil || len(s.Records[0].Shared) != 1 || s.Records[0].Shared[0].App != "LM Studio" {
+		t.Fatalf("Unshare from Ollama: %v, %+v; want LM Studio left", err, s.Records[0].Shared)
+	}
+	if _, err := os.Stat(filepath.Join(stores, "ollama", "blobs", "sha256-"+req.SHA256)); !os.IsNotExist(err) {
+		t.Errorf("Ollama's link is still there after Unshare: %v", err)
+	}
+	checkFile(t, s.Records[0].Path, gguf) // the engine's file stays
+
 	o.Put("/other/x.gguf", appstest.GGUF("llama", 2048))
 	plain := fetch.Request{URL: o.FileURL("/other/x.gguf"), Model: model, Share: []string{"ollama"}}
 	mustFetch(t, m, "unverified", plain)
