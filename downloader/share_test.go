@@ -68,14 +68,7 @@ func TestShareAtCommit(t *testing.T) {
 		}
 	}
 
-	s, err = m.Unshare("tiny", "ollama")
-	if err != nil || len(s.Records[0].Shared) != 1 || s.Records[0].Shared[0].App != "LM Studio" {
-		t.Fatalf("Unshare from Ollama: %v, %+v; want LM Studio left", err, s.Records[0].Shared)
-	}
-	if _, err := os.Stat(filepath.Join(stores, "ollama", "blobs", "sha256-"+req.SHA256)); !os.IsNotExist(err) {
-		t.Errorf("Ollama's link is still there after Unshare: %v", err)
-	}
-	checkFile(t, s.Records[0].Path, gguf) // the engine's file stays
+	checkUnshare(t, m, filepath.Join(stores, "ollama"), req.SHA256, gguf)
 
 	o.Put("/other/x.gguf", appstest.GGUF("llama", 2048))
 	plain := fetch.Request{URL: o.FileURL("/other/x.gguf"), Model: model, Share: []string{"ollama"}}
@@ -83,4 +76,18 @@ func TestShareAtCommit(t *testing.T) {
 	if s := settle(t, m, "unverified"); s.State != fetch.StateSucceeded || len(s.Records[0].Shared) != 0 {
 		t.Errorf("a file with no verified SHA-256 was offered: %+v", s.Records[0].Shared)
 	}
+}
+
+// checkUnshare: Unshare from Ollama takes away only Ollama's link, and
+// the engine's file and LM Studio's stay.
+func checkUnshare(t *testing.T, m *running, ollama, sum string, data []byte) {
+	t.Helper()
+	s, err := m.Unshare("tiny", "ollama")
+	if err != nil || len(s.Records[0].Shared) != 1 || s.Records[0].Shared[0].App != "LM Studio" {
+		t.Fatalf("Unshare from Ollama: %v, %+v; want LM Studio left", err, s.Records[0].Shared)
+	}
+	if _, err := os.Stat(filepath.Join(ollama, "blobs", "sha256-"+sum)); !os.IsNotExist(err) {
+		t.Errorf("Ollama's link is still there after Unshare: %v", err)
+	}
+	checkFile(t, s.Records[0].Path, data) // the engine's file stays
 }
