@@ -204,6 +204,14 @@ func (c *Client) Share(ctx context.Context, id, app string, allowCopy bool) (fet
 	return snap, err
 }
 
+// Unshare removes what was made in the app (its key, "ollama") for the
+// files of the fetch id, and nothing else (Manager.Unshare).
+func (c *Client) Unshare(ctx context.Context, id, app string) (fetch.Snapshot, error) {
+	var snap fetch.Snapshot
+	_, err := c.do(ctx, http.MethodDelete, "/v1/fetches/"+url.PathEscape(id)+"/share/"+url.PathEscape(app), nil, &snap)
+	return snap, err
+}
+
 // MatchURL returns the path of the completed download of rawURL; a 404
 // *Error when there is none.
 func (c *Client) MatchURL(ctx context.Context, rawURL string) (string, error) {

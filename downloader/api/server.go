@@ -288,6 +288,7 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc("POST /v1/fetches/{id}/"+action, func(w http.ResponseWriter, r *http.Request) { s.control(w, r, action) })
 	}
 	mux.HandleFunc("POST /v1/fetches/{id}/share", s.share)
+	mux.HandleFunc("DELETE /v1/fetches/{id}/share/{app}", s.unshare)
 	mux.HandleFunc("GET /v1/fetches/{id}/events", s.fetchEvents)
 	mux.HandleFunc("GET /v1/events", s.allEvents)
 	mux.HandleFunc("GET /v1/match", s.match)
@@ -600,6 +601,20 @@ func (s *Server) share(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, words.Sentence(err))
 	case err != nil:
 		writeError(w, http.StatusInternalServerError, words.Sentence(err))
+	default:
+		writeJSON(w, http.StatusOK, snap)
+	}
+}
+
+// unshare removes what was made in the app for the fetch's files, and
+// answers with the fetch.
+func (s *Server) unshare(w http.ResponseWriter, r *http.Request) {
+	snap, err := s.m.Unshare(r.PathValue("id"), r.PathValue("app"))
+	switch {
+	case errors.Is(err, fetch.ErrNotFound):
+		notFound(w, r.PathValue("id"))
+	case err != nil:
+		writeError(w, http.StatusConflict, words.Sentence(err))
 	default:
 		writeJSON(w, http.StatusOK, snap)
 	}
