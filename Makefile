@@ -31,8 +31,11 @@ ICONS := $(foreach s,$(ICON_SIZES),bin/icons/$(s)x$(s)/apps/$(APPID).png)
 BUILD_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
 	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
 # dbus: the D-Bus tests (notifications, tray host, NetworkManager and logind
-# stand-ins) run on a private dbus-daemon.
-TEST_PKGS := $(BUILD_PKGS) curl dbus
+# stand-ins) run on a private dbus-daemon. The X tools: ui's desktop tests
+# close the real binary's window under Xvfb and openbox, with and without a
+# tray host (status-notifier-watcher), as a person would.
+TEST_PKGS := $(BUILD_PKGS) curl dbus xvfb xauth openbox xdotool wmctrl x11-utils \
+	haskell-status-notifier-item-utils
 # staticcheck 2026.2.2, pinned so that a new check never breaks CI by surprise.
 STATICCHECK := v0.8.2
 # gocyclo, pinned; every function in the module stays at 15 or less.
