@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -85,7 +86,7 @@ func loadSettings(p fyne.Preferences, store *instance.Store, modelsDir string) s
 // store, once, so that every process follows them.
 func carryOver(p fyne.Preferences, store *instance.Store) {
 	old := instance.Settings{Network: network.Settings{Proxy: p.String(prefProxy), CAFile: p.String(prefCAFile)}, PauseMetered: p.Bool(prefMetered)}
-	if old == (instance.Settings{}) || store == nil || store.Settings() != (instance.Settings{}) {
+	if old.Network == (network.Settings{}) && !old.PauseMetered || store == nil || !reflect.DeepEqual(store.Settings(), instance.Settings{}) {
 		return
 	}
 	if store.Save(old) == nil {
