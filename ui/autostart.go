@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"fyne.io/fyne/v2/widget"
 	"github.com/adrg/xdg"
 )
 
@@ -43,8 +42,8 @@ func (u *UI) autostartPath() string {
 // newLoginCheck is the settings' "start at login" box, ticked when the
 // login entry is there: the file is the setting, so removing it by hand
 // unticks the box.
-func (u *UI) newLoginCheck() *widget.Check {
-	c := widget.NewCheck("Start ModelFetch when I log in", nil)
+func (u *UI) newLoginCheck() *formCheck {
+	c := newFormCheck(u, "Start ModelFetch when I log in")
 	_, err := os.Stat(u.autostartPath())
 	c.SetChecked(err == nil)
 	return c
