@@ -83,10 +83,12 @@ func NewEnv(builtin []byte, v Version) Env {
 // token; a token file that cannot be read gives a client without a token.
 // Nil when HF_ENDPOINT is not an address.
 func (env Env) HubClient() *hf.Client {
-	base := env.Settings.Wrap(http.DefaultTransport) // the proxy and CA file of Settings
-	c, err := hf.FromEnv(env.Getenv, base)
+	cfg := hf.Config{Transport: env.Settings.Wrap(http.DefaultTransport), // the proxy and CA file of Settings
+		Refused: env.Hub.Refused} // said as the engine's files are
+	c, err := hf.FromEnv(env.Getenv, cfg)
 	if err != nil {
-		c, err = hf.New(hf.Config{Endpoint: env.Getenv.Endpoint(), Offline: env.Getenv.Offline(), Transport: base})
+		cfg.Endpoint, cfg.Offline = env.Getenv.Endpoint(), env.Getenv.Offline()
+		c, err = hf.New(cfg)
 	}
 	if err != nil {
 		return nil

@@ -1,10 +1,6 @@
 package cli
 
 import (
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,27 +26,13 @@ func TestSettingsFileUnreadableWarns(t *testing.T) {
 	}
 }
 
-// TestGetSaysRefusedTokenDropped: when the Hub refuses the token for a
-// public model's file, the engine downloads it without the token, and get
-// says so, once. The Hub's API here is reached without the token (a proxy
-// drops it), so that the refusal comes at the download, where the
-// engine's transport (hf.PublicTransport) handles it.
+// TestGetSaysRefusedTokenDropped: when the Hub refuses the token, a
+// public model is still listed (hf.Client.WithoutRefused) and its files
+// downloaded (hf.PublicTransport) without it, and get says so, once.
 func TestGetSaysRefusedTokenDropped(t *testing.T) {
 	s := newHubSandbox(t)
-	target, err := url.Parse(s.hub.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	hub := httputil.NewSingleHostReverseProxy(target)
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/api/") {
-			r.Header.Del("Authorization")
-		}
-		hub.ServeHTTP(w, r)
-	}))
-	t.Cleanup(front.Close)
 	s.token = "hf_expired"
-	p := s.startEnv([]string{asCommand + "=1", "HF_ENDPOINT=" + front.URL, "HF_HOME=" + s.hfHome, "HF_TOKEN=" + s.token,
+	p := s.startEnv([]string{asCommand + "=1", "HF_ENDPOINT=" + s.hub.URL(), "HF_HOME=" + s.hfHome, "HF_TOKEN=" + s.token,
 		"HUGGING_FACE_HUB_TOKEN=", "HF_HUB_CACHE=", "HF_TOKEN_PATH=", "HF_HUB_OFFLINE=", "OLLAMA_MODELS="}, "get", "hf.co/org/Tiny-1B-GGUF:*")
 	paths := p.paths(t)
 	warning := refusedWarning(hf.NewToken(s.token, "HF_TOKEN"))
