@@ -359,12 +359,14 @@ func TestEnterSavesSettingsFromAnyField(t *testing.T) {
 func TestClearFinishedAsksOnce(t *testing.T) {
 	h := shareWindow(t, nil)
 	h.install("lmstudio")
-	var paths []string
+	var paths, ids []string
 	for _, repo := range []string{realRepo, otherRepo} {
-		_, r := h.shareAll(h.downloadHub(repo), "lmstudio")
-		paths = append(paths, r.Shared[0].Path)
+		s, r := h.shareAll(h.downloadHub(repo), "lmstudio")
+		paths, ids = append(paths, r.Shared[0].Path), append(ids, s.ID)
 	}
-	h.waitFor("Clear finished", func() bool { return h.u.clear.Visible() })
+	h.waitFor("both rows finished", func() bool { // the rows follow the events, a tick apart
+		return h.u.clear.Visible() && h.rowState(ids[0]) == "Ready" && h.rowState(ids[1]) == "Ready"
+	})
 	test.Tap(h.u.clear)
 	texts, tap := h.question()
 	if !slices.Contains(texts, "Remove 2 downloads?") {
