@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -192,9 +193,20 @@ func (d *xDesktop) start(args ...string) *desktopApp {
 			<-a.exited
 		}
 	})
-	d.waitFor("the window", func() bool { return a.window() != "" })
+	d.waitFor("the window, managed by openbox", func() bool { return a.window() != "" && d.managed("ModelFetch") })
 	time.Sleep(time.Second) // the first frame and the tray's registration
 	return a
+}
+
+// managed reports whether the window manager lists a window titled
+// title: wmctrl closes only such windows, and openbox sets up its list
+// a moment after it starts and manages a new window a moment after it
+// maps.
+func (d *xDesktop) managed(title string) bool {
+	cmd := exec.Command("wmctrl", "-l")
+	cmd.Env = d.env
+	out, err := cmd.Output()
+	return err == nil && slices.ContainsFunc(strings.Split(string(out), "\n"), func(l string) bool { return strings.HasSuffix(l, " "+title) })
 }
 
 // window is the X id of the ModelFetch window while it is shown, "".
