@@ -162,8 +162,19 @@ func TestDetailsOfThreeFilesWithAFailure(t *testing.T) {
 		t.Errorf("got reason %q and advice %q, want the status and what to do", v.reason.Text, v.advice.Text)
 	}
 	checkFileViews(t, v.views, reqs)
+	checkFailedDetails(t, v, reqs[0].URL)
+	h.u.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if v.root.Visible() || h.u.detailID() != "" {
+		t.Error("got the details still open after Escape")
+	}
+}
+
+// checkFailedDetails checks what the details offer for a failed fetch:
+// the first file's address to copy, Retry, and the history.
+func checkFailedDetails(t *testing.T, v *detailsView, firstURL string) {
+	t.Helper()
 	test.Tap(v.views[0].source.copy)
-	if got := fyne.CurrentApp().Clipboard().Content(); got != reqs[0].URL {
+	if got := fyne.CurrentApp().Clipboard().Content(); got != firstURL {
 		t.Errorf("got %q on the clipboard, want the address", got)
 	}
 	if !v.buttons.retry.Visible() || v.buttons.pause.Visible() {
@@ -171,10 +182,6 @@ func TestDetailsOfThreeFilesWithAFailure(t *testing.T) {
 	}
 	if !strings.Contains(v.history.Text, "Added ") || !strings.Contains(v.history.Text, "Failed") {
 		t.Errorf("got history %q, want when it was added and how it ended", v.history.Text)
-	}
-	h.u.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
-	if v.root.Visible() || h.u.detailID() != "" {
-		t.Error("got the details still open after Escape")
 	}
 }
 
