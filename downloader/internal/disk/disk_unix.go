@@ -56,6 +56,9 @@ func SyncDir(dir string) error {
 	return d.Close()
 }
 
+// rename moves src over dst, replacing it; SyncDir makes it durable.
+func rename(src, dst string) error { return os.Rename(src, dst) }
+
 // crossDevice reports whether a rename failed because its two names are
 // on different file systems.
 func crossDevice(err error) bool { return errors.Is(err, unix.EXDEV) }
