@@ -2,6 +2,7 @@ package disk
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -117,16 +118,30 @@ func placeFile(dest, name string) error {
 }
 
 // linked reports whether link already names dest: a symlink to target,
-// a hard link, or a copy of its size and time (a file replaced at dest
-// since has another time).
+// or the file placeFile put there.
 func linked(dest, link, target string) bool {
 	if got, err := os.Readlink(link); err == nil {
 		return got == target
 	}
 	li, err := os.Lstat(link)
-	if err != nil || !li.Mode().IsRegular() {
+	return err == nil && placed(dest, li)
+}
+
+// placed reports whether li is dest's content as placeFile leaves it: a
+// hard link of dest, or a copy of its size and time (a file replaced at
+// dest since has another time).
+func placed(dest string, li fs.FileInfo) bool {
+	if !li.Mode().IsRegular() || dest == "" {
 		return false
 	}
 	di, err := os.Stat(dest)
 	return err == nil && (os.SameFile(li, di) || li.Size() == di.Size() && li.ModTime().Equal(di.ModTime()))
+}
+
+// Replaceable reports whether MakeLinks may put a link to dest where link
+// is: nothing is there, or a symlink, or what MakeLinks put there without
+// symlinks. Any other file or folder there is not the engine's.
+func Replaceable(dest, link string) bool {
+	li, err := os.Lstat(link)
+	return err != nil || li.Mode()&fs.ModeSymlink != 0 || placed(dest, li)
 }

@@ -88,6 +88,13 @@ func TestPlaceFile(t *testing.T) {
 	if linked(dest, copied, "blob") {
 		t.Error("a copy counts as linked after dest changed")
 	}
+	mine := filepath.Join(dir, "mine")
+	writeFile(t, mine, "a person's file")
+	for name, want := range map[string]bool{hard: true, mine: false, filepath.Join(dir, "nothing"): true} {
+		if got := Replaceable(dest, name); got != want {
+			t.Errorf("Replaceable(%s) = %v, want %v", filepath.Base(name), got, want)
+		}
+	}
 }
 
 func writeFile(t *testing.T, name, content string) {
