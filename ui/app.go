@@ -90,9 +90,7 @@ func present(a fyne.App, w *UI, bus, hidden bool) {
 // Linux and the BSDs they talk over the D-Bus session bus, and Fyne panics
 // on quit when a tray was set up without one (fyne-io/fyne#6403).
 func haveSessionBus() bool {
-	switch runtime.GOOS {
-	case "linux", "freebsd", "openbsd", "netbsd", "dragonfly":
-	default:
+	if !busDesktop() {
 		return true
 	}
 	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "" {
@@ -106,10 +104,24 @@ func haveSessionBus() bool {
 	return err == nil && st.Mode().Type() == os.ModeSocket
 }
 
-// haveTrayHost reports whether the desktop shows tray icons: a
-// StatusNotifierWatcher owns its name on the session bus. Without one, a
+// busDesktop reports whether the tray and notifications talk over the
+// D-Bus session bus: on Linux and the BSDs.
+func busDesktop() bool {
+	switch runtime.GOOS {
+	case "linux", "freebsd", "openbsd", "netbsd", "dragonfly":
+		return true
+	}
+	return false
+}
+
+// haveTrayHost reports whether the desktop shows tray icons: on Linux and
+// the BSDs, when a StatusNotifierWatcher owns its name on the session bus;
+// Windows' notification area and macOS's menu bar always do. Without one, a
 // window started hidden could never be opened.
 func haveTrayHost() bool {
+	if !busDesktop() {
+		return true
+	}
 	// Never a bus of its own (dbus-launch): only the session's counts.
 	conn, err := dbus.SessionBusPrivateNoAutoStartup()
 	if err != nil {
