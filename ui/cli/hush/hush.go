@@ -1,3 +1,5 @@
+//go:build !windows
+
 // Package hush holds back what is written to standard error while the
 // program initialises, before main runs, so that a command-line
 // subcommand's output is only its own.
