@@ -300,6 +300,17 @@ test-windows: $(WINE_PRNG)
 	@sh .ci/packages.sh $(WINE_PKGS)
 	sh packaging/windows/test.sh $(WIN_TEST_PKGS)
 
+# The Windows build under wine downloads a 1 GiB file from a local server,
+# is killed half way (SIGKILL to its wine process, as TerminateProcess or a
+# crash), and resumes; the file's SHA-256 and the bytes the server sent are
+# checked and printed (packaging/windows/resumecheck).
+RESUMEFLAGS ?= -size 1GiB
+
+.PHONY: check-windows-resume
+check-windows-resume: windows $(WINE_PRNG)
+	@sh .ci/packages.sh $(WINE_PKGS)
+	$(GO) run ./packaging/windows/resumecheck -exe $(WIN_COM) $(RESUMEFLAGS)
+
 # The installer run under wine in a new prefix: a silent install, the
 # installed modelfetch run by name from cmd, a silent uninstall; the files
 # and registry keys are listed before and after (packaging/windows/check-installer.sh).
