@@ -311,6 +311,13 @@ check-windows-resume: windows $(WINE_PRNG)
 	@sh .ci/packages.sh $(WINE_PKGS)
 	$(GO) run ./packaging/windows/resumecheck -exe $(WIN_COM) $(RESUMEFLAGS)
 
+# The real window of the Windows build under wine and Xvfb, downloading
+# two files from a local server (packaging/windows/windowshot).
+.PHONY: screenshot-windows
+screenshot-windows: windows $(WINE_PRNG)
+	@sh .ci/packages.sh $(WINE_PKGS) xvfb xauth imagemagick xdotool
+	xvfb-run -a -s '-screen 0 1280x800x24' $(GO) run ./packaging/windows/windowshot -exe $(WIN_EXE) -out packaging/windows/testdata/window.png
+
 # The installer run under wine in a new prefix: a silent install, the
 # installed modelfetch run by name from cmd, a silent uninstall; the files
 # and registry keys are listed before and after (packaging/windows/check-installer.sh).
