@@ -316,7 +316,7 @@ check-windows-resume: windows $(WINE_PRNG)
 .PHONY: screenshot-windows
 screenshot-windows: windows $(WINE_PRNG)
 	@sh .ci/packages.sh $(WINE_PKGS) xvfb xauth imagemagick xdotool
-	xvfb-run -a -s '-screen 0 1280x800x24' $(GO) run ./packaging/windows/windowshot -exe $(WIN_EXE) -out packaging/windows/testdata/window.png
+	xvfb-run -a -s '-screen 0 1280x800x24' $(GO) run ./packaging/windows/windowshot -exe $(WIN_EXE) -com $(WIN_COM) -out packaging/windows/testdata/window.png
 
 # The installer run under wine in a new prefix: a silent install, the
 # installed modelfetch run by name from cmd, a silent uninstall; the files

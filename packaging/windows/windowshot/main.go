@@ -2,7 +2,11 @@
 
 // Command windowshot takes a screenshot of the Windows build's window
 // under wine while it downloads from a local server (make
-// screenshot-windows). Run it under an X server of its own:
+// screenshot-windows), after `modelfetch get` of a third file, run in the
+// console program meanwhile, joined the window's engine through the local
+// API's named pipe (the window holds the journal: a get of its own could
+// not run) and printed the file's path. Run it under an X server of its
+// own:
 //
 //	xvfb-run -a -s '-screen 0 1280x800x24' go run ./packaging/windows/windowshot \
 //		-exe dist/modelfetch.exe -out packaging/windows/testdata/window.png
@@ -28,18 +32,19 @@ import (
 
 func main() {
 	exe := flag.String("exe", "dist/modelfetch.exe", "the Windows window program")
+	com := flag.String("com", "dist/modelfetch.com", "the Windows console program")
 	wine := flag.String("wine", "packaging/windows/wine.sh", "runs a Windows program")
 	out := flag.String("out", "packaging/windows/testdata/window.png", "the screenshot")
 	wait := flag.Duration("wait", 8*time.Second, "how long the downloads run before the picture")
 	flag.Parse()
-	if err := shoot(*wine, *exe, *out, *wait); err != nil {
+	if err := shoot(*wine, *exe, *com, *out, *wait); err != nil {
 		fmt.Fprintln(os.Stderr, "windowshot:", err)
 		os.Exit(1)
 	}
 }
 
 // shoot starts the window on two downloads and takes the picture.
-func shoot(wine, exe, out string, wait time.Duration) error {
+func shoot(wine, exe, com, out string, wait time.Duration) error {
 	if os.Getenv("DISPLAY") == "" {
 		return errors.New("no DISPLAY: run it under xvfb-run")
 	}
@@ -48,6 +53,7 @@ func shoot(wine, exe, out string, wait time.Duration) error {
 	p := origintest.NewPattern()
 	o.PutBody("/Llama-3.2-3B-Instruct-Q4_K_M.gguf", p.Sized(2019377696), `"llama"`)
 	o.PutBody("/qwen2.5-coder-7b-instruct-q4_k_m.gguf", p.Sized(4683073248), `"qwen"`)
+	o.PutBody("/ggml-tiny.en-q5_1.bin", p.Sized(16<<20), `"whisper"`)
 	dir, err := os.MkdirTemp("", "windowshot")
 	if err != nil {
 		return err
@@ -61,6 +67,7 @@ func shoot(wine, exe, out string, wait time.Duration) error {
 		}
 		cmd.Env = append(cmd.Env, "XDG_"+strings.ToUpper(sub)+"_HOME=Z:"+strings.ReplaceAll(filepath.Join(dir, sub), "/", `\`))
 	}
+	env := cmd.Env
 	log, err := os.Create(filepath.Join(dir, "log"))
 	if err != nil {
 		return err
@@ -82,6 +89,9 @@ func shoot(wine, exe, out string, wait time.Duration) error {
 		return fmt.Errorf("no window downloading after %s: %w; its output:\n%s", time.Since(began).Round(time.Second), err, b)
 	}
 	fmt.Printf("the window is up after %s\n", time.Since(began).Round(100*time.Millisecond))
+	if err := join(wine, com, env, o.FileURL("/ggml-tiny.en-q5_1.bin")); err != nil {
+		return err
+	}
 	time.Sleep(wait) // the rows fill in, the speeds settle
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
@@ -91,6 +101,24 @@ func shoot(wine, exe, out string, wait time.Duration) error {
 		return fmt.Errorf("import: %w", err)
 	}
 	fmt.Printf("%s: window %s, downloading; the server has sent %d bytes\n", out, id, o.Sent.Load())
+	return nil
+}
+
+// join runs `modelfetch get url` in the console program beside the window
+// and checks that it prints the finished file's path.
+func join(wine, com string, env []string, url string) error {
+	get := exec.Command("sh", wine, com, "get", url)
+	get.Env = env
+	began := time.Now()
+	out, err := get.Output()
+	if err != nil {
+		return fmt.Errorf("get %s beside the window: %w", url, err)
+	}
+	path := strings.TrimSpace(string(out))
+	if !strings.HasPrefix(path, `Z:\`) || !strings.HasSuffix(path, `\ggml-tiny.en-q5_1.bin`) {
+		return fmt.Errorf("get beside the window printed %q, want the file's path", out)
+	}
+	fmt.Printf("modelfetch get joined the window's engine and printed %s after %s\n", path, time.Since(began).Round(100*time.Millisecond))
 	return nil
 }
 
