@@ -2,7 +2,10 @@
 # Runs Go packages' tests as Windows programs under wine (make test-windows):
 #
 #	packaging/windows/test.sh ./downloader/origintest ./ui/cli/hush ...
+#	packaging/windows/test.sh ./ui:-test.run=^TestRun
 #
+# A package may carry flags for its test binary after a colon, separated
+# by commas (./ui:-test.run=^TestRun runs only those tests of ./ui).
 # Each package's tests are compiled for windows/amd64 (go test -c, without
 # cgo unless CGO_ENABLED=1 is set: then with mingw's gcc) and run in the
 # package's folder, as go test runs them, under packaging/windows/wine.sh.
@@ -46,7 +49,10 @@ else
 fi
 
 status=0
-for pkg in "$@"; do
+for arg in "$@"; do
+	pkg=${arg%%:*}
+	flags=
+	[ "$pkg" = "$arg" ] || flags=$(echo "${arg#*:}" | tr , ' ')
 	name=$(echo "${pkg#./}" | tr / _)
 	exe=$out/$name.test.exe
 	log=$out/$name.log
@@ -62,8 +68,8 @@ for pkg in "$@"; do
 		continue
 	fi
 	dir=$(cd "$root" && "$GO" list -f '{{.Dir}}' "$pkg")
-	# shellcheck disable=SC2086 # TESTFLAGS is split into flags on purpose
-	if (cd "$dir" && sh "$root/packaging/windows/wine.sh" "$exe" -test.v -test.count=1 -test.timeout=20m ${TESTFLAGS:-}) > "$log" 2>&1; then
+	# shellcheck disable=SC2086 # the flags are split into words on purpose
+	if (cd "$dir" && sh "$root/packaging/windows/wine.sh" "$exe" -test.v -test.count=1 -test.timeout=20m $flags ${TESTFLAGS:-}) > "$log" 2>&1; then
 		code=0
 	else
 		code=$?
@@ -79,7 +85,7 @@ for pkg in "$@"; do
 		verdict="FAIL (exit $code)"
 		status=1
 	fi
-	echo "$pkg: $verdict: $ran tests ran, $passed passed, $failed failed ($cleanup only at wine's TempDir cleanup), $skipped skipped"
+	echo "$arg: $verdict: $ran tests ran, $passed passed, $failed failed ($cleanup only at wine's TempDir cleanup), $skipped skipped"
 	tail -n +2 "$log.summary"
 done
 exit $status
