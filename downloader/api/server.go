@@ -1,8 +1,8 @@
 // Package api is ModelFetch's local API: HTTP and JSON over a unix socket
 // (a named pipe on Windows) that only the user can reach, so that other
 // programs (a terminal, a script, an inference server waiting for its
-// model) use the one running engine instead of starting a second one. Server serves it for a
-// downloader.Manager; Client is its typed client.
+// model) use the one running engine instead of starting a second one.
+// Server serves it for a downloader.Manager; Client is its typed client.
 //
 // Resources (all JSON; errors are {"error": "a sentence"} with a 4xx or
 // 5xx status):
