@@ -37,10 +37,29 @@ func main() {
 	out := flag.String("out", "packaging/windows/testdata/window.png", "the screenshot")
 	wait := flag.Duration("wait", 8*time.Second, "how long the downloads run before the picture")
 	flag.Parse()
-	if err := shoot(*wine, *exe, *com, *out, *wait); err != nil {
+	err := absolute(wine, exe, com, out)
+	if err == nil {
+		err = shoot(*wine, *exe, *com, *out, *wait)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "windowshot:", err)
 		os.Exit(1)
 	}
+}
+
+// absolute makes each path absolute: the programs run in a temporary
+// folder (wine's own Unix side, fontconfig for one, reads the XDG
+// variables meant for ModelFetch and makes folders named Z:\… where it
+// runs).
+func absolute(paths ...*string) error {
+	for _, p := range paths {
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return err
+		}
+		*p = abs
+	}
+	return nil
 }
 
 // shoot starts the window on two downloads and takes the picture.
@@ -68,6 +87,7 @@ func shoot(wine, exe, com, out string, wait time.Duration) error {
 		cmd.Env = append(cmd.Env, "XDG_"+strings.ToUpper(sub)+"_HOME=Z:"+strings.ReplaceAll(filepath.Join(dir, sub), "/", `\`))
 	}
 	env := cmd.Env
+	cmd.Dir = dir
 	log, err := os.Create(filepath.Join(dir, "log"))
 	if err != nil {
 		return err
@@ -89,7 +109,7 @@ func shoot(wine, exe, com, out string, wait time.Duration) error {
 		return fmt.Errorf("no window downloading after %s: %w; its output:\n%s", time.Since(began).Round(time.Second), err, b)
 	}
 	fmt.Printf("the window is up after %s\n", time.Since(began).Round(100*time.Millisecond))
-	if err := join(wine, com, env, o.FileURL("/ggml-tiny.en-q5_1.bin")); err != nil {
+	if err := join(wine, com, dir, env, o.FileURL("/ggml-tiny.en-q5_1.bin")); err != nil {
 		return err
 	}
 	time.Sleep(wait) // the rows fill in, the speeds settle
@@ -104,11 +124,11 @@ func shoot(wine, exe, com, out string, wait time.Duration) error {
 	return nil
 }
 
-// join runs `modelfetch get url` in the console program beside the window
-// and checks that it prints the finished file's path.
-func join(wine, com string, env []string, url string) error {
+// join runs `modelfetch get url` in the console program beside the window,
+// in dir, and checks that it prints the finished file's path.
+func join(wine, com, dir string, env []string, url string) error {
 	get := exec.Command("sh", wine, com, "get", url)
-	get.Env = env
+	get.Env, get.Dir = env, dir
 	began := time.Now()
 	out, err := get.Output()
 	if err != nil {
