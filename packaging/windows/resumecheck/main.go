@@ -149,7 +149,7 @@ func verify(dir, printed, want string, size, sent int64, took time.Duration) err
 	winPath := strings.TrimSpace(printed)
 	path, ok := strings.CutPrefix(winPath, `Z:`)
 	if !ok {
-		return fmt.Errorf("the second get printed %q, want a path on Z:", printed)
+		return fmt.Errorf("the second get printed %q, want a path on wine's Z: drive", printed)
 	}
 	path = filepath.FromSlash(strings.ReplaceAll(path, `\`, "/"))
 	if !strings.HasPrefix(path, dir+"/") {
