@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -416,10 +415,11 @@ func TestRefusedRequests(t *testing.T) {
 	e := newEnv(t, envOptions{sizes: map[string]int{"a": 64 << 10}})
 	outside := filepath.Join(e.root, "outside")
 	// Windows makes symlinks only in developer mode, and wine says it made
-	// one and makes nothing: the case of a link is left out there.
+	// one and makes nothing: the case of a link is left out where none is
+	// made.
 	link := filepath.Join(e.home, "link")
-	if err := os.Symlink(outside, link); err != nil && runtime.GOOS != "windows" {
-		t.Fatal(err)
+	if err := os.Symlink(outside, link); err != nil {
+		t.Logf("no symlink here: %v", err)
 	}
 	target, err := os.Readlink(link)
 	symlinks := err == nil && target == outside
