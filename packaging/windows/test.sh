@@ -38,7 +38,9 @@ export GOOS=windows GOARCH=amd64 CGO_ENABLED="$cgo"
 # overlay: see above; sets $overlay to go test's flag, or to nothing.
 overlay=
 src=$("$GO" env GOROOT)/src/internal/syscall/windows/at_windows.go
-patched=$root/bin/windows/overlay/at_windows.go
+# A name Go's tools and gofmt pass over: bin/ is inside the module, and
+# `go vet ./...` and `gofmt -l .` would read a .go file there.
+patched=$root/bin/windows/overlay/.at_windows.go
 mkdir -p "$(dirname "$patched")"
 sed 's|^\([[:space:]]*\)STATUS_NOT_SUPPORTED: |\1STATUS_NOT_SUPPORTED, NTStatus(0xC0000002) /* wine 8 */: |' "$src" > "$patched"
 if ! cmp -s "$src" "$patched"; then
