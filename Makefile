@@ -1,6 +1,6 @@
 # ModelFetch. `make run` starts the app, `make test` runs every check; both
 # install the system packages they need first. `make install`, `make deb`
-# and `make dist` install and package it (see README.md, "Install").
+# and `make dist` install and package it (see docs/install.md).
 
 GO ?= go
 BIN := bin/modelfetch
@@ -31,12 +31,19 @@ ICONS := $(foreach s,$(ICON_SIZES),bin/icons/$(s)x$(s)/apps/$(APPID).png)
 BUILD_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
 	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
 # dbus: the D-Bus tests (notifications, tray host, NetworkManager and logind
-# stand-ins) run on a private dbus-daemon.
-TEST_PKGS := $(BUILD_PKGS) curl dbus
+# stand-ins) run on a private dbus-daemon. The X tools: ui's desktop tests
+# close the real binary's window under Xvfb and openbox, with and without a
+# tray host (status-notifier-watcher), as a person would.
+TEST_PKGS := $(BUILD_PKGS) curl dbus xvfb xauth openbox xdotool wmctrl x11-utils \
+	haskell-status-notifier-item-utils
 # staticcheck 2026.2.2, pinned so that a new check never breaks CI by surprise.
 STATICCHECK := v0.8.2
 # gocyclo, pinned; every function in the module stays at 15 or less.
 GOCYCLO := v0.6.0
+# dupl, pinned: a run of DUPL_TOKENS tokens (about eight lines) found twice
+# is a copy with small variations; make one function of it.
+DUPL := v1.0.0
+DUPL_TOKENS := 70
 
 .PHONY: run test build bench deps-build deps-test install uninstall deb dist release check-install
 
@@ -54,10 +61,11 @@ run: build
 
 # The packages that build without cgo for every system, which make test
 # vets (their tests too) for macOS and Windows as well: all but main and the
-# window (Fyne's drivers need cgo, and this machine has no macOS SDK;
-# hubshot drives the real window). For Windows ./ui is added: its files
-# build there without cgo.
-PORTABLE_PKGS = $(GO) list ./... | grep -v -e '^github.com/modelfetch/modelfetch$$' -e '/ui$$' -e '/ui/internal/hubshot$$'
+# window (Fyne's drivers need cgo, and this machine has no macOS SDK), the
+# window's tools (ui/internal: they drive X11) and the Windows checks
+# (packaging/windows/*: Linux programs that drive wine). For Windows ./ui
+# is added: its files build there without cgo.
+PORTABLE_PKGS = $(GO) list ./... | grep -v -e '^github.com/modelfetch/modelfetch$$' -e '/ui$$' -e '/ui/internal/' -e '/packaging/windows/'
 
 # The binary is built before vet, which then reuses its compiled packages;
 # check-install needs it.
@@ -69,8 +77,27 @@ test: deps-test build
 	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) vet $$($(PORTABLE_PKGS)) ./ui
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK) ./...
 	$(GO) run github.com/fzipp/gocyclo/cmd/gocyclo@$(GOCYCLO) -over 15 .
+	$(MAKE) --no-print-directory check-duplicates
+	$(MAKE) --no-print-directory check-layers
 	$(MAKE) --no-print-directory check-install
 	$(GO) test -race -timeout 20m ./...
+
+# The structure issue 16 gave the tree (downloader/internal/layers): it
+# prints how many top-level names package downloader exports (at most 60),
+# and fails when ui and ui/cli import each other, when a package under
+# downloader/internal/transfer imports downloader, when anything under
+# downloader imports a UI, or when downloader's package doc lacks an
+# Example that runs. Its test, run by go test, checks that the links and
+# names in README.md, CONTRIBUTING.md and docs/ exist.
+.PHONY: check-layers
+check-layers:
+	$(GO) run ./downloader/internal/layers -go "$(GO)"
+
+# Code written twice (see DUPL above): dupl lists each pair of places.
+.PHONY: check-duplicates
+check-duplicates:
+	@out=$$($(GO) run github.com/mibk/dupl@$(DUPL) -t $(DUPL_TOKENS) -plumbing .) || exit 1; \
+	if [ -n "$$out" ]; then echo "$$out"; echo "check-duplicates: the code above is written twice; make one function of it"; exit 1; fi
 
 # The engine's chaos test over thousands of seeds (make test runs a few
 # hundred); CHAOSFLAGS="-seed N" replays one.
@@ -182,8 +209,23 @@ screenshot-login: build
 	$(GO) build -o bin/bench ./downloader/bench
 	xvfb-run -a -s '-screen 0 1280x800x24' dbus-run-session -- sh packaging/screenshot-login.sh $(BIN) bin/bench packaging/testdata
 
+# The window's cost (ui/internal/screenshot -bench): CPU and memory of the
+# real window under Xvfb with openbox, with and without a tray host, idle
+# and with downloads from a slow local server, each beside `modelfetch
+# serve` doing the same downloads. Each run starts its own session bus, as
+# dbus-run-session does. About 25 minutes; WINDOWBENCHFLAGS="-runs 1
+# -measure 10s" for a quick look.
+WINDOWBENCH_PKGS := xvfb xauth dbus openbox wmctrl xdotool x11-utils imagemagick haskell-status-notifier-item-utils
+WINDOWBENCHFLAGS ?=
+
+.PHONY: bench-window
+bench-window: build
+	@sh .ci/packages.sh $(WINDOWBENCH_PKGS)
+	$(GO) build -o bin/screenshot ./ui/internal/screenshot
+	xvfb-run -a -s '-screen 0 1920x1080x24' bin/screenshot -bench -bin $(BIN) $(WINDOWBENCHFLAGS)
+
 # Speed, CPU and memory against curl and aria2c, on a local server (see
-# downloader/bench and README.md); BENCHFLAGS="-runs 1 -size 256MiB" etc.
+# downloader/bench and docs/bench.md); BENCHFLAGS="-runs 1 -size 256MiB" etc.
 # for a quick run.
 BENCHFLAGS ?=
 

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"os"
 
 	"fyne.io/fyne/v2/app"
@@ -23,11 +24,13 @@ import (
 var version, commit string
 
 func main() {
+	hush.Release() // Fyne's start-up log is nobody's to read (see hush)
 	args := os.Args[1:]
-	command := len(args) > 0 && cli.IsCommand(args[0])
-	hush.Release(!command) // a command's output is its own, not Fyne's start-up log
 	env := instance.NewEnv(assets.Catalog, instance.ReadVersion(version, commit))
-	if command {
+	// Fyne logs through the log package (a locale it cannot parse, at the
+	// window's start too): to modelfetch.log, never to a terminal.
+	slog.SetDefault(env.Config.Logger)
+	if !cli.ForWindow(args, env) {
 		os.Exit(cli.Main(context.Background(), args, env))
 	}
 	os.Exit(instance.Window(context.Background(), args, env, openWindow))

@@ -2,7 +2,6 @@ package downloader
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -225,6 +225,7 @@ func (c *chaosRun) run() {
 	t := c.t
 	t.Logf("size %d, sha %v, origintest.Chunked %v, connections %d, piece %d, checkpoint bytes %d",
 		len(c.v1), c.sha, c.chunk, c.cfg.MaxConnections, 4*c.cfg.MinSegment, c.cfg.CheckpointBytes)
+	c.fillJournal()
 	m := start(t, c.cfg)
 	req := fetch.Request{URL: c.o.FileURL(modelPath)}
 	if c.sha {
@@ -273,36 +274,135 @@ func (c *chaosRun) crash(m *running) *running {
 	path := filepath.Join(c.cfg.StateDir, "journal.json")
 	part := filepath.Join(c.cfg.PartialDir, "model", "0.part")
 	m.journalMu.Lock()
-	before, err := os.ReadFile(path)
+	m.js.writtenMu.Lock()
+	before, err := readJournalFiles(path)
 	data, partErr := os.ReadFile(part)
+	m.js.writtenMu.Unlock()
 	m.journalMu.Unlock()
-	if err != nil || !bytes.Contains(before, []byte(`"id": "model"`)) {
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if j, _ := journalOf(c.t, before, path); !hasModel(j) {
 		m.stop() // nothing journalled yet: a crash now is a stop
 		return start(c.t, c.cfg)
 	}
 	m.stop()
-	var j journal.File
-	if err := json.Unmarshal(before, &j); err != nil {
-		c.t.Fatalf("journal: %v", err)
-	}
 	powerCut := c.rng.IntN(2) == 0
 	if powerCut {
-		j.Boot = "an earlier boot"
-		if before, err = json.Marshal(j); err != nil {
-			c.t.Fatal(err)
+		// The written ranges are of an earlier boot.
+		w := before[journal.WrittenPath(path)]
+		if w != nil {
+			w = bytes.ReplaceAll(w, []byte(disk.BootID()), []byte("an earlier boot"))
+			before[journal.WrittenPath(path)] = w
 		}
 	}
-	if err := os.WriteFile(path, before, 0o600); err != nil {
-		c.t.Fatal(err)
-	}
+	putJournalFiles(c.t, path, before)
 	c.putBack(part, data, partErr)
 	c.crashes++
 	c.t.Logf("chaos crash, power cut %v", powerCut)
 	c.audit("at a crash")
 	if powerCut {
+		j, err := journal.Read(path, time.Time{})
+		if err != nil {
+			c.t.Fatalf("journal: %v", err)
+		}
 		c.scramble(j)
 	}
 	return start(c.t, c.cfg)
+}
+
+// readJournalFiles reads every file of the journal at path (its snapshot,
+// log and written file), by name.
+func readJournalFiles(path string) (map[string][]byte, error) {
+	names, err := filepath.Glob(path + "*")
+	if err != nil {
+		return nil, err
+	}
+	files := map[string][]byte{}
+	for _, name := range names {
+		if strings.Contains(name, ".tmp-") || strings.Contains(name, ".corrupt-") {
+			continue
+		}
+		data, err := os.ReadFile(name)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		files[name] = data
+	}
+	return files, nil
+}
+
+// putJournalFiles makes the journal at path exactly files.
+func putJournalFiles(t *testing.T, path string, files map[string][]byte) {
+	t.Helper()
+	names, err := filepath.Glob(path + "*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		if err := os.Remove(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, data := range files {
+		if err := os.WriteFile(name, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// journalOf is the journal that files hold, read in a folder of its own.
+func journalOf(t *testing.T, files map[string][]byte, path string) (journal.File, error) {
+	t.Helper()
+	dir := t.TempDir()
+	at := filepath.Join(dir, filepath.Base(path))
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(name)), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return journal.Read(at, time.Time{})
+}
+
+// hasModel reports whether journal j holds the fetch of the run.
+func hasModel(j journal.File) bool {
+	return slices.ContainsFunc(j.Fetches, func(f journal.Fetch) bool { return f.ID == "model" })
+}
+
+// modelRecord is the record of the run's fetch in journal j.
+func modelRecord(j journal.File) journal.Record {
+	for _, f := range j.Fetches {
+		if f.ID == "model" {
+			return f.Records[0]
+		}
+	}
+	return journal.Record{}
+}
+
+// fillJournal starts half the runs (a choice of their own, which leaves
+// the seed's other choices as they were) with a journal large enough that
+// the engine saves it by appending changes to its log, not whole: a
+// finished fetch of many records before the run's.
+func (c *chaosRun) fillJournal() {
+	if rand.New(rand.NewPCG(c.seed, 0xb16)).IntN(2) == 0 {
+		return
+	}
+	filler := journal.Fetch{ID: "filler", State: fetch.StateSucceeded}
+	for i := range 2000 {
+		filler.Records = append(filler.Records, journal.Record{Request: fetch.Request{URL: fmt.Sprintf("http://127.0.0.1:1/f%d", i)},
+			Size: 1, State: fetch.StateSucceeded, Path: fmt.Sprintf("/nowhere/f%d", i)})
+	}
+	st, _, err := journal.Open(filepath.Join(c.cfg.StateDir, "journal.json"), time.Time{})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := st.Snapshot(journal.File{Fetches: []journal.Fetch{filler}}); err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Logf("a journal of %d bytes before the run", st.SnapshotSize())
 }
 
 // putBack makes the partial file what it was at the crash: data, or no
@@ -327,7 +427,7 @@ func (c *chaosRun) putBack(part string, data []byte, readErr error) {
 // claims a byte the file does not hold.
 func (c *chaosRun) audit(when string) {
 	j, err := journal.Read(filepath.Join(c.cfg.StateDir, "journal.json"), time.Time{})
-	if err != nil || len(j.Fetches) == 0 || j.Fetches[0].Records[0].State.Settled() {
+	if err != nil || !hasModel(j) || modelRecord(j).State.Settled() {
 		return
 	}
 	got, err := os.ReadFile(filepath.Join(c.cfg.PartialDir, "model", "0.part"))
@@ -335,12 +435,13 @@ func (c *chaosRun) audit(when string) {
 		return // a missing file is noticed and downloaded again
 	}
 	want := c.v1 // the version the record holds
-	if j.Fetches[0].Records[0].Validator == origintest.ETagOf(c.v2) {
+	r := modelRecord(j)
+	if r.Validator == origintest.ETagOf(c.v2) {
 		want = c.v2
 	}
-	segs := j.Fetches[0].Records[0].Segments
+	segs := r.Segments
 	if j.Boot == disk.BootID() {
-		segs = append(segs, j.Fetches[0].Records[0].Written...)
+		segs = append(segs, r.Written...)
 	}
 	for _, s := range segs {
 		if s.Done > int64(len(got)) || !bytes.Equal(got[s.Start:s.Done], want[s.Start:s.Done]) {
@@ -363,7 +464,7 @@ func (c *chaosRun) scramble(j journal.File) {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	for _, g := range journal.Spans(j.Fetches[0].Records[0].Segments).Gaps(st.Size()) {
+	for _, g := range journal.Spans(modelRecord(j).Segments).Gaps(st.Size()) {
 		if _, err := f.WriteAt(bytes.Repeat([]byte{0xA5}, int(g.To-g.From)), g.From); err != nil {
 			c.t.Fatal(err)
 		}

@@ -1,12 +1,14 @@
 package downloader
 
 import (
+	"cmp"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
+	"github.com/modelfetch/modelfetch/downloader/internal/transfer"
 )
 
 // Ensure is the one answer to "is this the same download?". It returns the
@@ -52,7 +54,7 @@ func (m *Manager) ensure(id string, auto bool, requests []fetch.Request, opts fe
 		}
 		return m.create(id, requests, opts), fetch.OutcomeCreated, nil
 	}
-	if err := conflict(f, requests); err != nil && f.state != fetch.StateAborted {
+	if err := m.conflict(f, requests); err != nil && f.state != fetch.StateAborted {
 		if !replace {
 			return m.snapshot(f), fetch.OutcomeConflict, err
 		}
@@ -73,11 +75,17 @@ func (m *Manager) carryOn(f *fetchState, requests []fetch.Request, opts fetch.Op
 		return m.snapshot(f), fetch.OutcomeResumed, nil
 	case !f.settled():
 		return m.snapshot(f), fetch.OutcomeJoined, nil
+	case f.state != fetch.StateAborted && m.intact(f):
+		// Every file is here as verified (a failure was a digest asked
+		// for that it does not have): a digest asked for now is checked.
+		if m.checkDigests(f, requests) {
+			return m.snapshot(f), fetch.OutcomeChecking, nil
+		}
+		m.completeAll(f)
+		return m.snapshot(f), fetch.OutcomeComplete, nil
 	case f.state == fetch.StateFailed:
 		m.retry(f)
 		return m.snapshot(f), fetch.OutcomeRetried, nil
-	case f.state == fetch.StateSucceeded && m.intact(f):
-		return m.snapshot(f), fetch.OutcomeComplete, nil
 	}
 	return m.create(f.id, requests, opts), fetch.OutcomeCreated, nil
 }
@@ -101,14 +109,15 @@ func (m *Manager) sameFiles(id string, auto bool, requests []fetch.Request) *fet
 }
 
 // conflict returns a *ConflictError when a request asks for a digest or
-// name other than the one its record knows (asked for, or, for the
-// digest, given by the server). An empty one, asked or known, is none.
-func conflict(f *fetchState, requests []fetch.Request) error {
+// name other than the one its record knows (asked for, given by the
+// server, or, for a completed file, the SHA-256 its bytes have). An empty
+// one, asked or known, is none. m.mu is held.
+func (m *Manager) conflict(f *fetchState, requests []fetch.Request) error {
 	for i, q := range requests {
 		r := f.records[i]
-		switch {
-		case q.SHA256 != "" && r.expected() != "" && !strings.EqualFold(q.SHA256, r.expected()):
-			return &fetch.ConflictError{URL: q.URL, Field: fetch.InvalidDigest, Old: r.expected(), New: q.SHA256}
+		switch known := m.knownDigest(r); {
+		case q.SHA256 != "" && known != "" && !strings.EqualFold(q.SHA256, known):
+			return &fetch.ConflictError{URL: q.URL, Field: fetch.InvalidDigest, Old: known, New: q.SHA256}
 		case q.Name != "" && r.req.Name != "" && q.Name != r.req.Name:
 			return &fetch.ConflictError{URL: q.URL, Field: fetch.InvalidName, Old: r.req.Name, New: q.Name}
 		}
@@ -159,12 +168,62 @@ func (r *record) amend(q fetch.Request) {
 		r.sha256 = q.SHA256
 	}
 	if q.Name != "" && q.Name != r.req.Name {
-		r.name = ""
+		r.name, r.f.names = "", nil
 	}
 	r.req, r.amended = q, nil
 }
 
-// intact reports whether every file of a succeeded fetch is still the one
+// knownDigest is the SHA-256 r is known by: expected of it, or, for a
+// file it completed, the one the file's bytes have. m.mu is held.
+func (m *Manager) knownDigest(r *record) string {
+	if r.expected() == "" && r.path != "" {
+		return m.digestOf(r.path)
+	}
+	return r.expected()
+}
+
+// completeAll makes a fetch whose files are all here as verified
+// succeeded: one that failed only because a digest asked for was another
+// is done once the digest asked for is the file's. m.mu is held.
+func (m *Manager) completeAll(f *fetchState) {
+	if f.state == fetch.StateSucceeded {
+		return
+	}
+	for _, r := range f.records {
+		r.state, r.reason, r.message, r.status, r.offset = fetch.StateSucceeded, fetch.ReasonNone, "", 0, 0
+	}
+	f.state = fetch.StateQueued
+	m.settle(f)
+	m.markDirty()
+}
+
+// checkDigests keeps a digest a promise for a succeeded fetch asked for
+// again with SHA-256s its files are not known by yet: those files are
+// hashed against them before the fetch is done again, with no download;
+// one that does not match fails as a conflict and is kept (transfer's
+// Conflict). It reports whether any is to be checked. m.mu is held.
+func (m *Manager) checkDigests(f *fetchState, requests []fetch.Request) bool {
+	checking := false
+	for i, q := range requests {
+		r := f.records[i]
+		if known := m.knownDigest(r); q.SHA256 == "" || known != "" {
+			r.sha256 = cmp.Or(r.sha256, strings.ToLower(q.SHA256)) // the same as known: conflict refused others
+			continue
+		}
+		r.state, r.reason, r.message = fetch.StateQueued, fetch.ReasonNone, ""
+		r.onDisk = transfer.Copy{Path: r.path, Digest: strings.ToLower(q.SHA256), Mismatch: transfer.Conflict}
+		checking = true
+	}
+	if checking {
+		f.state, f.reason, f.message = fetch.StateQueued, fetch.ReasonNone, ""
+		m.publish(fetch.Event{Kind: fetch.EventProgress, Fetch: m.snapshot(f)})
+		m.markDirty()
+		poke(m.wake)
+	}
+	return checking
+}
+
+// intact reports whether every file of a settled fetch is still the one
 // the engine completed. m.mu is held.
 func (m *Manager) intact(f *fetchState) bool {
 	for _, r := range f.records {
@@ -187,8 +246,11 @@ func (m *Manager) create(id string, requests []fetch.Request, opts fetch.Options
 		}
 		if path, size, ok := m.present(req); ok {
 			r.path, r.size, r.name, r.state = path, size, filepath.Base(path), fetch.StateSucceeded
-		} else if req.Dest == "" { // a Dest is the file's place, whatever copy there is elsewhere
-			r.replace = m.broken(req.URL).Path // a finished file changed on disk is repaired in place
+		} else {
+			r.onDisk = m.toCheck(req)
+			if req.Dest == "" { // a Dest is the file's place, whatever copy there is elsewhere
+				r.replace = m.broken(req.URL).Path // a finished file changed on disk is repaired in place
+			}
 		}
 		f.records = append(f.records, r)
 	}

@@ -97,7 +97,7 @@ func carryOnCases() []ensureCase {
 			}
 		}},
 		{name: "already complete", id: "m", want: fetch.OutcomeComplete, setup: func(t *testing.T, e ensureEnv) {
-			mustFetch(t, e.m, "m", fetch.Request{URL: e.o.FileURL(modelPath)})
+			mustFetch(t, e.m, "m", fetch.Request{URL: e.o.FileURL(modelPath), SHA256: e.o.SHA256(modelPath)})
 			settle(t, e.m, "m")
 		}, check: func(t *testing.T, e ensureEnv, s fetch.Snapshot) {
 			if got := e.o.GETs.Load(); got != e.gets {

@@ -1,9 +1,3 @@
-// Package downloader is ModelFetch's engine: Background Fetch for the
-// desktop. A Manager keeps fetches (each one or more records, i.e. files),
-// moves their bytes with a resumable, validated protocol, keeps a journal
-// that survives kill -9, and tells subscribers what changed. It never
-// imports a UI toolkit: the window, the command line and the local API are
-// its clients.
 package downloader
 
 import (
@@ -16,10 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/apps"
 	"github.com/modelfetch/modelfetch/downloader/internal/journal"
 	"github.com/modelfetch/modelfetch/downloader/internal/transfer"
 	"github.com/modelfetch/modelfetch/downloader/words"
@@ -86,6 +80,11 @@ type Config struct {
 	// offline machine from a server that fails; nil takes the machine as
 	// online.
 	Network network.Watcher
+	// Apps finds an app's model store on this machine by its name
+	// ("ollama", "lmstudio", "jan", "gpt4all"), for making files
+	// available to it (Request.Share, Manager.Share); nil looks where each
+	// app keeps it.
+	Apps func(name string) (apps.App, bool)
 	// Inhibitor is held while any record runs; nil keeps nothing awake.
 	Inhibitor Inhibitor
 	// PauseMetered pauses downloads while Network says the connection is
@@ -168,6 +167,9 @@ func (c Config) withDefaults() Config {
 	if c.Clock == nil {
 		c.Clock = realClock{}
 	}
+	if c.Apps == nil {
+		c.Apps = systemApps
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -196,12 +198,14 @@ type Manager struct {
 	journalPath string
 	journalErr  error
 
-	journalMu sync.Mutex // keeps writers of the journal file in order
+	journalMu sync.Mutex    // keeps writers of the journal file in order
+	js        *journalState // what the journal on disk holds (persist.go)
 
 	wake     chan struct{} // the dispatcher has work
 	dirty    chan struct{} // the journal should be written
 	activity chan struct{} // a record started running
 	busy     chan struct{} // a record started or stopped running
+	verify   chan struct{} // completed files are queued for checking (verifyLoop)
 
 	places disk.Places // where a client may name paths
 
@@ -210,9 +214,13 @@ type Manager struct {
 	order     []*fetchState
 	maxActive int
 	maxConns  int
+	only      string   // the one fetch to run ("" for all): RunOnly
+	shareNew  []string // apps every verified Hub model is made available to: SetShareNew
 	running   int
 	subs      map[*Subscription]struct{}
 	completed []journal.Completed // every verified download, oldest first
+	checks    []string            // completed files for verifyLoop to look at
+	paths     map[string]int      // how many entries of completed each path has
 
 	base         *http.Client  // Config.Client, with the network settings
 	client       *http.Client  // base with its transport wrapped (Config.Wrap)
@@ -239,6 +247,7 @@ func New(cfg Config) (*Manager, error) {
 		dirty:        make(chan struct{}, 1),
 		activity:     make(chan struct{}, 1),
 		busy:         make(chan struct{}, 1),
+		verify:       make(chan struct{}, 1),
 		netChanged:   make(chan struct{}),
 		pauseMetered: cfg.PauseMetered,
 		base:         cfg.Client,
@@ -278,6 +287,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { m.journalLoop(ctx) })
 	wg.Go(func() { m.progressLoop(ctx) })
+	wg.Go(func() { m.verifyLoop(ctx) })
 	if m.cfg.Inhibitor != nil {
 		wg.Go(func() { m.awakeLoop(ctx) })
 	}
@@ -309,7 +319,7 @@ func (m *Manager) dispatch(ctx context.Context, wg *sync.WaitGroup) {
 		return
 	}
 	for _, f := range m.order {
-		if f.paused || f.settled() {
+		if f.paused || f.settled() || m.only != "" && f.id != m.only {
 			continue
 		}
 		for _, r := range f.records {
@@ -330,19 +340,60 @@ func (m *Manager) dispatch(ctx context.Context, wg *sync.WaitGroup) {
 	}
 }
 
+// runRecord runs one record's transfer, and applies what it ended with.
 func (m *Manager) runRecord(ctx context.Context, r *record) {
+	d, target, share := m.prepare(r)
+	out, shared, err := m.work(ctx, r, d, target, share)
+	m.finish(ctx, r, out, shared, err)
+}
+
+// prepare is what a record's transfer is given, and the apps its file is
+// to be made available to. m.mu is not held.
+func (m *Manager) prepare(r *record) (transfer.Deps, *transfer.Target, []string) {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	d := transfer.Deps{Config: m.cfg.transfer(), Client: m.client, NetChange: m.netChange, Limiter: m.limiter, Log: m.cfg.Logger,
 		Now: time.Now, MaxConns: cmp.Or(r.f.opts.Connections, m.maxConns)}
 	if len(r.f.records) == 1 {
 		d.Total = r.f.opts.DownloadTotal
 	}
-	if c := m.changedCopy(r); c.Path != "" {
-		d.OnDisk = transfer.Copy{Path: c.Path, SHA256: c.SHA256}
-	}
+	d.OnDisk, r.onDisk = r.onDisk, transfer.Copy{} // checked once
 	target := &transfer.Target{Request: r.req, Ledger: r.ledger, Hashed: &r.hashed, Conns: &r.conns}
-	m.mu.Unlock()
+	share := slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(r.req.Share), m.shareNew...))))
+	return d, target, share
+}
+
+// work holds the file's shared lock, if its request names one (waiting
+// while another program downloads the same file), runs the transfer, and
+// makes the verified file available to the apps named. It holds no
+// engine lock.
+func (m *Manager) work(ctx context.Context, r *record, d transfer.Deps, target *transfer.Target, share []string) (transfer.Outcome, []fetch.Shared, error) {
+	if lock := target.Request.Lock; lock != "" {
+		unlock, err := disk.WaitSharedLock(ctx, lock, func() { recordEvents{m, r}.Wait(&fetch.WaitError{Err: fetch.ErrHeldElsewhere}) })
+		if ctx.Err() != nil {
+			return transfer.Outcome{}, nil, context.Cause(ctx)
+		}
+		if err != nil { // the lock only keeps two programs from one download: go on without it
+			m.cfg.Logger.Warn("take the download's shared lock", "lock", lock, "err", err)
+		} else {
+			defer unlock()
+		}
+		if d.OnDisk.Path == "" { // the other program may have put the file in place meanwhile
+			m.mu.Lock()
+			d.OnDisk = m.toCheck(target.Request)
+			m.mu.Unlock()
+		}
+	}
 	out, err := transfer.Run(ctx, d, target, recordEvents{m, r})
+	var shared []fetch.Shared
+	if model := target.Request.Model; err == nil && out.SHA256 != "" && model != nil && len(share) > 0 {
+		shared = m.shareFile(out.Path, out.SHA256, out.Size, *model, share, false)
+	}
+	return out, shared, err
+}
+
+// finish applies what a record's transfer ended with. m.mu is not held.
+func (m *Manager) finish(ctx context.Context, r *record, out transfer.Outcome, shared []fetch.Shared, err error) {
 	stopped := ctx.Err() != nil
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -357,7 +408,11 @@ func (m *Manager) runRecord(ctx context.Context, r *record) {
 		r.path, r.size, r.hashState, r.mismatch, r.amended, r.message, r.waiting = out.Path, out.Size, nil, "", nil, "", nil
 		// A changed copy found intact was named and digested by no download.
 		r.name, r.sha256 = cmp.Or(r.name, filepath.Base(out.Path)), cmp.Or(r.sha256, out.SHA256)
+		r.shared = mergeShared(r.shared, shared)
 		m.remember(r)
+		if r.sha256 == "" {
+			m.queueCheck(r.path) // one verified without a digest gets the SHA-256 of its bytes
+		}
 	case stopped && r.f.aborted:
 		// The fetch's flag, not the cause: a context cancelled by Pause keeps
 		// errPaused as its cause when an Abort follows before it stopped.
@@ -387,7 +442,7 @@ func (m *Manager) runRecord(ctx context.Context, r *record) {
 		m.cfg.Logger.Warn("record failed", "fetch", r.f.id, "url", r.req.URL, "err", err)
 	}
 	m.settle(r.f)
-	m.markDirty()
+	m.markRecord(r)
 	poke(m.wake)
 	poke(m.busy)
 }
@@ -440,30 +495,6 @@ func (m *Manager) Fetch(id string, requests []fetch.Request, opts fetch.Options)
 	opts.Replace = true
 	s, _, err := m.ensure(id, false, requests, opts)
 	return s, err
-}
-
-// present finds a request's file already complete: at its Dest when it
-// has one (content-addressed by its digest, at its size, its links made
-// again), else a verified download of its URL. m.mu is held.
-func (m *Manager) present(req fetch.Request) (string, int64, bool) {
-	if req.Dest == "" {
-		return m.match(req.URL, req.SHA256)
-	}
-	st, err := os.Stat(req.Dest)
-	if err != nil || !st.Mode().IsRegular() || !req.Digested() || st.Size() != req.Size || m.writtenSince(req.Dest, st) ||
-		disk.Finish(req.Dest, req) != nil {
-		return "", 0, false
-	}
-	return req.Dest, req.Size, true
-}
-
-// writtenSince reports whether the file at path, which this engine
-// verified and committed, was written since: it is then fetched again
-// into its place (a Dest is content-addressed), not trusted by its size.
-// m.mu is held.
-func (m *Manager) writtenSince(path string, st os.FileInfo) bool {
-	i := slices.IndexFunc(m.completed, func(c journal.Completed) bool { return c.Path == path })
-	return i >= 0 && m.completed[i].Mod != 0 && m.completed[i].Mod != st.ModTime().UnixNano()
 }
 
 func sameURLs(f *fetchState, requests []fetch.Request) bool {
@@ -583,14 +614,18 @@ func (m *Manager) ResumeAll() {
 	}
 }
 
-// Retry queues the failed records of a failed fetch again; they resume from
-// the partial data they kept.
+// Retry queues the failed records of a failed fetch again, which resume
+// from the partial data they kept, or the records of a cancelled fetch,
+// which start again ("Download again").
 func (m *Manager) Retry(id string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	f, err := m.failed(id)
-	if err != nil {
-		return err
+	f, ok := m.fetches[id]
+	switch {
+	case !ok:
+		return fetch.ErrNotFound
+	case f.state != fetch.StateFailed && f.state != fetch.StateAborted:
+		return fetch.ErrNotFailed
 	}
 	m.retry(f)
 	return nil
@@ -610,9 +645,9 @@ func (m *Manager) failed(id string) (*fetchState, error) {
 }
 
 func (m *Manager) retry(f *fetchState) {
-	f.state, f.reason, f.message, f.status, f.paused = fetch.StateQueued, fetch.ReasonNone, "", 0, false
+	f.state, f.reason, f.message, f.status, f.paused, f.aborted = fetch.StateQueued, fetch.ReasonNone, "", 0, false, false
 	for _, r := range f.records {
-		if r.state == fetch.StateFailed {
+		if r.state == fetch.StateFailed || r.state == fetch.StateAborted {
 			r.state, r.reason, r.message, r.status, r.offset = fetch.StateQueued, fetch.ReasonNone, "", 0, 0
 		}
 	}
@@ -648,85 +683,24 @@ func (m *Manager) drop(f *fetchState) {
 	m.order = slices.DeleteFunc(m.order, func(g *fetchState) bool { return g == f })
 }
 
-// Match returns the path of a completed, intact download of url. A copy
-// with a recorded digest that changed on disk since is hashed, without
-// the engine's lock, and matches when it still has its digest.
-func (m *Manager) Match(url string) (string, bool) {
+// RunOnly makes the engine run only the fetch with id ("" for every
+// fetch again): the others stay as they are, queued, for the engine that
+// runs them all. A `modelfetch get` that took over after the window quit
+// downloads what it was asked for, not the window's whole list.
+func (m *Manager) RunOnly(id string) {
 	m.mu.Lock()
-	path, _, ok := m.match(url, "")
-	c := m.broken(url)
+	m.only = id
 	m.mu.Unlock()
-	if ok || c.SHA256 == "" {
-		return path, ok
-	}
-	st, err := os.Stat(c.Path)
-	if err != nil || st.Size() != c.Size {
-		return "", false
-	}
-	if sum, _, err := disk.HashFile(context.Background(), c.Path); err != nil || !strings.EqualFold(sum, c.SHA256) {
-		return "", false
-	}
-	// The time read before hashing: a write during the hash changes it,
-	// so the next look sees that write.
+	poke(m.wake)
+}
+
+// SetShareNew makes every Hub model's file verified from now on available
+// to the apps named (the window's "Always make new models available
+// to"), besides those its request names.
+func (m *Manager) SetShareNew(apps []string) {
 	m.mu.Lock()
-	for i := range m.completed {
-		if m.completed[i].URL == url && m.completed[i].Path == c.Path {
-			m.completed[i].Mod = st.ModTime().UnixNano()
-		}
-	}
-	m.markDirty()
+	m.shareNew = slices.Clone(apps)
 	m.mu.Unlock()
-	return c.Path, true
-}
-
-// match finds a completed download of url (with digest sha256, when
-// given) whose file is still there at its full length. m.mu is held.
-func (m *Manager) match(url, sha256 string) (string, int64, bool) {
-	for _, c := range slices.Backward(m.completed) {
-		if c.URL != url || (sha256 != "" && !strings.EqualFold(sha256, c.SHA256)) {
-			continue
-		}
-		if gone, changed := c.Changed(); !gone && !changed {
-			return c.Path, c.Size, true
-		}
-	}
-	return "", 0, false
-}
-
-// broken is a completed download of url whose file is still there but
-// changed (truncated, or written to since), so that downloading it again
-// repairs it in place instead of adding name-2 (a zero Path: none).
-// m.mu is held.
-func (m *Manager) broken(url string) journal.Completed {
-	for _, c := range slices.Backward(m.completed) {
-		if gone, changed := c.Changed(); c.URL == url && !gone && changed {
-			return c
-		}
-	}
-	return journal.Completed{}
-}
-
-// changedCopy is the finished copy that r replaces when its SHA-256 was
-// recorded (and is the one r expects, if any): the transfer hashes it
-// before asking the server. m.mu is held.
-func (m *Manager) changedCopy(r *record) journal.Completed {
-	i := slices.IndexFunc(m.completed, func(c journal.Completed) bool { return c.Path == r.replace && c.URL == r.req.URL })
-	if r.replace == "" || i < 0 || m.completed[i].SHA256 == "" || r.req.GitSHA1 != "" ||
-		(r.expected() != "" && !strings.EqualFold(r.expected(), m.completed[i].SHA256)) {
-		return journal.Completed{}
-	}
-	return m.completed[i]
-}
-
-// remember records a completed file, so that it is found by Match even
-// after its fetch is removed from the list. m.mu is held.
-func (m *Manager) remember(r *record) {
-	m.completed = slices.DeleteFunc(m.completed, func(c journal.Completed) bool { return c.URL == r.req.URL && c.Path == r.path })
-	c := journal.Completed{URL: r.req.URL, Path: r.path, Size: r.size, SHA256: r.sha256}
-	if st, err := os.Stat(r.path); err == nil {
-		c.Mod = st.ModTime().UnixNano()
-	}
-	m.completed = append(m.completed, c)
 }
 
 // SetMaxActive changes how many records transfer at once.
@@ -815,10 +789,12 @@ func (m *Manager) reportProgress(now time.Time) bool {
 			f.grewAt = now
 		}
 		f.meter.sample(now, d)
-		s := m.snapshot(f)
+		s := m.head(f)
 		f.slowSince = slowSince(f.slowSince, s, now, m.cfg.SlowRate)
 		if s.Downloaded != f.lastSent.Downloaded || s.State != f.lastSent.State || s.Speed != f.lastSent.Speed {
-			m.publish(fetch.Event{Kind: fetch.EventProgress, Fetch: s})
+			if m.listening(f.id) { // a fetch of many files is not copied for nobody
+				m.publish(fetch.Event{Kind: fetch.EventProgress, Fetch: m.snapshot(f)})
+			}
 			f.lastSent = s
 		}
 	}

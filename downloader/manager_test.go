@@ -68,7 +68,7 @@ func TestDownloadOnce(t *testing.T) {
 	m.Fetch("first", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
 	first := settle(t, m, "first")
 	sent := o.Sent.Load()
-	if p, ok := m.Match(o.FileURL(modelPath)); !ok || p != first.Records[0].Path {
+	if p, ok := m.Match(t.Context(), o.FileURL(modelPath)); !ok || p != first.Records[0].Path {
 		t.Fatalf("Match = %q, %v; want %q", p, ok, first.Records[0].Path)
 	}
 	for _, id := range []string{"first", "second"} {
@@ -86,11 +86,11 @@ func TestDownloadOnce(t *testing.T) {
 	if err := m.Remove("second"); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := m.Match(o.FileURL(modelPath)); !ok {
+	if _, ok := m.Match(t.Context(), o.FileURL(modelPath)); !ok {
 		t.Error("removing a fetch from the list forgot its completed file")
 	}
 	os.Remove(first.Records[0].Path)
-	if _, ok := m.Match(o.FileURL(modelPath)); ok {
+	if _, ok := m.Match(t.Context(), o.FileURL(modelPath)); ok {
 		t.Error("Match returned a file that was deleted")
 	}
 }
@@ -376,4 +376,39 @@ func TestAbortWhilePauseWindsDown(t *testing.T) {
 			t.Fatalf("run %d: state %s, want aborted", i, s.State)
 		}
 	}
+}
+
+// TestRunOnly: an engine told to run one fetch leaves the others queued,
+// with no request made for them, until it is told to run them all.
+func TestRunOnly(t *testing.T) {
+	o := newOrigin(t, 256<<10)
+	o.Put("/other.bin", origintest.Content(256<<10, 2))
+	m := start(t, testConfig(t))
+	m.RunOnly("mine")
+	mustFetch(t, m, "theirs", fetch.Request{URL: o.FileURL("/other.bin")})
+	mustFetch(t, m, "mine", fetch.Request{URL: o.FileURL(modelPath)})
+	settleWhole(t, m, "mine", o.Bytes(modelPath))
+	if s, _ := m.Get("theirs"); s.State != fetch.StateQueued || s.Downloaded != 0 {
+		t.Fatalf("the other fetch is %s with %d bytes, want queued and untouched", s.State, s.Downloaded)
+	}
+	m.RunOnly("")
+	settleWhole(t, m, "theirs", o.Bytes("/other.bin"))
+}
+
+// TestRetryCancelled: a cancelled download can be downloaded again.
+func TestRetryCancelled(t *testing.T) {
+	o := newOrigin(t, 256<<10, origintest.Throttle(256<<10))
+	m := start(t, testConfig(t))
+	mustFetch(t, m, "model", fetch.Request{URL: o.FileURL(modelPath)})
+	if !m.Abort("model") {
+		t.Fatal("Abort of an active fetch reported false")
+	}
+	if s := settle(t, m, "model"); s.State != fetch.StateAborted {
+		t.Fatalf("got %s, want aborted", s.State)
+	}
+	o.SetFaults()
+	if err := m.Retry("model"); err != nil {
+		t.Fatalf("Retry of a cancelled fetch: %v", err)
+	}
+	settleWhole(t, m, "model", o.Bytes(modelPath))
 }

@@ -145,8 +145,10 @@ func TestWaitsWhileTheSystemSays(t *testing.T) {
 			// No name server answers: a failure that says nothing of the
 			// server, as when the machine is offline (a refused port would
 			// show the host answered).
+			var tries atomic.Int32
 			tr := newClient().Transport.(*http.Transport)
 			tr.DialContext = func(_ context.Context, _, addr string) (net.Conn, error) {
+				tries.Add(1)
 				host, _, _ := net.SplitHostPort(addr)
 				return nil, &net.DNSError{Err: "server misbehaving", Name: host}
 			}
@@ -154,7 +156,7 @@ func TestWaitsWhileTheSystemSays(t *testing.T) {
 			m := start(t, cfg)
 			m.Fetch("model", []fetch.Request{{URL: "http://mirror.test/model.bin"}}, fetch.Options{})
 			says(t, m, fetch.StateWaitingNetwork, tc.want)
-			time.Sleep(100 * time.Millisecond) // many more tries than MaxRetries, at 5-50 ms each
+			until(t, "many more tries than MaxRetries", func() bool { return tries.Load() > 10 })
 			if s, _ := m.Get("model"); s.State != fetch.StateWaitingNetwork || !strings.Contains(s.Message, tc.want) {
 				t.Fatalf("state %s, message %q: stopped waiting", s.State, s.Message)
 			}
@@ -164,10 +166,11 @@ func TestWaitsWhileTheSystemSays(t *testing.T) {
 
 // portal is a captive portal that answers every request with its sign-in
 // page until signedIn, then lets the origin answer.
-func portal(t *testing.T, o *origin, signedIn *atomic.Bool) *httptest.Server {
+func portal(t *testing.T, o *origin, signedIn *atomic.Bool, asked *atomic.Int32) *httptest.Server {
 	t.Helper()
 	page := strings.Repeat("x", 130) + "<html>Sign in</html>"
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
 		if signedIn.Load() {
 			o.ServeHTTP(w, r)
 			return
@@ -189,7 +192,8 @@ func TestCaptivePortal(t *testing.T) {
 		t.Run(fmt.Sprintf("size known %v", known), func(t *testing.T) {
 			o := newOrigin(t, size)
 			var signedIn atomic.Bool
-			srv := portal(t, o, &signedIn)
+			var asked atomic.Int32
+			srv := portal(t, o, &signedIn, &asked)
 			req := fetch.Request{URL: srv.URL + "/gemma-2b.gguf"}
 			if known {
 				req.Size = size
@@ -199,9 +203,9 @@ func TestCaptivePortal(t *testing.T) {
 			m := start(t, cfg)
 			m.Fetch("model", []fetch.Request{req}, fetch.Options{})
 			says(t, m, fetch.StateWaitingNetwork, "Sign in to the network at "+req.URL)
-			time.Sleep(50 * time.Millisecond) // more tries than MaxRetries
-			if s, _ := m.Get("model"); s.State.Settled() {
-				t.Fatalf("settled as %s (%s) behind a portal", s.State, s.Message)
+			until(t, "more tries than MaxRetries", func() bool { return asked.Load() > 6 })
+			if s, _ := m.Get("model"); s.State.Settled() || s.SignIn != req.URL {
+				t.Fatalf("%s (%s), sign-in page %q behind a portal; want waiting with %s", s.State, s.Message, s.SignIn, req.URL)
 			}
 			signedIn.Store(true)
 			settleWhole(t, m, "model", o.Bytes(modelPath))
@@ -221,10 +225,12 @@ func TestLengthMismatch(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			o := newOrigin(t, size, tc.faults...)
 			cfg := testConfig(t)
-			cfg.MaxRetries = 2
-			m := start(t, cfg)
+			m := start(t, cfg) // the default MaxRetries: a deterministic mismatch is not tried 9 times
 			m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath), Size: 2 * size}}, fetch.Options{})
 			fails(t, m, cfg, "sent 262 kB where the file is 524 kB, so it is not the file")
+			if n := o.Requests.Load(); n > 3 {
+				t.Errorf("%d requests for an answer of the same wrong length, want 2 or 3", n)
+			}
 		})
 	}
 }
@@ -379,7 +385,7 @@ func TestRepairInPlace(t *testing.T) {
 	if err := os.Truncate(path, 1000); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := m.Match(o.FileURL(modelPath)); ok {
+	if _, ok := m.Match(t.Context(), o.FileURL(modelPath)); ok {
 		t.Fatal("a truncated file matched as downloaded")
 	}
 	m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
@@ -437,7 +443,7 @@ func TestRepairChangedInPlace(t *testing.T) {
 				}
 			}
 			touch(time.Minute)
-			if _, ok := m.Match(o.FileURL(modelPath)); ok == tc.asks {
+			if _, ok := m.Match(t.Context(), o.FileURL(modelPath)); ok == tc.asks {
 				t.Fatalf("Match: %v, want %v (hashed: the file is intact only when not written)", ok, !tc.asks)
 			}
 			touch(2 * time.Minute) // so that the fetch hashes it too
@@ -458,7 +464,7 @@ func TestRepairChangedInPlace(t *testing.T) {
 			if err != nil || len(entries) != 1 {
 				t.Errorf("the folder holds %d files (%v), want the one", len(entries), err)
 			}
-			if _, ok := m.Match(o.FileURL(modelPath)); !ok {
+			if _, ok := m.Match(t.Context(), o.FileURL(modelPath)); !ok {
 				t.Error("the repaired file does not match as downloaded")
 			}
 		})

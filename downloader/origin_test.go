@@ -43,10 +43,9 @@ func newOriginOf(t testing.TB, data []byte, faults ...fault) *origin {
 		}
 		return false
 	}
-	o := origintest.NewServer(append([]fault{identity}, faults...)...)
+	o := origintest.Start(t, append([]fault{identity}, faults...)...)
 	o.Put(modelPath, data)
 	o.ServeEverywhere(modelPath)
-	t.Cleanup(o.Close)
 	return o
 }
 

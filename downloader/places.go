@@ -38,7 +38,12 @@ func (m *Manager) checkPlaces(requests []fetch.Request, opts fetch.Options) (fet
 				return opts, err
 			}
 		}
-		if err := m.checkStamp(q.Stamp, opts.Dir); err != nil {
+		if q.Stamp != nil {
+			if err := m.checkBelow(q.Stamp.Path, opts.Dir); err != nil {
+				return opts, err
+			}
+		}
+		if err := m.checkBelow(q.Lock, opts.Dir); err != nil {
 			return opts, err
 		}
 		for _, l := range q.Links {
@@ -50,19 +55,16 @@ func (m *Manager) checkPlaces(requests []fetch.Request, opts fetch.Options) (fet
 	return opts, nil
 }
 
-// checkStamp refuses a stamp where the engine will not write: it goes
-// below the fetch's Dir, hidden folders included (a tool keeps its
-// metadata there, as `hf download --local-dir` keeps .cache/huggingface),
-// or where the rule lets a client name a path.
-func (m *Manager) checkStamp(s *fetch.Stamp, dir string) error {
-	if s == nil {
+// checkBelow refuses a stamp or a lock file where the engine will not
+// write: it goes below the fetch's Dir, hidden folders included (a tool
+// keeps its metadata there, as `hf download --local-dir` keeps
+// .cache/huggingface), or where the rule lets a client name a path.
+func (m *Manager) checkBelow(path, dir string) error {
+	if path == "" || dir != "" && filepath.IsAbs(path) && !strings.ContainsRune(path, 0) &&
+		!slices.Contains(strings.Split(filepath.ToSlash(path), "/"), "..") && disk.Within(filepath.Clean(path), dir) {
 		return nil
 	}
-	if dir != "" && filepath.IsAbs(s.Path) && !strings.ContainsRune(s.Path, 0) &&
-		!slices.Contains(strings.Split(filepath.ToSlash(s.Path), "/"), "..") && disk.Within(filepath.Clean(s.Path), dir) {
-		return nil
-	}
-	_, err := m.places.Check(s.Path)
+	_, err := m.places.Check(path)
 	return err
 }
 

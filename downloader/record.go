@@ -3,6 +3,7 @@ package downloader
 import (
 	"cmp"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/modelfetch/modelfetch/downloader/internal/transfer"
+	"github.com/modelfetch/modelfetch/downloader/network"
 	"github.com/modelfetch/modelfetch/downloader/words"
 
 	"github.com/modelfetch/modelfetch/downloader/internal/disk"
@@ -35,6 +37,8 @@ type fetchState struct {
 	reason  fetch.Reason
 	message string
 	status  int
+
+	names map[string]*record // the records' names (uniqueName), nil until asked
 
 	meter     meter
 	lastSent  fetch.Snapshot
@@ -63,14 +67,16 @@ type record struct {
 	state     fetch.State
 	name      string
 	path      string
-	url       string // the resolved URL after redirects
-	size      int64  // -1 while unknown
+	size      int64 // -1 while unknown
 	validator string
 	sha256    string // expected digest, from the request or the server
 	ranges    bool   // the server honours byte ranges
 	// replace is a completed copy of this file found broken on disk
 	// (truncated or grown): the new one takes its place.
-	replace   string
+	replace string
+	// onDisk is a file the next transfer checks before asking for any
+	// byte (Manager.toCheck, carryOn's check of a digest asked for).
+	onDisk    transfer.Copy
 	restarted fetch.Restart
 
 	reason  fetch.Reason
@@ -85,6 +91,7 @@ type record struct {
 	amended    *fetch.Request // the request to use once the running transfer stops (see Manager.replace)
 	mismatch   string         // the SHA-256 the complete file had when it failed its check, "" if none
 	unverified bool           // commit the file without checking its digest (Manager.KeepUnverified)
+	shared     []fetch.Shared // the apps the completed file was made available to (share.go)
 
 	ledger *ledger.Ledger // which bytes the partial file holds
 
@@ -110,6 +117,17 @@ func (r *record) resetPlan() {
 
 // snapshot copies f. m.mu is held.
 func (m *Manager) snapshot(f *fetchState) fetch.Snapshot {
+	s := m.head(f)
+	s.Records = make([]fetch.RecordSnapshot, len(f.records))
+	for i, r := range f.records {
+		s.Records[i] = r.snapshot()
+	}
+	return s
+}
+
+// head is f's snapshot without its records, cheap enough for every tick
+// of a fetch of many files. m.mu is held.
+func (m *Manager) head(f *fetchState) fetch.Snapshot {
 	s := fetch.Snapshot{ID: f.id, Title: f.opts.Title, Icon: f.opts.Icon, Result: fetch.ResultNone,
 		FailureReason: f.reason, Message: f.message, Status: f.status, Paused: f.paused,
 		Created: f.created, DownloadTotal: f.opts.DownloadTotal, ETA: -1, Speed: f.meter.rate}
@@ -119,13 +137,11 @@ func (m *Manager) snapshot(f *fetchState) fetch.Snapshot {
 	var total int64
 	known := true
 	for _, r := range f.records {
-		rs := r.snapshot()
 		if r.size < 0 {
 			known = false
 		}
 		total += r.size
-		s.Downloaded += rs.Downloaded
-		s.Records = append(s.Records, rs)
+		s.Downloaded += r.progress()
 	}
 	if s.DownloadTotal <= 0 {
 		s.DownloadTotal = -1
@@ -149,6 +165,7 @@ func (m *Manager) snapshot(f *fetchState) fetch.Snapshot {
 	}
 	if s.Message == "" && !f.settled() {
 		s.Message = m.activeMessage(f, s.State)
+		s.SignIn = signIn(f)
 	}
 	// Below a byte a second a stalled transfer has no honest ETA.
 	if s.Speed < 1 {
@@ -161,12 +178,22 @@ func (m *Manager) snapshot(f *fetchState) fetch.Snapshot {
 	return s
 }
 
+// progress is how many of the file's bytes are in: all of them once it
+// succeeded. m.mu is held.
+func (r *record) progress() int64 {
+	if r.state == fetch.StateSucceeded {
+		return max(r.downloaded(), r.size)
+	}
+	return r.downloaded()
+}
+
 // snapshot copies r. m.mu is held.
 func (r *record) snapshot() fetch.RecordSnapshot {
 	rs := fetch.RecordSnapshot{URL: r.req.URL, Name: r.name, Path: r.path, State: r.state,
 		FailureReason: r.reason, Message: r.message, Status: r.status, Offset: r.offset,
-		Downloaded: r.downloaded(), Size: r.size, Verified: r.hashed.Load(), SHA256: r.expected(),
-		Connections: int(r.conns.Load()), Restarted: words.Restart(r.restarted), Actual: r.mismatch, Unverified: r.unverified}
+		Downloaded: r.progress(), Size: r.size, Verified: r.hashed.Load(), SHA256: r.expected(),
+		Connections: int(r.conns.Load()), Restarted: words.Restart(r.restarted), Actual: r.mismatch, Unverified: r.unverified,
+		Shared: slices.Clone(r.shared)}
 	if rs.Name == "" {
 		rs.Name = fetch.SanitizeName(fetch.NameFromURL(r.req.URL))
 	}
@@ -178,7 +205,7 @@ func (r *record) snapshot() fetch.RecordSnapshot {
 	}
 	switch r.state {
 	case fetch.StateSucceeded:
-		rs.Result, rs.Downloaded = fetch.ResultSuccess, max(rs.Downloaded, r.size)
+		rs.Result = fetch.ResultSuccess
 	case fetch.StateFailed, fetch.StateAborted:
 		rs.Result = fetch.ResultFailure
 	}
@@ -221,6 +248,18 @@ func (m *Manager) activeMessage(f *fetchState, state fetch.State) string {
 	}
 	if state == fetch.StateRunning {
 		return m.slowMessage(f)
+	}
+	return ""
+}
+
+// signIn is the sign-in page of the captive portal a record of f waits
+// behind, "" when none does. m.mu is held.
+func signIn(f *fetchState) string {
+	for _, r := range f.records {
+		var ne *network.Error
+		if r.waiting != nil && errors.As(r.waiting, &ne) && ne.Kind == network.CaptivePortal {
+			return ne.URL
+		}
 	}
 	return ""
 }
@@ -298,6 +337,17 @@ func (s *Subscription) Close() {
 	}
 }
 
+// listening reports whether any subscriber hears of the fetch id. m.mu
+// is held.
+func (m *Manager) listening(id string) bool {
+	for s := range m.subs {
+		if s.id == "" || s.id == id {
+			return true
+		}
+	}
+	return false
+}
+
 // publish sends ev to every matching subscriber without blocking. m.mu is
 // held.
 func (m *Manager) publish(ev fetch.Event) {
@@ -335,12 +385,17 @@ func (e recordEvents) Wait(w *fetch.WaitError) {
 	e.m.mu.Unlock()
 }
 
-func (e recordEvents) Dirty() { e.m.markDirty() }
+func (e recordEvents) Dirty() { e.m.markRecord(e.r) }
+
+func (e recordEvents) Wrote() { e.m.markWritten(e.r) }
+
+func (e recordEvents) NewPart() error { return e.m.newPart(e.r) }
 
 func (e recordEvents) SaveHash(state []byte) {
 	e.m.mu.Lock()
 	e.r.hashState = state
 	e.m.mu.Unlock()
+	e.m.markRecord(e.r)
 }
 
 // Discard forgets the record's partial data, saying why.
@@ -356,6 +411,7 @@ func (e recordEvents) Discard(why fetch.Restart) {
 // the partial file is made again next, and a crash must not find a
 // journal that claims the old file's ranges in the new one.
 func (e recordEvents) forgotten() {
+	e.m.markRecord(e.r)
 	if err := e.m.writeJournal(); err != nil {
 		e.m.cfg.Logger.Error("write journal", "err", err)
 	}
@@ -382,7 +438,7 @@ func (e recordEvents) fit(in transfer.Info, noRanges bool) (p transfer.Plan, dis
 		m.removePartial(r)
 		r.restarted, discarded = why, true
 	}
-	r.url, r.size, r.validator, r.ranges = in.URL, in.Size, in.Validator, in.Ranges && !noRanges
+	r.size, r.validator, r.ranges = in.Size, in.Validator, in.Ranges && !noRanges
 	r.ledger.SetSize(in.Size)
 	if r.sha256 == "" && r.req.GitSHA1 == "" && !r.unverified {
 		r.sha256 = in.SHA256
@@ -405,7 +461,7 @@ func (e recordEvents) fit(in transfer.Info, noRanges bool) (p transfer.Plan, dis
 		}
 		p.Limit = total - others
 	}
-	m.markDirty()
+	m.markRecord(r)
 	return p, discarded, nil
 }
 
@@ -435,7 +491,16 @@ func partIntact(part string, end int64) bool {
 // uniqueName sanitises name and keeps it apart from the other files of the
 // fetch. m.mu is held.
 func (m *Manager) uniqueName(r *record, name string) string {
-	return disk.Numbered(fetch.SanitizeName(name), func(n string) bool {
-		return slices.ContainsFunc(r.f.records, func(o *record) bool { return o != r && o.name == n })
-	})
+	f := r.f
+	if f.names == nil { // the names of a fetch of many files, looked up once each
+		f.names = map[string]*record{}
+		for _, o := range f.records {
+			if o.name != "" {
+				f.names[o.name] = o
+			}
+		}
+	}
+	n := disk.Numbered(fetch.SanitizeName(name), func(n string) bool { o, ok := f.names[n]; return ok && o != r })
+	f.names[n] = r
+	return n
 }

@@ -200,9 +200,12 @@ func TestContentChanges(t *testing.T) {
 			var changed atomic.Bool
 			change := func(o *origin, w http.ResponseWriter, r *http.Request, n int64) bool {
 				if n == 1 {
-					origintest.Cut(100<<10)(o, w, r, n)
+					// The new version is in place before the cut is seen: a
+					// reconnection that raced the Put got the old one whole.
+					o.ServePrefix(w, r, 100<<10)
 					o.Put(modelPath, v2)
 					changed.Store(true)
+					origintest.Drop(w)
 					return true
 				}
 				return false
@@ -416,8 +419,25 @@ func TestServerLimitsConnections(t *testing.T) {
 // TestLimitRate: a download under a bandwidth cap ends whole, its
 // connections taking their bytes from the one limiter. How fast it runs
 // is BenchmarkLimitRate's to measure.
+// TestLimitRate: a download under a cap waits as long as the cap asks:
+// its longest wait (the limiter's, on the injected clock, which takes no
+// real time) is about what 2 MiB take at 4 MiB/s, less the first burst.
+// Without the limiter nothing waits, and the test fails.
 func TestLimitRate(t *testing.T) {
-	limitedDownload(t)
+	const size, limit = 2 << 20, 4 << 20
+	o := newOrigin(t, size)
+	cfg := testConfig(t)
+	cfg.LimitRate = limit
+	clock := &fakeClock{}
+	cfg.Clock = clock
+	m := start(t, cfg)
+	m.Fetch("model", []fetch.Request{{URL: o.FileURL(modelPath)}}, fetch.Options{})
+	settleWhole(t, m, "model", o.Bytes(modelPath))
+	burst := limit / 10 // Manager.SetLimitRate's: a tenth of a second
+	want := time.Duration(float64(size-burst) / limit * float64(time.Second))
+	if got := clock.longest(); got < want*9/10 || got > want*11/10 {
+		t.Errorf("the longest wait under a cap of 4 MiB/s was %v, want about %v", got, want)
+	}
 }
 
 // BenchmarkLimitRate downloads 2 MiB under a cap of 4 MiB/s and reports

@@ -67,7 +67,7 @@ grep -q "<release version=\"$version\"" packaging/io.github.modelfetch.metainfo.
 	fail "the metainfo has no release $version"
 
 # Every subcommand `modelfetch help` lists is in the man page and completions.
-commands=$("$bin" help 2>/dev/null | sed -n 's/^  modelfetch \([a-z|]*\).*/\1/p' | tr '|' '\n' | sort -u)
+commands=$("$bin" help 2>/dev/null | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z]*\).*/\1/p' | sort -u)
 [ -n "$commands" ] || fail "modelfetch help lists no subcommands"
 for c in $commands; do
 	for f in modelfetch.1 completions/modelfetch.bash completions/_modelfetch completions/modelfetch.fish; do

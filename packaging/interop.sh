@@ -20,6 +20,8 @@ OLLAMA_BIN=${OLLAMA_BIN:-$(command -v ollama || true)}
 if [ -n "$OLLAMA_BIN" ] && [ -x "$OLLAMA_BIN" ]; then
 	echo "interop: Ollama at $OLLAMA_BIN"
 	OLLAMA_BIN=$OLLAMA_BIN go test -count=1 -v -run 'TestOllamaInterop$' ./downloader/apps/ || status=1
+	# The whole way: `modelfetch get --for` / `share` from a Hub, then Ollama asked.
+	OLLAMA_BIN=$OLLAMA_BIN go test -count=1 -v -run 'TestShareWithApps$' ./ui/cli/ || status=1
 else
 	echo "interop: no Ollama here (set OLLAMA_BIN to an ollama binary): the Ollama check is skipped"
 fi

@@ -1,13 +1,11 @@
 package ui
 
 import (
-	"errors"
-	"fmt"
+	"slices"
 	"strings"
 
-	"github.com/modelfetch/modelfetch/downloader/words"
-
 	"github.com/modelfetch/modelfetch/downloader/fetch"
+	"github.com/modelfetch/modelfetch/downloader/words"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -40,6 +38,7 @@ func (u *UI) showAddURL() {
 	f.problem.Importance = widget.DangerImportance
 	f.problem.Wrapping = fyne.TextWrapWord
 	f.problem.Hide()
+	clearOnEdit(f.problem, f.url, f.title, f.sha)
 	form := widget.NewForm(
 		widget.NewFormItem("Addresses", f.url),
 		widget.NewFormItem("Title", f.title),
@@ -64,13 +63,11 @@ func (u *UI) submitAddURL(f *addURLForm) {
 		return
 	}
 	title := strings.TrimSpace(f.title.Text)
-	sha := strings.TrimSpace(f.sha.Text)
-	err := checkAddresses(addrs, title, sha)
+	sha, err := checkAddresses(addrs, title, f.sha.Text)
 	var started int
 	if err == nil {
 		for _, raw := range addrs {
 			if _, err = u.fetchURL(raw, title, sha); err != nil {
-				err = fmt.Errorf("%s: %w", raw, err)
 				break
 			}
 			started++
@@ -79,74 +76,72 @@ func (u *UI) submitAddURL(f *addURLForm) {
 	if err != nil {
 		// Drop what started, so that Download again does not say the
 		// first ones are there already.
-		f.url.SetText(strings.Join(addrs[started:], "\n"))
-		f.problem.SetText(words.Sentence(err))
-		f.problem.Show()
-		// The dialog was sized without the message: grow it to fit.
-		f.dialog.Resize(dialogSize(f.dialog, 560))
+		if started > 0 {
+			f.url.SetText(strings.Join(addrs[started:], "\n"))
+		}
+		f.say(err)
 		return
 	}
 	f.dialog.Hide()
 }
 
-// addresses are the non-empty lines of text, trimmed.
+// say shows err's sentence under the form, until a field is edited.
+func (f *addURLForm) say(err error) {
+	showProblem(f.problem, err)
+	// The dialog was sized without the message: grow it to fit.
+	f.dialog.Resize(dialogSize(f.dialog, 560))
+}
+
+// showProblem shows err's sentence in label, the message of a form.
+func showProblem(label *widget.Label, err error) {
+	label.SetText(words.Sentence(err))
+	label.Show()
+}
+
+// clearOnEdit hides a form's message as soon as one of its fields is
+// edited: the message was about what was typed before.
+func clearOnEdit(problem *widget.Label, entries ...*formEntry) {
+	for _, e := range entries {
+		e.OnChanged = func(string) { problem.Hide() }
+	}
+}
+
+// addresses are the addresses in text: one a line (or a tab apart, as a
+// spreadsheet's column pastes), each read as pasted (fetch.Pasted) and
+// without the angle brackets of mail. A line of several addresses
+// apart by spaces is those addresses; any other line with a space is
+// kept whole, for checkAddress to say so.
 func addresses(text string) []string {
 	var out []string
-	for _, line := range strings.Split(text, "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			out = append(out, line)
+	lines := strings.FieldsFunc(text, func(r rune) bool { return r == '\n' || r == '\r' || r == '\t' })
+	for _, line := range lines {
+		line = strings.TrimSuffix(strings.TrimPrefix(fetch.Pasted(line), "<"), ">") // <address>, as mail writes it
+		if line == "" {
+			continue
 		}
+		if parts := strings.Fields(line); len(parts) > 1 && !slices.ContainsFunc(parts, func(p string) bool { return checkAddress(p) != nil }) {
+			out = append(out, parts...)
+			continue
+		}
+		out = append(out, line)
 	}
 	return out
 }
 
-// checkAddresses checks every address before any download starts.
-func checkAddresses(addrs []string, title, sha string) error {
+// checkAddresses checks every address and the SHA-256 before any
+// download starts, and returns the SHA-256 as the engine takes it.
+func checkAddresses(addrs []string, title, sha string) (string, error) {
 	if len(addrs) == 0 {
-		return checkURL("")
+		return "", checkAddress("")
 	}
 	for _, raw := range addrs {
-		if err := checkURL(raw); err != nil {
-			if len(addrs) > 1 {
-				return fmt.Errorf("%s: %w", raw, err)
-			}
-			return err
+		if err := checkAddress(raw); err != nil {
+			return "", err
 		}
 	}
-	if len(addrs) > 1 && (title != "" || sha != "") {
-		return errors.New("a title and a SHA-256 belong to one file: add that address on its own")
+	sha, err := parseDigest(sha)
+	if err == nil && len(addrs) > 1 && (title != "" || sha != "") {
+		err = &mistake{kind: oneFileOnly}
 	}
-	return checkSHA256(sha)
-}
-
-// checkURL says, in words a person can act on, why raw cannot be
-// downloaded; nil when it can.
-func checkURL(raw string) error {
-	if raw == "" {
-		return errors.New("enter the address of the file to download")
-	}
-	return checkRequest(fetch.Request{URL: raw})
-}
-
-// checkSHA256 accepts an empty digest (none is checked) or 64 hex digits.
-func checkSHA256(sha string) error {
-	return checkRequest(fetch.Request{URL: "https://host/", SHA256: sha})
-}
-
-// checkRequest words the engine's check of q (Request.Validate) for the
-// Add URL form.
-func checkRequest(q fetch.Request) error {
-	var re *fetch.RequestError
-	if err := q.Validate(); !errors.As(err, &re) {
-		return err
-	}
-	switch re.Kind {
-	case fetch.InvalidScheme:
-		return errors.New("only addresses that start with http:// or https:// can be downloaded")
-	case fetch.InvalidHost:
-		return errors.New("the address has no server name after the //")
-	case fetch.InvalidDigest:
-		return errors.New("a SHA-256 is 64 hexadecimal digits (0-9 and a-f); leave it empty if you do not have one")
-	}
-	return errors.New("this is not a web address; it should look like https://example.org/model.gguf")
+	return sha, err
 }

@@ -100,12 +100,24 @@ var execQuoter = strings.NewReplacer(`\`, `\\\\`, `"`, `\\"`, "`", "\\\\`", `$`,
 // holds characters the specification reserves.
 func quoteExec(path string) (string, error) {
 	if strings.ContainsFunc(path, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-		return "", fmt.Errorf("the path of ModelFetch, %q, cannot go in a login entry; move ModelFetch to a folder without control characters in its name", path)
+		return "", &execPathError{path: path}
 	}
 	if !strings.ContainsAny(path, " \"'\\><~|&;$*?#()`%") {
 		return path, nil
 	}
 	return `"` + execQuoter.Replace(path) + `"`, nil
+}
+
+// execPathError is a path of ModelFetch that no login entry can hold.
+type execPathError struct{ path string }
+
+func (e *execPathError) Error() string {
+	return fmt.Sprintf("program path %q has control characters", e.path)
+}
+
+// Sentence says what to do about it.
+func (e *execPathError) Sentence() string {
+	return fmt.Sprintf("ModelFetch cannot start at login from %q; move it to a folder without control characters in its name.", e.path)
 }
 
 // writeFileReplacing writes data to name through a temporary file and a

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -32,7 +33,7 @@ type detailsView struct {
 
 	title    *widget.Label
 	state    *widget.Label
-	buttons  struct{ pause, cancel, retry, open, remove, editSum, keep *widget.Button }
+	buttons  struct{ signIn, pause, cancel, retry, again, open, remove, editSum, keep *widget.Button }
 	failure  *fyne.Container
 	reason   *widget.Label
 	advice   *widget.Label
@@ -60,7 +61,10 @@ func newDetailsView(u *UI) *detailsView {
 	b.editSum = widget.NewButtonWithIcon("Edit checksum…", theme.DocumentCreateIcon(), func() { u.editChecksum(v.id, mismatchURL(v.snap)) })
 	b.editSum.Importance = widget.HighImportance
 	b.keep = widget.NewButtonWithIcon("Keep file anyway", theme.ConfirmIcon(), func() { u.keepUnverified(v.id, mismatchURL(v.snap)) })
-	actions := container.NewHBox(b.pause, b.cancel, b.retry, b.editSum, b.keep, b.open, b.remove)
+	b.signIn = widget.NewButtonWithIcon("Sign in to the network…", theme.LoginIcon(), func() { u.openSignIn(portalPage(v.snap)) })
+	b.signIn.Importance = widget.HighImportance
+	b.again = widget.NewButtonWithIcon("Download again", theme.DownloadIcon(), func() { u.downloadAgain(v.id) })
+	actions := container.NewHBox(b.signIn, b.pause, b.cancel, b.retry, b.again, b.editSum, b.keep, b.open, b.remove)
 
 	v.reason = wrapped(widget.NewLabel(""))
 	v.reason.Importance = widget.DangerImportance
@@ -95,7 +99,8 @@ func (v *detailsView) open(id string) {
 		v.snap = fetch.Snapshot{ID: id}
 		v.graph.set(nil)
 		// Controls and files wait for the fetch's snapshot.
-		for _, b := range []*widget.Button{v.buttons.pause, v.buttons.cancel, v.buttons.retry, v.buttons.open, v.buttons.remove, v.buttons.editSum, v.buttons.keep} {
+		b := v.buttons
+		for _, b := range []*widget.Button{b.signIn, b.pause, b.cancel, b.retry, b.again, b.open, b.remove, b.editSum, b.keep} {
 			b.Hide()
 		}
 		v.failure.Hide()
@@ -130,14 +135,13 @@ func (v *detailsView) set(d detailData) {
 		return
 	}
 	v.snap = s
-	v.title.SetText(s.Title)
-	line, _ := rowLine(s, 0)
-	if s.State == fetch.StateQueued {
-		if r, ok := v.u.selectedRow(); ok {
-			line = r.line
-		}
+	title := s.Title
+	line, tip := rowLine(s, "Queued", v.u.history.failures(s.ID))
+	if r, ok := v.u.selectedRow(); ok && r.id == s.ID {
+		title, line, tip = r.title, r.line, r.tip
 	}
-	v.state.SetText(line)
+	v.title.SetText(title)
+	v.state.SetText(cmp.Or(tip, line))
 	v.setButtons(s)
 	v.setFailure(s)
 	v.graph.set(d.speeds)
@@ -145,7 +149,7 @@ func (v *detailsView) set(d detailData) {
 	moved := slices.ContainsFunc(d.speeds, func(v float64) bool { return v > 0 })
 	showIf(v.speedBox, moved || s.State == fetch.StateRunning)
 	v.setFiles(s)
-	v.history.SetText(strings.Join(v.historyLines(s), "\n"))
+	v.history.SetText(strings.Join(v.historyLines(s, d.history), "\n"))
 }
 
 func (v *detailsView) setButtons(s fetch.Snapshot) {
@@ -158,8 +162,11 @@ func (v *detailsView) setButtons(s fetch.Snapshot) {
 		b.pause.SetText("Pause")
 		b.pause.SetIcon(theme.MediaPauseIcon())
 	}
-	showIf(b.pause, s.Active())
+	signIn := s.Active() && portalPage(s) != ""
+	showIf(b.signIn, signIn)
+	showIf(b.pause, s.Active() && !signIn)
 	showIf(b.cancel, s.Active())
+	showIf(b.again, s.State == fetch.StateAborted)
 	mismatch := mismatchURL(s) != ""
 	showIf(b.retry, s.State == fetch.StateFailed && !mismatch)
 	showIf(b.editSum, mismatch)
@@ -218,13 +225,15 @@ func (v *detailsView) setFiles(s fetch.Snapshot) {
 	}
 }
 
-// historyLines is what happened to the fetch, as far as the engine's
-// snapshot tells.
-func (v *detailsView) historyLines(s fetch.Snapshot) []string {
+// historyLines is what happened to the fetch: when it was added, every
+// change the window saw (watched: starts, waits, failures, Retries), and
+// what holds it now.
+func (v *detailsView) historyLines(s fetch.Snapshot, watched []string) []string {
 	var lines []string
 	if !s.Created.IsZero() {
 		lines = append(lines, "Added "+s.Created.Local().Format("2 Jan 15:04"))
 	}
+	lines = append(lines, watched...)
 	for _, r := range s.Records {
 		if why := term.RestartText(r); why != "" {
 			lines = append(lines, why)
@@ -235,14 +244,6 @@ func (v *detailsView) historyLines(s fetch.Snapshot) []string {
 	}
 	if s.Active() && v.u.prefs.limit > 0 {
 		lines = append(lines, "Speed limited to "+humanize.Bytes(uint64(v.u.prefs.limit))+"/s over all downloads (Settings)")
-	}
-	switch s.State {
-	case fetch.StateSucceeded:
-		lines = append(lines, "Finished")
-	case fetch.StateAborted:
-		lines = append(lines, "Cancelled")
-	case fetch.StateFailed:
-		lines = append(lines, "Failed: "+term.ReasonText(s.FailureReason))
 	}
 	return lines
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/modelfetch/modelfetch/downloader/words"
@@ -34,12 +35,15 @@ type HubView struct {
 	layout   hf.Layout
 	download func(plan hf.Plan, files []hf.File)
 	do       func(func()) // fyne.Do; tests run UI work on the test goroutine
+	// transport is the clients' the view makes (without a refused token);
+	// nil is http.DefaultTransport.
+	transport http.RoundTripper
 
 	// Fields below are touched on the UI goroutine only.
 	seq    int                // the newest request; older answers are dropped
 	cancel context.CancelFunc // stops the request in flight
 
-	query   *widget.Entry
+	query   *formEntry
 	gguf    *widget.Check
 	login   *widget.Label // which token is used
 	note    *widget.Label // searching, no results, offline
@@ -85,7 +89,7 @@ func (v *HubView) CreateRenderer() fyne.WidgetRenderer {
 }
 
 func (v *HubView) buildSearch() {
-	v.query = widget.NewEntry()
+	v.query = newFormEntry(nil, false) // the window's keys once it is in one (UI.withHub)
 	v.query.SetPlaceHolder("Search models, or paste hf.co/ORG/REPO:Q4_K_M or a huggingface.co address")
 	v.query.OnSubmitted = v.Open
 	v.gguf = widget.NewCheck("GGUF only", func(bool) {
@@ -109,27 +113,46 @@ func (v *HubView) buildSearch() {
 		}
 	}
 	bar := container.NewBorder(nil, nil, nil, container.NewHBox(v.gguf, find), v.query)
-	v.login = widget.NewLabel(loginText(v.hub.Token()))
+	v.login = widget.NewLabel(loginText(v.hub.Token(), ""))
 	v.login.Wrapping = fyne.TextWrapWord
 	v.search = container.NewBorder(container.NewVBox(bar, v.note), v.login, nil, nil, v.results)
 }
 
 // SetClient makes the view use hub from now on, for example with the
 // token a person just saved in the settings. Call it on the UI goroutine.
-func (v *HubView) SetClient(hub *hf.Client) {
+// user is whose its token is, "" when not known. Call it on the UI
+// goroutine.
+func (v *HubView) SetClient(hub *hf.Client, user string) {
 	v.Stop()
 	v.seq++ // an answer of the old client is not wanted
 	v.hub = hub
-	v.login.SetText(loginText(hub.Token()))
+	v.login.Importance = widget.MediumImportance
+	v.login.SetText(loginText(hub.Token(), user))
+}
+
+// Refused says that the Hub refused the token, so public models download
+// without it. Call it on the UI goroutine.
+func (v *HubView) Refused(t hf.Token) {
+	v.login.Importance = widget.WarningImportance
+	v.login.SetText(refusedText(t))
 }
 
 // loginText says which token the Hub gets, by where it came from (never
-// what it is), so a person knows why a gated repo does or does not open.
-func loginText(t hf.Token) string {
-	if !t.Set() {
-		return "Not logged in to Hugging Face: gated and private models need a token (hf auth login, or HF_TOKEN)."
+// what it is) and whose it is when known, so a person knows why a gated
+// repo does or does not open.
+func loginText(t hf.Token, user string) string {
+	switch {
+	case !t.Set():
+		return "Not logged in to Hugging Face: gated and private models need a token (Settings, hf auth login, or HF_TOKEN)."
+	case user != "":
+		return "Signed in to Hugging Face as " + user + ", with the " + t.String() + "."
 	}
 	return "Logged in to Hugging Face with the " + t.String() + "."
+}
+
+// refusedText says that the token was refused, and what to do.
+func refusedText(t hf.Token) string {
+	return "The Hub refused the " + t.String() + " (invalid or expired), so public models are listed and downloaded without it. Replace or remove it in Settings."
 }
 
 // newModelRow is a search result: the repo id, its numbers, a gated badge.
@@ -343,9 +366,17 @@ func (v *HubView) runSearch(q string) {
 	ctx, seq := v.begin()
 	s := hf.Search{Query: q, GGUF: v.gguf.Checked}
 	v.showSearch("Searching the Hub…", false)
+	c, transport := v.hub, v.transport
 	go func() {
-		models, err := v.hub.Search(ctx, s)
+		var models []hf.Model
+		refused, err := withoutRefused(c, transport, func(c *hf.Client) (err error) {
+			models, err = c.Search(ctx, s)
+			return err
+		})
 		v.answer(ctx, seq, func() {
+			if refused {
+				v.Refused(c.Token())
+			}
 			if err != nil {
 				v.showSearch(words.Sentence(err), true)
 				return
@@ -397,14 +428,45 @@ func (v *HubView) openRepo(ref hf.Ref) {
 	v.search.Hide()
 	v.repo.Show()
 	all := hf.Ref{Repo: ref.Repo, Type: ref.Type, Revision: ref.Revision}
+	c, transport := v.hub, v.transport
 	go func() {
-		plan, err := v.hub.Resolve(ctx, all)
+		var plan hf.Plan
+		refused, err := withoutRefused(c, transport, func(c *hf.Client) (err error) {
+			plan, err = c.Resolve(ctx, all)
+			return err
+		})
 		have := map[string]bool{}
 		for _, f := range plan.Files {
 			have[f.Path] = v.layout.Has(plan, f) // disk, so not on the UI goroutine
 		}
-		v.answer(ctx, seq, func() { v.showRepo(plan, have, err) })
+		v.answer(ctx, seq, func() {
+			if refused {
+				v.Refused(c.Token())
+			}
+			v.showRepo(plan, have, err)
+		})
 	}()
+}
+
+// withoutRefused runs call with c, and once more with no token when the
+// Hub refused c's token (invalid or expired): a public repo does not
+// fail because of a bad token. It reports whether the answer came without
+// the token; when that fails too, the refusal, which names the token, is
+// the error.
+func withoutRefused(c *hf.Client, transport http.RoundTripper, call func(*hf.Client) error) (refused bool, err error) {
+	err = call(c)
+	var e *hf.Error
+	if !errors.As(err, &e) || e.Kind != hf.KindTokenRefused {
+		return false, err
+	}
+	anon, aerr := hf.New(hf.Config{Endpoint: c.Endpoint(), Offline: c.Offline(), Transport: transport})
+	if aerr == nil {
+		aerr = call(anon)
+	}
+	if aerr != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 func (v *HubView) setRepoNote(note string, problem bool) {

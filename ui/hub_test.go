@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/modelfetch/modelfetch/downloader/words"
+	"github.com/modelfetch/modelfetch/downloader/words/wordstest"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -296,7 +297,7 @@ func TestHubDropsStaleAnswers(t *testing.T) {
 func TestHubSaysWhichToken(t *testing.T) {
 	hub := tinyHub(t, hftest.WithTokens("hf_secret"))
 	h := newHubHarness(t, hub.URL(), hf.Token{})
-	const none = "Not logged in to Hugging Face: gated and private models need a token (hf auth login, or HF_TOKEN)."
+	const none = "Not logged in to Hugging Face: gated and private models need a token (Settings, hf auth login, or HF_TOKEN)."
 	if !slices.Contains(h.labels(), none) {
 		t.Errorf("labels %q lack %q", h.labels(), none)
 	}
@@ -305,7 +306,7 @@ func TestHubSaysWhichToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.v.SetClient(client)
+	h.v.SetClient(client, "")
 	want := "Logged in to Hugging Face with the token from /home/me/.cache/huggingface/token."
 	if !slices.Contains(h.labels(), want) {
 		t.Errorf("labels %q lack %q", h.labels(), want)
@@ -360,4 +361,26 @@ func benchmarkTick(b *testing.B, n int) {
 	for i := range b.N {
 		v.checkFile(plan.Files[i%n].Path, i%2 == 0)
 	}
+}
+
+// A token the Hub refuses does not stop a public repo: it is listed
+// without the token, and the tab says the token was refused. A gated
+// repo still says the refusal.
+func TestHubListsPublicRepoWithoutRefusedToken(t *testing.T) {
+	gated := hftest.TinyGGUF()
+	gated.ID, gated.Gated = "lab/Gated-GGUF", true
+	hub := tinyHub(t, hftest.WithTokens("hf_good"), hftest.WithRepo(gated))
+	h := newHubHarness(t, hub.URL(), hf.NewToken("hf_expired", settingsToken))
+	h.v.Open("hf.co/org/Tiny-1B-GGUF")
+	h.waitFor("the file list", func() bool { return len(h.v.rows) > 0 })
+	if h.v.repoNote.Importance == widget.DangerImportance {
+		t.Errorf("got the repo note %q as a problem, want the listing", h.v.repoNote.Text)
+	}
+	if h.v.login.Importance != widget.WarningImportance {
+		t.Errorf("got %q, want the refusal said", h.v.login.Text)
+	}
+	wordstest.IsSentence(t, h.v.login.Text, "Settings")
+	h.v.Open("hf.co/lab/Gated-GGUF")
+	h.waitFor("the refusal", func() bool { return h.v.repoNote.Importance == widget.DangerImportance })
+	wordstest.IsSentence(t, h.v.repoNote.Text, "Settings")
 }

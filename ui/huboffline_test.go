@@ -16,7 +16,7 @@ func TestHubOfflineModeSaysTheVariable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.v.SetClient(c)
+	h.v.SetClient(c, "")
 	h.enter("tiny")
 	want := "HF_HUB_OFFLINE is set, so ModelFetch does not search the Hugging Face Hub. Unset it to search and download."
 	h.waitFor("the offline-mode note", func() bool { return h.v.note.Text == want })

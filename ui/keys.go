@@ -11,6 +11,7 @@ var (
 	_ fyne.Focusable  = (*formEntry)(nil)
 	_ desktop.Keyable = (*formEntry)(nil)
 	_ fyne.Focusable  = (*fetchList)(nil)
+	_ fyne.Tabbable   = (*formEntry)(nil)
 )
 
 // The window's shortcuts.
@@ -22,12 +23,27 @@ var (
 // addShortcuts binds Ctrl+L (Add URL) and Ctrl+, (Settings), and the keys
 // that act on the selected download when nothing else has the focus:
 // Space pauses or resumes it, Delete cancels or removes it, Escape
-// closes what is open.
+// closes what is open. The window's text fields pass the two shortcuts
+// on (formEntry), so that they work from every field.
 func (u *UI) addShortcuts() {
 	c := u.win.Canvas()
 	c.AddShortcut(shortcutAddURL, func(fyne.Shortcut) { u.showAddURL() })
 	c.AddShortcut(shortcutSettings, func(fyne.Shortcut) { u.showSettings() })
 	c.SetOnTypedKey(func(e *fyne.KeyEvent) { u.typedKey(e.Name) })
+}
+
+// shortcut does what the window's shortcut s does, and reports whether s
+// is one.
+func (u *UI) shortcut(s fyne.Shortcut) bool {
+	switch s.ShortcutName() {
+	case shortcutAddURL.ShortcutName():
+		u.showAddURL()
+	case shortcutSettings.ShortcutName():
+		u.showSettings()
+	default:
+		return false
+	}
+	return true
 }
 
 // typedKey handles a key no widget took. It reports whether it did
@@ -43,20 +59,18 @@ func (u *UI) typedKey(key fyne.KeyName) bool {
 		return false
 	}
 	r, ok := u.selectedRow()
-	if !ok {
-		return false
-	}
-	switch key {
-	case fyne.KeySpace:
-		if r.active {
-			u.pauseOrResume(r.id, r.paused)
-		}
-	case fyne.KeyDelete:
-		if r.active {
-			u.cancelFetch(r)
-		} else {
-			u.remove(r.id)
-		}
+	return ok && u.rowKey(r, key)
+}
+
+// rowKey is what Space and Delete do to the download of row r.
+func (u *UI) rowKey(r rowData, key fyne.KeyName) bool {
+	switch {
+	case key == fyne.KeySpace && r.active:
+		u.pauseOrResume(r.id, r.paused)
+	case key == fyne.KeyDelete && r.active:
+		u.cancelFetch(r)
+	case key == fyne.KeyDelete:
+		u.remove(r.id)
 	default:
 		return false
 	}
@@ -76,15 +90,20 @@ func (u *UI) escape() bool {
 	return true
 }
 
-// submitDialog does what Enter does in the open form: Download, Save.
+// submitDialog does what Enter does in the dialog on top: Download,
+// Save, Check the file, or a question's safe answer.
 func (u *UI) submitDialog() bool {
 	switch {
+	case u.dialog == nil:
+		return false
 	case u.add != nil && u.dialog == u.add.dialog:
 		u.submitAddURL(u.add)
 	case u.setup != nil && u.dialog == u.setup.dialog:
 		u.submitSettings(u.setup)
 	case u.checksum != nil && u.dialog == u.checksum.dialog:
 		u.checksum.check.OnTapped()
+	case u.enter != nil:
+		u.enter()
 	default:
 		return false
 	}
@@ -92,17 +111,22 @@ func (u *UI) submitDialog() bool {
 }
 
 // showDialog shows d and keeps it as the one Escape closes.
-func (u *UI) showDialog(d dialog.Dialog) {
-	prev := u.dialog
-	u.dialog = d
+func (u *UI) showDialog(d dialog.Dialog) { u.showQuestion(d, nil) }
+
+// showQuestion shows d, whose safe answer (the one that loses nothing)
+// enter gives: Enter presses it.
+func (u *UI) showQuestion(d dialog.Dialog, enter func()) {
+	prev, prevEnter := u.dialog, u.enter
+	u.dialog, u.enter = d, enter
 	d.SetOnClosed(func() {
 		if u.dialog == d {
-			u.dialog = prev
+			u.dialog, u.enter = prev, prevEnter
 		}
 		if u.add != nil && u.add.dialog == d {
 			u.add = nil
 		}
 		if u.setup != nil && u.setup.dialog == d {
+			u.setup.stop()
 			u.setup = nil
 		}
 	})
@@ -124,30 +148,47 @@ func (u *UI) selectedRow() (rowData, bool) {
 	return rowData{}, false
 }
 
-// formEntry is an entry of a dialog's form: Escape closes the dialog and
-// Enter submits it, as in the desktop's other dialogs. In a multi-line
-// entry Shift+Enter starts a new line.
+// formEntry is a text field of the window: Escape closes the dialog it
+// is in and Enter submits it, as in the desktop's other dialogs; in a
+// multi-line field Shift+Enter starts a new line, and Tab moves the focus
+// as in every other field. The window's shortcuts work from it.
 type formEntry struct {
 	widget.Entry
-	u     *UI
+	keys  windowKeys // nil: the field's own keys only
 	shift bool
 }
 
-func newFormEntry(u *UI, multiLine bool) *formEntry {
-	e := &formEntry{u: u}
+// windowKeys are the keys a window's fields pass on to it.
+type windowKeys interface {
+	escape() bool
+	submitDialog() bool
+	shortcut(s fyne.Shortcut) bool
+}
+
+func newFormEntry(keys windowKeys, multiLine bool) *formEntry {
+	e := &formEntry{keys: keys}
 	e.MultiLine = multiLine
 	e.ExtendBaseWidget(e)
 	return e
 }
 
+// AcceptsTab is false: a tab is never part of what is typed here, and
+// Tab moves to the next field.
+func (e *formEntry) AcceptsTab() bool { return false }
+
 func (e *formEntry) TypedKey(k *fyne.KeyEvent) {
+	enter := k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter
 	switch {
-	case k.Name == fyne.KeyEscape:
-		e.u.escape()
-	case (k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter) && !(e.MultiLine && e.shift):
-		e.u.submitDialog()
+	case k.Name == fyne.KeyEscape && e.keys != nil && e.keys.escape():
+	case enter && !(e.MultiLine && e.shift) && e.keys != nil && e.keys.submitDialog():
 	default:
 		e.Entry.TypedKey(k)
+	}
+}
+
+func (e *formEntry) TypedShortcut(s fyne.Shortcut) {
+	if e.keys == nil || !e.keys.shortcut(s) {
+		e.Entry.TypedShortcut(s)
 	}
 }
 
@@ -166,28 +207,53 @@ func (e *formEntry) KeyUp(k *fyne.KeyEvent) {
 }
 
 // fetchList is the list of downloads. With the focus on it, Space and
-// Delete act on the selected download as they do elsewhere in the window,
-// Enter opens the details of the highlighted one, and Escape closes them.
+// Delete act on the highlighted download (the one the arrow keys move
+// to), Enter opens its details, and Escape closes them.
 type fetchList struct {
 	widget.List
 	u *UI
+	// highlight is the row the list highlights: Fyne keeps it to itself,
+	// so it is followed here as the list moves it (arrow keys, taps).
+	highlight widget.ListItemID
+	// shown is the row widget that shows each fetch, as the list last
+	// bound them; a widget the list no longer shows may stay here until
+	// it is bound again.
+	shown map[string]*fetchRow
 	// quiet is set while the list is told which row is selected, so that
 	// it does not open the details again.
 	quiet bool
 }
 
 func newFetchList(u *UI) *fetchList {
-	l := &fetchList{u: u}
+	l := &fetchList{u: u, shown: map[string]*fetchRow{}}
 	l.Length = func() int { return len(u.rows) }
 	l.CreateItem = func() fyne.CanvasObject { return newFetchRow(u) }
-	l.UpdateItem = func(i widget.ListItemID, o fyne.CanvasObject) { o.(*fetchRow).bind(u.rows[i]) }
+	l.UpdateItem = func(i widget.ListItemID, o fyne.CanvasObject) { l.show(o.(*fetchRow), u.rows[i]) }
 	l.OnSelected = func(i widget.ListItemID) {
 		if !l.quiet {
+			l.highlight = i
 			u.selectRow(i)
 		}
 	}
 	l.ExtendBaseWidget(l)
 	return l
+}
+
+// show binds row widget r to d, and remembers that r shows d's fetch.
+func (l *fetchList) show(r *fetchRow, d rowData) {
+	if r.bound && l.shown[r.data.id] == r {
+		delete(l.shown, r.data.id)
+	}
+	r.bind(d)
+	l.shown[d.id] = r
+}
+
+// refreshRow shows d in the row widget that shows its fetch, if one does.
+// Fyne's List.RefreshItem would bind every visible row again for one.
+func (l *fetchList) refreshRow(d rowData) {
+	if r, ok := l.shown[d.id]; ok && r.data.id == d.id {
+		r.bind(d)
+	}
 }
 
 func (l *fetchList) selectQuietly(i widget.ListItemID) {
@@ -198,11 +264,25 @@ func (l *fetchList) selectQuietly(i widget.ListItemID) {
 
 func (l *fetchList) TypedKey(k *fyne.KeyEvent) {
 	switch k.Name {
-	case fyne.KeySpace, fyne.KeyDelete, fyne.KeyEscape:
+	case fyne.KeySpace, fyne.KeyDelete:
+		if l.highlight >= 0 && l.highlight < len(l.u.rows) && l.u.dialog == nil {
+			l.u.rowKey(l.u.rows[l.highlight], k.Name)
+		}
+	case fyne.KeyEscape:
 		l.u.typedKey(k.Name)
 	case fyne.KeyReturn, fyne.KeyEnter:
 		l.List.TypedKey(&fyne.KeyEvent{Name: fyne.KeySpace}) // the list selects the highlighted row on Space
+	case fyne.KeyDown:
+		l.highlight = min(l.highlight+1, max(len(l.u.rows)-1, 0))
+		l.List.TypedKey(k)
+	case fyne.KeyUp:
+		l.highlight = max(l.highlight-1, 0)
+		l.List.TypedKey(k)
 	default:
 		l.List.TypedKey(k)
 	}
 }
+
+// TypedShortcut lets the window's shortcuts work with the focus on the
+// list.
+func (l *fetchList) TypedShortcut(s fyne.Shortcut) { l.u.shortcut(s) }

@@ -22,8 +22,12 @@ type note struct {
 }
 
 // summarize makes one notification of fetches that settled together: a
-// single fetch by name and folder, several by count and titles.
-func summarize(settled []fetch.Snapshot) note {
+// single fetch by name and folder, several by count and titles, each
+// titled as its row (hub.title).
+func summarize(settled []fetch.Snapshot, hub hubNames) note {
+	for i := range settled {
+		settled[i].Title = hub.title(settled[i])
+	}
 	var ok, failed []fetch.Snapshot
 	for _, s := range settled {
 		if s.State == fetch.StateSucceeded {

@@ -1,22 +1,17 @@
 package ui
 
 import (
+	"cmp"
 	"context"
-	"fmt"
-	"path/filepath"
 	"reflect"
 	"slices"
-	"strings"
 	"time"
-
-	"github.com/modelfetch/modelfetch/downloader/catalog"
-
-	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"fyne.io/fyne/v2"
 
 	"github.com/modelfetch/modelfetch/downloader"
-	"github.com/modelfetch/modelfetch/ui/term"
+	"github.com/modelfetch/modelfetch/downloader/catalog"
+	"github.com/modelfetch/modelfetch/downloader/fetch"
 )
 
 // rowData is what one row of the fetch list shows. It is a comparable
@@ -28,15 +23,18 @@ type rowData struct {
 	line     string // state and progress in the compact form
 	tip      string // the line in full, where it may be cut
 	kind     barKind
-	fraction float64 // -1 while the total is unknown
+	fraction float64 // -1 while the total is unknown; in steps a bar can show
 	icon     fyne.Resource
 
-	active  bool
-	paused  bool
-	failed  bool
-	ready   bool
-	file    string // the first completed file, once ready
-	partial int64  // bytes downloaded and not yet a file: what Cancel deletes
+	active   bool
+	paused   bool
+	failed   bool
+	ready    bool
+	aborted  bool
+	file     string // the first completed file, once ready
+	partial  int64  // bytes downloaded and not yet a file: what Cancel deletes
+	signIn   string // the captive portal's page to sign in at, while one holds the fetch
+	failures int    // how often it failed while the window watched
 	// mismatch is the URL of a file that failed its SHA-256 check and is
 	// kept: the row offers Edit checksum and Keep file anyway for it.
 	mismatch string
@@ -59,13 +57,14 @@ type modelState struct {
 
 // detailData is what the details view shows of the fetch it is open on.
 type detailData struct {
-	snap   fetch.Snapshot
-	speeds []float64 // bytes per second, one a second, oldest first
+	snap    fetch.Snapshot
+	speeds  []float64 // bytes per second, one a second, oldest first
+	history []string  // what happened to it while the window watched
 }
 
 // batch is what one poll found changed; the UI applies it in one fyne.Do.
 type batch struct {
-	rows    []rowData    // the whole list, when fetches came or went
+	rows    []rowData    // the whole list, when fetches came, went or moved
 	changed []indexedRow // otherwise, the rows that changed
 	models  []modelState // every card, when any changed
 	notes   []note
@@ -79,72 +78,101 @@ func (b batch) empty() bool {
 		b.status == "" && b.tray == "" && b.detail == nil
 }
 
-// poll keeps the window up to date until ctx ends. While anything moves it
-// reads the engine every Interval; while nothing does it sleeps until the
-// engine publishes an event or the window asks (refresh), so an idle app
-// does no periodic work. It owns the differ; it touches widgets only
+// eventBuffer is how many engine events may wait for the poller: a few
+// seconds of progress of many fetches. When more wait, the engine drops
+// the subscription and the poller reads everything again.
+const eventBuffer = 1024
+
+// hiddenPace is how much slower than Interval the poller shows what
+// changed while the window is hidden: only the tray's tooltip and the
+// notifications are shown then.
+const hiddenPace = 8
+
+// poll keeps the window up to date until ctx ends, from the engine's
+// events (sub, which d has read everything after, and a new subscription
+// whenever the engine drops one): a
+// fetch costs something only when it changes, and nothing happens while
+// nothing does. What changed is shown at most once per Interval while the
+// window is shown, and hiddenPace times slower while it is hidden, when
+// only the tray's tooltip and the notifications are worked out. A tap's
+// refresh shows it at once. It owns the differ; it touches widgets only
 // through opts.Do.
-func (u *UI) poll(ctx context.Context, d *differ) {
+func (u *UI) poll(ctx context.Context, d *differ, sub *downloader.Subscription) {
 	defer close(u.done)
-	tick := time.NewTicker(u.opts.Interval)
-	tick.Stop()
-	defer tick.Stop()
-	step := func() bool {
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	var due time.Time // when the next showing is set for; zero for none
+	show := func() {
+		timer.Stop()
+		due = time.Time{}
 		d.detailID = u.detailID()
-		b, busy := d.step(time.Now())
+		b, again := d.step(time.Now(), u.visible.Load())
 		if !b.empty() {
 			u.opts.Do(func() { u.apply(b) })
 		}
-		return busy
-	}
-	for {
-		// Subscribe before reading, so that no event between the read and
-		// the wait is missed. The events themselves are not needed: the
-		// read says everything, and a dropped subscription wakes us too.
-		sub := u.m.Subscribe("", 1)
-		if step() {
-			sub.Close()
-			tick.Reset(u.opts.Interval)
-			for busy := true; busy; {
-				select {
-				case <-ctx.Done():
-					return
-				case <-tick.C:
-				case <-u.kick:
-				}
-				busy = step()
-			}
-			tick.Stop()
-			continue
+		if again {
+			due = time.Now().Add(u.pace())
+			timer.Reset(time.Until(due))
 		}
+	}
+	later := func() {
+		if due.IsZero() {
+			due = time.Now().Add(u.pace())
+			timer.Reset(time.Until(due))
+		}
+	}
+	show()
+	for {
 		select {
 		case <-ctx.Done():
 			sub.Close()
 			return
-		case <-sub.C:
+		case ev, ok := <-sub.C:
+			if !ok { // dropped: nothing is missed from a new one, read before the engine goes on
+				sub = d.m.Subscribe("", eventBuffer)
+				d.reload(d.m.Snapshots(), time.Now())
+			} else {
+				d.take(ev, time.Now())
+			}
+			later()
+		case <-timer.C:
+			show()
 		case <-u.kick:
+			show()
 		}
-		sub.Close()
 	}
 }
 
-// differ turns engine snapshots into what changed on screen since the
-// last poll. It belongs to the poller goroutine.
+// pace is how often the poller shows what changed.
+func (u *UI) pace() time.Duration {
+	if u.visible.Load() {
+		return u.opts.Interval
+	}
+	return hiddenPace * u.opts.Interval
+}
+
+// differ turns the engine's events into what changed on screen since the
+// last showing. It belongs to the poller goroutine.
 type differ struct {
 	m        *downloader.Manager
 	catalog  []catalog.Model
 	icon     fyne.Resource
 	icons    map[string]fyne.Resource // fetch icons by what Options.Icon said
-	detailID string                   // the fetch the details view shows, "" for none
+	hub      hubNames
+	detailID string // the fetch the details view shows, "" for none
 
-	started bool
-	opened  time.Time // fetches created since are announced even when the first poll finds them settled
-	rows    []rowData
-	states  map[string]fetch.State
+	snaps   map[string]fetch.Snapshot // every fetch, as its last event said
+	changed map[string]bool           // fetches that changed since the last showing
+	moved   bool                      // a fetch came, went or changed state since then
+	shown   bool                      // the rows on screen are the differ's (not while hidden)
+	rows    []rowData                 // as on screen, in order
+	index   map[string]int            // where each fetch's row is
 	models  []modelState
 	status  string
 	detail  *detailData
 	speeds  map[string]*speedHistory
+	history *history
 	notes   coalescer
 	tray    throttle
 }
@@ -152,125 +180,229 @@ type differ struct {
 func newDiffer(m *downloader.Manager, catalog []catalog.Model, icon fyne.Resource, interval time.Duration) *differ {
 	return &differ{
 		m: m, catalog: catalog, icon: icon, icons: map[string]fyne.Resource{},
-		states: map[string]fetch.State{}, speeds: map[string]*speedHistory{}, opened: time.Now(),
-		// Fetches that settle within a few polls of each other are one
+		snaps: map[string]fetch.Snapshot{}, changed: map[string]bool{}, index: map[string]int{},
+		speeds: map[string]*speedHistory{}, history: newHistory(),
+		// Fetches that settle within a few showings of each other are one
 		// notification, as a batch of URLs finishing together should be.
 		notes: coalescer{quiet: 4 * interval},
-		// About once a second at the default interval.
+		// About every two seconds at the default interval.
 		tray: throttle{every: 4 * interval},
 	}
 }
 
-// step reads the engine once at now. It reports whether it should be
-// called again soon: something moves, or something waits to be shown.
-func (d *differ) step(now time.Time) (batch, bool) {
-	snaps := newestFirst(d.m.Snapshots())
-	var b batch
-	rows, busy := d.rowsOf(snaps, now)
-	changed, reordered := diffRows(d.rows, rows)
-	if reordered {
-		b.rows = rows
-	} else {
-		b.changed = changed
+// take keeps what one event says of a fetch.
+func (d *differ) take(ev fetch.Event, now time.Time) {
+	s := ev.Fetch
+	prev, known := d.snaps[s.ID]
+	if ev.Kind == fetch.EventRemove {
+		delete(d.snaps, s.ID)
+		delete(d.speeds, s.ID)
+		d.history.forget(s.ID)
+		d.moved = true
+		return
 	}
-	d.rows = rows
-	d.states = make(map[string]fetch.State, len(snaps))
+	d.keep(prev, known, s, now)
+	if known && prev.State != s.State || !known {
+		d.history.change(prev, known, s, now)
+	}
+	d.settled(ev.Kind, s, now)
+}
+
+// settled takes a fetch that settled: a notification, and a failure
+// counted. The engine says each settling once.
+func (d *differ) settled(kind fetch.EventKind, s fetch.Snapshot, now time.Time) {
+	if kind == fetch.EventFailure {
+		d.history.failed(s.ID)
+	}
+	if kind == fetch.EventSuccess || kind == fetch.EventFailure {
+		d.notes.add(s, now)
+	}
+}
+
+// keep makes s what is known of its fetch, known before as prev.
+func (d *differ) keep(prev fetch.Snapshot, known bool, s fetch.Snapshot, now time.Time) {
+	d.snaps[s.ID] = s
+	d.changed[s.ID] = true
+	if !known || prev.State != s.State {
+		d.moved = true
+	}
+	h := d.speeds[s.ID]
+	if h == nil && s.State == fetch.StateRunning {
+		h = &speedHistory{}
+		d.speeds[s.ID] = h
+	}
+	if h != nil && s.Active() {
+		h.add(s.Speed, now)
+	}
+}
+
+// reload makes snaps, a read of every fetch, what is known: at the start
+// and when the engine dropped the subscription. A fetch seen active that
+// settled meanwhile is taken as its event would have been.
+func (d *differ) reload(snaps []fetch.Snapshot, now time.Time) {
+	seen := make(map[string]bool, len(snaps))
 	for _, s := range snaps {
-		d.states[s.ID] = s.State
+		seen[s.ID] = true
+		prev, known := d.snaps[s.ID]
+		if known && reflect.DeepEqual(prev, s) {
+			continue
+		}
+		d.keep(prev, known, s, now)
+		if !known || prev.State == s.State {
+			continue
+		}
+		d.history.change(prev, known, s, now)
+		switch {
+		case !prev.Active() || !s.State.Settled():
+		case s.State == fetch.StateSucceeded:
+			d.settled(fetch.EventSuccess, s, now)
+		case s.State == fetch.StateFailed:
+			d.settled(fetch.EventFailure, s, now)
+		}
 	}
-	if reordered || len(changed) > 0 || !d.started {
-		if models := d.modelStates(snaps); !slices.Equal(models, d.models) || !d.started {
+	for id := range d.snaps {
+		if !seen[id] {
+			d.take(fetch.Event{Kind: fetch.EventRemove, Fetch: fetch.Snapshot{ID: id}}, now)
+		}
+	}
+	d.moved = true
+}
+
+// step works out what to show at now, the rows and the details only when
+// the window is visible. It reports whether it should be called again
+// soon: something waits to be shown.
+func (d *differ) step(now time.Time, visible bool) (batch, bool) {
+	var b batch
+	if d.moved || len(d.changed) > 0 {
+		if line := countStates(d.snaps).line(); line != d.status {
+			b.status, d.status = line, line
+		}
+	}
+	b.tray = d.tray.offer(d.status, now)
+	if settled := d.notes.flush(now); len(settled) > 0 {
+		b.notes = []note{summarize(settled, d.hub)}
+	}
+	if visible {
+		d.rowsStep(&b)
+		d.detailStep(&b)
+	}
+	d.shown = visible
+	clear(d.changed)
+	d.moved = false
+	return b, d.notes.waiting() || d.tray.waiting()
+}
+
+// rowsStep puts in b the rows that changed, or all of them when fetches
+// came, went or changed places, and the cards when any fetch changed
+// state.
+func (d *differ) rowsStep(b *batch) {
+	if d.moved || !d.shown {
+		rows := d.allRows()
+		changed, reordered := diffRows(d.rows, rows)
+		if reordered {
+			b.rows = slices.Clone(rows) // the UI's, which later steps do not touch
+		} else {
+			b.changed = changed
+		}
+		d.rows = rows
+		if models := d.modelStates(); !slices.Equal(models, d.models) {
 			b.models, d.models = models, models
 		}
+		return
 	}
-	counts := countStates(snaps)
-	line := counts.line()
-	if line != d.status {
-		b.status, d.status = line, line
+	for id := range d.changed {
+		i, ok := d.index[id]
+		if !ok {
+			continue
+		}
+		row := d.row(d.snaps[id], d.rows[i].line)
+		if row != d.rows[i] {
+			d.rows[i] = row
+			b.changed = append(b.changed, indexedRow{i, row})
+		}
 	}
-	b.tray = d.tray.offer(line, now)
-	b.detail = d.sample(snaps, now)
-	if settled := d.notes.flush(now); len(settled) > 0 {
-		b.notes = []note{summarize(settled)}
-	}
-	d.started = true
-	return b, busy || d.notes.waiting() || d.tray.waiting()
 }
 
-// rowsOf makes the rows of snaps, holds the notifications they call for,
-// and reports whether any moves.
-func (d *differ) rowsOf(snaps []fetch.Snapshot, now time.Time) (rows []rowData, busy bool) {
-	rows = make([]rowData, len(snaps))
-	queue := queuePositions(snaps)
+// allRows makes every row, in the list's order: what moves first, then
+// what waits for the network, then the queue in the order it starts, then
+// what is paused, then what is finished, the newest first.
+func (d *differ) allRows() []rowData {
+	snaps := make([]fetch.Snapshot, 0, len(d.snaps))
+	for _, s := range d.snaps {
+		snaps = append(snaps, s)
+	}
+	slices.SortFunc(snaps, func(a, b fetch.Snapshot) int {
+		if c := cmp.Compare(group(a), group(b)); c != 0 {
+			return c
+		}
+		if group(a) == groupFinished {
+			return cmp.Or(b.Created.Compare(a.Created), cmp.Compare(a.ID, b.ID))
+		}
+		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
+	})
+	rows := make([]rowData, len(snaps))
+	clear(d.index)
+	queued := 0
 	for i, s := range snaps {
-		rows[i] = d.row(s, queue[s.ID])
-		busy = busy || (rows[i].active && !rows[i].paused && s.State != fetch.StateQueued)
-		if d.announces(s) {
-			d.notes.add(s, now)
-		}
-	}
-	return rows, busy
-}
-
-// newestFirst orders fetches as download lists do: the latest on top.
-func newestFirst(snaps []fetch.Snapshot) []fetch.Snapshot {
-	slices.SortStableFunc(snaps, func(a, b fetch.Snapshot) int { return b.Created.Compare(a.Created) })
-	return snaps
-}
-
-// queuePositions numbers the queued fetches in the order the engine
-// starts them: the oldest first.
-func queuePositions(newest []fetch.Snapshot) map[string]int {
-	pos := map[string]int{}
-	n := 0
-	for _, s := range slices.Backward(newest) {
+		d.index[s.ID] = i
+		line := ""
 		if s.State == fetch.StateQueued {
-			n++
-			pos[s.ID] = n
+			queued++
+			line = queueLine(queued)
 		}
+		rows[i] = d.row(s, line)
 	}
-	return pos
+	return rows
 }
 
-// announces reports whether s just settled, so that a notification is
-// due: it was seen active before, or is new since the window opened (a
-// file that was already there is ready at once, and a fetch can fail
-// before the first poll). Fetches that had settled before the window
-// opened are not announced again.
-func (d *differ) announces(s fetch.Snapshot) bool {
-	prev, known := d.states[s.ID]
-	fresh := d.started || s.Created.After(d.opened)
-	return fresh && !(known && prev.Settled()) && s.State.Settled() && s.State != fetch.StateAborted
+// The groups of the list, in order.
+const (
+	groupMoving = iota
+	groupWaiting
+	groupQueued
+	groupPaused
+	groupFinished
+)
+
+func group(s fetch.Snapshot) int {
+	switch s.State {
+	case fetch.StateRunning, fetch.StateVerifying:
+		return groupMoving
+	case fetch.StateWaitingNetwork:
+		return groupWaiting
+	case fetch.StateQueued:
+		return groupQueued
+	case fetch.StatePaused:
+		return groupPaused
+	}
+	return groupFinished
 }
 
-// sample keeps one speed a second for every moving fetch, and returns the
-// open details' data when it changed.
-func (d *differ) sample(snaps []fetch.Snapshot, now time.Time) *detailData {
-	var out *detailData
-	for _, s := range snaps {
-		h := d.speeds[s.ID]
-		if h == nil && s.State == fetch.StateRunning {
-			h = &speedHistory{}
-			d.speeds[s.ID] = h
-		}
-		if h != nil && s.Active() {
-			h.add(s.Speed, now)
-		}
-		if s.ID == d.detailID {
-			next := &detailData{snap: s}
-			if h != nil {
-				next.speeds = h.values()
-			}
-			if d.detail == nil || !reflect.DeepEqual(*d.detail, *next) {
-				out = next
-			}
-			d.detail = next
-		}
-	}
+// detailStep puts in b the details' fetch when it changed.
+func (d *differ) detailStep(b *batch) {
 	if d.detailID == "" {
 		d.detail = nil
+		return
 	}
-	return out
+	s, ok := d.snaps[d.detailID]
+	if !ok {
+		return
+	}
+	if s.Active() {
+		// Some of a fetch's fields change without an event (how much of
+		// it is verified): the one fetch shown in full is read afresh.
+		if fresh, ok := d.m.Get(s.ID); ok {
+			s = fresh
+		}
+	}
+	next := &detailData{snap: s, history: d.history.lines(s.ID)}
+	if h := d.speeds[s.ID]; h != nil {
+		next.speeds = h.values()
+	}
+	if d.detail == nil || !reflect.DeepEqual(*d.detail, *next) {
+		b.detail = next
+	}
+	d.detail = next
 }
 
 // speedHistory is a fetch's speed once a second over the last few
@@ -323,7 +455,7 @@ func (c *coalescer) waiting() bool { return len(c.pending) > 0 }
 
 // throttle lets a changed text through at most once per every, keeping
 // the latest change for later: the tray's tooltip is a D-Bus property that
-// the desktop is told of on each change, and once a second is enough.
+// the desktop is told of on each change, and every few seconds is enough.
 type throttle struct {
 	every   time.Duration
 	shown   string
@@ -347,191 +479,9 @@ func (t *throttle) offer(text string, now time.Time) string {
 
 func (t *throttle) waiting() bool { return t.pending != "" }
 
-func (d *differ) row(s fetch.Snapshot, queuePos int) rowData {
-	r := rowData{
-		id:       s.ID,
-		title:    s.Title,
-		fraction: term.Fraction(s),
-		icon:     d.iconFor(s.Icon),
-		active:   s.Active(),
-		paused:   s.State == fetch.StatePaused,
-		kind:     barRunning,
-	}
-	r.line, r.tip = rowLine(s, queuePos)
-	switch s.State {
-	case fetch.StateQueued:
-		r.kind = barIdle
-	case fetch.StatePaused:
-		r.kind = barPaused
-	case fetch.StateSucceeded:
-		// Background Fetch's updateUI: the title says the model is ready.
-		r.title, r.ready, r.kind = s.Title+" ready", true, barDone
-		if paths := s.Paths(); len(paths) > 0 {
-			r.file = paths[0]
-		}
-	case fetch.StateFailed:
-		r.failed, r.kind, r.mismatch = true, barFailed, mismatchURL(s)
-	case fetch.StateAborted:
-		r.kind, r.fraction = barIdle, 0
-	}
-	if r.active {
-		r.partial = s.Downloaded
-	}
-	return r
-}
-
-// rowLine is a row's line under its bar, and the same in full for a
-// tooltip when it says more than fits.
-func rowLine(s fetch.Snapshot, queuePos int) (line, tip string) {
-	progress := term.CompactLine(s)
-	switch s.State {
-	case fetch.StateQueued:
-		return term.QueueText(max(queuePos, 1)), ""
-	case fetch.StateRunning:
-		for _, rec := range s.Records {
-			if rec.Restarted != "" {
-				// Bytes only go back when a server forced a fresh start; say why.
-				return "Started again · " + progress, "Started again: " + rec.Restarted
-			}
-		}
-		return progress, ""
-	case fetch.StateSucceeded:
-		if unverified(s) {
-			return "Ready · not verified · " + term.BytesOf(s.Downloaded, 0), "Kept without its SHA-256 checked: it did not match the one expected."
-		}
-		return "Ready · " + term.BytesOf(s.Downloaded, 0), ""
-	case fetch.StateAborted:
-		return "Cancelled", ""
-	case fetch.StateFailed:
-		line = "Failed: " + term.ReasonText(s.FailureReason)
-		if st := term.StatusText(s.Status); st != "" {
-			line += " (" + st + ")"
-		}
-		return line, failureText(s)
-	}
-	return term.StateText(s) + " · " + progress, ""
-}
-
-// stateCounts is how many fetches are in each state a person tells apart.
-type stateCounts struct {
-	downloading, queued, paused int
-	done, total                 int64 // bytes of the downloading ones; total -1 while unknown
-}
-
-func countStates(snaps []fetch.Snapshot) stateCounts {
-	var c stateCounts
-	for _, s := range snaps {
-		switch {
-		case s.State == fetch.StatePaused:
-			c.paused++
-		case s.State == fetch.StateQueued:
-			c.queued++
-		case s.Active():
-			c.downloading++
-			if s.DownloadTotal > 0 && c.total >= 0 {
-				c.done += s.Downloaded
-				c.total += s.DownloadTotal
-			} else {
-				c.total = -1 // one unknown total makes the sum unknown
-			}
-		}
-	}
-	return c
-}
-
-// line sums up the fetches: "3 downloading · 45 % · 20 queued · 1 paused",
-// or "Nothing downloading".
-func (c stateCounts) line() string {
-	var parts []string
-	if c.downloading > 0 {
-		parts = append(parts, fmt.Sprintf("%d downloading", c.downloading))
-		if c.total > 0 {
-			parts = append(parts, fmt.Sprintf("%d %%", c.done*100/c.total))
-		}
-	}
-	if c.queued > 0 {
-		parts = append(parts, fmt.Sprintf("%d queued", c.queued))
-	}
-	if c.paused > 0 {
-		parts = append(parts, fmt.Sprintf("%d paused", c.paused))
-	}
-	if len(parts) == 0 {
-		return "Nothing downloading"
-	}
-	return strings.Join(parts, " · ")
-}
-
-// failureText is why a fetch failed, in the engine's own sentence when it
-// has one.
-func failureText(s fetch.Snapshot) string {
-	if s.Message != "" {
-		return s.Message
-	}
-	return term.StateText(s)
-}
-
-// iconFor is a fetch's icon: the image file its Icon option names, read
-// once, or the app's icon. Icons on the web are not fetched: a window
-// that downloads what a catalog names on its own would surprise people.
-func (d *differ) iconFor(spec string) fyne.Resource {
-	if res, ok := d.icons[spec]; ok {
-		return res
-	}
-	res := loadIcon(spec, d.icon)
-	d.icons[spec] = res
-	return res
-}
-
-// loadIcon reads the icon file at path, falling back to fallback for
-// anything but a readable absolute path.
-func loadIcon(path string, fallback fyne.Resource) fyne.Resource {
-	if !filepath.IsAbs(path) {
-		return fallback
-	}
-	res, err := fyne.LoadResourceFromPath(path)
-	if err != nil {
-		return fallback
-	}
-	return res
-}
-
-// modelStates works out each catalog model's card: ready when every file
-// is downloaded and intact, active while its fetch runs.
-func (d *differ) modelStates(snaps []fetch.Snapshot) []modelState {
-	byID := make(map[string]fetch.Snapshot, len(snaps))
-	for _, s := range snaps {
-		byID[s.ID] = s
-	}
-	out := make([]modelState, len(d.catalog))
-	for i, model := range d.catalog {
-		// A model named by a Hub repo has no URL files to match: its card
-		// offers Download (the Hub tab says which files are there).
-		ms := modelState{ready: len(model.Files) > 0, size: model.Size()}
-		for j, f := range model.Files {
-			p, ok := d.m.Match(f.URL)
-			if !ok {
-				ms.ready, ms.file = false, ""
-				break
-			}
-			if j == 0 {
-				ms.file = p
-			}
-		}
-		if s, ok := byID[model.ID]; ok {
-			ms.active = s.Active()
-			ms.paused = s.State == fetch.StatePaused
-			if ms.size < 0 && s.DownloadTotal > 0 {
-				ms.size = s.DownloadTotal
-			}
-		}
-		out[i] = ms
-	}
-	return out
-}
-
-// diffRows compares the rows of two polls. When the same fetches are in
-// the same order it returns the rows that changed; otherwise it reports
-// that the list must be rebuilt.
+// diffRows compares two lists of rows. When the same fetches are in the
+// same order it returns the rows that changed; otherwise it reports that
+// the list must be rebuilt.
 func diffRows(prev, next []rowData) (changed []indexedRow, reordered bool) {
 	if len(prev) != len(next) {
 		return nil, true
@@ -545,20 +495,4 @@ func diffRows(prev, next []rowData) (changed []indexedRow, reordered bool) {
 		}
 	}
 	return changed, false
-}
-
-// mismatchURL is the URL of the first file of s that failed its SHA-256
-// check with its data kept, or "".
-func mismatchURL(s fetch.Snapshot) string {
-	for _, r := range s.Records {
-		if r.State == fetch.StateFailed && r.Actual != "" {
-			return r.URL
-		}
-	}
-	return ""
-}
-
-// unverified reports whether a file of s was kept without its check.
-func unverified(s fetch.Snapshot) bool {
-	return slices.ContainsFunc(s.Records, func(r fetch.RecordSnapshot) bool { return r.Unverified })
 }

@@ -27,8 +27,9 @@ var (
 // row shows at the moment of the tap.
 type fetchRow struct {
 	widget.BaseWidget
-	u    *UI
-	data rowData
+	u     *UI
+	data  rowData
+	bound bool // data is shown
 
 	icon  *widget.Icon
 	title *tipLabel
@@ -37,6 +38,8 @@ type fetchRow struct {
 
 	pause, cancel, retry, open, remove *tipButton
 	editSum, keep                      *tipButton // after a SHA-256 mismatch
+	signIn                             *tipButton // while a captive portal holds it
+	again                              *tipButton // once cancelled
 }
 
 // widestLine is as long as a row's line gets while nothing is cut: the
@@ -45,7 +48,7 @@ const widestLine = "Waiting for network · 888.8 of 888.8 GB · 100 %"
 
 func newFetchRow(u *UI) *fetchRow {
 	r := &fetchRow{u: u}
-	r.icon = widget.NewIcon(u.opts.Icon)
+	r.icon = widget.NewIcon(u.icon)
 	r.title = newTipLabel(u.tips, fyne.TextStyle{Bold: true})
 	r.bar = newStateBar()
 	r.line = newTipLabel(u.tips, fyne.TextStyle{})
@@ -58,12 +61,15 @@ func newFetchRow(u *UI) *fetchRow {
 	r.remove = newTipButton(u.tips, theme.DeleteIcon(), "Remove from the list (Delete)", func() { u.remove(r.data.id) })
 	r.editSum = newTipButton(u.tips, theme.DocumentCreateIcon(), "Edit checksum…", func() { u.editChecksum(r.data.id, r.data.mismatch) })
 	r.keep = newTipButton(u.tips, theme.ConfirmIcon(), "Keep file anyway (not verified)", func() { u.keepUnverified(r.data.id, r.data.mismatch) })
-	for _, b := range []*tipButton{r.pause, r.cancel, r.retry, r.open, r.remove, r.editSum, r.keep} {
+	r.signIn = newTipButton(u.tips, theme.LoginIcon(), "Sign in to the network…", func() { u.openSignIn(r.data.signIn) })
+	r.again = newTipButton(u.tips, theme.DownloadIcon(), "Download again", func() { u.downloadAgain(r.data.id) })
+	for _, b := range []*tipButton{r.pause, r.cancel, r.retry, r.open, r.remove, r.editSum, r.keep, r.signIn, r.again} {
 		b.Importance = widget.LowImportance
 		b.Hide() // until bind says which fit the fetch
 	}
 	r.retry.Importance = widget.HighImportance
 	r.editSum.Importance = widget.HighImportance
+	r.signIn.Importance = widget.HighImportance
 	r.ExtendBaseWidget(r)
 	return r
 }
@@ -75,10 +81,11 @@ func (r *fetchRow) CreateRenderer() fyne.WidgetRenderer {
 	room := canvas.NewRectangle(color.Transparent)
 	room.SetMinSize(fyne.NewSize(size.Width+2*theme.InnerPadding(), 0))
 	text := container.New(&rowTextLayout{}, r.title, r.bar, container.NewStack(room, r.line))
-	// Two buttons show at a time (Pause and Cancel, Retry and Remove, Open
-	// folder and Remove, Edit checksum and Keep file anyway): the row
+	// Two buttons show at a time (Pause and Cancel, Sign in and Cancel,
+	// Retry and Remove, Download again and Remove, Open folder and Remove,
+	// Edit checksum and Keep file anyway): the row
 	// keeps room for two, so that nothing moves as a download finishes.
-	buttons := container.NewHBox(r.pause, r.cancel, r.retry, r.editSum, r.keep, r.open, r.remove)
+	buttons := container.NewHBox(r.signIn, r.pause, r.cancel, r.retry, r.again, r.editSum, r.keep, r.open, r.remove)
 	pair := container.NewHBox(newTipButton(r.u.tips, theme.CancelIcon(), "", nil), newTipButton(r.u.tips, theme.CancelIcon(), "", nil))
 	icon := container.NewCenter(container.NewGridWrap(fyne.NewSquareSize(32), r.icon))
 	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, icon, fixedWidth(container.NewCenter(buttons), pair), text))
@@ -109,36 +116,51 @@ func (rowTextLayout) MinSize(objects []fyne.CanvasObject) fyne.Size {
 	return s
 }
 
-// bind shows d in the row.
+// bind shows d in the row, touching only what differs from what it
+// shows: each change of a label's text shapes it again, the most a row
+// costs.
 func (r *fetchRow) bind(d rowData) {
-	r.data = d
-	if d.icon != nil {
+	old, first := r.data, !r.bound
+	r.data, r.bound = d, true
+	if d.icon != nil && (first || d.icon != old.icon) {
 		r.icon.SetResource(d.icon)
 	}
-	r.title.SetText(d.title)
+	if first || d.title != old.title {
+		r.title.SetText(d.title)
+	}
 	r.bar.set(d.kind, d.fraction)
-	r.line.SetText(d.line)
 	r.line.tip = d.tip
-	r.line.Importance = widget.MediumImportance
-	if d.failed {
-		r.line.Importance = widget.DangerImportance
+	if first || d.line != old.line || d.failed != old.failed {
+		r.line.Importance = widget.MediumImportance
+		if d.failed {
+			r.line.Importance = widget.DangerImportance
+		}
+		r.line.SetText(d.line)
 	}
-	r.line.Refresh()
-
-	if d.paused {
-		r.pause.SetIcon(theme.MediaPlayIcon())
-		r.pause.tip = "Resume (Space)"
-	} else {
-		r.pause.SetIcon(theme.MediaPauseIcon())
-		r.pause.tip = "Pause (Space)"
+	if first || d.paused != old.paused {
+		r.setPause(d.paused)
 	}
-	showIf(r.pause, d.active)
+	r.signIn.tip = "Sign in to the network at " + d.signIn
+	showIf(r.signIn, d.signIn != "")
+	showIf(r.pause, d.active && d.signIn == "")
 	showIf(r.cancel, d.active)
 	showIf(r.retry, d.failed && d.mismatch == "")
+	showIf(r.again, d.aborted)
 	showIf(r.editSum, d.mismatch != "")
 	showIf(r.keep, d.mismatch != "")
 	showIf(r.open, d.ready)
 	showIf(r.remove, !d.active && d.mismatch == "") // the details view has it
+}
+
+// setPause makes the pause button say Pause or Resume.
+func (r *fetchRow) setPause(paused bool) {
+	if paused {
+		r.pause.tip = "Resume (Space)"
+		r.pause.SetIcon(theme.MediaPlayIcon())
+		return
+	}
+	r.pause.tip = "Pause (Space)"
+	r.pause.SetIcon(theme.MediaPauseIcon())
 }
 
 func showIf(o fyne.CanvasObject, show bool) {
@@ -176,7 +198,7 @@ func newModelCard(u *UI, model catalog.Model) *modelCard {
 }
 
 func (c *modelCard) CreateRenderer() fyne.WidgetRenderer {
-	icon := container.NewVBox(container.NewGridWrap(fyne.NewSquareSize(32), widget.NewIcon(loadIcon(c.model.Icon, c.u.opts.Icon))))
+	icon := container.NewVBox(container.NewGridWrap(fyne.NewSquareSize(32), widget.NewIcon(loadIcon(c.model.Icon, c.u.icon))))
 	// The button keeps one size whatever it says, so that nothing moves.
 	var samples []fyne.CanvasObject
 	for _, s := range []struct {

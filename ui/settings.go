@@ -1,12 +1,14 @@
 package ui
 
 import (
+	"context"
 	"errors"
+	"math"
+	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"github.com/modelfetch/modelfetch/downloader/words"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -15,19 +17,25 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/fetch"
+	"github.com/modelfetch/modelfetch/downloader/hf"
+	"github.com/modelfetch/modelfetch/downloader/instance"
 	"github.com/modelfetch/modelfetch/downloader/network"
+	"github.com/modelfetch/modelfetch/downloader/words"
 )
 
 // Preference keys. They are part of the user's saved settings: renaming
-// one forgets what people chose.
+// one forgets what people chose. The network's settings were kept here
+// before every process read them from one file (instance.Store); the old
+// keys are read once, to carry them over.
 const (
 	prefFolder   = "download.folder"
 	prefParallel = "download.parallel"
 	prefLimit    = "download.limit"       // bytes per second, 0 for none
 	prefConns    = "download.connections" // per file, 0 for automatic
-	prefMetered  = "network.pauseMetered"
-	prefProxy    = "network.proxy"  // empty: the environment's
-	prefCAFile   = "network.caFile" // extra CA certificates, PEM
+	prefMetered  = "network.pauseMetered" // before instance.Store
+	prefProxy    = "network.proxy"        // before instance.Store
+	prefCAFile   = "network.caFile"       // before instance.Store
 )
 
 // connChoices are the connection counts offered; automatic lets the engine
@@ -49,15 +57,16 @@ type settings struct {
 }
 
 // loadSettings reads the settings once, falling back to the engine's
-// defaults for anything missing or out of range.
-func loadSettings(p fyne.Preferences, modelsDir string) settings {
+// defaults for anything missing or out of range: the window's own from
+// p, the ones every process follows from store.
+func loadSettings(p fyne.Preferences, store *instance.Store, modelsDir string) settings {
 	s := settings{
 		dir:      p.StringWithFallback(prefFolder, modelsDir),
 		parallel: p.IntWithFallback(prefParallel, downloader.DefaultConfig().MaxActive),
 		conns:    p.IntWithFallback(prefConns, 0),
 		limit:    int64(p.IntWithFallback(prefLimit, 0)),
-		metered:  p.Bool(prefMetered),
-		net:      network.Settings{Proxy: p.String(prefProxy), CAFile: p.String(prefCAFile)},
+		metered:  store.Settings().PauseMetered,
+		net:      store.Settings().Network,
 	}
 	if s.conns < 0 || s.conns > 64 {
 		s.conns = 0
@@ -72,14 +81,26 @@ func loadSettings(p fyne.Preferences, modelsDir string) settings {
 	return s
 }
 
+// carryOver moves network settings kept in p by an older ModelFetch to
+// store, once, so that every process follows them.
+func carryOver(p fyne.Preferences, store *instance.Store) {
+	old := instance.Settings{Network: network.Settings{Proxy: p.String(prefProxy), CAFile: p.String(prefCAFile)}, PauseMetered: p.Bool(prefMetered)}
+	if old == (instance.Settings{}) || store == nil || store.Settings() != (instance.Settings{}) {
+		return
+	}
+	if store.Save(old) == nil {
+		p.RemoveValue(prefProxy)
+		p.RemoveValue(prefCAFile)
+		p.RemoveValue(prefMetered)
+	}
+}
+
+// save keeps the window's own settings in p.
 func (s settings) save(p fyne.Preferences) {
 	p.SetString(prefFolder, s.dir)
 	p.SetInt(prefParallel, s.parallel)
 	p.SetInt(prefConns, s.conns)
 	p.SetInt(prefLimit, int(s.limit))
-	p.SetBool(prefMetered, s.metered)
-	p.SetString(prefProxy, s.net.Proxy)
-	p.SetString(prefCAFile, s.net.CAFile)
 }
 
 // applySettings makes s the settings, live: the engine changes its pool
@@ -107,12 +128,15 @@ type settingsForm struct {
 	conns    *widget.Select
 	limit    *formEntry
 	login    *widget.Check // see autostart.go
-	token    *widget.Entry // see hubtab.go; nil without a Hub
+	token    *tokenField   // see hubtab.go; nil without a Hub
 	metered  *widget.Check
 	proxy    *formEntry
+	proxyPW  *formEntry
 	caFile   *formEntry
 	problem  *widget.Label
 	save     *widget.Button
+	// cancel ends the question about a typed token, when one is asked.
+	cancel context.CancelFunc
 }
 
 func (u *UI) showSettings() {
@@ -140,18 +164,24 @@ func (u *UI) showSettings() {
 	f.login = u.newLoginCheck()
 	f.metered = widget.NewCheck("Pause downloads on metered connections", nil)
 	f.metered.SetChecked(u.prefs.metered)
-	f.proxy, f.caFile = newFormEntry(u, false), newFormEntry(u, false)
+	f.proxy, f.proxyPW, f.caFile = newFormEntry(u, false), newFormEntry(u, false), newFormEntry(u, false)
 	f.proxy.SetPlaceHolder("From the environment (HTTPS_PROXY)")
-	f.proxy.SetText(u.prefs.net.Proxy)
+	address, password := instance.SplitProxy(u.prefs.net.Proxy)
+	f.proxy.SetText(address)
+	f.proxyPW.Password = true
+	f.proxyPW.SetPlaceHolder("None")
+	if password != "" {
+		f.proxyPW.SetPlaceHolder("Saved in the keyring (type a new one to replace it)")
+	}
 	f.caFile.SetPlaceHolder("None (for example /etc/ssl/company-ca.pem)")
 	f.caFile.SetText(u.prefs.net.CAFile)
 	f.problem.Importance = widget.DangerImportance
 	f.problem.Wrapping = fyne.TextWrapWord
 	f.problem.Hide()
 	if u.netProblem != nil {
-		f.problem.SetText(words.Sentence(u.netProblem))
-		f.problem.Show()
+		showProblem(f.problem, u.netProblem)
 	}
+	clearOnEdit(f.problem, f.folder, f.limit, f.proxy, f.proxyPW, f.caFile)
 	parallel := widget.NewFormItem("Files downloading at once", f.parallel)
 	// The engine's pool counts files, not downloads: say so plainly.
 	parallel.HintText = "Each file counts: a model of three files uses three."
@@ -163,11 +193,13 @@ func (u *UI) showSettings() {
 		widget.NewFormItem("", f.login),
 		widget.NewFormItem("", f.metered),
 		widget.NewFormItem("Proxy", f.proxy),
+		widget.NewFormItem("Proxy password", f.proxyPW),
 		widget.NewFormItem("Extra CA certificate file", f.caFile),
 	)
 	if u.opts.Hub != nil {
-		f.token = u.newTokenEntry()
-		form.Append("Hugging Face token", f.token)
+		f.token = u.newTokenField()
+		clearOnEdit(f.problem, f.token.entry)
+		form.Append("Hugging Face token", f.token.root)
 	}
 	f.dialog = dialog.NewCustomWithoutButtons("Settings", container.NewVBox(form, f.problem), u.win)
 	cancel := widget.NewButton("Cancel", f.dialog.Hide)
@@ -177,6 +209,7 @@ func (u *UI) showSettings() {
 	f.dialog.Resize(dialogSize(f.dialog, 600))
 	u.setup = f
 	u.showDialog(f.dialog)
+	u.win.Canvas().Focus(f.folder) // Tab goes on from there
 }
 
 func (u *UI) chooseFolder(into *formEntry) {
@@ -189,54 +222,179 @@ func (u *UI) chooseFolder(into *formEntry) {
 }
 
 func (u *UI) submitSettings(f *settingsForm) {
-	s, err := parseSettings(f.folder.Text, f.parallel.Selected, f.conns.Selected, f.limit.Text)
-	s.metered = f.metered.Checked
-	s.net = network.Settings{Proxy: strings.TrimSpace(f.proxy.Text), CAFile: strings.TrimSpace(f.caFile.Text)}
-	if err == nil {
-		err = u.m.SetNetworkSettings(s.net)
+	if f.cancel != nil {
+		return // the typed token is being checked
 	}
-	if err == nil {
-		u.netProblem = nil
-		err = u.setStartAtLogin(f.login.Checked)
+	s, err := u.readSettings(f)
+	typed := ""
+	if f.token != nil {
+		typed = strings.TrimSpace(f.token.entry.Text)
 	}
-	if err == nil && f.token != nil {
-		err = u.saveToken(f.token.Text)
-	}
-	if err != nil {
-		f.problem.SetText(words.Sentence(err))
-		f.problem.Show()
-		// The dialog was sized without the message: grow it to fit.
-		f.dialog.Resize(dialogSize(f.dialog, 600))
+	if err != nil || typed == "" {
+		u.commitSettings(f, s, err)
 		return
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	err = u.checkToken(ctx, typed, func(tok hf.Token, user string, err error) {
+		f.stop()
+		if err == nil {
+			err = u.saveToken(tok, typed, user)
+		}
+		u.commitSettings(f, s, err)
+	})
+	if err != nil {
+		cancel()
+		f.say(err)
+		return
+	}
+	f.cancel = cancel
+	f.save.Disable()
+	f.problem.Importance = widget.MediumImportance
+	f.problem.SetText("Checking the token with the Hugging Face Hub…")
+	f.problem.Show()
+}
+
+// readSettings reads the form, and checks what the engine would refuse,
+// changing nothing.
+func (u *UI) readSettings(f *settingsForm) (settings, error) {
+	s, err := parseSettings(f.folder.Text, f.parallel.Selected, f.conns.Selected, f.limit.Text)
+	s.metered = f.metered.Checked
+	s.net = network.Settings{Proxy: u.typedProxy(fetch.Pasted(f.proxy.Text), f.proxyPW.Text), CAFile: typedPath(f.caFile.Text)}
+	if err == nil && filepath.Clean(s.dir) != filepath.Clean(u.opts.ModelsDir) {
+		_, err = u.m.Place(s.dir) // the engine's rule for folders a client names
+	}
+	if err == nil {
+		err = network.Configure(&http.Transport{}, s.net) // a proxy or CA file the engine would refuse
+	}
+	return s, err
+}
+
+// typedProxy is the proxy typed, with the password typed for it, or the
+// one saved when none was typed and the address is the saved one's.
+func (u *UI) typedProxy(typed, password string) string {
+	address, inline := instance.SplitProxy(typed)
+	savedAddress, saved := instance.SplitProxy(u.prefs.net.Proxy)
+	switch {
+	case inline != "":
+		return typed // pasted whole: user:password@host
+	case password != "":
+		return instance.JoinProxy(address, password)
+	case address == savedAddress:
+		return instance.JoinProxy(address, saved)
+	}
+	return typed
+}
+
+// commitSettings saves and applies s, unless err (from reading the form
+// or checking the token) says why not, in the form. Every process
+// follows the network's settings from the file they are saved to; the
+// engine of this one at once.
+func (u *UI) commitSettings(f *settingsForm, s settings, err error) {
+	if err == nil {
+		err = u.setStartAtLogin(f.login.Checked)
+	}
+	var kept error // the proxy's password kept by this window only
+	if err == nil && u.opts.Settings != nil {
+		kept = u.opts.Settings.Save(instance.Settings{Network: s.net, PauseMetered: s.metered})
+		var pe *instance.PasswordError
+		if !errors.As(kept, &pe) {
+			err, kept = kept, nil
+		}
+	}
+	if err != nil {
+		f.say(err)
+		return
+	}
+	u.netProblem = nil
 	s.save(u.app.Preferences())
 	u.applySettings(s)
 	f.dialog.Hide()
+	if kept != nil {
+		u.showProblem("The proxy's password is not kept", words.Sentence(kept))
+	}
+}
+
+// say shows err's sentence under the form, until a field is edited.
+func (f *settingsForm) say(err error) {
+	f.problem.Importance = widget.DangerImportance
+	showProblem(f.problem, err)
+	// The dialog was sized without the message: grow it to fit.
+	f.dialog.Resize(dialogSize(f.dialog, 600))
+}
+
+// stop ends the question about a typed token, if one is asked.
+func (f *settingsForm) stop() {
+	if f.cancel != nil {
+		f.cancel()
+		f.cancel = nil
+		f.save.Enable()
+	}
+}
+
+// typedPath is a path as typed: trimmed, with ~ for the home folder.
+func typedPath(s string) string {
+	s = fetch.Pasted(s)
+	if rest, ok := strings.CutPrefix(s, "~"); ok && (rest == "" || rest[0] == '/') {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, rest)
+		}
+	}
+	return s
 }
 
 // parseSettings checks what was typed in the settings dialog.
 func parseSettings(dir, parallel, conns, limit string) (settings, error) {
 	var s settings
-	s.dir = strings.TrimSpace(dir)
-	if !filepath.IsAbs(s.dir) {
-		return s, errors.New("the download folder must be a full path, such as /home/you/models")
+	s.dir = typedPath(dir)
+	if err := checkFolder(s.dir); err != nil {
+		return s, err
 	}
 	n, err := strconv.Atoi(parallel)
 	if err != nil || n < 1 || n > maxParallel {
-		return s, errors.New("choose how many files may download at once")
+		n = downloader.DefaultConfig().MaxActive // a Select: nothing else can be chosen
 	}
 	s.parallel = n
 	if conns != connChoices[0] {
-		if s.conns, err = strconv.Atoi(conns); err != nil || s.conns < 1 {
-			return s, errors.New("choose how many connections each file may use")
-		}
+		s.conns, _ = strconv.Atoi(conns) // a Select too: 0, automatic, otherwise
 	}
-	if limit = strings.TrimSpace(limit); limit != "" && limit != "0" {
-		b, err := humanize.ParseBytes(strings.TrimSuffix(limit, "/s"))
-		if err != nil {
-			return s, errors.New("the bandwidth limit should be a size such as 20 MB, or empty for no limit")
-		}
-		s.limit = int64(b)
+	s.limit, err = parseLimit(limit)
+	return s, err
+}
+
+// checkFolder says what is wrong with a download folder; nil when
+// downloads can go there (it is made when the first one does).
+func checkFolder(dir string) error {
+	if !filepath.IsAbs(dir) {
+		return &mistake{kind: folderRelative, value: dir}
 	}
-	return s, nil
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return &mistake{kind: folderIsFile, value: dir}
+	}
+	return nil
+}
+
+// parseLimit reads a bandwidth limit as people write it: "20 MB",
+// "20MB/s", "1.5 GiB", "500 kB per second"; empty, "0", "none" or "no
+// limit" is no limit.
+func parseLimit(typed string) (int64, error) {
+	v := fetch.Pasted(typed)
+	lower := strings.ToLower(v)
+	for _, per := range []string{"per second", "a second", "/sec", "/s"} {
+		lower = strings.TrimSpace(strings.TrimSuffix(lower, per))
+	}
+	switch lower {
+	case "", "0", "none", "no limit", "unlimited", "off":
+		return 0, nil
+	}
+	if _, err := strconv.ParseFloat(lower, 64); err == nil {
+		return 0, &mistake{kind: limitNoUnit, value: v}
+	}
+	b, err := humanize.ParseBytes(lower)
+	switch {
+	case err != nil || b > math.MaxInt64:
+		return 0, &mistake{kind: limitNotSize, value: v}
+	case b < 1000:
+		return 0, &mistake{kind: limitTooLow, value: v}
+	}
+	return int64(b), nil
 }

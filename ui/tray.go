@@ -46,6 +46,15 @@ func (u *UI) SetupTray(d desktop.App) {
 	}
 	d.SetSystemTrayMenu(menu)
 	d.SetSystemTrayWindow(u.win)
+	// Fyne's SetSystemTrayWindow (2.7) makes closing the window hide it,
+	// replacing the window's own handler: where no tray host shows the
+	// icon, that left an invisible process. The window's own comes back.
+	u.win.SetCloseIntercept(u.closeWindow)
+	if u.opts.TrayTooltip == nil {
+		// Fyne's tray shows the window itself on a click; the poller must
+		// know, so the click goes through Show.
+		systray.SetOnTapped(func() { fyne.Do(u.Show) })
+	}
 	if u.status.Text != "" {
 		t.setStatus(u.status.Text) // else the first poll sets it
 	}
@@ -54,8 +63,17 @@ func (u *UI) SetupTray(d desktop.App) {
 // Show brings the window forward: from the tray, or for a second start of
 // the app. Call it on the UI goroutine.
 func (u *UI) Show() {
+	u.visible.Store(true)
+	u.refresh() // the rows, not worked out while hidden
 	u.win.Show()
 	u.win.RequestFocus()
+}
+
+// hide hides the window; the poller then works out only what the tray
+// and the notifications say.
+func (u *UI) hide() {
+	u.visible.Store(false)
+	u.win.Hide()
 }
 
 // setStatus shows line as the tray icon's tooltip.
@@ -72,8 +90,12 @@ func (t *tray) setStatus(line string) {
 const trayWatcher = "org.kde.StatusNotifierWatcher"
 
 // hasTrayHost reports whether something on the session bus shows tray
-// icons. It talks to the bus: call it off the UI goroutine.
+// icons; Windows' notification area and macOS's menu bar always do. It
+// talks to the bus: call it off the UI goroutine.
 func (u *UI) hasTrayHost() bool {
+	if !busDesktop() {
+		return true
+	}
 	conn, err := u.opts.Bus()
 	if err != nil {
 		return false
@@ -99,12 +121,29 @@ func (u *UI) closeWindow() {
 		host := u.hasTrayHost()
 		u.opts.Do(func() {
 			if host {
-				u.win.Hide()
+				u.hideToTray()
 				return
 			}
 			u.askBeforeQuit()
 		})
 	}()
+}
+
+// prefToldTray remembers that a person was told, once, that the window
+// goes to the tray.
+const prefToldTray = "window.toldTray"
+
+// hideToTray hides the window, saying the first time that ModelFetch
+// carries on in the tray: a window that vanishes could look like a quit.
+func (u *UI) hideToTray() {
+	u.hide()
+	p := u.app.Preferences()
+	if p.Bool(prefToldTray) {
+		return
+	}
+	p.SetBool(prefToldTray, true)
+	u.notify(note{title: "ModelFetch keeps downloading in the tray",
+		body: "Its icon in the tray shows the window again; Quit is in its menu."})
 }
 
 // askBeforeQuit quits at once when nothing is downloading, and asks
@@ -119,7 +158,7 @@ func (u *UI) askBeforeQuit() {
 	q := &quitQuestion{dialog: dialog.NewCustomWithoutButtons("Keep downloading?", msg, u.win)}
 	q.keep = widget.NewButton("Keep downloading in the background", func() {
 		q.dialog.Hide()
-		u.win.Hide()
+		u.hide()
 	})
 	q.keep.Importance = widget.HighImportance
 	q.quit = widget.NewButton("Pause and quit", func() {
@@ -130,7 +169,7 @@ func (u *UI) askBeforeQuit() {
 	q.dialog.SetButtons([]fyne.CanvasObject{widget.NewButton("Cancel", q.dialog.Hide), q.quit, q.keep})
 	q.dialog.Resize(dialogSize(q.dialog, 520))
 	u.quitAsk = q
-	u.showDialog(q.dialog)
+	u.showQuestion(q.dialog, q.keep.OnTapped)
 }
 
 // quitQuestion is the question closing the window asks where no tray
@@ -152,4 +191,19 @@ func (u *UI) anyActive() bool {
 }
 
 // sessionBus connects to the desktop's session bus; the caller closes it.
-func sessionBus() (*dbus.Conn, error) { return dbus.ConnectSessionBus() }
+// It never starts a bus of its own (dbus-launch): only the session's
+// counts, for the tray as for notifications.
+func sessionBus() (*dbus.Conn, error) {
+	conn, err := dbus.SessionBusPrivateNoAutoStartup()
+	if err != nil {
+		return nil, err
+	}
+	if err = conn.Auth(nil); err == nil {
+		err = conn.Hello()
+	}
+	if err != nil {
+		conn.Close() // the error says what went wrong; closing adds nothing
+		return nil, err
+	}
+	return conn, nil
+}

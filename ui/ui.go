@@ -15,7 +15,6 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,8 +51,9 @@ type Options struct {
 	// ModelsDir is the engine's folder for completed files: the download
 	// folder until the person chooses another in the settings.
 	ModelsDir string
-	// Interval is how often progress is read while something downloads;
-	// 0 means four times a second.
+	// Interval is how often the window shows what changed while it is
+	// shown (eight times slower while it is hidden); 0 means twice a
+	// second, as often as a person reads a changing number.
 	Interval time.Duration
 	// Do runs f on the UI goroutine; nil means fyne.Do. Tests pass their
 	// own so that UI work runs on the test goroutine, as it does on the UI
@@ -66,6 +66,10 @@ type Options struct {
 	// goroutine of its own: on Linux that is a D-Bus call, which must not
 	// hold up the UI goroutine.
 	Notify func(n *fyne.Notification)
+	// Settings are the proxy, CA file and metered choice every process
+	// follows (instance.Store): Settings shows and saves them there. nil
+	// keeps them in this window only.
+	Settings *instance.Store
 	// Version is the build the About dialog names.
 	Version instance.Version
 	// AutostartDir is where the desktop looks for programs to start at
@@ -81,11 +85,18 @@ type Options struct {
 	// Hub is the Hugging Face Hub of the "Hugging Face" tab beside the
 	// catalog, nil for no tab; HubLayout is where its files go (the Hub
 	// cache). HubTokenPath is the token file Settings writes, and
-	// HubToken gives the engine a new token (nil when it cannot take one).
+	// HubEngine the engine's Hub transport, which takes a new token and
+	// says when it downloaded without a refused one (nil: neither).
 	Hub          *hf.Client
 	HubLayout    hf.Layout
 	HubTokenPath string
-	HubToken     func(hf.Token)
+	HubEngine    HubEngine
+}
+
+// HubEngine is the engine's side of the Hub token (hf.PublicTransport).
+type HubEngine interface {
+	SetToken(hf.Token)
+	OnRefused(func(hf.Token))
 }
 
 // UI is the window and the goroutine that keeps it up to date. Create it
@@ -95,6 +106,8 @@ type UI struct {
 	m    *downloader.Manager
 	opts Options
 	win  fyne.Window
+
+	icon fyne.Resource // opts.Icon at the size of rows and cards
 
 	// Fields below are touched on the UI goroutine only.
 	prefs    settings
@@ -113,6 +126,7 @@ type UI struct {
 	checksum *checksumForm // the last Edit checksum dialog
 	setup    *settingsForm
 	dialog   dialog.Dialog // the dialog on top, while one is open
+	enter    func()        // what Enter does in it, when it is a question
 	selected string        // the fetch the list has selected, "" for none
 	quitAsk  *quitQuestion // the last question closing the window asked
 	notifier *notifier     // nil when notifications go through opts.Notify
@@ -120,9 +134,12 @@ type UI struct {
 	// hubClient is opts.Hub, and the client of a token saved since, for
 	// the local API's resolves (HubClient), which run on other goroutines.
 	hubClient atomic.Pointer[hf.Client]
+	hubUser   string // whose the token is, as the Hub said when it was saved
 	places    *container.AppTabs
 
 	shownID  atomic.Pointer[string] // the fetch the details view shows, for the poller
+	visible  atomic.Bool            // the window is shown: the poller works out rows
+	history  *history               // what happened to each fetch, shared with the poller
 	kick     chan struct{}          // asks the poller to look now
 	cancel   context.CancelFunc     // ends the poller (Stop)
 	done     chan struct{}          // closed when the poller has returned
@@ -137,12 +154,13 @@ type UI struct {
 // goroutine (or before the app runs).
 func New(a fyne.App, m *downloader.Manager, opts Options) *UI {
 	if opts.Interval <= 0 {
-		opts.Interval = 250 * time.Millisecond
+		opts.Interval = 500 * time.Millisecond
 	}
 	if opts.Do == nil {
 		opts.Do = fyne.Do
 	}
-	u := &UI{app: a, m: m, opts: opts, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	u := &UI{app: a, m: m, opts: opts, kick: make(chan struct{}, 1), done: make(chan struct{}), history: newHistory()}
+	u.visible.Store(true) // until it is hidden; a start in the tray hides it at once
 	if u.opts.Reveal == nil {
 		u.opts.Reveal = u.openFolder
 	}
@@ -152,7 +170,9 @@ func New(a fyne.App, m *downloader.Manager, opts Options) *UI {
 	if u.opts.Notify == nil {
 		u.setupNotifier()
 	}
-	u.prefs = loadSettings(a.Preferences(), opts.ModelsDir)
+	u.icon = smallIcon(opts.Icon)
+	carryOver(a.Preferences(), opts.Settings)
+	u.prefs = loadSettings(a.Preferences(), opts.Settings, opts.ModelsDir)
 	u.applySettings(u.prefs)
 
 	u.win = a.NewWindow("ModelFetch")
@@ -167,9 +187,14 @@ func New(a fyne.App, m *downloader.Manager, opts Options) *UI {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	u.cancel = cancel
-	// The differ is made here, not in the goroutine, so that it counts as
-	// opened before anything the caller does next.
-	go u.poll(ctx, newDiffer(u.m, u.opts.Catalog, u.opts.Icon, u.opts.Interval))
+	d := newDiffer(u.m, u.opts.Catalog, u.icon, u.opts.Interval)
+	d.history, d.hub = u.history, u.hubNames()
+	// The subscription and the first read are made here, not in the
+	// goroutine, so that the poller hears of everything the caller does
+	// next, and of nothing from before its read.
+	sub := u.m.Subscribe("", eventBuffer)
+	d.reload(u.m.Snapshots(), time.Now())
+	go u.poll(ctx, d, sub)
 	return u
 }
 
@@ -184,6 +209,12 @@ func (u *UI) Stop() {
 		<-u.done
 		if u.hub != nil {
 			u.hub.Stop()
+		}
+		if u.opts.HubEngine != nil {
+			u.opts.HubEngine.OnRefused(nil)
+		}
+		if u.setup != nil {
+			u.setup.stop()
 		}
 		if u.notifier != nil {
 			u.notifier.close()
@@ -313,7 +344,7 @@ func (u *UI) apply(b batch) {
 	}
 	for _, c := range b.changed {
 		u.rows[c.index] = c.row
-		u.list.RefreshItem(c.index)
+		u.list.refreshRow(c.row)
 	}
 	showIf(u.empty, len(u.rows) == 0)
 	showIf(u.clear, slices.ContainsFunc(u.rows, func(r rowData) bool { return !r.active && !r.failed }))
@@ -401,8 +432,9 @@ func (u *UI) askReplace(ce *fetch.ConflictError, replace func()) {
 		}
 	}, u.win)
 	d.SetConfirmText("Replace")
+	d.SetConfirmImportance(widget.WarningImportance)
 	d.SetDismissText("Keep the old one")
-	u.showDialog(d)
+	u.showQuestion(d, d.Hide)
 }
 
 // Open starts the fetch an argument of `modelfetch ARG…` names: a model id
@@ -416,7 +448,7 @@ func (u *UI) Open(arg string) error {
 	if u.openHub(arg) {
 		return nil
 	}
-	if err := checkURL(arg); err != nil {
+	if err := checkAddress(arg); err != nil {
 		u.showProblem("Cannot download "+arg, fmt.Sprintf("The argument %q is neither a model id from the catalog nor a download address.", arg))
 		return fmt.Errorf("%q is neither a catalog model nor a download address: %w", arg, err)
 	}
@@ -434,7 +466,7 @@ func (u *UI) fetchURL(raw, title, sha string) (string, error) {
 	if title == "" {
 		title = titleFromURL(raw)
 	}
-	req := fetch.Request{URL: raw, SHA256: strings.ToLower(sha)}
+	req := fetch.Request{URL: raw, SHA256: sha}
 	return id, u.ensure(id, []fetch.Request{req}, fetch.Options{Title: title, Dir: u.dirFor(id)})
 }
 
@@ -476,8 +508,9 @@ func (u *UI) cancelFetch(r rowData) {
 		}
 	}, u.win)
 	d.SetConfirmText("Cancel download")
+	d.SetConfirmImportance(widget.DangerImportance)
 	d.SetDismissText("Keep downloading")
-	u.showDialog(d)
+	u.showQuestion(d, d.Hide)
 }
 
 func (u *UI) abort(id string) {
@@ -505,10 +538,11 @@ func (u *UI) editChecksum(id, url string) {
 	msg := wrapped(widget.NewLabel("The file is kept. Enter the SHA-256 it should have: it is checked against the file on disk, without downloading it again."))
 	d := dialog.NewCustomWithoutButtons("Edit checksum of "+titleFromURL(url), container.NewVBox(msg, f.entry, f.problem), u.win)
 	f.dialog = d
+	clearOnEdit(f.problem, f.entry)
 	f.check = widget.NewButton("Check the file", func() {
-		if err := u.setDigest(id, url, strings.TrimSpace(f.entry.Text)); err != nil {
-			f.problem.SetText(words.Sentence(err))
-			f.problem.Show()
+		if err := u.setDigest(id, url, f.entry.Text); err != nil {
+			showProblem(f.problem, err)
+			d.Resize(dialogSize(d, 560))
 			return
 		}
 		d.Hide()
@@ -522,13 +556,14 @@ func (u *UI) editChecksum(id, url string) {
 	u.win.Canvas().Focus(f.entry)
 }
 
-// setDigest checks sha as the Add URL form does, then has the engine
+// setDigest reads sha as the Add URL form does, then has the engine
 // verify the file against it.
-func (u *UI) setDigest(id, url, sha string) error {
-	if sha == "" {
-		return errors.New("enter the SHA-256 the file should have")
+func (u *UI) setDigest(id, url, typed string) error {
+	sha, err := parseDigest(typed)
+	if err == nil && sha == "" {
+		err = &mistake{kind: noDigest}
 	}
-	if err := checkSHA256(sha); err != nil {
+	if err != nil {
 		return err
 	}
 	return u.m.SetDigest(id, url, sha)
@@ -570,23 +605,83 @@ func (u *UI) reveal(path string) {
 		return
 	}
 	if err := u.opts.Reveal(path); err != nil {
-		// The file manager's own error means nothing to a person; where the
-		// folder is does.
-		u.showProblem("Cannot open the folder", fmt.Sprintf("The folder %s could not be opened from here; open it in the file manager.", filepath.Dir(path)))
+		u.folderProblem(filepath.Dir(path))
 	}
 }
 
-// openFolder opens the folder that holds path in the file manager.
+// openFolder opens the folder that holds path in the file manager. The
+// desktop answers after a moment: a failure then is said in the window.
 func (u *UI) openFolder(path string) error {
-	link, err := url.Parse(storage.NewFileURI(filepath.Dir(path)).String())
-	if err != nil {
-		return err
-	}
-	return u.app.OpenURL(link)
+	dir := filepath.Dir(path)
+	u.openOutside(storage.NewFileURI(dir).String(), func() { u.folderProblem(dir) })
+	return nil
 }
 
+// openOutside opens target (a folder, a web page) with the desktop's own
+// application for it, on a goroutine of its own, and calls failed on the
+// UI goroutine when the desktop could not.
+func (u *UI) openOutside(target string, failed func()) {
+	go func() {
+		if err := openExternal(u.app, target); err != nil {
+			u.opts.Do(failed)
+		}
+	}()
+}
+
+// folderProblem says that a folder could not be opened, and offers its
+// path to copy: the file manager's own error means nothing to a person,
+// where the folder is does.
+func (u *UI) folderProblem(dir string) {
+	msg := wrapped(widget.NewLabel("ModelFetch could not open the folder: no file manager answered. It is here:"))
+	path := newCopyLine(u, "Folder")
+	path.set(dir)
+	d := dialog.NewCustom("Cannot open the folder", "Close", container.NewVBox(msg, path.root), u.win)
+	d.Resize(dialogSize(d, 560))
+	u.showQuestion(d, d.Hide)
+}
+
+// openSignIn opens a captive portal's page in the browser, to sign in to
+// the network; the downloads waiting for it go on by themselves after.
+func (u *UI) openSignIn(page string) {
+	u.openOutside(page, func() {
+		u.showProblem("Cannot open the sign-in page", "No web browser answered. Open "+page+" in a browser to sign in to the network; the downloads go on by themselves after.")
+	})
+}
+
+// downloadAgain starts a cancelled fetch again. A Hub fetch opens its
+// repo in the Hugging Face tab with its files ticked, since its files go
+// where the Hub cache says; any other fetches its files again, under its
+// id, into the download folder.
+func (u *UI) downloadAgain(id string) {
+	s, ok := u.m.Get(id)
+	if !ok {
+		u.refresh()
+		return
+	}
+	if repo, paths := u.hubNames().repo(s); repo != "" && u.hub != nil {
+		u.places.SelectIndex(1)
+		u.hub.openRepo(hf.Ref{Repo: repo, Type: hf.TypeModel, Include: paths})
+		return
+	}
+	reqs := make([]fetch.Request, len(s.Records))
+	for i, r := range s.Records {
+		reqs[i] = fetch.Request{URL: r.URL, SHA256: r.SHA256}
+	}
+	u.check(u.ensure(id, reqs, fetch.Options{Title: s.Title, Dir: u.dirFor(id)}))
+}
+
+// hubNames tells the Hub's fetches apart (see differ.hub).
+func (u *UI) hubNames() hubNames {
+	if u.opts.Hub == nil {
+		return hubNames{}
+	}
+	return hubNames{endpoint: u.opts.Hub.Endpoint(), cache: u.opts.HubLayout}
+}
+
+// showProblem says what went wrong in a dialog that Enter closes.
 func (u *UI) showProblem(title, message string) {
-	u.showDialog(dialog.NewInformation(title, message, u.win))
+	d := dialog.NewInformation(title, message, u.win)
+	u.showQuestion(d, d.Hide)
 }
 
 // titleFromURL is the file name of a URL, a fine title when none is given.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
 	"log/slog"
 	"net/http"
 	"os"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/modelfetch/modelfetch/assets"
 	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/instance"
 	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
@@ -78,11 +80,16 @@ type harness struct {
 	uiQueue
 	revealed []string
 	notes    []fyne.Notification // sent, in order
-	noted    int                 // how many of notes waitNote checked
+	// settingsPath is where the settings every process follows are.
+	settingsPath string
+	noted        int // how many of notes waitNote checked
 }
 
 // errNoBus stands for a desktop without a session bus.
 var errNoBus = errors.New("no session bus in this test")
+
+// noKeyring stands for a desktop without a secret store.
+func noKeyring() (instance.Secrets, error) { return nil, errNoBus }
 
 func newHarness(t *testing.T, gated bool) *harness {
 	t.Helper()
@@ -128,7 +135,13 @@ func newHarnessWith(t *testing.T, gated bool, edit func(*Options)) *harness {
 	ctx, cancel := context.WithCancel(context.Background())
 	runDone := make(chan error, 1)
 	go func() { runDone <- h.m.Run(ctx) }()
+	h.settingsPath = filepath.Join(t.TempDir(), "settings.json")
+	store, err := instance.OpenStore(h.settingsPath, noKeyring)
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := Options{
+		Settings:  store,
 		Catalog:   catalog,
 		Icon:      assets.Icon,
 		ModelsDir: h.cfg.ModelsDir,
@@ -484,7 +497,7 @@ func TestSettingsAppliedAndKept(t *testing.T) {
 		t.Fatalf("got the dialog still open: %q", f.problem.Text)
 	}
 	want := settings{dir: dir, parallel: 5, conns: 4, limit: 20_000_000}
-	if got := loadSettings(fyne.CurrentApp().Preferences(), h.cfg.ModelsDir); got != want {
+	if got := loadSettings(fyne.CurrentApp().Preferences(), h.u.opts.Settings, h.cfg.ModelsDir); got != want {
 		t.Errorf("got saved settings %+v, want %+v", got, want)
 	}
 	test.Tap(h.gemmaCard().button)
@@ -510,9 +523,14 @@ func TestStatusLine(t *testing.T) {
 		{"unknown total", []fetch.Snapshot{running(30, 100), running(5, -1)}, "2 downloading"},
 		{"paused", []fetch.Snapshot{{State: fetch.StatePaused}}, "1 paused"},
 		{"queued apart", []fetch.Snapshot{running(1, 4), queued, queued, {State: fetch.StatePaused}}, "1 downloading · 25 % · 2 queued · 1 paused"},
+		{"waiting apart", []fetch.Snapshot{running(1, 4), {State: fetch.StateWaitingNetwork}, queued}, "1 downloading · 25 % · 1 waiting for the network · 1 queued"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if got := countStates(c.snaps).line(); got != c.want {
+			byID := map[string]fetch.Snapshot{}
+			for i, s := range c.snaps {
+				byID[fmt.Sprint(i)] = s
+			}
+			if got := countStates(byID).line(); got != c.want {
 				t.Errorf("got %q, want %q", got, c.want)
 			}
 		})
@@ -554,14 +572,32 @@ func TestFetchIcon(t *testing.T) {
 		spec string
 		want []byte
 	}{
-		{icon, assets.Icon.Content()},
+		{icon, smallIcon(assets.Icon).Content()},
 		{"", fallback.Content()},
 		{"https://example.org/icon.png", fallback.Content()},
 		{filepath.Join(t.TempDir(), "missing.png"), fallback.Content()},
 	} {
-		if got := d.row(fetch.Snapshot{Icon: c.spec}, 0).icon; !bytes.Equal(got.Content(), c.want) {
+		if got := d.row(fetch.Snapshot{Icon: c.spec}, "").icon; !bytes.Equal(got.Content(), c.want) {
 			t.Errorf("got icon %s for %q, want %d bytes", got.Name(), c.spec, len(c.want))
 		}
+	}
+}
+
+// TestSmallIcon: an icon is kept at the size rows show it, in its
+// proportions; one that is small already, or not a picture Go reads, is
+// kept as it is.
+func TestSmallIcon(t *testing.T) {
+	small := smallIcon(assets.Icon)
+	img, _, err := image.Decode(bytes.NewReader(small.Content()))
+	if err != nil || img.Bounds().Dx() != rowIconSize || img.Bounds().Dy() != rowIconSize {
+		t.Fatalf("got %v (%v), want %d pixels square", img.Bounds(), err, rowIconSize)
+	}
+	if again := smallIcon(small); again != small {
+		t.Error("got a small icon scaled again")
+	}
+	svg := fyne.NewStaticResource("icon.svg", []byte("<svg/>"))
+	if got := smallIcon(svg); got != svg {
+		t.Error("got an SVG changed")
 	}
 }
 
@@ -591,16 +627,16 @@ func TestCheckURL(t *testing.T) {
 		{"file:///etc/passwd", false},
 		{"https://exa mple.org/", false},
 	} {
-		err := checkURL(c.url)
+		err := checkAddress(c.url)
 		if (err == nil) != c.ok {
-			t.Errorf("checkURL(%q) = %v, want ok %v", c.url, err, c.ok)
+			t.Errorf("checkAddress(%q) = %v, want ok %v", c.url, err, c.ok)
 		}
 	}
 }
 
-// BenchmarkPollStep200 is what one poll costs the poller goroutine with
-// 200 fetches in the list and nothing changed: the read of the engine and
-// the diff that finds no row to refresh.
+// BenchmarkPollStep200 is what one showing costs the poller goroutine
+// with 200 fetches in the list and one fetch's progress changed: the
+// event taken, and the one row worked out again.
 func BenchmarkPollStep200(b *testing.B) {
 	m, err := downloader.New(downloader.Config{StateDir: b.TempDir(), PartialDir: b.TempDir(), ModelsDir: b.TempDir()})
 	if err != nil {
@@ -619,11 +655,16 @@ func BenchmarkPollStep200(b *testing.B) {
 		}
 	}
 	d := newDiffer(m, nil, nil, time.Second)
-	d.step(time.Now())
+	d.reload(m.Snapshots(), time.Now())
+	d.step(time.Now(), true)
+	s, _ := m.Get("model-100")
+	s.DownloadTotal = 1 << 30
 	b.ReportAllocs()
 	for b.Loop() {
-		if batch, _ := d.step(time.Now()); !batch.empty() {
-			b.Fatalf("got changes %+v from an unchanged engine", batch)
+		s.Downloaded += 1 << 20
+		d.take(fetch.Event{Kind: fetch.EventProgress, Fetch: s}, time.Now())
+		if batch, _ := d.step(time.Now(), true); len(batch.changed) != 1 || batch.rows != nil {
+			b.Fatalf("got changes %+v for one fetch's progress, want its row alone", batch)
 		}
 	}
 }

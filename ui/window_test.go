@@ -109,7 +109,10 @@ func (h *harness) fetchURLs(names ...string) []string {
 	return ids
 }
 
-func TestQueuedRowsSayTheirPlaceNewestFirst(t *testing.T) {
+// TestRowsRunningFirstThenQueue: what downloads comes first, then the
+// queue in the order it starts, each saying its place; finished rows go
+// below, the newest first.
+func TestRowsRunningFirstThenQueue(t *testing.T) {
 	h := newHarness(t, true)
 	h.u.applySettings(settings{dir: h.cfg.ModelsDir, parallel: 1})
 	ids := h.fetchURLs("a.bin")
@@ -119,8 +122,8 @@ func TestQueuedRowsSayTheirPlaceNewestFirst(t *testing.T) {
 		return h.row(ids[1]) != nil && h.row(ids[1]).line.Text == "Queued · 1st in line" &&
 			h.row(ids[2]) != nil && h.row(ids[2]).line.Text == "Queued · 2nd in line"
 	})
-	if got := []string{h.u.rows[0].id, h.u.rows[1].id, h.u.rows[2].id}; !slices.Equal(got, []string{ids[2], ids[1], ids[0]}) {
-		t.Errorf("got rows %q, want the newest first %q", got, []string{ids[2], ids[1], ids[0]})
+	if got := []string{h.u.rows[0].id, h.u.rows[1].id, h.u.rows[2].id}; !slices.Equal(got, ids) {
+		t.Errorf("got rows %q, want the running one first, then the queue in order %q", got, ids)
 	}
 	if r := h.row(ids[1]); r.bar.kind != barIdle || !r.pause.Visible() {
 		t.Errorf("got a queued row with bar kind %v and Pause shown %v, want a still track and Pause", r.bar.kind, r.pause.Visible())
@@ -134,6 +137,9 @@ func TestQueuedRowsSayTheirPlaceNewestFirst(t *testing.T) {
 	})
 	if got := h.row(ids[0]).title.Text; got != "a.bin ready" {
 		t.Errorf("got title %q for a URL, want its file name", got)
+	}
+	if got := []string{h.u.rows[0].id, h.u.rows[1].id, h.u.rows[2].id}; !slices.Equal(got, []string{ids[2], ids[1], ids[0]}) {
+		t.Errorf("got finished rows %q, want the newest first", got)
 	}
 }
 
@@ -260,7 +266,7 @@ func TestNotificationWords(t *testing.T) {
 		{[]fetch.Snapshot{ok("A"), ok("B"), ok("C"), ok("D")}, "4 downloads finished", "A, B and 2 more"},
 		{[]fetch.Snapshot{ok("A"), ok("B"), failed}, "2 downloads finished, 1 failed", "A and B. Failed: Broken"},
 	} {
-		n := summarize(c.in)
+		n := summarize(c.in, hubNames{})
 		if n.title != c.title || n.body != c.body || n.reveal != firstPath(c.in[0]) {
 			t.Errorf("got %q / %q revealing %q, want %q / %q revealing %q", n.title, n.body, n.reveal, c.title, c.body, firstPath(c.in[0]))
 		}
@@ -357,8 +363,8 @@ func TestKeyboard(t *testing.T) {
 		t.Fatalf("got dialog open %v and fetches %q for two addresses, want both started", h.u.add != nil, h.m.IDs())
 	}
 	h.waitFor("two rows downloading", func() bool { return len(h.u.rows) == 2 && h.rowState(h.u.rows[1].id) == "Downloading" })
-	if h.u.rows[0].title != "b.bin" {
-		t.Errorf("got %q on top, want the newest, b.bin", h.u.rows[0].title)
+	if h.u.rows[0].title != "a.bin" {
+		t.Errorf("got %q on top, want the first to start, a.bin", h.u.rows[0].title)
 	}
 	key := h.u.win.Canvas().OnTypedKey()
 	h.u.list.Select(1)

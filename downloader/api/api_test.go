@@ -65,6 +65,7 @@ func TestResources(t *testing.T) {
 		{"create a model and wait", testCreateAndWait},
 		{"get and list", testGetAndList},
 		{"match", testMatch},
+		{"share", testShare},
 		{"create again attaches without downloading", testCreateAgain},
 		{"create by URL with an id made for it, into a folder of home", testCreateByURL},
 		{"pause", testPause},
@@ -149,6 +150,21 @@ func testGetAndList(t *testing.T, rt *resourceTest) {
 	all, err := c.List(ctx)
 	if err != nil || len(all) != 1 || all[0].ID != "model-a" {
 		t.Fatalf("got %d fetches, %v, want model-a alone", len(all), err)
+	}
+}
+
+// testShare: a download with no Hub model file is a 409 with the engine's
+// sentence; an unknown id a 404. (The engine's TestShareAtCommit and the
+// command line's TestShareWithApps share real files.)
+func testShare(t *testing.T, rt *resourceTest) {
+	ctx, c := ctxT(t), rt.e.c
+	_, err := c.Share(ctx, rt.first.ID, "ollama", false)
+	var ae *Error
+	if !errors.As(err, &ae) || ae.Status != http.StatusConflict || ae.Message == "" {
+		t.Errorf("share of a download of URLs: %v, want a 409 with a sentence", err)
+	}
+	if _, err := c.Share(ctx, "nope", "ollama", false); !errors.Is(err, fetch.ErrNotFound) {
+		t.Errorf("share of an unknown id: %v, want a 404", err)
 	}
 }
 

@@ -136,10 +136,10 @@ func (c *Client) Ping(ctx context.Context) (Instance, error) {
 	return in, err
 }
 
-// Create starts a fetch, or attaches to the active one for the same files.
-// created reports which: false means another client had asked first (or
-// the files were already downloaded under this id). A paused fetch stays
-// paused; call Resume to carry on with it.
+// Create asks for a fetch (ask.Ask), as downloader.Manager.Ensure does:
+// it starts one, or joins the active one for the same files (resuming it
+// if paused). created reports which: false means another client had asked
+// first, or the files were already downloaded.
 func (c *Client) Create(ctx context.Context, req CreateRequest) (res Created, created bool, err error) {
 	status, err := c.do(ctx, http.MethodPost, "/v1/fetches", req, &res)
 	return res, status == http.StatusCreated, err
@@ -190,6 +190,24 @@ func (c *Client) Abort(ctx context.Context, id string) (fetch.Snapshot, error) {
 // Retry queues a failed fetch again (a 409 *Error when it has not failed).
 func (c *Client) Retry(ctx context.Context, id string) (fetch.Snapshot, error) {
 	return c.action(ctx, id, "retry")
+}
+
+// Share makes the verified model files of the fetch with id available to
+// app ("ollama", "lmstudio", "jan", "gpt4all"), copying where no link can
+// be made only with allowCopy (see Manager.Share); the records' Shared of
+// the answer say how it went. A fetch with no such file is a 409 *Error.
+func (c *Client) Share(ctx context.Context, id, app string, allowCopy bool) (fetch.Snapshot, error) {
+	var snap fetch.Snapshot
+	_, err := c.do(ctx, http.MethodPost, "/v1/fetches/"+url.PathEscape(id)+"/share", ShareBody{App: app, Copy: allowCopy}, &snap)
+	return snap, err
+}
+
+// Unshare removes what was made in the app (its key, "ollama") for the
+// files of the fetch id, and nothing else (Manager.Unshare).
+func (c *Client) Unshare(ctx context.Context, id, app string) (fetch.Snapshot, error) {
+	var snap fetch.Snapshot
+	_, err := c.do(ctx, http.MethodDelete, "/v1/fetches/"+url.PathEscape(id)+"/share/"+url.PathEscape(app), nil, &snap)
+	return snap, err
 }
 
 // MatchURL returns the path of the completed download of rawURL; a 404

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/modelfetch/modelfetch/downloader/catalog"
+	"github.com/modelfetch/modelfetch/downloader/enginetest"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
@@ -24,30 +25,23 @@ import (
 	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
-// origin serves generated files (origintest.Named) on 127.0.0.1:
-//
-//	/files/NAME  the file NAME
-//	/hold/NAME   the file NAME, once Release is called (or the client leaves)
-//	anything else 404
-//
-// A query is ignored: /files/NAME?x is another URL for the same file.
+// origin serves generated files (origintest.PutNamed) on 127.0.0.1: at
+// /files/NAME, and held until released at /hold/NAME.
 type origin struct{ *origintest.Server }
 
 func newOrigin(tb testing.TB, sizes map[string]int) *origin {
 	tb.Helper()
-	o := &origin{origintest.NewServer(origintest.OnPaths("/hold/", origintest.Hold))}
+	o := &origin{origintest.Start(tb, origintest.OnPaths("/hold/", origintest.Hold))}
 	for name, size := range sizes {
-		data := origintest.Named(name, size)
-		o.Put("/files/"+name, data)
-		o.Put("/hold/"+name, data)
+		o.PutNamed(name, size)
+		o.Put("/hold/"+name, o.Bytes(origintest.NamedPath(name)))
 	}
-	tb.Cleanup(o.Close)
 	return o
 }
 
-func (o *origin) url(name string) string { return o.FileURL("/files/" + name) }
+func (o *origin) url(name string) string { return o.FileURL(origintest.NamedPath(name)) }
 
-func (o *origin) sha(name string) string { return o.SHA256("/files/" + name) }
+func (o *origin) sha(name string) string { return o.SHA256(origintest.NamedPath(name)) }
 
 // env is a real engine on temporary folders, served on a real socket.
 type env struct {
@@ -121,23 +115,8 @@ func newEnv(tb testing.TB, eo envOptions) *env {
 		e.catalog = append(e.catalog, catalog.Model{ID: "model-" + strings.ToLower(name), Title: "Model " + name,
 			Files: []catalog.ModelFile{{URL: u, Name: name + ".bin", Size: int64(eo.sizes[name]), SHA256: e.origin.sha(name)}}})
 	}
-	m, err := downloader.New(e.cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	e.m = m
-	runCtx, stopRun := context.WithCancel(context.Background())
-	runDone := make(chan error, 1)
-	go func() { runDone <- m.Run(runCtx) }()
-	tb.Cleanup(func() {
-		stopRun()
-		if err := <-runDone; err != nil {
-			tb.Errorf("Run: %v", err)
-		}
-		if err := m.Close(); err != nil {
-			tb.Errorf("Close: %v", err)
-		}
-	})
+	e.m = enginetest.Start(tb, e.cfg)
+	m := e.m
 
 	opts := Options{Catalog: e.catalog, HubCache: e.cfg.Roots[0], WriteTimeout: 2 * time.Second}
 	if eo.tweak != nil {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,7 +31,8 @@ func hubEnv(t *testing.T) (*env, *hftest.Hub, string) {
 	e := newEnv(t, envOptions{sizes: map[string]int{"a": 1 << 10}, tweak: func(o *Options) {
 		cache = o.HubCache // the home's
 		o.Hub = func() *hf.Client { return client }
-		o.Catalog = append(o.Catalog, catalog.Model{ID: "tiny", Title: "Tiny", HF: "org/Tiny-1B-GGUF", Quant: "Q8_0"})
+		o.Catalog = append(o.Catalog, catalog.Model{ID: "tiny", Title: "Tiny", HF: "org/Tiny-1B-GGUF", Quant: "Q8_0"},
+			catalog.Model{ID: "tiny-q4", Title: "Tiny Q4", HF: "org/Tiny-1B-GGUF", Quant: "Q4_K_M"})
 	}})
 	return e, hub, cache
 }
@@ -53,6 +55,22 @@ func TestCreateHubName(t *testing.T) {
 	}
 	if again, created, err := e.c.Create(ctx, CreateRequest{Model: "hf.co/org/Tiny-1B-GGUF:Q4_K_M"}); err != nil || created || again.ID != snap.ID {
 		t.Errorf("the same name again: %s created=%v %v, want the same fetch", again.ID, created, err)
+	}
+	checkHubMatch(t, e, link)
+}
+
+// checkHubMatch: a match of a Hub name, or of a catalog model naming a
+// Hub repo, answers the file the Hub cache holds; one not downloaded, 404.
+func checkHubMatch(t *testing.T, e *env, link string) {
+	t.Helper()
+	ctx := ctxT(t)
+	for _, model := range []string{"hf.co/org/Tiny-1B-GGUF:Q4_K_M", "tiny-q4"} {
+		if paths, err := e.c.MatchModel(ctx, model); err != nil || len(paths) != 1 || paths[0] != link {
+			t.Errorf("match %s: %q, %v; want the snapshot's file", model, paths, err)
+		}
+	}
+	if paths, err := e.c.MatchModel(ctx, "hf.co/org/Tiny-1B-GGUF:Q8_0"); !isStatus(err, http.StatusNotFound) {
+		t.Errorf("match of a quantization not downloaded: %q, %v; want 404", paths, err)
 	}
 }
 

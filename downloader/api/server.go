@@ -254,6 +254,8 @@ func (s *Server) routes() http.Handler {
 	for _, action := range []string{"pause", "resume", "abort", "retry"} {
 		mux.HandleFunc("POST /v1/fetches/{id}/"+action, func(w http.ResponseWriter, r *http.Request) { s.control(w, r, action) })
 	}
+	mux.HandleFunc("POST /v1/fetches/{id}/share", s.share)
+	mux.HandleFunc("DELETE /v1/fetches/{id}/share/{app}", s.unshare)
 	mux.HandleFunc("GET /v1/fetches/{id}/events", s.fetchEvents)
 	mux.HandleFunc("GET /v1/events", s.allEvents)
 	mux.HandleFunc("GET /v1/match", s.match)
@@ -301,7 +303,7 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request, mux *http.Serve
 	case http.StatusMethodNotAllowed:
 		writeError(w, rec.status, fmt.Sprintf("The resource %s does not accept %s; it accepts %s.", r.URL.Path, r.Method, rec.header.Get("Allow")))
 	case http.StatusNotFound, 0:
-		writeError(w, http.StatusNotFound, fmt.Sprintf("There is no resource at %s; the resources are listed in ModelFetch's README.", r.URL.Path))
+		writeError(w, http.StatusNotFound, fmt.Sprintf("There is no resource at %s; the resources are listed in docs/api.md.", r.URL.Path))
 	default:
 		writeError(w, rec.status, fmt.Sprintf("The resource %s is at %s.", r.URL.Path, rec.header.Get("Location")))
 	}
@@ -365,7 +367,7 @@ type Created struct {
 }
 
 // createFields lists CreateRequest's fields for error messages.
-const createFields = `"id", "model", "requests" (each with "url", "name", "sha256", "gitSHA1", "size", "dest", "links"), "revision", "include", "exclude", "title", "icon", "downloadTotal", "dir", "connections" and "replace"`
+const createFields = `"id", "model", "requests" (each with "url", "name", "sha256", "gitSHA1", "size", "dest", "links", "stamp", "model", "share"), "revision", "include", "exclude", "for", "title", "icon", "downloadTotal", "dir", "connections" and "replace"`
 
 // errMore is a request body with more after its JSON object.
 var errMore = errors.New("more follows the JSON object")
@@ -543,6 +545,48 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request, action string) 
 	writeJSON(w, http.StatusOK, snap)
 }
 
+// ShareBody is what POST /v1/fetches/{id}/share asks for: make the
+// fetch's verified model files available to App, copying them where no
+// link can be made only when Copy allows it (Manager.Share).
+type ShareBody struct {
+	App  string `json:"app"`
+	Copy bool   `json:"copy,omitempty"`
+}
+
+// share answers with the fetch, whose records' Shared say how it went
+// for the app; 409 when the fetch has no file an app could be given.
+func (s *Server) share(w http.ResponseWriter, r *http.Request) {
+	var body ShareBody
+	if !decode(w, r, &body) {
+		return
+	}
+	snap, err := s.m.Share(r.Context(), r.PathValue("id"), body.App, body.Copy)
+	switch {
+	case errors.Is(err, fetch.ErrNotFound):
+		notFound(w, r.PathValue("id"))
+	case errors.Is(err, fetch.ErrNotShareable):
+		writeError(w, http.StatusConflict, words.Sentence(err))
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, words.Sentence(err))
+	default:
+		writeJSON(w, http.StatusOK, snap)
+	}
+}
+
+// unshare removes what was made in the app for the fetch's files, and
+// answers with the fetch.
+func (s *Server) unshare(w http.ResponseWriter, r *http.Request) {
+	snap, err := s.m.Unshare(r.PathValue("id"), r.PathValue("app"))
+	switch {
+	case errors.Is(err, fetch.ErrNotFound):
+		notFound(w, r.PathValue("id"))
+	case err != nil:
+		writeError(w, http.StatusConflict, words.Sentence(err))
+	default:
+		writeJSON(w, http.StatusOK, snap)
+	}
+}
+
 // abortWait bounds how long an abort waits for the fetch's transfers to
 // stop, so that its answer shows the fetch aborted.
 const abortWait = 5 * time.Second
@@ -574,6 +618,19 @@ func (s *Server) abort(ctx context.Context, id string) {
 	}
 }
 
+// matchCached answers a match of a Hub model with the files the Hub cache
+// holds (ask.Resolver.Cached).
+func (s *Server) matchCached(w http.ResponseWriter, model string, paths []string, err error) {
+	switch {
+	case errors.Is(err, hf.ErrNotCached):
+		writeError(w, http.StatusNotFound, fmt.Sprintf("No file of %s is in the Hugging Face cache.", model))
+	case err != nil:
+		writeError(w, http.StatusBadRequest, words.Sentence(err))
+	default:
+		writeJSON(w, http.StatusOK, MatchResult{Paths: paths})
+	}
+}
+
 // MatchResult is the answer of GET /v1/match: the completed files, in the
 // order of the model's files (one for a URL).
 type MatchResult struct {
@@ -591,9 +648,13 @@ func (s *Server) match(w http.ResponseWriter, r *http.Request) {
 	case rawURL != "":
 		urls = []string{rawURL}
 	default:
+		if paths, ok, err := s.asks.Cached(ask.Ask{Model: model}); ok {
+			s.matchCached(w, model, paths, err)
+			return
+		}
 		m, ok := catalog.Find(s.opts.Catalog, model)
 		if !ok {
-			writeError(w, http.StatusNotFound, fmt.Sprintf("There is no model %q in the catalog (see GET /v1/catalog).", model))
+			writeError(w, http.StatusNotFound, fmt.Sprintf("There is no model %q in the catalog (see GET /v1/catalog), and it is not a Hugging Face name.", model))
 			return
 		}
 		for _, f := range m.Files {
@@ -602,7 +663,7 @@ func (s *Server) match(w http.ResponseWriter, r *http.Request) {
 	}
 	res := MatchResult{Paths: []string{}}
 	for _, u := range urls {
-		p, ok := s.m.Match(u)
+		p, ok := s.m.Match(r.Context(), u)
 		if !ok {
 			writeError(w, http.StatusNotFound, fmt.Sprintf("The file at %s has not been downloaded (or it is gone).", u))
 			return

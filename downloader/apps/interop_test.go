@@ -4,16 +4,11 @@ package apps_test
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/modelfetch/modelfetch/downloader/apps"
 	"github.com/modelfetch/modelfetch/downloader/apps/appstest"
@@ -35,7 +30,7 @@ func TestOllamaInterop(t *testing.T) {
 	}
 	m := hubFile(t, root, appstest.GGUF("llama", 1<<20))
 	// Started first: a running Ollama sees a model made available after it.
-	base := serveOllama(t, bin, root, models)
+	base := appstest.ServeOllama(t, bin, root, models)
 	before := df(t, models)
 
 	plan := shareWithOllama(t, models, m)
@@ -49,7 +44,7 @@ func TestOllamaInterop(t *testing.T) {
 			Details map[string]any
 		}
 	}
-	call(t, base+"/api/tags", nil, &tags)
+	appstest.AskOllama(t, base+"/api/tags", nil, &tags)
 	t.Logf("/api/tags: %+v", tags.Models)
 	if len(tags.Models) != 1 || tags.Models[0].Name != plan.Name {
 		t.Fatalf("/api/tags lists %+v, want %s", tags.Models, plan.Name)
@@ -59,13 +54,13 @@ func TestOllamaInterop(t *testing.T) {
 		ModelInfo map[string]any `json:"model_info"`
 		Template  string
 	}
-	call(t, base+"/api/show", map[string]string{"model": plan.Name}, &show)
+	appstest.AskOllama(t, base+"/api/show", map[string]string{"model": plan.Name}, &show)
 	t.Logf("/api/show: details %v, model_info %v", show.Details, show.ModelInfo)
 	if show.ModelInfo["general.architecture"] != "llama" || show.Details["quantization_level"] != "Q4_K_M" {
 		t.Errorf("/api/show answered %+v", show)
 	}
 	// Ollama matches names without regard to case, as a person may type them.
-	call(t, base+"/api/show", map[string]string{"model": "hf.co/org/tiny-1b-gguf:q4_k_m"}, &show)
+	appstest.AskOllama(t, base+"/api/show", map[string]string{"model": "hf.co/org/tiny-1b-gguf:q4_k_m"}, &show)
 	blob, _ := os.Stat(filepath.Join(models, "blobs", "sha256-"+m.SHA256))
 	src, _ := os.Stat(m.Path)
 	if !os.SameFile(blob, src) {
@@ -78,7 +73,7 @@ func TestOllamaInterop(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("unshare removed %v", removed)
-	call(t, base+"/api/tags", nil, &tags)
+	appstest.AskOllama(t, base+"/api/tags", nil, &tags)
 	if len(tags.Models) != 0 {
 		t.Errorf("after unshare /api/tags lists %+v", tags.Models)
 	}
@@ -104,70 +99,6 @@ func shareWithOllama(t *testing.T, models string, m apps.Model) apps.Plan {
 		t.Fatal(err)
 	}
 	return plan
-}
-
-// serveOllama starts `ollama serve` on a free loopback port with a
-// private store and home, and returns its address once it answers.
-func serveOllama(t *testing.T, bin, root, models string) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = []string{"HOME=" + root, "PATH=" + os.Getenv("PATH"), "OLLAMA_MODELS=" + models, "OLLAMA_HOST=" + addr}
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("ollama serve said:\n%s", log.String())
-		}
-	})
-	base := "http://" + addr
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	tick := time.NewTicker(100 * time.Millisecond) // a real server's start: polled, within a bound
-	defer tick.Stop()
-	for {
-		if resp, err := http.Get(base + "/api/version"); err == nil {
-			_ = resp.Body.Close()
-			return base
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("ollama serve did not answer on %s: %s", addr, log.String())
-		case <-tick.C:
-		}
-	}
-}
-
-func call(t *testing.T, url string, body, out any) {
-	t.Helper()
-	var resp *http.Response
-	var err error
-	if body == nil {
-		resp, err = http.Get(url)
-	} else {
-		b, _ := json.Marshal(body)
-		resp, err = http.Post(url, "application/json", bytes.NewReader(b))
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("%s: %s", url, resp.Status)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // df is the KiB in use on dir's file system, and prints df's own line.

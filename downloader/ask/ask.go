@@ -33,6 +33,9 @@ type Ask struct {
 	Revision string   `json:"revision,omitempty"`
 	Include  []string `json:"include,omitempty"`
 	Exclude  []string `json:"exclude,omitempty"`
+	// For lists the apps a Hub model's files are made available to once
+	// verified ("ollama", "lmstudio", "jan", "gpt4all"; fetch.Request.Share).
+	For []string `json:"for,omitempty"`
 	fetch.Options
 }
 
@@ -103,16 +106,21 @@ func (r Resolver) Resolve(ctx context.Context, a Ask) (Fetch, error) {
 }
 
 // hubName reports whether w is a Hub name or address of the Resolver's
-// Hub (the Hub's own when it has none).
+// Hub.
 func (r Resolver) hubName(w string) bool {
-	endpoint := hf.DefaultEndpoint
+	_, err := hf.Parse(w, hf.Options{Endpoint: r.endpoint()})
+	return !errors.Is(err, hf.ErrNotHub)
+}
+
+// endpoint is the Resolver's Hub's address, the Hub's own when it has
+// none.
+func (r Resolver) endpoint() string {
 	if r.Hub != nil {
 		if c := r.Hub(); c != nil {
-			endpoint = c.Endpoint()
+			return c.Endpoint()
 		}
 	}
-	_, err := hf.Parse(w, hf.Options{Endpoint: endpoint})
-	return !errors.Is(err, hf.ErrNotHub)
+	return hf.DefaultEndpoint
 }
 
 // hub resolves a Hub name.
@@ -148,6 +156,9 @@ func (r Resolver) hub(ctx context.Context, a Ask) (Fetch, error) {
 	if err != nil {
 		return Fetch{}, err
 	}
+	for i := range f.Requests {
+		f.Requests[i].Share = a.For
+	}
 	opts := a.Options
 	opts.Title = cmp.Or(opts.Title, f.Title)
 	return Fetch{ID: cmp.Or(a.ID, f.ID), Requests: f.Requests, Options: opts, Picked: plan.Picked}, nil
@@ -168,9 +179,32 @@ func (r Resolver) Words(words []string) (Ask, error) {
 			continue
 		}
 		if !strings.Contains(w, "://") {
-			return Ask{}, &Error{words: fmt.Sprintf("%q is neither a model of the catalog with files of its own nor a URL; download a Hugging Face name on its own.", w)}
+			return Ask{}, &Error{words: fmt.Sprintf("The word %q is neither a URL nor a model of the catalog with files of its own; download a Hugging Face name on its own.", w)}
 		}
 		a.Requests = append(a.Requests, fetch.Request{URL: w})
 	}
 	return a, nil
+}
+
+// Cached finds the files of a's model, a Hugging Face name or a catalog
+// model that names a Hub repo, in the Hub cache without the network, as
+// huggingface_hub's hf_hub_download(..., local_files_only=True) does. ok
+// is false when a's model is not a Hub name; hf.ErrNotCached says the
+// cache holds none of its files.
+func (r Resolver) Cached(a Ask) (paths []string, ok bool, err error) {
+	if m, found := catalog.Find(r.Catalog, a.Model); found {
+		if m.HF == "" {
+			return nil, false, nil
+		}
+		a.Model, a.Include = m.HubName(), append(a.Include, m.Include...)
+	}
+	if !r.hubName(a.Model) {
+		return nil, false, nil
+	}
+	ref, err := hf.Parse(a.Model, hf.Options{Endpoint: r.endpoint(), Revision: a.Revision, Include: a.Include, Exclude: a.Exclude})
+	if err != nil {
+		return nil, true, err
+	}
+	_, paths, err = hf.Cache{Dir: r.HubCache}.Lookup(ref)
+	return paths, true, err
 }

@@ -39,6 +39,23 @@ func (b *bench) curl(url string) variant {
 	}}
 }
 
+// thenSync is v followed by `sync FILE` on the file it wrote, as
+// `curl -o f URL && sync f` is: the durable baseline, since ModelFetch
+// makes every file durable before it calls it done and curl does not.
+func (b *bench) thenSync(v variant) variant {
+	return variant{v.name + ", then sync", func(ctx context.Context, dir string) (sample, string, error) {
+		s, out, err := v.get(ctx, dir)
+		if err != nil {
+			return s, "", err
+		}
+		synced, _, err := b.run(ctx, dir, b.tools["sync"], out)
+		if err != nil {
+			return s, "", err
+		}
+		return s.add(synced), out, nil
+	}}
+}
+
 // curlSHA is the pipeline a careful user runs: download, then hash.
 func (b *bench) curlSHA(url string, size int64) variant {
 	return variant{"curl -o, then sha256sum", func(ctx context.Context, dir string) (sample, string, error) {
@@ -103,10 +120,7 @@ func (b *bench) has(names ...string) bool {
 // link is free and the two cores decide.
 func (b *bench) case1(ctx context.Context) error {
 	url, size := b.srv.url("plain", b.cfg.size), b.cfg.size
-	vs := []variant{b.raw(url)}
-	if b.has("curl") {
-		vs = append(vs, b.curl(url))
-	}
+	vs := append([]variant{b.raw(url)}, b.curlPeers(b.curl(url))...)
 	if b.has("aria2c") {
 		vs = append(vs, b.aria2(url))
 	}
@@ -119,20 +133,40 @@ func (b *bench) case1(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ceiling, curl, aria, mf, curlSHA, mfSHA := rows[0], b.find("1", "curl -o"), b.find("1", "aria2c -x16 -s16"),
-		b.find("1", "modelfetch get"), b.find("1", "curl -o, then sha256sum"), b.find("1", "modelfetch get --sha256")
-	for _, r := range []*row{curl, aria, curlSHA} {
+	ceiling, curl, curlSync, aria, mf, curlSHA, mfSHA := rows[0], b.find("1", "curl -o"), b.find("1", "curl -o, then sync"),
+		b.find("1", "aria2c -x16 -s16"), b.find("1", "modelfetch get"), b.find("1", "curl -o, then sha256sum"), b.find("1", "modelfetch get --sha256")
+	for _, r := range []*row{curl, curlSync, aria, curlSHA} {
 		r.against(ceiling, "ceiling")
 	}
-	if curl != nil {
-		mf.against(curl, "curl")
-		mf.goal = goal(ratio(mf, curl) >= 1, "≥ curl")
-	}
+	againstCurl(mf, curl, curlSync)
 	if curlSHA != nil {
 		mfSHA.against(curlSHA, "curl+sha256sum")
 		mfSHA.goal = goal(ratio(mfSHA, curlSHA) >= 1, "≥ curl+sha256sum")
 	}
 	return nil
+}
+
+// curlPeers is curl's variant v, and v followed by sync, when curl and
+// sync are installed.
+func (b *bench) curlPeers(v variant) []variant {
+	switch {
+	case !b.has("curl"):
+		return nil
+	case !b.has("sync"):
+		return []variant{v}
+	}
+	return []variant{v, b.thenSync(v)}
+}
+
+// againstCurl compares ModelFetch's row mf with curl's and with curl's
+// followed by sync (the durable baseline); its goal is plain curl's speed,
+// which does not sync.
+func againstCurl(mf, curl, curlSync *row) {
+	mf.against(curl, "curl")
+	mf.against(curlSync, "curl+sync")
+	if mf != nil && curl != nil {
+		mf.goal = goal(ratio(mf, curl) >= 1, "≥ curl")
+	}
 }
 
 // case2 is a server that caps each connection, as CDNs do.
@@ -153,10 +187,12 @@ func (b *bench) case2(ctx context.Context) error {
 	aria.against(ideal, "ideal")
 	mf.against(aria, "aria2c")
 	mf.against(ideal, "ideal")
+	// Issue 21 asks for 0.95 of the ideal: what is lost is ramp-up and
+	// the time between pieces, not the link.
 	if aria != nil {
-		mf.goal = goal(ratio(mf, aria) >= 1 && ratio(mf, ideal) >= 0.9, "≥ aria2c, ≥ 0.90 ideal")
+		mf.goal = goal(ratio(mf, aria) >= 1 && ratio(mf, ideal) >= 0.95, "≥ aria2c, ≥ 0.95 ideal")
 	} else {
-		mf.goal = goal(ratio(mf, ideal) >= 0.9, "≥ 0.90 ideal")
+		mf.goal = goal(ratio(mf, ideal) >= 0.95, "≥ 0.95 ideal")
 	}
 	return nil
 }
@@ -180,14 +216,11 @@ func (b *bench) case3(ctx context.Context) error {
 // Retry-After: 1. A download that reads each of them as overload crawls.
 func (b *bench) case6(ctx context.Context) error {
 	url, size := b.srv.url("flaky", b.cfg.size), b.cfg.size
-	var vs []variant
-	if b.has("curl") {
-		vs = append(vs, variant{"curl --retry 10 -o", func(ctx context.Context, dir string) (sample, string, error) {
-			out := filepath.Join(dir, "out", "model.bin")
-			s, _, err := b.run(ctx, dir, b.tools["curl"], "-q", "-sS", "-f", "--retry", "10", "-o", out, url)
-			return s, out, err
-		}})
-	}
+	vs := b.curlPeers(variant{"curl --retry 10 -o", func(ctx context.Context, dir string) (sample, string, error) {
+		out := filepath.Join(dir, "out", "model.bin")
+		s, _, err := b.run(ctx, dir, b.tools["curl"], "-q", "-sS", "-f", "--retry", "10", "-o", out, url)
+		return s, out, err
+	}})
 	if b.has("aria2c") {
 		vs = append(vs, b.aria2(url))
 	}
@@ -195,11 +228,32 @@ func (b *bench) case6(ctx context.Context) error {
 	if _, err := b.measure(ctx, "6", size, vs); err != nil {
 		return err
 	}
-	curl, aria, mf := b.find("6", "curl --retry 10 -o"), b.find("6", "aria2c -x16 -s16"), b.find("6", "modelfetch get, 30 % answered 503")
+	curl, curlSync, aria, mf := b.find("6", "curl --retry 10 -o"), b.find("6", "curl --retry 10 -o, then sync"),
+		b.find("6", "aria2c -x16 -s16"), b.find("6", "modelfetch get, 30 % answered 503")
 	mf.against(curl, "curl")
+	mf.against(curlSync, "curl+sync")
 	mf.against(aria, "aria2c")
 	ok := (curl == nil || ratio(mf, curl) >= 1) && (aria == nil || ratio(mf, aria) >= 1)
 	mf.goal = goal(ok, "≥ curl --retry, ≥ aria2c")
+	return nil
+}
+
+// case7 is a server that answers every request with the whole file (200,
+// ranges ignored): one connection, so what ModelFetch adds to the copy,
+// the sync that makes the file durable above all, shows against curl's.
+func (b *bench) case7(ctx context.Context) error {
+	url, size := b.srv.url("whole", b.cfg.size), b.cfg.size
+	vs := b.curlPeers(b.curl(url))
+	if b.has("aria2c") {
+		vs = append(vs, b.aria2(url))
+	}
+	vs = append(vs, b.modelfetch("modelfetch get, no ranges", url))
+	if _, err := b.measure(ctx, "7", size, vs); err != nil {
+		return err
+	}
+	mf := b.find("7", "modelfetch get, no ranges")
+	againstCurl(mf, b.find("7", "curl -o"), b.find("7", "curl -o, then sync"))
+	mf.against(b.find("7", "aria2c -x16 -s16"), "aria2c")
 	return nil
 }
 

@@ -76,13 +76,13 @@ func parseFlags(args []string) (config, error) {
 	cfg := config{}
 	fs.StringVar(&cfg.bin, "bin", "bin/modelfetch", "the modelfetch binary to measure")
 	fs.IntVar(&cfg.runs, "runs", 3, "runs of each case; the table shows medians")
-	size := fs.String("size", "2GiB", "file size of cases 1 (loopback) and 3 (cut connections)")
+	size := fs.String("size", "2GiB", "file size of cases 1 (loopback), 3 (cut connections), 6 (503s) and 7 (no ranges)")
 	capped := fs.String("capped-size", "1GiB", "file size of case 2 (capped connections)")
 	rss := fs.String("rss-sizes", "1GiB,8GiB", "the two file sizes whose peak RSS case 4 compares")
 	capRate := fs.String("cap", "20MB", "case 2: the server's limit per connection, per second")
 	fs.IntVar(&cfg.idealConns, "ideal-conns", 16, "case 2: connections of the ideal rate")
 	cut := fs.String("cut", "100MB", "case 3: the server drops a connection each time it has sent this much")
-	cases := fs.String("cases", "1,2,3,4,5,6", "which cases to run")
+	cases := fs.String("cases", "1,2,3,4,5,6,7", "which cases to run")
 	fs.StringVar(&cfg.dir, "dir", os.TempDir(), "where downloads are written (needs the largest size free)")
 	fs.DurationVar(&cfg.timeout, "timeout", 5*time.Minute, "the longest one run may take")
 	fs.BoolVar(&cfg.serve, "serve", false, "only serve the files, print their URLs, log each response and wait for Ctrl-C: for profiling a client by hand")
@@ -119,8 +119,8 @@ func parseFlags(args []string) (config, error) {
 	cfg.cases = map[int]bool{}
 	for _, v := range strings.Split(*cases, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n < 1 || n > 6 {
-			return cfg, fmt.Errorf("-cases: %q is not a case from 1 to 6", v)
+		if err != nil || n < 1 || n > 7 {
+			return cfg, fmt.Errorf("-cases: %q is not a case from 1 to 7", v)
 		}
 		cfg.cases[n] = true
 	}
@@ -175,7 +175,7 @@ func runBench(ctx context.Context, cfg config) error {
 		return err
 	}
 	b.diskContext(ctx, min(cfg.size, 1<<30))
-	for n, run := range []func(context.Context) error{b.case1, b.case2, b.case3, b.case4, b.case5, b.case6} {
+	for n, run := range []func(context.Context) error{b.case1, b.case2, b.case3, b.case4, b.case5, b.case6, b.case7} {
 		if !cfg.cases[n+1] {
 			continue
 		}
@@ -192,7 +192,7 @@ func runBench(ctx context.Context, cfg config) error {
 
 // findTools looks up the programs the bench compares with.
 func (b *bench) findTools() {
-	for _, name := range []string{"curl", "aria2c", "sha256sum"} {
+	for _, name := range []string{"curl", "aria2c", "sha256sum", "sync"} {
 		if p, err := exec.LookPath(name); err == nil {
 			b.tools[name] = p
 		} else {
@@ -204,7 +204,7 @@ func (b *bench) findTools() {
 // sizes are the file sizes the chosen cases serve.
 func (cfg config) sizes() []int64 {
 	var sizes []int64
-	if cfg.cases[1] || cfg.cases[3] || cfg.cases[6] {
+	if cfg.cases[1] || cfg.cases[3] || cfg.cases[6] || cfg.cases[7] {
 		sizes = append(sizes, cfg.size)
 	}
 	if cfg.cases[2] {
@@ -222,7 +222,7 @@ func serveOnly(ctx context.Context, cfg config) error {
 	srv := startServer(p, cfg.capRate, cfg.cutEvery, os.Stdout)
 	defer srv.Close()
 	sizes := slices.Compact(slices.Sorted(slices.Values(append([]int64{cfg.size, cfg.cappedSize}, cfg.rssSizes...))))
-	for _, mode := range []string{"plain", "capped", "cut", "flaky"} {
+	for _, mode := range []string{"plain", "capped", "cut", "flaky", "whole"} {
 		for _, size := range sizes {
 			fmt.Printf("%s\n", srv.url(mode, size))
 		}

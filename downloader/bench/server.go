@@ -20,7 +20,8 @@ import (
 // (each TCP connection limited to capRate), cut (a connection is dropped
 // each time cutEvery more body bytes have been sent over all of them) or
 // flaky (30 % of requests are answered 503 with Retry-After: 1, as a busy
-// CDN does).
+// CDN does) or whole (every GET answered 200 with the whole file, as a
+// server without ranges does).
 type server struct {
 	*origintest.Server
 	p     *origintest.Pattern
@@ -48,6 +49,10 @@ func startServer(p *origintest.Pattern, capRate float64, cutEvery int64, log io.
 			if s.refuse() {
 				return origintest.Status(http.StatusServiceUnavailable, "1")(o, w, r, n)
 			}
+			return whole(o, w, r, n)
+		},
+		"whole": func(o *origintest.Server, w http.ResponseWriter, r *http.Request, n int64) bool {
+			origintest.IgnoreRanges(o, w, r, n)
 			return whole(o, w, r, n)
 		},
 	}

@@ -136,6 +136,7 @@ func (b *bench) print(start time.Time, load string) {
 		"machine busy and iowait are shares of all CPUs' time during the run (/proc/stat), whoever used them: near 100% busy, the CPUs were the limit.",
 		"check: every file written was compared with the served file's SHA-256.",
 		"aria2c runs with --file-allocation=falloc, as ModelFetch preallocates; its default writes the file twice.",
+		"\", then sync\" is the program followed by `sync FILE` (an fsync of that file), as `curl -o f URL && sync f`: the durable baseline, since ModelFetch makes each file durable before it calls it done. Its time and CPU are both programs'.",
 	} {
 		fmt.Println(n)
 	}

@@ -202,6 +202,10 @@ var (
 	ErrStalled = errors.New("no data arrived for too long")
 )
 
+// ErrHeldElsewhere is what a record waits for while another program
+// downloads the same file (it holds the request's Lock).
+var ErrHeldElsewhere = errors.New("another program is downloading this file")
+
 // ErrAborted is the cause of a fetch that was cancelled (Manager.Abort).
 var ErrAborted = errors.New("aborted")
 
@@ -232,3 +236,25 @@ type PlaceError struct {
 func (e *PlaceError) Error() string {
 	return fmt.Sprintf("the engine will not write at %q: %s", e.Path, e.Problem)
 }
+
+// ErrNotShareable is a fetch with no file an app could be given: none is
+// a Hub model's file, complete, with the SHA-256 it was verified by.
+var ErrNotShareable = errors.New("no verified model file to share")
+
+// AppError is an app a file could not be made available to: its store is
+// not on this machine (apps.ErrNotFound), a file is in the way, or (Copy)
+// no link can be made and a copy of that many bytes was not allowed.
+type AppError struct {
+	App  string
+	Copy int64
+	Err  error
+}
+
+func (e *AppError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("share with %s: a copy of %d bytes is needed", e.App, e.Copy)
+	}
+	return chain("share with "+e.App, e.Err)
+}
+
+func (e *AppError) Unwrap() error { return e.Err }

@@ -73,10 +73,11 @@ type Request struct {
 	// a request has it or SHA256, not both.
 	GitSHA1 string `json:"gitSHA1,omitempty"`
 	// Dest is the exact path of the finished file, instead of a free name
-	// in the fetch's folder. A file already there is replaced only when
-	// the request names a digest (the path is then content-addressed), and
-	// one there at Size with a digest is taken as done, never downloaded
-	// twice.
+	// in the fetch's folder. A file already there is hashed first when the
+	// request names a digest: with that digest it is taken as done, never
+	// downloaded twice; with another it is replaced only when it is the
+	// engine's own or in one of its roots (the Hub cache), never a file of
+	// someone else's. Without a digest a file there is never replaced.
 	Dest string `json:"dest,omitempty"`
 	// Links are symlinks made (or atomically replaced) once the file is
 	// in place, each pointing at it by a relative target.
@@ -85,6 +86,38 @@ type Request struct {
 	// after its links: a file a tool reads to know the download is
 	// complete (huggingface_hub's download metadata of a --local-dir).
 	Stamp *Stamp `json:"stamp,omitempty"`
+	// Model names the file as a model of a Hub repo (a Hub fetch's, set
+	// by hf.NewFetch), so that it can be made available to the apps
+	// people run models in under the name their own download would give.
+	Model *Model `json:"model,omitempty"`
+	// Share lists the apps ("ollama", "lmstudio", "jan", "gpt4all") the
+	// file is made available to once it is verified (Model names it).
+	Share []string `json:"share,omitempty"`
+	// Lock is a lock file other programs take around their download of
+	// the same file (huggingface_hub's .locks): the engine holds it while
+	// it downloads and places the file, and waits while another holds it.
+	Lock string `json:"lock,omitempty"`
+}
+
+// Model is a file of a Hub repo: hf.co/Org/Repo[:Quant], File its path in
+// the repo; Quant is the quantization asked for ("" when none was named).
+type Model struct {
+	Org   string `json:"org"`
+	Repo  string `json:"repo"`
+	Quant string `json:"quant,omitempty"`
+	File  string `json:"file"`
+}
+
+// Shared is one app a completed file was made available to, or why not.
+type Shared struct {
+	App  string `json:"app"`            // the app's name, "Ollama"
+	Name string `json:"name,omitempty"` // the model's name there, once shared
+	Path string `json:"path,omitempty"` // the app's copy or link of the file
+	// Copy is the bytes a copy would cost where no link can be made: it
+	// is made only when asked for with the copy allowed.
+	Copy int64 `json:"copy,omitempty"`
+	// Problem is the sentence of what stopped it, "" when it is shared.
+	Problem string `json:"problem,omitempty"`
 }
 
 // Stamp is a small file written when a request's file is finished: Text,
@@ -120,13 +153,16 @@ type Options struct {
 // Snapshot is a fetch as it stands at one moment. It is a copy: holding it
 // holds no lock and it never changes.
 type Snapshot struct {
-	ID            string           `json:"id"`
-	Title         string           `json:"title"`
-	Icon          string           `json:"icon,omitempty"`
-	State         State            `json:"state"`
-	Result        Result           `json:"result"`
-	FailureReason Reason           `json:"failureReason"`
-	Message       string           `json:"message,omitempty"`
+	ID            string `json:"id"`
+	Title         string `json:"title"`
+	Icon          string `json:"icon,omitempty"`
+	State         State  `json:"state"`
+	Result        Result `json:"result"`
+	FailureReason Reason `json:"failureReason"`
+	Message       string `json:"message,omitempty"`
+	// SignIn is the network's sign-in page while a captive portal holds
+	// the download back (Message says so), for a client to open.
+	SignIn        string           `json:"signIn,omitempty"`
 	Status        int              `json:"status,omitempty"`
 	Downloaded    int64            `json:"downloaded"`
 	DownloadTotal int64            `json:"downloadTotal"` // -1 while unknown
@@ -162,6 +198,9 @@ type RecordSnapshot struct {
 	Actual string `json:"actual,omitempty"`
 	// Unverified says the file was kept without its digest checked.
 	Unverified bool `json:"unverified,omitempty"`
+	// Shared are the apps the completed file was made available to (see
+	// Request.Share, Manager.Share), or why not.
+	Shared []Shared `json:"shared,omitempty"`
 }
 
 // Paths returns the completed files of a succeeded
@@ -204,7 +243,7 @@ var (
 	ErrNoRequests  = errors.New("a fetch needs at least one request")
 	ErrLocked      = errors.New("another ModelFetch engine is using the journal")
 	ErrNotSettled  = errors.New("the fetch is still active")
-	ErrNotFailed   = errors.New("only a failed fetch can be retried")
+	ErrNotFailed   = errors.New("only a failed or cancelled fetch can be retried")
 )
 
 // StatusError is an HTTP response that ended a request.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 )
 
 // Invalid says what is wrong with a Request, so that a caller can word it
@@ -118,7 +119,7 @@ func (q Request) invalidFields() Invalid {
 // absolute paths (an empty Dest is none).
 func (q Request) absolutePaths() bool {
 	return absolute(q.Dest) && !slices.ContainsFunc(q.Links, func(l string) bool { return l == "" || !absolute(l) }) &&
-		(q.Stamp == nil || q.Stamp.Path != "" && absolute(q.Stamp.Path))
+		(q.Stamp == nil || q.Stamp.Path != "" && absolute(q.Stamp.Path)) && absolute(q.Lock)
 }
 
 // Validate refuses what no fetch can be: a bad id, no requests, a bad
@@ -151,3 +152,37 @@ func absolute(p string) bool { return p == "" || filepath.IsAbs(p) }
 
 // IsSHA256 reports whether s is a SHA-256 in hex (64 hexadecimal digits).
 func IsSHA256(s string) bool { return sha256Hex.MatchString(s) }
+
+// Pasted is s as a person meant it: without the blanks, tabs and line
+// ends that copying from a page or a terminal adds around it, and without
+// one pair of matching quotes around the whole ("…", '…' or `…`), which a
+// shell or a chat keeps. Every client reads typed and pasted text through
+// it before checking it.
+func Pasted(s string) string {
+	s = strings.TrimSpace(s)
+	for _, q := range []string{`"`, `'`, "`"} {
+		if len(s) >= 2 && strings.HasPrefix(s, q) && strings.HasSuffix(s, q) {
+			return strings.TrimSpace(s[1 : len(s)-1])
+		}
+	}
+	return s
+}
+
+// ParseSHA256 reads a SHA-256 as people paste it: Pasted, with a
+// "sha256:" or "sha256-" prefix in any case (Hugging Face, Ollama and
+// OCI write digests so), upper-case digits, and blanks between groups of
+// digits. It returns the 64 digits in lower case, or a *RequestError of
+// kind InvalidDigest holding s as it was given, so that the sentence
+// quotes what the person typed.
+func ParseSHA256(s string) (string, error) {
+	hexDigits := Pasted(s)
+	if len(hexDigits) > len("sha256:") && strings.EqualFold(hexDigits[:len("sha256")], "sha256") &&
+		strings.ContainsRune(":-", rune(hexDigits[len("sha256")])) {
+		hexDigits = hexDigits[len("sha256:"):]
+	}
+	hexDigits = strings.ToLower(strings.Join(strings.Fields(hexDigits), ""))
+	if !sha256Hex.MatchString(hexDigits) {
+		return "", &RequestError{Kind: InvalidDigest, Request: Request{SHA256: s}}
+	}
+	return hexDigits, nil
+}

@@ -1,7 +1,6 @@
 package hf
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 	"unicode/utf16"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
@@ -34,6 +32,9 @@ type Layout interface {
 	Links(p Plan, f File) []string
 	// Stamp is what the engine writes once Dest holds f, nil for nothing.
 	Stamp(p Plan, f File) *fetch.Stamp
+	// Lock is the lock file huggingface_hub takes around its download of
+	// f into this layout; the engine takes it too (Request.Lock).
+	Lock(p Plan, f File) string
 	// Prepare writes what the Hub's clients write when they resolve,
 	// before any file is fetched.
 	Prepare(p Plan) error
@@ -262,6 +263,13 @@ func (d Dir) Has(p Plan, f File) bool {
 	return err == nil && len(lines) >= 2 && lines[1] == f.Blob
 }
 
+// Lock is the lock file `hf download --local-dir` takes around its
+// download of f (get_local_download_paths): the metadata's path with
+// .lock for .metadata.
+func (d Dir) Lock(p Plan, f File) string {
+	return strings.TrimSuffix(d.metadataPath(f), ".metadata") + ".lock"
+}
+
 // Stamp is the file's metadata as huggingface_hub's
 // write_download_metadata writes it: the commit, the blob id, and (the
 // engine adds it) the file's own modification time, which the hf CLI
@@ -368,51 +376,9 @@ func pyString(s string) string {
 	return b.String()
 }
 
-// LockPath is the lock file huggingface_hub takes around the download of
-// f's blob (_hf_hub_download_to_cache_dir): .locks/<repo folder>/<blob>.lock
+// Lock is the lock file huggingface_hub takes around the download of f's
+// blob (_hf_hub_download_to_cache_dir): .locks/<repo folder>/<blob>.lock
 // under the cache, the blob named by the same id as in blobs/.
-func (c Cache) LockPath(p Plan, f File) string {
+func (c Cache) Lock(p Plan, f File) string {
 	return filepath.Join(c.Dir, ".locks", filepath.Base(c.RepoDir(p.Type, p.Repo)), f.Blob+".lock")
-}
-
-// lockPoll is how often a lock held by another process is tried again,
-// filelock's own poll interval.
-const lockPoll = 50 * time.Millisecond
-
-// LockBlob takes the lock huggingface_hub takes around the download of
-// f's blob: the same file, locked the same way (filelock's UnixFileLock:
-// flock(LOCK_EX) on the file opened O_RDWR|O_CREAT|O_NOFOLLOW, truncated
-// and made 0664 once held, never removed), so that neither downloads a
-// blob the other is downloading. It waits while another process holds it,
-// until ctx ends. The engine calls it before fetching a blob, looks again
-// whether the blob is there (the other process may have just finished
-// it), and calls unlock once the blob is renamed into place or the fetch
-// stops; the lock also ends when the process does.
-func (c Cache) LockBlob(ctx context.Context, p Plan, f File) (unlock func() error, err error) {
-	return lockWait(ctx, c.LockPath(p, f), func(ctx context.Context) error {
-		t := time.NewTimer(lockPoll)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-			return nil
-		}
-	})
-}
-
-// lockWait takes the lock at path, calling wait between tries.
-func lockWait(ctx context.Context, path string, wait func(context.Context) error) (func() error, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
-		return nil, fmt.Errorf("lock %s: %w", filepath.Base(path), err)
-	}
-	for {
-		unlock, held, err := tryLock(path)
-		if err != nil || held {
-			return unlock, err
-		}
-		if err := wait(ctx); err != nil {
-			return nil, err
-		}
-	}
 }

@@ -9,6 +9,7 @@
 package hf
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,6 +29,8 @@ type Client struct {
 	http     *http.Client
 	token    Token
 	offline  bool
+	timeout  time.Duration
+	limits   Limits
 }
 
 // Config is how a Client is made. A zero Endpoint is the Hub; a nil
@@ -36,12 +39,46 @@ type Config struct {
 	Endpoint  string
 	Token     Token
 	Transport http.RoundTripper
-	// Timeout bounds each API call (not file bytes, which the engine
-	// moves); 0 means 30 seconds.
+	// Timeout bounds each API answer, from the request to the answer's
+	// last byte (not file bytes, which the engine moves); 0 means 30
+	// seconds.
 	Timeout time.Duration
 	// Offline refuses every call with a KindOfflineMode error
 	// (HF_HUB_OFFLINE); the cache can still be read (Cache.Lookup).
 	Offline bool
+	// Limits bound what the client takes from the endpoint; zero fields
+	// take the defaults.
+	Limits Limits
+}
+
+// Limits bound what a Client accepts from its endpoint, which HF_ENDPOINT
+// may point anywhere: a broken or compromised one can send a listing that
+// never ends, or an answer that never ends, and must not make the client
+// read for ever or hold the machine's memory. Past a bound, the call fails
+// with a KindLimit *Error that says which.
+type Limits struct {
+	// Pages bounds the pages of one listing (the Hub's rel="next" links);
+	// 0 means 10,000 (ten million entries at the Hub's 1,000 a page; an
+	// endless chain of tiny pages then stops within seconds).
+	Pages int
+	// Entries bounds the files and folders of one listing; 0 means
+	// 300,000, three times the most files the Hub advises a repo to have.
+	// A plan holds about 400 bytes a file, so a listing refused at the
+	// bound has cost under 200 MB; a larger repo is downloaded
+	// a folder at a time.
+	Entries int
+	// Bytes bounds one answer; 0 means 64 MiB. Listings are read as a
+	// stream, so this bounds the time spent reading, not memory.
+	Bytes int64
+	// Time bounds one Resolve or Search, every answer of it; 0 means 10
+	// minutes.
+	Time time.Duration
+}
+
+// withDefaults is l with its zero fields set to the defaults.
+func (l Limits) withDefaults() Limits {
+	return Limits{Pages: cmp.Or(l.Pages, 10_000), Entries: cmp.Or(l.Entries, 300_000),
+		Bytes: cmp.Or(l.Bytes, 64<<20), Time: cmp.Or(l.Time, 10*time.Minute)}
 }
 
 // New makes a Client for cfg.
@@ -56,8 +93,11 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
 	}
-	hc := &http.Client{Transport: NewTransport(cfg.Transport, u.String(), cfg.Token), Timeout: cfg.Timeout}
-	return &Client{endpoint: u, http: hc, token: cfg.Token, offline: cfg.Offline}, nil
+	// No http.Client.Timeout: each call bounds itself with a context
+	// (answer), so that the bound it passed can be told apart.
+	hc := &http.Client{Transport: NewTransport(cfg.Transport, u.String(), cfg.Token)}
+	return &Client{endpoint: u, http: hc, token: cfg.Token, offline: cfg.Offline, timeout: cfg.Timeout,
+		limits: cfg.Limits.withDefaults()}, nil
 }
 
 // FromEnv makes a Client for the endpoint and token the environment gives,
@@ -104,33 +144,154 @@ func (c *Client) fileURL(t RepoType, repo, commit, p string) string {
 	return c.Endpoint() + "/" + t.urlPrefix() + repo + "/resolve/" + url.PathEscape(commit) + "/" + strings.Join(segs, "/")
 }
 
-// call sends req and decodes a JSON answer into out. Every answer that is
-// not a success becomes an *Error made from the Hub's headers.
-func (c *Client) call(req *http.Request, r Ref, out any) (http.Header, error) {
+// request is one API call: a GET of url, or a POST of form to it.
+type request struct {
+	url  string
+	form url.Values
+}
+
+// call makes the request for r and hands its answer to read, as a JSON
+// stream. The answer is bounded: in time (Config.Timeout, within the
+// caller's ctx, which Resolve and Search bound by Limits.Time) and in
+// bytes (Limits.Bytes). Every read stops as soon as ctx ends, whatever the
+// transport does with ctx. Every answer that is not a success becomes an
+// *Error made from the Hub's headers; an answer read cannot decode is a
+// KindBadAnswer one; an *Error from read is returned as it is.
+func (c *Client) call(ctx context.Context, q request, r Ref, read func(*json.Decoder) error) (http.Header, error) {
 	if c.offline {
 		return nil, c.newError(KindOfflineMode, r, nil)
 	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.http.Do(req)
+	ctx, cancel := context.WithTimeoutCause(ctx, c.timeout, timeUp(c.timeout))
+	defer cancel()
+	resp, err := c.send(ctx, q, r)
 	if err != nil {
-		if ctxErr := req.Context().Err(); ctxErr != nil {
-			return nil, ctxErr
-		}
-		return nil, c.newError(KindOffline, r, err)
+		return nil, err
 	}
-	defer func() { _ = resp.Body.Close() }()
+	stop := context.AfterFunc(ctx, func() { _ = resp.Body.Close() })
+	defer func() {
+		stop()
+		_ = resp.Body.Close()
+	}()
 	if err := c.ResponseError(resp, r); err != nil {
 		return nil, err
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(out); err != nil {
-		return nil, c.newError(KindBadAnswer, r, err)
+	body := &answer{ctx: ctx, body: resp.Body, left: c.limits.Bytes}
+	err = read(json.NewDecoder(body))
+	var he *Error
+	switch {
+	case ctx.Err() != nil:
+		return nil, c.ended(ctx, r)
+	case errors.Is(err, errTooLong):
+		return nil, c.limitError(r, BoundBytes, c.limits.Bytes)
+	case errors.As(err, &he):
+		return nil, he
+	case err != nil:
+		return nil, c.badAnswer(r, "it is not the JSON the Hugging Face Hub sends", err)
 	}
 	return resp.Header, nil
 }
 
+// send sends q and returns the answer's head.
+func (c *Client) send(ctx context.Context, q request, r Ref) (*http.Response, error) {
+	method, body := http.MethodGet, io.Reader(nil)
+	if q.form != nil {
+		method, body = http.MethodPost, strings.NewReader(q.form.Encode())
+	}
+	req, err := http.NewRequestWithContext(ctx, method, q.url, body)
+	if err != nil {
+		return nil, c.badName(r, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if q.form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, c.ended(ctx, r)
+		}
+		return nil, c.newError(KindOffline, r, err)
+	}
+	return resp, nil
+}
+
+// timeUp is the cause of a context ended by one of the client's time
+// bounds: how long that bound is.
+type timeUp time.Duration
+
+func (t timeUp) Error() string { return fmt.Sprintf("no whole answer within %v", time.Duration(t)) }
+
+// ended is the error of a call whose ctx ended: a KindLimit *Error when one
+// of the client's time bounds ended it, else ctx's own error (the caller
+// gave up, which is not the Hub's doing).
+func (c *Client) ended(ctx context.Context, r Ref) error {
+	var t timeUp
+	if errors.As(context.Cause(ctx), &t) {
+		return c.limitError(r, BoundTime, int64(t))
+	}
+	return ctx.Err()
+}
+
+// errTooLong is an answer's body going past Limits.Bytes.
+var errTooLong = errors.New("answer longer than the client's bound")
+
+// answer is the body of one answer as call reads it: at most left bytes,
+// and nothing once ctx has ended.
+type answer struct {
+	ctx  context.Context
+	body io.Reader
+	left int64
+}
+
+func (a *answer) Read(p []byte) (int, error) {
+	if err := a.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if a.left < 0 {
+		return 0, errTooLong
+	}
+	// One byte more than is left, to tell an answer of exactly the bound
+	// from a longer one.
+	if int64(len(p)) > a.left+1 {
+		p = p[:a.left+1]
+	}
+	n, err := a.body.Read(p)
+	if a.left -= int64(n); a.left < 0 {
+		return n, errTooLong
+	}
+	return n, err
+}
+
 func (c *Client) newError(k Kind, r Ref, err error) *Error {
-	return &Error{Kind: k, Repo: r.Repo, Type: r.Type, Revision: r.revision(), Path: r.Path, Quant: r.Quant,
+	e := &Error{Kind: k, Repo: r.Repo, Type: r.Type, Revision: r.revision(), Path: r.Path, Quant: r.Quant,
 		Page: c.Page(r.Type, r.Repo), Err: err}
+	if c.Endpoint() != DefaultEndpoint {
+		e.Endpoint = c.endpoint.Host
+	}
+	return e
+}
+
+// limitError is an answer past bound, which is max.
+func (c *Client) limitError(r Ref, bound Bound, max int64) *Error {
+	e := c.newError(KindLimit, r, fmt.Errorf("past bound %d of %d", bound, max))
+	e.Bound, e.Max = bound, max
+	return e
+}
+
+// badAnswer is an answer that is not what the Hub sends; why says how, in
+// words for the sentence.
+func (c *Client) badAnswer(r Ref, why string, err error) *Error {
+	e := c.newError(KindBadAnswer, r, err)
+	e.Message = why
+	return e
+}
+
+// unsafe is a listing refused whole for the value listed (a path, or a
+// file's path with a bad digest or size), which why says the fault of.
+func (c *Client) unsafe(r Ref, listed, why string) *Error {
+	e := c.newError(KindUnsafeListing, r, fmt.Errorf("listed %q %s", listed, why))
+	e.Path, e.Message = listed, why
+	return e
 }
 
 // badName is a name that makes no valid Hub address.
@@ -179,14 +340,6 @@ func kindOf(status int, code, msg string, withToken bool) Kind {
 	return KindStatus
 }
 
-func (c *Client) get(ctx context.Context, u string, r Ref, out any) (http.Header, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, c.badName(r, err)
-	}
-	return c.call(req, r, out)
-}
-
 // repoInfo is the part of /api/models/REPO/revision/REV that is used.
 type repoInfo struct {
 	SHA   string `json:"sha"`
@@ -201,12 +354,27 @@ func (g *gated) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Commit pins r's revision to the commit it names now.
+// commit pins r's revision to the commit it names now. The answer is
+// read as a stream, keeping only sha and gated: the Hub's revision answer
+// also names every file of the repo (siblings), which a repo of many files
+// makes large.
 func (c *Client) commit(ctx context.Context, r Ref) (repoInfo, error) {
 	var info repoInfo
-	_, err := c.get(ctx, c.api(r.Type, r.Repo, "revision", url.PathEscape(r.revision())), r, &info)
+	_, err := c.call(ctx, request{url: c.api(r.Type, r.Repo, "revision", url.PathEscape(r.revision()))}, r,
+		func(dec *json.Decoder) error {
+			return readObject(dec, func(key string) error {
+				switch key {
+				case "sha":
+					return dec.Decode(&info.SHA)
+				case "gated":
+					return dec.Decode(&info.Gated)
+				}
+				return skipValue(dec)
+			})
+		})
+	info.SHA = strings.ToLower(info.SHA)
 	if err == nil && !commitPattern.MatchString(info.SHA) {
-		err = c.newError(KindBadAnswer, r, errors.New("no commit in the revision answer"))
+		err = c.badAnswer(r, "it names no commit", errors.New("no commit in the revision answer"))
 	}
 	return info, err
 }
@@ -223,32 +391,45 @@ type entry struct {
 	} `json:"lfs"`
 }
 
-// tree lists every entry under dir at commit, following the Hub's paging
-// (Link: <…>; rel="next").
-func (c *Client) tree(ctx context.Context, r Ref, commit, dir string) ([]entry, error) {
+// tree hands every entry under dir at commit to add, as each is read,
+// following the Hub's paging (Link: <…>; rel="next") up to Limits.Pages
+// pages. No page is kept: what the listing costs is what add keeps.
+func (c *Client) tree(ctx context.Context, r Ref, commit, dir string, add func(entry) error) error {
 	u := c.api(r.Type, r.Repo, "tree", commit)
 	if dir != "" {
 		u += "/" + url.PathEscape(dir)
 	}
 	u += "?recursive=true&expand=false"
-	var all []entry
-	for u != "" {
-		var page []entry
-		h, err := c.get(ctx, u, r, &page)
-		if err != nil {
-			return nil, err
+	for pages := 0; u != ""; pages++ {
+		if pages == c.limits.Pages {
+			return c.limitError(r, BoundPages, int64(c.limits.Pages))
 		}
-		all = append(all, page...)
-		if u, err = nextPage(u, h.Get("Link")); err != nil {
-			return nil, c.newError(KindBadAnswer, r, err)
+		h, err := c.call(ctx, request{url: u}, r, func(dec *json.Decoder) error {
+			return readArray(dec, func() error {
+				var e entry
+				if err := dec.Decode(&e); err != nil {
+					return err
+				}
+				return add(e)
+			})
+		})
+		if err != nil {
+			return err
+		}
+		if u, err = c.nextPage(u, h.Get("Link")); err != nil {
+			return c.badAnswer(r, "the address of its next page cannot be read", err)
 		}
 	}
-	return all, nil
+	return nil
 }
 
 // nextPage is the rel="next" address of a Link header, resolved against
-// the current one, or "" on the last page.
-func nextPage(current, link string) (string, error) {
+// the current one, or "" on the last page. A next page is always asked of
+// the client's endpoint: a mirror (hf-mirror.com) may pass on the Hub's
+// links, which name huggingface.co, and a network that reaches the mirror
+// may not reach the Hub; and a listing must not come from a server the
+// person did not name.
+func (c *Client) nextPage(current, link string) (string, error) {
 	for part := range strings.SplitSeq(link, ",") {
 		target, params, ok := strings.Cut(part, ";")
 		if !ok || !strings.Contains(strings.ReplaceAll(params, " ", ""), `rel="next"`) {
@@ -259,23 +440,114 @@ func nextPage(current, link string) (string, error) {
 			return "", fmt.Errorf("link header: %w", err)
 		}
 		base, _ := url.Parse(current)
-		return base.ResolveReference(next).String(), nil
+		next = base.ResolveReference(next)
+		if next.Scheme == c.endpoint.Scheme && strings.EqualFold(next.Host, c.endpoint.Host) {
+			return next.String(), nil
+		}
+		// Another server's address: its path and query, on the endpoint.
+		next.Scheme, next.Host, next.User = c.endpoint.Scheme, c.endpoint.Host, nil
+		next.Path = strings.TrimRight(c.endpoint.Path, "/") + next.Path
+		next.RawPath = ""
+		return next.String(), nil
 	}
 	return "", nil
 }
 
-// pathsInfo asks what one path is at commit: a file, a folder, or nothing.
-func (c *Client) pathsInfo(ctx context.Context, r Ref, commit, p string) ([]entry, error) {
-	form := url.Values{"paths": {p}, "expand": {"false"}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.api(r.Type, r.Repo, "paths-info", commit),
-		strings.NewReader(form.Encode()))
+// pathsInfo is the entry of the path p at commit, found with the Hub's
+// paths-info route; a path the Hub does not have is a KindFileNotFound
+// *Error. Each entry of the answer passes check, which refuses the whole
+// answer for one bad entry.
+func (c *Client) pathsInfo(ctx context.Context, r Ref, commit, p string, check func(*entry) error) (entry, error) {
+	var found []entry
+	_, err := c.call(ctx, request{url: c.api(r.Type, r.Repo, "paths-info", commit),
+		form: url.Values{"paths": {p}, "expand": {"false"}}}, r, func(dec *json.Decoder) error {
+		return readArray(dec, func() error {
+			var e entry
+			if err := dec.Decode(&e); err != nil {
+				return err
+			}
+			if err := check(&e); err != nil {
+				return err
+			}
+			if e.Path == p && len(found) == 0 {
+				found = append(found, e)
+			}
+			return nil
+		})
+	})
 	if err != nil {
-		return nil, c.badName(r, err)
+		return entry{}, err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	var out []entry
-	_, err = c.call(req, r, &out)
-	return out, err
+	if len(found) == 0 {
+		return entry{}, c.newError(KindFileNotFound, r, nil)
+	}
+	return found[0], nil
+}
+
+// readArray reads a JSON array from dec an element at a time: each decodes
+// the next one, so that no more than one element is held.
+func readArray(dec *json.Decoder, each func() error) error {
+	if err := expect(dec, '['); err != nil {
+		return err
+	}
+	for dec.More() {
+		if err := each(); err != nil {
+			return err
+		}
+	}
+	_, err := dec.Token()
+	return err
+}
+
+// readObject reads a JSON object from dec a member at a time: field
+// decodes (or skips) the value of each key.
+func readObject(dec *json.Decoder, field func(key string) error) error {
+	if err := expect(dec, '{'); err != nil {
+		return err
+	}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		if err := field(key.(string)); err != nil {
+			return err
+		}
+	}
+	_, err := dec.Token()
+	return err
+}
+
+// expect reads the delimiter d from dec.
+func expect(dec *json.Decoder, d json.Delim) error {
+	t, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if t != d {
+		return fmt.Errorf("json: %v where %v was expected", t, d)
+	}
+	return nil
+}
+
+// skipValue reads past the next value of dec token by token, so that a
+// large value is never held whole.
+func skipValue(dec *json.Decoder) error {
+	for depth := 0; ; {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch t {
+		case json.Delim('['), json.Delim('{'):
+			depth++
+		case json.Delim(']'), json.Delim('}'):
+			depth--
+		}
+		if depth == 0 {
+			return nil
+		}
+	}
 }
 
 // Model is one search result.
@@ -294,8 +566,12 @@ type Search struct {
 	Limit int  // 0 means 30
 }
 
-// Search asks the Hub for models matching s, most downloaded first.
+// Search asks the Hub for models matching s, most downloaded first. It
+// keeps the first s.Limit results, however many the Hub sends, and refuses
+// an answer that names a model by something that is not a repo id.
 func (c *Client) Search(ctx context.Context, s Search) ([]Model, error) {
+	ctx, cancel := context.WithTimeoutCause(ctx, c.limits.Time, timeUp(c.limits.Time))
+	defer cancel()
 	if s.Limit <= 0 {
 		s.Limit = 30
 	}
@@ -304,20 +580,40 @@ func (c *Client) Search(ctx context.Context, s Search) ([]Model, error) {
 	if s.GGUF {
 		q.Set("filter", "gguf")
 	}
-	var raw []struct {
-		Model
-		Gated gated `json:"gated"`
-	}
-	if _, err := c.get(ctx, c.Endpoint()+"/api/models?"+q.Encode(), Ref{Type: TypeModel}, &raw); err != nil {
+	r := Ref{Type: TypeModel}
+	models := []Model{}
+	_, err := c.call(ctx, request{url: c.Endpoint() + "/api/models?" + q.Encode()}, r, func(dec *json.Decoder) error {
+		err := readArray(dec, func() error {
+			if len(models) == s.Limit {
+				return errEnough
+			}
+			var m struct {
+				Model
+				Gated gated `json:"gated"`
+			}
+			if err := dec.Decode(&m); err != nil {
+				return err
+			}
+			if checkRepoID(m.ID) != "" {
+				return c.unsafe(r, m.ID, "is not the name of a repository")
+			}
+			m.Model.Gated = bool(m.Gated)
+			models = append(models, m.Model)
+			return nil
+		})
+		if errors.Is(err, errEnough) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
 		return nil, err
-	}
-	models := make([]Model, len(raw))
-	for i, m := range raw {
-		models[i] = m.Model
-		models[i].Gated = bool(m.Gated)
 	}
 	return models, nil
 }
+
+// errEnough stops reading an answer that holds more than was asked for.
+var errEnough = errors.New("enough results")
 
 // sortedKeys is the keys of a set in order, for sentences and tests.
 func sortedKeys(set map[string]bool) []string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 	"path/filepath"
+	"strings"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 )
@@ -50,7 +51,8 @@ func NewFetch(p Plan, files []File, l Layout) (Fetch, error) {
 				return Fetch{}, fmt.Errorf("the place for %s: %w", file.Path, err)
 			}
 		}
-		req := fetch.Request{URL: file.URL, Name: path.Base(file.Path), Size: file.Size, Dest: dest, Links: links, Stamp: l.Stamp(p, file)}
+		req := fetch.Request{URL: file.URL, Name: path.Base(file.Path), Size: file.Size, Dest: dest, Links: links, Stamp: l.Stamp(p, file),
+			Model: p.model(file), Lock: l.Lock(p, file)}
 		if file.Digest == DigestSHA256 {
 			req.SHA256 = file.Blob
 		} else {
@@ -61,4 +63,21 @@ func NewFetch(p Plan, files []File, l Layout) (Fetch, error) {
 	}
 	f.ID = "hf-" + hex.EncodeToString(id.Sum(nil))[:24]
 	return f, nil
+}
+
+// model names f as a model file of p's repo, for the apps it may be made
+// available to; nil for a dataset's, and for a file that is not a model's
+// GGUF. The quantization is the one the name
+// asked for: none when it named none and one was picked (Ollama then
+// names it :latest, as its own pull does).
+func (p Plan) model(f File) *fetch.Model {
+	org, repo, ok := strings.Cut(p.Repo, "/")
+	if p.Type != TypeModel || !ok || !strings.EqualFold(path.Ext(f.Path), ".gguf") || strings.HasPrefix(strings.ToLower(path.Base(f.Path)), "mmproj") {
+		return nil // the apps take a model's GGUF, not its README or its projector
+	}
+	m := &fetch.Model{Org: org, Repo: repo, File: f.Path}
+	if p.Picked == "" {
+		m.Quant = f.Quant
+	}
+	return m
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelfetch/modelfetch/downloader/enginetest"
 	"github.com/modelfetch/modelfetch/downloader/words"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
@@ -28,30 +29,9 @@ func engine(t *testing.T, endpoint string, token hf.Token, wrap ...func(http.Rou
 	for _, w := range wrap {
 		rt = w(rt)
 	}
-	dir := t.TempDir()
-	m, err := downloader.New(downloader.Config{
-		StateDir: filepath.Join(dir, "state"), PartialDir: filepath.Join(dir, "partial"), ModelsDir: filepath.Join(dir, "models"),
-		Roots:       []string{filepath.Dir(dir)}, // the test's caches are its other temporary folders
-		Client:      &http.Client{Transport: rt},
-		BackoffBase: 5 * time.Millisecond, BackoffMax: 50 * time.Millisecond, StallTimeout: 2 * time.Second,
-		CheckpointInterval: 20 * time.Millisecond, ProgressInterval: 20 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		if err := m.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	return m
+	cfg := enginetest.Config(t)
+	cfg.Client = &http.Client{Transport: rt}
+	return enginetest.Start(t, cfg)
 }
 
 // fetchPlan resolves name, starts its fetch into layout and waits until it settles.
@@ -233,4 +213,62 @@ func checkRequests(t *testing.T, seen []hftest.Seen) {
 	if cdnGets == 0 {
 		t.Fatal("no file came from the CDN")
 	}
+}
+
+// A --dir download that an engine journalled but did not finish (it
+// stopped, or was killed, before the bytes came) is finished by the next
+// engine on that journal with the hf CLI's metadata: its links and stamp
+// are part of the requests the engine journals, not a client's job.
+func TestDirFinishedAfterRestart(t *testing.T) {
+	hub := hftest.New(t, hftest.WithRepo(hftest.TinyGGUF()))
+	c := newClient(t, hub, "")
+	root := t.TempDir()
+	cfg := downloader.Config{StateDir: filepath.Join(root, "state"), PartialDir: filepath.Join(root, "partial"),
+		ModelsDir: filepath.Join(root, "models"), Roots: []string{root},
+		Client: &http.Client{Transport: hf.NewTransport(nil, c.Endpoint(), c.Token())}}
+	ref, err := hf.Parse("hf.co/org/Tiny-1B-GGUF:Q4_K_M", hf.Options{Endpoint: c.Endpoint()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := c.Resolve(t.Context(), ref)
+	if err != nil {
+		t.Fatal(words.Sentence(err))
+	}
+	dir := hf.Dir{Dir: filepath.Join(root, "local")}
+	f, err := hf.NewFetch(plan, plan.Files, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := downloader.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := first.Ensure(f.ID, f.Requests, fetch.Options{Dir: dir.Dir}); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Close(); err != nil { // never run: the journal holds the fetch
+		t.Fatal(err)
+	}
+
+	if s := runUntilSettled(t, cfg, f.ID); s.State != fetch.StateSucceeded {
+		t.Fatalf("the second engine: %s %q", s.State, s.Message)
+	}
+	meta, err := os.ReadFile(filepath.Join(dir.Dir, ".cache", "huggingface", "download", "Tiny-1B-Q4_K_M.gguf.metadata"))
+	if lines := strings.Split(string(meta), "\n"); err != nil || len(lines) != 4 || lines[0] != plan.Commit || lines[1] != plan.Files[0].Blob {
+		t.Errorf("metadata %q, %v; want the commit, the blob id and a time", meta, err)
+	}
+}
+
+// runUntilSettled runs an engine of cfg until the fetch id settles, and
+// stops it.
+func runUntilSettled(t *testing.T, cfg downloader.Config, id string) fetch.Snapshot {
+	t.Helper()
+	var s fetch.Snapshot
+	t.Run("engine", func(t *testing.T) { // its cleanups stop the engine before the test goes on
+		var err error
+		if s, err = enginetest.Start(t, cfg).Wait(t.Context(), id, nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return s
 }

@@ -4,6 +4,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // globRegexp turns a pattern into a regular expression the way Python's
@@ -42,6 +43,19 @@ func globRegexp(pattern string) *regexp.Regexp {
 	return re
 }
 
+// globs are the patterns compiled so far: a listing of many files is
+// matched against the same few patterns once per file.
+var globs sync.Map // pattern → *regexp.Regexp
+
+// compiled is globRegexp(pattern), compiled once.
+func compiled(pattern string) *regexp.Regexp {
+	if re, ok := globs.Load(pattern); ok {
+		return re.(*regexp.Regexp)
+	}
+	re, _ := globs.LoadOrStore(pattern, globRegexp(pattern))
+	return re.(*regexp.Regexp)
+}
+
 // classEnd is the index of the ']' closing the class that opens at i, or
 // -1 when there is none (then '[' is an ordinary character). As in
 // fnmatch, a ']' first in the class, after an optional '!', belongs to it.
@@ -67,7 +81,7 @@ func matchAny(patterns []string, p string) bool {
 		if strings.HasSuffix(pat, "/") {
 			pat += "*"
 		}
-		if globRegexp(pat).MatchString(p) {
+		if compiled(pat).MatchString(p) {
 			return true
 		}
 	}

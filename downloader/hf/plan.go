@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"hash"
 	"net/http"
 	"path"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // commitPattern is a full git commit id.
@@ -156,79 +158,238 @@ func (p Plan) Groups() []Group {
 // nothing. For a gated repo it checks at once that the token may read the
 // files, so that the refusal comes before anything is queued: then it
 // returns the plan (a gated repo's listing is public) and the gated
-// *Error together.
+// *Error together; any other error comes with a zero Plan.
+//
+// The Hub's answers are bounded by the client's Limits and Timeout, and
+// checked: one listed path, digest or size that must not be used refuses
+// the whole listing (KindUnsafeListing), as the endpoint that sent it
+// cannot be trusted with the rest. Resolve returns soon after ctx ends,
+// whatever it was reading.
 func (c *Client) Resolve(ctx context.Context, r Ref) (Plan, error) {
+	ctx, cancel := context.WithTimeoutCause(ctx, c.limits.Time, timeUp(c.limits.Time))
+	defer cancel()
 	info, err := c.commit(ctx, r)
 	if err != nil {
 		return Plan{}, err
 	}
-	entries, err := c.entries(ctx, r, info.SHA)
-	if err != nil {
+	l := &listing{c: c, r: r, commit: info.SHA, quants: map[string]bool{}}
+	if r.Path == "" {
+		l.tree = []TreeFile{}
+	}
+	if err := c.list(ctx, l); err != nil {
 		return Plan{}, err
 	}
-	p := Plan{Repo: r.Repo, Type: r.Type, Revision: r.revision(), Commit: info.SHA, Gated: bool(info.Gated)}
-	if p.Files, err = c.pick(r, info.SHA, entries); err != nil {
+	p := Plan{Repo: r.Repo, Type: r.Type, Revision: r.revision(), Commit: info.SHA, Gated: bool(info.Gated), Tree: l.tree}
+	if p.Files, err = l.picked(); err != nil {
 		return Plan{}, err
 	}
 	if r.PickQuant {
 		p.Picked, p.Files = PickDefault(p.Files)
 	}
-	if r.Path == "" {
-		p.Tree = treeOf(entries)
+	if !p.Gated {
+		return p, nil
 	}
-	if p.Gated {
-		err = c.checkAccess(ctx, r, p.Files[0])
+	err = c.checkAccess(ctx, r, p.Files[0])
+	if k := errKind(err); err != nil && k != KindGatedLogin && k != KindGatedAccess {
+		return Plan{}, err
 	}
 	return p, err
 }
 
-// entries lists the files r may name: the one file or folder of r.Path
-// (asked with paths-info), else the whole tree.
-func (c *Client) entries(ctx context.Context, r Ref, commit string) ([]entry, error) {
-	if r.Path == "" {
-		return c.tree(ctx, r, commit, "")
+// errKind is the Kind of err's *Error, 0 for another error.
+func errKind(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
 	}
-	info, err := c.pathsInfo(ctx, r, commit, r.Path)
-	if err != nil {
-		return nil, err
-	}
-	if len(info) == 0 {
-		return nil, c.newError(KindFileNotFound, r, nil)
-	}
-	if info[0].Type == "directory" {
-		return c.tree(ctx, r, commit, r.Path)
-	}
-	return info, nil
+	return 0
 }
 
-// pick keeps the files r asks for and makes them plan files.
-func (c *Client) pick(r Ref, commit string, entries []entry) ([]File, error) {
-	var files []File
-	quants := map[string]bool{}
-	for _, e := range entries {
-		if e.Type != "file" {
-			continue
-		}
-		if !filepath.IsLocal(e.Path) || strings.Contains(e.Path, `\`) || path.Clean(e.Path) != e.Path {
-			return nil, c.newError(KindBadAnswer, r, errors.New("a listed path leaves the repository"))
-		}
-		f := c.file(r, commit, e)
-		if f.Quant != "" && keep(f.Path, r.Include, r.Exclude) {
-			quants[f.Quant] = true
-		}
-		if r.Wants(f.Path) {
-			files = append(files, f)
+// list reads into l the entries r may name: the one file or folder of
+// r.Path (asked with paths-info), else the whole tree.
+func (c *Client) list(ctx context.Context, l *listing) error {
+	if l.r.Path == "" {
+		return c.tree(ctx, l.r, l.commit, "", l.add)
+	}
+	e, err := c.pathsInfo(ctx, l.r, l.commit, l.r.Path, l.check)
+	if err != nil {
+		return err
+	}
+	if e.Type == "directory" {
+		return c.tree(ctx, l.r, l.commit, l.r.Path, l.add)
+	}
+	return l.add(e)
+}
+
+// listing gathers a listing's entries as they are read. It checks each,
+// counts them against Limits.Entries, and keeps only what a plan needs:
+// the files r names and, for the whole repo, the tree; so a listing costs
+// what its plan holds, not what its answers held.
+type listing struct {
+	c      *Client
+	r      Ref
+	commit string
+	count  int
+	files  []File
+	tree   []TreeFile // nil unless the whole repo is listed
+	quants map[string]bool
+}
+
+// add takes one entry of the listing.
+func (l *listing) add(e entry) error {
+	if l.count++; l.count > l.c.limits.Entries {
+		return l.c.limitError(l.r, BoundEntries, int64(l.c.limits.Entries))
+	}
+	if err := l.check(&e); err != nil || e.Type != "file" {
+		return err
+	}
+	f := l.c.file(l.r, l.commit, e)
+	if f.Quant != "" && keep(f.Path, l.r.Include, l.r.Exclude) {
+		l.quants[f.Quant] = true
+	}
+	if l.r.Wants(f.Path) {
+		l.files = append(l.files, f)
+	}
+	if l.tree != nil {
+		l.tree = append(l.tree, treeFile(e))
+	}
+	return nil
+}
+
+// check refuses the whole listing for an entry a compromised Hub could
+// turn against the machine, and lower-cases its digests, which name the
+// blob files (the Hub and every client name them in lower case).
+func (l *listing) check(e *entry) error {
+	if why := pathFault(e.Path); why != "" {
+		return l.c.unsafe(l.r, e.Path, why)
+	}
+	if e.Type != "file" {
+		return nil
+	}
+	e.Oid = strings.ToLower(e.Oid)
+	why := digestFault(e.Oid, 40, "a git blob id")
+	if why == "" {
+		why = sizeFault(e.Size)
+	}
+	if e.LFS != nil && why == "" {
+		e.LFS.Oid = strings.ToLower(e.LFS.Oid)
+		if why = digestFault(e.LFS.Oid, 64, "a SHA-256"); why == "" {
+			why = sizeFault(e.LFS.Size)
 		}
 	}
-	if len(files) > 0 {
-		return files, nil
+	if why != "" {
+		return l.c.unsafe(l.r, e.Path, why)
 	}
-	if r.Quant != "" {
-		e := c.newError(KindQuantNotFound, r, nil)
-		e.Quants = sortedKeys(quants)
+	return nil
+}
+
+// picked is the files r asked for, or the *Error that none is.
+func (l *listing) picked() ([]File, error) {
+	if len(l.files) > 0 {
+		return l.files, nil
+	}
+	if l.r.Quant != "" {
+		e := l.c.newError(KindQuantNotFound, l.r, nil)
+		e.Quants = sortedKeys(l.quants)
 		return nil, e
 	}
-	return nil, c.newError(KindNoMatch, r, nil)
+	return nil, l.c.newError(KindNoMatch, l.r, nil)
+}
+
+// The bounds of a listed path: Linux's PATH_MAX, and the longest name of
+// one file or folder on the file systems in use (NAME_MAX).
+const (
+	maxPathBytes = 4096
+	maxPartBytes = 255
+)
+
+// pathFault says what makes p other than a plain relative path of
+// printable characters, in words that follow "which" in a sentence; "" for
+// a plain one. A listed path becomes a file's name under a snapshot or a
+// --dir folder, on Linux or Windows, and a line of the CLI's output that
+// a script may read: it must stay in its folder everywhere, and print as
+// itself.
+func pathFault(p string) string {
+	for _, fault := range []func(string) string{formFault, charFault, partFault} {
+		if why := fault(p); why != "" {
+			return why
+		}
+	}
+	if !filepath.IsLocal(filepath.FromSlash(p)) { // Windows' device names and colons
+		return "is not a file name this system allows"
+	}
+	return ""
+}
+
+// formFault is pathFault's word on p as a whole.
+func formFault(p string) string {
+	switch {
+	case p == "":
+		return "is empty"
+	case len(p) > maxPathBytes:
+		return "is longer than 4,096 bytes"
+	case strings.HasPrefix(p, "/"):
+		return "is an absolute path"
+	case strings.Contains(p, `\`):
+		return "has a backslash, which Windows reads as a folder"
+	case len(p) >= 2 && p[1] == ':' && 'a' <= p[0]|0x20 && p[0]|0x20 <= 'z':
+		return "names a drive"
+	}
+	return ""
+}
+
+// charFault is pathFault's word on p's characters.
+func charFault(p string) string {
+	for _, r := range p {
+		if unicode.IsControl(r) {
+			return "has a control character in it"
+		}
+		if !unicode.IsPrint(r) {
+			return "has a character in it that does not print"
+		}
+	}
+	return ""
+}
+
+// partFault is pathFault's word on p's parts between slashes.
+func partFault(p string) string {
+	for part := range strings.SplitSeq(p, "/") {
+		switch {
+		case part == "":
+			return "has an empty part"
+		case part == "..":
+			return `leaves its folder through ".."`
+		case part == ".":
+			return `has a "." part`
+		case len(part) > maxPartBytes:
+			return "has a part longer than 255 bytes"
+		}
+	}
+	return ""
+}
+
+// digestFault says what makes d other than n lower-case hex digits.
+func digestFault(d string, n int, what string) string {
+	if len(d) != n || strings.Trim(d, "0123456789abcdef") != "" {
+		return fmt.Sprintf("has %s that is not %d hexadecimal digits", what, n)
+	}
+	return ""
+}
+
+// maxFileSize bounds a listed size: more than the Hub keeps in one file,
+// and small enough that the sizes of a whole listing add up without
+// overflow.
+const maxFileSize = 4 << 40
+
+// sizeFault says what makes a listed size out of range.
+func sizeFault(n int64) string {
+	switch {
+	case n < 0:
+		return "has a negative size"
+	case n > maxFileSize:
+		return "has a size over 4 TiB, more than the Hub keeps in one file"
+	}
+	return ""
 }
 
 // Wants reports whether the file at p of the repo is one r names: under
@@ -239,20 +400,13 @@ func (r Ref) Wants(p string) bool {
 		keep(p, r.Include, r.Exclude) && (r.Quant == "" || matchQuant(p, r.Quant))
 }
 
-// treeOf is the files of a listing as the tree cache records them.
-func treeOf(entries []entry) []TreeFile {
-	tree := []TreeFile{}
-	for _, e := range entries {
-		if e.Type != "file" {
-			continue
-		}
-		t := TreeFile{Path: e.Path, Size: e.Size, BlobID: e.Oid}
-		if e.LFS != nil && e.LFS.Oid != "" {
-			t.LFSSHA256, t.LFSSize = e.LFS.Oid, e.LFS.Size
-		}
-		tree = append(tree, t)
+// treeFile is a listed file as the tree cache records it.
+func treeFile(e entry) TreeFile {
+	t := TreeFile{Path: e.Path, Size: e.Size, BlobID: e.Oid}
+	if e.LFS != nil {
+		t.LFSSHA256, t.LFSSize = e.LFS.Oid, e.LFS.Size
 	}
-	return tree
+	return t
 }
 
 // The default pick of llama.cpp's -hf ORG/REPO (common/download.cpp,
@@ -337,7 +491,7 @@ func splitPrefix(p string) string {
 func (c *Client) file(r Ref, commit string, e entry) File {
 	f := File{Path: e.Path, Size: e.Size, Blob: e.Oid, Digest: DigestGitSHA1,
 		URL: c.fileURL(r.Type, r.Repo, commit, e.Path), Quant: QuantOf(e.Path)}
-	if e.LFS != nil && e.LFS.Oid != "" {
+	if e.LFS != nil {
 		f.Blob, f.Digest, f.Size = e.LFS.Oid, DigestSHA256, e.LFS.Size
 	}
 	return f
@@ -347,6 +501,8 @@ func (c *Client) file(r Ref, commit string, e entry) File {
 // following the redirect to its bytes: the Hub answers GatedRepo before
 // any redirect when the token may not read it.
 func (c *Client) checkAccess(ctx context.Context, r Ref, f File) error {
+	ctx, cancel := context.WithTimeoutCause(ctx, c.timeout, timeUp(c.timeout))
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodHead, f.URL, nil)
 	if err != nil {
 		return c.badName(r, err)
@@ -357,7 +513,7 @@ func (c *Client) checkAccess(ctx context.Context, r Ref, f File) error {
 	resp, err := hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return c.ended(ctx, r)
 		}
 		return c.newError(KindOffline, r, err)
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/modelfetch/modelfetch/downloader/hf/hftest"
+	"github.com/modelfetch/modelfetch/downloader/internal/disk"
 	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
@@ -122,31 +123,31 @@ func TestPythonModes(t *testing.T) {
 	}
 }
 
-// TestPythonLocks: the real client waits while LockBlob holds a blob's
-// lock and takes it once it is let go; LockBlob waits while the client
+// TestPythonLocks: the real client waits while the engine holds a blob's
+// lock and takes it once it is let go; the engine waits while the client
 // holds it.
 func TestPythonLocks(t *testing.T) {
 	c := Cache{Dir: filepath.Join(t.TempDir(), "hub")}
 	f := File{Path: "m.gguf", Blob: hftest.SHA256Hex([]byte("m"))}
 	p := testPlan("main", hftest.CommitMain, f)
-	unlock, err := c.LockBlob(t.Context(), p, f)
+	unlock, err := disk.WaitSharedLock(t.Context(), c.Lock(p, f), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got struct{ Result string }
-	pyRun(t, &got, "lock", c.LockPath(p, f), "0.3")
+	pyRun(t, &got, "lock", c.Lock(p, f), "0.3")
 	if got.Result != "timeout" {
-		t.Errorf("the client took a lock LockBlob holds: %q", got.Result)
+		t.Errorf("the client took a lock the engine holds: %q", got.Result)
 	}
 	if err := unlock(); err != nil {
 		t.Fatal(err)
 	}
-	pyRun(t, &got, "lock", c.LockPath(p, f), "10")
+	pyRun(t, &got, "lock", c.Lock(p, f), "10")
 	if got.Result != "acquired" {
 		t.Errorf("the client could not take the lock after unlock: %q", got.Result)
 	}
 
-	hold := python(t, "hold", c.LockPath(p, f))
+	hold := python(t, "hold", c.Lock(p, f))
 	stdin, _ := hold.StdinPipe()
 	stdout, _ := hold.StdoutPipe()
 	if err := hold.Start(); err != nil {
@@ -156,13 +157,13 @@ func TestPythonLocks(t *testing.T) {
 		t.Fatalf("the client did not take the lock: %q %v", line, err)
 	}
 	waits := 0
-	unlock, err = lockWait(t.Context(), c.LockPath(p, f), func(context.Context) error {
+	unlock, err = disk.WaitSharedLock(t.Context(), c.Lock(p, f), func() {
 		waits++
-		_ = stdin.Close() // the client lets go while LockBlob waits
-		return hold.Wait()
+		_ = stdin.Close() // the client lets go while the engine waits
+		_ = hold.Wait()
 	})
 	if err != nil || waits != 1 {
-		t.Fatalf("LockBlob after %d waits: %v", waits, err)
+		t.Fatalf("the lock after %d waits: %v", waits, err)
 	}
 	if err := unlock(); err != nil {
 		t.Fatal(err)

@@ -51,7 +51,7 @@ func ourCache(t *testing.T, u int) string {
 		if err := c.Prepare(p); err != nil {
 			t.Fatal(err)
 		}
-		unlock, err := c.LockBlob(t.Context(), p, f)
+		unlock, err := disk.WaitSharedLock(t.Context(), c.Lock(p, f), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,27 +105,27 @@ func TestLockBlob(t *testing.T) {
 	c := Cache{Dir: t.TempDir()}
 	f := File{Path: "m.gguf", Blob: hftest.SHA256Hex([]byte("m"))}
 	p := testPlan("main", hftest.CommitMain, f)
-	first, err := c.LockBlob(t.Context(), p, f)
+	first, err := disk.WaitSharedLock(t.Context(), c.Lock(p, f), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	waits := 0
-	second, err := lockWait(t.Context(), c.LockPath(p, f), func(context.Context) error {
+	second, err := disk.WaitSharedLock(t.Context(), c.Lock(p, f), func() {
 		waits++
-		return first() // the holder lets go while the other waits
+		_ = first() // the holder lets go while the other waits
 	})
 	if err != nil || waits != 1 {
 		t.Fatalf("second lock after %d waits: %v", waits, err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := c.LockBlob(ctx, p, f); !errors.Is(err, context.Canceled) {
+	if _, err := disk.WaitSharedLock(ctx, c.Lock(p, f), nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("a held lock with the context ended: %v", err)
 	}
 	if err := second(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(c.LockPath(p, f)); err != nil {
+	if _, err := os.Stat(c.Lock(p, f)); err != nil {
 		t.Errorf("the lock file is gone after unlock (filelock keeps it): %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 
@@ -28,11 +29,18 @@ type Env struct {
 	Catalog    []catalog.Model
 	CatalogErr error // a broken user catalog, reported but not fatal
 	// Hub carries the Hub's token on the engine's requests (the engine's
-	// Config.Wrap); the window's Settings change its token. Getenv is
+	// Config.Wrap), and downloads a public repo's files without a token
+	// the Hub refuses; the window's Settings change its token. Getenv is
 	// where the Hub's settings come from, as the hf CLI reads them
 	// (HF_ENDPOINT, HF_HOME, HF_HUB_CACHE, HF_TOKEN, the token file).
-	Hub    *hf.Transport
+	Hub    *hf.PublicTransport
 	Getenv hf.Getenv
+	// Settings are the proxy, CA file and metered choice every process
+	// follows (settings.json; the window's Settings write it); the
+	// engine's transport goes through them. SettingsErr is why they could
+	// not be read, reported but not fatal.
+	Settings    *Store
+	SettingsErr error
 	// Stdout and Stderr are where a start writes. Capture wraps them so
 	// that a failed write is remembered and made the exit code.
 	Stdout   io.Writer
@@ -48,20 +56,24 @@ type Env struct {
 func NewEnv(builtin []byte, v Version) Env {
 	g := hf.Getenv(os.Getenv)
 	models, err := catalog.Load(builtin, filepath.Join(xdg.ConfigHome, "modelfetch", "catalog.json"))
-	hub := hf.NewEngineTransport(g)
+	hub := hf.NewEngineTransport(g).Public()
+	settings, serr := OpenStore(SettingsPath(), SessionSecrets)
 	cfg := downloader.DefaultConfig()
-	cfg.Wrap = hub.Wrap
+	cfg.Wrap = func(base http.RoundTripper) http.RoundTripper { return hub.Wrap(settings.Wrap(base)) }
+	cfg.PauseMetered = settings.Settings().PauseMetered
 	cfg.Roots = []string{g.CacheDir()}
 	return Env{
-		Config:     Machine(cfg),
-		Catalog:    models,
-		CatalogErr: err,
-		Hub:        hub,
-		Getenv:     g,
-		Stdout:     os.Stdout,
-		Stderr:     os.Stderr,
-		Terminal:   IsTerminal(os.Stderr),
-		Version:    v,
+		Settings:    settings,
+		SettingsErr: serr,
+		Config:      Machine(cfg),
+		Catalog:     models,
+		CatalogErr:  err,
+		Hub:         hub,
+		Getenv:      g,
+		Stdout:      os.Stdout,
+		Stderr:      os.Stderr,
+		Terminal:    IsTerminal(os.Stderr),
+		Version:     v,
 	}
 }
 
@@ -69,9 +81,10 @@ func NewEnv(builtin []byte, v Version) Env {
 // token; a token file that cannot be read gives a client without a token.
 // Nil when HF_ENDPOINT is not an address.
 func (env Env) HubClient() *hf.Client {
-	c, err := hf.FromEnv(env.Getenv, nil)
+	base := env.Settings.Wrap(http.DefaultTransport) // the proxy and CA file of Settings
+	c, err := hf.FromEnv(env.Getenv, base)
 	if err != nil {
-		c, err = hf.New(hf.Config{Endpoint: env.Getenv.Endpoint(), Offline: env.Getenv.Offline()})
+		c, err = hf.New(hf.Config{Endpoint: env.Getenv.Endpoint(), Offline: env.Getenv.Offline(), Transport: base})
 	}
 	if err != nil {
 		return nil
@@ -158,9 +171,10 @@ func (env Env) Attach(ctx context.Context) (*api.Client, *downloader.Manager, in
 }
 
 // Stopped words what an engine of this process met while it served and
-// stopped (see Host.Serve), and returns code, or 1 when the journal could
-// not be saved. The local API's failure is only a warning: the engine
-// ran on without it.
+// stopped (see Host.Serve), and returns code. Both are warnings: the
+// engine ran on without the local API, and a journal that could not be
+// saved (a full state folder) costs no finished file, whose place and
+// digest are checked again at the next start.
 func (env Env) Stopped(err error, code int) int {
 	var se *StopError
 	if !errors.As(err, &se) {
@@ -170,7 +184,7 @@ func (env Env) Stopped(err error, code int) int {
 		env.Warn("the local API stopped. %s", words.Sentence(se.API))
 	}
 	if se.Journal != nil {
-		return max(code, env.Failf("The download journal could not be saved. %s", words.Sentence(se.Journal)))
+		env.Warn("the download journal could not be saved, so unfinished downloads may start again from their last saved point. %s", words.Sentence(se.Journal))
 	}
 	return code
 }

@@ -605,3 +605,20 @@ func GitBlobID(data []byte) string {
 	h.Write(data)
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// Start is NewServer for a test: closed when the test ends.
+func Start(tb testing.TB, faults ...Fault) *Server {
+	s := NewServer(faults...)
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// PutNamed serves size bytes of Named(name, size) at /files/NAME (and
+// returns its URL), the tests' convention for a file of their own.
+func (s *Server) PutNamed(name string, size int) string {
+	s.Put(NamedPath(name), Named(name, size))
+	return s.FileURL(NamedPath(name))
+}
+
+// NamedPath is where PutNamed serves name.
+func NamedPath(name string) string { return "/files/" + name }

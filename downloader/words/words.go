@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/modelfetch/modelfetch/downloader/apps"
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
 	"github.com/dustin/go-humanize"
@@ -71,8 +72,12 @@ func failureSentence(fe *fetch.FailError) string {
 		}
 	}
 	var se *fetch.StatusError
-	if errors.As(fe.Err, &se) {
+	var ce *fetch.ConflictError
+	switch {
+	case errors.As(fe.Err, &se):
 		return statusSentence(se) + "."
+	case errors.As(fe.Err, &ce):
+		return conflictSentence(ce)
 	}
 	for _, word := range []func(error) string{sayerSentence, fileSentence} {
 		if s := word(fe.Err); s != "" {
@@ -171,6 +176,7 @@ func callerSentence(err error) string {
 	var re *fetch.RequestError
 	var oe *fetch.OptionsError
 	var pe *fetch.PlaceError
+	var ae *fetch.AppError
 	var ce *fetch.ConflictError
 	var je *fetch.CorruptJournalError
 	switch {
@@ -180,6 +186,8 @@ func callerSentence(err error) string {
 		return optionsSentence(oe)
 	case errors.As(err, &pe):
 		return placeSentence(pe)
+	case errors.As(err, &ae):
+		return appSentence(ae)
 	case errors.As(err, &ce):
 		return conflictSentence(ce)
 	case errors.As(err, &je):
@@ -191,13 +199,14 @@ func callerSentence(err error) string {
 // callerErrors are the sentences of the Manager's sentinels.
 var callerErrors = []worded{
 	{fetch.ErrAborted, "The download was cancelled."},
+	{fetch.ErrHeldElsewhere, "Another program (such as huggingface_hub) is downloading this file; ModelFetch waits and takes the file once it is done."},
 	{fetch.ErrDuplicateID, "A different download with this id is in progress; choose another id."},
 	{fetch.ErrNotFound, "There is no download with this id."},
 	{fetch.ErrInvalidID, "A download's id is 1 to 128 letters, digits, '.', '_' or '-', not starting with '.'."},
 	{fetch.ErrNoRequests, "A download needs at least one file."},
 	{fetch.ErrLocked, "Another ModelFetch is using the download journal; quit it, or use it instead."},
 	{fetch.ErrNotSettled, "The download is still active; cancel it first."},
-	{fetch.ErrNotFailed, "Only a failed download can be retried."},
+	{fetch.ErrNotFailed, "Only a failed or cancelled download can be retried."},
 }
 
 // requestSentence says what is wrong with a request.
@@ -251,6 +260,21 @@ func placeSentence(e *fetch.PlaceError) string {
 		why = "downloads may only go inside " + strings.Join(slices.DeleteFunc(slices.Clone(e.Allowed), func(s string) bool { return s == "" }), " or ")
 	}
 	return fmt.Sprintf("ModelFetch will not write at %s: %s.", e.Path, why)
+}
+
+// appSentence says why a file was not made available to an app.
+func appSentence(e *fetch.AppError) string {
+	switch {
+	case e.Err == nil:
+		return fmt.Sprintf("%s keeps its models on another disk, so using the file there needs a copy of %s; allow the copy to make it.", e.App, bytesText(e.Copy))
+	case errors.Is(e.Err, fetch.ErrNotShareable):
+		return fmt.Sprintf("Nothing of this download can be given to %s: only a Hugging Face model's file, complete and verified by its SHA-256, can.", e.App)
+	case errors.Is(e.Err, apps.ErrNotFound):
+		return fmt.Sprintf("%s was not found on this computer: its models folder is not there.", e.App)
+	case errors.Is(e.Err, apps.ErrTaken):
+		return fmt.Sprintf("%s already has another file where this model would go, and it was left as it is.", e.App)
+	}
+	return fmt.Sprintf("The file could not be made available to %s%s.", e.App, whyText(e.Err))
 }
 
 // conflictSentence says which of a known file's fields a request changes.

@@ -1,10 +1,10 @@
-# bash completion for modelfetch: subcommands, flags, fetch ids and model ids.
+# bash completion for modelfetch: subcommands, flags, fetch ids, model ids and apps.
 # Fetch and model ids come from `modelfetch __complete fetches|models`.
 
 _modelfetch() {
 	local cur prev words cword
 	_init_completion || return
-	local commands="get list pause resume cancel catalog path serve version help"
+	local commands="get list pause resume cancel share catalog path serve version help"
 	if ((cword == 1)); then
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "--hidden --version --help" -- "$cur"))
@@ -20,12 +20,16 @@ _modelfetch() {
 			_filedir -d
 			return
 			;;
-		--id | --title | --sha256 | --total | --connections | --limit-rate)
+		--for)
+			COMPREPLY=($(compgen -W "ollama lmstudio jan gpt4all" -- "$cur"))
+			return
+			;;
+		--id | --title | --sha256 | --total | --connections | --limit-rate | --revision | --include | --exclude)
 			return
 			;;
 		esac
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W "--id --title --sha256 --total --dir --connections --limit-rate --json" -- "$cur"))
+			COMPREPLY=($(compgen -W "--id --title --sha256 --total --dir --connections --limit-rate --replace --json --revision --include --exclude --for --copy --help" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -W "$(modelfetch __complete models 2>/dev/null)" -- "$cur"))
 		fi
@@ -35,6 +39,15 @@ _modelfetch() {
 		local all=""
 		[[ ${words[1]} != cancel ]] && all="--all"
 		COMPREPLY=($(compgen -W "$all $(modelfetch __complete fetches 2>/dev/null)" -- "$cur"))
+		;;
+	share)
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--copy --help" -- "$cur"))
+		elif ((cword == 2)); then
+			COMPREPLY=($(compgen -W "$(modelfetch __complete fetches 2>/dev/null)" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "ollama lmstudio jan gpt4all" -- "$cur"))
+		fi
 		;;
 	path)
 		((cword == 2)) && COMPREPLY=($(compgen -W "$(modelfetch __complete models 2>/dev/null)" -- "$cur"))

@@ -26,6 +26,9 @@ type engine interface {
 	abort(ctx context.Context, id string) (bool, error)
 	// match returns the completed, verified file of url.
 	match(ctx context.Context, url string) (string, error)
+	// share makes the verified model files of the fetch id available to
+	// the app (Manager.Share) and returns the fetch as it is then.
+	share(ctx context.Context, id, app string, allowCopy bool) (fetch.Snapshot, error)
 	// ensure starts what g asks for, or joins the download of the same
 	// files, and returns the id of the fetch to wait for and, for a Hub
 	// name that named no quantization, the one taken.
@@ -76,7 +79,7 @@ func (l *local) serve(env instance.Env) {
 	host, err := instance.NewHost(l.m, api.SocketPath(), env.APIOptions(nil))
 	if err != nil && !errors.Is(err, api.ErrRunning) {
 		// Downloading matters more; only other commands lose this engine.
-		fmt.Fprintf(env.Stderr, "modelfetch: warning: other commands cannot join this download. %s\n", words.Sentence(err))
+		env.Warn("other commands cannot join this download. %s", words.Sentence(err))
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)
@@ -101,22 +104,31 @@ func (l *local) abort(_ context.Context, id string) (bool, error) {
 	return false, nil
 }
 
-func (l *local) match(_ context.Context, url string) (string, error) {
-	if p, ok := l.m.Match(url); ok {
+func (l *local) match(ctx context.Context, url string) (string, error) {
+	if p, ok := l.m.Match(ctx, url); ok {
 		return p, nil
 	}
 	return "", fetch.ErrNotFound
 }
 
+func (l *local) share(ctx context.Context, id, app string, allowCopy bool) (fetch.Snapshot, error) {
+	return l.m.Share(ctx, id, app, allowCopy)
+}
+
 // ensure runs the engine first (see serve): a fetch here downloads only
-// while it runs.
+// while it runs. A get that took over from a ModelFetch that stopped
+// runs only its own fetch, and says so: the others wait for ModelFetch.
 func (l *local) ensure(ctx context.Context, env instance.Env, g *getArgs) (string, string, error) {
-	if l.stop == nil {
-		l.serve(env)
-	}
 	f, err := env.Resolver(l.m).Resolve(ctx, g.ask)
 	if err != nil {
 		return g.ask.ID, "", err
+	}
+	if id := cmp.Or(f.ID, g.ask.ID); g.tookOver && id != "" && l.stop == nil {
+		l.m.RunOnly(id)
+		fmt.Fprintf(env.Stderr, "modelfetch: The running ModelFetch stopped, so this command carries on downloading %s itself, and only that: the other downloads wait for ModelFetch to start again.\n", id)
+	}
+	if l.stop == nil {
+		l.serve(env)
 	}
 	snap, _, err := l.m.Ensure(f.ID, f.Requests, f.Options)
 	return cmp.Or(snap.ID, f.ID), f.Picked, err
@@ -132,7 +144,7 @@ func (l *local) interrupted(env instance.Env, id string, s fetch.Snapshot) int {
 	if err := l.m.Pause(id); err != nil {
 		return env.Fail(err)
 	}
-	fmt.Fprintf(env.Stderr, "modelfetch: paused at %s; run the same command again to resume\n", progressText(s))
+	fmt.Fprintf(env.Stderr, "modelfetch: Paused at %s; run the same command again to resume.\n", progressText(s))
 	return 130
 }
 
@@ -174,11 +186,15 @@ func (r remote) match(ctx context.Context, url string) (string, error) {
 
 func (r remote) ensure(ctx context.Context, env instance.Env, g *getArgs) (string, string, error) {
 	if g.limitRate != 0 {
-		env.Warn("--limit-rate cannot change the running ModelFetch; set its limit in its settings")
+		env.Warn("--limit-rate cannot change the running ModelFetch; set its limit in its Settings.")
 	}
 	res, _, err := r.c.Create(ctx, g.ask) // it resolves what is asked, as this process would
 	// The server may join a fetch of the same files under another id.
 	return cmp.Or(res.ID, g.ask.ID), res.Picked, lost(ctx, err)
+}
+
+func (r remote) share(ctx context.Context, id, app string, allowCopy bool) (fetch.Snapshot, error) {
+	return r.c.Share(ctx, id, app, allowCopy)
 }
 
 func (r remote) wait(ctx context.Context, id string, show func(fetch.Event)) (fetch.Snapshot, error) {
@@ -189,7 +205,7 @@ func (r remote) wait(ctx context.Context, id string, show func(fetch.Event)) (fe
 // interrupted only stops waiting: pausing would stop every other program
 // waiting for the download.
 func (r remote) interrupted(env instance.Env, id string, _ fetch.Snapshot) int {
-	fmt.Fprintf(env.Stderr, "modelfetch: stopped waiting; the download continues in the running ModelFetch (`modelfetch pause %s` pauses it)\n", id)
+	fmt.Fprintf(env.Stderr, "modelfetch: Stopped waiting; the download goes on in the running ModelFetch (`modelfetch pause %s` pauses it).\n", id)
 	return 130
 }
 

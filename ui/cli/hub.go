@@ -5,18 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strings"
 
 	"github.com/modelfetch/modelfetch/downloader/catalog"
 	"github.com/modelfetch/modelfetch/downloader/hf"
 	"github.com/modelfetch/modelfetch/downloader/instance"
 )
-
-// listFlag is a flag that may be given more than once.
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 // parseHub reads name as a Hub name, unless it is a catalog model's id or
 // not a Hub name at all (ok is false then).

@@ -41,7 +41,7 @@ func newHubSandbox(t *testing.T, opts ...hftest.Option) *hubSandbox {
 func (s *hubSandbox) run(args ...string) *proc {
 	s.t.Helper()
 	p := s.startEnv([]string{asCommand + "=1", "HF_ENDPOINT=" + s.hub.URL(), "HF_HOME=" + s.hfHome, "HF_TOKEN=" + s.token,
-		"HUGGING_FACE_HUB_TOKEN=", "HF_HUB_CACHE=", "HF_TOKEN_PATH=", "HF_HUB_OFFLINE=" + s.offline}, args...)
+		"HUGGING_FACE_HUB_TOKEN=", "HF_HUB_CACHE=", "HF_TOKEN_PATH=", "HF_HUB_OFFLINE=" + s.offline, "OLLAMA_MODELS="}, args...)
 	p.wait(s.t)
 	return p
 }

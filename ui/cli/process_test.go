@@ -86,17 +86,16 @@ type origin struct{ *origintest.Server }
 
 func newOrigin(t *testing.T, names ...string) *origin {
 	t.Helper()
-	o := &origin{origintest.NewServer(origintest.ThrottleAll(originBPS))}
+	o := &origin{origintest.Start(t, origintest.ThrottleAll(originBPS))}
 	for _, name := range names {
-		o.Put("/files/"+name, origintest.Named(name, fileSize))
+		o.PutNamed(name, fileSize)
 	}
-	t.Cleanup(o.Close)
 	return o
 }
 
-func (o *origin) url(name string) string { return o.FileURL("/files/" + name) }
+func (o *origin) url(name string) string { return o.FileURL(origintest.NamedPath(name)) }
 
-func (o *origin) sum(name string) string { return o.SHA256("/files/" + name) }
+func (o *origin) sum(name string) string { return o.SHA256(origintest.NamedPath(name)) }
 
 // sandbox is one user's world: XDG folders of its own, so that tests run
 // side by side without sharing a journal, a cache or a socket.

@@ -20,19 +20,16 @@ import (
 // serve runs the engine without a window, with the local API, until
 // SIGTERM or SIGINT.
 func serve(ctx context.Context, args []string, env instance.Env) int {
-	fs := newFlags("serve", env)
-	if err := fs.Parse(args[1:]); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		return env.Failf("serve takes no arguments; give downloads to it with `modelfetch get`.")
+	f := newFlags(env, "serve", "", "Run the engine and its local API without a window, until SIGTERM or Ctrl-C: the downloads go on, and `modelfetch get`, the window and other programs use it. The systemd user unit runs it.")
+	if code, ok := noOperands(f, args, env); !ok {
+		return code
 	}
 	m, err := downloader.New(env.Config)
 	if errors.Is(err, fetch.ErrLocked) {
 		return alreadyRunning(ctx, env)
 	}
 	if err != nil {
-		return env.Failf("The download journal cannot be opened. %s", words.Sentence(err))
+		return env.Fail(&failure{"The download journal cannot be opened. " + words.Sentence(err), err})
 	}
 	env.WarnJournal(m)
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -42,9 +39,9 @@ func serve(ctx context.Context, args []string, env instance.Env) int {
 		return closeManager(m, env, alreadyRunning(ctx, env))
 	}
 	if err != nil {
-		return closeManager(m, env, env.Failf("The local API cannot be served. %s", words.Sentence(err)))
+		return closeManager(m, env, env.Fail(&failure{"The local API cannot be served. " + words.Sentence(err), err}))
 	}
-	fmt.Fprintf(env.Stderr, "modelfetch: serving the local API at %s; SIGTERM or Ctrl-C stops\n", api.SocketPath())
+	fmt.Fprintf(env.Stderr, "modelfetch: Serving the local API at %s; SIGTERM or Ctrl-C stops it.\n", api.SocketPath())
 	return env.Stopped(host.Serve(ctx), 0)
 }
 
@@ -52,7 +49,7 @@ func serve(ctx context.Context, args []string, env instance.Env) int {
 // a failure to do so.
 func closeManager(m *downloader.Manager, env instance.Env, code int) int {
 	if err := m.Close(); err != nil {
-		return max(code, env.Failf("The download journal could not be saved. %s", words.Sentence(err)))
+		return max(code, env.Fail(&failure{"The download journal could not be saved. " + words.Sentence(err), err}))
 	}
 	return code
 }
@@ -64,7 +61,7 @@ func alreadyRunning(ctx context.Context, env instance.Env) int {
 	defer c.CloseIdleConnections()
 	in, err := c.Ping(ctx)
 	if err != nil {
-		return env.Failf("Another ModelFetch holds the download journal and does not serve the local API; quit it and try again.")
+		return env.Fail(&failure{"Another ModelFetch holds the download journal and does not serve the local API; quit it and try again.", fetch.ErrLocked})
 	}
-	return env.Failf("ModelFetch is already running (pid %d) and serves the local API at %s; use it, or quit it first.", in.PID, api.SocketPath())
+	return env.Fail(&failure{fmt.Sprintf("ModelFetch is already running (pid %d) and serves the local API at %s; use it, or quit it first.", in.PID, api.SocketPath()), fetch.ErrLocked})
 }

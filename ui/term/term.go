@@ -7,8 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"path"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 
@@ -57,25 +61,6 @@ func ReasonText(r fetch.Reason) string {
 	return string(r)
 }
 
-// ProgressLine is "640 MB of 1.3 GB · 42 MB/s · 15 s left", with the
-// parts that are known; while verifying, how much of the file is checked.
-func ProgressLine(s fetch.Snapshot) string {
-	if s.State == fetch.StateVerifying {
-		return fmt.Sprintf("checked %s of %s", humanize.Bytes(uint64(verified(s))), humanize.Bytes(uint64(s.Downloaded)))
-	}
-	parts := []string{humanize.Bytes(uint64(s.Downloaded))}
-	if s.DownloadTotal > 0 {
-		parts[0] += " of " + humanize.Bytes(uint64(s.DownloadTotal))
-	}
-	if s.Speed > 0 && !s.State.Settled() && s.State != fetch.StatePaused {
-		parts = append(parts, humanize.Bytes(uint64(s.Speed))+"/s")
-	}
-	if s.ETA >= 0 && s.State == fetch.StateRunning {
-		parts = append(parts, ETAText(s.ETA))
-	}
-	return strings.Join(parts, " · ")
-}
-
 // ETAText is a time left, rounded as a person would say it.
 func ETAText(d time.Duration) string {
 	switch {
@@ -103,46 +88,179 @@ func Fraction(s fetch.Snapshot) float64 {
 	return min(float64(s.Downloaded)/float64(s.DownloadTotal), 1)
 }
 
-// Bar draws progress on a writer: redrawn in place on a terminal, a plain
-// line on each change of state and every few seconds otherwise.
+// Width is the columns of the terminal on fd, read each time so that a
+// resized terminal is followed; 80 when fd is not a terminal that says.
+func Width(fd uintptr) int {
+	if w := width(fd); w > 0 {
+		return w
+	}
+	return 80
+}
+
+// Title is what a fetch is called for people: its title, or, while that
+// is only its id (a fetch of URLs given no title), its file's name, as
+// "model.gguf and 2 more" for several files.
+func Title(s fetch.Snapshot) string {
+	if s.Title != "" && s.Title != s.ID || len(s.Records) == 0 {
+		return s.Title
+	}
+	name := FileName(s.Records[0])
+	if n := len(s.Records) - 1; n > 0 {
+		return fmt.Sprintf("%s and %d more", name, n)
+	}
+	return name
+}
+
+// FileName is a record's file name, or the last part of its URL while
+// the name is not known.
+func FileName(r fetch.RecordSnapshot) string {
+	if r.Name != "" {
+		return r.Name
+	}
+	if u, err := url.Parse(r.URL); err == nil && path.Base(u.Path) != "/" && path.Base(u.Path) != "." {
+		return path.Base(u.Path)
+	}
+	return r.URL
+}
+
+// The live line's parts: the bar's cells, and the title's when it must
+// be cut.
+const (
+	barMin, barMax = 10, 30
+	titleMin       = 16
+)
+
+// Fit is the progress line of s in width-3 columns or fewer, so that it
+// never wraps: not at the last column, where some terminals wrap, nor
+// when the terminal echoes Ctrl-C as "^C" after it.
+// "model.gguf  ████······ 42%  640 MB of 1.3 GB · 42 MB/s · 15 s left".
+// When it is short of room, the time left goes first, then the speed,
+// then the title is cut with "…", then the bar goes.
+func Fit(s fetch.Snapshot, width int) string {
+	room := width - 3
+	title := Title(s)
+	essential, optional := tail(s)
+	// With the bar first, then with the percentage alone.
+	for _, least := range []int{barMin, 0} {
+		for n := len(optional); n >= 0; n-- {
+			t := strings.Join(append(slices.Clone(essential), optional[:n]...), " · ")
+			fixed := runes(bar(Fraction(s), least)) + runes(t) + 4 // two gaps of two blanks
+			if left := room - fixed; left >= min(runes(title), titleMin) {
+				cells := least
+				if least > 0 {
+					cells = max(min(least+left-runes(title), barMax), least)
+				}
+				g := bar(Fraction(s), cells)
+				return cut(title, room-runes(g)-runes(t)-4) + "  " + g + "  " + t
+			}
+		}
+	}
+	return cut(cut(title, titleMin)+"  "+strings.Join(essential, " · "), room)
+}
+
+// tail is what the line says after the bar: what it must say, and the
+// speed and time left, which it drops, last first, when short of room.
+// While the engine has something to say (waiting for the network, very
+// slow), its message takes the place of the speed.
+func tail(s fetch.Snapshot) (essential, optional []string) {
+	msg := strings.TrimSuffix(s.Message, ".")
+	switch {
+	case s.State == fetch.StateRunning && msg != "":
+		return []string{BytesOf(s.Downloaded, s.DownloadTotal)}, []string{msg}
+	case s.State == fetch.StateRunning:
+		if s.Speed > 0 {
+			optional = append(optional, humanize.Bytes(uint64(s.Speed))+"/s")
+			if s.ETA >= 0 {
+				optional = append(optional, ETAText(s.ETA))
+			}
+		}
+		return []string{BytesOf(s.Downloaded, s.DownloadTotal)}, optional
+	case s.State == fetch.StateVerifying:
+		return []string{"Verifying", "checked " + BytesOf(verified(s), s.Downloaded)}, nil
+	case s.State == fetch.StateFailed || s.State == fetch.StateAborted:
+		return []string{StateText(s)}, nil
+	case msg != "" && s.Active():
+		return []string{msg, BytesOf(s.Downloaded, s.DownloadTotal)}, nil
+	}
+	return []string{StateText(s), BytesOf(s.Downloaded, s.DownloadTotal)}, nil
+}
+
+// bar is a gauge of cells with the percentage after it, or a row of dots
+// while the fraction is not known; with no cells, the percentage alone.
+func bar(f float64, cells int) string {
+	pct := fmt.Sprintf("%3.0f%%", f*100)
+	switch {
+	case f < 0:
+		return strings.Repeat("·", cells)
+	case cells == 0:
+		return strings.TrimSpace(pct)
+	}
+	n := int(f * float64(cells))
+	return strings.Repeat("█", n) + strings.Repeat("·", cells-n) + " " + pct
+}
+
+// cut shortens s to at most n columns, ending it with "…" when cut.
+func cut(s string, n int) string {
+	r := []rune(s)
+	switch {
+	case len(r) <= n:
+		return s
+	case n <= 0:
+		return ""
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// runes is the columns s takes: one a rune, as for the names, sizes and
+// marks the line is made of.
+func runes(s string) int { return utf8.RuneCountInString(s) }
+
+// Bar draws progress on a writer: on a terminal, one line that fits its
+// width, redrawn in place; elsewhere, a plain line on each change of
+// state.
 type Bar struct {
 	w     io.Writer
-	live  bool
+	width func() int // the terminal's columns; nil when w is not one
 	last  time.Time
 	state fetch.State
 	drawn bool
 }
 
-// NewBar returns a Bar on w; live says w is a terminal.
-func NewBar(w io.Writer, live bool) *Bar { return &Bar{w: w, live: live} }
+// NewBar returns a Bar on w; width gives the columns of the terminal w is,
+// nil when w is not a terminal.
+func NewBar(w io.Writer, width func() int) *Bar { return &Bar{w: w, width: width} }
 
-// Show draws s if enough time passed or its state changed.
+// Show draws s: on a terminal at most ten times a second, elsewhere when
+// its state changed.
 func (b *Bar) Show(s fetch.Snapshot) {
-	now := time.Now()
-	every := 5 * time.Second
-	if b.live {
-		every = 100 * time.Millisecond
+	if b.width == nil {
+		if s.State != b.state {
+			b.state = s.State
+			fmt.Fprintln(b.w, PlainLine(s))
+		}
+		return
 	}
-	if s.State == b.state && now.Sub(b.last) < every {
+	now := time.Now()
+	if s.State == b.state && now.Sub(b.last) < 100*time.Millisecond {
 		return
 	}
 	b.last, b.state = now, s.State
-	line := fmt.Sprintf("%s  %s  %s", s.Title, StateText(s), ProgressLine(s))
-	if !b.live {
-		fmt.Fprintln(b.w, line)
-		return
-	}
-	const width = 30
-	bar := strings.Repeat("·", width)
-	if f := Fraction(s); f >= 0 {
-		n := int(f * width)
-		bar = strings.Repeat("█", n) + strings.Repeat("·", width-n)
-		line = fmt.Sprintf("%s %3.0f%%  %s", bar, f*100, line)
-	} else {
-		line = bar + "  " + line
-	}
-	fmt.Fprintf(b.w, "\r\x1b[K%s", line)
+	fmt.Fprintf(b.w, "\r%s\x1b[K", Fit(s, b.width()))
 	b.drawn = true
+}
+
+// PlainLine is the line for a log of a fetch's state: "model.gguf:
+// Downloading · 0 B of 1.3 GB", with the engine's message when it has one.
+func PlainLine(s fetch.Snapshot) string {
+	essential, _ := tail(s)
+	if s.State == fetch.StateRunning {
+		essential = append([]string{StateText(s)}, essential...)
+	}
+	line := Title(s) + ": " + strings.Join(essential, " · ")
+	if s.Message != "" && !strings.Contains(line, strings.TrimSuffix(s.Message, ".")) {
+		line += " · " + strings.TrimSuffix(s.Message, ".")
+	}
+	return line
 }
 
 // Done ends the live line.
@@ -169,11 +287,7 @@ func RestartText(r fetch.RecordSnapshot) string {
 	if r.Restarted == "" {
 		return ""
 	}
-	name := r.Name
-	if name == "" {
-		name = r.URL
-	}
-	return name + ": " + r.Restarted
+	return FileName(r) + ": " + r.Restarted
 }
 
 // verified is how many bytes of the fetch's files have been hashed.

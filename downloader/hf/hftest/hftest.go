@@ -3,11 +3,16 @@
 // paths-info, model search, the resolve route with its headers and a
 // redirect of LFS files to a CDN on another origin), with gated, private
 // and missing repos told apart by X-Error-Code, as grab's grabtest is for
-// plain HTTP. It does not import package hf, so hf's own tests can use it.
+// plain HTTP. Options make it a compromised or broken Hub too (hostile.go:
+// endless paging, millions of files, paths that leave the repo, digests
+// that are not digests, huge and endless answers), and Transport serves
+// it in memory for tests on a testing/synctest clock. It does not import
+// package hf, so hf's own tests can use it.
 package hftest
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -90,8 +95,19 @@ type Hub struct {
 	ttl      time.Duration     // how long a signed CDN address works; 0 is for ever
 	now      func() time.Time
 
-	mu   sync.Mutex
-	seen []Seen
+	// What makes it a compromised or broken Hub (hostile.go).
+	many      map[string]int           // repo id → files made when asked for
+	edits     []func(e map[string]any) // changes to every listed entry
+	endless   bool                     // tree listings never end
+	nextAt    string                   // the origin rel="next" links name; "" is the hub
+	pad       int64                    // white space before every API answer
+	slowFrom  map[string]int           // route → the first of its answers that never ends
+	trickling chan struct{}            // closed once an endless answer has begun
+	once      sync.Once
+
+	mu       sync.Mutex
+	seen     []Seen
+	answered map[string]int // route → answers begun
 }
 
 // WithRename answers the resolve route of repo from with a relative
@@ -137,7 +153,8 @@ func New(t testing.TB, opts ...Option) *Hub {
 // Start starts a hub with opts for a program that is not a test, such as
 // the screenshot tool; call Close when done.
 func Start(opts ...Option) *Hub {
-	h := &Hub{pageSize: 1000, renamed: map[string]string{}, corrupt: map[string]bool{}, now: time.Now}
+	h := &Hub{pageSize: 1000, renamed: map[string]string{}, corrupt: map[string]bool{}, now: time.Now,
+		many: map[string]int{}, slowFrom: map[string]int{}, trickling: make(chan struct{}), answered: map[string]int{}}
 	for _, o := range opts {
 		o(h)
 	}
@@ -240,18 +257,33 @@ func (h *Hub) api(w http.ResponseWriter, r *http.Request, tok, typ, id, route, r
 	files := repo.Commits[commit]
 	switch route {
 	case "revision":
-		writeJSON(w, map[string]any{"id": id, "sha": commit, "gated": map[bool]any{true: "manual", false: false}[repo.Gated]})
+		h.answer(w, r, route, h.revision(repo, commit))
 	case "tree":
-		h.tree(w, r, files, rest)
+		h.tree(w, r, repo, files, rest)
 	case "paths-info":
 		if err := r.ParseForm(); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		writeJSON(w, pathsInfo(files, r.PostForm["paths"]))
+		h.answer(w, r, route, h.pathsInfo(repo, files, r.PostForm["paths"]))
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// revision is the Hub's answer about a revision: the commit, whether the
+// repo is gated, and its files' names (siblings), which the Hub lists
+// there too and clients skip; a WithManyFiles repo lists none.
+func (h *Hub) revision(repo *Repo, commit string) map[string]any {
+	info := map[string]any{"id": repo.ID, "sha": commit, "gated": map[bool]any{true: "manual", false: false}[repo.Gated]}
+	if _, many := h.many[repo.ID]; !many {
+		siblings := []map[string]any{}
+		for _, f := range repo.Commits[commit] {
+			siblings = append(siblings, map[string]any{"rfilename": f.Path})
+		}
+		info["siblings"] = siblings
+	}
+	return info
 }
 
 // entries is the tree under dir: its folders and files, recursively.
@@ -274,30 +306,70 @@ func entries(files []File, dir string) []map[string]any {
 	return out
 }
 
-func (h *Hub) tree(w http.ResponseWriter, r *http.Request, files []File, dir string) {
-	all := entries(files, dir)
-	if dir != "" && len(all) == 0 {
+// tree answers one page of the listing under dir, with a rel="next" link
+// to the next page when there is one.
+func (h *Hub) tree(w http.ResponseWriter, r *http.Request, repo *Repo, files []File, dir string) {
+	n, at := h.listing(repo, files, dir)
+	if dir != "" && n == 0 {
 		hubError(w, http.StatusNotFound, "EntryNotFound", "no such folder")
 		return
 	}
 	start, _ := strconv.Atoi(r.URL.Query().Get("cursor"))
-	end := min(start+h.pageSize, len(all))
-	if end < len(all) {
+	start = max(start, 0)
+	end := start + h.pageSize
+	if !h.endless {
+		end = min(end, n)
+	}
+	if end < n || h.endless {
 		q := r.URL.Query()
 		q.Set("cursor", strconv.Itoa(end))
-		next := h.srv.URL + r.URL.EscapedPath() + "?" + q.Encode()
+		next := cmp.Or(h.nextAt, h.srv.URL) + r.URL.EscapedPath() + "?" + q.Encode()
 		w.Header().Set("Link", "<"+next+`>; rel="next"`)
 	}
-	writeJSON(w, all[start:end])
+	page := make([]map[string]any, 0, max(end-start, 0))
+	for i := start; i < end; i++ {
+		page = append(page, h.edited(at(i)))
+	}
+	h.answer(w, r, "tree", page)
 }
 
-func pathsInfo(files []File, paths []string) []map[string]any {
+// listing is the tree under dir: n entries, the i-th made by at(i). Past
+// n, at makes up files, which only WithEndlessPaging lists.
+func (h *Hub) listing(repo *Repo, files []File, dir string) (int, func(int) map[string]any) {
+	madeUp := func(i int) map[string]any {
+		return File{Path: fmt.Sprintf("more/%09d.txt", i), Data: fmt.Appendf(nil, "more %d\n", i)}.entry()
+	}
+	if n, ok := h.many[repo.ID]; ok {
+		return manyListing(n, dir, madeUp)
+	}
+	all := entries(files, dir)
+	return len(all), func(i int) map[string]any {
+		if i < len(all) {
+			return all[i]
+		}
+		return madeUp(i)
+	}
+}
+
+func (h *Hub) pathsInfo(repo *Repo, files []File, paths []string) []map[string]any {
 	out := []map[string]any{}
 	for _, p := range paths {
-		for _, e := range entries(files, "") {
-			if e["path"] == p {
-				out = append(out, e)
-			}
+		for _, e := range h.entriesAt(repo, files, p) {
+			out = append(out, h.edited(e))
+		}
+	}
+	return out
+}
+
+// entriesAt is the entry of the file or folder at p, if there is one.
+func (h *Hub) entriesAt(repo *Repo, files []File, p string) []map[string]any {
+	if n, ok := h.many[repo.ID]; ok {
+		return manyEntryAt(n, p)
+	}
+	var out []map[string]any
+	for _, e := range entries(files, "") {
+		if e["path"] == p {
+			out = append(out, e)
 		}
 	}
 	return out
@@ -311,7 +383,7 @@ func (h *Hub) search(w http.ResponseWriter, r *http.Request) {
 			out = append(out, m)
 		}
 	}
-	writeJSON(w, out)
+	h.answer(w, r, "search", out)
 }
 
 // resolve is the Hub's file route: small files from the Hub itself, LFS
@@ -332,12 +404,11 @@ func (h *Hub) resolve(w http.ResponseWriter, r *http.Request, tok string, typ st
 		hubError(w, http.StatusNotFound, "RevisionNotFound", "Invalid rev id: "+rev)
 		return
 	}
-	i := slices.IndexFunc(repo.Commits[commit], func(f File) bool { return f.Path == p })
-	if i < 0 {
+	f, ok := h.file(repo, commit, p)
+	if !ok {
 		hubError(w, http.StatusNotFound, "EntryNotFound", "Entry not found")
 		return
 	}
-	f := repo.Commits[commit][i]
 	w.Header().Set("X-Repo-Commit", commit)
 	if !f.LFS {
 		w.Header().Set("ETag", `"`+origintest.GitBlobID(f.Data)+`"`)
@@ -351,6 +422,18 @@ func (h *Hub) resolve(w http.ResponseWriter, r *http.Request, tok string, typ st
 		expires = h.now().Add(h.ttl).Unix()
 	}
 	http.Redirect(w, r, h.cdn.URL+"/blob/"+SHA256Hex(f.Data)+"?expires="+strconv.FormatInt(expires, 10), http.StatusFound)
+}
+
+// file is the file at p of a commit.
+func (h *Hub) file(repo *Repo, commit, p string) (File, bool) {
+	if n, ok := h.many[repo.ID]; ok {
+		return manyFile(n, p)
+	}
+	i := slices.IndexFunc(repo.Commits[commit], func(f File) bool { return f.Path == p })
+	if i < 0 {
+		return File{}, false
+	}
+	return repo.Commits[commit][i], true
 }
 
 // gateOpen answers as the Hub does for a gated repo's files: 401 without a
@@ -389,9 +472,24 @@ func (h *Hub) cdnRequest(_ *origintest.Server, w http.ResponseWriter, r *http.Re
 	return false
 }
 
-func writeJSON(w http.ResponseWriter, v any) {
+// answer sends v as the JSON answer of route ("revision", "tree",
+// "paths-info" or "search"): after WithHugeAnswers' white space, and
+// never ending when WithEndlessBody says so.
+func (h *Hub) answer(w http.ResponseWriter, r *http.Request, route string, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(v)
+	if !h.padAnswer(w) {
+		return
+	}
+	if h.endsNever(route) {
+		h.trickle(w, r, body[:len(body)/2])
+		return
+	}
+	_, _ = w.Write(body)
 }
 
 // Commits of TinyGGUF: main, and the tag v1 (also refs/pr/1).

@@ -40,6 +40,18 @@ func WriteFile(name string, data []byte, perm fs.FileMode) error {
 // synced, closed and renamed over dst. The caller syncs the directory when
 // the rename must survive a crash.
 func ReplaceAtomic(dst string, perm fs.FileMode, fill func(io.Writer) error) error {
+	return replace(dst, perm, fill, true)
+}
+
+// ReplaceUnsynced is ReplaceAtomic without the sync: dst appears whole or
+// not at all to every process, and after the death of this one, but a
+// power cut may leave it empty or old. It suits what is trusted only in
+// the boot it was written in, and never waits for the disk.
+func ReplaceUnsynced(dst string, perm fs.FileMode, fill func(io.Writer) error) error {
+	return replace(dst, perm, fill, false)
+}
+
+func replace(dst string, perm fs.FileMode, fill func(io.Writer) error, sync bool) error {
 	var b [8]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
 	name := filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp-"+hex.EncodeToString(b[:]))
@@ -49,7 +61,7 @@ func ReplaceAtomic(dst string, perm fs.FileMode, fill func(io.Writer) error) err
 	}
 	defer os.Remove(name) // fails harmlessly once renamed
 	err = fill(tmp)
-	if err == nil {
+	if err == nil && sync {
 		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {

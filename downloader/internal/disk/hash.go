@@ -2,22 +2,20 @@ package disk
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"hash"
 	"io"
 	"os"
 )
 
-// HashFile is the SHA-256 of the file at path, and its length.
-func HashFile(ctx context.Context, path string) (string, int64, error) {
+// HashFile feeds h the file at path, until ctx ends, and returns how
+// many bytes it read.
+func HashFile(ctx context.Context, path string, h hash.Hash) (int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", 0, err
+		return 0, err
 	}
 	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, ctxReader{ctx, f})
-	return hex.EncodeToString(h.Sum(nil)), n, err
+	return io.Copy(h, ctxReader{ctx, f})
 }
 
 // ctxReader stops reading once ctx ends, so that hashing a large file

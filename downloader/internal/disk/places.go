@@ -151,3 +151,12 @@ func HomeDir() string {
 	}
 	return home
 }
+
+// InRoot reports whether path, with its links followed, is below one of
+// the roots: a folder whose files the engine may replace when they are
+// not what their name says (the Hub cache's blobs are named by their
+// digest).
+func (p Places) InRoot(path string) bool {
+	_, real, err := resolvePlace(path)
+	return err == nil && slices.ContainsFunc(p.roots, func(r string) bool { return Within(real, r) })
+}

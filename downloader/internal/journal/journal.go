@@ -10,28 +10,32 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
 
-	"github.com/modelfetch/modelfetch/downloader/internal/disk"
 	"github.com/modelfetch/modelfetch/downloader/internal/ledger"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 )
 
 // Version changes when the on-disk shape does in a way older code
-// cannot read. Version 2 stores the synced ranges of the byte ledger as
-// segments done to their end; a version 1 journal's segments load the same
-// way (their done part is what was synced).
-const Version = 2
+// cannot read. Version 3 keeps the changes since the snapshot in a log
+// beside it (Log) and the written ranges in a file of their own (see
+// Store); version 2 stores the synced ranges of the byte ledger as
+// segments done to their end, and the written ones in the records, as
+// version 3 reads them; a version 1 journal's segments load the same way
+// (their done part is what was synced).
+const Version = 3
 
 // File is what the journal holds on disk. It is separate from the
 // live state so that the live structs can change freely.
 type File struct {
 	Version int `json:"version"`
-	// Boot is the boot the journal was written in: its records' written
-	// ranges are trusted only in the same boot.
-	Boot      string      `json:"boot,omitempty"`
+	// Boot is the boot the records' written ranges were written in: they
+	// are trusted only in the same boot. Version 3 keeps both in the
+	// written file (see Store), not in the snapshot.
+	Boot string `json:"boot,omitempty"`
+	// Log numbers the log of changes made since this snapshot (0: none).
+	Log       int64       `json:"log,omitempty"`
 	Fetches   []Fetch     `json:"fetches"`
 	Completed []Completed `json:"completed,omitempty"`
 }
@@ -59,7 +63,7 @@ func (c Completed) Changed() (gone, changed bool) {
 	if err != nil || !st.Mode().IsRegular() {
 		return true, false
 	}
-	return false, st.Size() != c.Size || (c.SHA256 != "" && c.Mod != 0 && st.ModTime().UnixNano() != c.Mod)
+	return false, st.Size() != c.Size || c.Mod != 0 && st.ModTime().UnixNano() != c.Mod
 }
 
 type Fetch struct {
@@ -77,7 +81,6 @@ type Fetch struct {
 type Record struct {
 	Request   fetch.Request `json:"request"`
 	Name      string        `json:"name,omitempty"`
-	URL       string        `json:"resolvedURL,omitempty"`
 	Size      int64         `json:"size"`
 	Validator string        `json:"validator,omitempty"`
 	SHA256    string        `json:"sha256,omitempty"`
@@ -94,6 +97,8 @@ type Record struct {
 	// Mismatch and Unverified: see record.
 	Mismatch   string `json:"mismatch,omitempty"`
 	Unverified bool   `json:"unverified,omitempty"`
+	// Shared: the apps the completed file was made available to.
+	Shared []fetch.Shared `json:"shared,omitempty"`
 }
 
 // Segment is a byte range [Start, End) of which [Start, Done) is
@@ -106,12 +111,19 @@ type Segment struct {
 	Done  int64 `json:"done"`
 }
 
-// Read loads the journal at path. A missing file is an empty
-//
-//	A file that does not parse is renamed aside and reported as a
-//
-// *CorruptJournalError together with an empty
+// Read loads the journal at path: the snapshot, the changes its log
+// holds, and the written ranges of this boot or another (File.Boot says
+// which). A missing journal is an empty one. A snapshot that does not
+// parse is renamed aside and reported as a *CorruptJournalError together
+// with an empty journal.
 func Read(path string, now time.Time) (File, error) {
+	j, _, err := load(path, now)
+	return j, err
+}
+
+// readSnapshot reads the snapshot at path, setting it aside when it is
+// unreadable; log is the log of changes made since, already read.
+func readSnapshot(path string, now time.Time, log func(*File) error) (File, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return File{Version: Version}, nil
@@ -121,8 +133,11 @@ func Read(path string, now time.Time) (File, error) {
 	}
 	var j File
 	err = json.Unmarshal(data, &j)
-	if err == nil && j.Version != Version && j.Version != 1 {
+	if err == nil && (j.Version < 1 || j.Version > Version) {
 		err = fmt.Errorf("unknown journal version %d", j.Version)
+	}
+	if err == nil {
+		err = log(&j)
 	}
 	if err == nil {
 		err = j.check()
@@ -159,17 +174,6 @@ func (j File) check() error {
 		}
 	}
 	return nil
-}
-
-func Write(path string, j File) error {
-	data, err := json.MarshalIndent(j, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	return disk.WriteFile(path, data, 0o600)
 }
 
 // Segments returns ranges as segments done to their end (the

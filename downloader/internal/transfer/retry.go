@@ -56,6 +56,11 @@ type retryPolicy struct {
 	watcher    network.Watcher
 }
 
+// wrongLengthTries is how often an answer of the wrong length is asked
+// again: a proxy may have cut one answer, but the same length twice is
+// what the server has, which more tries would not change.
+const wrongLengthTries = 1
+
 // hostNotFoundTries is how often a name the name server says does not
 // exist is asked again: a name server may be wrong for a moment, not long.
 const hostNotFoundTries = 3
@@ -110,8 +115,11 @@ func (p retryPolicy) network(e *network.Error, progressed bool, tl *tally) step 
 		return step{} // a cut while delivering is not an outage
 	}
 	bound := p.maxRetries
-	if e.Kind == network.HostNotFound || e.Kind == network.NoAnswer {
+	switch e.Kind {
+	case network.HostNotFound, network.NoAnswer:
 		bound = hostNotFoundTries
+	case network.WrongLength:
+		bound = wrongLengthTries
 	}
 	if tl.failures++; tl.failures > bound {
 		return step{stop: fetch.Failure(fetch.ReasonFetchError, p.downloaded(), &fetch.TriesError{Tries: tl.failures, Err: e})}

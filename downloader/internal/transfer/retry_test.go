@@ -107,6 +107,8 @@ func TestScaleClimbsBack(t *testing.T) {
 type nopEvents struct{}
 
 func (nopEvents) SetState(fetch.State)               {}
+func (nopEvents) Wrote()                             {}
+func (nopEvents) NewPart() error                     { return nil }
 func (nopEvents) Reconcile(Info, bool) (Plan, error) { return Plan{}, nil }
 func (nopEvents) Discard(fetch.Restart)              {}
 func (nopEvents) Wait(*fetch.WaitError)              {}

@@ -1,8 +1,15 @@
+// Package transfer moves one record's bytes: it resolves the file, fits
+// the partial data on disk to it, fills the missing ranges over as many
+// connections as help (one retry policy for every request), verifies the
+// file against the byte ledger and its digest, and commits it by an
+// atomic rename. It holds no Manager: Run is given its dependencies and
+// tells its owner what happens through Events.
 package transfer
 
 import (
 	"cmp"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -69,19 +76,39 @@ type Deps struct {
 	// Total is the fetch's DownloadTotal when the fetch is this one
 	// record: then it is the file's size, not only a cap (0: none).
 	Total int64
-	// OnDisk is a finished copy of the file, with a recorded SHA-256,
-	// that changed on disk since (see checkCopy): hashed first, here, off
-	// the engine's lock.
+	// OnDisk is a file to check before any byte is asked for (see
+	// checkCopy): hashed first, here, off the engine's lock.
 	OnDisk Copy
 	// NetChange is closed at the next change of the network (nil: none).
 	NetChange func() <-chan struct{}
 }
 
-// Copy is a finished file the engine verified once, with its digest.
+// Copy is a file already where the record's file goes, or a finished
+// copy of it that changed on disk, to check before any byte is asked
+// for: hashed with the record's digest, it is the file when it matches.
 type Copy struct {
 	Path   string
-	SHA256 string
+	Digest string // expected, of the kind the request names (SHA-256 by default)
+	// Mismatch is what a copy that does not match leads to.
+	Mismatch Mismatch
 }
+
+// Mismatch is what a Copy that does not match its digest leads to.
+type Mismatch int
+
+// What a mismatching Copy leads to.
+const (
+	// Repair downloads the file again into its place: the copy is the
+	// engine's, or in a folder whose files are named by their digest
+	// (the Hub cache's blobs).
+	Repair Mismatch = iota
+	// Refuse fails the record: the file is not the engine's, and a file
+	// that is not the engine's is never replaced.
+	Refuse
+	// Conflict fails the record with a *fetch.ConflictError and keeps the
+	// file: a verified file asked for with a digest it does not have.
+	Conflict
+)
 
 // Target is the record a transfer moves the bytes of: its request, its
 // ledger, and the counters its owner reads without stopping it.
@@ -108,8 +135,15 @@ type Events interface {
 	// Wait says what the record waits for before it tries again (nil:
 	// nothing).
 	Wait(w *fetch.WaitError)
-	// Dirty says the journal should be written.
+	// Dirty says the journal should be written: the record changed (its
+	// synced ranges, its hash, its plan).
 	Dirty()
+	// Wrote says the record's written ranges grew: the journal follows
+	// them within its gap, without waiting for the disk.
+	Wrote()
+	// NewPart is said before the partial file is made: the journal must
+	// then claim none of an earlier one's bytes.
+	NewPart() error
 	// SaveHash keeps the hash's state after the file's first, synced
 	// bytes.
 	SaveHash(state []byte)
@@ -136,8 +170,8 @@ type Plan struct {
 type Outcome struct {
 	Path string
 	Size int64
-	// SHA256 is the recorded digest of a finished copy found intact, kept
-	// for a request that named none.
+	// SHA256 is the SHA-256 the file was verified with, "" when it was
+	// not (no digest, or a git blob id).
 	SHA256 string
 }
 
@@ -159,6 +193,7 @@ type transfer struct {
 	noRanges bool
 	file     *os.File
 	hash     *hasher
+	flush    *flusher // while connections run
 	out      Outcome
 
 	restarts, gapPasses int
@@ -220,7 +255,7 @@ func (t *transfer) restart(err error) (stateFn, error) {
 	var re *restartError
 	var fe *fetch.FailError
 	switch {
-	case errors.As(err, &fe) && fe.Reason == fetch.ReasonIntegrity && !t.retriedIntegrity && !sameMismatch(err, t.plan.Mismatch):
+	case errors.As(err, &fe) && errors.Is(err, fetch.ErrIntegrity) && !t.retriedIntegrity && !sameMismatch(err, t.plan.Mismatch):
 		t.retriedIntegrity = true
 		return func(ctx context.Context) (stateFn, error) { return t.recheck(ctx, fe) }, nil
 	case !errors.As(err, &re):
@@ -295,23 +330,47 @@ func (t *transfer) resolve(ctx context.Context) (stateFn, error) {
 	}
 }
 
-// checkCopy hashes the finished copy that changed on disk: it is kept
-// when it still has its digest (only its time changed), and downloaded
-// again into its place when not.
+// checkCopy hashes the copy OnDisk names before any byte is asked for:
+// when it has the digest it is the file, finished where it is; when not,
+// its Mismatch decides (download it again, refuse, or a conflict).
 func (t *transfer) checkCopy(ctx context.Context) (stateFn, error) {
-	sum, n, err := disk.HashFile(ctx, t.OnDisk.Path)
+	t.events.SetState(fetch.StateVerifying)
+	sum, n, err := HashFile(ctx, t.OnDisk.Path, t.r.Request)
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
-	if err != nil || !strings.EqualFold(sum, t.OnDisk.SHA256) {
-		t.Log.Info("a finished file changed on disk; downloading it again", "path", t.OnDisk.Path, "err", err)
-		return t.resolve, nil
+	if err == nil && strings.EqualFold(sum, t.OnDisk.Digest) {
+		if err := disk.Finish(t.OnDisk.Path, t.r.Request); err != nil {
+			return nil, fetch.Failure(fetch.ReasonFetchError, n, err)
+		}
+		t.out = Outcome{Path: t.OnDisk.Path, Size: n}
+		if t.r.Request.GitSHA1 == "" {
+			t.out.SHA256 = strings.ToLower(sum)
+		}
+		return nil, nil
 	}
-	if err := disk.Finish(t.OnDisk.Path, t.r.Request); err != nil {
-		return nil, fetch.Failure(fetch.ReasonFetchError, n, err)
+	switch t.OnDisk.Mismatch {
+	case Refuse:
+		return nil, fetch.Failure(fetch.ReasonFetchError, 0, &fetch.PlaceError{Path: t.OnDisk.Path, Problem: fetch.PlaceTaken})
+	case Conflict:
+		return nil, fetch.Failure(fetch.ReasonIntegrity, 0,
+			&fetch.ConflictError{URL: t.r.Request.URL, Field: fetch.InvalidDigest, Old: sum, New: t.OnDisk.Digest})
 	}
-	t.out = Outcome{Path: t.OnDisk.Path, Size: n, SHA256: t.OnDisk.SHA256}
-	return nil, nil
+	t.Log.Info("a file in the download's place does not match its digest; downloading it again", "path", t.OnDisk.Path, "err", err)
+	t.events.SetState(fetch.StateRunning)
+	return t.resolve, nil
+}
+
+// HashFile is the digest, of the kind req names (SHA-256 by default), of
+// the file at path, and its length; ctx stops it.
+func HashFile(ctx context.Context, path string, req fetch.Request) (string, int64, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", 0, err
+	}
+	h, _ := newDigest(req, st.Size())
+	n, err := disk.HashFile(ctx, path, h)
+	return hex.EncodeToString(h.Sum(nil)), n, err
 }
 
 // expected is what the request says of the file before any server does:
@@ -343,6 +402,11 @@ func (t *transfer) reconcile(context.Context) (stateFn, error) {
 	if need := size - written.Total(); size > 0 {
 		if free, err := disk.FreeSpace(filepath.Dir(p.Part)); err == nil && free < need {
 			return nil, fetch.Failure(fetch.ReasonQuotaExceeded, written.Total(), &fetch.SpaceError{Need: need, Free: free})
+		}
+	}
+	if _, err := os.Lstat(p.Part); errors.Is(err, fs.ErrNotExist) {
+		if err := t.events.NewPart(); err != nil {
+			return nil, writeFailure(err, 0)
 		}
 	}
 	file, err := os.OpenFile(p.Part, os.O_RDWR|os.O_CREATE, 0o666)
@@ -442,6 +506,9 @@ func (t *transfer) commit(context.Context) (stateFn, error) {
 		return nil, fetch.Failure(fetch.ReasonFetchError, size, err)
 	}
 	t.out = Outcome{Path: dest, Size: size}
+	if t.hash != nil && t.r.Request.GitSHA1 == "" {
+		t.out.SHA256 = strings.ToLower(t.plan.Digest) // verified above
+	}
 	return nil, nil
 }
 

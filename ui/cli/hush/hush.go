@@ -1,15 +1,16 @@
 //go:build !windows
 
 // Package hush holds back what is written to standard error while the
-// program initialises, before main runs, so that a command-line
-// subcommand's output is only its own.
+// program initialises, before main runs, so that what a terminal shows of
+// modelfetch, a command's output or the window's start, is only its own.
 //
 // Fyne's lang package parses the user's locale in its init function and
 // logs three lines when it cannot ("C", "C.UTF-8", an unknown language).
 // Package initialisation order cannot put any of our code before it, so a
 // C constructor, which runs when the binary is loaded, points file
 // descriptor 2 at an unnamed temporary file; Release points it back and
-// either copies what was held to standard error or drops it.
+// drops what was held. (What Fyne logs later, through the log package,
+// main sends to the engine's log.)
 package hush
 
 /*
@@ -47,23 +48,12 @@ static int hush_release(void) {
 */
 import "C"
 
-import (
-	"io"
-	"os"
-)
+import "os"
 
-// Release gives standard error back. With keep, what initialisation wrote
-// is copied to it; without, it is dropped. Later calls do nothing. Call it
-// first thing in main.
-func Release(keep bool) {
-	fd := int(C.hush_release())
-	if fd < 0 {
-		return
-	}
-	f := os.NewFile(uintptr(fd), "held stderr")
-	defer f.Close()
-	if keep {
-		// Nothing better can be done with a failed write to stderr.
-		_, _ = io.Copy(os.Stderr, f)
+// Release gives standard error back and drops what initialisation wrote
+// to it. Later calls do nothing. Call it first thing in main.
+func Release() {
+	if fd := int(C.hush_release()); fd >= 0 {
+		os.NewFile(uintptr(fd), "held stderr").Close()
 	}
 }

@@ -1,6 +1,6 @@
 //go:build unix
 
-package hf
+package disk
 
 import (
 	"errors"
@@ -10,12 +10,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// tryLock takes an exclusive flock on path once, as filelock's
+// trySharedLock takes an exclusive flock on path once, as filelock's
 // UnixFileLock does: opened without truncating, so that a process that
 // loses the race changes nothing; truncated and made 0664 (shared caches'
 // group may wait on it too) only once held. A file unlinked between the
 // open and the lock is let go, as a lock on it would guard nothing.
-func tryLock(path string) (unlock func() error, held bool, err error) {
+func trySharedLock(path string) (unlock func() error, held bool, err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o664)
 	if err != nil {
 		return nil, false, fmt.Errorf("lock %s: %w", path, err)

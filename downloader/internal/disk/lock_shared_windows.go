@@ -1,6 +1,6 @@
 //go:build windows
 
-package hf
+package disk
 
 import (
 	"errors"
@@ -10,10 +10,10 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// tryLock locks the first byte of path once, as filelock's
+// trySharedLock locks the first byte of path once, as filelock's
 // WindowsFileLock does (msvcrt.locking with LK_NBLCK on the file's first
 // byte, which is LockFileEx underneath).
-func tryLock(path string) (unlock func() error, held bool, err error) {
+func trySharedLock(path string) (unlock func() error, held bool, err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o664)
 	if err != nil {
 		return nil, false, fmt.Errorf("lock %s: %w", path, err)

@@ -1,0 +1,240 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// TestDesktopShots takes the screenshots a person reads the window by:
+// the sentence of bad input in Add URL, Settings and Edit checksum, the
+// captive portal's row with its button, and running rows above a queue
+// of twenty, on the real binary at 1280×800 with openbox, typed into with
+// the keyboard as a person does (xdotool). It runs only with -shots:
+//
+//	go test ./ui -run DesktopShots -args -shots ui/testdata
+func TestDesktopShots(t *testing.T) {
+	if *shots == "" {
+		t.Skip("takes screenshots only with -shots DIR")
+	}
+	t.Run("forms", shootForms)
+	t.Run("checksum", shootChecksum)
+	t.Run("portal", shootPortal)
+	t.Run("queue", shootQueue)
+}
+
+// maximized starts the binary with args, its window filling the screen.
+func maximized(t *testing.T, d *xDesktop, args ...string) *desktopApp {
+	t.Helper()
+	a := d.start(args...)
+	a.run("wmctrl", "-r", "ModelFetch", "-b", "add,maximized_vert,maximized_horz")
+	time.Sleep(time.Second)
+	return a
+}
+
+// typeText types text into the window's focused field.
+func (a *desktopApp) typeText(text string) {
+	a.d.t.Helper()
+	a.run("xdotool", "type", "--delay", "15", "--window", a.window(), text)
+}
+
+// keys presses each key in turn, a moment apart, as a person does.
+func (a *desktopApp) keys(keys ...string) {
+	a.d.t.Helper()
+	for _, k := range keys {
+		a.key(k)
+		time.Sleep(150 * time.Millisecond)
+	}
+}
+
+// click clicks at x, y of the window.
+func (a *desktopApp) click(x, y int) {
+	a.d.t.Helper()
+	a.run("xdotool", "mousemove", "--window", a.window(), strconv.Itoa(x), strconv.Itoa(y), "click", "1")
+	time.Sleep(500 * time.Millisecond)
+}
+
+// shootAfter waits for the window to draw, and saves the screen as name.
+func (d *xDesktop) shootAfter(name string) {
+	d.t.Helper()
+	time.Sleep(800 * time.Millisecond)
+	d.shoot(name)
+}
+
+// shootForms: Add URL and Settings, each with bad input and its sentence.
+func shootForms(t *testing.T) {
+	d := newDesktop(t, true)
+	a := maximized(t, d)
+	for i, c := range []struct {
+		name string
+		keys []string // after the addresses are typed: to the field, and its text
+		url  string
+		sha  string
+	}{
+		{name: "addurl-ftp.png", url: "ftp://example.org/model.gguf"},
+		{name: "addurl-no-scheme.png", url: "www.example.org/files/model.gguf"},
+		{name: "addurl-word.png", url: "hello"},
+		{name: "addurl-sha256.png", url: "https://example.org/model.gguf", sha: "sha256:xyz"},
+		{name: "addurl-sha1.png", url: "https://example.org/model.gguf", sha: strings.Repeat("c", 40)},
+	} {
+		a.keys("ctrl+l")
+		a.typeText(c.url)
+		if c.sha != "" {
+			a.keys("Tab", "Tab")
+			a.typeText(c.sha)
+		}
+		a.keys("Return")
+		d.shootAfter(fmt.Sprintf("shot-%d-%s", i+1, c.name))
+		a.keys("Escape")
+	}
+	for i, c := range []struct {
+		name  string
+		tabs  int // from the folder field
+		value string
+	}{
+		{"settings-folder.png", 0, "models"},
+		{"settings-limit.png", 4, "fast"},
+		{"settings-limit-unit.png", 4, "20"},
+		{"settings-proxy.png", 7, "ftp://proxy:21"},
+	} {
+		a.keys("ctrl+comma")
+		for range c.tabs {
+			a.keys("Tab")
+		}
+		a.keys("ctrl+a")
+		a.typeText(c.value)
+		a.keys("Return")
+		d.shootAfter(fmt.Sprintf("shot-%d-%s", i+6, c.name))
+		a.keys("Escape")
+	}
+	a.quit()
+}
+
+// shootChecksum: a file that failed its SHA-256, and Edit checksum with a
+// digest that is not one.
+func shootChecksum(t *testing.T) {
+	d := newDesktop(t, true)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.ServeContent(w, r, "model.gguf", time.Time{}, bytes.NewReader(bytes.Repeat([]byte("gguf"), 1<<18)))
+	}))
+	t.Cleanup(srv.Close)
+	a := maximized(t, d)
+	a.keys("ctrl+l")
+	a.typeText(srv.URL + "/tiny-model.gguf")
+	a.keys("Tab", "Tab")
+	a.typeText(strings.Repeat("ab", 32))
+	a.keys("Return")
+	time.Sleep(3 * time.Second) // downloaded and checked: it fails its SHA-256
+	d.shootAfter("shot-10-checksum-failed.png")
+	w, _ := a.size()
+	a.click(w-64, 118) // the row's Edit checksum…
+	for _, typed := range []string{"sha256:xyz", strings.Repeat("d", 63)} {
+		a.keys("ctrl+a")
+		a.typeText(typed)
+		a.keys("Return")
+		d.shootAfter(fmt.Sprintf("shot-1%d-checksum-%d.png", 1+len(typed)%2, len(typed)))
+	}
+	a.keys("Escape")
+	a.quit()
+}
+
+// shootPortal: a download behind a captive portal, its row saying where
+// to sign in and offering the page.
+func shootPortal(t *testing.T) {
+	d := newDesktop(t, true)
+	portal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, "<html><body>Sign in to the café's Wi-Fi</body></html>")
+	}))
+	t.Cleanup(portal.Close)
+	a := maximized(t, d, portal.URL+"/gemma-2-2b-it-Q4_K_M.gguf")
+	time.Sleep(3 * time.Second)
+	w, _ := a.size()
+	a.run("xdotool", "mousemove", "--window", a.window(), strconv.Itoa(w-64), "118") // the sign-in button says where
+	d.shootAfter("shot-13-captive-portal.png")
+	a.quit()
+}
+
+// shootQueue: three downloads running above twenty queued.
+func shootQueue(t *testing.T) {
+	d := newDesktop(t, true)
+	limit := rate.NewLimiter(12<<20, 1<<20)
+	var served atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
+		w.Header().Set("ETag", `"`+r.URL.Path+`"`)
+		http.ServeContent(w, r, "model.gguf", time.Time{}, &slowFile{ctx: r.Context(), size: 1_350_000_000, limit: limit})
+	}))
+	t.Cleanup(srv.Close)
+	var args []string
+	for i := range 23 {
+		args = append(args, fmt.Sprintf("%s/models/model-%02d-Q4_K_M.gguf", srv.URL, i+1))
+	}
+	a := maximized(t, d, args...)
+	time.Sleep(6 * time.Second) // three started, the others queued behind
+	d.shootAfter("shot-14-running-first.png")
+	a.quit()
+}
+
+// size is the window's size in pixels.
+func (a *desktopApp) size() (w, h int) {
+	a.d.t.Helper()
+	cmd := exec.Command("xdotool", "getwindowgeometry", "--shell", a.window())
+	cmd.Env = a.d.env
+	out, err := cmd.Output()
+	if err != nil {
+		a.d.t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(line, "WIDTH="); ok {
+			w, _ = strconv.Atoi(v)
+		}
+		if v, ok := strings.CutPrefix(line, "HEIGHT="); ok {
+			h, _ = strconv.Atoi(v)
+		}
+	}
+	return w, h
+}
+
+// slowFile is size generated bytes, read no faster than limit allows.
+type slowFile struct {
+	ctx   context.Context
+	size  int64
+	pos   int64
+	limit *rate.Limiter
+}
+
+func (f *slowFile) Read(p []byte) (int, error) {
+	if f.pos >= f.size {
+		return 0, io.EOF
+	}
+	p = p[:min(int64(len(p)), f.size-f.pos, 64<<10)]
+	if err := f.limit.WaitN(f.ctx, len(p)); err != nil {
+		return 0, err
+	}
+	f.pos += int64(len(p))
+	return len(p), nil
+}
+
+func (f *slowFile) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+		f.pos = offset
+	case io.SeekCurrent:
+		f.pos += offset
+	case io.SeekEnd:
+		f.pos = f.size + offset
+	}
+	return f.pos, nil
+}
