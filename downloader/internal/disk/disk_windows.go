@@ -64,6 +64,23 @@ func SyncDir(string) error { return nil }
 // on different volumes.
 func crossDevice(err error) bool { return errors.Is(err, windows.ERROR_NOT_SAME_DEVICE) }
 
+// openRead opens path for reading, sharing it for deletion too: a file
+// opened as os.Open opens one cannot be renamed or deleted until it is
+// closed, and hashing a large finished file takes a while, during which a
+// person may delete it in Explorer, or a download replace it.
+func openRead(path string) (*os.File, error) {
+	p, err := windows.UTF16PtrFromString(longPath(path))
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	h, err := windows.CreateFile(p, windows.GENERIC_READ, windows.FILE_SHARE_READ|windows.FILE_SHARE_WRITE|windows.FILE_SHARE_DELETE,
+		nil, windows.OPEN_EXISTING, windows.FILE_ATTRIBUTE_NORMAL, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	return os.NewFile(uintptr(h), path), nil
+}
+
 // busyFor is how long a rename waits for whatever holds one of its files
 // (a virus scanner or an indexer opens a new file for a moment); Go's own
 // tools wait as long (cmd/internal/robustio).

@@ -72,3 +72,18 @@ func TestIsNoSpace(t *testing.T) {
 		t.Error("access denied counts as no space")
 	}
 }
+
+// TestHashWhileDeleted: a file being hashed can be deleted meanwhile, as a
+// person deletes a finished file in Explorer while the engine checks it.
+func TestHashWhileDeleted(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "model.bin")
+	writeFile(t, name, "model")
+	f, err := openRead(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := os.Remove(name); err != nil {
+		t.Fatalf("remove a file open for hashing: %v", err)
+	}
+}
