@@ -340,7 +340,14 @@ $(WINE_PRNG): packaging/windows/processprng.c packaging/windows/bcryptprimitives
 # apps, whose tests assume symlinks, Unix paths and file modes (see
 # packaging/windows/README.md). A package may carry its test binary's
 # flags after a colon (see test.sh); TESTFLAGS goes to every binary.
-WIN_TEST_PKGS := ./downloader ./downloader/internal/disk ./downloader/internal/ledger \
+#
+# Two engine tests are skipped: they delete a finished file while the
+# engine's background check may be hashing it. ModelFetch opens it shared
+# for deletion, and Windows (Go deletes with POSIX semantics on NTFS)
+# removes the name at once, as Linux does; wine 8 has no POSIX deletion and
+# keeps the name until the hash ends, so the tests see it still there.
+WIN_SKIP := ^TestDownloadOnce$$|^TestEnsure$$/^complete_but_the_file_is_gone$$
+WIN_TEST_PKGS := ./downloader:-test.skip=$(WIN_SKIP) ./downloader/internal/disk ./downloader/internal/ledger \
 	./downloader/internal/transfer ./downloader/fetch ./downloader/words ./downloader/network \
 	./downloader/catalog ./downloader/origintest ./downloader/api ./downloader/instance \
 	./ui/cli ./ui/cli/hush ./ui/term ./ui:-test.run=^TestRun
@@ -348,7 +355,7 @@ WIN_TEST_PKGS := ./downloader ./downloader/internal/disk ./downloader/internal/l
 .PHONY: test-windows
 test-windows: $(WINE_PRNG)
 	@sh .ci/packages.sh $(WINE_PKGS)
-	sh packaging/windows/test.sh $(WIN_TEST_PKGS)
+	sh packaging/windows/test.sh $(foreach p,$(WIN_TEST_PKGS),'$(p)')
 
 # The Windows build under wine downloads a 1 GiB file from a local server,
 # is killed half way (SIGKILL to its wine process, as TerminateProcess or a
