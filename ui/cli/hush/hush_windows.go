@@ -1,7 +1,7 @@
 // Package hush holds back what is written to standard error while the
-// program initialises, before main runs, so that a command-line
-// subcommand's output is only its own (see hush.go). On Windows it holds
-// nothing back.
+// program initialises, before main runs, so that what a terminal shows of
+// modelfetch is only its own (see hush.go). On Windows it holds nothing
+// back.
 package hush
 
 // Release does nothing on Windows. Fyne reads the locale from the system
@@ -10,4 +10,4 @@ package hush
 // dup2 of fd 2 also moves the process's standard error handle
 // (SetStdHandle), which Go reads once, before main, so Go's os.Stderr
 // would be the held file, closed by Release.
-func Release(bool) {}
+func Release() {}
