@@ -17,7 +17,7 @@
 # (FileDispositionInformationEx): it answers STATUS_NOT_IMPLEMENTED, which
 # Go does not take as "use the older call", so every t.TempDir cleanup
 # would fail. The test binaries are built with an overlay of Go's own
-# internal/syscall/windows/at_windows.go (bin/windows/overlay/) that takes
+# internal/syscall/windows/at_windows.go (in a temporary folder) that takes
 # that status, as it takes STATUS_NOT_SUPPORTED, as a reason for the older
 # call; real Windows never answers it there, so nothing tested changes.
 # If the Go version's file no longer has the line patched, there is no
@@ -38,14 +38,15 @@ export GOOS=windows GOARCH=amd64 CGO_ENABLED="$cgo"
 # overlay: see above; sets $overlay to go test's flag, or to nothing.
 overlay=
 src=$("$GO" env GOROOT)/src/internal/syscall/windows/at_windows.go
-# A name Go's tools and gofmt pass over: bin/ is inside the module, and
-# `go vet ./...` and `gofmt -l .` would read a .go file there.
-patched=$root/bin/windows/overlay/.at_windows.go
-mkdir -p "$(dirname "$patched")"
+# Outside the checkout, where make test's gofmt, vet and gocyclo would
+# read a .go file.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+patched=$tmp/at_windows.go
 sed 's|^\([[:space:]]*\)STATUS_NOT_SUPPORTED: |\1STATUS_NOT_SUPPORTED, NTStatus(0xC0000002) /* wine 8 */: |' "$src" > "$patched"
 if ! cmp -s "$src" "$patched"; then
-	printf '{"Replace":{"%s":"%s"}}\n' "$src" "$patched" > "$root/bin/windows/overlay.json"
-	overlay=-overlay=$root/bin/windows/overlay.json
+	printf '{"Replace":{"%s":"%s"}}\n' "$src" "$patched" > "$tmp/overlay.json"
+	overlay=-overlay=$tmp/overlay.json
 else
 	echo "test.sh: Go's at_windows.go changed; running without the overlay (see the comment at the top)" >&2
 fi
