@@ -90,6 +90,10 @@ type Config struct {
 	// PauseMetered pauses downloads while Network says the connection is
 	// metered (SetPauseMetered changes it).
 	PauseMetered bool
+	// ShareNew are the apps every Hub model's file verified from the
+	// engine's start is made available to (the window's "Always make new
+	// models available to"; SetShareNew changes it).
+	ShareNew []string
 }
 
 // DefaultConfig is the configuration of a desktop user: XDG folders and
@@ -250,6 +254,7 @@ func New(cfg Config) (*Manager, error) {
 		verify:       make(chan struct{}, 1),
 		netChanged:   make(chan struct{}),
 		pauseMetered: cfg.PauseMetered,
+		shareNew:     slices.Clone(cfg.ShareNew),
 		base:         cfg.Client,
 		fetches:      map[string]*fetchState{},
 		maxActive:    cfg.MaxActive,

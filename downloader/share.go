@@ -93,7 +93,7 @@ func (m *Manager) Share(ctx context.Context, id, app string, allowCopy bool) (fe
 	}
 	m.mu.Unlock()
 	if len(jobs) == 0 {
-		return m.snapshotOf(id), &fetch.AppError{App: app, Err: fetch.ErrNotShareable}
+		return m.snapshotOf(id), &fetch.AppError{App: apps.Name(app), Err: fetch.ErrNotShareable}
 	}
 	for _, j := range jobs {
 		if ctx.Err() != nil {

@@ -95,3 +95,28 @@ func checkUnshare(t *testing.T, m *running, ollama, sum string, data []byte) {
 	}
 	checkFile(t, s.Records[0].Path, data) // the engine's file stays
 }
+
+// TestShareNewFromConfig: an engine started with Config.ShareNew (the
+// settings every process follows) makes a Hub model's verified file
+// available to those apps though its request names none.
+func TestShareNewFromConfig(t *testing.T) {
+	gguf := appstest.GGUF("llama", 1024)
+	o := origintest.NewServer()
+	t.Cleanup(o.Close)
+	const p = "/org/Tiny-1B-GGUF/resolve/c1/Tiny-1B-Q4_K_M.gguf"
+	o.Put(p, gguf)
+	cfg := testConfig(t)
+	lms := apps.LMStudio(filepath.Join(t.TempDir(), "lmstudio"))
+	if err := os.MkdirAll(lms.Dir(), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Apps = func(name string) (apps.App, bool) { return lms, name == "lmstudio" }
+	cfg.ShareNew = []string{"lmstudio"}
+	m := start(t, cfg)
+	model := &fetch.Model{Org: "org", Repo: "Tiny-1B-GGUF", Quant: "Q4_K_M", File: "Tiny-1B-Q4_K_M.gguf"}
+	mustFetch(t, m, "tiny", fetch.Request{URL: o.FileURL(p), SHA256: o.SHA256(p), Model: model})
+	s := settleWhole(t, m, "tiny", gguf)
+	if sh := s.Records[0].Shared; len(sh) != 1 || sh[0].Problem != "" || sh[0].Name != "org/Tiny-1B-GGUF" {
+		t.Errorf("shared %+v, want LM Studio as org/Tiny-1B-GGUF", sh)
+	}
+}

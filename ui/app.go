@@ -44,9 +44,7 @@ func Run(ctx context.Context, a fyne.App, m *downloader.Manager, opts Options, l
 	if opts.Settings == nil {
 		opts.Settings = l.Env.Settings
 	}
-	if l.Env.SettingsErr != nil {
-		l.Env.Warn("%s", words.Sentence(l.Env.SettingsErr))
-	}
+	l.Env.WarnSettings()
 	w := New(a, m, opts)
 	apiOpts := l.Env.APIOptions(func() { fyne.Do(w.Show) })
 	if opts.Hub != nil {

@@ -1,6 +1,6 @@
 package ui
 
-import "fyne.io/fyne/v2/widget"
+import "os"
 
 // loginEntry is what makes the desktop start ModelFetch at login, one per
 // system: an XDG autostart file (autostart_unix.go), the user's Run key
@@ -15,8 +15,8 @@ type loginEntry interface {
 
 // newLoginCheck is the settings' "start at login" box, ticked when the
 // login entry is there.
-func (u *UI) newLoginCheck() *widget.Check {
-	c := widget.NewCheck("Start ModelFetch when I log in", nil)
+func (u *UI) newLoginCheck() *formCheck {
+	c := newFormCheck(u, "Start ModelFetch when I log in")
 	c.SetChecked(u.loginEntry().exists())
 	return c
 }
@@ -34,4 +34,11 @@ func (u *UI) setStartAtLogin(on bool) error {
 	default:
 		return e.remove()
 	}
+}
+
+// sameFile reports whether the paths a and b name one file.
+func sameFile(a, b string) bool {
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(sa, sb)
 }

@@ -85,12 +85,6 @@ func autostartCommand() (string, error) {
 	return quoteExec(self)
 }
 
-func sameFile(a, b string) bool {
-	sa, errA := os.Stat(a)
-	sb, errB := os.Stat(b)
-	return errA == nil && errB == nil && os.SameFile(sa, sb)
-}
-
 // execQuoter escapes an argument inside double quotes as the Desktop Entry
 // specification's Exec key wants, and then once more for its string
 // values (a backslash is written twice), and escapes % as a field code.

@@ -33,7 +33,8 @@ type detailsView struct {
 
 	title    *widget.Label
 	state    *widget.Label
-	buttons  struct{ signIn, pause, cancel, retry, again, open, remove, editSum, keep *widget.Button }
+	buttons  struct{ signIn, pause, cancel, retry, again, useIn, open, remove, editSum, keep *widget.Button }
+	apps     *widget.Label // the apps the download is available in
 	failure  *fyne.Container
 	reason   *widget.Label
 	advice   *widget.Label
@@ -61,10 +62,12 @@ func newDetailsView(u *UI) *detailsView {
 	b.editSum = widget.NewButtonWithIcon("Edit checksum…", theme.DocumentCreateIcon(), func() { u.editChecksum(v.id, mismatchURL(v.snap)) })
 	b.editSum.Importance = widget.HighImportance
 	b.keep = widget.NewButtonWithIcon("Keep file anyway", theme.ConfirmIcon(), func() { u.keepUnverified(v.id, mismatchURL(v.snap)) })
-	b.signIn = widget.NewButtonWithIcon("Sign in to the network…", theme.LoginIcon(), func() { u.openSignIn(portalPage(v.snap)) })
+	b.signIn = widget.NewButtonWithIcon("Sign in to the network…", theme.LoginIcon(), func() { u.openSignIn(v.snap.SignIn) })
 	b.signIn.Importance = widget.HighImportance
-	b.again = widget.NewButtonWithIcon("Download again", theme.DownloadIcon(), func() { u.downloadAgain(v.id) })
-	actions := container.NewHBox(b.signIn, b.pause, b.cancel, b.retry, b.again, b.editSum, b.keep, b.open, b.remove)
+	b.again = widget.NewButtonWithIcon("Download again", theme.DownloadIcon(), func() { u.retry(v.id) })
+	b.useIn = widget.NewButtonWithIcon("Use in…", theme.MailForwardIcon(), func() { u.showUseIn(v.id) })
+	actions := container.NewHBox(b.signIn, b.pause, b.cancel, b.retry, b.again, b.editSum, b.keep, b.useIn, b.open, b.remove)
+	v.apps = wrapped(widget.NewLabel(""))
 
 	v.reason = wrapped(widget.NewLabel(""))
 	v.reason.Importance = widget.DangerImportance
@@ -76,7 +79,7 @@ func newDetailsView(u *UI) *detailsView {
 	v.speedBox = container.NewVBox(heading("Speed, last 5 minutes"), v.graph, v.speed)
 	v.files = container.NewVBox()
 	v.history = wrapped(widget.NewLabel(""))
-	body := container.NewVBox(v.title, v.state, actions, v.failure, v.speedBox,
+	body := container.NewVBox(v.title, v.state, actions, v.apps, v.failure, v.speedBox,
 		heading("Files"), v.files, heading("History"), v.history)
 	v.root = container.NewBorder(container.NewHBox(back), nil, nil, nil, container.NewVScroll(body))
 	return v
@@ -100,9 +103,10 @@ func (v *detailsView) open(id string) {
 		v.graph.set(nil)
 		// Controls and files wait for the fetch's snapshot.
 		b := v.buttons
-		for _, b := range []*widget.Button{b.signIn, b.pause, b.cancel, b.retry, b.again, b.open, b.remove, b.editSum, b.keep} {
+		for _, b := range []*widget.Button{b.signIn, b.pause, b.cancel, b.retry, b.again, b.useIn, b.open, b.remove, b.editSum, b.keep} {
 			b.Hide()
 		}
+		v.apps.Hide()
 		v.failure.Hide()
 		v.files.RemoveAll()
 		v.views = nil
@@ -143,6 +147,9 @@ func (v *detailsView) set(d detailData) {
 	v.title.SetText(title)
 	v.state.SetText(cmp.Or(tip, line))
 	v.setButtons(s)
+	apps := availableText(s)
+	v.apps.SetText(apps)
+	showIf(v.apps, apps != "")
 	v.setFailure(s)
 	v.graph.set(d.speeds)
 	v.speed.SetText(speedText(s))
@@ -162,11 +169,14 @@ func (v *detailsView) setButtons(s fetch.Snapshot) {
 		b.pause.SetText("Pause")
 		b.pause.SetIcon(theme.MediaPauseIcon())
 	}
-	signIn := s.Active() && portalPage(s) != ""
+	signIn := s.Active() && s.SignIn != ""
 	showIf(b.signIn, signIn)
 	showIf(b.pause, s.Active() && !signIn)
 	showIf(b.cancel, s.Active())
 	showIf(b.again, s.State == fetch.StateAborted)
+	// The apps take a Hugging Face model's files (the engine says which).
+	repo, _ := v.u.hubNames().repo(s)
+	showIf(b.useIn, s.State == fetch.StateSucceeded && repo != "")
 	mismatch := mismatchURL(s) != ""
 	showIf(b.retry, s.State == fetch.StateFailed && !mismatch)
 	showIf(b.editSum, mismatch)

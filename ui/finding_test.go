@@ -105,6 +105,10 @@ func TestCancelledRowDownloadsAgain(t *testing.T) {
 	h.srv.Release()
 	test.Tap(r.again)
 	h.waitFor("the row to read Ready", func() bool { return h.rowState(ids[0]) == "Ready" })
+	// The engine downloads the same fetch again (Retry), as it was asked for.
+	if lines := h.u.history.lines(ids[0]); !slices.ContainsFunc(lines, func(l string) bool { return strings.HasSuffix(l, "Downloading again") }) {
+		t.Errorf("got the history %q, want the download started again", lines)
+	}
 }
 
 // TestOpenFolderThatCannotOpenSaysSo: when the folder cannot be opened,

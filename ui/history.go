@@ -74,6 +74,8 @@ func changeLine(prev fetch.Snapshot, known bool, s fetch.Snapshot) string {
 		return "Added"
 	case prev.State == fetch.StateFailed:
 		return "Retried"
+	case prev.State == fetch.StateAborted:
+		return "Downloading again"
 	case prev.State == fetch.StatePaused:
 		return "Resumed"
 	case s.State == fetch.StateRunning && prev.State == fetch.StateQueued:

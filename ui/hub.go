@@ -366,10 +366,10 @@ func (v *HubView) runSearch(q string) {
 	ctx, seq := v.begin()
 	s := hf.Search{Query: q, GGUF: v.gguf.Checked}
 	v.showSearch("Searching the Hub…", false)
-	c, transport := v.hub, v.transport
+	c := v.hub
 	go func() {
 		var models []hf.Model
-		refused, err := withoutRefused(c, transport, func(c *hf.Client) (err error) {
+		refused, err := c.WithoutRefused(func(c *hf.Client) (err error) {
 			models, err = c.Search(ctx, s)
 			return err
 		})
@@ -428,10 +428,10 @@ func (v *HubView) openRepo(ref hf.Ref) {
 	v.search.Hide()
 	v.repo.Show()
 	all := hf.Ref{Repo: ref.Repo, Type: ref.Type, Revision: ref.Revision}
-	c, transport := v.hub, v.transport
+	c := v.hub
 	go func() {
 		var plan hf.Plan
-		refused, err := withoutRefused(c, transport, func(c *hf.Client) (err error) {
+		refused, err := c.WithoutRefused(func(c *hf.Client) (err error) {
 			plan, err = c.Resolve(ctx, all)
 			return err
 		})
@@ -446,27 +446,6 @@ func (v *HubView) openRepo(ref hf.Ref) {
 			v.showRepo(plan, have, err)
 		})
 	}()
-}
-
-// withoutRefused runs call with c, and once more with no token when the
-// Hub refused c's token (invalid or expired): a public repo does not
-// fail because of a bad token. It reports whether the answer came without
-// the token; when that fails too, the refusal, which names the token, is
-// the error.
-func withoutRefused(c *hf.Client, transport http.RoundTripper, call func(*hf.Client) error) (refused bool, err error) {
-	err = call(c)
-	var e *hf.Error
-	if !errors.As(err, &e) || e.Kind != hf.KindTokenRefused {
-		return false, err
-	}
-	anon, aerr := hf.New(hf.Config{Endpoint: c.Endpoint(), Offline: c.Offline(), Transport: transport})
-	if aerr == nil {
-		aerr = call(anon)
-	}
-	if aerr != nil {
-		return false, err
-	}
-	return true, nil
 }
 
 func (v *HubView) setRepoNote(note string, problem bool) {

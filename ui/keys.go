@@ -12,6 +12,8 @@ var (
 	_ desktop.Keyable = (*formEntry)(nil)
 	_ fyne.Focusable  = (*fetchList)(nil)
 	_ fyne.Tabbable   = (*formEntry)(nil)
+	_ fyne.Focusable  = (*formCheck)(nil)
+	_ fyne.Focusable  = (*formSelect)(nil)
 )
 
 // The window's shortcuts.
@@ -177,12 +179,66 @@ func newFormEntry(keys windowKeys, multiLine bool) *formEntry {
 func (e *formEntry) AcceptsTab() bool { return false }
 
 func (e *formEntry) TypedKey(k *fyne.KeyEvent) {
-	enter := k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter
-	switch {
-	case k.Name == fyne.KeyEscape && e.keys != nil && e.keys.escape():
-	case enter && !(e.MultiLine && e.shift) && e.keys != nil && e.keys.submitDialog():
-	default:
+	newLine := e.MultiLine && e.shift && (k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter)
+	if newLine || !formKey(e.keys, k) {
 		e.Entry.TypedKey(k)
+	}
+}
+
+// formKey passes Escape and Enter on to the window (nil: to no one), as
+// the desktop's dialogs take them from any field, and reports whether the
+// window did something with it.
+func formKey(keys windowKeys, k *fyne.KeyEvent) bool {
+	switch {
+	case keys == nil:
+		return false
+	case k.Name == fyne.KeyEscape:
+		return keys.escape()
+	case k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter:
+		return keys.submitDialog()
+	}
+	return false
+}
+
+// formCheck is a check box of the window's forms: Enter submits the form
+// and Escape closes it, as from its text fields (Fyne's check box keeps
+// every key it is given while it has the focus).
+type formCheck struct {
+	widget.Check
+	keys windowKeys
+}
+
+func newFormCheck(keys windowKeys, text string) *formCheck {
+	c := &formCheck{keys: keys}
+	c.Text = text
+	c.ExtendBaseWidget(c)
+	return c
+}
+
+func (c *formCheck) TypedKey(k *fyne.KeyEvent) {
+	if !formKey(c.keys, k) {
+		c.Check.TypedKey(k)
+	}
+}
+
+// formSelect is a drop-down of the window's forms: Enter submits the
+// form and Escape closes it, as from its text fields.
+type formSelect struct {
+	widget.Select
+	keys windowKeys
+}
+
+func newFormSelect(keys windowKeys, options []string) *formSelect {
+	s := &formSelect{keys: keys}
+	s.Options = options
+	s.PlaceHolder = "(Select one)"
+	s.ExtendBaseWidget(s)
+	return s
+}
+
+func (s *formSelect) TypedKey(k *fyne.KeyEvent) {
+	if !formKey(s.keys, k) {
+		s.Select.TypedKey(k)
 	}
 }
 

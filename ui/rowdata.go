@@ -54,7 +54,7 @@ func (d *differ) row(s fetch.Snapshot, queueLine string) rowData {
 	}
 	if r.active {
 		r.partial = s.Downloaded
-		r.signIn = portalPage(s)
+		r.signIn = s.SignIn
 	}
 	return r
 }
@@ -118,25 +118,6 @@ func failedLine(s fetch.Snapshot, failures int) string {
 
 // queueLine is what a queued fetch's row says: its place in the queue.
 func queueLine(pos int) string { return term.QueueText(max(pos, 1)) }
-
-// portalPage is where to sign in to the network that holds s, "" when
-// none does. The engine says it only in its sentence ("Sign in to the
-// network at URL."), so it is read from there.
-func portalPage(s fetch.Snapshot) string {
-	msgs := []string{s.Message}
-	for _, r := range s.Records {
-		msgs = append(msgs, r.Message)
-	}
-	for _, m := range msgs {
-		if _, rest, ok := strings.Cut(m, "Sign in to the network at "); ok {
-			page := strings.TrimSuffix(strings.Fields(rest + " ")[0], ".")
-			if strings.HasPrefix(page, "http://") || strings.HasPrefix(page, "https://") {
-				return page
-			}
-		}
-	}
-	return ""
-}
 
 // stateCounts is how many fetches are in each state a person tells apart.
 type stateCounts struct {

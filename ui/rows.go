@@ -62,7 +62,7 @@ func newFetchRow(u *UI) *fetchRow {
 	r.editSum = newTipButton(u.tips, theme.DocumentCreateIcon(), "Edit checksum…", func() { u.editChecksum(r.data.id, r.data.mismatch) })
 	r.keep = newTipButton(u.tips, theme.ConfirmIcon(), "Keep file anyway (not verified)", func() { u.keepUnverified(r.data.id, r.data.mismatch) })
 	r.signIn = newTipButton(u.tips, theme.LoginIcon(), "Sign in to the network…", func() { u.openSignIn(r.data.signIn) })
-	r.again = newTipButton(u.tips, theme.DownloadIcon(), "Download again", func() { u.downloadAgain(r.data.id) })
+	r.again = newTipButton(u.tips, theme.DownloadIcon(), "Download again", func() { u.retry(r.data.id) })
 	for _, b := range []*tipButton{r.pause, r.cancel, r.retry, r.open, r.remove, r.editSum, r.keep, r.signIn, r.again} {
 		b.Importance = widget.LowImportance
 		b.Hide() // until bind says which fit the fetch

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -54,6 +55,7 @@ type settings struct {
 	limit    int64  // bytes per second over all downloads; 0 is none
 	metered  bool   // pause downloads on metered connections
 	net      network.Settings
+	shareNew []string // the apps every new Hub model is made available to (apps.Keys)
 }
 
 // loadSettings reads the settings once, falling back to the engine's
@@ -67,6 +69,7 @@ func loadSettings(p fyne.Preferences, store *instance.Store, modelsDir string) s
 		limit:    int64(p.IntWithFallback(prefLimit, 0)),
 		metered:  store.Settings().PauseMetered,
 		net:      store.Settings().Network,
+		shareNew: store.Settings().ShareNew,
 	}
 	if s.conns < 0 || s.conns > 64 {
 		s.conns = 0
@@ -85,7 +88,7 @@ func loadSettings(p fyne.Preferences, store *instance.Store, modelsDir string) s
 // store, once, so that every process follows them.
 func carryOver(p fyne.Preferences, store *instance.Store) {
 	old := instance.Settings{Network: network.Settings{Proxy: p.String(prefProxy), CAFile: p.String(prefCAFile)}, PauseMetered: p.Bool(prefMetered)}
-	if old == (instance.Settings{}) || store == nil || store.Settings() != (instance.Settings{}) {
+	if old.Network == (network.Settings{}) && !old.PauseMetered || store == nil || !reflect.DeepEqual(store.Settings(), instance.Settings{}) {
 		return
 	}
 	if store.Save(old) == nil {
@@ -111,6 +114,7 @@ func (u *UI) applySettings(s settings) {
 	u.m.SetMaxConnections(s.conns)
 	u.m.SetLimitRate(s.limit)
 	u.m.SetPauseMetered(s.metered)
+	u.m.SetShareNew(s.shareNew)
 	// A saved proxy or CA file was checked when it was saved; one that no
 	// longer works (a CA file removed since) leaves the engine on the
 	// environment's proxy and the system's CAs, and the dialog says why
@@ -124,12 +128,13 @@ func (u *UI) applySettings(s settings) {
 type settingsForm struct {
 	dialog   *dialog.CustomDialog
 	folder   *formEntry
-	parallel *widget.Select
-	conns    *widget.Select
+	parallel *formSelect
+	conns    *formSelect
 	limit    *formEntry
-	login    *widget.Check // see autostart.go
-	token    *tokenField   // see hubtab.go; nil without a Hub
-	metered  *widget.Check
+	login    *formCheck     // see autostart.go
+	token    *tokenField    // see hubtab.go; nil without a Hub
+	shareNew *shareNewField // see share.go
+	metered  *formCheck
 	proxy    *formEntry
 	proxyPW  *formEntry
 	caFile   *formEntry
@@ -150,9 +155,9 @@ func (u *UI) showSettings() {
 	for i := 1; i <= maxParallel; i++ {
 		counts = append(counts, strconv.Itoa(i))
 	}
-	f.parallel = widget.NewSelect(counts, nil)
+	f.parallel = newFormSelect(u, counts)
 	f.parallel.SetSelected(strconv.Itoa(u.prefs.parallel))
-	f.conns = widget.NewSelect(connChoices, nil)
+	f.conns = newFormSelect(u, connChoices)
 	f.conns.SetSelected(connChoices[0])
 	if u.prefs.conns > 0 {
 		f.conns.SetSelected(strconv.Itoa(u.prefs.conns))
@@ -162,7 +167,7 @@ func (u *UI) showSettings() {
 		f.limit.SetText(humanize.Bytes(uint64(u.prefs.limit)))
 	}
 	f.login = u.newLoginCheck()
-	f.metered = widget.NewCheck("Pause downloads on metered connections", nil)
+	f.metered = newFormCheck(u, "Pause downloads on metered connections")
 	f.metered.SetChecked(u.prefs.metered)
 	f.proxy, f.proxyPW, f.caFile = newFormEntry(u, false), newFormEntry(u, false), newFormEntry(u, false)
 	f.proxy.SetPlaceHolder("From the environment (HTTPS_PROXY)")
@@ -201,6 +206,10 @@ func (u *UI) showSettings() {
 		clearOnEdit(f.problem, f.token.entry)
 		form.Append("Hugging Face token", f.token.root)
 	}
+	f.shareNew = u.newShareNewField()
+	share := widget.NewFormItem("Make new models available to", f.shareNew.root)
+	share.HintText = "Hugging Face models from now on: linked in, never copied."
+	form.AppendItem(share)
 	f.dialog = dialog.NewCustomWithoutButtons("Settings", container.NewVBox(form, f.problem), u.win)
 	cancel := widget.NewButton("Cancel", f.dialog.Hide)
 	f.save = widget.NewButton("Save", func() { u.submitSettings(f) })
@@ -259,6 +268,7 @@ func (u *UI) submitSettings(f *settingsForm) {
 func (u *UI) readSettings(f *settingsForm) (settings, error) {
 	s, err := parseSettings(f.folder.Text, f.parallel.Selected, f.conns.Selected, f.limit.Text)
 	s.metered = f.metered.Checked
+	s.shareNew = f.shareNew.keys()
 	s.net = network.Settings{Proxy: u.typedProxy(fetch.Pasted(f.proxy.Text), f.proxyPW.Text), CAFile: typedPath(f.caFile.Text)}
 	if err == nil && filepath.Clean(s.dir) != filepath.Clean(u.opts.ModelsDir) {
 		_, err = u.m.Place(s.dir) // the engine's rule for folders a client names
@@ -295,7 +305,7 @@ func (u *UI) commitSettings(f *settingsForm, s settings, err error) {
 	}
 	var kept error // the proxy's password kept by this window only
 	if err == nil && u.opts.Settings != nil {
-		kept = u.opts.Settings.Save(instance.Settings{Network: s.net, PauseMetered: s.metered})
+		kept = u.opts.Settings.Save(instance.Settings{Network: s.net, PauseMetered: s.metered, ShareNew: s.shareNew})
 		var pe *instance.PasswordError
 		if !errors.As(kept, &pe) {
 			err, kept = kept, nil

@@ -3,6 +3,7 @@ package ui
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -96,7 +97,7 @@ func TestNetworkSettingsCarriedOver(t *testing.T) {
 	}
 	carryOver(p, store)
 	want := instance.Settings{Network: network.Settings{Proxy: "http://127.0.0.1:3128"}, PauseMetered: true}
-	if got := store.Settings(); got != want || p.String(prefProxy) != "" {
+	if got := store.Settings(); !reflect.DeepEqual(got, want) || p.String(prefProxy) != "" {
 		t.Errorf("got %+v in the file and %q left in the preferences, want %+v moved", got, p.String(prefProxy), want)
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -15,6 +17,9 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/modelfetch/modelfetch/downloader/apps/appstest"
+	"github.com/modelfetch/modelfetch/downloader/hf/hftest"
 )
 
 // TestDesktopShots takes the screenshots a person reads the window by:
@@ -32,6 +37,7 @@ func TestDesktopShots(t *testing.T) {
 	t.Run("checksum", shootChecksum)
 	t.Run("portal", shootPortal)
 	t.Run("queue", shootQueue)
+	t.Run("share", shootShare)
 }
 
 // maximized starts the binary with args, its window filling the screen.
@@ -237,4 +243,76 @@ func (f *slowFile) Seek(offset int64, whence int) (int64, error) {
 		f.pos = f.size + offset
 	}
 	return f.pos, nil
+}
+
+// shootShare: a finished Hugging Face download's details with "Use in…"
+// open on the apps of a home of the test's (Ollama's folder on another
+// disk, LM Studio and Jan beside the download, no GPT4All), LM Studio
+// given the model; the question before a copy to Ollama; and Settings
+// with "Make new models available to", saved with Enter; and the
+// question Remove asks while LM Studio has the model.
+func shootShare(t *testing.T) {
+	d := newDesktop(t, true)
+	repo := &hftest.Repo{ID: "bartowski/Qwen2.5-0.5B-Instruct-GGUF", Type: "model", Refs: map[string]string{"main": hftest.CommitMain},
+		Commits: map[string][]hftest.File{hftest.CommitMain: {
+			{Path: "README.md", Data: []byte("# Qwen2.5 0.5B Instruct\n")},
+			{Path: "Qwen2.5-0.5B-Instruct-Q4_K_M.gguf", Data: appstest.GGUF("qwen2", 12<<20), LFS: true},
+		}}}
+	hub := hftest.New(t, hftest.WithRepo(repo))
+	home := envValue(d.env, "HOME")
+	data := envValue(d.env, "XDG_DATA_HOME")
+	// Ollama on another file system (tmpfs): it needs a copy.
+	ollama, err := os.MkdirTemp("/dev/shm", "modelfetch-ollama-")
+	if err != nil {
+		t.Skip("no /dev/shm for a store on another disk")
+	}
+	t.Cleanup(func() { os.RemoveAll(ollama) })
+	for _, dir := range []string{filepath.Join(home, ".lmstudio", "models"), filepath.Join(data, "Jan", "data")} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.env = append(d.env, "HF_HUB_OFFLINE=", "HF_ENDPOINT="+hub.URL(), "OLLAMA_MODELS="+ollama)
+	get := exec.Command(d.bin, "get", "hf.co/"+repo.ID+":Q4_K_M")
+	get.Env = d.env
+	if out, err := get.CombinedOutput(); err != nil {
+		t.Fatalf("modelfetch get: %v: %s", err, out)
+	}
+	a := maximized(t, d)
+	w, _ := a.size()
+	a.click(w/2+40, 118) // the finished row: its details
+	a.click(490, 185)    // Use in…
+	a.click(852, 429)    // Use in LM Studio
+	d.shootAfter("shot-15-use-in.png")
+	const file = "Qwen2.5-0.5B-Instruct-Q4_K_M.gguf"
+	ours := filepath.Join(envValue(d.env, "XDG_CACHE_HOME"), "huggingface", "hub", "models--bartowski--Qwen2.5-0.5B-Instruct-GGUF", "snapshots", hftest.CommitMain, file)
+	if lms := filepath.Join(home, ".lmstudio", "models", repo.ID, file); !sameFile(lms, ours) {
+		t.Errorf("LM Studio's %s is not the downloaded %s (the same inode)", lms, ours)
+	}
+	a.click(861, 315) // Use in Ollama, on another disk: the question
+	d.shootAfter("shot-16-use-in-copy.png")
+	a.keys("Escape", "Escape")
+	a.keys("ctrl+comma")
+	a.click(772, 581) // LM Studio
+	d.shootAfter("shot-17-settings-share-new.png")
+	a.keys("Return") // saves, with the focus on the check box
+	settings, err := os.ReadFile(filepath.Join(envValue(d.env, "XDG_CONFIG_HOME"), "modelfetch", "settings.json"))
+	if err != nil || !strings.Contains(string(settings), `"lmstudio"`) {
+		t.Errorf("got the settings file %s (%v), want LM Studio saved by Enter", settings, err)
+	}
+	a.click(715, 185) // Remove, while LM Studio has the model
+	d.shootAfter("shot-18-remove-asks.png")
+	a.keys("Escape")
+	a.quit()
+}
+
+// envValue is the value of key in env, the last one set.
+func envValue(env []string, key string) string {
+	v := ""
+	for _, kv := range env {
+		if rest, ok := strings.CutPrefix(kv, key+"="); ok {
+			v = rest
+		}
+	}
+	return v
 }

@@ -39,6 +39,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/apps"
 	"github.com/modelfetch/modelfetch/downloader/hf"
 )
 
@@ -91,6 +92,11 @@ type Options struct {
 	HubLayout    hf.Layout
 	HubTokenPath string
 	HubEngine    HubEngine
+	// Apps finds the apps a model can be made available to (their
+	// models folders); nil looks where each app keeps them on this
+	// machine. It is called off the UI goroutine. The engine's
+	// Config.Apps should find the same.
+	Apps func() []apps.App
 }
 
 // HubEngine is the engine's side of the Hub token (hf.PublicTransport).
@@ -133,9 +139,13 @@ type UI struct {
 	hub      *HubView      // nil without opts.Hub
 	// hubClient is opts.Hub, and the client of a token saved since, for
 	// the local API's resolves (HubClient), which run on other goroutines.
-	hubClient atomic.Pointer[hf.Client]
-	hubUser   string // whose the token is, as the Hub said when it was saved
-	places    *container.AppTabs
+	hubClient  atomic.Pointer[hf.Client]
+	hubUser    string // whose the token is, as the Hub said when it was saved
+	places     *container.AppTabs
+	found      []apps.App                 // the apps on this machine, as last found (findApps)
+	foundKnown bool                       // found has been looked for
+	jobs       map[int]context.CancelFunc // work off the UI goroutine (background), which Stop ends
+	jobSeq     int
 
 	shownID  atomic.Pointer[string] // the fetch the details view shows, for the poller
 	visible  atomic.Bool            // the window is shown: the poller works out rows
@@ -159,7 +169,11 @@ func New(a fyne.App, m *downloader.Manager, opts Options) *UI {
 	if opts.Do == nil {
 		opts.Do = fyne.Do
 	}
-	u := &UI{app: a, m: m, opts: opts, kick: make(chan struct{}, 1), done: make(chan struct{}), history: newHistory()}
+	if opts.Apps == nil {
+		opts.Apps = systemApps
+	}
+	u := &UI{app: a, m: m, opts: opts, kick: make(chan struct{}, 1), done: make(chan struct{}), history: newHistory(),
+		jobs: map[int]context.CancelFunc{}}
 	u.visible.Store(true) // until it is hidden; a start in the tray hides it at once
 	if u.opts.Reveal == nil {
 		u.opts.Reveal = u.openFolder
@@ -184,6 +198,7 @@ func New(a fyne.App, m *downloader.Manager, opts Options) *UI {
 	u.win.SetCloseIntercept(u.closeWindow)
 	u.addShortcuts()
 	a.Lifecycle().SetOnStopped(u.Stop)
+	u.findApps(nil) // for Settings, which shows the apps at once
 
 	ctx, cancel := context.WithCancel(context.Background())
 	u.cancel = cancel
@@ -218,6 +233,9 @@ func (u *UI) Stop() {
 		}
 		if u.notifier != nil {
 			u.notifier.close()
+		}
+		for _, cancel := range u.jobs {
+			cancel()
 		}
 	})
 }
@@ -518,6 +536,7 @@ func (u *UI) abort(id string) {
 	u.refresh()
 }
 
+// retry downloads a failed or cancelled fetch again, as it was asked for.
 func (u *UI) retry(id string) { u.check(u.m.Retry(id)) }
 
 // checksumForm is the Edit checksum dialog.
@@ -573,21 +592,19 @@ func (u *UI) setDigest(id, url, typed string) error {
 // SHA-256 check; the row then says it is not verified.
 func (u *UI) keepUnverified(id, url string) { u.check(u.m.KeepUnverified(id, url)) }
 
-func (u *UI) remove(id string) {
-	if id == u.selected {
-		u.closeDetails()
-	}
-	u.check(u.m.Remove(id))
-}
+// remove takes fetch id off the list (see removeAll).
+func (u *UI) remove(id string) { u.removeAll([]string{id}) }
 
 // clearFinished removes the downloads that are done with: ready or
 // cancelled. Failed ones stay, with their Retry.
 func (u *UI) clearFinished() {
+	var ids []string
 	for _, r := range u.rows {
 		if !r.active && !r.failed {
-			u.remove(r.id)
+			ids = append(ids, r.id)
 		}
 	}
+	u.removeAll(ids)
 }
 
 // check shows an error a control met (the fetch changed under the tap),
@@ -646,28 +663,6 @@ func (u *UI) openSignIn(page string) {
 	u.openOutside(page, func() {
 		u.showProblem("Cannot open the sign-in page", "No web browser answered. Open "+page+" in a browser to sign in to the network; the downloads go on by themselves after.")
 	})
-}
-
-// downloadAgain starts a cancelled fetch again. A Hub fetch opens its
-// repo in the Hugging Face tab with its files ticked, since its files go
-// where the Hub cache says; any other fetches its files again, under its
-// id, into the download folder.
-func (u *UI) downloadAgain(id string) {
-	s, ok := u.m.Get(id)
-	if !ok {
-		u.refresh()
-		return
-	}
-	if repo, paths := u.hubNames().repo(s); repo != "" && u.hub != nil {
-		u.places.SelectIndex(1)
-		u.hub.openRepo(hf.Ref{Repo: repo, Type: hf.TypeModel, Include: paths})
-		return
-	}
-	reqs := make([]fetch.Request, len(s.Records))
-	for i, r := range s.Records {
-		reqs[i] = fetch.Request{URL: r.URL, SHA256: r.SHA256}
-	}
-	u.check(u.ensure(id, reqs, fetch.Options{Title: s.Title, Dir: u.dirFor(id)}))
 }
 
 // hubNames tells the Hub's fetches apart (see differ.hub).

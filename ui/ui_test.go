@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -27,6 +28,7 @@ import (
 
 	"github.com/modelfetch/modelfetch/assets"
 	"github.com/modelfetch/modelfetch/downloader"
+	"github.com/modelfetch/modelfetch/downloader/apps"
 	"github.com/modelfetch/modelfetch/downloader/instance"
 	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
@@ -83,6 +85,9 @@ type harness struct {
 	// settingsPath is where the settings every process follows are.
 	settingsPath string
 	noted        int // how many of notes waitNote checked
+	// appsEnv is where the engine and the window look for apps: a home
+	// of the test's own, with none until a test makes their folders.
+	appsEnv apps.Env
 }
 
 // errNoBus stands for a desktop without a session bus.
@@ -121,12 +126,14 @@ func newHarnessWith(t *testing.T, gated bool, edit func(*Options)) *harness {
 		t.Fatal(err)
 	}
 
+	h.appsEnv = apps.Env{GOOS: "linux", Home: t.TempDir(), Getenv: func(string) string { return "" }}
 	h.cfg = downloader.Config{
 		StateDir: t.TempDir(), PartialDir: t.TempDir(), ModelsDir: t.TempDir(),
 		Roots:        []string{filepath.Dir(t.TempDir())}, // the test's folders, a Hub cache and chosen ones among them
 		StallTimeout: 10 * time.Second, CheckpointInterval: 20 * time.Millisecond,
 		ProgressInterval: 20 * time.Millisecond, BackoffBase: 10 * time.Millisecond,
 		BackoffMax: 20 * time.Millisecond, MaxRetries: 1, Logger: slog.New(slog.NewTextHandler(t.Output(), nil)),
+		Apps: h.findApp,
 	}
 	h.m, err = downloader.New(h.cfg)
 	if err != nil {
@@ -151,6 +158,7 @@ func newHarnessWith(t *testing.T, gated bool, edit func(*Options)) *harness {
 		// Sent as the UI goroutine (here the test goroutine) applies a poll.
 		Notify: func(n *fyne.Notification) { h.notes = append(h.notes, *n) },
 		Bus:    func() (*dbus.Conn, error) { return nil, errNoBus },
+		Apps:   func() []apps.App { return apps.Find(h.appsEnv) },
 	}
 	if edit != nil {
 		edit(&opts)
@@ -168,6 +176,13 @@ func newHarnessWith(t *testing.T, gated bool, edit func(*Options)) *harness {
 		}
 	})
 	return h
+}
+
+// findApp is the engine's Config.Apps: the app key, among those the
+// window finds (Options.Apps). The engine asks only once the window is
+// made.
+func (h *harness) findApp(key string) (apps.App, bool) {
+	return appFor(h.u.opts.Apps(), key)
 }
 
 // waitFor runs the window's queued work until cond holds.
@@ -497,7 +512,7 @@ func TestSettingsAppliedAndKept(t *testing.T) {
 		t.Fatalf("got the dialog still open: %q", f.problem.Text)
 	}
 	want := settings{dir: dir, parallel: 5, conns: 4, limit: 20_000_000}
-	if got := loadSettings(fyne.CurrentApp().Preferences(), h.u.opts.Settings, h.cfg.ModelsDir); got != want {
+	if got := loadSettings(fyne.CurrentApp().Preferences(), h.u.opts.Settings, h.cfg.ModelsDir); !reflect.DeepEqual(got, want) {
 		t.Errorf("got saved settings %+v, want %+v", got, want)
 	}
 	test.Tap(h.gemmaCard().button)

@@ -152,8 +152,8 @@ func TestDetailsOfThreeFilesWithAFailure(t *testing.T) {
 	h.waitFor("the row", func() bool { return len(h.u.rows) == 1 })
 	h.u.list.Select(0)
 	v := h.u.details
-	h.waitFor("the details of the failed fetch", func() bool {
-		return v.snap.State == fetch.StateFailed && len(v.views) == 3 && v.failure.Visible()
+	h.waitFor("the details of the failed fetch", func() bool { // the history follows the events, a tick apart
+		return v.snap.State == fetch.StateFailed && len(v.views) == 3 && v.failure.Visible() && strings.Contains(v.history.Text, "Failed")
 	})
 	if !v.root.Visible() || v.id != "three" {
 		t.Fatalf("got details shown %v for %q, want shown for three", v.root.Visible(), v.id)

@@ -149,10 +149,13 @@ func TestCreateCatalogHubModel(t *testing.T) {
 
 // The client that resolves Hub names is asked for on every create, so a
 // token saved meanwhile (the window's Settings) applies at once: a token
-// the Hub refuses fails a create, and the next one, with the token
-// replaced, goes through.
+// the Hub refuses fails a create of a gated repo (a public one would go
+// on without it), and the next one, with the token replaced, goes
+// through.
 func TestCreateHubNameUsesCurrentToken(t *testing.T) {
-	hub := hftest.New(t, hftest.WithRepo(hftest.TinyGGUF()), hftest.WithTokens("hf_good"))
+	gated := hftest.TinyGGUF()
+	gated.Gated, gated.Readers = true, []string{"hf_good"}
+	hub := hftest.New(t, hftest.WithRepo(gated), hftest.WithTokens("hf_good"))
 	var current atomic.Pointer[hf.Client]
 	client := func(tok string) *hf.Client {
 		c, err := hf.New(hf.Config{Endpoint: hub.URL(), Token: hf.NewToken(tok, "the test")})

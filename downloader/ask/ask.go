@@ -139,7 +139,11 @@ func (r Resolver) hub(ctx context.Context, a Ask) (Fetch, error) {
 	if err != nil {
 		return Fetch{}, err
 	}
-	plan, err := c.Resolve(ctx, ref)
+	var plan hf.Plan
+	_, err = c.WithoutRefused(func(c *hf.Client) (err error) {
+		plan, err = c.Resolve(ctx, ref)
+		return err
+	})
 	if err != nil {
 		return Fetch{}, err
 	}

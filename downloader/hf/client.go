@@ -31,6 +31,8 @@ type Client struct {
 	offline  bool
 	timeout  time.Duration
 	limits   Limits
+	base     http.RoundTripper // cfg.Transport, for a call again without the token
+	refused  func(Token)
 }
 
 // Config is how a Client is made. A zero Endpoint is the Hub; a nil
@@ -49,6 +51,10 @@ type Config struct {
 	// Limits bound what the client takes from the endpoint; zero fields
 	// take the defaults.
 	Limits Limits
+	// Refused, when set, is told the token each time a call answered
+	// without it because the Hub refused it (WithoutRefused), so that the
+	// person can be told, as PublicTransport.OnRefused does for files.
+	Refused func(Token)
 }
 
 // Limits bound what a Client accepts from its endpoint, which HF_ENDPOINT
@@ -97,17 +103,18 @@ func New(cfg Config) (*Client, error) {
 	// (answer), so that the bound it passed can be told apart.
 	hc := &http.Client{Transport: NewTransport(cfg.Transport, u.String(), cfg.Token)}
 	return &Client{endpoint: u, http: hc, token: cfg.Token, offline: cfg.Offline, timeout: cfg.Timeout,
-		limits: cfg.Limits.withDefaults()}, nil
+		limits: cfg.Limits.withDefaults(), base: cfg.Transport, refused: cfg.Refused}, nil
 }
 
-// FromEnv makes a Client for the endpoint and token the environment gives,
-// as the hf CLI finds them.
-func FromEnv(g Getenv, base http.RoundTripper) (*Client, error) {
+// FromEnv makes a Client of cfg for the endpoint, token and offline mode
+// the environment gives, as the hf CLI finds them.
+func FromEnv(g Getenv, cfg Config) (*Client, error) {
 	t, err := LoadToken(g)
 	if err != nil {
 		return nil, err
 	}
-	return New(Config{Endpoint: g.Endpoint(), Token: t, Transport: base, Offline: g.Offline()})
+	cfg.Endpoint, cfg.Token, cfg.Offline = g.Endpoint(), t, g.Offline()
+	return New(cfg)
 }
 
 // Endpoint is the Hub's address without a trailing slash.

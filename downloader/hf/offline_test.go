@@ -11,7 +11,7 @@ import (
 // resolve and to search with KindOfflineMode, and the Hub sees no request.
 func TestOfflineAsksNothing(t *testing.T) {
 	h := hftest.New(t, hftest.WithRepo(hftest.TinyGGUF()))
-	c, err := FromEnv(envOf(map[string]string{"HF_ENDPOINT": h.URL(), "HF_HUB_OFFLINE": "1", "HF_HOME": t.TempDir()}), nil)
+	c, err := FromEnv(envOf(map[string]string{"HF_ENDPOINT": h.URL(), "HF_HUB_OFFLINE": "1", "HF_HOME": t.TempDir()}), Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

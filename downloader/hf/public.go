@@ -1,6 +1,7 @@
 package hf
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -40,6 +41,15 @@ func (p *PublicTransport) OnRefused(f func(Token)) {
 	p.refused.Store(&f)
 }
 
+// Refused tells the function OnRefused set, if any, that the Hub refused
+// tok and an answer came without it; a Client's Config.Refused, so that
+// the Hub's API calls are said as the files are.
+func (p *PublicTransport) Refused(tok Token) {
+	if f := p.refused.Load(); f != nil {
+		(*f)(tok)
+	}
+}
+
 // Wrap puts p over base, the engine's transport of the moment.
 func (p *PublicTransport) Wrap(base http.RoundTripper) http.RoundTripper {
 	p.Transport.Wrap(base)
@@ -65,9 +75,7 @@ func (p *PublicTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, nil // the refusal, which names the token, says more
 	}
 	drain(resp)
-	if f := p.refused.Load(); f != nil {
-		(*f)(tok)
-	}
+	p.Refused(tok)
 	return anon, nil
 }
 
@@ -86,4 +94,30 @@ func (p *PublicTransport) retriable(req *http.Request) bool {
 func drain(resp *http.Response) {
 	_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
 	_ = resp.Body.Close()
+}
+
+// WithoutRefused runs call with c, and once more with no token when the
+// Hub refused c's token (invalid or expired): a public repo is listed and
+// searched whatever token is set, as PublicTransport downloads its files.
+// It reports whether the answer came without the token (and tells
+// Config.Refused); when that fails too, the refusal, which names the
+// token, is the error. The window, the command line and the local API
+// all resolve names through it.
+func (c *Client) WithoutRefused(call func(*Client) error) (refused bool, err error) {
+	err = call(c)
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != KindTokenRefused {
+		return false, err
+	}
+	anon, aerr := New(Config{Endpoint: c.Endpoint(), Transport: c.base, Timeout: c.timeout, Offline: c.offline, Limits: c.limits})
+	if aerr == nil {
+		aerr = call(anon)
+	}
+	if aerr != nil {
+		return false, err
+	}
+	if c.refused != nil {
+		c.refused(c.token)
+	}
+	return true, nil
 }

@@ -211,7 +211,7 @@ func TestFromEnv(t *testing.T) {
 	if err := SaveToken(filepath.Join(home, "token"), "hf_file"); err != nil {
 		t.Fatal(err)
 	}
-	c, err := FromEnv(envOf(map[string]string{"HF_ENDPOINT": h.URL() + "/", "HF_HOME": home}), nil)
+	c, err := FromEnv(envOf(map[string]string{"HF_ENDPOINT": h.URL() + "/", "HF_HOME": home}), Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func TestFromEnv(t *testing.T) {
 			t.Errorf("%s got Authorization %q, want the file's token", s.Path, s.Auth)
 		}
 	}
-	if _, err := FromEnv(envOf(map[string]string{"HF_ENDPOINT": "ftp://mirror"}), nil); err == nil {
+	if _, err := FromEnv(envOf(map[string]string{"HF_ENDPOINT": "ftp://mirror"}), Config{}); err == nil {
 		t.Error("an ftp endpoint: no error")
 	}
 }

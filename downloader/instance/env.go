@@ -35,9 +35,10 @@ type Env struct {
 	// (HF_ENDPOINT, HF_HOME, HF_HUB_CACHE, HF_TOKEN, the token file).
 	Hub    *hf.PublicTransport
 	Getenv hf.Getenv
-	// Settings are the proxy, CA file and metered choice every process
-	// follows (settings.json; the window's Settings write it); the
-	// engine's transport goes through them. SettingsErr is why they could
+	// Settings are the proxy, CA file, metered choice and the apps new
+	// models are made available to, which every process follows
+	// (settings.json; the window's Settings write it); the engine's
+	// transport goes through them. SettingsErr is why they could
 	// not be read, reported but not fatal.
 	Settings    *Store
 	SettingsErr error
@@ -61,6 +62,7 @@ func NewEnv(builtin []byte, v Version) Env {
 	cfg := downloader.DefaultConfig()
 	cfg.Wrap = func(base http.RoundTripper) http.RoundTripper { return hub.Wrap(settings.Wrap(base)) }
 	cfg.PauseMetered = settings.Settings().PauseMetered
+	cfg.ShareNew = settings.Settings().ShareNew
 	cfg.Roots = []string{g.CacheDir()}
 	return Env{
 		Settings:    settings,
@@ -81,10 +83,12 @@ func NewEnv(builtin []byte, v Version) Env {
 // token; a token file that cannot be read gives a client without a token.
 // Nil when HF_ENDPOINT is not an address.
 func (env Env) HubClient() *hf.Client {
-	base := env.Settings.Wrap(http.DefaultTransport) // the proxy and CA file of Settings
-	c, err := hf.FromEnv(env.Getenv, base)
+	cfg := hf.Config{Transport: env.Settings.Wrap(http.DefaultTransport), // the proxy and CA file of Settings
+		Refused: env.Hub.Refused} // said as the engine's files are
+	c, err := hf.FromEnv(env.Getenv, cfg)
 	if err != nil {
-		c, err = hf.New(hf.Config{Endpoint: env.Getenv.Endpoint(), Offline: env.Getenv.Offline(), Transport: base})
+		cfg.Endpoint, cfg.Offline = env.Getenv.Endpoint(), env.Getenv.Offline()
+		c, err = hf.New(cfg)
 	}
 	if err != nil {
 		return nil

@@ -9,12 +9,15 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/adrg/xdg"
 
+	"github.com/modelfetch/modelfetch/downloader/apps"
 	"github.com/modelfetch/modelfetch/downloader/internal/disk"
 	"github.com/modelfetch/modelfetch/downloader/network"
+	"github.com/modelfetch/modelfetch/downloader/words"
 )
 
 // Settings are what a person chose in the window's Settings that every
@@ -26,14 +29,18 @@ type Settings struct {
 	Network network.Settings
 	// PauseMetered pauses downloads on a metered connection.
 	PauseMetered bool
+	// ShareNew are the apps (apps.Keys) every Hub model downloaded from
+	// now on is made available to (the engine's Config.ShareNew).
+	ShareNew []string
 }
 
 // settingsFile is Settings as the file keeps them: the proxy without its
 // password, which is kept in the desktop's secret store.
 type settingsFile struct {
-	Proxy        string `json:"proxy,omitempty"`
-	CAFile       string `json:"caFile,omitempty"`
-	PauseMetered bool   `json:"pauseMetered,omitempty"`
+	Proxy        string   `json:"proxy,omitempty"`
+	CAFile       string   `json:"caFile,omitempty"`
+	PauseMetered bool     `json:"pauseMetered,omitempty"`
+	ShareNew     []string `json:"shareNew,omitempty"`
 }
 
 // SettingsPath is where the settings are kept:
@@ -77,7 +84,7 @@ func OpenStore(path string, secrets func() (Secrets, error)) (*Store, error) {
 	if err != nil {
 		return s, &SettingsError{Path: path, Err: err}
 	}
-	s.current = Settings{Network: network.Settings{Proxy: f.Proxy, CAFile: f.CAFile}, PauseMetered: f.PauseMetered}
+	s.current = Settings{Network: network.Settings{Proxy: f.Proxy, CAFile: f.CAFile}, PauseMetered: f.PauseMetered, ShareNew: appKeys(f.ShareNew)}
 	s.current.Network.Proxy, err = s.withPassword(f.Proxy)
 	return s, err
 }
@@ -89,7 +96,21 @@ func (s *Store) Settings() Settings {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.current
+	v := s.current
+	v.ShareNew = slices.Clone(v.ShareNew) // the caller's to change
+	return v
+}
+
+// appKeys are the apps of names that are apps, as keys (an "LM Studio"
+// written by hand is lmstudio), each once; nil for none.
+func appKeys(names []string) []string {
+	var keys []string
+	for _, n := range names {
+		if k := apps.Key(n); slices.Contains(apps.Keys(), k) && !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // Save makes v the settings of this process and of every process that
@@ -98,7 +119,8 @@ func (s *Store) Settings() Settings {
 // and the error says so (*PasswordError); the rest is saved.
 func (s *Store) Save(v Settings) error {
 	proxy, password := splitPassword(v.Network.Proxy)
-	f := settingsFile{Proxy: proxy, CAFile: v.Network.CAFile, PauseMetered: v.PauseMetered}
+	v.ShareNew = appKeys(v.ShareNew)
+	f := settingsFile{Proxy: proxy, CAFile: v.Network.CAFile, PauseMetered: v.PauseMetered, ShareNew: v.ShareNew}
 	data, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
 		return err
@@ -189,6 +211,15 @@ func (s *Store) Wrap(base http.RoundTripper) http.RoundTripper {
 		return base
 	}
 	return t
+}
+
+// WarnSettings reports a settings file that could not be read (or a
+// proxy's password the keyring could not give): the start goes on with
+// the defaults.
+func (env Env) WarnSettings() {
+	if env.SettingsErr != nil {
+		env.Warn("%s", words.Sentence(env.SettingsErr))
+	}
 }
 
 // SettingsError is a settings file that could not be read: the defaults

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -149,10 +151,10 @@ func TestSettingsStore(t *testing.T) {
 	secrets := func() (Secrets, error) { return OpenSecrets(conn) }
 	path := filepath.Join(t.TempDir(), "modelfetch", "settings.json")
 	store, err := OpenStore(path, secrets)
-	if err != nil || store.Settings() != (Settings{}) {
+	if err != nil || !reflect.DeepEqual(store.Settings(), Settings{}) {
 		t.Fatalf("got %+v, %v with no file, want the defaults", store.Settings(), err)
 	}
-	want := Settings{Network: network.Settings{Proxy: "http://ada:s3cret@127.0.0.1:3128"}, PauseMetered: true}
+	want := Settings{Network: network.Settings{Proxy: "http://ada:s3cret@127.0.0.1:3128"}, PauseMetered: true, ShareNew: []string{"ollama", "lmstudio"}}
 	if err := store.Save(want); err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +170,7 @@ func TestSettingsStore(t *testing.T) {
 	}
 
 	again, err := OpenStore(path, secrets)
-	if err != nil || again.Settings() != want {
+	if err != nil || !reflect.DeepEqual(again.Settings(), want) {
 		t.Fatalf("got %+v, %v from a new start, want %+v", again.Settings(), err, want)
 	}
 	req, _ := http.NewRequest(http.MethodGet, "https://example.org/model.gguf", nil)
@@ -213,7 +215,7 @@ func TestSettingsWithoutKeyring(t *testing.T) {
 	want := Settings{Network: network.Settings{Proxy: "http://ada:s3cret@127.0.0.1:3128", CAFile: "/etc/ssl/company.pem"}}
 	err = store.Save(want)
 	var pe *PasswordError
-	if !errors.As(err, &pe) || !store.MemoryOnly() || store.Settings() != want {
+	if !errors.As(err, &pe) || !store.MemoryOnly() || !reflect.DeepEqual(store.Settings(), want) {
 		t.Fatalf("got %v (memory only %v, %+v), want the password kept in memory and said", err, store.MemoryOnly(), store.Settings())
 	}
 	wordstest.IsSentence(t, words.Sentence(err), "keyring")
@@ -226,7 +228,7 @@ func TestSettingsWithoutKeyring(t *testing.T) {
 	if err := os.WriteFile(path, []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if broken, err := OpenStore(path, none); err == nil || broken.Settings() != (Settings{}) {
+	if broken, err := OpenStore(path, none); err == nil || !reflect.DeepEqual(broken.Settings(), Settings{}) {
 		t.Errorf("got %+v, %v from a broken file, want the defaults and an error", broken.Settings(), err)
 	}
 }
@@ -250,12 +252,12 @@ func TestEnvFollowsSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Save(Settings{Network: network.Settings{Proxy: proxy.URL}, PauseMetered: true}); err != nil {
+	if err := store.Save(Settings{Network: network.Settings{Proxy: proxy.URL}, PauseMetered: true, ShareNew: []string{"jan"}}); err != nil {
 		t.Fatal(err)
 	}
 	env := NewEnv([]byte("[]"), Version{})
-	if !env.Config.PauseMetered || env.SettingsErr != nil {
-		t.Errorf("got metered pause %v (%v), want the file's", env.Config.PauseMetered, env.SettingsErr)
+	if !env.Config.PauseMetered || !slices.Equal(env.Config.ShareNew, []string{"jan"}) || env.SettingsErr != nil {
+		t.Errorf("got metered pause %v, new models for %q (%v), want the file's", env.Config.PauseMetered, env.Config.ShareNew, env.SettingsErr)
 	}
 	client := &http.Client{Transport: env.Config.Wrap(http.DefaultTransport.(*http.Transport).Clone())}
 	resp, err := client.Get("http://modelfetch.invalid/model.gguf") // .invalid: never a real host
@@ -265,5 +267,23 @@ func TestEnvFollowsSettings(t *testing.T) {
 	resp.Body.Close()
 	if proxied.Load() != 1 {
 		t.Error("got the engine's request past the proxy of the settings")
+	}
+}
+
+// TestSettingsAppsAsKeys: the apps new models go to are kept as keys, each
+// once; names written by hand are read as people write them, and a name
+// of no app is dropped, so that the engine is never asked for it.
+func TestSettingsAppsAsKeys(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "settings.json")
+	if err := os.WriteFile(path, []byte(`{"shareNew": ["LM Studio", "ollama", "lm-studio", "notepad"]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	store, err := OpenStore(path, nil)
+	if got, want := store.Settings().ShareNew, []string{"lmstudio", "ollama"}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("got %q, %v, want %q", got, err, want)
+	}
+	store.Settings().ShareNew[0] = "changed"
+	if got := store.Settings().ShareNew[0]; got != "lmstudio" {
+		t.Errorf("a caller's change to Settings reached the store: got %q", got)
 	}
 }

@@ -42,7 +42,7 @@ _modelfetch() {
 		;;
 	share)
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W "--copy --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "--copy --remove --help" -- "$cur"))
 		elif ((cword == 2)); then
 			COMPREPLY=($(compgen -W "$(modelfetch __complete fetches 2>/dev/null)" -- "$cur"))
 		else

@@ -32,6 +32,7 @@ complete -c modelfetch -n "__fish_seen_subcommand_from get" -l include -x -d 'on
 complete -c modelfetch -n "__fish_seen_subcommand_from get" -l exclude -x -d 'not the Hugging Face files matching'
 complete -c modelfetch -n "__fish_seen_subcommand_from get" -l for -x -a "ollama lmstudio jan gpt4all" -d 'make the model available to these apps'
 complete -c modelfetch -n "__fish_seen_subcommand_from get share" -l copy -d 'copy into an app on another disk'
+complete -c modelfetch -n "__fish_seen_subcommand_from share" -l remove -d 'remove what ModelFetch made in the apps'
 complete -c modelfetch -n "__fish_seen_subcommand_from share" -a "(modelfetch __complete fetches 2>/dev/null) ollama lmstudio jan gpt4all"
 complete -c modelfetch -n "__fish_seen_subcommand_from get path" -a "(modelfetch __complete models 2>/dev/null)" -d 'model id'
 complete -c modelfetch -n "__fish_seen_subcommand_from pause resume" -l all -d 'every fetch'

@@ -111,6 +111,7 @@ func opens(a string, env instance.Env) bool {
 func Main(ctx context.Context, args []string, env instance.Env) int {
 	stdout, stderr := env.Capture()
 	env.WarnCatalog()
+	env.WarnSettings()
 	return env.ExitCode(dispatch(ctx, args, env), stdout, stderr)
 }
 

@@ -29,6 +29,9 @@ type engine interface {
 	// share makes the verified model files of the fetch id available to
 	// the app (Manager.Share) and returns the fetch as it is then.
 	share(ctx context.Context, id, app string, allowCopy bool) (fetch.Snapshot, error)
+	// unshare removes what share made in the app for the fetch id, and
+	// nothing else (Manager.Unshare).
+	unshare(ctx context.Context, id, app string) (fetch.Snapshot, error)
 	// ensure starts what g asks for, or joins the download of the same
 	// files, and returns the id of the fetch to wait for and, for a Hub
 	// name that named no quantization, the one taken.
@@ -115,6 +118,10 @@ func (l *local) share(ctx context.Context, id, app string, allowCopy bool) (fetc
 	return l.m.Share(ctx, id, app, allowCopy)
 }
 
+func (l *local) unshare(_ context.Context, id, app string) (fetch.Snapshot, error) {
+	return l.m.Unshare(id, app)
+}
+
 // ensure runs the engine first (see serve): a fetch here downloads only
 // while it runs. A get that took over from a ModelFetch that stopped
 // runs only its own fetch, and says so: the others wait for ModelFetch.
@@ -195,6 +202,10 @@ func (r remote) ensure(ctx context.Context, env instance.Env, g *getArgs) (strin
 
 func (r remote) share(ctx context.Context, id, app string, allowCopy bool) (fetch.Snapshot, error) {
 	return r.c.Share(ctx, id, app, allowCopy)
+}
+
+func (r remote) unshare(ctx context.Context, id, app string) (fetch.Snapshot, error) {
+	return r.c.Unshare(ctx, id, app)
 }
 
 func (r remote) wait(ctx context.Context, id string, show func(fetch.Event)) (fetch.Snapshot, error) {

@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/dustin/go-humanize"
@@ -19,6 +21,7 @@ import (
 	"github.com/modelfetch/modelfetch/downloader/ask"
 	"github.com/modelfetch/modelfetch/downloader/catalog"
 	"github.com/modelfetch/modelfetch/downloader/fetch"
+	"github.com/modelfetch/modelfetch/downloader/hf"
 	"github.com/modelfetch/modelfetch/downloader/instance"
 	"github.com/modelfetch/modelfetch/downloader/words"
 	"github.com/modelfetch/modelfetch/ui/term"
@@ -52,6 +55,10 @@ func get(ctx context.Context, args []string, env instance.Env) int {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	view := newView(env, g.asJSON)
+	if env.Hub != nil { // this process's engine, if it downloads, says a token it dropped
+		env.Hub.OnRefused(view.tokenRefused)
+		defer env.Hub.OnRefused(nil)
+	}
 	// maxLost bounds the reconnections after a broken connection, so that
 	// a server that answers but keeps failing cannot keep get in a loop.
 	const maxLost = 3
@@ -274,11 +281,17 @@ type view struct {
 	// said is, by file URL, the restart last told, so that each is told
 	// once however many events carry it.
 	said map[string]string
+	// refused is a token the Hub refused, so that a public model's file
+	// was downloaded without it: set on the engine's goroutines
+	// (tokenRefused), said once by show, which alone writes.
+	refused     atomic.Pointer[hf.Token]
+	saidRefused bool
+	stderr      io.Writer // where the JSON view says it
 }
 
 func newView(env instance.Env, asJSON bool) *view {
 	if asJSON {
-		return &view{enc: json.NewEncoder(env.Stdout)}
+		return &view{enc: json.NewEncoder(env.Stdout), stderr: env.Stderr}
 	}
 	var width func() int
 	if env.Terminal {
@@ -287,9 +300,23 @@ func newView(env instance.Env, asJSON bool) *view {
 	return &view{bar: term.NewBar(env.Stderr, width), said: map[string]string{}}
 }
 
+// tokenRefused is hf.PublicTransport's OnRefused: the engine of this
+// process downloaded without a token the Hub refused.
+func (v *view) tokenRefused(tok hf.Token) { v.refused.Store(&tok) }
+
+// refusedWarning says that the Hub refused tok, so that a public model
+// downloads without it.
+func refusedWarning(tok hf.Token) string {
+	return fmt.Sprintf("modelfetch: warning: the Hub refused the %s (invalid or expired), so this public model downloads without it; replace the token, or remove it.", tok)
+}
+
 // show writes one event. A failed write is remembered by the output (see
 // Main), which makes it the exit code; the download goes on regardless.
 func (v *view) show(ev fetch.Event) {
+	if tok := v.refused.Load(); tok != nil && !v.saidRefused {
+		v.saidRefused = true
+		v.say(refusedWarning(*tok))
+	}
 	if v.enc != nil {
 		_ = v.enc.Encode(ev)
 		return
@@ -301,6 +328,15 @@ func (v *view) show(ev fetch.Event) {
 		}
 	}
 	v.bar.Show(ev.Fetch)
+}
+
+// say writes a line of its own beside the progress.
+func (v *view) say(line string) {
+	if v.bar != nil {
+		v.bar.Say(line)
+		return
+	}
+	fmt.Fprintln(v.stderr, line)
 }
 
 func (v *view) done() {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/modelfetch/modelfetch/downloader/words"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/api"
+	"github.com/modelfetch/modelfetch/downloader/hf"
 	"github.com/modelfetch/modelfetch/downloader/instance"
 )
 
@@ -42,7 +44,27 @@ func serve(ctx context.Context, args []string, env instance.Env) int {
 		return closeManager(m, env, env.Fail(&failure{"The local API cannot be served. " + words.Sentence(err), err}))
 	}
 	fmt.Fprintf(env.Stderr, "modelfetch: Serving the local API at %s; SIGTERM or Ctrl-C stops it.\n", api.SocketPath())
+	if env.Hub != nil {
+		env.Hub.OnRefused(onceEach(func(tok hf.Token) { fmt.Fprintln(env.Stderr, refusedWarning(tok)) }))
+		defer env.Hub.OnRefused(nil)
+	}
 	return env.Stopped(host.Serve(ctx), 0)
+}
+
+// onceEach calls say once for each token, and one call at a time: the
+// engine's goroutines call what it returns (hf.PublicTransport's
+// OnRefused) for every file they download without the token.
+func onceEach(say func(hf.Token)) func(hf.Token) {
+	var mu sync.Mutex
+	said := map[string]bool{}
+	return func(tok hf.Token) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !said[tok.From] {
+			said[tok.From] = true
+			say(tok)
+		}
+	}
 }
 
 // closeManager writes the journal of an engine that never ran, reporting

@@ -58,11 +58,12 @@ type shareArgs struct {
 
 const shareAbout = `Make the verified model files of the finished download ID available to each APP (ollama, lmstudio, jan, gpt4all), laid out as the app's own download lays them out and under the name it gives them (Ollama: hf.co/ORG/REPO:QUANT; LM Studio: ORG/REPO). Each file is hard-linked: no second copy, no byte copied. Only a Hugging Face model's file whose SHA-256 ModelFetch verified, unchanged since, is shared; a file already there with other content is left as it is and reported.
 
-APP may be given as several words or as one list with commas (ollama,lmstudio).`
+APP may be given as several words or as one list with commas (ollama,lmstudio). With --remove, what ModelFetch made in each APP for the download goes, and only that.`
 
 func share(ctx context.Context, args []string, env instance.Env) int {
 	f := newFlags(env, "share", "ID APP...", shareAbout)
 	allowCopy := f.bool("copy", "Copy the file into an app whose folder is on another disk or refuses links, instead of saying what the copy would cost.")
+	remove := f.bool("remove", "Remove what ModelFetch made in each APP for the download (its links, Ollama's manifest), and nothing else: the app's own files and the download stay.")
 	ops, err := f.parse(args[1:])
 	if err == nil && len(ops) < 2 {
 		err = mistake("The command share needs a download id and at least one app, such as `modelfetch share %s ollama` (the apps: %s).", exampleID, strings.Join(apps.Keys(), ", "))
@@ -81,12 +82,30 @@ func share(ctx context.Context, args []string, env instance.Env) int {
 	if e == nil {
 		return code
 	}
+	if *remove {
+		return e.close(env, unshareFrom(ctx, env, e, ops[0], keys))
+	}
 	a := shareArgs{apps: keys, copy: *allowCopy, out: env.Stdout}
 	s, err := shareWith(ctx, e, ops[0], a)
 	if err != nil {
 		return e.close(env, env.Fail(err))
 	}
 	return e.close(env, sayShared(env, s, a))
+}
+
+// unshareFrom asks the engine to remove what it made in each app of keys
+// for the fetch id, and says so.
+func unshareFrom(ctx context.Context, env instance.Env, e engine, id string, keys []string) int {
+	for _, key := range keys {
+		if _, err := e.unshare(ctx, id, key); err != nil {
+			if errors.Is(err, fetch.ErrNotFound) {
+				err = notFound(id, err)
+			}
+			return env.Fail(err)
+		}
+		fmt.Fprintf(env.Stdout, "%s: removed what ModelFetch made there for %s\n", apps.Name(key), id)
+	}
+	return 0
 }
 
 // shareWith asks the engine to share the fetch id with each app of a,

@@ -64,6 +64,7 @@ func TestShareWithApps(t *testing.T) {
 	}
 	checkOllamaBlob(t, ollama, ours)
 	askRealOllama(t, s.home, ollama, "hf.co/org/Real-1B-GGUF:Q4_K_M")
+	checkUnshare(t, s, id, ollama, paths[0])
 
 	if err := os.RemoveAll(filepath.Join(lmstudio, "org")); err != nil {
 		t.Fatal(err)
@@ -75,6 +76,25 @@ func TestShareWithApps(t *testing.T) {
 	}
 	if n := strings.Count(again.stderr.String(), "(the same file"); n != 2 {
 		t.Errorf("the second get --for said %q, want both apps", again.stderr.String())
+	}
+}
+
+// checkUnshare: share --remove takes away Ollama's blobs and manifest,
+// and the Hub cache's file stays; share puts them back.
+func checkUnshare(t *testing.T, s *hubSandbox, id, ollama, ours string) {
+	t.Helper()
+	rm := s.run("share", "--remove", id, "ollama")
+	if rm.code != 0 || !strings.Contains(rm.stdout.String(), "Ollama: removed") {
+		t.Fatalf("share --remove: exit %d, stdout %q, stderr %q", rm.code, rm.stdout.String(), rm.stderr.String())
+	}
+	if blobs, _ := filepath.Glob(filepath.Join(ollama, "blobs", "sha256-*")); len(blobs) != 0 {
+		t.Errorf("Ollama's blobs after share --remove: %q, want none", blobs)
+	}
+	if _, err := os.Stat(ours); err != nil {
+		t.Errorf("the Hub cache's file after share --remove: %v", err)
+	}
+	if sh := s.run("share", id, "ollama"); sh.code != 0 {
+		t.Fatalf("share again: exit %d, stderr %q", sh.code, sh.stderr.String())
 	}
 }
 
