@@ -375,13 +375,14 @@ func (m *Manager) prepare(r *record) (transfer.Deps, *transfer.Target, []string)
 func (m *Manager) work(ctx context.Context, r *record, d transfer.Deps, target *transfer.Target, share []string) (transfer.Outcome, []fetch.Shared, error) {
 	if lock := target.Request.Lock; lock != "" {
 		unlock, err := disk.WaitSharedLock(ctx, lock, func() { recordEvents{m, r}.Wait(&fetch.WaitError{Err: fetch.ErrHeldElsewhere}) })
+		if err == nil {
+			defer unlock() // also when ctx ended just as the lock was taken
+		}
 		if ctx.Err() != nil {
 			return transfer.Outcome{}, nil, context.Cause(ctx)
 		}
 		if err != nil { // the lock only keeps two programs from one download: go on without it
 			m.cfg.Logger.Warn("take the download's shared lock", "lock", lock, "err", err)
-		} else {
-			defer unlock()
 		}
 		if d.OnDisk.Path == "" { // the other program may have put the file in place meanwhile
 			m.mu.Lock()

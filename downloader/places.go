@@ -1,7 +1,6 @@
 package downloader
 
 import (
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,8 +21,10 @@ func (m *Manager) check(id string, requests []fetch.Request, opts fetch.Options)
 
 // checkPlaces refuses a path a client named where the engine will not
 // write (disk.Places, from Config.Roots and Home): the fetch's Dir, and
-// each request's Dest, links and stamp. A link may replace only a link:
-// a file or folder already at a link's path is not the engine's. It
+// each request's Dest, links and stamp. A link may replace only a link
+// (or the file that stands for one where there are no symlinks, see
+// disk.Replaceable): a file or folder already at a link's path is not the
+// engine's. It
 // returns opts with its Dir cleaned.
 func (m *Manager) checkPlaces(requests []fetch.Request, opts fetch.Options) (fetch.Options, error) {
 	dir, err := m.places.Check(opts.Dir)
@@ -46,7 +47,7 @@ func (m *Manager) checkPlaces(requests []fetch.Request, opts fetch.Options) (fet
 			return opts, err
 		}
 		for _, l := range q.Links {
-			if st, err := os.Lstat(l); err == nil && st.Mode()&os.ModeSymlink == 0 {
+			if !disk.Replaceable(q.Dest, l) {
 				return opts, &fetch.PlaceError{Path: l, Problem: fetch.PlaceTaken}
 			}
 		}

@@ -3,7 +3,6 @@ package downloader
 import (
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"github.com/modelfetch/modelfetch/downloader/apps"
@@ -12,14 +11,19 @@ import (
 	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
-// inode is the file's inode number.
-func inode(t *testing.T, path string) uint64 {
+// sameFile reports whether a and b are one file (a hard link: the same
+// inode on Unix, the same file index on Windows).
+func sameFile(t *testing.T, a, b string) bool {
 	t.Helper()
-	st, err := os.Stat(path)
+	sa, err := os.Stat(a)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return st.Sys().(*syscall.Stat_t).Ino
+	sb, err := os.Stat(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return os.SameFile(sa, sb)
 }
 
 // TestShareAtCommit: a Hub model's file asked for with Share is made
@@ -54,7 +58,7 @@ func TestShareAtCommit(t *testing.T) {
 	if len(sh) != 1 || sh[0].Problem != "" || sh[0].Name != "org/Tiny-1B-GGUF" {
 		t.Fatalf("shared %+v, want LM Studio as org/Tiny-1B-GGUF", sh)
 	}
-	if inode(t, sh[0].Path) != inode(t, s.Records[0].Path) {
+	if !sameFile(t, sh[0].Path, s.Records[0].Path) {
 		t.Errorf("LM Studio's file %s is not the same inode as ours", sh[0].Path)
 	}
 
@@ -63,7 +67,7 @@ func TestShareAtCommit(t *testing.T) {
 		t.Fatalf("Share with Ollama: %v, %+v", err, s.Records[0].Shared)
 	}
 	for _, sh := range s.Records[0].Shared {
-		if sh.Problem != "" || inode(t, sh.Path) != inode(t, s.Records[0].Path) {
+		if sh.Problem != "" || !sameFile(t, sh.Path, s.Records[0].Path) {
 			t.Errorf("%s: %q at %s, want the same inode without a problem", sh.App, sh.Problem, sh.Path)
 		}
 	}

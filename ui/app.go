@@ -97,13 +97,21 @@ func present(a fyne.App, w *UI, bus, hidden bool) {
 	w.visible.Store(false) // in the tray: the rows wait until it is shown
 }
 
+// busDesktop reports whether the tray and notifications talk over the
+// D-Bus session bus: on Linux and the BSDs.
+func busDesktop() bool {
+	switch runtime.GOOS {
+	case "linux", "freebsd", "openbsd", "netbsd", "dragonfly":
+		return true
+	}
+	return false
+}
+
 // haveSessionBus reports whether the tray and notifications can work. On
 // Linux and the BSDs they talk over the D-Bus session bus, and Fyne panics
 // on quit when a tray was set up without one (fyne-io/fyne#6403).
 func haveSessionBus() bool {
-	switch runtime.GOOS {
-	case "linux", "freebsd", "openbsd", "netbsd", "dragonfly":
-	default:
+	if !busDesktop() {
 		return true
 	}
 	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "" {

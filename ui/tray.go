@@ -90,8 +90,12 @@ func (t *tray) setStatus(line string) {
 const trayWatcher = "org.kde.StatusNotifierWatcher"
 
 // hasTrayHost reports whether something on the session bus shows tray
-// icons. It talks to the bus: call it off the UI goroutine.
+// icons; Windows' notification area and macOS's menu bar always do. It
+// talks to the bus: call it off the UI goroutine.
 func (u *UI) hasTrayHost() bool {
+	if !busDesktop() {
+		return true
+	}
 	conn, err := u.opts.Bus()
 	if err != nil {
 		return false

@@ -9,105 +9,18 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
-
-	"github.com/modelfetch/modelfetch/downloader"
 )
-
-func TestListenSocketMode(t *testing.T) {
-	// A wide umask must not make the socket reachable, not even for a
-	// moment: the socket is bound in a private folder first.
-	old := syscall.Umask(0)
-	defer syscall.Umask(old)
-	dir := shortTemp(t)
-	sock := filepath.Join(dir, "modelfetch.sock")
-	m, err := downloader.New(downloader.Config{StateDir: filepath.Join(dir, "state"), PartialDir: filepath.Join(dir, "p"), ModelsDir: filepath.Join(dir, "m")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	s := New(m, Options{})
-	if err := s.Listen(sock); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	for _, p := range []string{sock, sock + ".lock"} {
-		fi, err := os.Lstat(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := fi.Mode().Perm(); got != 0o600 {
-			t.Errorf("%s has mode %v, want 0600", filepath.Base(p), got)
-		}
-	}
-	if fi, _ := os.Lstat(sock); fi.Mode().Type() != fs.ModeSocket {
-		t.Errorf("got file type %v, want a socket", fi.Mode().Type())
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".modelfetch-sock-") {
-			t.Errorf("the temporary socket folder %s was left behind", e.Name())
-		}
-	}
-}
-
-func TestListenReplacesStaleSocket(t *testing.T) {
-	dir := shortTemp(t)
-	sock := filepath.Join(dir, "modelfetch.sock")
-	// A crashed server leaves its socket file and nobody listening.
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.SetUnlinkOnClose(false)
-	l.Close()
-	if _, err := net.Dial("unix", sock); !errors.Is(err, syscall.ECONNREFUSED) {
-		t.Fatalf("the stale socket answers dial with %v, want ECONNREFUSED", err)
-	}
-	if _, err := NewClient(sock).Ping(t.Context()); !errors.Is(err, ErrNotRunning) {
-		t.Fatalf("Ping of a stale socket: got %v, want ErrNotRunning", err)
-	}
-
-	m, err := downloader.New(downloader.Config{StateDir: filepath.Join(dir, "state"), PartialDir: filepath.Join(dir, "p"), ModelsDir: filepath.Join(dir, "m")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	s := New(m, Options{})
-	if err := s.Listen(sock); err != nil {
-		t.Fatalf("Listen over a stale socket: %v", err)
-	}
-	ctx := t.Context()
-	done := make(chan error, 1)
-	sctx, stop := context.WithCancel(ctx)
-	go func() { done <- s.Serve(sctx) }()
-	in, err := NewClient(sock).Ping(ctx)
-	if err != nil {
-		t.Fatalf("Ping after replacing the stale socket: %v", err)
-	}
-	if in.PID != os.Getpid() || in.API != "v1" {
-		t.Errorf("got %+v, want this process's v1", in)
-	}
-	stop()
-	if err := <-done; err != nil {
-		t.Fatalf("Serve: %v", err)
-	}
-}
 
 func TestListenRefusesSecondServer(t *testing.T) {
 	e := newEnv(t, envOptions{})
@@ -119,42 +32,10 @@ func TestListenRefusesSecondServer(t *testing.T) {
 		t.Fatalf("the first server stopped answering after a second Listen: %v", err)
 	}
 
-	// A server that does not take the lock (another version, say) is found
-	// by answering the socket.
-	other := filepath.Join(shortTemp(t), "other.sock")
-	l, err := net.Listen("unix", other)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	if err := New(e.m, Options{}).Listen(other); !errors.Is(err, ErrRunning) {
-		t.Fatalf("Listen on a socket that answers: got %v, want ErrRunning", err)
-	}
-
-	// Something that is not a socket is not ours to delete.
-	file := filepath.Join(shortTemp(t), "modelfetch.sock")
-	if err := os.WriteFile(file, []byte("keep me"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := New(e.m, Options{}).Listen(file); err == nil {
-		t.Fatal("Listen over a regular file succeeded, want an error")
-	}
-	if data, err := os.ReadFile(file); err != nil || string(data) != "keep me" {
-		t.Fatalf("the regular file changed: %q, %v", data, err)
-	}
 }
 
 func TestOtherUserRefused(t *testing.T) {
-	e := newEnv(t, envOptions{sizes: map[string]int{"a": 1 << 10}, uid: os.Getuid() + 1})
+	e := newEnv(t, envOptions{sizes: map[string]int{"a": 1 << 10}, otherUser: true})
 	_, _, err := e.c.Create(t.Context(), CreateRequest{Model: "model-a"})
 	if err == nil {
 		t.Fatal("a connection from a user other than the server's was served")
@@ -549,9 +430,15 @@ func isStatus(err error, status int) bool {
 func TestRefusedRequests(t *testing.T) {
 	e := newEnv(t, envOptions{sizes: map[string]int{"a": 64 << 10}})
 	outside := filepath.Join(e.root, "outside")
-	if err := os.Symlink(outside, filepath.Join(e.home, "link")); err != nil {
-		t.Fatal(err)
+	// Windows makes symlinks only in developer mode, and wine says it made
+	// one and makes nothing: the case of a link is left out where none is
+	// made.
+	link := filepath.Join(e.home, "link")
+	if err := os.Symlink(outside, link); err != nil {
+		t.Logf("no symlink here: %v", err)
 	}
+	target, err := os.Readlink(link)
+	symlinks := err == nil && target == outside
 	if err := os.MkdirAll(filepath.Join(e.home, ".ssh"), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -602,6 +489,9 @@ func TestRefusedRequests(t *testing.T) {
 		{"match of an unknown model", "GET", "/v1/match?model=nope", "", 404},
 	}
 	for _, tc := range cases {
+		if !symlinks && strings.Contains(tc.name, "link") {
+			continue
+		}
 		t.Run(tc.name, func(t *testing.T) { checkRefused(t, e.c, tc.method, tc.path, tc.body, tc.want) })
 	}
 	checkNothingChanged(t, e, before, outside)

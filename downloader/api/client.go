@@ -11,8 +11,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/modelfetch/modelfetch/downloader/catalog"
@@ -42,7 +42,7 @@ func (e *Error) Is(target error) bool {
 	return target == fetch.ErrNotFound && e.Status == http.StatusNotFound
 }
 
-// Client talks to the API over the unix socket. It is safe for concurrent
+// Client talks to the API over its socket (a named pipe on Windows). It is safe for concurrent
 // use and holds idle connections; CloseIdleConnections releases them.
 type Client struct {
 	path string
@@ -53,8 +53,7 @@ type Client struct {
 func NewClient(socketPath string) *Client {
 	t := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", socketPath)
+			return dial(ctx, socketPath)
 		},
 		MaxIdleConnsPerHost:   8,
 		IdleConnTimeout:       time.Minute,
@@ -114,12 +113,11 @@ func (c *Client) send(ctx context.Context, method, path string, in any) (*http.R
 	return resp, nil
 }
 
-// notRunning reports whether a dial error means there is no server: no
-// socket, or a stale one.
+// notRunning reports whether a dial error means there is no server (see
+// noServer, one list per system).
 func notRunning(err error) bool {
 	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial" &&
-		(errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED))
+	return errors.As(err, &op) && op.Op == "dial" && slices.ContainsFunc(noServer, func(e error) bool { return errors.Is(err, e) })
 }
 
 func readError(resp *http.Response) error {

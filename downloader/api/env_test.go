@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -21,8 +20,6 @@ import (
 	"github.com/modelfetch/modelfetch/downloader/enginetest"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/modelfetch/modelfetch/downloader"
 	"github.com/modelfetch/modelfetch/downloader/origintest"
@@ -79,7 +76,7 @@ type envOptions struct {
 	tweak      func(*Options)
 	roots      []string // the engine's Config.Roots besides the home's Hub cache
 	sendBuffer int
-	uid        int // 0: the test's own
+	otherUser  bool // the server accepts only another user's connections
 	progress   time.Duration
 }
 
@@ -127,8 +124,8 @@ func newEnv(tb testing.TB, eo envOptions) *env {
 	}
 	e.srv = New(m, opts)
 	e.srv.sendBuffer = eo.sendBuffer
-	if eo.uid != 0 {
-		e.srv.uid = eo.uid
+	if eo.otherUser {
+		e.srv.uid = otherUser()
 	}
 	e.sock = filepath.Join(e.root, "run", "modelfetch.sock")
 	if err := e.srv.Listen(e.sock); err != nil {
@@ -177,9 +174,9 @@ func waitSettled(tb testing.TB, m *downloader.Manager, ids ...string) []fetch.Sn
 // connection of its own and reads the answer's header, so that the stream
 // is open when it returns; then nothing reads it again: a client that
 // stopped reading. The test's end closes it.
-func openStuckStream(tb testing.TB, sock string) *net.UnixConn {
+func openStuckStream(tb testing.TB, sock string) net.Conn {
 	tb.Helper()
-	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: sock, Net: "unix"})
+	conn, err := dial(ctxT(tb), sock)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -202,36 +199,6 @@ func openStuckStream(tb testing.TB, sock string) *net.UnixConn {
 		tb.Fatalf("got the header %q, want a 200", head)
 	}
 	return conn
-}
-
-// waitHangUp waits, without reading, until the server closes conn (a read
-// would make room for the write the server may be stuck in), giving up at
-// ctxT(tb)'s deadline.
-func waitHangUp(tb testing.TB, conn *net.UnixConn) {
-	tb.Helper()
-	ctx := ctxT(tb)
-	deadline, _ := ctx.Deadline()
-	raw, err := conn.SyscallConn()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var n int
-	var perr error
-	err = raw.Control(func(fd uintptr) {
-		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLRDHUP}}
-		for {
-			n, perr = unix.Poll(fds, int(time.Until(deadline).Milliseconds()))
-			if !errors.Is(perr, unix.EINTR) {
-				return
-			}
-		}
-	})
-	if err = cmp.Or(err, perr); err != nil {
-		tb.Fatal(err)
-	}
-	if n == 0 {
-		tb.Fatal("gave up waiting for the server to close the connection")
-	}
 }
 
 // tree lists every file and folder below root with its size, to show that

@@ -1,12 +1,9 @@
-//go:build !linux
+//go:build unix && !linux && !darwin
 
 package api
 
-import (
-	"net"
-	"os"
-)
+import "os"
 
-// peerUID trusts the socket's mode 0600 and its private folder where the
-// kernel has no SO_PEERCRED: only the user can connect at all.
-func peerUID(c *net.UnixConn) (int, error) { return os.Getuid(), nil }
+// fdPeerUID trusts the socket's mode 0600 and its private folder where the
+// kernel does not say who connected: only the user can connect at all.
+func fdPeerUID(int) (int, error) { return os.Getuid(), nil }

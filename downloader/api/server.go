@@ -1,8 +1,8 @@
 // Package api is ModelFetch's local API: HTTP and JSON over a unix socket
-// that only the user can reach, so that other programs (a terminal, a
-// script, an inference server waiting for its model) use the one running
-// engine instead of starting a second one. Server serves it for a
-// downloader.Manager; Client is its typed client.
+// (a named pipe on Windows) that only the user can reach, so that other
+// programs (a terminal, a script, an inference server waiting for its
+// model) use the one running engine instead of starting a second one.
+// Server serves it for a downloader.Manager; Client is its typed client.
 //
 // Resources (all JSON; errors are {"error": "a sentence"} with a 4xx or
 // 5xx status):
@@ -35,7 +35,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -107,14 +106,12 @@ type Server struct {
 	asks    ask.Resolver
 	handler http.Handler
 
-	uid        int // the only user whose connections are accepted
-	sendBuffer int // SO_SNDBUF of accepted connections; tests make it small
+	uid        userID // the only user whose connections are accepted
+	sendBuffer int    // the send buffer of accepted connections; tests make it small
 
 	mu      sync.Mutex
-	ln      *peerListener
-	lock    *os.File
+	ln      net.Listener // closing it removes what Listen made
 	path    string
-	sock    os.FileInfo // the socket we created, to remove only our own
 	closing bool
 	active  sync.WaitGroup // running handlers
 
@@ -134,7 +131,7 @@ func New(m *downloader.Manager, opts Options) *Server {
 	s := &Server{
 		m:    m,
 		opts: opts,
-		uid:  os.Getuid(),
+		uid:  currentUser(),
 		asks: ask.Resolver{Catalog: opts.Catalog, Hub: opts.Hub, HubCache: opts.HubCache, Place: m.Place},
 	}
 	s.handler = s.routes()
@@ -145,45 +142,23 @@ func New(m *downloader.Manager, opts Options) *Server {
 // a different listener). Listen and Serve use it.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Listen creates the socket at path (see SocketPath) with mode 0600, in a
-// folder that must belong to the user and be closed to others' writes. It
-// holds a lock on path+".lock" until Close, so that of two servers
-// starting at once one gets ErrRunning. A socket left by a crashed server
-// is replaced; one where a server answers is ErrRunning; anything else at
-// path is an error, and left alone.
+// Listen makes the endpoint at path (see SocketPath) that only the user
+// can reach: on Unix a socket of mode 0600 in a folder of the user's,
+// guarded by a lock on path+".lock" so that of two servers starting at
+// once one gets ErrRunning, replacing a socket a crashed server left; on
+// Windows a named pipe (see pipeName). Where a server answers already,
+// it is ErrRunning; anything else at path is an error, and left alone.
 func (s *Server) Listen(path string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ln != nil {
 		return fmt.Errorf("the local API already listens at %s", s.path)
 	}
-	if len(path) > maxSocketPath {
-		return fmt.Errorf("the socket path %s is longer than the %d bytes a socket address holds", path, maxSocketPath)
-	}
-	if err := privateDir(filepath.Dir(path)); err != nil {
-		return err
-	}
-	lock, err := lockSocket(path)
+	ln, err := listen(path, endpoint{user: s.uid, sendBuffer: s.sendBuffer, log: s.opts.Logger})
 	if err != nil {
 		return err
 	}
-	if err := checkStale(path); err != nil {
-		lock.Close()
-		return err
-	}
-	l, err := bindPrivate(path)
-	if err != nil {
-		lock.Close()
-		return err
-	}
-	fi, err := os.Lstat(path)
-	if err != nil {
-		l.Close()
-		lock.Close()
-		return fmt.Errorf("check the new socket: %w", err)
-	}
-	s.ln = &peerListener{UnixListener: l, uid: s.uid, sendBuffer: s.sendBuffer, log: s.opts.Logger}
-	s.lock, s.path, s.sock = lock, path, fi
+	s.ln, s.path = ln, path
 	return nil
 }
 
@@ -235,9 +210,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	return err
 }
 
-// Close stops listening, removes the socket (if it is still the one Listen
-// made) and releases the lock. Serve calls it; call it yourself only when
-// Serve never ran.
+// Close stops listening and removes the socket (if it is still the one
+// Listen made). Serve calls it; call it yourself only when Serve never
+// ran.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -248,15 +223,7 @@ func (s *Server) Close() error {
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
 	}
-	if fi, serr := os.Lstat(s.path); serr == nil && os.SameFile(fi, s.sock) {
-		if rerr := os.Remove(s.path); rerr != nil && err == nil {
-			err = rerr
-		}
-	}
-	if lerr := s.lock.Close(); lerr != nil && err == nil {
-		err = lerr
-	}
-	s.ln, s.lock = nil, nil
+	s.ln = nil
 	return err
 }
 

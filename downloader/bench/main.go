@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command bench measures how fast ModelFetch downloads and what it costs
 // in CPU and memory, against a plain Go client, curl and aria2c, all fed
 // by one server it starts on 127.0.0.1. `make bench` runs it and prints

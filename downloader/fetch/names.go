@@ -28,6 +28,13 @@ func ValidID(id string) bool {
 // SanitizeName turns a name from a URL, a header or a person into one safe
 // file name: no path separators, no "..", no control characters, no leading
 // dots, at most 200 bytes. It returns "download" when nothing is left.
+//
+// The name is also one Windows accepts, on every system: none of
+// < > : " | ? * (each becomes '_'), no trailing dots or spaces, and not a
+// device name (CON, NUL, COM1, "nul.txt"…, which gets a leading '_'). A
+// file named on Linux is often copied to a Windows disk or share, or
+// lands on one (an exFAT drive, a WSL /mnt/c), and the same URL gets the
+// same name wherever ModelFetch runs; one rule is also one rule tested.
 func SanitizeName(name string) string {
 	name = strings.ReplaceAll(name, "\\", "/")
 	name = path.Base("/" + name)
@@ -37,7 +44,7 @@ func SanitizeName(name string) string {
 	var b strings.Builder
 	for _, r := range name {
 		switch {
-		case r == utf8.RuneError, unicode.IsControl(r), r == '/':
+		case r == utf8.RuneError, unicode.IsControl(r), r == '/', strings.ContainsRune(windowsForbidden, r):
 			b.WriteRune('_')
 		default:
 			b.WriteRune(r)
@@ -45,11 +52,34 @@ func SanitizeName(name string) string {
 	}
 	name = strings.ReplaceAll(b.String(), "..", "_")
 	name = strings.TrimLeft(strings.TrimSpace(name), ".")
-	name = shorten(name, 200)
+	name = strings.TrimRight(shorten(name, 200), ". ")
 	if name == "" {
 		return "download"
 	}
+	if windowsDevice(name) {
+		return shorten("_"+name, 200)
+	}
 	return name
+}
+
+// windowsForbidden are the characters Windows refuses in a file name.
+const windowsForbidden = `<>:"|?*`
+
+// windowsDevice reports whether Windows takes name for a device: its part
+// before the first dot, spaces trimmed, is one of the reserved names, in
+// any case ("nul.txt" and "Con .gguf" are the console and nothing).
+func windowsDevice(name string) bool {
+	stem, _, _ := strings.Cut(name, ".")
+	stem = strings.ToUpper(strings.TrimRight(stem, " "))
+	switch stem {
+	case "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$":
+		return true
+	}
+	n, ok := strings.CutPrefix(stem, "COM")
+	if !ok {
+		n, ok = strings.CutPrefix(stem, "LPT")
+	}
+	return ok && (len(n) == 1 && n[0] >= '0' && n[0] <= '9' || n == "¹" || n == "²" || n == "³")
 }
 
 // shorten cuts name to at most n bytes on a rune boundary, keeping its

@@ -87,7 +87,7 @@ func openLog(path string) *os.File {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := openAppend(path)
 	if err != nil {
 		return nil
 	}

@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -213,7 +212,7 @@ func TestPattern(t *testing.T) {
 }
 
 func TestClosedAddr(t *testing.T) {
-	if _, err := net.Dial("tcp", ClosedAddr(t)); !errors.Is(err, syscall.ECONNREFUSED) {
+	if _, err := net.Dial("tcp", ClosedAddr(t)); !errors.Is(err, errRefused) {
 		t.Errorf("dial: %v, want refused", err)
 	}
 }

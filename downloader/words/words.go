@@ -349,13 +349,14 @@ func whyText(err error) string {
 }
 
 // systemErrors are the words for the system's errors a person can fix:
-// the portable ones, then the system's own (systemErrnos, one file per
-// system).
-var systemErrors = append([]worded{
+// the system's own (systemErrnos, one file per system) first, as they are
+// more precise than the portable kinds Go also matches them with (Windows'
+// unreachable network folder is fs.ErrNotExist too), then the portable.
+var systemErrors = append(systemErrnos[:len(systemErrnos):len(systemErrnos)], []worded{
 	{fs.ErrPermission, "permission was denied"},
 	{fs.ErrNotExist, "it does not exist"},
 	{fs.ErrExist, "something is already there"},
-}, systemErrnos...)
+}...)
 
 // contextSentence words a cancelled or timed-out wait, or "".
 func contextSentence(err error) string { return lookup(err, contextErrors) }

@@ -14,10 +14,8 @@ import (
 	"unicode"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
-	"github.com/modelfetch/modelfetch/downloader/words/wordstest"
-
 	"github.com/modelfetch/modelfetch/downloader/network"
-	"golang.org/x/sys/unix"
+	"github.com/modelfetch/modelfetch/downloader/words/wordstest"
 )
 
 // said is a domain error that words itself, as hf's and the API's do.
@@ -30,10 +28,10 @@ func (said) Sentence() string { return "The domain's own words." }
 // the numbers a person needs and none of Go's words, and its error is
 // found with errors.Is by code.
 func TestSentence(t *testing.T) {
-	refused := &net.OpError{Op: "dial", Net: "tcp", Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}, Err: os.NewSyscallError("connect", unix.ECONNREFUSED)}
+	refused := &net.OpError{Op: "dial", Net: "tcp", Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}, Err: os.NewSyscallError("connect", errnoRefused)}
 	notAnswering := &network.Error{Kind: network.ServerNotAnswering, Host: "127.0.0.1:1", URL: "http://127.0.0.1:1/m.bin", Err: refused}
-	denied := &fs.PathError{Op: "mkdir", Path: "/srv/models", Err: unix.EACCES}
-	full := &fs.PathError{Op: "write", Path: "/srv/partial/0.part", Err: unix.ENOSPC}
+	denied := &fs.PathError{Op: "mkdir", Path: "/srv/models", Err: errnoDenied}
+	full := &fs.PathError{Op: "write", Path: "/srv/partial/0.part", Err: errnoNoSpace}
 	status := func(code int) *fetch.StatusError {
 		return &fetch.StatusError{Code: code, URL: "http://127.0.0.1:8080/m.bin"}
 	}
@@ -46,7 +44,7 @@ func TestSentence(t *testing.T) {
 	}{
 		{"no space before", fetch.Failure(fetch.ReasonQuotaExceeded, 0, &fetch.SpaceError{Need: 3 << 30, Free: 1 << 30}), fetch.ErrNoSpace, []string{"3.0 GiB is needed", "1.0 GiB is free", "retry it"}},
 		{"disk full while writing", fetch.Failure(fetch.ReasonQuotaExceeded, 5<<20, &fetch.SpaceError{Err: full}), fetch.ErrNoSpace, []string{"The disk is full", "5.0 MiB already downloaded are kept"}},
-		{"disk full at once", fetch.Failure(fetch.ReasonQuotaExceeded, 0, &fetch.SpaceError{Err: full}), unix.ENOSPC, []string{"The disk is full"}},
+		{"disk full at once", fetch.Failure(fetch.ReasonQuotaExceeded, 0, &fetch.SpaceError{Err: full}), errnoNoSpace, []string{"The disk is full"}},
 		{"server sent more than the total", fetch.Failure(fetch.ReasonTotalExceeded, 2<<20, &fetch.TotalError{Size: 2 << 20, Limit: 1 << 20, AtLeast: true}), fetch.ErrTotalExceeded, []string{"more than the 1.0 MiB"}},
 		{"files larger than the total", fetch.Failure(fetch.ReasonTotalExceeded, 0, &fetch.TotalError{Size: 3 << 20, Limit: 1 << 20}), fetch.ErrTotalExceeded, []string{"3.0 MiB", "1.0 MiB"}},
 		{"digest mismatch", fetch.Failure(fetch.ReasonIntegrity, 100, &fetch.IntegrityError{Got: sum, Want: other, Digest: "SHA-256"}), fetch.ErrIntegrity, []string{"SHA-256", sum, other}},
@@ -63,10 +61,10 @@ func TestSentence(t *testing.T) {
 		{"bad status", fetch.Failure(fetch.ReasonBadStatus, 0, status(404)), nil, []string{"127.0.0.1:8080", "404 Not Found for m.bin"}},
 		{"untrusted", fetch.Failure(fetch.ReasonFetchError, 0, &network.Error{Kind: network.Untrusted, Host: "127.0.0.1:8443"}), nil, []string{"certificate", "127.0.0.1:8443"}},
 		{"folder", fetch.Failure(fetch.ReasonFetchError, 0, &fetch.FileError{Op: fetch.OpFolder, Path: "/srv/models", Err: denied}), fetch.ErrFile, []string{"create the folder /srv/models", "permission was denied"}},
-		{"open", fetch.Failure(fetch.ReasonFetchError, 0, &fetch.FileError{Op: fetch.OpOpen, Path: "/srv/partial/0.part", Err: &fs.PathError{Op: "open", Path: "/srv/partial/0.part", Err: unix.EROFS}}), fetch.ErrFile, []string{"open the partial file /srv/partial/0.part", "read-only"}},
-		{"write", fetch.Failure(fetch.ReasonFetchError, 0, &fetch.FileError{Op: fetch.OpWrite, Err: &fs.PathError{Op: "write", Path: "/srv/partial/0.part", Err: unix.EIO}}), fetch.ErrFile, []string{"write the partial file /srv/partial/0.part"}},
-		{"move", fetch.Failure(fetch.ReasonFetchError, 0, &fetch.FileError{Op: fetch.OpMove, Path: "/srv/models/m.bin", Err: &os.LinkError{Op: "rename", Old: "a", New: "b", Err: unix.EXDEV}}), fetch.ErrFile, []string{"move the finished file to /srv/models/m.bin"}},
-		{"link", fetch.Failure(fetch.ReasonFetchError, 0, &fetch.FileError{Op: fetch.OpLink, Path: "/srv/snapshots/m.bin", Err: &os.LinkError{Op: "symlink", Old: "a", New: "b", Err: unix.ENOTDIR}}), fetch.ErrFile, []string{"make the link /srv/snapshots/m.bin", "not a folder"}},
+		{"open", fetch.Failure(fetch.ReasonFetchError, 0, &fetch.FileError{Op: fetch.OpOpen, Path: "/srv/partial/0.part", Err: &fs.PathError{Op: "open", Path: "/srv/partial/0.part", Err: errnoReadOnly}}), fetch.ErrFile, []string{"open the partial file /srv/partial/0.part", "read-only"}},
+		{"write", fetch.Failure(fetch.ReasonFetchError, 0, &fetch.FileError{Op: fetch.OpWrite, Err: &fs.PathError{Op: "write", Path: "/srv/partial/0.part", Err: errnoIO}}), fetch.ErrFile, []string{"write the partial file /srv/partial/0.part"}},
+		{"move", fetch.Failure(fetch.ReasonFetchError, 0, &fetch.FileError{Op: fetch.OpMove, Path: "/srv/models/m.bin", Err: &os.LinkError{Op: "rename", Old: "a", New: "b", Err: errnoCrossDevice}}), fetch.ErrFile, []string{"move the finished file to /srv/models/m.bin"}},
+		{"link", fetch.Failure(fetch.ReasonFetchError, 0, &fetch.FileError{Op: fetch.OpLink, Path: "/srv/snapshots/m.bin", Err: &os.LinkError{Op: "symlink", Old: "a", New: "b", Err: errnoNotDir}}), fetch.ErrFile, []string{"make the link /srv/snapshots/m.bin", "not a folder"}},
 		{"taken", fetch.Failure(fetch.ReasonFetchError, 0, &fetch.FileError{Op: fetch.OpTaken, Path: "/srv/mine.bin", Err: fs.ErrExist}), fs.ErrExist, []string{"/srv/mine.bin is already there"}},
 		{"unexpected failure", fetch.Failure(fetch.ReasonFetchError, 0, errors.New("read tcp 127.0.0.1:1: unexpected EOF")), nil, []string{"retry it"}},
 		{"duplicate id", fmt.Errorf("fetch x: %w", fetch.ErrDuplicateID), fetch.ErrDuplicateID, []string{"choose another id"}},
@@ -81,7 +79,7 @@ func TestSentence(t *testing.T) {
 		{"cancelled", fmt.Errorf("resolve: %w", context.Canceled), context.Canceled, []string{"cancelled"}},
 		{"timed out", context.DeadlineExceeded, context.DeadlineExceeded, []string{"took too long"}},
 		{"path error", denied, fs.ErrPermission, []string{"create the folder /srv/models", "permission was denied"}},
-		{"socket in use", &net.OpError{Op: "listen", Net: "unix", Addr: &net.UnixAddr{Name: "/run/m.sock", Net: "unix"}, Err: os.NewSyscallError("bind", unix.EADDRINUSE)}, unix.EADDRINUSE, []string{"listen on /run/m.sock", "something else"}},
+		{"socket in use", &net.OpError{Op: "listen", Net: "unix", Addr: &net.UnixAddr{Name: "/run/m.sock", Net: "unix"}, Err: os.NewSyscallError("bind", errnoInUse)}, errnoInUse, []string{"listen on /run/m.sock", "something else"}},
 		{"a sayer", fmt.Errorf("hub: %w", said{}), nil, []string{"The domain's own words."}},
 		{"a network error", refused, nil, []string{"127.0.0.1:1"}},
 		{"waiting for the network", &fetch.WaitError{Err: &network.Error{Kind: network.Disconnected}, Wait: 4 * time.Second}, nil, nil},

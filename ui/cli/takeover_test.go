@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/modelfetch/modelfetch/downloader/ask"
@@ -25,7 +24,7 @@ func TestTakeOverRunsOnlyItsOwn(t *testing.T) {
 	}
 	g := s.start("get", "--id", "mine", mine.url("a.bin"))
 	s.waitDurable(srv, fileSize/4)
-	srv.signal(t, syscall.SIGKILL)
+	srv.kill(t)
 	srv.wait(t)
 	before := s.fetchJournal("other")
 

@@ -70,15 +70,16 @@ func replace(dst string, perm fs.FileMode, fill func(io.Writer) error, sync bool
 	if err != nil {
 		return err
 	}
-	return os.Rename(name, dst)
+	return rename(name, dst)
 }
 
-// Move puts src at dst by an atomic rename. Across file systems (the
-// partial folder on one disk, the models on another) it copies to a
-// temporary name beside dst, syncs, and renames that, so dst still appears
-// only when complete.
+// Move puts src at dst by an atomic rename, replacing what is there. src
+// must be closed (Windows does not rename an open file). Across file
+// systems (the partial folder on one disk, the models on another) it
+// copies to a temporary name beside dst, syncs, and renames that, so dst
+// still appears only when complete.
 func Move(src, dst string) error {
-	err := os.Rename(src, dst)
+	err := rename(src, dst)
 	if crossDevice(err) {
 		err = copyFile(src, dst)
 		if err == nil {

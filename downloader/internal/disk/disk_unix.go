@@ -56,6 +56,12 @@ func SyncDir(dir string) error {
 	return d.Close()
 }
 
+// openRead opens path for reading; others may still rename or remove it.
+func openRead(path string) (*os.File, error) { return os.Open(path) }
+
+// rename moves src over dst, replacing it; SyncDir makes it durable.
+func rename(src, dst string) error { return os.Rename(src, dst) }
+
 // crossDevice reports whether a rename failed because its two names are
 // on different file systems.
 func crossDevice(err error) bool { return errors.Is(err, unix.EXDEV) }

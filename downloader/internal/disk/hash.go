@@ -4,13 +4,12 @@ import (
 	"context"
 	"hash"
 	"io"
-	"os"
 )
 
 // HashFile feeds h the file at path, until ctx ends, and returns how
 // many bytes it read.
 func HashFile(ctx context.Context, path string, h hash.Hash) (int64, error) {
-	f, err := os.Open(path)
+	f, err := openRead(path)
 	if err != nil {
 		return 0, err
 	}

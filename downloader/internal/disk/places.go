@@ -101,7 +101,7 @@ func resolvePlace(path string) (clean, real string, err error) {
 // Within reports whether path is root or below it; both are clean.
 func Within(path, root string) bool {
 	rel, err := filepath.Rel(root, path)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // realPath is path with the symbolic links of its longest existing prefix

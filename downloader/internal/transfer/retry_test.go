@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -27,8 +26,8 @@ func TestRetryPolicy(t *testing.T) {
 	p := retryPolicy{base: time.Millisecond, max: 10 * time.Millisecond, maxRetries: 3, downloaded: func() int64 { return 42 }}
 	busy := &fetch.StatusError{Code: http.StatusServiceUnavailable}
 	asked := &fetch.StatusError{Code: http.StatusServiceUnavailable, RetryAfter: time.Second}
-	refused := &url.Error{Op: "Get", URL: "http://127.0.0.1:1/x", Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}
-	timedOut := &url.Error{Op: "Get", URL: "http://192.0.2.9/x", Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ETIMEDOUT}}
+	refused := &url.Error{Op: "Get", URL: "http://127.0.0.1:1/x", Err: &net.OpError{Op: "dial", Net: "tcp", Err: errRefused}}
+	timedOut := &url.Error{Op: "Get", URL: "http://192.0.2.9/x", Err: &net.OpError{Op: "dial", Net: "tcp", Err: errTimedOut}}
 	tests := []struct {
 		name       string
 		errs       []error

@@ -1,3 +1,5 @@
+//go:build !windows
+
 // Package hush holds back what is written to standard error while the
 // program initialises, before main runs, so that what a terminal shows of
 // modelfetch, a command's output or the window's start, is only its own.
