@@ -73,7 +73,7 @@ func TestSentence(t *testing.T) {
 		{"no requests", fetch.ErrNoRequests, fetch.ErrNoRequests, []string{"at least one file"}},
 		{"locked", fetch.ErrLocked, fetch.ErrLocked, []string{"journal"}},
 		{"not settled", fetch.ErrNotSettled, fetch.ErrNotSettled, []string{"cancel it first"}},
-		{"not failed", fetch.ErrNotFailed, fetch.ErrNotFailed, []string{"Only a failed download"}},
+		{"not failed", fetch.ErrNotFailed, fetch.ErrNotFailed, []string{"Only a failed or cancelled download"}},
 		{"conflict", &fetch.ConflictError{URL: "http://127.0.0.1/m", Field: fetch.InvalidDigest, Old: sum, New: other}, fetch.ErrConflict, []string{sum, other, "replace it"}},
 		{"corrupt journal", &fetch.CorruptJournalError{Path: "/s/journal.json", MovedTo: "/s/journal.json.corrupt", Err: io.ErrUnexpectedEOF}, io.ErrUnexpectedEOF, []string{"/s/journal.json.corrupt"}},
 		{"cancelled", fmt.Errorf("resolve: %w", context.Canceled), context.Canceled, []string{"cancelled"}},
