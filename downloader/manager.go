@@ -740,8 +740,13 @@ func (m *Manager) SetLimitRate(bytesPerSecond int64) {
 	}
 	// A burst of a tenth of a second keeps the flow smooth, within the
 	// bounds of what one read returns.
-	m.limiter.SetBurst(int(min(max(bytesPerSecond/10, 16<<10), transfer.ReadSize)))
-	m.limiter.SetLimit(rate.Limit(bytesPerSecond))
+	// From no cap, the limiter fills to the new burst with any time at
+	// all (rate.Inf is the largest float) and with none when both calls
+	// read one instant, as Windows' coarse clock can: a nanosecond apart,
+	// a new cap starts with its burst on every system.
+	now := time.Now()
+	m.limiter.SetBurstAt(now, int(min(max(bytesPerSecond/10, 16<<10), transfer.ReadSize)))
+	m.limiter.SetLimitAt(now.Add(time.Nanosecond), rate.Limit(bytesPerSecond))
 }
 
 // Cancellation causes of a running record.
