@@ -190,7 +190,9 @@ dist release: deb
 # Screenshots of the real window (see ../shared/PLATFORM.md): Xvfb, a session
 # bus, dunst for notifications and status-notifier-watcher as the tray host;
 # a local server feeds a real download. Also prints time to first paint and
-# idle CPU and memory.
+# idle CPU and memory. Then the Windows build's window under wine
+# (screenshot-windows); SCREENSHOT_WINDOWS=no leaves it out.
+SCREENSHOT_WINDOWS ?= yes
 SHOT_PKGS := xvfb xauth dbus dunst imagemagick haskell-status-notifier-item-utils x11-utils xdotool
 
 .PHONY: screenshot
@@ -198,6 +200,7 @@ screenshot: build
 	@sh .ci/packages.sh $(SHOT_PKGS)
 	$(GO) build -o bin/screenshot ./ui/internal/screenshot
 	xvfb-run -a -s '-screen 0 1920x1080x24' dbus-run-session -- bin/screenshot -bin $(BIN) -out ui/testdata
+	$(if $(filter yes,$(SCREENSHOT_WINDOWS)),$(MAKE) --no-print-directory screenshot-windows)
 
 # Starting at login (packaging/screenshot-login.sh): --hidden with and
 # without a tray host, a download left in the journal carried on, and the
