@@ -75,6 +75,7 @@ type benchConfig struct {
 	runs            int
 	settle, measure time.Duration
 	shots           string // a folder for a picture of the screen at the end of each first run, or ""
+	only            string // only the loads whose name contains it
 }
 
 // benchRow is one load shown one way, over the runs.
@@ -128,6 +129,9 @@ func windowBench(cfg benchConfig) error {
 	began, load0 := time.Now(), loadAvg()
 	var rows []*benchRow
 	for _, p := range benchPlans {
+		if !strings.Contains(p.load.name, cfg.only) {
+			continue
+		}
 		for _, show := range p.shows {
 			rows = append(rows, &benchRow{load: p.load, show: show})
 		}
@@ -296,7 +300,7 @@ func benchEnv(dir string) ([]string, error) {
 		}
 		env = append(env, name+"="+filepath.Join(dir, sub))
 	}
-	for _, name := range []string{"PATH", "DISPLAY", "XAUTHORITY"} {
+	for _, name := range []string{"PATH", "DISPLAY", "XAUTHORITY", "GODEBUG"} {
 		if v, ok := os.LookupEnv(name); ok {
 			env = append(env, name+"="+v)
 		}

@@ -68,11 +68,12 @@ func main() {
 	bench := flag.Bool("bench", false, "the window benchmark: CPU and memory of the window beside modelfetch serve, idle and with downloads; no screenshots")
 	runs := flag.Int("runs", 3, "-bench: runs of each case; the table shows medians")
 	settle := flag.Duration("settle", 5*time.Second, "-bench: how long the downloads run before the measurement")
+	only := flag.String("load", "", "-bench: only the loads whose name contains this, such as \"20 queued\"")
 	shots := flag.Bool("shots", false, "-bench: a picture of the screen in -out at the end of each case's first run")
 	flag.Parse()
 	var err error
 	if *bench {
-		cfg := benchConfig{bin: *bin, runs: max(*runs, 1), settle: *settle, measure: *measure}
+		cfg := benchConfig{bin: *bin, runs: max(*runs, 1), settle: *settle, measure: *measure, only: *only}
 		if *shots {
 			cfg.shots = *out
 		}
