@@ -722,13 +722,16 @@ func TestRetryAfterOnEveryConnection(t *testing.T) {
 
 // settleHoldingRetryAfter downloads size bytes with at most conns
 // connections from an origin with fault, while every Retry-After wait
-// lasts until the test ends: the transfer must finish without them. It
-// returns the origin and the clock, which knows the waits asked for.
+// lasts until the test ends: the transfer must finish without them. The
+// transfer's ticks never come either, so a waiting connection's range
+// must be taken up at once, not at the next tick. It returns the origin
+// and the clock, which knows the waits asked for.
 func settleHoldingRetryAfter(t *testing.T, size, conns int, f fault) (*origin, *fakeClock) {
 	t.Helper()
 	o := newOrigin(t, size, f)
 	cfg := testConfig(t)
 	cfg.MaxConnections = conns
+	cfg.ScaleInterval, cfg.CheckpointInterval = time.Hour, time.Hour
 	clock := &fakeClock{cap: cfg.BackoffMax, hold: make(chan struct{})}
 	t.Cleanup(func() { close(clock.hold) })
 	cfg.Clock = clock

@@ -199,7 +199,8 @@ type transfer struct {
 	restarts, gapPasses int
 	retriedIntegrity    bool
 
-	waiting atomic.Int32 // connections waiting for the network
+	waiting atomic.Int32  // connections waiting for the network
+	freed   chan struct{} // a connection gave up its socket to wait out a server (see wait)
 
 	mu       sync.Mutex // guards the scaling below
 	maxConns int
@@ -221,7 +222,8 @@ func newTransfer(d Deps, r *Target, ev Events) *transfer {
 	if d.Client != nil {
 		d.Client = guarded(d.Client)
 	}
-	t := &transfer{Deps: d, r: r, ledger: r.Ledger, events: ev, maxConns: d.MaxConns, rates: map[*stallReader]connRate{}}
+	t := &transfer{Deps: d, r: r, ledger: r.Ledger, events: ev, maxConns: d.MaxConns, rates: map[*stallReader]connRate{},
+		freed: make(chan struct{}, 1)}
 	t.policy = retryPolicy{base: d.BackoffBase, max: d.BackoffMax, maxRetries: d.MaxRetries, downloaded: r.downloaded,
 		watcher: cmp.Or[network.Watcher](d.Network, network.Fixed{State: network.Online})}
 	return t
