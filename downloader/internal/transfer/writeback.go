@@ -28,6 +28,7 @@ type flusher struct {
 	ledger  *ledger.Ledger
 	wake    chan struct{}
 	started ledger.Spans // the ranges whose writeback was started
+	todo    ledger.Spans // follow's scratch, kept: it runs at every write
 }
 
 func newFlusher(file *os.File, l *ledger.Ledger) *flusher {
@@ -53,7 +54,8 @@ func (f *flusher) follow(ctx context.Context) {
 		case <-f.wake:
 		}
 		_, written, _ := f.ledger.State()
-		for _, s := range minus(written, f.started) {
+		f.todo = minus(f.todo[:0], written, f.started)
+		for _, s := range f.todo {
 			// A page the connection is still filling is left for later: it
 			// would be written twice.
 			s.To -= s.To % pageSize
@@ -68,9 +70,8 @@ func (f *flusher) follow(ctx context.Context) {
 	}
 }
 
-// minus is what of a is not in b.
-func minus(a, b ledger.Spans) ledger.Spans {
-	var out ledger.Spans
+// minus appends to out what of a is not in b.
+func minus(out, a, b ledger.Spans) ledger.Spans {
 	for _, x := range a {
 		from := x.From
 		for _, y := range b {

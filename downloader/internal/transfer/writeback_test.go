@@ -22,7 +22,7 @@ func TestMinus(t *testing.T) {
 		{"taken beyond", ledger.Spans{{From: 10, To: 20}}, ledger.Spans{{From: 0, To: 5}, {From: 30, To: 40}}, ledger.Spans{{From: 10, To: 20}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if got := minus(c.a, c.b); !slices.Equal(got, c.want) {
+			if got := minus(nil, c.a, c.b); !slices.Equal(got, c.want) {
 				t.Errorf("minus(%v, %v) = %v, want %v", c.a, c.b, got, c.want)
 			}
 		})
