@@ -95,6 +95,21 @@ type benchSample struct {
 	elapsed time.Duration // the measured span, as it really was
 }
 
+// benchRows is a row for each way of showing each load whose name
+// contains only.
+func benchRows(only string) []*benchRow {
+	var rows []*benchRow
+	for _, p := range benchPlans {
+		if !strings.Contains(p.load.name, only) {
+			continue
+		}
+		for _, show := range p.shows {
+			rows = append(rows, &benchRow{load: p.load, show: show})
+		}
+	}
+	return rows
+}
+
 func windowBench(cfg benchConfig) error {
 	bin, err := filepath.Abs(cfg.bin)
 	if err != nil {
@@ -127,15 +142,7 @@ func windowBench(cfg benchConfig) error {
 	time.Sleep(time.Second) // openbox takes the screen before the first window maps
 
 	began, load0 := time.Now(), loadAvg()
-	var rows []*benchRow
-	for _, p := range benchPlans {
-		if !strings.Contains(p.load.name, cfg.only) {
-			continue
-		}
-		for _, show := range p.shows {
-			rows = append(rows, &benchRow{load: p.load, show: show})
-		}
-	}
+	rows := benchRows(cfg.only)
 	seq := 0
 	for n := range cfg.runs {
 		for _, r := range rows {
