@@ -387,7 +387,7 @@ func (c *Client) Wait(ctx context.Context, id string, show func(fetch.Event)) (f
 			continue
 		case errors.Is(err, io.EOF):
 			// The server stopped (or restarted); a new stream tells which.
-			if _, perr := c.Ping(ctx); perr != nil {
+			if perr := c.stillThere(ctx); perr != nil {
 				return fetch.Snapshot{}, perr
 			}
 			continue
@@ -395,6 +395,26 @@ func (c *Client) Wait(ctx context.Context, id string, show func(fetch.Event)) (f
 			return fetch.Snapshot{}, err
 		}
 	}
+}
+
+// stillThere asks whether a server that ended a stream still answers:
+// nil when it does, ErrNotRunning once it is gone. A server on its way
+// out may take the question and close it unanswered (it had not closed
+// its socket or pipe yet): asked again a moment later, it is gone or
+// answers.
+func (c *Client) stillThere(ctx context.Context) error {
+	for range 20 {
+		_, err := c.Ping(ctx)
+		if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("ModelFetch at %s closes every request unanswered: %w", c.path, ErrNotRunning)
 }
 
 // follow reads st until the fetch settles.
