@@ -1,57 +1,17 @@
 package ui
 
 import (
-	"bufio"
-	"os/exec"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 
 	"github.com/modelfetch/modelfetch/downloader/fetch"
+	"github.com/modelfetch/modelfetch/downloader/network/bustest"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"github.com/godbus/dbus/v5"
 )
-
-// privateBus starts a session bus of the test's own and returns its
-// address. It is stopped when the test ends.
-func privateBus(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("dbus-daemon"); err != nil {
-		t.Skip("dbus-daemon is not installed (Debian: dbus)")
-	}
-	cmd := exec.Command("dbus-daemon", "--session", "--nofork", "--print-address")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait() // killed: its error says only that
-	})
-	addr, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("reading the bus address: %v", err)
-	}
-	return strings.TrimSpace(addr)
-}
-
-// connect opens a connection to the bus at addr, closed when the test
-// ends.
-func connect(t *testing.T, addr string) *dbus.Conn {
-	t.Helper()
-	conn, err := dbus.Connect(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
-}
 
 // notifyCall is one Notify call the stand-in server received.
 type notifyCall struct {
@@ -103,8 +63,8 @@ func (s *notificationServer) recorded() []notifyCall {
 // connection.
 func notifyingHarness(t *testing.T) (*harness, *dbus.Conn, *notificationServer) {
 	t.Helper()
-	addr := privateBus(t)
-	server := connect(t, addr)
+	addr := bustest.Start(t)
+	server := bustest.Connect(t, addr)
 	stand := &notificationServer{}
 	if err := server.Export(stand, notifyPath, notifyName); err != nil {
 		t.Fatal(err)
@@ -174,7 +134,7 @@ func mustGet(t *testing.T, h *harness, id string) fetch.Snapshot {
 }
 
 func TestCloseWithoutTrayHostAsks(t *testing.T) {
-	addr := privateBus(t)
+	addr := bustest.Start(t)
 	h := newHarnessWith(t, true, func(o *Options) {
 		o.Bus = func() (*dbus.Conn, error) { return dbus.Connect(addr) }
 	})
@@ -206,7 +166,7 @@ func TestCloseWithoutTrayHostAsks(t *testing.T) {
 		t.Errorf("got the download %s, want it going on", s.State)
 	}
 
-	watcher := connect(t, addr)
+	watcher := bustest.Connect(t, addr)
 	if _, err := watcher.RequestName(trayWatcher, dbus.NameFlagDoNotQueue); err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +210,7 @@ func TestNotifierFallsBackWithoutServer(t *testing.T) {
 	for name, connect := range map[string]func() (*dbus.Conn, error){
 		"no bus": func() (*dbus.Conn, error) { return nil, errNoBus },
 		// A bus where nothing owns org.freedesktop.Notifications.
-		"no server": func() (*dbus.Conn, error) { return dbus.Connect(privateBus(t)) },
+		"no server": func() (*dbus.Conn, error) { return dbus.Connect(bustest.Start(t)) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			got := make(chan note, 1)

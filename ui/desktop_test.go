@@ -16,6 +16,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/modelfetch/modelfetch/downloader/network/bustest"
 	"github.com/modelfetch/modelfetch/downloader/origintest"
 )
 
@@ -53,9 +54,9 @@ func newDesktop(t *testing.T, tray bool) *xDesktop {
 			t.Skipf("%s is not installed", tool)
 		}
 	}
-	d := &xDesktop{t: t, bus: privateBus(t)}
+	d := &xDesktop{t: t, bus: bustest.Start(t)}
 	d.display = startXvfb(t)
-	d.conn = connect(t, d.bus)
+	d.conn = bustest.Connect(t, d.bus)
 	d.notes = &notificationServer{poke: func() {}}
 	if err := d.conn.Export(d.notes, notifyPath, notifyName); err != nil {
 		t.Fatal(err)

@@ -1,13 +1,11 @@
 package instance
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -20,39 +18,10 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/modelfetch/modelfetch/downloader/network"
+	"github.com/modelfetch/modelfetch/downloader/network/bustest"
 	"github.com/modelfetch/modelfetch/downloader/words"
 	"github.com/modelfetch/modelfetch/downloader/words/wordstest"
 )
-
-// sessionBus starts a session bus of the test's own and connects to it.
-func sessionBus(t *testing.T) *dbus.Conn {
-	t.Helper()
-	if _, err := exec.LookPath("dbus-daemon"); err != nil {
-		t.Skip("dbus-daemon is not installed (Debian: dbus)")
-	}
-	cmd := exec.Command("dbus-daemon", "--session", "--nofork", "--print-address")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait() // killed: its error says only that
-	})
-	addr, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("reading the bus address: %v", err)
-	}
-	conn, err := dbus.Connect(strings.TrimSpace(addr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	return conn
-}
 
 // keyring stands in for the desktop's Secret Service: a default
 // collection whose items it keeps in memory, as GNOME Keyring does once
@@ -146,7 +115,7 @@ func (o *keyringObject) Delete() (dbus.ObjectPath, *dbus.Error) {
 // reads; the proxy's password is in the keyring, never in the file, and
 // comes back with it; the engine's transport goes through the proxy.
 func TestSettingsStore(t *testing.T) {
-	conn := sessionBus(t)
+	conn := bustest.Connect(t, bustest.Start(t))
 	keys := startKeyring(t, conn)
 	secrets := func() (Secrets, error) { return OpenSecrets(conn) }
 	path := filepath.Join(t.TempDir(), "modelfetch", "settings.json")
@@ -184,7 +153,7 @@ func TestSettingsStore(t *testing.T) {
 // TestSettingsKeyringOnlyForAPassword: a proxy without a user never asks
 // the keyring; a password taken away is removed from it.
 func TestSettingsKeyringOnlyForAPassword(t *testing.T) {
-	conn := sessionBus(t)
+	conn := bustest.Connect(t, bustest.Start(t))
 	keys := startKeyring(t, conn)
 	store, err := OpenStore(filepath.Join(t.TempDir(), "settings.json"), func() (Secrets, error) { return OpenSecrets(conn) })
 	if err != nil {

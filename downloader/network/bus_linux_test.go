@@ -1,10 +1,7 @@
 package network
 
 import (
-	"bufio"
 	"os"
-	"os/exec"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,55 +9,14 @@ import (
 	"github.com/godbus/dbus/v5"
 	"github.com/godbus/dbus/v5/prop"
 	"golang.org/x/sys/unix"
+
+	"github.com/modelfetch/modelfetch/downloader/network/bustest"
 )
 
 // privateBus starts a dbus-daemon of its own, standing in for the system
 // bus, and returns its address. It skips the test without dbus-daemon.
 func privateBus(t *testing.T) string {
-	t.Helper()
-	daemon, err := exec.LookPath("dbus-daemon")
-	if err != nil {
-		t.Skip("no dbus-daemon (apt-get install dbus)")
-	}
-	cmd := exec.Command(daemon, "--config-file=testdata/bus.conf", "--nofork", "--print-address",
-		"--address=unix:path="+t.TempDir()+"/bus")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = testLog{t}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	// The daemon prints its address once it listens.
-	addr, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("dbus-daemon printed no address: %v", err)
-	}
-	return strings.TrimSpace(addr)
-}
-
-// testLog is an io.Writer to the test's log.
-type testLog struct{ t *testing.T }
-
-func (w testLog) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
-}
-
-// connect is a connection to the bus at addr, closed after the test.
-func connect(t *testing.T, addr string) *dbus.Conn {
-	t.Helper()
-	conn, err := dbus.Connect(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	return conn
+	return bustest.Start(t, "--config-file=testdata/bus.conf", "--address=unix:path="+t.TempDir()+"/bus")
 }
 
 // own makes conn the owner of name, as the real service is.
@@ -81,7 +37,7 @@ type fakeNM struct {
 
 func startNM(t *testing.T, addr string, connectivity, state, metered uint32) *fakeNM {
 	t.Helper()
-	conn := connect(t, addr)
+	conn := bustest.Connect(t, addr)
 	p := func(v any) *prop.Prop { return &prop.Prop{Value: v, Emit: prop.EmitTrue} }
 	props, err := prop.Export(conn, nmPath, prop.Map{nmName: {
 		"Connectivity":               p(connectivity),
@@ -120,7 +76,7 @@ type fakeLogind struct {
 
 func startLogind(t *testing.T, addr string) *fakeLogind {
 	t.Helper()
-	conn := connect(t, addr)
+	conn := bustest.Connect(t, addr)
 	l := &fakeLogind{}
 	if err := conn.Export(l, login1Path, login1Name+".Manager"); err != nil {
 		t.Fatal(err)
