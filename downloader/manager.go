@@ -393,7 +393,7 @@ func (m *Manager) work(ctx context.Context, r *record, d transfer.Deps, target *
 	out, err := transfer.Run(ctx, d, target, recordEvents{m, r})
 	var shared []fetch.Shared
 	if model := target.Request.Model; err == nil && out.SHA256 != "" && model != nil && len(share) > 0 {
-		shared = m.shareFile(out.Path, out.SHA256, out.Size, *model, share, false)
+		shared = m.shareFile(appModel(out.Path, out.SHA256, out.Size, *model), share, false)
 	}
 	return out, shared, err
 }

@@ -28,10 +28,15 @@ func systemApps(key string) (apps.App, bool) {
 	return nil, false
 }
 
-// shareFile makes the verified file at path available to each app named,
-// and says how each went. It writes outside the engine's lock.
-func (m *Manager) shareFile(path, sha256 string, size int64, model fetch.Model, names []string, allowCopy bool) []fetch.Shared {
-	am := apps.Model{Path: path, SHA256: sha256, Size: size, Org: model.Org, Repo: model.Repo, Quant: model.Quant, File: model.File}
+// appModel is the verified file at path of the Hub model md, as an app
+// is given it.
+func appModel(path, sha256 string, size int64, md fetch.Model) apps.Model {
+	return apps.Model{Path: path, SHA256: sha256, Size: size, Org: md.Org, Repo: md.Repo, Quant: md.Quant, File: md.File}
+}
+
+// shareFile makes am available to each app named, and says how each
+// went. It writes outside the engine's lock.
+func (m *Manager) shareFile(am apps.Model, names []string, allowCopy bool) []fetch.Shared {
 	var out []fetch.Shared
 	for _, name := range names {
 		out = append(out, m.shareOne(am, name, allowCopy))
@@ -75,23 +80,19 @@ func (m *Manager) shareOne(am apps.Model, name string, allowCopy bool) fetch.Sha
 // the copy would cost. It returns the fetch as it is then.
 func (m *Manager) Share(ctx context.Context, id, app string, allowCopy bool) (fetch.Snapshot, error) {
 	type job struct {
-		r    *record
-		path string
-		sum  string
-	}
-	m.mu.Lock()
-	f, ok := m.fetches[id]
-	if !ok {
-		m.mu.Unlock()
-		return fetch.Snapshot{}, fetch.ErrNotFound
+		r  *record
+		am apps.Model
 	}
 	var jobs []job
-	for _, r := range f.records {
-		if p, _, ok := m.match(r.req.URL, ""); ok && p == r.path && r.req.Model != nil && m.knownDigest(r) != "" {
-			jobs = append(jobs, job{r, r.path, m.knownDigest(r)})
+	f, ok := m.pickRecords(id, func(r *record) {
+		sum := m.knownDigest(r)
+		if p, _, ok := m.match(r.req.URL, ""); ok && p == r.path && r.req.Model != nil && sum != "" {
+			jobs = append(jobs, job{r, appModel(r.path, sum, r.size, *r.req.Model)})
 		}
+	})
+	if !ok {
+		return fetch.Snapshot{}, fetch.ErrNotFound
 	}
-	m.mu.Unlock()
 	if len(jobs) == 0 {
 		return m.snapshotOf(id), &fetch.AppError{App: apps.Name(app), Err: fetch.ErrNotShareable}
 	}
@@ -99,16 +100,36 @@ func (m *Manager) Share(ctx context.Context, id, app string, allowCopy bool) (fe
 		if ctx.Err() != nil {
 			break
 		}
-		got := m.shareFile(j.path, j.sum, j.r.size, *j.r.req.Model, []string{app}, allowCopy)
+		got := m.shareFile(j.am, []string{app}, allowCopy)
 		m.mu.Lock()
 		j.r.shared = mergeShared(j.r.shared, got)
 		m.mu.Unlock()
 		m.markRecord(j.r)
 	}
+	return m.published(f, id), ctx.Err()
+}
+
+// pickRecords calls take with each record of the fetch id, under the
+// lock, and returns the fetch; false when there is none.
+func (m *Manager) pickRecords(id string, take func(*record)) (*fetchState, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f, ok := m.fetches[id]
+	if ok {
+		for _, r := range f.records {
+			take(r)
+		}
+	}
+	return f, ok
+}
+
+// published tells the subscribers of the fetch f, whose records Share or
+// Unshare changed, and returns it as it is then.
+func (m *Manager) published(f *fetchState, id string) fetch.Snapshot {
 	m.mu.Lock()
 	m.publish(fetch.Event{Kind: fetch.EventProgress, Fetch: m.snapshot(f)})
 	m.mu.Unlock()
-	return m.snapshotOf(id), ctx.Err()
+	return m.snapshotOf(id)
 }
 
 // mergeShared puts the news of got over what old said of the same apps,
@@ -138,26 +159,21 @@ func (m *Manager) Unshare(id, app string) (fetch.Snapshot, error) {
 		return m.snapshotOf(id), &fetch.AppError{App: apps.Name(app), Err: apps.ErrNotFound}
 	}
 	type job struct {
-		r     *record
-		model apps.Model
-	}
-	m.mu.Lock()
-	f, ok := m.fetches[id]
-	if !ok {
-		m.mu.Unlock()
-		return fetch.Snapshot{}, fetch.ErrNotFound
+		r  *record
+		am apps.Model
 	}
 	var jobs []job
-	for _, r := range f.records {
+	f, ok := m.pickRecords(id, func(r *record) {
 		if r.req.Model != nil && slices.ContainsFunc(r.shared, func(s fetch.Shared) bool { return s.App == a.Name() && s.Problem == "" }) {
-			md := *r.req.Model
-			jobs = append(jobs, job{r, apps.Model{Path: r.path, SHA256: m.knownDigest(r), Size: r.size, Org: md.Org, Repo: md.Repo, Quant: md.Quant, File: md.File}})
+			jobs = append(jobs, job{r, appModel(r.path, m.knownDigest(r), r.size, *r.req.Model)})
 		}
+	})
+	if !ok {
+		return fetch.Snapshot{}, fetch.ErrNotFound
 	}
-	m.mu.Unlock()
 	var errs []error
 	for _, j := range jobs {
-		if _, err := a.Unshare(j.model); err != nil {
+		if _, err := a.Unshare(j.am); err != nil {
 			errs = append(errs, &fetch.AppError{App: a.Name(), Err: err})
 			continue
 		}
@@ -166,8 +182,5 @@ func (m *Manager) Unshare(id, app string) (fetch.Snapshot, error) {
 		m.mu.Unlock()
 		m.markRecord(j.r)
 	}
-	m.mu.Lock()
-	m.publish(fetch.Event{Kind: fetch.EventProgress, Fetch: m.snapshot(f)})
-	m.mu.Unlock()
-	return m.snapshotOf(id), errors.Join(errs...)
+	return m.published(f, id), errors.Join(errs...)
 }
