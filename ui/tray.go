@@ -6,7 +6,6 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
 	"fyne.io/systray"
-	"github.com/godbus/dbus/v5"
 	"github.com/modelfetch/modelfetch/downloader/fetch"
 )
 
@@ -188,22 +187,4 @@ func (u *UI) anyActive() bool {
 		}
 	}
 	return false
-}
-
-// sessionBus connects to the desktop's session bus; the caller closes it.
-// It never starts a bus of its own (dbus-launch): only the session's
-// counts, for the tray as for notifications.
-func sessionBus() (*dbus.Conn, error) {
-	conn, err := dbus.SessionBusPrivateNoAutoStartup()
-	if err != nil {
-		return nil, err
-	}
-	if err = conn.Auth(nil); err == nil {
-		err = conn.Hello()
-	}
-	if err != nil {
-		conn.Close() // the error says what went wrong; closing adds nothing
-		return nil, err
-	}
-	return conn, nil
 }

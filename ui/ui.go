@@ -179,7 +179,7 @@ func New(a fyne.App, m *downloader.Manager, opts Options) *UI {
 		u.opts.Reveal = u.openFolder
 	}
 	if u.opts.Bus == nil {
-		u.opts.Bus = sessionBus
+		u.opts.Bus = instance.SessionBus
 	}
 	if u.opts.Notify == nil {
 		u.setupNotifier()

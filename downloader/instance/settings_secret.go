@@ -43,6 +43,17 @@ type secretValue struct {
 // it never starts a bus of its own. The caller closes nothing: the
 // connection lives as long as the process.
 func SessionSecrets() (Secrets, error) {
+	conn, err := SessionBus()
+	if err != nil {
+		return nil, err
+	}
+	return OpenSecrets(conn)
+}
+
+// SessionBus connects to the desktop's session bus; the caller closes it.
+// It never starts a bus of its own (dbus-launch): only the session's
+// counts, for the Secret Service as for the tray and notifications.
+func SessionBus() (*dbus.Conn, error) {
 	conn, err := dbus.SessionBusPrivateNoAutoStartup()
 	if err != nil {
 		return nil, err
@@ -54,7 +65,7 @@ func SessionSecrets() (Secrets, error) {
 		_ = conn.Close() // what failed is err
 		return nil, err
 	}
-	return OpenSecrets(conn)
+	return conn, nil
 }
 
 // OpenSecrets opens a session of the Secret Service on conn.
