@@ -364,6 +364,16 @@ func (m *Manager) publish(ev fetch.Event) {
 	}
 }
 
+// publishChange tells the subscribers of f of a change that no progress
+// report carries (a record's sharing, a restart): reportProgress
+// publishes only a change of bytes, state or speed, and a file started
+// again may be back at the same bytes by its next tick.
+func (m *Manager) publishChange(f *fetchState) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.publish(fetch.Event{Kind: fetch.EventProgress, Fetch: m.snapshot(f)})
+}
+
 // recordEvents applies what a transfer reports to its record, under the
 // manager's lock.
 type recordEvents struct {
@@ -412,6 +422,7 @@ func (e recordEvents) Discard(why fetch.Restart) {
 // journal that claims the old file's ranges in the new one.
 func (e recordEvents) forgotten() {
 	e.m.markRecord(e.r)
+	e.m.publishChange(e.r.f)
 	if err := e.m.writeJournal(); err != nil {
 		e.m.cfg.Logger.Error("write journal", "err", err)
 	}

@@ -106,7 +106,8 @@ func (m *Manager) Share(ctx context.Context, id, app string, allowCopy bool) (fe
 		m.mu.Unlock()
 		m.markRecord(j.r)
 	}
-	return m.published(f, id), ctx.Err()
+	m.publishChange(f)
+	return m.snapshotOf(id), ctx.Err()
 }
 
 // pickRecords calls take with each record of the fetch id, under the
@@ -121,15 +122,6 @@ func (m *Manager) pickRecords(id string, take func(*record)) (*fetchState, bool)
 		}
 	}
 	return f, ok
-}
-
-// published tells the subscribers of the fetch f, whose records Share or
-// Unshare changed, and returns it as it is then.
-func (m *Manager) published(f *fetchState, id string) fetch.Snapshot {
-	m.mu.Lock()
-	m.publish(fetch.Event{Kind: fetch.EventProgress, Fetch: m.snapshot(f)})
-	m.mu.Unlock()
-	return m.snapshotOf(id)
 }
 
 // mergeShared puts the news of got over what old said of the same apps,
@@ -182,5 +174,6 @@ func (m *Manager) Unshare(id, app string) (fetch.Snapshot, error) {
 		m.mu.Unlock()
 		m.markRecord(j.r)
 	}
-	return m.published(f, id), errors.Join(errs...)
+	m.publishChange(f)
+	return m.snapshotOf(id), errors.Join(errs...)
 }
