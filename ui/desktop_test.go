@@ -70,6 +70,13 @@ func newDesktop(t *testing.T, tray bool) *xDesktop {
 		"XDG_STATE_HOME="+filepath.Join(home, "state"), "XDG_DATA_HOME="+filepath.Join(home, "data"),
 		"XDG_RUNTIME_DIR="+t.TempDir(), "HF_HUB_OFFLINE=1", "HF_TOKEN=", "LANG=C.UTF-8")
 	d.daemon("openbox")
+	// A window mapped before openbox has taken the screen may never be
+	// in its client list, where wmctrl finds the windows it closes.
+	d.waitFor("openbox to manage the screen", func() bool {
+		cmd := exec.Command("wmctrl", "-m")
+		cmd.Env = d.env
+		return cmd.Run() == nil
+	})
 	if tray {
 		d.daemon("status-notifier-watcher")
 		d.waitFor("the tray host on the bus", func() bool {
